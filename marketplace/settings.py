@@ -1,0 +1,236 @@
+"""Modelhub settings: one module, driven by environment variables (see README "Configuration").
+
+With nothing set, everything is embedded: SQLite and local file storage under ./var, and a
+file-system Celery broker, so the product runs on a fresh machine without any service.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from marketplace.lib.env import envbool, envint, envlist, envsize, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(envstr("MODELHUB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    # Production passes DJANGO_SECRET_KEY; a local install keeps a generated key in var/ so
+    # sessions survive restarts without anybody having to invent one.
+    key = envstr("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("MODELHUB_BEHIND_TLS_PROXY", False) else None
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("MODELHUB_SECURE_COOKIES", False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "marketplace",
+    "registry",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "marketplace.urls"
+WSGI_APPLICATION = "marketplace.wsgi.application"
+ASGI_APPLICATION = "marketplace.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL", f"sqlite:///{DATA_DIR / 'modelhub.sqlite3'}"),
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the worker share the file: wait for the write lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Files ----------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+S3_BUCKET = envstr("MODELHUB_S3_BUCKET")
+if S3_BUCKET:
+    if len(S3_BUCKET) < 3:
+        raise ImproperlyConfigured("MODELHUB_S3_BUCKET must be at least 3 characters long")
+    _artifacts_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "location": envstr("MODELHUB_S3_PREFIX", "").strip("/"),
+            "endpoint_url": envstr("MODELHUB_S3_ENDPOINT_URL") or None,
+            "region_name": envstr("MODELHUB_S3_REGION") or None,
+            "access_key": envstr("MODELHUB_S3_ACCESS_KEY_ID") or None,
+            "secret_key": envstr("MODELHUB_S3_SECRET_ACCESS_KEY") or None,
+            "querystring_auth": True,
+            "querystring_expire": envint("MODELHUB_DOWNLOAD_URL_TTL", 300, minimum=1),
+            "file_overwrite": True,
+            "default_acl": None,
+            "signature_version": "s3v4",
+            "addressing_style": envstr("MODELHUB_S3_ADDRESSING_STYLE") or None,
+        },
+    }
+else:
+    _artifacts_storage = {
+        "BACKEND": "registry.artifacts.storage.AtomicFileSystemStorage",
+        "OPTIONS": {"location": envstr("MODELHUB_ARTIFACTS_DIR", str(DATA_DIR / "artifacts"))},
+    }
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(DATA_DIR / "media")}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Content-addressed blobs of every version's files.
+    "artifacts": _artifacts_storage,
+}
+
+# Uploads stream to disk chunk by chunk; the request body is never held whole in memory.
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+MODELHUB_MAX_UPLOAD_SIZE = envsize("MODELHUB_MAX_UPLOAD_SIZE", 2 * 1024**3)
+MODELHUB_ARCHIVE_MAX_RATIO = float(envint("MODELHUB_ARCHIVE_MAX_RATIO", 200, minimum=2))
+MODELHUB_ARCHIVE_MAX_MEMBERS = envint("MODELHUB_ARCHIVE_MAX_MEMBERS", 1000, minimum=1)
+MODELHUB_METADATA_MAX_BYTES = envsize("MODELHUB_METADATA_MAX_BYTES", 64 * 1024)
+MODELHUB_DOWNLOAD_URL_TTL = envint("MODELHUB_DOWNLOAD_URL_TTL", 300, minimum=1)
+
+# --- Validation -----------------------------------------------------------------------------
+MODELHUB_VALIDATION_TIME_LIMIT = envint("MODELHUB_VALIDATION_TIME_LIMIT", 1800, minimum=10)
+MODELHUB_VALIDATION_MAX_ATTEMPTS = envint("MODELHUB_VALIDATION_MAX_ATTEMPTS", 3, minimum=1)
+MODELHUB_VALIDATION_RETRY_DELAY = envint("MODELHUB_VALIDATION_RETRY_DELAY", 10, minimum=0)
+MODELHUB_STORAGE_MAX_RETRIES = envint("MODELHUB_STORAGE_MAX_RETRIES", 5, minimum=0)
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = DATA_DIR / "broker"
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Redis re-delivers an unacknowledged message after this long; it must outlast a task.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": MODELHUB_VALIDATION_TIME_LIMIT + 600}
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_TASK_DEFAULT_QUEUE", "modelhub")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "recover-stalled-validations": {
+        "task": "registry.validation.tasks.validations_recover_stalled_task",
+        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+    },
+}
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "marketplace.tokens.authentication.APITokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "marketplace.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "marketplace.api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Modelhub API",
+    "DESCRIPTION": "Catalogue of datasets, models and solutions; versioned artifacts; ONNX validation.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("MODELHUB_LOG_LEVEL", "INFO")},
+}
+MODELHUB_ARCHIVE_MAX_EXTRACTED_SIZE = envsize("MODELHUB_ARCHIVE_MAX_EXTRACTED_SIZE", 4 * 1024**3)

@@ -1,0 +1,82 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketplace.api.input import parse_input
+from marketplace.teams.models import TeamRole
+from marketplace.teams.selectors import team_get, team_list, team_members
+from marketplace.teams.services import team_create, team_member_add, team_member_remove, team_member_set_role
+
+
+class TeamSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    member_count = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class MembershipSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    role = serializers.ChoiceField(choices=TeamRole.choices, default=TeamRole.MEMBER)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class RoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=TeamRole.choices)
+
+
+class TeamListView(generics.GenericAPIView):
+    serializer_class = TeamSerializer
+
+    def get(self, request):
+        page = self.paginate_queryset(team_list(user=request.user))
+        return self.get_paginated_response(TeamSerializer(page, many=True).data)
+
+    def post(self, request):
+        """Create a team; the caller becomes its maintainer."""
+        data = parse_input(TeamSerializer, request.data)
+        team = team_create(user=request.user, **data)
+        return Response(TeamSerializer(team_get(user=request.user, slug=team.slug)).data, status=status.HTTP_201_CREATED)
+
+
+class TeamDetailView(APIView):
+    @extend_schema(responses=TeamSerializer)
+    def get(self, request, slug):
+        return Response(TeamSerializer(team_get(user=request.user, slug=slug)).data)
+
+
+class TeamMemberListView(generics.GenericAPIView):
+    serializer_class = MembershipSerializer
+
+    def get(self, request, slug):
+        team = team_get(user=request.user, slug=slug)
+        page = self.paginate_queryset(team_members(team=team))
+        return self.get_paginated_response(MembershipSerializer(page, many=True).data)
+
+    def post(self, request, slug):
+        """Add a member (maintainers only)."""
+        team = team_get(user=request.user, slug=slug)
+        data = parse_input(MembershipSerializer, request.data)
+        membership = team_member_add(actor=request.user, team=team, username=data["user"]["username"],
+                                     role=data["role"])
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class TeamMemberDetailView(APIView):
+    @extend_schema(request=RoleSerializer, responses=MembershipSerializer)
+    def patch(self, request, slug, username):
+        """Change a member's role (maintainers only; a team keeps at least one maintainer)."""
+        team = team_get(user=request.user, slug=slug)
+        data = parse_input(RoleSerializer, request.data)
+        membership = team_member_set_role(actor=request.user, team=team, username=username, role=data["role"])
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, slug, username):
+        """Remove a member (maintainers), or leave the team (yourself)."""
+        team = team_get(user=request.user, slug=slug)
+        team_member_remove(actor=request.user, team=team, username=username)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+

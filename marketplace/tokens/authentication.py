@@ -1,0 +1,37 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from marketplace.tokens.services import token_authenticate
+
+
+class APITokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Token <key>`."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Token <key>'.")
+        try:
+            key = parts[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
+        token = token_authenticate(key)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class APITokenScheme(OpenApiAuthenticationExtension):
+    target_class = "marketplace.tokens.authentication.APITokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Token <key>`; create keys with POST /api/v1/tokens/ or `manage.py createtoken`."}

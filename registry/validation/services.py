@@ -1,0 +1,164 @@
+"""Validation of uploaded versions: claim the work, check the files, record the outcome.
+
+Each version is validated by at most one task at a time. A task claims the version's report with
+a conditional update (status still `validating`, and the claim free, its own, or past its lease),
+works on local copies of the files outside any transaction, then writes the outcome with a
+conditional update that only its own claim satisfies: running a task twice, or two copies of it
+at once, records one outcome. The recovery sweep re-sends work whose task was lost.
+"""
+
+import logging
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Q, When
+from django.utils import timezone
+
+from marketplace.assets.models import AssetKind
+from registry.artifacts.storage import BlobMissing, blob_materialize
+from registry.audit.services import audit_record
+from registry.validation.models import ValidationOutcome, ValidationReport
+from registry.versions.models import AssetVersion, VersionStatus
+
+logger = logging.getLogger(__name__)
+# How long an enqueued but unclaimed validation may wait before the sweep sends it again.
+UNCLAIMED_GRACE = timedelta(minutes=10)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.MODELHUB_VALIDATION_TIME_LIMIT + 60)
+
+
+def validation_claim(*, version_id: int, task_id: str) -> ValidationReport | None:
+    """Claim the validation of a version for `task_id`; None when there is nothing to do.
+
+    A redelivered message (same task id, after a worker was lost) may take its claim back; a
+    different task may only take a claim whose lease has run out.
+    """
+    now = timezone.now()
+    claimed = (ValidationReport.objects
+               .filter(version_id=version_id, version__status=VersionStatus.VALIDATING)
+               .filter(Q(task_id="") | Q(task_id=task_id) | Q(claimed_at__lt=now - _lease()))
+               .update(task_id=task_id, claimed_at=now, started_at=now, attempts=F("attempts") + 1))
+    if not claimed:
+        return None
+    report = ValidationReport.objects.select_related("version__asset").get(version_id=version_id)
+    if report.attempts > settings.MODELHUB_VALIDATION_MAX_ATTEMPTS:
+        validation_finish(version_id=version_id, task_id=task_id, passed=False, failed_check="interrupted",
+                          reason=f"validation was interrupted {report.attempts - 1} times (the worker was lost or "
+                                 "killed at the time limit); the model may be too large or too slow to check.")
+        return None
+    return report
+
+
+def validation_release(*, version_id: int, task_id: str) -> None:
+    """Give a claim back before a retry; a storage retry is not counted as a failed attempt."""
+    ValidationReport.objects.filter(version_id=version_id, task_id=task_id).update(
+        task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0))
+
+
+def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: str, failed_check: str = "",
+                      details: dict | None = None, signature: dict | None = None) -> bool:
+    """Record the outcome if `task_id` still holds the claim. Returns whether it was recorded."""
+    now = timezone.now()
+    status = VersionStatus.VALIDATED if passed else VersionStatus.INVALID
+    with transaction.atomic():
+        report = (ValidationReport.objects.select_for_update(of=("self",))
+                  .filter(version_id=version_id, task_id=task_id, version__status=VersionStatus.VALIDATING)
+                  .select_related("version__asset__team").first())
+        if report is None:
+            return False
+        report.outcome = ValidationOutcome.PASSED if passed else ValidationOutcome.FAILED
+        report.failed_check = failed_check
+        report.reason = reason
+        report.details = details or {}
+        report.finished_at = now
+        report.save(update_fields=["outcome", "failed_check", "reason", "details", "finished_at"])
+        AssetVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(
+            status=status, status_changed_at=now, signature=signature, updated_at=now)
+        version = report.version
+        audit_record(actor=None, action=f"version.{status}", target=version, team=version.asset.team,
+                     data={"reason": reason[:500], "failed_check": failed_check})
+    return True
+
+
+def _check_files(version: AssetVersion, root: Path, primary: str) -> dict:
+    """Run the checks for the version's kind; returns the keyword arguments of validation_finish."""
+    if version.asset.kind == AssetKind.MODEL:
+        from registry.validation.onnx_model import ModelInvalid, inspect_onnx
+
+        try:
+            inspection = inspect_onnx(root / primary, root=root)
+        except ModelInvalid as exc:
+            return {"passed": False, "failed_check": exc.check, "reason": str(exc)}
+        smoke = inspection.as_dict().get("smoke_inference") or {}
+        timing = f" in {smoke['seconds'] * 1000:.1f} ms" if "seconds" in smoke else ""
+        return {"passed": True, "details": inspection.as_dict(), "signature": inspection.signature,
+                "reason": f"ONNX checker, shape inference, onnxruntime session and smoke inference passed{timing}."}
+    if version.asset.kind == AssetKind.DATASET:
+        from registry.validation.datasets import DatasetInvalid, profile_dataset
+
+        try:
+            profile = profile_dataset(root / primary, filename=primary)
+        except DatasetInvalid as exc:
+            return {"passed": False, "failed_check": "dataset_profile", "reason": str(exc)}
+        if profile is None:
+            return {"passed": True, "details": {}, "reason": "Stored and hashed; this file format is not profiled."}
+        return {"passed": True, "details": {"profile": profile}, "signature": {"columns": profile["columns"]},
+                "reason": f"{profile['format'].upper()} with {len(profile['columns'])} columns and "
+                          f"{profile['row_count']} rows."}
+    return {"passed": True, "details": {}, "reason": "Stored and hashed; solutions are never executed."}
+
+
+def version_validate(*, version_id: int, task_id: str) -> bool:
+    """Validate a version's files end to end. Idempotent; returns whether this call recorded an outcome.
+
+    Raises TransientStorageError when storage cannot be read (the task retries); the caller must
+    release the claim first.
+    """
+    report = validation_claim(version_id=version_id, task_id=task_id)
+    if report is None:
+        logger.info("validation of version %s: nothing to do (finished, or claimed by another task)", version_id)
+        return False
+    version = report.version
+    files = list(version.files.select_related("blob"))
+    primary = next(f.path for f in files if f.is_primary)
+    with tempfile.TemporaryDirectory(prefix="validate-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        root = Path(tmp) / "files"
+        try:
+            for f in files:
+                blob_materialize(f.blob, root / f.path)
+        except BlobMissing as exc:
+            return validation_finish(version_id=version_id, task_id=task_id, passed=False, failed_check="storage",
+                                     reason=str(exc))
+        outcome = _check_files(version, root, primary)
+    return validation_finish(version_id=version_id, task_id=task_id, **outcome)
+
+
+def validations_recover_stalled(*, now=None) -> list[int]:
+    """Re-send validations whose task was lost (never claimed, or claim past its lease).
+
+    Safe to run concurrently with workers and with itself: each re-send first resets the claim
+    with a conditional update, and the task's own claim check stops a duplicate.
+    """
+    from registry.versions.services import validation_enqueue
+
+    now = now or timezone.now()
+    stalled = (ValidationReport.objects.filter(version__status=VersionStatus.VALIDATING)
+               .filter(Q(claimed_at__isnull=True, version__status_changed_at__lt=now - UNCLAIMED_GRACE)
+                       | Q(claimed_at__lt=now - _lease()))
+               .values_list("pk", "version_id", "claimed_at"))
+    resent = []
+    for pk, version_id, claimed_at in stalled:
+        reset = ValidationReport.objects.filter(pk=pk, claimed_at=claimed_at).update(task_id="", claimed_at=None)
+        if reset:
+            # Pushed forward so the same version is not re-sent again before the new task claims it.
+            AssetVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(status_changed_at=now)
+            validation_enqueue(version_id)
+            resent.append(version_id)
+    if resent:
+        logger.warning("re-sent stalled validations for versions %s", resent)
+    return resent

@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.db import models
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    VALIDATING = "validating", "Validating"
+    VALIDATED = "validated", "Validated"
+    INVALID = "invalid", "Invalid"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    DEPRECATED = "deprecated", "Deprecated"
+
+
+class AssetVersion(models.Model):
+    """One immutable release of an asset: its files never change once uploaded; metadata may."""
+
+    asset = models.ForeignKey("marketplace.Asset", on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=100)
+    # The parsed semantic version, so versions sort numerically (1.10.0 after 1.9.0).
+    major = models.PositiveBigIntegerField()
+    minor = models.PositiveBigIntegerField()
+    patch = models.PositiveBigIntegerField()
+    prerelease = models.CharField(max_length=100, blank=True)
+    is_prerelease = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    filename = models.CharField(max_length=255, help_text="Name of the uploaded file.")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the uploaded file.")
+    size = models.PositiveBigIntegerField(help_text="Size of the uploaded file in bytes.")
+    # Models: {"inputs": [...], "outputs": [...]}; tabular datasets: {"columns": [...]}.
+    signature = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # Newest release first; a pre-release sorts below its release (semver precedence).
+        ordering = ["asset_id", "-major", "-minor", "-patch", "is_prerelease", "-prerelease"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "version"],
+                name="version_unique_per_asset",
+                violation_error_message="This asset already has a version with this number.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="version_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}@{self.version}"

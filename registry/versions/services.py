@@ -1,0 +1,156 @@
+import json
+import logging
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from marketplace.assets.models import Asset, AssetKind
+from marketplace.teams.selectors import is_team_member
+from registry.artifacts.archive import ArchiveLimits, ArchiveRejected, extract_zip_safely
+from registry.artifacts.models import VersionFile
+from registry.artifacts.storage import blob_store
+from registry.artifacts.uploads import StagedFile
+from registry.audit.services import audit_record
+from registry.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, PermissionDenied, UnsupportedUpload
+from registry.validation.models import ValidationReport
+from registry.versions.models import AssetVersion, VersionStatus
+from registry.versions.semver import parse_semver
+
+logger = logging.getLogger(__name__)
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class _PreparedFile:
+    path: str
+    local_path: Path
+    sha256: str
+    size: int
+    is_primary: bool
+
+
+def _safe_filename(name: str) -> str:
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    cleaned = _SAFE_NAME.sub("_", base).strip("._")[:200]
+    return cleaned or "file"
+
+
+def validate_metadata(metadata) -> dict:
+    if metadata is None:
+        return {}
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata) if metadata.strip() else {}
+        except ValueError as exc:
+            raise InvalidInput(f"metadata: not valid JSON ({exc}).", field="metadata") from None
+    if not isinstance(metadata, dict):
+        raise InvalidInput("metadata: must be a JSON object.", field="metadata")
+    size = len(json.dumps(metadata, separators=(",", ":")).encode())
+    if size > settings.MODELHUB_METADATA_MAX_BYTES:
+        raise InvalidInput(f"metadata: {size} bytes of JSON is over the limit of "
+                           f"{settings.MODELHUB_METADATA_MAX_BYTES} bytes.", field="metadata")
+    return metadata
+
+
+def _prepare_files(asset: Asset, upload: StagedFile, workdir: Path) -> list[_PreparedFile]:
+    filename = _safe_filename(upload.name)
+    lower = filename.lower()
+    if asset.kind != AssetKind.MODEL:
+        return [_PreparedFile(filename, upload.path, upload.sha256, upload.size, True)]
+    if lower.endswith(".onnx"):
+        return [_PreparedFile(filename, upload.path, upload.sha256, upload.size, True)]
+    if not lower.endswith(".zip"):
+        raise UnsupportedUpload(f"file: a model version must be a single .onnx file or a .zip holding one .onnx "
+                                f"file and its external data; got '{filename}'.", field="file")
+    limits = ArchiveLimits(max_total_bytes=settings.MODELHUB_ARCHIVE_MAX_EXTRACTED_SIZE,
+                           max_ratio=settings.MODELHUB_ARCHIVE_MAX_RATIO,
+                           max_members=settings.MODELHUB_ARCHIVE_MAX_MEMBERS)
+    try:
+        extracted = extract_zip_safely(upload.path, workdir, limits=limits)
+    except ArchiveRejected as exc:
+        raise UnsupportedUpload(f"file: {exc}", field="file") from None
+    models = [f for f in extracted if f.path.lower().endswith(".onnx")]
+    if len(models) != 1:
+        found = ", ".join(f.path for f in models) or "none"
+        raise UnsupportedUpload(f"file: the archive must hold exactly one .onnx file; found {len(models)} "
+                                f"({found}).", field="file")
+    return [_PreparedFile(f.path, f.local_path, f.sha256, f.size, f is models[0]) for f in extracted]
+
+
+def version_create(*, user, asset: Asset, version: str, upload: StagedFile, metadata=None,
+                   expected_sha256: str | None = None) -> AssetVersion:
+    """Register a new version from an uploaded file and queue its validation.
+
+    Checks everything it can before storing a byte (permission, version number, metadata,
+    checksum, duplicates, archive safety); stores blobs outside any transaction; then creates the
+    version, its files, a pending validation report and an audit event in one transaction, and
+    enqueues validation once that transaction has committed. A failed call leaves no version.
+    """
+    if not is_team_member(user=user, team=asset.team):
+        raise PermissionDenied(f"Only members of '{asset.team.slug}' can upload versions of '{asset.slug}'.")
+    semver = parse_semver(version)
+    version = version.strip()
+    metadata = validate_metadata(metadata)
+    if expected_sha256 and expected_sha256.strip().lower() != upload.sha256:
+        raise ChecksumMismatch(f"sha256: the uploaded file's SHA-256 is {upload.sha256}, not "
+                               f"{expected_sha256.strip().lower()}; the upload was corrupted or is not the file you "
+                               "meant. Nothing was stored.", field="sha256")
+    if AssetVersion.objects.filter(asset=asset, version=version).exists():
+        raise DuplicateVersion(f"'{asset.slug}' already has version {version}; versions are immutable, so upload "
+                               "this one under a new version number.", field="version")
+    workdir = Path(tempfile.mkdtemp(prefix="version-", dir=settings.FILE_UPLOAD_TEMP_DIR))
+    try:
+        prepared = _prepare_files(asset, upload, workdir)
+        blobs = {f.path: blob_store(local_path=f.local_path, sha256=f.sha256, size=f.size) for f in prepared}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        with transaction.atomic():
+            created = AssetVersion.objects.create(
+                asset=asset, version=version, major=semver.major, minor=semver.minor, patch=semver.patch,
+                prerelease=semver.prerelease, is_prerelease=bool(semver.prerelease),
+                status=VersionStatus.VALIDATING, metadata=metadata, filename=_safe_filename(upload.name),
+                sha256=upload.sha256, size=upload.size, created_by=user,
+            )
+            VersionFile.objects.bulk_create(
+                VersionFile(version=created, path=f.path, blob=blobs[f.path], is_primary=f.is_primary)
+                for f in prepared
+            )
+            ValidationReport.objects.create(version=created)
+            Asset.objects.filter(pk=asset.pk).update(updated_at=timezone.now())
+            audit_record(actor=user, action="version.create", target=created, team=asset.team,
+                         data={"asset": asset.slug, "version": version, "sha256": upload.sha256,
+                               "size": upload.size, "files": len(prepared)})
+            transaction.on_commit(lambda: validation_enqueue(created.pk))
+    except IntegrityError:
+        # Lost a race with a concurrent upload of the same number; its blobs are shared or collectable.
+        raise DuplicateVersion(f"'{asset.slug}' already has version {version}.", field="version") from None
+    return created
+
+
+def validation_enqueue(version_id: int) -> None:
+    """Send the validation task; if the broker is down, the recovery sweep sends it later."""
+    from registry.validation.tasks import version_validate_task
+
+    try:
+        version_validate_task.delay(version_id)
+    except Exception:  # the version is committed either way; never turn this into a 500
+        logger.exception("could not enqueue validation of version %s; the recovery sweep will retry", version_id)
+
+
+def version_update_metadata(*, user, version: AssetVersion, metadata) -> AssetVersion:
+    """Replace a version's free-form metadata (its files never change). Team members only."""
+    if not is_team_member(user=user, team=version.asset.team):
+        raise PermissionDenied(f"Only members of '{version.asset.team.slug}' can edit this version.")
+    version.metadata = validate_metadata(metadata)
+    with transaction.atomic():
+        version.save(update_fields=["metadata", "updated_at"])
+        audit_record(actor=user, action="version.update_metadata", target=version, team=version.asset.team,
+                     data={"keys": sorted(version.metadata)[:50]})
+    return version

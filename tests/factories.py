@@ -1,0 +1,90 @@
+"""Test data: users, teams, assets, versions, and small ONNX models built in memory."""
+
+import io
+import zipfile
+from itertools import count
+from pathlib import Path
+
+import numpy as np
+import onnx
+from django.contrib.auth import get_user_model
+from onnx import TensorProto, helper, numpy_helper
+
+from marketplace.assets.services import asset_create
+from marketplace.teams.services import team_create, team_member_add
+from registry.artifacts.uploads import StagedFile
+from registry.versions.services import version_create
+
+_seq = count(1)
+
+
+def make_user(username: str | None = None, **extra):
+    username = username or f"user{next(_seq)}"
+    return get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
+
+
+def make_team(owner, slug: str | None = None, members=()):
+    team = team_create(user=owner, slug=slug or f"team-{next(_seq)}", name="Team")
+    for member in members:
+        team_member_add(actor=owner, team=team, username=member.username)
+    return team
+
+
+def make_asset(user, team, kind: str = "model", slug: str | None = None, **fields):
+    slug = slug or f"asset-{next(_seq)}"
+    return asset_create(user=user, team=team, kind=kind, name=fields.pop("name", slug.replace("-", " ")),
+                        slug=slug, **fields)
+
+
+def make_version(user, asset, tmp_path: Path, content: bytes, *, filename: str = "model.onnx",
+                 version: str = "1.0.0", **kwargs):
+    path = tmp_path / f"upload-{next(_seq)}-{filename}"
+    path.write_bytes(content)
+    return version_create(user=user, asset=asset, version=version, upload=StagedFile.from_path(path, filename),
+                          **kwargs)
+
+
+def linear_model(in_features: int = 4, out_features: int = 3, *, seed: int = 0) -> onnx.ModelProto:
+    """y = relu(x @ W + b) with a symbolic batch dimension."""
+    rng = np.random.default_rng(seed)
+    weight = numpy_helper.from_array(rng.standard_normal((in_features, out_features)).astype(np.float32), "W")
+    bias = numpy_helper.from_array(rng.standard_normal(out_features).astype(np.float32), "B")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "W", "B"], ["h"]), helper.make_node("Relu", ["h"], ["y"])],
+        "linear",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", in_features])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", out_features])],
+        initializer=[weight, bias],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="modelhub-tests")
+    model.ir_version = 8
+    return model
+
+
+def onnx_bytes(model: onnx.ModelProto | None = None) -> bytes:
+    return (model or linear_model()).SerializeToString()
+
+
+def external_data_zip(tmp_path: Path, *, location: str = "weights.bin", in_features: int = 64,
+                      out_features: int = 32, extra_files: dict[str, bytes] | None = None,
+                      compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip of model.onnx whose weights live in an external-data file at `location`."""
+    folder = tmp_path / f"ext-{next(_seq)}"
+    folder.mkdir()
+    model = linear_model(in_features, out_features)
+    onnx.save_model(model, folder / "model.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
+    if location != "weights.bin":
+        saved = onnx.load(folder / "model.onnx", load_external_data=False)
+        for tensor in saved.graph.initializer:
+            for entry in tensor.external_data:
+                if entry.key == "location":
+                    entry.value = location
+        (folder / "model.onnx").write_bytes(saved.SerializeToString())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        archive.write(folder / "model.onnx", "model.onnx")
+        archive.write(folder / "weights.bin", "weights.bin")
+        for name, data in (extra_files or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

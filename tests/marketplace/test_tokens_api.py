@@ -1,0 +1,71 @@
+import pytest
+from django.core.management import call_command
+
+from marketplace.tokens.models import APIToken
+from registry.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_no_credentials_is_401_with_a_message(anon_api):
+    response = anon_api.get("/api/v1/assets/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Authentication credentials were not provided."
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_wrong_token_is_401(anon_api):
+    anon_api.credentials(HTTP_AUTHORIZATION="Token mh_not-a-real-key")
+    response = anon_api.get("/api/v1/assets/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid or revoked token."
+
+
+def test_create_shows_key_once_and_stores_only_its_hash(alice_api, alice):
+    response = alice_api.post("/api/v1/tokens/", {"name": "ci"}, format="json")
+    assert response.status_code == 201
+    key = response.json()["key"]
+    assert key.startswith("mh_") and len(key) > 40
+    token = APIToken.objects.get(pk=response.json()["id"])
+    assert key not in {token.key_hash, token.prefix} and token.prefix == key[:11]
+    listed = alice_api.get("/api/v1/tokens/").json()["results"]
+    assert {"ci", "tests"} == {t["name"] for t in listed}
+    assert all("key" not in t for t in listed)
+    assert AuditEvent.objects.filter(action="token.create", actor=alice).exists()
+
+
+def test_revoked_token_stops_working(alice_api, anon_api):
+    created = alice_api.post("/api/v1/tokens/", {"name": "temp"}, format="json").json()
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Token {created['key']}")
+    assert anon_api.get("/api/v1/tokens/").status_code == 200
+    assert alice_api.delete(f"/api/v1/tokens/{created['id']}/").status_code == 204
+    assert anon_api.get("/api/v1/tokens/").status_code == 401
+    assert alice_api.delete(f"/api/v1/tokens/{created['id']}/").status_code == 404
+
+
+def test_outsider_cannot_see_or_revoke_someone_elses_token(alice_api, charlie_api):
+    created = alice_api.post("/api/v1/tokens/", {"name": "mine"}, format="json").json()
+    assert "mine" not in {t["name"] for t in charlie_api.get("/api/v1/tokens/").json()["results"]}
+    response = charlie_api.delete(f"/api/v1/tokens/{created['id']}/")
+    assert response.status_code == 404
+    assert APIToken.objects.get(pk=created["id"]).revoked_at is None
+
+
+def test_token_name_is_required(alice_api):
+    response = alice_api.post("/api/v1/tokens/", {"name": ""}, format="json")
+    assert response.status_code == 400
+    assert "name" in response.json()["detail"]
+
+
+def test_createtoken_command_prints_a_working_key(alice, anon_api, capsys):
+    call_command("createtoken", "alice", "--name", "laptop")
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert anon_api.get("/api/v1/tokens/").status_code == 200
+
+
+def test_createtoken_command_rejects_unknown_user(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No active user named 'nobody'"):
+        call_command("createtoken", "nobody")
