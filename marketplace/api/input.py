@@ -3,3 +3,15 @@ def parse_input(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class RejectUnknownFieldsMixin:
+    """For PATCH inputs: a field the endpoint does not accept is an error, not silently ignored."""
+
+    def validate(self, attrs):
+        unknown = set(getattr(self, "initial_data", {})) - set(self.fields)
+        if unknown:
+            from rest_framework.serializers import ValidationError
+
+            raise ValidationError({field: "This field cannot be changed." for field in sorted(unknown)})
+        return super().validate(attrs)

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from marketplace.api.input import parse_input
+from marketplace.api.input import RejectUnknownFieldsMixin, parse_input
 from marketplace.assets.filters import AssetFilter
 from marketplace.assets.models import AssetKind, Visibility
 from marketplace.assets.selectors import FACET_FIELDS, asset_get, asset_search
@@ -57,7 +57,7 @@ class AssetInputSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
 
 
-class AssetUpdateSerializer(serializers.Serializer):
+class AssetUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -66,12 +66,6 @@ class AssetUpdateSerializer(serializers.Serializer):
     task = serializers.CharField(max_length=64, required=False, allow_blank=True)
     framework = serializers.CharField(max_length=64, required=False, allow_blank=True)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields)
-        if unknown:
-            raise serializers.ValidationError({f: "This field cannot be changed." for f in sorted(unknown)})
-        return attrs
 
 
 class FacetValueSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from marketplace.api.input import parse_input
+from marketplace.api.input import RejectUnknownFieldsMixin, parse_input
 from marketplace.assets.selectors import asset_get
 from registry.artifacts.storage import blob_download_url, blob_open
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, upload_too_large
@@ -75,7 +75,7 @@ class VersionUploadSerializer(serializers.Serializer):
                                     help_text="The file's SHA-256; the upload is refused if it differs.")
 
 
-class VersionUpdateSerializer(serializers.Serializer):
+class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     metadata = serializers.JSONField()
 
 
