@@ -18,5 +18,8 @@ class UnsupportedUpload(InvalidInput):
     code = "unsupported_upload"
 
 
-class TransientStorageError(Exception):
+class TransientStorageError(DomainError):
     """Artifact storage could not be reached; the operation may succeed when retried."""
+
+    status_code = 503
+    code = "storage_unavailable"

@@ -87,43 +87,59 @@ def _worker_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A `celery worker` subprocess bound to the test database and a queue of its own.
-
-    Its artifact storage is the session's artifact folder, which `_isolated_storage` also uses.
-    """
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("the worker tests need PostgreSQL (set DATABASE_URL)")
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        pytest.skip("the worker tests need a real broker (set CELERY_BROKER_URL)")
-    artifacts = tmp_path_factory.getbasetemp() / "artifacts"
-    log_path = tmp_path_factory.getbasetemp() / "celery-worker.log"
-    name = f"tests-{uuid.uuid4().hex[:8]}@localhost"
-    env = {**os.environ, "DATABASE_URL": _worker_database_url(), "MODELHUB_ARTIFACTS_DIR": str(artifacts),
-           "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-           "MODELHUB_DATA_DIR": str(settings.DATA_DIR), "PYTHONPATH": str(REPO)}
+def start_celery_worker(log_path: Path, *, queue: str, extra_env: dict[str, str] | None = None):
+    """Start `celery -A marketplace worker` on the test database and `queue`; wait until it is ready."""
+    env = {**os.environ, "DATABASE_URL": _worker_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue,
+           "MODELHUB_DATA_DIR": str(settings.DATA_DIR), "PYTHONPATH": str(REPO), **(extra_env or {})}
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--loglevel=INFO",
-         "--concurrency=1", "--pool=prefork", "-n", name, "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE],
+        [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--loglevel=INFO", "--concurrency=1",
+         "--pool=prefork", "-n", f"tests-{uuid.uuid4().hex[:8]}@localhost", "--without-gossip", "--without-mingle",
+         "--without-heartbeat", "-Q", queue],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    process.log_path = log_path
     deadline = time.monotonic() + 60
     while "ready." not in log_path.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            stop_celery_worker(process)
             pytest.fail(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
         time.sleep(0.2)
-    process.log_path = log_path
-    yield process
+    return process
+
+
+def stop_celery_worker(process) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+        process.wait()
+
+
+def require_real_services() -> None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the worker tests need PostgreSQL (set DATABASE_URL)")
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        pytest.skip("the worker tests need a real broker (set CELERY_BROKER_URL)")
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path, tmp_path_factory):
+    """A worker subprocess sharing the session's artifact folder with `_isolated_storage`.
+
+    One per test, so a test that needs a differently configured worker has the queue to itself.
+    """
+    require_real_services()
+    process = start_celery_worker(
+        tmp_path / "celery-worker.log", queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        extra_env={"MODELHUB_ARTIFACTS_DIR": str(tmp_path_factory.getbasetemp() / "artifacts")})
+    yield process
+    stop_celery_worker(process)
+
+
+def worker_log_count(process, text: str) -> int:
+    return process.log_path.read_text().count(text)
 
 
 def wait_for_status(client, url: str, *, leaving: str = "validating", timeout: float = 90.0) -> dict:

@@ -79,7 +79,9 @@ def blob_store(*, local_path: Path, sha256: str, size: int) -> Blob:
         with open(local_path, "rb") as fh:
             artifact_storage().save(blob_key(sha256), File(fh, name=os.path.basename(local_path)))
     except _transient_errors() as exc:
-        raise TransientStorageError(f"artifact storage is unavailable: {exc}") from exc
+        logger.warning("storing blob %s failed: %s", sha256, exc)
+        raise TransientStorageError("Artifact storage is unavailable right now, so nothing was stored; "
+                                    "try the upload again later.") from exc
     try:
         blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
     except IntegrityError:

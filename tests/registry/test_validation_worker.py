@@ -1,0 +1,79 @@
+"""Validation through a real Celery worker on the real broker (Redis), against PostgreSQL."""
+
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from registry.audit.models import AuditEvent
+from registry.validation.models import ValidationReport
+from registry.validation.tasks import version_validate_task
+from registry.versions.models import AssetVersion
+from tests.conftest import require_real_services, start_celery_worker, stop_celery_worker, wait_for_status, \
+    worker_log_count
+from tests.factories import linear_model, make_asset, onnx_bytes
+from tests.s3 import BUCKET, S3Server
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+TASK_DONE = "registry.validation.tasks.version_validate_task["
+
+
+def upload(client, slug, content, version="1.0.0"):
+    return client.post(f"/api/v1/assets/{slug}/versions/",
+                       {"version": version, "file": SimpleUploadedFile("model.onnx", content)}, format="multipart")
+
+
+def wait_for_log(process, text: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while worker_log_count(process, text) < count:
+        assert time.monotonic() < deadline, process.log_path.read_text()[-3000:]
+        time.sleep(0.2)
+
+
+def test_upload_is_validated_by_the_worker(celery_worker, alice, team, alice_api):
+    make_asset(alice, team, slug="iris")
+    response = upload(alice_api, "iris", onnx_bytes(linear_model(5, 2)))
+    assert response.status_code == 202 and response.json()["status"] == "validating"
+    data = wait_for_status(alice_api, "/api/v1/assets/iris/versions/1.0.0/")
+    assert data["status"] == "validated", (data["validation"], celery_worker.log_path.read_text()[-3000:])
+    assert data["signature"] == {"inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 5]}],
+                                 "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 2]}]}
+    assert data["validation"]["details"]["smoke_inference"]["seconds"] > 0
+
+
+def test_duplicate_deliveries_record_one_outcome(celery_worker, alice, team, alice_api):
+    make_asset(alice, team, slug="dup")
+    done_before = worker_log_count(celery_worker, " succeeded in ")
+    assert upload(alice_api, "dup", onnx_bytes(linear_model(6, 2))).status_code == 202
+    version = AssetVersion.objects.get(asset__slug="dup")
+    version_validate_task.delay(version.pk)
+    version_validate_task.delay(version.pk)
+    wait_for_log(celery_worker, " succeeded in ", done_before + 3)
+    version.refresh_from_db()
+    assert version.status == "validated"
+    assert ValidationReport.objects.get(version=version).attempts == 1
+    assert AuditEvent.objects.filter(action="version.validated", target_id=str(version.pk)).count() == 1
+
+
+def test_storage_outage_is_retried_until_storage_is_back(transactional_db, alice, team, alice_api, settings,
+                                                         tmp_path):
+    """S3 goes away between upload and validation; the worker retries and validates once it is back."""
+    require_real_services()
+    s3 = S3Server().start()
+    s3.client().create_bucket(Bucket=BUCKET)
+    settings.STORAGES = {**settings.STORAGES, "artifacts": s3.storage_settings()}
+    make_asset(alice, team, slug="s3m")
+    assert upload(alice_api, "s3m", onnx_bytes(linear_model(3, 3))).status_code == 202  # queued, no worker yet
+    s3.stop()  # moto keeps its objects in this process; only the endpoint goes away
+    worker = start_celery_worker(tmp_path / "s3-worker.log", queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                                 extra_env={**s3.env(), "MODELHUB_VALIDATION_RETRY_DELAY": "1"})
+    try:
+        wait_for_log(worker, "Retry in", 1)
+        assert AssetVersion.objects.get(asset__slug="s3m").status == "validating"
+        s3.start()
+        data = wait_for_status(alice_api, "/api/v1/assets/s3m/versions/1.0.0/")
+        assert data["status"] == "validated", (data["validation"], worker.log_path.read_text()[-3000:])
+        assert data["validation"]["attempts"] == 1  # a storage retry is not a failed attempt
+    finally:
+        stop_celery_worker(worker)
+        s3.stop()
