@@ -19,7 +19,10 @@ REPO = Path(__file__).resolve().parent.parent
 def _isolated_storage(settings, tmp_path_factory):
     """Artifacts go to the session's temporary folder, which the test worker shares."""
     root = tmp_path_factory.getbasetemp() / "artifacts"
-    settings.STORAGES = {**settings.STORAGES, "artifacts": {
+    settings.STORAGES = {**settings.STORAGES,
+                         # Pages render without a collectstatic run (the manifest is a deploy step).
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+                         "artifacts": {
         "BACKEND": "registry.artifacts.storage.AtomicFileSystemStorage", "OPTIONS": {"location": str(root)}}}
     return root
 

@@ -20,5 +20,5 @@ urlpatterns = [
     path("assets/<slug:slug>/", AssetDetailView.as_view(), name="asset-detail"),
     path("assets/<slug:slug>/versions/", VersionListView.as_view(), name="version-list"),
     re_path(_VERSION + r"/$", VersionDetailView.as_view(), name="version-detail"),
-    re_path(_VERSION + r"/download/?$", VersionDownloadView.as_view(), name="version-download"),
+    re_path(_VERSION + r"/download$", VersionDownloadView.as_view(), name="version-download"),
 ]

@@ -86,7 +86,7 @@ class AssetListView(generics.GenericAPIView):
     serializer_class = AssetSerializer
     filterset_class = AssetFilter
 
-    @extend_schema(responses=AssetPageSerializer, parameters=[
+    @extend_schema(operation_id="assets_list", responses=AssetPageSerializer, parameters=[
         OpenApiParameter("tag", str, many=True, description="Repeat to require several tags."),
     ])
     def get(self, request):

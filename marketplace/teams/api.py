@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.api.input import parse_input
-from marketplace.teams.models import TeamRole
+from marketplace.teams.models import Membership, Team, TeamRole
 from marketplace.teams.selectors import team_get, team_list, team_members
 from marketplace.teams.services import team_create, team_member_add, team_member_remove, team_member_set_role
 
@@ -29,7 +29,9 @@ class RoleSerializer(serializers.Serializer):
 
 class TeamListView(generics.GenericAPIView):
     serializer_class = TeamSerializer
+    queryset = Team.objects.none()  # tells the schema the model; data comes from selectors
 
+    @extend_schema(operation_id="teams_list", responses=TeamSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(team_list(user=request.user))
         return self.get_paginated_response(TeamSerializer(page, many=True).data)
@@ -49,7 +51,9 @@ class TeamDetailView(APIView):
 
 class TeamMemberListView(generics.GenericAPIView):
     serializer_class = MembershipSerializer
+    queryset = Membership.objects.none()  # for the schema only
 
+    @extend_schema(operation_id="team_members_list", responses=MembershipSerializer(many=True))
     def get(self, request, slug):
         team = team_get(user=request.user, slug=slug)
         page = self.paginate_queryset(team_members(team=team))

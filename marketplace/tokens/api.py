@@ -3,6 +3,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.tokens.models import APIToken
 from marketplace.tokens.selectors import token_list
 from marketplace.tokens.services import token_create, token_revoke
 
@@ -21,7 +22,9 @@ class TokenCreatedSerializer(TokenSerializer):
 
 class TokenListView(generics.GenericAPIView):
     serializer_class = TokenSerializer
+    queryset = APIToken.objects.none()  # for the schema only; data comes from selectors
 
+    @extend_schema(operation_id="tokens_list", responses=TokenSerializer(many=True))
     def get(self, request):
         """Your active tokens (never their keys)."""
         page = self.paginate_queryset(token_list(user=request.user))

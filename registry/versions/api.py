@@ -15,7 +15,7 @@ from marketplace.assets.selectors import asset_get
 from registry.artifacts.storage import blob_download_url, blob_open
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, upload_too_large
 from registry.errors import InvalidInput
-from registry.versions.models import VersionStatus
+from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_list
 from registry.versions.services import version_create, version_update_metadata
 
@@ -81,6 +81,7 @@ class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 class VersionListView(generics.GenericAPIView):
     serializer_class = VersionSerializer
+    queryset = AssetVersion.objects.none()  # for the schema only; data comes from selectors
     parser_classes = [MultiPartParser, JSONParser]
 
     def dispatch(self, request, *args, **kwargs):
@@ -99,6 +100,7 @@ class VersionListView(generics.GenericAPIView):
             if length > settings.MODELHUB_MAX_UPLOAD_SIZE + MULTIPART_OVERHEAD:
                 raise upload_too_large(length)
 
+    @extend_schema(operation_id="versions_list", responses=VersionSerializer(many=True))
     def get(self, request, slug):
         asset = asset_get(user=request.user, slug=slug)
         page = self.paginate_queryset(version_list(asset=asset))

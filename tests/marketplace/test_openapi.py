@@ -1,0 +1,44 @@
+import pytest
+import yaml
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    "/api/v1/assets/": {"get", "post"},
+    "/api/v1/assets/{slug}/": {"get", "patch", "delete"},
+    "/api/v1/assets/{slug}/versions/": {"get", "post"},
+    "/api/v1/assets/{slug}/versions/{version}/": {"get", "patch"},
+    "/api/v1/assets/{slug}/versions/{version}/download": {"get"},
+    "/api/v1/teams/": {"get", "post"},
+    "/api/v1/teams/{slug}/": {"get"},
+    "/api/v1/teams/{slug}/members/": {"get", "post"},
+    "/api/v1/teams/{slug}/members/{username}/": {"patch", "delete"},
+    "/api/v1/tokens/": {"get", "post"},
+    "/api/v1/tokens/{id}/": {"delete"},
+}
+
+
+def test_schema_is_valid_without_warnings_and_covers_every_endpoint(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    paths = {path: set(methods) - {"parameters"} for path, methods in schema["paths"].items()}
+    assert paths == EXPECTED
+    upload = schema["paths"]["/api/v1/assets/{slug}/versions/"]["post"]
+    assert set(upload["responses"]) >= {"202", "409", "413"}
+    assert "multipart/form-data" in upload["requestBody"]["content"]
+    assert "facets" in schema["components"]["schemas"]["AssetPage"]["properties"]
+    assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+def test_schema_and_docs_are_served(anon_api):
+    assert anon_api.get("/api/schema/").status_code == 200
+    docs = anon_api.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_unknown_api_path_is_json_404(alice_api):
+    response = alice_api.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
