@@ -120,3 +120,27 @@ def blob_download_url(blob: Blob, *, filename: str, ttl: int) -> str | None:
 
 def blob_open(blob: Blob):
     return artifact_storage().open(blob.storage_key, "rb")
+
+
+def blobs_collect_garbage(*, older_than, dry_run: bool = False) -> list[str]:
+    """Delete blobs no version file refers to, created before `older_than`. Returns their digests.
+
+    The age threshold keeps it clear of uploads in flight (a blob is stored before the version
+    that uses it is committed). Each row is deleted by a conditional delete that re-checks it is
+    still unreferenced, and its object is removed only after that.
+    """
+    candidates = list(Blob.objects.filter(created_at__lt=older_than, version_files__isnull=True)
+                      .values_list("pk", "sha256"))
+    removed = []
+    for pk, sha256 in candidates:
+        if dry_run:
+            removed.append(sha256)
+            continue
+        deleted, _ = Blob.objects.filter(pk=pk, version_files__isnull=True).delete()
+        if deleted:
+            try:
+                artifact_storage().delete(blob_key(sha256))
+            except _transient_errors() as exc:
+                logger.warning("blob %s: row deleted but object not removed: %s", sha256, exc)
+            removed.append(sha256)
+    return removed
