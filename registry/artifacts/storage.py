@@ -6,10 +6,12 @@ Slow I/O lives here and must never run inside a transaction or while a row is lo
 import hashlib
 import logging
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, storages
 from django.db import IntegrityError
@@ -46,6 +48,27 @@ class AtomicFileSystemStorage(FileSystemStorage):
             raise
         return name
 
+    def save_by_link(self, name: str, local_path: Path) -> None:
+        """Publish a local file by hard link, with no copy; falls back to a copy across file systems.
+
+        Only for files nobody writes again (our own upload temp files): the blob shares their inode.
+        """
+        full_path = Path(self.path(name))
+        full_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = full_path.parent / f".incoming-{secrets.token_hex(8)}"
+        try:
+            os.link(local_path, tmp)
+        except OSError:
+            with open(local_path, "rb") as fh:
+                self.save(name, File(fh))
+            return
+        try:
+            os.chmod(tmp, self.file_permissions_mode or 0o644)
+            os.replace(tmp, full_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
 
 class BlobMissing(Exception):
     """A blob row exists but storage has no (or different) content for it."""
@@ -66,6 +89,10 @@ def _is_missing(exc: BaseException) -> bool:
     return str(response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}
 
 
+def _is_upload_temp_file(path: Path) -> bool:
+    return Path(path).resolve().is_relative_to(Path(settings.FILE_UPLOAD_TEMP_DIR).resolve())
+
+
 def blob_store(*, local_path: Path, sha256: str, size: int) -> Blob:
     """Store a local file under its content address and return its Blob row.
 
@@ -75,9 +102,13 @@ def blob_store(*, local_path: Path, sha256: str, size: int) -> Blob:
     blob = Blob.objects.filter(sha256=sha256).first()
     if blob is not None:
         return blob
+    storage = artifact_storage()
     try:
-        with open(local_path, "rb") as fh:
-            artifact_storage().save(blob_key(sha256), File(fh, name=os.path.basename(local_path)))
+        if isinstance(storage, AtomicFileSystemStorage) and _is_upload_temp_file(local_path):
+            storage.save_by_link(blob_key(sha256), local_path)
+        else:
+            with open(local_path, "rb") as fh:
+                storage.save(blob_key(sha256), File(fh, name=os.path.basename(local_path)))
     except _transient_errors() as exc:
         logger.warning("storing blob %s failed: %s", sha256, exc)
         raise TransientStorageError("Artifact storage is unavailable right now, so nothing was stored; "

@@ -237,3 +237,23 @@ def test_zip_must_hold_exactly_one_onnx(alice_api, model_asset):
     response = upload(alice_api, buffer.getvalue(), filename="bundle.zip")
     assert response.status_code == 400
     assert "exactly one .onnx" in response.json()["detail"] and "a.onnx, b.onnx" in response.json()["detail"]
+
+
+def test_local_storage_publishes_upload_temp_files_by_link_and_copies_others(settings, _isolated_storage, tmp_path):
+    from pathlib import Path
+
+    from registry.artifacts.storage import blob_store
+
+    temp_upload = Path(settings.FILE_UPLOAD_TEMP_DIR) / "upload-under-test.bin"
+    temp_upload.write_bytes(b"linked content")
+    elsewhere = tmp_path / "user-file.bin"
+    elsewhere.write_bytes(b"copied content")
+    try:
+        for path, should_link in [(temp_upload, True), (elsewhere, False)]:
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            blob_store(local_path=path, sha256=sha, size=path.stat().st_size)
+            stored = _isolated_storage / blob_key(sha)
+            assert stored.read_bytes() == path.read_bytes()
+            assert stored.samefile(path) is should_link
+    finally:
+        temp_upload.unlink()
