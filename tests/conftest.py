@@ -134,6 +134,9 @@ def celery_worker(transactional_db, tmp_path, tmp_path_factory):
     One per test, so a test that needs a differently configured worker has the queue to itself.
     """
     require_real_services()
+    from marketplace.celery import app
+
+    app.control.purge()  # messages other tests committed; their versions are gone
     process = start_celery_worker(
         tmp_path / "celery-worker.log", queue=settings.CELERY_TASK_DEFAULT_QUEUE,
         extra_env={"MODELHUB_ARTIFACTS_DIR": str(tmp_path_factory.getbasetemp() / "artifacts")})
