@@ -1,0 +1,416 @@
+"""`manage.py seed_demo`: a small demo catalogue, registered through the same services as the API.
+
+Four scikit-learn bundled data sets (no network), a model trained on each and exported to ONNX, and
+one solution that uses the iris model. Every write goes through `team_create`, `asset_create` and
+`version_create`, so the uploads are validated for real: each version starts `validating` and the
+Celery worker takes it from there.
+
+Idempotent: a team, asset or version that already exists is skipped (and a model whose version
+exists is not trained again), so running the command twice creates nothing new.
+"""
+
+import csv
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sklearn
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from skl2onnx import to_onnx
+from skl2onnx.common.data_types import FloatTensorType
+from sklearn import datasets as sklearn_datasets
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import mean_absolute_error, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from marketplace.assets.models import Asset, AssetKind
+from marketplace.assets.selectors import asset_get
+from marketplace.assets.services import asset_create
+from marketplace.errors import DomainError, NotFound
+from marketplace.teams.models import Team
+from marketplace.teams.selectors import team_get
+from marketplace.teams.services import team_create
+from registry.artifacts.uploads import StagedFile
+from registry.versions.selectors import version_list
+from registry.versions.services import version_create
+
+USERNAME = "demo"
+TEAM_SLUG = "demo-lab"
+VERSION = "1.0.0"
+TARGET_COLUMN = "target"
+# The held-out split behind every model's metrics.
+TEST_SIZE = 0.25
+RANDOM_STATE = 0
+ONNX_OPSET = 17
+
+
+@dataclass(frozen=True)
+class DemoDataset:
+    slug: str
+    name: str
+    loader: str  # function name in sklearn.datasets
+    summary: str
+    task: str
+    license: str
+    tags: tuple[str, ...]
+    source: str
+    citation: str
+    target: str  # what the target column holds
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    slug: str
+    name: str
+    dataset: str
+    summary: str
+    classifier: bool
+    make_estimator: Callable[[], object]
+    estimator: str  # how the description names it
+    tags: tuple[str, ...]
+
+
+UCI = "UCI Machine Learning Repository, via scikit-learn's bundled copy (`sklearn.datasets.{loader}`)"
+
+DATASETS = (
+    DemoDataset(
+        slug="iris", name="Iris", loader="load_iris",
+        summary="Fisher's iris flowers: 4 measurements of 150 flowers from 3 species.",
+        task="tabular-classification", license="CC-BY-4.0", tags=("tabular", "classification", "botany", "demo"),
+        source=UCI.format(loader="load_iris"),
+        citation="Fisher, R. A. (1936). The use of multiple measurements in taxonomic problems. "
+                 "Annals of Eugenics, 7(2), 179-188. UCI dataset doi:10.24432/C56C76.",
+        target="the species: 0 = setosa, 1 = versicolor, 2 = virginica",
+    ),
+    DemoDataset(
+        slug="wine", name="Wine", loader="load_wine",
+        summary="Chemical analysis of 178 Italian wines from three cultivars.",
+        task="tabular-classification", license="CC-BY-4.0", tags=("tabular", "classification", "chemistry", "demo"),
+        source=UCI.format(loader="load_wine"),
+        citation="Aeberhard, S. & Forina, M. (1991). Wine [Dataset]. UCI Machine Learning Repository. "
+                 "doi:10.24432/C5PC7J.",
+        target="the cultivar: 0, 1 or 2",
+    ),
+    DemoDataset(
+        slug="breast-cancer", name="Breast Cancer Wisconsin (Diagnostic)", loader="load_breast_cancer",
+        summary="30 features of cell nuclei from 569 breast mass images, labelled malignant or benign.",
+        task="tabular-classification", license="CC-BY-4.0", tags=("tabular", "classification", "medical", "demo"),
+        source=UCI.format(loader="load_breast_cancer"),
+        citation="Wolberg, W., Mangasarian, O., Street, N. & Street, W. (1995). Breast Cancer Wisconsin "
+                 "(Diagnostic) [Dataset]. UCI Machine Learning Repository. doi:10.24432/C5DW2B.",
+        target="the diagnosis: 0 = malignant, 1 = benign",
+    ),
+    DemoDataset(
+        slug="diabetes", name="Diabetes", loader="load_diabetes",
+        summary="Ten baseline variables of 442 diabetes patients and their disease progression one year later.",
+        task="tabular-regression", license="BSD-3-Clause", tags=("tabular", "regression", "medical", "demo"),
+        source="Efron et al., distributed with scikit-learn (`sklearn.datasets.load_diabetes`); the ten "
+               "features are mean-centred and scaled as scikit-learn ships them",
+        citation="Efron, B., Hastie, T., Johnstone, I. & Tibshirani, R. (2004). Least Angle Regression. "
+                 "Annals of Statistics, 32(2), 407-499.",
+        target="a quantitative measure of disease progression one year after baseline",
+    ),
+)
+
+MODELS = (
+    DemoModel(slug="iris-logreg", name="Iris logistic regression", dataset="iris", classifier=True,
+              summary="Predicts the iris species from the four flower measurements.",
+              make_estimator=lambda: LogisticRegression(max_iter=1000),
+              estimator="`LogisticRegression(max_iter=1000)`", tags=("classification", "logistic-regression", "demo")),
+    DemoModel(slug="wine-random-forest", name="Wine random forest", dataset="wine", classifier=True,
+              summary="Predicts a wine's cultivar from its chemical analysis.",
+              make_estimator=lambda: RandomForestClassifier(n_estimators=20, max_depth=5, random_state=RANDOM_STATE),
+              estimator="`RandomForestClassifier(n_estimators=20, max_depth=5)`",
+              tags=("classification", "random-forest", "demo")),
+    DemoModel(slug="breast-cancer-logreg", name="Breast cancer logistic regression", dataset="breast-cancer",
+              classifier=True, summary="Classifies a breast mass as malignant or benign from 30 nucleus features.",
+              make_estimator=lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+              estimator="`StandardScaler` followed by `LogisticRegression(max_iter=1000)`",
+              tags=("classification", "logistic-regression", "medical", "demo")),
+    DemoModel(slug="diabetes-ridge", name="Diabetes ridge regression", dataset="diabetes", classifier=False,
+              summary="Predicts disease progression one year ahead from ten baseline variables.",
+              make_estimator=lambda: Ridge(alpha=1.0),
+              estimator="`Ridge(alpha=1.0)`", tags=("regression", "ridge", "medical", "demo")),
+)
+
+SOLUTION_SLUG = "iris-quickstart"
+
+
+def column_name(feature: str) -> str:
+    """'sepal length (cm)' -> 'sepal_length_cm': names that need no quoting anywhere."""
+    return re.sub(r"[^a-z0-9]+", "_", feature.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    columns: list[str]  # features, in model input order
+    data: object  # numpy (rows, features)
+    target: object  # numpy (rows,)
+    classes: list[str] | None
+
+
+def load(dataset: DemoDataset) -> LoadedData:
+    bunch = getattr(sklearn_datasets, dataset.loader)()
+    classes = [str(name) for name in bunch.target_names] if "target_names" in bunch else None
+    return LoadedData([column_name(f) for f in bunch.feature_names], bunch.data, bunch.target, classes)
+
+
+def write_csv(loaded: LoadedData, path: Path) -> None:
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*loaded.columns, TARGET_COLUMN])
+        integer_target = loaded.classes is not None
+        for row, target in zip(loaded.data, loaded.target):
+            # repr(float) is the shortest text that reads back as the same float.
+            writer.writerow([*(repr(float(x)) for x in row), int(target) if integer_target else repr(float(target))])
+
+
+def dataset_description(dataset: DemoDataset, loaded: LoadedData) -> str:
+    features = ", ".join(f"`{c}`" for c in loaded.columns)
+    return (
+        f"# {dataset.name}\n\n{dataset.summary}\n\n"
+        f"- **Source:** {dataset.source}.\n"
+        f"- **Rows:** {len(loaded.data)}\n"
+        f"- **Columns:** {len(loaded.columns) + 1}: the features {features}, and `{TARGET_COLUMN}`, "
+        f"{dataset.target}.\n"
+        f"- **File:** `{dataset.slug}.csv`, comma-separated with a header row.\n\n"
+        f"## Citation\n\n{dataset.citation}\n"
+    )
+
+
+def train(model: DemoModel, loaded: LoadedData):
+    """Fit on the training part of a fixed split; returns (estimator, metrics on the held-out part)."""
+    x_train, x_test, y_train, y_test = train_test_split(
+        loaded.data, loaded.target, test_size=TEST_SIZE, random_state=RANDOM_STATE,
+        stratify=loaded.target if model.classifier else None)
+    estimator = model.make_estimator().fit(x_train, y_train)
+    predicted = estimator.predict(x_test)
+    if model.classifier:
+        metrics = {"accuracy": round(float((predicted == y_test).mean()), 4)}
+    else:
+        metrics = {"r2": round(float(r2_score(y_test, predicted)), 4),
+                   "mae": round(float(mean_absolute_error(y_test, predicted)), 4)}
+    return estimator, {**metrics, "test_rows": len(y_test)}
+
+
+def to_onnx_bytes(model: DemoModel, estimator, n_features: int) -> bytes:
+    # zipmap=False: plain `label` and `probabilities` tensors instead of a sequence of maps.
+    options = {"zipmap": False} if model.classifier else None
+    onnx_model = to_onnx(estimator, initial_types=[("input", FloatTensorType([None, n_features]))],
+                         options=options, target_opset=ONNX_OPSET)
+    return onnx_model.SerializeToString()
+
+
+def model_description(model: DemoModel, dataset: DemoDataset, loaded: LoadedData, metrics: dict) -> str:
+    if model.classifier:
+        classes = ", ".join(f"{i} = {name}" for i, name in enumerate(loaded.classes))
+        outputs = (f"- `label`: int64 `[batch]`, the predicted class ({classes}).\n"
+                   f"- `probabilities`: float32 `[batch, {len(loaded.classes)}]`, one column per class.\n")
+        score = f"accuracy {metrics['accuracy']:.3f}"
+    else:
+        outputs = "- `variable`: float32 `[batch, 1]`, the predicted disease progression.\n"
+        score = f"R² {metrics['r2']:.3f}, mean absolute error {metrics['mae']:.1f}"
+    features = ", ".join(f"`{c}`" for c in loaded.columns)
+    return (
+        f"# {model.name}\n\n{model.summary}\n\n"
+        f"scikit-learn {model.estimator}, trained on [`{dataset.slug}`](/api/v1/assets/{dataset.slug}/) "
+        f"{VERSION} ({int((1 - TEST_SIZE) * 100)}% of the rows, `random_state={RANDOM_STATE}`) and exported to "
+        f"ONNX (opset {ONNX_OPSET}) with skl2onnx.\n\n"
+        f"Held-out {score} on {metrics['test_rows']} rows.\n\n"
+        f"## Inputs\n\n- `input`: float32 `[batch, {len(loaded.columns)}]`, the features in this order: "
+        f"{features}.\n\n## Outputs\n\n{outputs}"
+    )
+
+
+SOLUTION_README = """\
+# Iris quickstart
+
+Classify iris flowers with the `iris-logreg` model ({version}) from Python. This solution is
+documentation only: Modelhub stores it and never runs it.
+
+## 1. Download the model
+
+```bash
+curl -fL -H "Authorization: Token $MODELHUB_TOKEN" \\
+     -o iris-logreg.onnx \\
+     http://127.0.0.1:8000/api/v1/assets/iris-logreg/versions/{version}/download/
+```
+
+Create a token with `python manage.py createtoken <username>`.
+
+## 2. Run it with onnxruntime
+
+```python
+import numpy as np
+import onnxruntime as ort
+
+session = ort.InferenceSession("iris-logreg.onnx")
+# One row per flower: sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm
+flowers = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], dtype=np.float32)
+label, probabilities = session.run(["label", "probabilities"], {{"input": flowers}})
+species = ["setosa", "versicolor", "virginica"]
+for row, p in zip(label, probabilities):
+    print(species[row], p.round(3))
+```
+
+The input is named `input` (float32, `[batch, 4]`); the outputs are `label` (int64, `[batch]`)
+and `probabilities` (float32, `[batch, 3]`). The training data is the `iris` dataset {version}.
+"""
+
+
+class Command(BaseCommand):
+    help = ("Register a small demo catalogue (user demo/demo, team demo-lab, 4 datasets, 4 ONNX models and a "
+            "solution) through the normal services. Safe to run again: existing items are skipped.")
+
+    def handle(self, *args, **options):
+        self.counts = Counter()
+        try:
+            user = self._user()
+            team = self._team(user)
+            with tempfile.TemporaryDirectory(prefix="seed-demo-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+                workdir = Path(tmp)
+                loaded = {}
+                for dataset in DATASETS:
+                    loaded[dataset.slug] = load(dataset)
+                    self._dataset(user, team, dataset, loaded[dataset.slug], workdir)
+                for model in MODELS:
+                    dataset = next(d for d in DATASETS if d.slug == model.dataset)
+                    self._model(user, team, model, dataset, loaded[dataset.slug], workdir)
+                self._solution(user, team, workdir)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        created, skipped = self.counts["created"], self.counts["skipped"]
+        message = f"Demo catalogue ready: {created} created, {skipped} already there."
+        if self.counts["versions"]:
+            message += f" {self.counts['versions']} new versions are queued for validation by the Celery worker."
+        self.stdout.write(self.style.SUCCESS(message))
+
+    # --- output ---------------------------------------------------------------------------------
+
+    def _created(self, what: str) -> None:
+        self.counts["created"] += 1
+        self.stdout.write(f"  created  {what}")
+
+    def _skipped(self, what: str) -> None:
+        self.counts["skipped"] += 1
+        self.stdout.write(f"  exists   {what}")
+
+    # --- the catalogue --------------------------------------------------------------------------
+
+    def _user(self):
+        users = get_user_model()
+        user = users.objects.filter(username=USERNAME).first()
+        if user is not None:
+            self._skipped(f"user {USERNAME}")
+            return user
+        user = users.objects.create_superuser(username=USERNAME, email="demo@example.com", password=USERNAME)
+        self._created(f"user {USERNAME} (superuser, password '{USERNAME}')")
+        return user
+
+    def _team(self, user) -> Team:
+        try:
+            team = team_get(user=user, slug=TEAM_SLUG)
+        except NotFound:
+            team = team_create(user=user, slug=TEAM_SLUG, name="Demo lab",
+                               description="Demo datasets, models and solutions registered by `manage.py seed_demo`.")
+            self._created(f"team {TEAM_SLUG} (maintainer {user.username})")
+        else:
+            self._skipped(f"team {TEAM_SLUG}")
+        return team
+
+    def _asset(self, user, team: Team, *, kind: str, slug: str, describe: Callable[[], str], **fields) -> Asset:
+        try:
+            asset = asset_get(user=user, slug=slug)
+        except NotFound:
+            asset = asset_create(user=user, team=team, kind=kind, slug=slug, description=describe(), **fields)
+            self._created(f"{kind} {slug}")
+            return asset
+        if asset.kind != kind:
+            raise CommandError(f"The asset '{slug}' exists but is a {asset.kind}, not a {kind}; "
+                               "rename or delete it and run seed_demo again.")
+        self._skipped(f"{kind} {slug}")
+        return asset
+
+    def _version(self, user, asset: Asset, *, build: Callable[[], tuple[Path, dict, str]]) -> None:
+        """Upload version VERSION of `asset` unless it exists; `build` writes the file only when needed."""
+        label = f"{asset.kind} {asset.slug} {VERSION}"
+        if version_list(asset=asset).filter(version=VERSION).exists():
+            self._skipped(label)
+            return
+        path, metadata, note = build()
+        version_create(user=user, asset=asset, version=VERSION, upload=StagedFile.from_path(path),
+                       metadata=metadata)
+        self.counts["versions"] += 1
+        self._created(f"{label} ({path.name}, {note})")
+
+    def _dataset(self, user, team: Team, dataset: DemoDataset, loaded: LoadedData, workdir: Path) -> None:
+        asset = self._asset(user, team, kind=AssetKind.DATASET, slug=dataset.slug, name=dataset.name,
+                            summary=dataset.summary, describe=lambda: dataset_description(dataset, loaded),
+                            tags=list(dataset.tags), license=dataset.license, task=dataset.task, framework="")
+
+        def build():
+            path = workdir / f"{dataset.slug}.csv"
+            write_csv(loaded, path)
+            metadata = {"source": f"sklearn.datasets.{dataset.loader}", "rows": len(loaded.data),
+                        "features": loaded.columns, "target": TARGET_COLUMN}
+            if loaded.classes:
+                metadata["classes"] = loaded.classes
+            return path, metadata, f"{len(loaded.data)} rows, {len(loaded.columns) + 1} columns"
+
+        self._version(user, asset, build=build)
+
+    def _model(self, user, team: Team, model: DemoModel, dataset: DemoDataset, loaded: LoadedData,
+               workdir: Path) -> None:
+        # Trained at most once per run; only when the asset or its version still has to be created.
+        trained = {}
+
+        def fit():
+            if not trained:
+                trained["estimator"], trained["metrics"] = train(model, loaded)
+            return trained["estimator"], trained["metrics"]
+
+        asset = self._asset(user, team, kind=AssetKind.MODEL, slug=model.slug, name=model.name,
+                            summary=model.summary, describe=lambda: model_description(model, dataset, loaded, fit()[1]),
+                            tags=list(model.tags), license="Apache-2.0", task=dataset.task,
+                            framework="scikit-learn")
+
+        def build():
+            estimator, metrics = fit()
+            path = workdir / f"{model.slug}.onnx"
+            path.write_bytes(to_onnx_bytes(model, estimator, len(loaded.columns)))
+            metadata = {
+                "trained_on": {"asset": dataset.slug, "version": VERSION},
+                "metrics": {k: v for k, v in metrics.items() if k != "test_rows"},
+                "evaluation": {"test_size": TEST_SIZE, "random_state": RANDOM_STATE, "test_rows": metrics["test_rows"]},
+                "sklearn_version": sklearn.__version__,
+                "features": loaded.columns,
+            }
+            if loaded.classes:
+                metadata["classes"] = loaded.classes
+            shown = ", ".join(f"{k} {v}" for k, v in metadata["metrics"].items())
+            return path, metadata, shown
+
+        self._version(user, asset, build=build)
+
+    def _solution(self, user, team: Team, workdir: Path) -> None:
+        asset = self._asset(
+            user, team, kind=AssetKind.SOLUTION, slug=SOLUTION_SLUG, name="Iris quickstart",
+            summary="How to download the iris-logreg model and classify flowers with onnxruntime.",
+            describe=lambda: SOLUTION_README.format(version=VERSION),
+            tags=["quickstart", "onnxruntime", "demo"], license="Apache-2.0", task="tabular-classification",
+            framework="")
+
+        def build():
+            path = workdir / "README.md"
+            path.write_text(SOLUTION_README.format(version=VERSION))
+            return path, {"uses": [{"asset": "iris-logreg", "version": VERSION}]}, "documentation"
+
+        self._version(user, asset, build=build)

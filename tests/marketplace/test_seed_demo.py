@@ -1,0 +1,125 @@
+"""`manage.py seed_demo`: the demo catalogue goes through the real services and validates."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from marketplace.assets.models import Asset, AssetKind
+from marketplace.teams.models import Membership, Team, TeamRole
+from registry.artifacts.storage import blob_open
+from registry.validation.models import ValidationOutcome
+from registry.validation.services import version_validate
+from registry.versions.models import AssetVersion, VersionStatus
+
+DATASETS = {  # slug: (rows, first column, number of feature columns)
+    "iris": (150, "sepal_length_cm", 4),
+    "wine": (178, "alcohol", 13),
+    "breast-cancer": (569, "mean_radius", 30),
+    "diabetes": (442, "age", 10),
+}
+CLASSIFIERS = {"iris-logreg": "iris", "wine-random-forest": "wine", "breast-cancer-logreg": "breast-cancer"}
+MODELS = {**CLASSIFIERS, "diabetes-ridge": "diabetes"}
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def version_of(slug: str) -> AssetVersion:
+    return AssetVersion.objects.select_related("asset").get(asset__slug=slug, version="1.0.0")
+
+
+def primary_bytes(version: AssetVersion) -> bytes:
+    with blob_open(version.files.get(is_primary=True).blob) as fh:
+        return fh.read()
+
+
+def test_seed_registers_the_catalogue_for_validation():
+    output = seed()
+
+    demo = get_user_model().objects.get(username="demo")
+    assert demo.is_superuser and demo.is_staff and demo.check_password("demo")
+    team = Team.objects.get(slug="demo-lab")
+    assert Membership.objects.filter(team=team, user=demo, role=TeamRole.MAINTAINER).exists()
+    kinds = dict(Asset.objects.filter(team=team).values_list("slug", "kind"))
+    assert kinds == {**dict.fromkeys(DATASETS, AssetKind.DATASET), **dict.fromkeys(MODELS, AssetKind.MODEL),
+                     "iris-quickstart": AssetKind.SOLUTION}
+    versions = AssetVersion.objects.filter(asset__team=team)
+    assert sorted(versions.values_list("asset__slug", "version", "status")) == sorted(
+        (slug, "1.0.0", VersionStatus.VALIDATING) for slug in kinds)
+    assert {v.validation.outcome for v in versions.select_related("validation")} == {ValidationOutcome.PENDING}
+    assert "Demo catalogue ready: 20 created, 0 already there." in output
+
+    iris = Asset.objects.get(slug="iris")
+    assert (iris.license, iris.task, iris.framework) == ("CC-BY-4.0", "tabular-classification", "")
+    assert "Fisher" in iris.description and "150" in iris.description
+    assert Asset.objects.get(slug="diabetes").task == "tabular-regression"
+    logreg = version_of("iris-logreg")
+    assert (logreg.asset.framework, logreg.asset.license) == ("scikit-learn", "Apache-2.0")
+    assert logreg.metadata["trained_on"] == {"asset": "iris", "version": "1.0.0"}
+    assert 0.8 <= logreg.metadata["metrics"]["accuracy"] <= 1.0
+    assert logreg.metadata["sklearn_version"]
+    assert {"r2", "mae"} <= set(version_of("diabetes-ridge").metadata["metrics"])
+    solution = version_of("iris-quickstart")
+    assert solution.metadata == {"uses": [{"asset": "iris-logreg", "version": "1.0.0"}]}
+    assert solution.filename == "README.md"
+    assert b"onnxruntime" in primary_bytes(solution)
+
+
+def test_dataset_files_read_back_from_storage():
+    seed()
+
+    for slug, (rows, first_column, features) in DATASETS.items():
+        version = version_of(slug)
+        assert version.filename == f"{slug}.csv"
+        table = list(csv.reader(io.StringIO(primary_bytes(version).decode())))
+        header, body = table[0], table[1:]
+        assert header[0] == first_column and header[-1] == "target" and len(header) == features + 1
+        assert len(body) == rows and all(len(row) == features + 1 for row in body)
+        assert all(float(value) == float(value) for row in body for value in row)  # numbers, no NaN
+
+        assert version_validate(version_id=version.pk, task_id="t")
+        version.refresh_from_db()
+        assert version.status == VersionStatus.VALIDATED
+        assert [c["name"] for c in version.signature["columns"]] == header
+
+
+def test_models_pass_validation_with_plain_tensor_outputs():
+    seed()
+
+    for slug, dataset in MODELS.items():
+        version = version_of(slug)
+        assert version_validate(version_id=version.pk, task_id="t"), slug
+        version.refresh_from_db()
+        assert version.status == VersionStatus.VALIDATED, version.validation.reason
+        features = DATASETS[dataset][2]
+        assert version.signature["inputs"] == [{"name": "input", "dtype": "float32", "shape": [None, features]}]
+        outputs = {o["name"]: o for o in version.signature["outputs"]}
+        if slug in CLASSIFIERS:
+            assert outputs["label"]["dtype"] == "int64"
+            assert outputs["probabilities"]["dtype"] == "float32"
+        else:
+            assert list(outputs) == ["variable"]
+        assert "seconds" in version.validation.details["smoke_inference"]
+
+
+def test_running_twice_creates_nothing_new():
+    seed()
+    counts = (get_user_model().objects.count(), Team.objects.count(), Asset.objects.count(),
+              AssetVersion.objects.count())
+    version_validate(version_id=version_of("iris-logreg").pk, task_id="t")
+
+    output = seed()
+
+    assert (get_user_model().objects.count(), Team.objects.count(), Asset.objects.count(),
+            AssetVersion.objects.count()) == counts
+    assert "0 created, 20 already there" in output
+    assert "created " not in output
+    assert version_of("iris-logreg").status == VersionStatus.VALIDATED  # left alone
