@@ -43,21 +43,9 @@ class AssetSerializer(serializers.Serializer):
         return data
 
 
-class AssetInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=AssetKind.choices)
-    team = serializers.SlugField(help_text="Slug of the owning team; you must be a member.")
-    name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=100, required=False, help_text="Defaults to the slugified name.")
-    summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20)
-    license = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    task = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    framework = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+class AssetFieldsSerializer(serializers.Serializer):
+    """The descriptive fields, all optional: what PATCH accepts, and what POST adds to the required ones."""
 
-
-class AssetUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -66,6 +54,17 @@ class AssetUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     task = serializers.CharField(max_length=64, required=False, allow_blank=True)
     framework = serializers.CharField(max_length=64, required=False, allow_blank=True)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+
+
+class AssetInputSerializer(AssetFieldsSerializer):
+    kind = serializers.ChoiceField(choices=AssetKind.choices)
+    team = serializers.SlugField(help_text="Slug of the owning team; you must be a member.")
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=100, required=False, help_text="Defaults to the slugified name.")
+
+
+class AssetUpdateSerializer(RejectUnknownFieldsMixin, AssetFieldsSerializer):
+    pass
 
 
 class FacetValueSerializer(serializers.Serializer):

@@ -32,6 +32,16 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.MODELHUB_VALIDATION_TIME_LIMIT + 60)
 
 
+def validation_enqueue(version_id: int) -> None:
+    """Send the validation task; if the broker is down, the recovery sweep sends it later."""
+    from registry.validation.tasks import version_validate_task
+
+    try:
+        version_validate_task.delay(version_id)
+    except Exception:  # the version is committed either way; never turn this into a 500
+        logger.exception("could not enqueue validation of version %s; the recovery sweep will retry", version_id)
+
+
 def validation_claim(*, version_id: int, task_id: str) -> ValidationReport | None:
     """Claim the validation of a version for `task_id`; None when there is nothing to do.
 
@@ -144,8 +154,6 @@ def validations_recover_stalled(*, now=None) -> list[int]:
     Safe to run concurrently with workers and with itself: each re-send first resets the claim
     with a conditional update, and the task's own claim check stops a duplicate.
     """
-    from registry.versions.services import validation_enqueue
-
     now = now or timezone.now()
     stalled = (ValidationReport.objects.filter(version__status=VersionStatus.VALIDATING)
                .filter(Q(claimed_at__isnull=True, version__status_changed_at__lt=now - UNCLAIMED_GRACE)

@@ -1,5 +1,4 @@
 import json
-import logging
 import re
 import shutil
 import tempfile
@@ -19,10 +18,10 @@ from registry.artifacts.uploads import StagedFile
 from registry.audit.services import audit_record
 from registry.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, PermissionDenied, UnsupportedUpload
 from registry.validation.models import ValidationReport
+from registry.validation.services import validation_enqueue
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.semver import parse_semver
 
-logger = logging.getLogger(__name__)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -132,16 +131,6 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
         # Lost a race with a concurrent upload of the same number; its blobs are shared or collectable.
         raise DuplicateVersion(f"'{asset.slug}' already has version {version}.", field="version") from None
     return created
-
-
-def validation_enqueue(version_id: int) -> None:
-    """Send the validation task; if the broker is down, the recovery sweep sends it later."""
-    from registry.validation.tasks import version_validate_task
-
-    try:
-        version_validate_task.delay(version_id)
-    except Exception:  # the version is committed either way; never turn this into a 500
-        logger.exception("could not enqueue validation of version %s; the recovery sweep will retry", version_id)
 
 
 def version_update_metadata(*, user, version: AssetVersion, metadata) -> AssetVersion:
