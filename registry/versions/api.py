@@ -1,4 +1,5 @@
 import re
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
@@ -33,7 +34,7 @@ class VersionFileSerializer(serializers.Serializer):
     def get_download_url(self, file) -> str:
         url = reverse("api:version-download", request=self.context.get("request"),
                       kwargs={"slug": file.version.asset.slug, "version": file.version.version})
-        return url if file.is_primary else f"{url}?path={file.path}"
+        return url if file.is_primary else f"{url}?{urlencode({'path': file.path})}"
 
 
 class ValidationSerializer(serializers.Serializer):

@@ -74,6 +74,8 @@ def test_zip_with_external_data_validates_and_lists_every_file(alice_api, model_
     assert response.status_code == 202, response.json()
     assert {(f["path"], f["primary"]) for f in response.json()["files"]} == {("model.onnx", True),
                                                                             ("weights.bin", False)}
+    weights = next(f for f in response.json()["files"] if f["path"] == "weights.bin")
+    assert weights["download_url"].endswith("/versions/1.0.0/download?path=weights.bin")
     version = validate()
     assert version.status == "validated", version.validation.reason
     assert version.signature["inputs"][0]["shape"] == ["batch", 64]
@@ -105,10 +107,14 @@ def test_versions_sort_by_semver_and_metadata_is_editable_but_files_are_not(alic
     assert response.status_code == 400 and "cannot be changed" in response.json()["detail"]
 
 
-def test_outsider_cannot_upload_or_edit(charlie_api, model_asset):
+def test_outsider_cannot_upload_or_edit(charlie_api, alice_api, model_asset):
     response = upload(charlie_api, onnx_bytes())
     assert response.status_code == 403
     assert not AssetVersion.objects.exists()
+    assert upload(alice_api, onnx_bytes()).status_code == 202
+    response = charlie_api.patch(f"{URL}1.0.0/", {"metadata": {"owned": True}}, format="json")
+    assert response.status_code == 403
+    assert AssetVersion.objects.get().metadata == {}
 
 
 # --- bad input: each gets a clear error and leaves nothing half-written ---------------------------
