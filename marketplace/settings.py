@@ -168,7 +168,7 @@ MODELHUB_VALIDATION_RETRY_DELAY = envint("MODELHUB_VALIDATION_RETRY_DELAY", 10, 
 MODELHUB_STORAGE_MAX_RETRIES = envint("MODELHUB_STORAGE_MAX_RETRIES", 5, minimum=0)
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
