@@ -37,11 +37,6 @@ class AssetSerializer(serializers.Serializer):
     def get_url(self, asset) -> str:
         return reverse("api:asset-detail", kwargs={"slug": asset.slug}, request=self.context.get("request"))
 
-    def to_representation(self, asset):
-        data = super().to_representation(asset)
-        data["version_count"] = data["version_count"] or 0
-        return data
-
 
 class AssetFieldsSerializer(serializers.Serializer):
     """The descriptive fields, all optional: what PATCH accepts, and what POST adds to the required ones."""

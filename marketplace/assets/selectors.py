@@ -1,4 +1,5 @@
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
 from marketplace.assets.filters import ORDERINGS, AssetFilter
@@ -27,8 +28,8 @@ def asset_list(*, user) -> QuerySet[Asset]:
             .select_related("team", "created_by")
             .prefetch_related("tags")
             .annotate(latest_version=Subquery(latest.values("version")[:1]),
-                      version_count=Subquery(AssetVersion.objects.filter(asset=OuterRef("pk")).order_by()
-                                             .values("asset").annotate(n=Count("pk")).values("n"))))
+                      version_count=Coalesce(Subquery(AssetVersion.objects.filter(asset=OuterRef("pk")).order_by()
+                                                      .values("asset").annotate(n=Count("pk")).values("n")), 0)))
 
 
 def asset_get(*, user, slug: str) -> Asset:
