@@ -1,3 +1,6 @@
+from rest_framework.serializers import ValidationError
+
+
 def parse_input(serializer_class, data, **kwargs) -> dict:
     """Validate request data against an input serializer; a bad shape becomes a 400."""
     serializer = serializer_class(data=data, **kwargs)
@@ -11,7 +14,5 @@ class RejectUnknownFieldsMixin:
     def validate(self, attrs):
         unknown = set(getattr(self, "initial_data", {})) - set(self.fields)
         if unknown:
-            from rest_framework.serializers import ValidationError
-
             raise ValidationError({field: "This field cannot be changed." for field in sorted(unknown)})
         return super().validate(attrs)

@@ -1,8 +1,9 @@
 """Streaming uploads: the request body goes to a temporary file chunk by chunk, hashed on the way."""
 
 import hashlib
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
@@ -10,6 +11,14 @@ from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from registry.errors import PayloadTooLarge
 
 CHUNK = 1024 * 1024
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str) -> str:
+    """The last path component of a client-supplied name, reduced to characters safe everywhere."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    cleaned = _UNSAFE_NAME_CHARS.sub("_", base).strip("._")[:200]
+    return cleaned or "file"
 
 
 def human_size(n: int) -> str:

@@ -21,6 +21,7 @@ from marketplace.assets.models import AssetKind
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.audit.services import audit_record
 from registry.validation.models import ValidationOutcome, ValidationReport
+from registry.versions.lifecycle import can_transition
 from registry.versions.models import AssetVersion, VersionStatus
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: st
     """Record the outcome if `task_id` still holds the claim. Returns whether it was recorded."""
     now = timezone.now()
     status = VersionStatus.VALIDATED if passed else VersionStatus.INVALID
+    assert can_transition(VersionStatus.VALIDATING, status)
     with transaction.atomic():
         report = (ValidationReport.objects.select_for_update(of=("self",))
                   .filter(version_id=version_id, task_id=task_id, version__status=VersionStatus.VALIDATING)
@@ -104,9 +106,10 @@ def _check_files(version: AssetVersion, root: Path, primary: str) -> dict:
             inspection = inspect_onnx(root / primary, root=root)
         except ModelInvalid as exc:
             return {"passed": False, "failed_check": exc.check, "reason": str(exc)}
-        smoke = inspection.as_dict().get("smoke_inference") or {}
+        details = inspection.as_dict()
+        smoke = details.get("smoke_inference") or {}
         timing = f" in {smoke['seconds'] * 1000:.1f} ms" if "seconds" in smoke else ""
-        return {"passed": True, "details": inspection.as_dict(), "signature": inspection.signature,
+        return {"passed": True, "details": details, "signature": inspection.signature,
                 "reason": f"ONNX checker, shape inference, onnxruntime session and smoke inference passed{timing}."}
     if version.asset.kind == AssetKind.DATASET:
         from registry.validation.datasets import DatasetInvalid, profile_dataset

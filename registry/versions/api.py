@@ -1,4 +1,3 @@
-import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from rest_framework.views import APIView
 from marketplace.api.input import RejectUnknownFieldsMixin, parse_input
 from marketplace.assets.selectors import asset_get
 from registry.artifacts.storage import blob_download_url, blob_open
-from registry.artifacts.uploads import HashingUploadHandler, StagedFile, upload_too_large
+from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
 from registry.errors import InvalidInput
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_list
@@ -150,7 +149,7 @@ class VersionDownloadView(APIView):
     def get(self, request, slug, version):
         found = version_get(asset=asset_get(user=request.user, slug=slug), version=version)
         file = version_file_get(version=found, path=request.query_params.get("path"))
-        filename = re.sub(r"[^A-Za-z0-9._-]", "_", file.path.rsplit("/", 1)[-1])
+        filename = safe_filename(file.path)
         url = blob_download_url(file.blob, filename=filename, ttl=settings.MODELHUB_DOWNLOAD_URL_TTL)
         response = HttpResponseRedirect(url) if url else FileResponse(blob_open(file.blob), as_attachment=True,
                                                                      filename=filename)

@@ -16,8 +16,3 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def can_transition(current: str, target: str) -> bool:
     return target in ALLOWED_TRANSITIONS.get(current, frozenset())
-
-
-def sources_of(target: str) -> list[str]:
-    """Every status from which `target` may be reached (for conditional updates)."""
-    return [status for status, targets in ALLOWED_TRANSITIONS.items() if target in targets]

@@ -1,9 +1,8 @@
 import json
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,7 +13,7 @@ from marketplace.teams.selectors import is_team_member
 from registry.artifacts.archive import ArchiveLimits, ArchiveRejected, extract_zip_safely
 from registry.artifacts.models import VersionFile
 from registry.artifacts.storage import blob_store
-from registry.artifacts.uploads import StagedFile
+from registry.artifacts.uploads import StagedFile, safe_filename
 from registry.audit.services import audit_record
 from registry.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, PermissionDenied, UnsupportedUpload
 from registry.validation.models import ValidationReport
@@ -22,7 +21,6 @@ from registry.validation.services import validation_enqueue
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.semver import parse_semver
 
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -32,12 +30,6 @@ class _PreparedFile:
     sha256: str
     size: int
     is_primary: bool
-
-
-def _safe_filename(name: str) -> str:
-    base = PurePosixPath((name or "").replace("\\", "/")).name
-    cleaned = _SAFE_NAME.sub("_", base).strip("._")[:200]
-    return cleaned or "file"
 
 
 def validate_metadata(metadata) -> dict:
@@ -58,7 +50,7 @@ def validate_metadata(metadata) -> dict:
 
 
 def _prepare_files(asset: Asset, upload: StagedFile, workdir: Path) -> list[_PreparedFile]:
-    filename = _safe_filename(upload.name)
+    filename = safe_filename(upload.name)
     lower = filename.lower()
     if asset.kind != AssetKind.MODEL:
         return [_PreparedFile(filename, upload.path, upload.sha256, upload.size, True)]
@@ -114,7 +106,7 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
             created = AssetVersion.objects.create(
                 asset=asset, version=version, major=semver.major, minor=semver.minor, patch=semver.patch,
                 prerelease=semver.prerelease, is_prerelease=bool(semver.prerelease),
-                status=VersionStatus.VALIDATING, metadata=metadata, filename=_safe_filename(upload.name),
+                status=VersionStatus.VALIDATING, metadata=metadata, filename=safe_filename(upload.name),
                 sha256=upload.sha256, size=upload.size, created_by=user,
             )
             VersionFile.objects.bulk_create(

@@ -97,3 +97,12 @@ def test_missing_blob_fails_with_a_reason(version, _isolated_storage):
     version.refresh_from_db()
     assert version.status == "invalid" and version.validation.failed_check == "storage"
     assert "missing" in version.validation.reason
+
+
+def test_lifecycle_table_covers_every_status_and_validation_outcomes():
+    from registry.versions.lifecycle import ALLOWED_TRANSITIONS, can_transition
+    from registry.versions.models import VersionStatus
+
+    assert set(ALLOWED_TRANSITIONS) == set(VersionStatus.values)
+    assert can_transition("validating", "validated") and can_transition("validating", "invalid")
+    assert not can_transition("validating", "approved") and not can_transition("deprecated", "validating")
