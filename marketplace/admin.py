@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from marketplace.models import APIToken, Asset, Membership, Tag, Team
+from marketplace.models import APIToken, Asset, AuditEvent, Membership, Tag, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -18,11 +18,11 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
-    list_display = ["slug", "kind", "team", "visibility", "license", "task", "updated_at"]
+    list_display = ["slug", "kind", "team", "visibility", "license", "task", "latest_version", "updated_at"]
     list_filter = ["kind", "visibility", "team"]
     search_fields = ["slug", "name", "summary"]
     list_select_related = ["team"]
-    readonly_fields = ["tags_text", "created_at", "updated_at", "created_by"]
+    readonly_fields = ["tags_text", "latest_version", "version_count", "created_at", "updated_at", "created_by"]
     filter_horizontal = ["tags"]
 
 
@@ -42,3 +42,20 @@ class APITokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # keys are issued through the API or `manage.py createtoken`
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_name", "action", "target_type", "target_repr", "team"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_name", "target_repr", "target_id"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

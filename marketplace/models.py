@@ -1,5 +1,8 @@
-from marketplace.assets.models import Asset, AssetKind, Tag, Visibility
-from marketplace.teams.models import Membership, Team, TeamRole
+from marketplace.access import TeamRole, Visibility
+from marketplace.assets.models import Asset, AssetKind, Tag
+from marketplace.audit.models import AuditAction, AuditEvent
+from marketplace.teams.models import Membership, Team
 from marketplace.tokens.models import APIToken
 
-__all__ = ["APIToken", "Asset", "AssetKind", "Membership", "Tag", "Team", "TeamRole", "Visibility"]
+__all__ = ["APIToken", "Asset", "AssetKind", "AuditAction", "AuditEvent", "Membership", "Tag", "Team", "TeamRole",
+           "Visibility"]

@@ -3,7 +3,10 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+handler400 = "marketplace.api.exceptions.api_bad_request"
+handler403 = "marketplace.api.exceptions.api_permission_denied"
 handler404 = "marketplace.api.exceptions.api_not_found"
+handler500 = "marketplace.api.exceptions.api_server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from registry.models import AssetVersion, AuditEvent, Blob, ValidationReport, VersionFile
+from registry.models import AssetVersion, Blob, ValidationReport, VersionFile
 
 
 class VersionFileInline(admin.TabularInline):
@@ -40,20 +40,3 @@ class BlobAdmin(admin.ModelAdmin):
     list_display = ["sha256", "size", "created_at"]
     search_fields = ["sha256"]
     readonly_fields = ["sha256", "size", "created_at"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor_name", "action", "target_type", "target_repr", "team"]
-    list_filter = ["action", "target_type"]
-    search_fields = ["actor_name", "target_repr", "target_id"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

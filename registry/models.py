@@ -1,7 +1,5 @@
 from registry.artifacts.models import Blob, VersionFile
-from registry.audit.models import AuditEvent
 from registry.validation.models import ValidationOutcome, ValidationReport
 from registry.versions.models import AssetVersion, VersionStatus
 
-__all__ = ["AssetVersion", "AuditEvent", "Blob", "ValidationOutcome", "ValidationReport", "VersionFile",
-           "VersionStatus"]
+__all__ = ["AssetVersion", "Blob", "ValidationOutcome", "ValidationReport", "VersionFile", "VersionStatus"]

@@ -15,6 +15,11 @@ from tests.factories import make_team, make_user
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config):
+    # PBKDF2 is slow by design; test users need no protection (healthchecks does the same).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _isolated_storage(settings, tmp_path_factory):
     """Artifacts go to the session's temporary folder, which the test worker shares."""

@@ -1,12 +1,24 @@
-"""Every API error is JSON: {"detail": "<what is wrong>", "code": "<machine code>", ...}."""
+"""Every API error is JSON: {"detail": "<what is wrong>", "code": "<machine code>", ...}.
 
+That holds for errors raised in views (the DRF exception handler below) and for those Django
+answers itself before or after a view runs (400, 403, 404, 500 handlers, for paths under /api/).
+"""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from marketplace.errors import DomainError
+
+logger = logging.getLogger(__name__)
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
+QUERY_CANCELED = "57014"
 
 
 def _flatten(errors, prefix="") -> list[str]:
@@ -17,14 +29,26 @@ def _flatten(errors, prefix="") -> list[str]:
     return [f"{prefix}{errors}"]
 
 
+def _error(detail: str, code: str, status_code: int, **extra) -> Response:
+    return Response({"detail": detail, "code": code, **extra}, status=status_code)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        data = {"detail": exc.message, "code": exc.code}
-        if exc.field:
-            data["field"] = exc.field
-        return Response(data, status=exc.status_code)
+        return _error(exc.message, exc.code, exc.status_code, **({"field": exc.field} if exc.field else {}))
     if isinstance(exc, DjangoValidationError):
-        return Response({"detail": " ".join(exc.messages), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
+        return _error(" ".join(exc.messages), "invalid", status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        return _error("The request body is over the size limit.", "payload_too_large",
+                      status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent):
+        return _error("The request has too many form fields.", "invalid", status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, SuspiciousOperation):
+        return _error("The request is malformed.", "invalid", status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) == QUERY_CANCELED:
+        logger.warning("statement timeout on %s", context["request"].get_full_path())
+        return _error("The request took too long and was stopped; narrow the search or try again.",
+                      "timeout", status.HTTP_503_SERVICE_UNAVAILABLE)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -36,9 +60,40 @@ def exception_handler(exc, context):
     return response
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 def api_not_found(request, exception=None):
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def api_bad_request(request, exception=None):
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse({"detail": "The request body is over the size limit.", "code": "payload_too_large"},
+                                status=413)
+        return JsonResponse({"detail": "The request is malformed.", "code": "invalid"}, status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def api_permission_denied(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"detail": "You are not allowed to do this.", "code": "permission_denied"}, status=403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def api_server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "Internal error; it has been logged.", "code": "server_error"}, status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,6 +1,13 @@
 import django_filters
+from django.db.models import Count
 
-from marketplace.assets.models import Asset, AssetKind, Visibility
+from marketplace.access import Visibility
+from marketplace.assets.models import Asset, AssetKind
+
+# Bounds on a search request, so no query string can make the database work without limit.
+MAX_TAG_FILTERS = 10
+MAX_QUERY_PARAMETERS = 30
+MAX_PARAMETER_CHARS = 500
 
 ORDERINGS = {
     "relevance": None,  # by search rank when there is a query, else like -updated
@@ -39,7 +46,26 @@ class AssetFilter(django_filters.FilterSet):
         return queryset
 
     def filter_tags(self, queryset, name, value):
-        for tag in self.data.getlist("tag") if hasattr(self.data, "getlist") else [value]:
-            # One join per tag: an asset must carry all of them.
-            queryset = queryset.filter(tags__name=tag.strip().lower())
-        return queryset
+        values = self.data.getlist("tag") if hasattr(self.data, "getlist") else [value]
+        tags = {tag.strip().lower() for tag in values if tag.strip()}
+        if not tags:
+            return queryset
+        # One subquery however many tags: the assets holding all of them (GROUP BY ... HAVING).
+        holding_all = (Asset.tags.through.objects.filter(tag__name__in=tags).values("asset_id")
+                       .annotate(found=Count("tag_id", distinct=True)).filter(found=len(tags)).values("asset_id"))
+        return queryset.filter(pk__in=holding_all)
+
+
+def too_many_values(params) -> str | None:
+    """Why a query string is over the search bounds, or None when it is within them."""
+    keys = list(params.keys())
+    total = sum(len(params.getlist(key)) for key in keys) if hasattr(params, "getlist") else len(keys)
+    if total > MAX_QUERY_PARAMETERS:
+        return f"at most {MAX_QUERY_PARAMETERS} query parameters per search."
+    if hasattr(params, "getlist") and len(params.getlist("tag")) > MAX_TAG_FILTERS:
+        return f"tag: at most {MAX_TAG_FILTERS} tags per search."
+    for key in keys:
+        values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
+        if any(len(value) > MAX_PARAMETER_CHARS for value in values):
+            return f"{key}: at most {MAX_PARAMETER_CHARS} characters."
+    return None

@@ -1,16 +1,14 @@
 from django.conf import settings
 from django.db import models
 
+from marketplace.access import Visibility
+from marketplace.lib.slugs import slug_validator
+
 
 class AssetKind(models.TextChoices):
     DATASET = "dataset", "Dataset"
     MODEL = "model", "Model"
     SOLUTION = "solution", "Solution"
-
-
-class Visibility(models.TextChoices):
-    INTERNAL = "internal", "Internal (every signed-in user)"
-    PRIVATE = "private", "Private (team members only)"
 
 
 class Tag(models.Model):
@@ -27,7 +25,9 @@ class Asset(models.Model):
     kind = models.CharField(max_length=16, choices=AssetKind.choices)
     team = models.ForeignKey("marketplace.Team", on_delete=models.PROTECT, related_name="assets")
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True)
+    # Unique within the owning team: `team/slug` names an asset, as `owner/name` does on the
+    # Hugging Face Hub, so a slug taken in another team's private catalogue is never revealed.
+    slug = models.CharField(max_length=100, validators=[slug_validator])
     summary = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True, help_text="Markdown.")
     tags = models.ManyToManyField(Tag, related_name="assets", blank=True)
@@ -43,9 +43,19 @@ class Asset(models.Model):
     # Tag names joined by spaces: the full-text index is an expression over this row's columns
     # only, so tags are copied here by the service that sets them.
     tags_text = models.TextField(blank=True, editable=False)
+    # Kept by the registry's version services, so listing the catalogue never reads the versions.
+    latest_version = models.CharField(max_length=100, blank=True, editable=False)
+    version_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
-        ordering = ["slug"]
+        ordering = ["team__slug", "slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "slug"],
+                name="asset_slug_unique_per_team",
+                violation_error_message="This team already has an asset with this slug.",
+            ),
+        ]
         indexes = [
             models.Index(fields=["kind"], name="asset_kind_idx"),
             models.Index(fields=["task"], name="asset_task_idx"),
@@ -54,4 +64,9 @@ class Asset(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.slug
+        return self.full_slug
+
+    @property
+    def full_slug(self) -> str:
+        """`team/slug`: the asset's name in URLs, unique across the catalogue."""
+        return f"{self.team.slug}/{self.slug}"

@@ -1,16 +1,17 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
+from marketplace.access import TeamRole
+from marketplace.lib.slugs import slug_validator
 
-class TeamRole(models.TextChoices):
-    MEMBER = "member", "Member"
-    MAINTAINER = "maintainer", "Maintainer"
+MAX_TEAM_DESCRIPTION_CHARS = 10_000
 
 
 class Team(models.Model):
-    slug = models.SlugField(max_length=64, unique=True)
+    slug = models.CharField(max_length=64, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_TEAM_DESCRIPTION_CHARS)])
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
 

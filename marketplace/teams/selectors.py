@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 
 from marketplace.errors import NotFound
-from marketplace.teams.models import Membership, Team, TeamRole
+from marketplace.teams.models import Membership, Team
 
 
 def team_list(*, user) -> QuerySet[Team]:
@@ -19,22 +19,6 @@ def team_get(*, user, slug: str) -> Team:
 
 def team_members(*, team: Team) -> QuerySet[Membership]:
     return Membership.objects.filter(team=team).select_related("user").order_by("user__username")
-
-
-def membership_role(*, user, team: Team) -> str | None:
-    if not user.is_authenticated:
-        return None
-    return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
-
-
-def is_team_member(*, user, team: Team) -> bool:
-    return user.is_authenticated and (user.is_superuser or membership_role(user=user, team=team) is not None)
-
-
-def is_team_maintainer(*, user, team: Team) -> bool:
-    return user.is_authenticated and (
-        user.is_superuser or membership_role(user=user, team=team) == TeamRole.MAINTAINER
-    )
 
 
 def user_get_by_username(username: str):

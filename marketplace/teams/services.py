@@ -1,35 +1,34 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from marketplace.access import Permission, TeamRole, require
+from marketplace.audit.models import AuditAction
+from marketplace.audit.services import audit_record
+from marketplace.errors import Conflict, InvalidInput, NotFound
 from marketplace.lib.validation import raise_invalid
-from marketplace.teams.models import Membership, Team, TeamRole
-from marketplace.teams.selectors import is_team_maintainer, user_get_by_username
-from registry.audit.services import audit_record
+from marketplace.teams.models import Membership, Team
+from marketplace.teams.selectors import user_get_by_username
 
 
 def team_create(*, user, slug: str, name: str, description: str = "") -> Team:
     """Create a team with `user` as its first maintainer. Any signed-in user may call it."""
     team = Team(slug=slug, name=name, description=description)
     try:
-        team.full_clean()
+        team.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
-        if "slug" in getattr(exc, "error_dict", {}) and Team.objects.filter(slug=slug).exists():
-            raise Conflict(f"A team with the slug '{slug}' already exists.", field="slug") from None
         raise_invalid(exc)
     try:
         with transaction.atomic():
             team.save()
             Membership.objects.create(team=team, user=user, role=TeamRole.MAINTAINER)
-            audit_record(actor=user, action="team.create", target=team, team=team, data={"name": name})
+            audit_record(actor=user, action=AuditAction.TEAM_CREATE, target=team, team=team, data={"name": name})
     except IntegrityError:
         raise Conflict(f"A team with the slug '{slug}' already exists.", field="slug") from None
     return team
 
 
 def _require_maintainer(actor, team: Team) -> None:
-    if not is_team_maintainer(user=actor, team=team):
-        raise PermissionDenied(f"Only maintainers of '{team.slug}' can manage its members.")
+    require(actor, Permission.TEAM_MANAGE_MEMBERS, team, f"Only maintainers of '{team.slug}' can manage its members.")
 
 
 def _check_role(role: str) -> None:
@@ -45,7 +44,7 @@ def team_member_add(*, actor, team: Team, username: str, role: str = TeamRole.ME
     try:
         with transaction.atomic():
             membership = Membership.objects.create(team=team, user=user, role=role)
-            audit_record(actor=actor, action="team.member_add", target=team, team=team,
+            audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADD, target=team, team=team,
                          data={"username": username, "role": role})
     except IntegrityError:
         raise Conflict(f"'{username}' is already a member of '{team.slug}'.") from None
@@ -79,7 +78,7 @@ def team_member_set_role(*, actor, team: Team, username: str, role: str) -> Memb
             _ensure_a_maintainer_remains(team, membership)
         old_role, membership.role = membership.role, role
         membership.save(update_fields=["role"])
-        audit_record(actor=actor, action="team.member_role", target=team, team=team,
+        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ROLE, target=team, team=team,
                      data={"username": username, "from": old_role, "to": role})
     return membership
 
@@ -92,5 +91,5 @@ def team_member_remove(*, actor, team: Team, username: str) -> None:
         membership = _locked_membership(team, username)
         _ensure_a_maintainer_remains(team, membership)
         membership.delete()
-        audit_record(actor=actor, action="team.member_remove", target=team, team=team,
+        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_REMOVE, target=team, team=team,
                      data={"username": username})

@@ -4,9 +4,10 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from marketplace.audit.models import AuditAction
+from marketplace.audit.services import audit_record
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.tokens.models import APIToken
-from registry.audit.services import audit_record
 
 KEY_PREFIX = "mh_"
 
@@ -24,7 +25,7 @@ def token_create(*, user, name: str) -> tuple[APIToken, str]:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = APIToken.objects.create(user=user, name=name, prefix=key[:11], key_hash=token_hash(key))
-        audit_record(actor=user, action="token.create", target=token, data={"name": name})
+        audit_record(actor=user, action=AuditAction.TOKEN_CREATE, target=token, data={"name": name})
     return token, key
 
 
@@ -36,7 +37,7 @@ def token_revoke(*, user, token_id: int) -> APIToken:
             raise NotFound(f"You have no active token with id {token_id}.")
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=user, action="token.revoke", target=token, data={"name": token.name})
+        audit_record(actor=user, action=AuditAction.TOKEN_REVOKE, target=token, data={"name": token.name})
     return token
 
 

@@ -36,9 +36,22 @@ def upload_too_large(size: int | None = None) -> PayloadTooLarge:
 
 
 class HashingUploadHandler(TemporaryFileUploadHandler):
-    """Writes each uploaded file to disk while computing its SHA-256; stops past the size limit."""
+    """Writes each uploaded file to disk while computing its SHA-256; stops past the size limit.
+
+    `authorize`, when given, is called before the first byte of the body is read; an exception
+    from it ends the request before anything is received.
+    """
 
     chunk_size = CHUNK
+
+    def __init__(self, request=None, *, authorize=None):
+        super().__init__(request)
+        self._authorize = authorize
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if self._authorize is not None:
+            self._authorize()
+        return super().handle_raw_input(input_data, META, content_length, boundary, encoding)
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)

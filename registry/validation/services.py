@@ -18,8 +18,10 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from marketplace.assets.models import AssetKind
+from marketplace.audit.models import AuditAction
+from marketplace.audit.services import audit_record
+from marketplace.lib.tasks import task_send, task_send_on_commit
 from registry.artifacts.storage import BlobMissing, blob_materialize
-from registry.audit.services import audit_record
 from registry.validation.models import ValidationOutcome, ValidationReport
 from registry.versions.lifecycle import can_transition
 from registry.versions.models import AssetVersion, VersionStatus
@@ -27,20 +29,18 @@ from registry.versions.models import AssetVersion, VersionStatus
 logger = logging.getLogger(__name__)
 # How long an enqueued but unclaimed validation may wait before the sweep sends it again.
 UNCLAIMED_GRACE = timedelta(minutes=10)
+# Registered under this name by registry.validation.tasks; services send it by name, never import it.
+VALIDATE_TASK = "registry.validation.tasks.version_validate_task"
 
 
 def _lease() -> timedelta:
     return timedelta(seconds=settings.MODELHUB_VALIDATION_TIME_LIMIT + 60)
 
 
-def validation_enqueue(version_id: int) -> None:
-    """Send the validation task; if the broker is down, the recovery sweep sends it later."""
-    from registry.validation.tasks import version_validate_task
-
-    try:
-        version_validate_task.delay(version_id)
-    except Exception:  # the version is committed either way; never turn this into a 500
-        logger.exception("could not enqueue validation of version %s; the recovery sweep will retry", version_id)
+def validation_enqueue_on_commit(version_id: int) -> None:
+    """Send the validation task once the caller's transaction commits; if the broker is down then,
+    the recovery sweep sends it later."""
+    task_send_on_commit(VALIDATE_TASK, version_id)
 
 
 def validation_claim(*, version_id: int, task_id: str) -> ValidationReport | None:
@@ -92,7 +92,8 @@ def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: st
         AssetVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(
             status=status, status_changed_at=now, signature=signature, updated_at=now)
         version = report.version
-        audit_record(actor=None, action=f"version.{status}", target=version, team=version.asset.team,
+        action = AuditAction.VERSION_VALIDATED if passed else AuditAction.VERSION_INVALID
+        audit_record(actor=None, action=action, target=version, team=version.asset.team,
                      data={"reason": reason[:500], "failed_check": failed_check})
     return True
 
@@ -168,7 +169,7 @@ def validations_recover_stalled(*, now=None) -> list[int]:
         if reset:
             # Pushed forward so the same version is not re-sent again before the new task claims it.
             AssetVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(status_changed_at=now)
-            validation_enqueue(version_id)
+            task_send(VALIDATE_TASK, version_id)
             resent.append(version_id)
     if resent:
         logger.warning("re-sent stalled validations for versions %s", resent)

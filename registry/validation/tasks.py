@@ -5,13 +5,13 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from registry.errors import TransientStorageError
-from registry.validation.services import (validation_finish, validation_release, validations_recover_stalled,
-                                          version_validate)
+from registry.validation.services import (VALIDATE_TASK, validation_finish, validation_release,
+                                          validations_recover_stalled, version_validate)
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
+@shared_task(name=VALIDATE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
              soft_time_limit=settings.MODELHUB_VALIDATION_TIME_LIMIT,
              time_limit=settings.MODELHUB_VALIDATION_TIME_LIMIT + 30)
 def version_validate_task(self, version_id: int) -> None:

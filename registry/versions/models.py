@@ -47,6 +47,13 @@ class AssetVersion(models.Model):
                 name="version_unique_per_asset",
                 violation_error_message="This asset already has a version with this number.",
             ),
+            # Build metadata (+...) does not count in semver precedence: 1.0.0+a and 1.0.0+b would
+            # tie for "latest", so only one of them may exist.
+            models.UniqueConstraint(
+                fields=["asset", "major", "minor", "patch", "prerelease"],
+                name="version_precedence_unique_per_asset",
+                violation_error_message="This asset already has a version of the same precedence.",
+            ),
         ]
         indexes = [models.Index(fields=["status"], name="version_status_idx")]
 

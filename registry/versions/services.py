@@ -8,19 +8,20 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marketplace.access import Permission, require
 from marketplace.assets.models import Asset, AssetKind
-from marketplace.teams.selectors import is_team_member
+from marketplace.audit.models import AuditAction
+from marketplace.audit.services import audit_record
+from marketplace.lib.json_input import JSONRejected, check_json_document, parse_json
 from registry.artifacts.archive import ArchiveLimits, ArchiveRejected, extract_zip_safely
 from registry.artifacts.models import VersionFile
 from registry.artifacts.storage import blob_store
 from registry.artifacts.uploads import StagedFile, safe_filename
-from registry.audit.services import audit_record
-from registry.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, PermissionDenied, UnsupportedUpload
+from registry.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, UnsupportedUpload
 from registry.validation.models import ValidationReport
-from registry.validation.services import validation_enqueue
+from registry.validation.services import validation_enqueue_on_commit
 from registry.versions.models import AssetVersion, VersionStatus
-from registry.versions.semver import parse_semver
-
+from registry.versions.semver import SemVer, parse_semver
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,19 @@ class _PreparedFile:
 
 
 def validate_metadata(metadata) -> dict:
+    """A version's metadata: a JSON object the database can store, within the size limit."""
     if metadata is None:
         return {}
-    if isinstance(metadata, str):
-        try:
-            metadata = json.loads(metadata) if metadata.strip() else {}
-        except ValueError as exc:
-            raise InvalidInput(f"metadata: not valid JSON ({exc}).", field="metadata") from None
+    try:
+        if isinstance(metadata, str):
+            metadata = parse_json(metadata) if metadata.strip() else {}
+        else:
+            check_json_document(metadata)
+    except JSONRejected as exc:
+        raise InvalidInput(f"metadata: {exc}", field="metadata") from None
     if not isinstance(metadata, dict):
         raise InvalidInput("metadata: must be a JSON object.", field="metadata")
-    size = len(json.dumps(metadata, separators=(",", ":")).encode())
+    size = len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode())
     if size > settings.MODELHUB_METADATA_MAX_BYTES:
         raise InvalidInput(f"metadata: {size} bytes of JSON is over the limit of "
                            f"{settings.MODELHUB_METADATA_MAX_BYTES} bytes.", field="metadata")
@@ -83,8 +87,7 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
     version, its files, a pending validation report and an audit event in one transaction, and
     enqueues validation once that transaction has committed. A failed call leaves no version.
     """
-    if not is_team_member(user=user, team=asset.team):
-        raise PermissionDenied(f"Only members of '{asset.team.slug}' can upload versions of '{asset.slug}'.")
+    version_upload_authorize(user=user, asset=asset)
     semver = parse_semver(version)
     version = version.strip()
     metadata = validate_metadata(metadata)
@@ -92,9 +95,7 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
         raise ChecksumMismatch(f"sha256: the uploaded file's SHA-256 is {upload.sha256}, not "
                                f"{expected_sha256.strip().lower()}; the upload was corrupted or is not the file you "
                                "meant. Nothing was stored.", field="sha256")
-    if AssetVersion.objects.filter(asset=asset, version=version).exists():
-        raise DuplicateVersion(f"'{asset.slug}' already has version {version}; versions are immutable, so upload "
-                               "this one under a new version number.", field="version")
+    _refuse_duplicate(asset, version, semver)
     workdir = Path(tempfile.mkdtemp(prefix="version-", dir=settings.FILE_UPLOAD_TEMP_DIR))
     try:
         prepared = _prepare_files(asset, upload, workdir)
@@ -103,6 +104,9 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
         shutil.rmtree(workdir, ignore_errors=True)
     try:
         with transaction.atomic():
+            # The asset row is the lock that orders concurrent uploads, so each sees the others'
+            # versions when it recomputes the asset's latest version and count.
+            Asset.objects.select_for_update().filter(pk=asset.pk).first()
             created = AssetVersion.objects.create(
                 asset=asset, version=version, major=semver.major, minor=semver.minor, patch=semver.patch,
                 prerelease=semver.prerelease, is_prerelease=bool(semver.prerelease),
@@ -114,24 +118,56 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
                 for f in prepared
             )
             ValidationReport.objects.create(version=created)
-            Asset.objects.filter(pk=asset.pk).update(updated_at=timezone.now())
-            audit_record(actor=user, action="version.create", target=created, team=asset.team,
-                         data={"asset": asset.slug, "version": version, "sha256": upload.sha256,
+            _refresh_asset_versions(asset)
+            audit_record(actor=user, action=AuditAction.VERSION_CREATE, target=created, team=asset.team,
+                         data={"asset": asset.full_slug, "version": version, "sha256": upload.sha256,
                                "size": upload.size, "files": len(prepared)})
-            transaction.on_commit(lambda: validation_enqueue(created.pk))
+            validation_enqueue_on_commit(created.pk)
     except IntegrityError:
         # Lost a race with a concurrent upload of the same number; its blobs are shared or collectable.
-        raise DuplicateVersion(f"'{asset.slug}' already has version {version}.", field="version") from None
+        _refuse_duplicate(asset, version, semver)
+        raise
     return created
+
+
+def version_upload_authorize(*, user, asset: Asset) -> None:
+    """Raise PermissionDenied unless `user` may upload versions of `asset`.
+
+    The upload endpoint calls it before reading the request body, so an outsider's upload is
+    refused without being received.
+    """
+    require(user, Permission.VERSION_UPLOAD, asset.team,
+            f"Only members of '{asset.team.slug}' can upload versions of '{asset.full_slug}'.")
+
+
+def _refuse_duplicate(asset: Asset, version: str, semver: SemVer) -> None:
+    """Versions that differ only in build metadata (1.0.0+a, 1.0.0+b) have the same precedence
+    (semver 10), so they would make "latest" ambiguous: the second one is a duplicate."""
+    existing = (AssetVersion.objects.filter(asset=asset, major=semver.major, minor=semver.minor,
+                                            patch=semver.patch, prerelease=semver.prerelease)
+                .values_list("version", flat=True).first())
+    if existing is None:
+        return
+    same = "" if existing == version else f" ({existing}, which differs only in build metadata)"
+    raise DuplicateVersion(f"'{asset.full_slug}' already has version {version}{same}; versions are immutable, so "
+                           "upload this one under a new version number.", field="version")
+
+
+def _refresh_asset_versions(asset: Asset) -> None:
+    """Recompute the asset's denormalised latest version and count (inside the asset row lock)."""
+    versions = AssetVersion.objects.filter(asset=asset)
+    latest = versions.order_by(*AssetVersion._meta.ordering[1:]).values_list("version", flat=True).first()
+    Asset.objects.filter(pk=asset.pk).update(latest_version=latest or "", version_count=versions.count(),
+                                             updated_at=timezone.now())
 
 
 def version_update_metadata(*, user, version: AssetVersion, metadata) -> AssetVersion:
     """Replace a version's free-form metadata (its files never change). Team members only."""
-    if not is_team_member(user=user, team=version.asset.team):
-        raise PermissionDenied(f"Only members of '{version.asset.team.slug}' can edit this version.")
+    require(user, Permission.VERSION_CHANGE, version.asset.team,
+            f"Only members of '{version.asset.team.slug}' can edit this version.")
     version.metadata = validate_metadata(metadata)
     with transaction.atomic():
         version.save(update_fields=["metadata", "updated_at"])
-        audit_record(actor=user, action="version.update_metadata", target=version, team=version.asset.team,
+        audit_record(actor=user, action=AuditAction.VERSION_UPDATE_METADATA, target=version, team=version.asset.team,
                      data={"keys": sorted(version.metadata)[:50]})
     return version

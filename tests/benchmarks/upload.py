@@ -282,7 +282,7 @@ def start_processes(stack: Stack) -> None:
         worker_ready = worker_ready or "ready." in stack.log_tail("celery", 1_000_000)
         if not web_ready:
             try:
-                status, answer = api_get(stack, f"/api/v1/assets/{stack.slug}/versions/")
+                status, answer = api_get(stack, f"/api/v1/assets/{stack.slug}/{stack.slug}/versions/")
             except OSError:  # not listening yet
                 pass
             else:
@@ -359,7 +359,7 @@ def upload(stack: Stack, body: MultipartBody) -> UploadResult:
     started = time.perf_counter()
     body_sent = started
     try:
-        conn.putrequest("POST", f"/api/v1/assets/{stack.slug}/versions/")
+        conn.putrequest("POST", f"/api/v1/assets/{stack.slug}/{stack.slug}/versions/")
         conn.putheader("Authorization", f"Token {stack.token}")
         conn.putheader("Accept", "application/json")
         conn.putheader("Content-Type", body.content_type)
@@ -481,7 +481,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
 def measure_upload(stack: Stack, model: GeneratedModel, total_started: float, *, rss_limit: int) -> int:
     web = gunicorn_worker(stack)
     # Warm up: the first request imports the API modules; the baseline is the worker ready for work.
-    api_get(stack, f"/api/v1/assets/{stack.slug}/versions/")
+    api_get(stack, f"/api/v1/assets/{stack.slug}/{stack.slug}/versions/")
     baseline_rss = web.memory_info().rss
     baseline_hwm = vm_hwm(web.pid)
     hwm_reset = reset_vm_hwm(web.pid)
@@ -509,7 +509,7 @@ def measure_upload(stack: Stack, model: GeneratedModel, total_started: float, *,
     celery = psutil.Process(stack.processes["celery"].pid)
     worker_sampler = RssSampler(tree_rss_peak(celery))
     worker_sampler.start()
-    path = f"/api/v1/assets/{stack.slug}/versions/{VERSION}/"
+    path = f"/api/v1/assets/{stack.slug}/{stack.slug}/versions/{VERSION}/"
     deadline = time.perf_counter() + VALIDATION_TIMEOUT
     try:
         while True:

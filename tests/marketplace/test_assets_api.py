@@ -1,7 +1,7 @@
 import pytest
 
 from marketplace.assets.models import Asset
-from registry.audit.models import AuditEvent
+from marketplace.audit.models import AuditEvent
 from tests.factories import make_asset
 
 pytestmark = pytest.mark.django_db
@@ -53,40 +53,40 @@ def test_duplicate_slug_is_409(alice_api, team):
 
 def test_member_edits_and_outsider_cannot(bob_api, charlie_api, alice, team):
     asset = make_asset(alice, team, slug="resnet")
-    response = bob_api.patch("/api/v1/assets/resnet/", {"summary": "Image model", "tags": ["vision"]}, format="json")
+    response = bob_api.patch("/api/v1/assets/vision/resnet/", {"summary": "Image model", "tags": ["vision"]}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["summary"] == "Image model" and response.json()["tags"] == ["vision"]
-    assert charlie_api.patch("/api/v1/assets/resnet/", {"summary": "mine now"}, format="json").status_code == 403
+    assert charlie_api.patch("/api/v1/assets/vision/resnet/", {"summary": "mine now"}, format="json").status_code == 403
     asset.refresh_from_db()
     assert asset.summary == "Image model" and asset.tags_text == "vision"
 
 
 def test_kind_team_and_slug_cannot_be_patched(alice_api, alice, team):
     make_asset(alice, team, slug="resnet")
-    response = alice_api.patch("/api/v1/assets/resnet/", {"slug": "other"}, format="json")
+    response = alice_api.patch("/api/v1/assets/vision/resnet/", {"slug": "other"}, format="json")
     assert response.status_code == 400
     assert "cannot be changed" in response.json()["detail"]
 
 
 def test_only_maintainers_delete(alice_api, bob_api, alice, team):
     make_asset(alice, team, slug="resnet")
-    assert bob_api.delete("/api/v1/assets/resnet/").status_code == 403
-    assert alice_api.delete("/api/v1/assets/resnet/").status_code == 204
+    assert bob_api.delete("/api/v1/assets/vision/resnet/").status_code == 403
+    assert alice_api.delete("/api/v1/assets/vision/resnet/").status_code == 204
     assert not Asset.objects.filter(slug="resnet").exists()
-    assert AuditEvent.objects.filter(action="asset.delete", data__slug="resnet").exists()
+    assert AuditEvent.objects.filter(action="asset.delete", data__slug="vision/resnet").exists()
 
 
 def test_private_asset_is_404_for_outsiders_everywhere(alice, team, bob_api, charlie_api):
     make_asset(alice, team, slug="secret", visibility="private", tags=["hidden"])
     make_asset(alice, team, slug="open", tags=["hidden"])
-    assert bob_api.get("/api/v1/assets/secret/").status_code == 200
-    for url in ["/api/v1/assets/secret/", "/api/v1/assets/secret/versions/",
-                "/api/v1/assets/secret/versions/1.0.0/", "/api/v1/assets/secret/versions/1.0.0/download"]:
+    assert bob_api.get("/api/v1/assets/vision/secret/").status_code == 200
+    for url in ["/api/v1/assets/vision/secret/", "/api/v1/assets/vision/secret/versions/",
+                "/api/v1/assets/vision/secret/versions/1.0.0/", "/api/v1/assets/vision/secret/versions/1.0.0/download"]:
         response = charlie_api.get(url)
         assert response.status_code == 404, url
-        assert response.json()["detail"] == "No asset with the slug 'secret'."
-    assert charlie_api.patch("/api/v1/assets/secret/", {"summary": "x"}, format="json").status_code == 404
-    assert charlie_api.delete("/api/v1/assets/secret/").status_code == 404
+        assert response.json()["detail"] == "No asset named 'vision/secret'."
+    assert charlie_api.patch("/api/v1/assets/vision/secret/", {"summary": "x"}, format="json").status_code == 404
+    assert charlie_api.delete("/api/v1/assets/vision/secret/").status_code == 404
     listing = charlie_api.get("/api/v1/assets/?tag=hidden").json()
     assert [a["slug"] for a in listing["results"]] == ["open"]
     assert listing["facets"]["tag"] == [{"value": "hidden", "count": 1}]

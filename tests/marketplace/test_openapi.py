@@ -6,10 +6,10 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED = {
     "/api/v1/assets/": {"get", "post"},
-    "/api/v1/assets/{slug}/": {"get", "patch", "delete"},
-    "/api/v1/assets/{slug}/versions/": {"get", "post"},
-    "/api/v1/assets/{slug}/versions/{version}/": {"get", "patch"},
-    "/api/v1/assets/{slug}/versions/{version}/download": {"get"},
+    "/api/v1/assets/{team}/{slug}/": {"get", "patch", "delete"},
+    "/api/v1/assets/{team}/{slug}/versions/": {"get", "post"},
+    "/api/v1/assets/{team}/{slug}/versions/{version}/": {"get", "patch"},
+    "/api/v1/assets/{team}/{slug}/versions/{version}/download": {"get"},
     "/api/v1/teams/": {"get", "post"},
     "/api/v1/teams/{slug}/": {"get"},
     "/api/v1/teams/{slug}/members/": {"get", "post"},
@@ -25,7 +25,7 @@ def test_schema_is_valid_without_warnings_and_covers_every_endpoint(tmp_path):
     schema = yaml.safe_load(target.read_text())
     paths = {path: set(methods) - {"parameters"} for path, methods in schema["paths"].items()}
     assert paths == EXPECTED
-    upload = schema["paths"]["/api/v1/assets/{slug}/versions/"]["post"]
+    upload = schema["paths"]["/api/v1/assets/{team}/{slug}/versions/"]["post"]
     assert set(upload["responses"]) >= {"202", "409", "413"}
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert "facets" in schema["components"]["schemas"]["AssetPage"]["properties"]

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from marketplace.assets.models import Asset, AssetKind
-from marketplace.teams.models import Membership, Team, TeamRole
+from marketplace.access import TeamRole
+from marketplace.teams.models import Membership, Team
 from registry.artifacts.storage import blob_open
 from registry.validation.models import ValidationOutcome
 from registry.validation.services import version_validate

@@ -1,7 +1,8 @@
 import pytest
 
-from marketplace.teams.models import Membership, TeamRole
-from registry.audit.models import AuditEvent
+from marketplace.access import TeamRole
+from marketplace.teams.models import Membership
+from marketplace.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

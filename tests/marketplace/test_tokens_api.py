@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from marketplace.tokens.models import APIToken
-from registry.audit.models import AuditEvent
+from marketplace.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

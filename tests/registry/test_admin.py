@@ -13,7 +13,7 @@ def test_admin_pages_render_for_staff(alice, team, tmp_path):
     client.force_login(admin)
     for url in ["/admin/", "/admin/marketplace/asset/", "/admin/marketplace/team/", "/admin/marketplace/apitoken/",
                 "/admin/registry/assetversion/", f"/admin/registry/assetversion/{version.pk}/change/",
-                "/admin/registry/auditevent/", "/admin/registry/blob/"]:
+                "/admin/marketplace/auditevent/", "/admin/registry/blob/"]:
         assert client.get(url).status_code == 200, url
 
 

@@ -33,7 +33,7 @@ def test_upload_stores_content_addressed_object_and_download_redirects_to_presig
     make_asset(alice, team, slug="iris")
     content = onnx_bytes(linear_model(seed=7))
     sha = hashlib.sha256(content).hexdigest()
-    response = alice_api.post("/api/v1/assets/iris/versions/",
+    response = alice_api.post("/api/v1/assets/vision/iris/versions/",
                               {"version": "1.0.0", "file": SimpleUploadedFile("model.onnx", content)},
                               format="multipart")
     assert response.status_code == 202, response.json()
@@ -41,7 +41,7 @@ def test_upload_stores_content_addressed_object_and_download_redirects_to_presig
     head = s3_storage.client().head_object(Bucket=BUCKET, Key=blob_key(sha))
     assert head["ContentLength"] == len(content)
 
-    download = alice_api.get("/api/v1/assets/iris/versions/1.0.0/download")
+    download = alice_api.get("/api/v1/assets/vision/iris/versions/1.0.0/download")
     assert download.status_code == 302
     url = download["Location"]
     assert url.startswith(f"{s3_storage.endpoint}/{BUCKET}/{blob_key(sha)}?")
@@ -54,13 +54,13 @@ def test_upload_stores_content_addressed_object_and_download_redirects_to_presig
 
 def test_presigned_url_is_only_handed_to_callers_who_may_see_the_asset(s3_storage, alice, team, charlie_api):
     make_asset(alice, team, slug="secret", visibility="private")
-    assert charlie_api.get("/api/v1/assets/secret/versions/1.0.0/download").status_code == 404
+    assert charlie_api.get("/api/v1/assets/vision/secret/versions/1.0.0/download").status_code == 404
 
 
 def test_validation_reads_the_files_back_from_s3(s3_storage, alice, team, alice_api, tmp_path):
     make_asset(alice, team, slug="ext")
     archive = external_data_zip(tmp_path, in_features=16, out_features=8)
-    response = alice_api.post("/api/v1/assets/ext/versions/",
+    response = alice_api.post("/api/v1/assets/vision/ext/versions/",
                               {"version": "1.0.0", "file": SimpleUploadedFile("bundle.zip", archive)},
                               format="multipart")
     assert response.status_code == 202
@@ -75,7 +75,7 @@ def test_storage_outage_on_upload_is_503_and_records_nothing(settings, alice, te
     down = S3Server()  # never started: nothing listens on its port
     settings.STORAGES = {**settings.STORAGES, "artifacts": down.storage_settings()}
     make_asset(alice, team, slug="iris")
-    response = alice_api.post("/api/v1/assets/iris/versions/",
+    response = alice_api.post("/api/v1/assets/vision/iris/versions/",
                               {"version": "1.0.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())},
                               format="multipart")
     assert response.status_code == 503

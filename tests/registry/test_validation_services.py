@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from registry.audit.models import AuditEvent
+from marketplace.audit.models import AuditEvent
 from registry.validation.models import ValidationReport
 from registry.validation.services import validation_claim, validations_recover_stalled, version_validate
 from registry.versions.models import AssetVersion
@@ -49,7 +49,7 @@ def test_a_crash_loop_ends_invalid_after_max_attempts(version, settings):
 def test_recovery_resends_lost_validations_only(version, alice, team, tmp_path, monkeypatch):
     fresh = make_version(alice, version.asset, tmp_path, onnx_bytes(), version="2.0.0")
     sent = []
-    monkeypatch.setattr("registry.validation.tasks.version_validate_task.delay", sent.append)
+    monkeypatch.setattr("registry.validation.services.task_send", lambda name, version_id: sent.append(version_id))
     old = timezone.now() - timedelta(hours=1)
     AssetVersion.objects.filter(pk=version.pk).update(status_changed_at=old)  # enqueued long ago, never claimed
     assert validations_recover_stalled() == [version.pk]

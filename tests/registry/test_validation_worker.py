@@ -5,7 +5,7 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from registry.audit.models import AuditEvent
+from marketplace.audit.models import AuditEvent
 from registry.validation.models import ValidationReport
 from registry.validation.tasks import version_validate_task
 from registry.versions.models import AssetVersion
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def upload(client, slug, content, version="1.0.0"):
-    return client.post(f"/api/v1/assets/{slug}/versions/",
+    return client.post(f"/api/v1/assets/vision/{slug}/versions/",
                        {"version": version, "file": SimpleUploadedFile("model.onnx", content)}, format="multipart")
 
 
@@ -33,7 +33,7 @@ def test_upload_is_validated_by_the_worker(celery_worker, alice, team, alice_api
     make_asset(alice, team, slug="iris")
     response = upload(alice_api, "iris", onnx_bytes(linear_model(5, 2)))
     assert response.status_code == 202 and response.json()["status"] == "validating"
-    data = wait_for_status(alice_api, "/api/v1/assets/iris/versions/1.0.0/")
+    data = wait_for_status(alice_api, "/api/v1/assets/vision/iris/versions/1.0.0/")
     assert data["status"] == "validated", (data["validation"], celery_worker.log_path.read_text()[-3000:])
     assert data["signature"] == {"inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 5]}],
                                  "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 2]}]}
@@ -45,7 +45,7 @@ def test_duplicate_deliveries_record_one_outcome(celery_worker, alice, team, ali
     assert upload(alice_api, "dup", onnx_bytes(linear_model(6, 2))).status_code == 202
     version = AssetVersion.objects.get(asset__slug="dup")
     extra = [version_validate_task.delay(version.pk).id for _ in range(2)]
-    assert wait_for_status(alice_api, "/api/v1/assets/dup/versions/1.0.0/")["status"] == "validated"
+    assert wait_for_status(alice_api, "/api/v1/assets/vision/dup/versions/1.0.0/")["status"] == "validated"
     for task_id in extra:
         wait_for_log(celery_worker, f"[{task_id}] succeeded", 1)
     assert ValidationReport.objects.get(version=version).attempts == 1
@@ -68,7 +68,7 @@ def test_storage_outage_is_retried_until_storage_is_back(transactional_db, alice
         wait_for_log(worker, "Retry in", 1)
         assert AssetVersion.objects.get(asset__slug="s3m").status == "validating"
         s3.start()
-        data = wait_for_status(alice_api, "/api/v1/assets/s3m/versions/1.0.0/")
+        data = wait_for_status(alice_api, "/api/v1/assets/vision/s3m/versions/1.0.0/")
         assert data["status"] == "validated", (data["validation"], worker.log_path.read_text()[-3000:])
         assert data["validation"]["attempts"] == 1  # a storage retry is not a failed attempt
     finally:

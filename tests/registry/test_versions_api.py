@@ -7,13 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from registry.artifacts.models import Blob, blob_key
 from registry.artifacts.storage import artifact_storage
-from registry.audit.models import AuditEvent
+from marketplace.audit.models import AuditEvent
 from registry.validation.services import version_validate
 from registry.versions.models import AssetVersion
 from tests.factories import external_data_zip, linear_model, make_asset, onnx_bytes
 
 pytestmark = pytest.mark.django_db
-URL = "/api/v1/assets/iris/versions/"
+URL = "/api/v1/assets/vision/iris/versions/"
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_upload_answers_202_validating_then_validates(bob_api, model_asset):
     assert body["status"] == "validating" and body["validation"]["outcome"] == "pending"
     assert body["sha256"] == hashlib.sha256(content).hexdigest() and body["size"] == len(content)
     assert body["files"] == [{"path": "model.onnx", "sha256": body["sha256"], "size": len(content), "primary": True,
-                              "download_url": "http://testserver/api/v1/assets/iris/versions/1.0.0/download"}]
+                              "download_url": "http://testserver/api/v1/assets/vision/iris/versions/1.0.0/download"}]
     assert body["metadata"] == {"epochs": 3}
 
     version = validate()
@@ -56,7 +56,7 @@ def test_upload_answers_202_validating_then_validates(bob_api, model_asset):
     assert report["details"]["parameter_count"] == 4 * 3 + 3
     assert report["details"]["smoke_inference"]["outputs"] == [{"name": "y", "dtype": "float32", "shape": [1, 3]}]
     assert AuditEvent.objects.filter(action="version.validated", target_id=str(version.pk)).exists()
-    assert bob_api.get("/api/v1/assets/iris/").json()["latest_version"] == "1.0.0"
+    assert bob_api.get("/api/v1/assets/vision/iris/").json()["latest_version"] == "1.0.0"
 
 
 def test_identical_content_is_stored_once(alice_api, model_asset):

@@ -221,7 +221,7 @@ def model_description(model: DemoModel, dataset: DemoDataset, loaded: LoadedData
     features = ", ".join(f"`{c}`" for c in loaded.columns)
     return (
         f"# {model.name}\n\n{model.summary}\n\n"
-        f"scikit-learn {model.estimator}, trained on [`{dataset.slug}`](/api/v1/assets/{dataset.slug}/) "
+        f"scikit-learn {model.estimator}, trained on [`{dataset.slug}`](/api/v1/assets/{TEAM_SLUG}/{dataset.slug}/) "
         f"{VERSION} ({int((1 - TEST_SIZE) * 100)}% of the rows, `random_state={RANDOM_STATE}`) and exported to "
         f"ONNX (opset {ONNX_OPSET}) with skl2onnx.\n\n"
         f"Held-out {score} on {metrics['test_rows']} rows.\n\n"
@@ -241,7 +241,7 @@ documentation only: Modelhub stores it and never runs it.
 ```bash
 curl -fL -H "Authorization: Token $MODELHUB_TOKEN" \\
      -o iris-logreg.onnx \\
-     http://127.0.0.1:8000/api/v1/assets/iris-logreg/versions/{version}/download/
+     http://127.0.0.1:8000/api/v1/assets/demo-lab/iris-logreg/versions/{version}/download
 ```
 
 Create a token with `python manage.py createtoken <username>`.
@@ -328,7 +328,7 @@ class Command(BaseCommand):
 
     def _asset(self, user, team: Team, *, kind: str, slug: str, describe: Callable[[], str], **fields) -> Asset:
         try:
-            asset = asset_get(user=user, slug=slug)
+            asset = asset_get(user=user, team=team.slug, slug=slug)
         except NotFound:
             asset = asset_create(user=user, team=team, kind=kind, slug=slug, description=describe(), **fields)
             self._created(f"{kind} {slug}")

@@ -3,22 +3,25 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.access import TeamRole
 from marketplace.api.input import parse_input
-from marketplace.teams.models import Membership, Team, TeamRole
+from marketplace.lib.slugs import SLUG_PATTERN
+from marketplace.teams.models import MAX_TEAM_DESCRIPTION_CHARS, Membership, Team
 from marketplace.teams.selectors import team_get, team_list, team_members
 from marketplace.teams.services import team_create, team_member_add, team_member_remove, team_member_set_role
 
 
 class TeamSerializer(serializers.Serializer):
-    slug = serializers.SlugField(max_length=64)
+    slug = serializers.RegexField(SLUG_PATTERN, max_length=64)
     name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="",
+                                        max_length=MAX_TEAM_DESCRIPTION_CHARS)
     member_count = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
 
 class MembershipSerializer(serializers.Serializer):
-    username = serializers.CharField(source="user.username")
+    username = serializers.CharField(source="user.username", max_length=150)
     role = serializers.ChoiceField(choices=TeamRole.choices, default=TeamRole.MEMBER)
     created_at = serializers.DateTimeField(read_only=True)
 

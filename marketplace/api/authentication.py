@@ -29,7 +29,7 @@ class APITokenAuthentication(authentication.BaseAuthentication):
 
 
 class APITokenScheme(OpenApiAuthenticationExtension):
-    target_class = "marketplace.tokens.authentication.APITokenAuthentication"
+    target_class = "marketplace.api.authentication.APITokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

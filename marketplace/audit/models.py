@@ -2,6 +2,22 @@ from django.conf import settings
 from django.db import models
 
 
+class AuditAction(models.TextChoices):
+    TEAM_CREATE = "team.create", "Team created"
+    TEAM_MEMBER_ADD = "team.member_add", "Member added"
+    TEAM_MEMBER_ROLE = "team.member_role", "Member role changed"
+    TEAM_MEMBER_REMOVE = "team.member_remove", "Member removed"
+    TOKEN_CREATE = "token.create", "API token created"
+    TOKEN_REVOKE = "token.revoke", "API token revoked"
+    ASSET_CREATE = "asset.create", "Asset created"
+    ASSET_UPDATE = "asset.update", "Asset edited"
+    ASSET_DELETE = "asset.delete", "Asset deleted"
+    VERSION_CREATE = "version.create", "Version uploaded"
+    VERSION_UPDATE_METADATA = "version.update_metadata", "Version metadata edited"
+    VERSION_VALIDATED = "version.validated", "Version validated"
+    VERSION_INVALID = "version.invalid", "Version failed validation"
+
+
 class AuditEvent(models.Model):
     """An append-only record of a change: who did what to which object, and with what data."""
 
@@ -10,7 +26,7 @@ class AuditEvent(models.Model):
     )
     # Kept as text too, so the record still names the actor after the account is deleted.
     actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64)
+    action = models.CharField(max_length=64, choices=AuditAction.choices)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
     target_repr = models.CharField(max_length=300, blank=True)
@@ -19,6 +35,8 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        # The table keeps the name it had when audit lived in the registry app.
+        db_table = "registry_auditevent"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
 

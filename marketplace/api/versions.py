@@ -5,7 +5,7 @@ from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -17,7 +17,8 @@ from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_fi
 from registry.errors import InvalidInput
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_list
-from registry.versions.services import version_create, version_update_metadata
+from registry.versions.semver import SEMVER_PATTERN
+from registry.versions.services import version_create, version_update_metadata, version_upload_authorize
 
 # Multipart framing around the file: a body this much over the limit is refused before reading.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -31,9 +32,13 @@ class VersionFileSerializer(serializers.Serializer):
     download_url = serializers.SerializerMethodField()
 
     def get_download_url(self, file) -> str:
-        url = reverse("api:version-download", request=self.context.get("request"),
-                      kwargs={"slug": file.version.asset.slug, "version": file.version.version})
+        url = _download_url(file.version, self.context.get("request"))
         return url if file.is_primary else f"{url}?{urlencode({'path': file.path})}"
+
+
+def _download_url(version: AssetVersion, request) -> str:
+    return reverse("api:version-download", request=request, kwargs={
+        "team": version.asset.team.slug, "slug": version.asset.slug, "version": version.version})
 
 
 class ValidationSerializer(serializers.Serializer):
@@ -47,7 +52,7 @@ class ValidationSerializer(serializers.Serializer):
 
 
 class VersionSerializer(serializers.Serializer):
-    asset = serializers.SlugField(source="asset.slug")
+    asset = serializers.CharField(source="asset.full_slug", help_text="`team/slug` of the asset.")
     version = serializers.CharField()
     status = serializers.ChoiceField(choices=VersionStatus.choices)
     filename = serializers.CharField()
@@ -63,12 +68,14 @@ class VersionSerializer(serializers.Serializer):
     download_url = serializers.SerializerMethodField()
 
     def get_download_url(self, version) -> str:
-        return reverse("api:version-download", kwargs={"slug": version.asset.slug, "version": version.version},
-                       request=self.context.get("request"))
+        return _download_url(version, self.context.get("request"))
 
 
 class VersionUploadSerializer(serializers.Serializer):
-    version = serializers.CharField(max_length=100, help_text="Semantic version, e.g. 1.2.0 or 2.0.0-rc.1.")
+    version = serializers.RegexField(SEMVER_PATTERN, max_length=100, error_messages={
+        "invalid": "Not a semantic version such as 1.0.0 or 2.1.0-rc.1 (ASCII digits, no leading 'v')."}, help_text=(
+        "Semantic version (semver.org), e.g. 1.2.0 or 2.0.0-rc.1. Versions that differ only in build metadata "
+        "(+...) have the same precedence, so the second one is refused as a duplicate."))
     file = serializers.FileField(help_text="Models: one .onnx file, or a .zip of one .onnx and its external data.")
     metadata = serializers.CharField(required=False, allow_blank=True, help_text="A JSON object.")
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False,
@@ -76,23 +83,37 @@ class VersionUploadSerializer(serializers.Serializer):
 
 
 class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    metadata = serializers.JSONField()
+    metadata = serializers.DictField(help_text="A JSON object; replaces the version's metadata.")
 
 
 class VersionListView(generics.GenericAPIView):
     serializer_class = VersionSerializer
     queryset = AssetVersion.objects.none()  # for the schema only; data comes from selectors
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser]
 
     def dispatch(self, request, *args, **kwargs):
-        # Must be set before anything reads the body (CSRF checks read POST for session users).
+        # Must be set before anything reads the body. The handler asks for the upload permission
+        # before it takes the first byte, even when a CSRF check reads the body during
+        # authentication (session users), so an outsider's upload is refused unread.
         if request.method == "POST":
-            request.upload_handlers = [HashingUploadHandler(request)]
+            request.upload_handlers = [HashingUploadHandler(request, authorize=lambda: self._authorize_upload(
+                request, kwargs["team"], kwargs["slug"]))]
         return super().dispatch(request, *args, **kwargs)
+
+    def _authorize_upload(self, django_request, team: str, slug: str):
+        if getattr(self, "_upload_asset", None) is None:
+            # During authentication DRF's user is not known yet; the session user is the one
+            # SessionAuthentication is checking.
+            user = getattr(self.request, "_user", None) or django_request.user
+            asset = asset_get(user=user, team=team, slug=slug)
+            version_upload_authorize(user=user, asset=asset)
+            self._upload_asset = asset
+        return self._upload_asset
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method == "POST":
+            self._authorize_upload(request._request, kwargs["team"], kwargs["slug"])
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
@@ -101,17 +122,15 @@ class VersionListView(generics.GenericAPIView):
                 raise upload_too_large(length)
 
     @extend_schema(operation_id="versions_list", responses=VersionSerializer(many=True))
-    def get(self, request, slug):
-        asset = asset_get(user=request.user, slug=slug)
+    def get(self, request, team, slug):
+        asset = asset_get(user=request.user, team=team, slug=slug)
         page = self.paginate_queryset(version_list(asset=asset))
         return self.get_paginated_response(VersionSerializer(page, many=True, context={"request": request}).data)
 
-    @extend_schema(request={"multipart/form-data": VersionUploadSerializer},
-                   responses={202: VersionSerializer, 409: OpenApiResponse(description="Duplicate version."),
-                              413: OpenApiResponse(description="Upload over the size limit.")})
-    def post(self, request, slug):
+    @extend_schema(request={"multipart/form-data": VersionUploadSerializer}, responses={202: VersionSerializer})
+    def post(self, request, team, slug):
         """Upload a version (streamed; hashed while streaming). Answers 202 while validation runs."""
-        asset = asset_get(user=request.user, slug=slug)
+        asset = self._authorize_upload(request._request, team, slug)
         data = parse_input(VersionUploadSerializer, request.data)
         uploaded = data["file"]
         try:
@@ -126,14 +145,14 @@ class VersionListView(generics.GenericAPIView):
 
 class VersionDetailView(APIView):
     @extend_schema(responses=VersionSerializer)
-    def get(self, request, slug, version):
-        found = version_get(asset=asset_get(user=request.user, slug=slug), version=version)
+    def get(self, request, team, slug, version):
+        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
         return Response(VersionSerializer(found, context={"request": request}).data)
 
     @extend_schema(request=VersionUpdateSerializer, responses=VersionSerializer)
-    def patch(self, request, slug, version):
+    def patch(self, request, team, slug, version):
         """Replace the version's metadata; its files, sha256 and size never change."""
-        asset = asset_get(user=request.user, slug=slug)
+        asset = asset_get(user=request.user, team=team, slug=slug)
         found = version_get(asset=asset, version=version)
         data = parse_input(VersionUpdateSerializer, request.data)
         version_update_metadata(user=request.user, version=found, metadata=data["metadata"])
@@ -144,10 +163,11 @@ class VersionDetailView(APIView):
 class VersionDownloadView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("path", str, description="A file of the version; default: its primary file.")],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file (local storage)."),
+        responses={(200, "application/octet-stream"): OpenApiResponse(
+                       OpenApiTypes.BINARY, description="The file (local storage)."),
                    302: OpenApiResponse(description="Redirect to a short-lived presigned URL (S3 storage).")})
-    def get(self, request, slug, version):
-        found = version_get(asset=asset_get(user=request.user, slug=slug), version=version)
+    def get(self, request, team, slug, version):
+        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
         file = version_file_get(version=found, path=request.query_params.get("path"))
         filename = safe_filename(file.path)
         url = blob_download_url(file.blob, filename=filename, ttl=settings.MODELHUB_DOWNLOAD_URL_TTL)

@@ -4,16 +4,19 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from marketplace.access import Visibility
 from marketplace.api.input import RejectUnknownFieldsMixin, parse_input
-from marketplace.assets.filters import AssetFilter
-from marketplace.assets.models import AssetKind, Visibility
+from marketplace.assets.filters import MAX_TAG_FILTERS, AssetFilter
+from marketplace.assets.models import AssetKind
 from marketplace.assets.selectors import FACET_FIELDS, asset_get, asset_search
-from marketplace.assets.services import asset_create, asset_delete, asset_update
+from marketplace.assets.services import MAX_DESCRIPTION_CHARS, MAX_TAGS, asset_create, asset_delete, asset_update
+from marketplace.lib.slugs import SLUG_PATTERN
 from marketplace.teams.selectors import team_get
 
 
 class AssetSerializer(serializers.Serializer):
-    slug = serializers.SlugField()
+    full_slug = serializers.CharField(help_text="`team/slug`: the asset's name in URLs.")
+    slug = serializers.CharField()
     kind = serializers.ChoiceField(choices=AssetKind.choices)
     name = serializers.CharField()
     summary = serializers.CharField()
@@ -27,15 +30,21 @@ class AssetSerializer(serializers.Serializer):
     created_by = serializers.CharField(source="created_by.username", default=None)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    latest_version = serializers.CharField(allow_null=True, default=None)
-    version_count = serializers.IntegerField(default=0)
+    latest_version = serializers.CharField(allow_null=True, help_text="Highest version by semver precedence.")
+    version_count = serializers.IntegerField()
     url = serializers.SerializerMethodField()
 
     def get_tags(self, asset) -> list[str]:
         return [tag.name for tag in asset.tags.all()]
 
     def get_url(self, asset) -> str:
-        return reverse("api:asset-detail", kwargs={"slug": asset.slug}, request=self.context.get("request"))
+        return reverse("api:asset-detail", kwargs={"team": asset.team.slug, "slug": asset.slug},
+                       request=self.context.get("request"))
+
+    def to_representation(self, asset):
+        data = super().to_representation(asset)
+        data["latest_version"] = data["latest_version"] or None
+        return data
 
 
 class AssetFieldsSerializer(serializers.Serializer):
@@ -43,8 +52,8 @@ class AssetFieldsSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=200, required=False)
     summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION_CHARS)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=MAX_TAGS)
     license = serializers.CharField(max_length=64, required=False, allow_blank=True)
     task = serializers.CharField(max_length=64, required=False, allow_blank=True)
     framework = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -53,9 +62,10 @@ class AssetFieldsSerializer(serializers.Serializer):
 
 class AssetInputSerializer(AssetFieldsSerializer):
     kind = serializers.ChoiceField(choices=AssetKind.choices)
-    team = serializers.SlugField(help_text="Slug of the owning team; you must be a member.")
+    team = serializers.CharField(max_length=64, help_text="Slug of the owning team; you must be a member.")
     name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=100, required=False, help_text="Defaults to the slugified name.")
+    slug = serializers.RegexField(SLUG_PATTERN, max_length=100, required=False,
+                                  help_text="Unique within the team; defaults to the slugified name.")
 
 
 class AssetUpdateSerializer(RejectUnknownFieldsMixin, AssetFieldsSerializer):
@@ -81,7 +91,7 @@ class AssetListView(generics.GenericAPIView):
     filterset_class = AssetFilter
 
     @extend_schema(operation_id="assets_list", responses=AssetPageSerializer, parameters=[
-        OpenApiParameter("tag", str, many=True, description="Repeat to require several tags."),
+        OpenApiParameter("tag", str, many=True, description=f"Repeat to require several tags (at most {MAX_TAG_FILTERS})."),
     ])
     def get(self, request):
         """Search and browse the catalogue; facet counts come with every page."""
@@ -100,26 +110,26 @@ class AssetListView(generics.GenericAPIView):
         data = dict(parse_input(AssetInputSerializer, request.data))
         team = team_get(user=request.user, slug=data.pop("team"))
         asset = asset_create(user=request.user, team=team, **data)
-        fresh = asset_get(user=request.user, slug=asset.slug)
+        fresh = asset_get(user=request.user, team=team.slug, slug=asset.slug)
         return Response(AssetSerializer(fresh, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class AssetDetailView(APIView):
     @extend_schema(responses=AssetSerializer)
-    def get(self, request, slug):
-        asset = asset_get(user=request.user, slug=slug)
+    def get(self, request, team, slug):
+        asset = asset_get(user=request.user, team=team, slug=slug)
         return Response(AssetSerializer(asset, context={"request": request}).data)
 
     @extend_schema(request=AssetUpdateSerializer, responses=AssetSerializer)
-    def patch(self, request, slug):
+    def patch(self, request, team, slug):
         """Edit descriptive fields (members of the owning team)."""
-        asset = asset_get(user=request.user, slug=slug)
+        asset = asset_get(user=request.user, team=team, slug=slug)
         asset_update(user=request.user, asset=asset, fields=dict(parse_input(AssetUpdateSerializer, request.data)))
-        fresh = asset_get(user=request.user, slug=slug)
+        fresh = asset_get(user=request.user, team=team, slug=slug)
         return Response(AssetSerializer(fresh, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request, slug):
+    def delete(self, request, team, slug):
         """Delete the asset and its versions (maintainers of the owning team)."""
-        asset_delete(user=request.user, asset=asset_get(user=request.user, slug=slug))
+        asset_delete(user=request.user, asset=asset_get(user=request.user, team=team, slug=slug))
         return Response(status=status.HTTP_204_NO_CONTENT)

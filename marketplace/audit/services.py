@@ -1,10 +1,13 @@
 from django.db import models
 
-from registry.audit.models import AuditEvent
+from marketplace.audit.models import AuditAction, AuditEvent
 
 
-def audit_record(*, actor, action: str, target: models.Model, team=None, data: dict | None = None) -> AuditEvent:
+def audit_record(*, actor, action: AuditAction, target: models.Model, team=None,
+                 data: dict | None = None) -> AuditEvent:
     """Append an audit event. Call it inside the same transaction as the change it records."""
+    if action not in AuditAction.values:
+        raise ValueError(f"unknown audit action {action!r}")
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_name=getattr(actor, "username", "") or "",

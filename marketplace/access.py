@@ -1,0 +1,83 @@
+"""Who may do what: every permission rule of Modelhub, in one place.
+
+Services call `require(...)` before a change and selectors call `restrict_assets(...)` before a
+read, so a view never decides by itself. Rules are stated per team: an asset's permissions are
+those of its owning team. The module is part of the kernel: it imports no catalogue or registry
+module and reaches memberships through their relation names only.
+"""
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from marketplace.errors import PermissionDenied
+
+
+class TeamRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    MAINTAINER = "maintainer", "Maintainer"
+
+
+class Visibility(models.TextChoices):
+    INTERNAL = "internal", "Internal (every signed-in user)"
+    PRIVATE = "private", "Private (team members only)"
+
+
+class Permission(models.TextChoices):
+    TEAM_MANAGE_MEMBERS = "team.manage_members", "Add, remove and re-role members"
+    ASSET_CREATE = "asset.create", "Register assets owned by the team"
+    ASSET_CHANGE = "asset.change", "Edit an asset's descriptive fields"
+    ASSET_DELETE = "asset.delete", "Delete an asset and its versions"
+    VERSION_UPLOAD = "version.upload", "Upload versions"
+    VERSION_CHANGE = "version.change", "Edit a version's metadata"
+
+
+# The least role a permission needs; a maintainer holds every member permission.
+_REQUIRED_ROLE: dict[str, str] = {
+    Permission.TEAM_MANAGE_MEMBERS: TeamRole.MAINTAINER,
+    Permission.ASSET_CREATE: TeamRole.MEMBER,
+    Permission.ASSET_CHANGE: TeamRole.MEMBER,
+    Permission.ASSET_DELETE: TeamRole.MAINTAINER,
+    Permission.VERSION_UPLOAD: TeamRole.MEMBER,
+    Permission.VERSION_CHANGE: TeamRole.MEMBER,
+}
+_RANK = {TeamRole.MEMBER: 1, TeamRole.MAINTAINER: 2}
+
+
+def team_role(user, team) -> str | None:
+    """The user's role in `team`, or None for a non-member (or an anonymous user)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return team.memberships.filter(user=user).values_list("role", flat=True).first()
+
+
+def has_permission(user, permission: Permission, team) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    role = team_role(user, team)
+    return role is not None and _RANK[role] >= _RANK[_REQUIRED_ROLE[permission]]
+
+
+def require(user, permission: Permission, team, message: str) -> None:
+    """Raise PermissionDenied with `message` unless `user` holds `permission` in `team`."""
+    if not has_permission(user, permission, team):
+        raise PermissionDenied(message)
+
+
+def is_team_member(user, team) -> bool:
+    return has_permission(user, Permission.ASSET_CHANGE, team)
+
+
+def asset_visible_q(user) -> Q:
+    """Internal assets are visible to every signed-in user; private ones to their team only."""
+    if user is None or not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    return Q(visibility=Visibility.INTERNAL) | Q(team_id__in=user.memberships.values("team_id"))
+
+
+def restrict_assets(queryset: QuerySet, user) -> QuerySet:
+    """The assets of `queryset` that `user` may see."""
+    return queryset.filter(asset_visible_q(user))
