@@ -5,7 +5,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from marketplace.access import Visibility
-from marketplace.api.input import RejectUnknownFieldsMixin, parse_input
+from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.assets.filters import MAX_TAG_FILTERS, AssetFilter
 from marketplace.assets.models import AssetKind
 from marketplace.assets.selectors import FACET_FIELDS, asset_get, asset_search
@@ -50,21 +50,21 @@ class AssetSerializer(serializers.Serializer):
 class AssetFieldsSerializer(serializers.Serializer):
     """The descriptive fields, all optional: what PATCH accepts, and what POST adds to the required ones."""
 
-    name = serializers.CharField(max_length=200, required=False)
-    summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION_CHARS)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=MAX_TAGS)
-    license = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    task = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    framework = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    name = StrictCharField(max_length=200, required=False)
+    summary = StrictCharField(max_length=300, required=False, allow_blank=True)
+    description = StrictCharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION_CHARS)
+    tags = serializers.ListField(child=StrictCharField(max_length=50), required=False, max_length=MAX_TAGS)
+    license = StrictCharField(max_length=64, required=False, allow_blank=True)
+    task = StrictCharField(max_length=64, required=False, allow_blank=True)
+    framework = StrictCharField(max_length=64, required=False, allow_blank=True)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
 
 
 class AssetInputSerializer(AssetFieldsSerializer):
     kind = serializers.ChoiceField(choices=AssetKind.choices)
-    team = serializers.CharField(max_length=64, help_text="Slug of the owning team; you must be a member.")
-    name = serializers.CharField(max_length=200)
-    slug = serializers.RegexField(SLUG_PATTERN, max_length=100, required=False,
+    team = StrictCharField(max_length=64, help_text="Slug of the owning team; you must be a member.")
+    name = StrictCharField(max_length=200)
+    slug = StrictRegexField(SLUG_PATTERN, max_length=100, required=False,
                                   help_text="Unique within the team; defaults to the slugified name.")
 
 

@@ -1,3 +1,4 @@
+from rest_framework import serializers
 from rest_framework.serializers import ValidationError
 
 
@@ -16,3 +17,20 @@ class RejectUnknownFieldsMixin:
         if unknown:
             raise ValidationError({field: "This field cannot be changed." for field in sorted(unknown)})
         return super().validate(attrs)
+
+
+class StrictStringMixin:
+    """Text inputs take JSON strings only: DRF would turn 0 or true into "0" or "True"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictRegexField(StrictStringMixin, serializers.RegexField):
+    default_error_messages = {"invalid": "Not a valid string of the expected form."}

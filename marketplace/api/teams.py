@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.access import TeamRole
-from marketplace.api.input import parse_input
+from marketplace.api.input import StrictCharField, StrictRegexField, parse_input
 from marketplace.lib.slugs import SLUG_PATTERN
 from marketplace.teams.models import MAX_TEAM_DESCRIPTION_CHARS, Membership, Team
 from marketplace.teams.selectors import team_get, team_list, team_members
@@ -12,16 +12,16 @@ from marketplace.teams.services import team_create, team_member_add, team_member
 
 
 class TeamSerializer(serializers.Serializer):
-    slug = serializers.RegexField(SLUG_PATTERN, max_length=64)
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="",
+    slug = StrictRegexField(SLUG_PATTERN, max_length=64)
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(required=False, allow_blank=True, default="",
                                         max_length=MAX_TEAM_DESCRIPTION_CHARS)
     member_count = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
 
 class MembershipSerializer(serializers.Serializer):
-    username = serializers.CharField(source="user.username", max_length=150)
+    username = StrictCharField(source="user.username", max_length=150)
     role = serializers.ChoiceField(choices=TeamRole.choices, default=TeamRole.MEMBER)
     created_at = serializers.DateTimeField(read_only=True)
 
@@ -39,6 +39,7 @@ class TeamListView(generics.GenericAPIView):
         page = self.paginate_queryset(team_list(user=request.user))
         return self.get_paginated_response(TeamSerializer(page, many=True).data)
 
+    @extend_schema(request=TeamSerializer, responses={201: TeamSerializer})
     def post(self, request):
         """Create a team; the caller becomes its maintainer."""
         data = parse_input(TeamSerializer, request.data)
@@ -62,6 +63,7 @@ class TeamMemberListView(generics.GenericAPIView):
         page = self.paginate_queryset(team_members(team=team))
         return self.get_paginated_response(MembershipSerializer(page, many=True).data)
 
+    @extend_schema(request=MembershipSerializer, responses={201: MembershipSerializer})
     def post(self, request, slug):
         """Add a member (maintainers only)."""
         team = team_get(user=request.user, slug=slug)

@@ -3,6 +3,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.api.input import StrictCharField
 from marketplace.tokens.models import APIToken
 from marketplace.tokens.selectors import token_list
 from marketplace.tokens.services import token_create, token_revoke
@@ -10,7 +11,7 @@ from marketplace.tokens.services import token_create, token_revoke
 
 class TokenSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     prefix = serializers.CharField(read_only=True, help_text="First characters of the key.")
     created_at = serializers.DateTimeField(read_only=True)
     last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from marketplace.api.input import RejectUnknownFieldsMixin, parse_input
+from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.assets.selectors import asset_get
 from registry.artifacts.storage import blob_download_url, blob_open
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
@@ -72,13 +72,13 @@ class VersionSerializer(serializers.Serializer):
 
 
 class VersionUploadSerializer(serializers.Serializer):
-    version = serializers.RegexField(SEMVER_PATTERN, max_length=100, error_messages={
+    version = StrictRegexField(SEMVER_PATTERN, max_length=100, error_messages={
         "invalid": "Not a semantic version such as 1.0.0 or 2.1.0-rc.1 (ASCII digits, no leading 'v')."}, help_text=(
         "Semantic version (semver.org), e.g. 1.2.0 or 2.0.0-rc.1. Versions that differ only in build metadata "
         "(+...) have the same precedence, so the second one is refused as a duplicate."))
     file = serializers.FileField(help_text="Models: one .onnx file, or a .zip of one .onnx and its external data.")
-    metadata = serializers.CharField(required=False, allow_blank=True, help_text="A JSON object.")
-    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False,
+    metadata = StrictCharField(required=False, allow_blank=True, help_text="A JSON object.")
+    sha256 = StrictRegexField(r"^[0-9a-fA-F]{64}$", required=False,
                                     help_text="The file's SHA-256; the upload is refused if it differs.")
 
 

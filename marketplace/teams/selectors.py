@@ -7,7 +7,7 @@ from marketplace.teams.models import Membership, Team
 
 def team_list(*, user) -> QuerySet[Team]:
     """Every team: the team directory is visible to every signed-in user (like an org chart)."""
-    return Team.objects.annotate(member_count=Count("memberships"))
+    return Team.objects.annotate(member_count=Count("memberships")).order_by("slug")
 
 
 def team_get(*, user, slug: str) -> Team:

@@ -2,7 +2,7 @@ import pytest
 
 from marketplace.assets.models import Asset
 from marketplace.audit.models import AuditEvent
-from tests.factories import make_asset
+from tests.factories import make_asset, make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -61,11 +61,15 @@ def test_member_edits_and_outsider_cannot(bob_api, charlie_api, alice, team):
     assert asset.summary == "Image model" and asset.tags_text == "vision"
 
 
-def test_kind_team_and_slug_cannot_be_patched(alice_api, alice, team):
+@pytest.mark.parametrize("field, value", [("kind", "dataset"), ("team", "other"), ("slug", "other")])
+def test_kind_team_and_slug_cannot_be_patched(alice_api, alice, team, field, value):
+    make_team(alice, slug="other")
     make_asset(alice, team, slug="resnet")
-    response = alice_api.patch("/api/v1/assets/vision/resnet/", {"slug": "other"}, format="json")
+    response = alice_api.patch("/api/v1/assets/vision/resnet/", {field: value}, format="json")
     assert response.status_code == 400
-    assert "cannot be changed" in response.json()["detail"]
+    assert response.json()["detail"] == f"{field}: This field cannot be changed."
+    asset = Asset.objects.get(slug="resnet")
+    assert (asset.kind, asset.team.slug, asset.slug) == ("model", "vision", "resnet")
 
 
 def test_only_maintainers_delete(alice_api, bob_api, alice, team):

@@ -26,7 +26,18 @@ def test_schema_is_valid_without_warnings_and_covers_every_endpoint(tmp_path):
     paths = {path: set(methods) - {"parameters"} for path, methods in schema["paths"].items()}
     assert paths == EXPECTED
     upload = schema["paths"]["/api/v1/assets/{team}/{slug}/versions/"]["post"]
-    assert set(upload["responses"]) >= {"202", "409", "413"}
+    assert set(upload["responses"]) >= {"202", "400", "401", "403", "404", "409", "413"}
+    assert "201" in schema["paths"]["/api/v1/teams/"]["post"]["responses"]
+    assert "201" in schema["paths"]["/api/v1/assets/"]["post"]["responses"]
+    download = schema["paths"]["/api/v1/assets/{team}/{slug}/versions/{version}/download"]["get"]
+    assert download["responses"]["200"]["content"]["application/octet-stream"]["schema"]["format"] == "binary"
+    version_field = schema["components"]["schemas"]["VersionUploadRequest"]["properties"]["version"]
+    assert version_field["pattern"].startswith("^(0|[1-9][0-9]*)")
+    patch = schema["paths"]["/api/v1/assets/{team}/{slug}/versions/{version}/"]["patch"]["requestBody"]
+    assert schema["components"]["schemas"][patch["content"]["application/json"]["schema"]["$ref"].split("/")[-1]][
+        "required"] == ["metadata"]
+    error = schema["paths"]["/api/v1/teams/"]["get"]["responses"]["401"]["content"]["application/json"]["schema"]
+    assert error["$ref"].endswith("/Error")
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert "facets" in schema["components"]["schemas"]["AssetPage"]["properties"]
     assert "tokenAuth" in schema["components"]["securitySchemes"]

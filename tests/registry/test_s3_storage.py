@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from registry.artifacts.models import blob_key
 from registry.validation.services import version_validate
 from registry.versions.models import AssetVersion
-from tests.factories import external_data_zip, linear_model, make_asset, onnx_bytes
+from tests.factories import external_data_zip, linear_model, make_asset, make_version, onnx_bytes
 from tests.s3 import BUCKET, S3Server
 
 pytestmark = pytest.mark.django_db
@@ -52,9 +52,14 @@ def test_upload_stores_content_addressed_object_and_download_redirects_to_presig
     assert fetched.headers["Content-Disposition"] == 'attachment; filename="model.onnx"'
 
 
-def test_presigned_url_is_only_handed_to_callers_who_may_see_the_asset(s3_storage, alice, team, charlie_api):
-    make_asset(alice, team, slug="secret", visibility="private")
-    assert charlie_api.get("/api/v1/assets/vision/secret/versions/1.0.0/download").status_code == 404
+def test_presigned_url_is_only_handed_to_callers_who_may_see_the_asset(s3_storage, alice, team, bob_api,
+                                                                     charlie_api, tmp_path):
+    secret = make_asset(alice, team, slug="secret", visibility="private")
+    make_version(alice, secret, tmp_path, onnx_bytes(), version="1.0.0")
+    url = "/api/v1/assets/vision/secret/versions/1.0.0/download"
+    assert bob_api.get(url).status_code == 302  # the version exists: the teammate gets its URL
+    refused = charlie_api.get(url)
+    assert refused.status_code == 404 and "Location" not in refused
 
 
 def test_validation_reads_the_files_back_from_s3(s3_storage, alice, team, alice_api, tmp_path):
