@@ -16,6 +16,7 @@ from registry.versions.models import AssetVersion
 from tests.factories import make_asset, make_team, onnx_bytes
 
 pytestmark = pytest.mark.django_db
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's")
 
 ASSET = "/api/v1/assets/vision/iris/"
 VERSIONS = ASSET + "versions/"
@@ -191,6 +192,7 @@ def test_outsiders_session_upload_is_refused_before_the_body_is_read(charlie, ir
     assert received == []
 
 
+@postgres_only
 def test_web_requests_run_under_a_statement_timeout(alice_api, settings):
     settings.MODELHUB_WEB_STATEMENT_TIMEOUT_MS = 4321
     from rest_framework.test import APIClient
@@ -203,6 +205,7 @@ def test_web_requests_run_under_a_statement_timeout(alice_api, settings):
         assert cursor.fetchone()[0] == "4321ms"
 
 
+@postgres_only
 def test_a_cancelled_statement_is_a_json_503():
     with pytest.raises(OperationalError) as caught, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL statement_timeout = 10")
