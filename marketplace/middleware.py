@@ -1,8 +1,11 @@
 """Middleware of the web process."""
 
+import re
+
 from django.conf import settings
 from django.db import connections
 from django.db.backends.signals import connection_created
+from django.http import HttpResponseBadRequest, JsonResponse
 
 
 def _set_statement_timeout(sender=None, connection=None, **kwargs) -> None:
@@ -29,4 +32,27 @@ class StatementTimeoutMiddleware:
                 _set_statement_timeout(connection=connection)
 
     def __call__(self, request):
+        return self.get_response(request)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class RejectUnstorableTextMiddleware:
+    """A NUL character or a lone surrogate in the path or a query parameter is a 400 at the door.
+
+    PostgreSQL cannot take either in a text parameter, so a lookup such as `?tag=a%00b` or
+    `/members/%00/` would otherwise fail deep inside a query as a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        texts = [request.path, *request.GET.keys(), *(v for values in request.GET.lists() for v in values[1])]
+        if any(_UNSTORABLE.search(text) for text in texts):
+            message = "The URL contains a NUL character or an invalid Unicode surrogate."
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "code": "invalid"}, status=400)
+            return HttpResponseBadRequest(message)
         return self.get_response(request)

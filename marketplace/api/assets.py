@@ -1,11 +1,11 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.views import APIView
 
 from marketplace.access import Visibility
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
+from marketplace.api.views import APIView, GenericAPIView
 from marketplace.assets.filters import MAX_TAG_FILTERS, AssetFilter
 from marketplace.assets.models import AssetKind
 from marketplace.assets.selectors import FACET_FIELDS, asset_get, asset_search
@@ -86,7 +86,7 @@ class AssetPageSerializer(serializers.Serializer):
                                    help_text=f"Counts over all matches for: {', '.join(FACET_FIELDS)}.")
 
 
-class AssetListView(generics.GenericAPIView):
+class AssetListView(GenericAPIView):
     serializer_class = AssetSerializer
     filterset_class = AssetFilter
 

@@ -1,10 +1,10 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from marketplace.access import TeamRole
 from marketplace.api.input import StrictCharField, StrictRegexField, parse_input
+from marketplace.api.views import APIView, GenericAPIView
 from marketplace.lib.slugs import SLUG_PATTERN
 from marketplace.teams.models import MAX_TEAM_DESCRIPTION_CHARS, Membership, Team
 from marketplace.teams.selectors import team_get, team_list, team_members
@@ -30,7 +30,7 @@ class RoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=TeamRole.choices)
 
 
-class TeamListView(generics.GenericAPIView):
+class TeamListView(GenericAPIView):
     serializer_class = TeamSerializer
     queryset = Team.objects.none()  # tells the schema the model; data comes from selectors
 
@@ -53,7 +53,7 @@ class TeamDetailView(APIView):
         return Response(TeamSerializer(team_get(user=request.user, slug=slug)).data)
 
 
-class TeamMemberListView(generics.GenericAPIView):
+class TeamMemberListView(GenericAPIView):
     serializer_class = MembershipSerializer
     queryset = Membership.objects.none()  # for the schema only
 

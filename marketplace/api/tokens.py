@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from marketplace.api.input import StrictCharField
+from marketplace.api.views import APIView, GenericAPIView
 from marketplace.tokens.models import APIToken
 from marketplace.tokens.selectors import token_list
 from marketplace.tokens.services import token_create, token_revoke
@@ -21,7 +21,7 @@ class TokenCreatedSerializer(TokenSerializer):
     key = serializers.CharField(read_only=True, help_text="Shown only in this response; store it now.")
 
 
-class TokenListView(generics.GenericAPIView):
+class TokenListView(GenericAPIView):
     serializer_class = TokenSerializer
     queryset = APIToken.objects.none()  # for the schema only; data comes from selectors
 

@@ -4,13 +4,13 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.views import APIView
 
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
+from marketplace.api.views import APIView, GenericAPIView
 from marketplace.assets.selectors import asset_get
 from registry.artifacts.storage import blob_download_url, blob_open
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
@@ -86,7 +86,7 @@ class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     metadata = serializers.DictField(help_text="A JSON object; replaces the version's metadata.")
 
 
-class VersionListView(generics.GenericAPIView):
+class VersionListView(GenericAPIView):
     serializer_class = VersionSerializer
     queryset = AssetVersion.objects.none()  # for the schema only; data comes from selectors
     parser_classes = [MultiPartParser]
@@ -161,6 +161,8 @@ class VersionDetailView(APIView):
 
 
 class VersionDownloadView(APIView):
+    query_params = ("path",)
+
     @extend_schema(
         parameters=[OpenApiParameter("path", str, description="A file of the version; default: its primary file.")],
         responses={(200, "application/octet-stream"): OpenApiResponse(

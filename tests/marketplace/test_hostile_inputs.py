@@ -56,6 +56,10 @@ CASES = {
     "60 query parameters": (("get", "/api/v1/assets/", {"data": {"framework": ["x"] * 60}}),
                             400, "at most 30 query parameters"),
     "a 10,000-character query": (("get", "/api/v1/assets/", {"data": {"q": "a" * 10_000}}), 400, "at most 500"),
+    "NUL in a tag filter": (("get", "/api/v1/assets/?tag=a%00b", {}), 400, "NUL"),
+    "NUL in a path segment": (("delete", "/api/v1/teams/vision/members/a%00b/", {}), 400, "NUL"),
+    "an unknown query parameter": (("get", "/api/v1/assets/?tags=vision", {}), 400, "Unknown query parameter 'tags'"),
+    "a 0 page size": (("get", "/api/v1/assets/?page_size=0", {}), 400, "page_size"),
     # version numbers
     "Arabic-Indic digit in a version": (upload("1\u0661.0.0"), 400, "semantic version"),
     "version number over 64 bits": (upload("99999999999999999999.0.0"), 400, "at most 9223372036854775807"),

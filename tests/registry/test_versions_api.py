@@ -263,3 +263,16 @@ def test_local_storage_publishes_upload_temp_files_by_link_and_copies_others(set
             assert stored.samefile(path) is should_link
     finally:
         temp_upload.unlink()
+
+
+def test_member_uploads_through_a_browser_session_with_csrf(bob, model_asset):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(bob)
+    client.cookies["csrftoken"] = "s" * 32
+    data = {"version": "1.0.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())}
+    assert client.post(URL, data, format="multipart").status_code == 403  # no CSRF token: refused
+    response = client.post(URL, {**data, "file": SimpleUploadedFile("model.onnx", onnx_bytes())},
+                           format="multipart", HTTP_X_CSRFTOKEN="s" * 32)
+    assert response.status_code == 202, response.json()
