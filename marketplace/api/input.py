@@ -20,11 +20,14 @@ class RejectUnknownFieldsMixin:
 
 
 class StrictStringMixin:
-    """Text inputs take JSON strings only: DRF would turn 0 or true into "0" or "True"."""
+    """Text inputs take JSON strings only (DRF would turn 0 or true into "0" or "True"), and their
+    length limit applies to what was sent, before surrounding whitespace is trimmed."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

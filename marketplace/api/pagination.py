@@ -18,6 +18,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 f"A whole number from 1 to {self.max_page_size}, given once."]})
         return int(values[0])
 
+    def get_page_number(self, request, paginator):
+        values = request.query_params.getlist(self.page_query_param)
+        if not values:
+            return 1
+        if len(values) > 1 or not values[0].isascii() or not values[0].isdigit() or int(values[0]) < 1:
+            raise ValidationError({self.page_query_param: ["A whole number from 1, given once."]})
+        return int(values[0])  # past the last page: DRF's 404 "Invalid page"
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
