@@ -170,6 +170,10 @@ MODELHUB_VALIDATION_TIME_LIMIT = envint("MODELHUB_VALIDATION_TIME_LIMIT", 1800, 
 MODELHUB_VALIDATION_MAX_ATTEMPTS = envint("MODELHUB_VALIDATION_MAX_ATTEMPTS", 3, minimum=1)
 MODELHUB_VALIDATION_RETRY_DELAY = envint("MODELHUB_VALIDATION_RETRY_DELAY", 10, minimum=0)
 MODELHUB_STORAGE_MAX_RETRIES = envint("MODELHUB_STORAGE_MAX_RETRIES", 5, minimum=0)
+# The sandbox that checks uploads (registry.validation.sandbox): its address space (at least three
+# times the version's size), and the wall clock of the smoke inference.
+MODELHUB_VALIDATION_MAX_MEMORY = envsize("MODELHUB_VALIDATION_MAX_MEMORY", 4 * 1024**3)
+MODELHUB_SMOKE_TIME_LIMIT = envint("MODELHUB_SMOKE_TIME_LIMIT", 30, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://localhost/")

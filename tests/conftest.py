@@ -133,7 +133,13 @@ def require_real_services() -> None:
 
 
 @pytest.fixture
-def celery_worker(transactional_db, tmp_path, tmp_path_factory):
+def celery_worker_env() -> dict[str, str]:
+    """Extra environment for `celery_worker`; a test overrides it with @pytest.mark.parametrize."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path, tmp_path_factory, celery_worker_env):
     """A worker subprocess sharing the session's artifact folder with `_isolated_storage`.
 
     One per test, so a test that needs a differently configured worker has the queue to itself.
@@ -144,7 +150,7 @@ def celery_worker(transactional_db, tmp_path, tmp_path_factory):
     app.control.purge()  # messages other tests committed; their versions are gone
     process = start_celery_worker(
         tmp_path / "celery-worker.log", queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-        extra_env={"MODELHUB_ARTIFACTS_DIR": str(tmp_path_factory.getbasetemp() / "artifacts")})
+        extra_env={"MODELHUB_ARTIFACTS_DIR": str(tmp_path_factory.getbasetemp() / "artifacts"), **celery_worker_env})
     yield process
     stop_celery_worker(process)
 

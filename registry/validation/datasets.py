@@ -17,6 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 MAX_COLUMNS = 10_000
+# Columns past this many are counted ("column_count"), not listed: a profile stays small however wide
+# the file (see registry.validation.services for the byte bound on what a version stores).
+MAX_LISTED_COLUMNS = 256
 MAX_FIELD_BYTES = 10 * 1024 * 1024
 # A physical line is held in memory whole; the cap keeps a file with no line breaks from being read
 # in one piece. Several large fields can share a line, hence more than MAX_FIELD_BYTES.
@@ -44,10 +47,11 @@ def profile_dataset(path: Path, *, filename: str) -> dict[str, Any] | None:
     """Profile the file at `path` according to the extension of `filename` (the name it was uploaded as).
 
     Returns None for formats that are not profiled (they are stored as they are, never opened).
-    CSV/TSV: {"format", "delimiter", "row_count", "columns": [{"name", "type", "nulls"}]}, where type
+    CSV/TSV: {"format", "delimiter", "row_count", "column_count", "columns": [{"name", "type", "nulls"}]}, where type
     is "integer", "float", "boolean" (true/false in any case), "string" or "empty" (no non-empty cell)
     and nulls counts empty or whitespace-only cells; blank lines are skipped.
-    Parquet: {"format", "row_count", "row_groups", "columns": [{"name", "type"}]}, from the footer only.
+    Parquet: {"format", "row_count", "row_groups", "column_count", "columns": [{"name", "type"}]}, from the
+    footer only. At most MAX_LISTED_COLUMNS columns are listed; column_count counts them all.
     Raises DatasetInvalid for a file that is not valid in its format.
     """
     suffix = Path(filename).suffix.lower()
@@ -87,9 +91,10 @@ def _profile_delimited(path: Path, *, format_name: str, delimiter: str) -> dict[
         "format": format_name,
         "delimiter": delimiter,
         "row_count": row_count,
+        "column_count": len(names),
         "columns": [
             {"name": name, "type": type_, "nulls": null_count}
-            for name, type_, null_count in zip(names, types, nulls)
+            for name, type_, null_count in zip(names[:MAX_LISTED_COLUMNS], types, nulls)
         ],
     }
 
@@ -206,5 +211,6 @@ def _profile_parquet(path: Path) -> dict[str, Any]:
         "format": "parquet",
         "row_count": metadata.num_rows,
         "row_groups": metadata.num_row_groups,
-        "columns": [{"name": column.name, "type": str(column.type)} for column in schema],
+        "column_count": len(schema),
+        "columns": [{"name": column.name, "type": str(column.type)} for column in list(schema)[:MAX_LISTED_COLUMNS]],
     }

@@ -16,9 +16,10 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ MESSAGE_LIMIT = 500
 # Generated smoke inputs above this many elements (all inputs together) are not built: a model
 # declaring a fixed input of, say, 100000x100000 would otherwise make the worker allocate 40 GB.
 SMOKE_INPUT_ELEMENT_LIMIT = 1 << 26
+# Inputs, outputs, operators and files past this many are counted, not listed: what a version stores
+# stays small however the graph was built (see registry.validation.services for the byte bound).
+MAX_LISTED = 128
 
 # onnxruntime treats this external-data location as "the offset is a raw memory address in this
 # process". A file on disk must never be allowed to claim it, whatever files exist next to it.
@@ -46,14 +50,17 @@ class ModelInvalid(Exception):
     """The uploaded model failed a check; str(exc) / exc.reason is a sentence a person can read.
 
     `check` names the step that failed, one of CHECKS, so the caller can store it next to the reason.
+    `resource` is "memory" when the step ran out of memory and "time" when it ran out of time (the
+    sandbox words those reasons with its limits), else "".
     """
 
-    def __init__(self, reason: str, *, check: str):
+    def __init__(self, reason: str, *, check: str, resource: str = ""):
         if check not in CHECKS:
             raise ValueError(f"unknown check {check!r}")
         super().__init__(reason)
         self.reason = reason
         self.check = check
+        self.resource = resource
 
 
 @dataclass
@@ -72,11 +79,16 @@ class OnnxInspection:
     producer_version: str
     graph_name: str
     doc_string: str
+    # At most MAX_LISTED of each are listed; the *_total fields count them all.
     inputs: list[dict[str, Any]]
     outputs: list[dict[str, Any]]
+    inputs_total: int
+    outputs_total: int
     operator_counts: dict[str, int]
+    operators_total: int
     parameter_count: int
     files: list[dict[str, Any]]
+    files_total: int
     model_size_bytes: int
     # {"seconds": float, "outputs": [{"name", "dtype", "shape"}]} or {"skipped": reason}.
     smoke_inference: dict[str, Any] = field(default_factory=dict)
@@ -90,8 +102,16 @@ class OnnxInspection:
         return asdict(self)
 
 
-def inspect_onnx(model_path: Path, *, root: Path, intra_op_threads: int = 1) -> OnnxInspection:
+def _no_stage(check: str) -> None:
+    pass
+
+
+def inspect_onnx(model_path: Path, *, root: Path, intra_op_threads: int = 1, smoke_time_limit: float | None = None,
+                 on_stage: Callable[[str], None] = _no_stage) -> OnnxInspection:
     """Check the model at `model_path` and describe it, or raise ModelInvalid naming the failed check.
+
+    `on_stage(check)` is called as each check starts (the sandbox reports progress with it). The
+    smoke inference is stopped after `smoke_time_limit` seconds (ModelInvalid with resource "time").
 
     `root` is the folder holding all of the version's files; `model_path` must be inside it. No file
     outside `root` is opened (paths are resolved, but nothing outside is read). The folder is not
@@ -102,21 +122,30 @@ def inspect_onnx(model_path: Path, *, root: Path, intra_op_threads: int = 1) -> 
     root = Path(root)
     _require_inside_root(model_path, root)
 
+    on_stage("parse")
     model = _parse(model_path)
+    on_stage("external_data")
     external_sizes = _check_external_data(model, model_path=model_path, root=root)
 
+    on_stage("checker")
     try:
         onnx.checker.check_model(str(model_path), full_check=True)
     except Exception as exc:  # the checker raises ValidationError, but also plain C++ errors
-        raise ModelInvalid(f"the ONNX checker rejected the model: {_shorten(exc)}", check="checker") from exc
+        raise _failure("the ONNX checker rejected the model", exc, check="checker") from exc
 
+    on_stage("shape_inference")
     inferred = _infer_shapes(model_path)
     graph = inferred.graph
     initializer_names = {t.name for t in graph.initializer} | {s.values.name for s in graph.sparse_initializer}
 
+    on_stage("runtime_session")
     session = _open_session(model_path, intra_op_threads)
-    smoke = _smoke_inference(session)
+    on_stage("smoke_inference")
+    smoke = _smoke_inference(session, time_limit=smoke_time_limit)
 
+    inputs = [v for v in graph.input if v.name not in initializer_names]
+    operator_counts = _operator_counts(model.graph)
+    files = _list_files(root)
     return OnnxInspection(
         ir_version=model.ir_version,
         opset_imports={op.domain or "ai.onnx": op.version for op in model.opset_import},
@@ -124,12 +153,16 @@ def inspect_onnx(model_path: Path, *, root: Path, intra_op_threads: int = 1) -> 
         producer_version=model.producer_version,
         graph_name=model.graph.name,
         doc_string=model.doc_string[:DOC_STRING_LIMIT],
-        inputs=[_value_info(v) for v in graph.input if v.name not in initializer_names],
+        inputs=[_value_info(v) for v in inputs[:MAX_LISTED]],
         outputs=[_merge_inferred(declared, inferred_output)
-                 for declared, inferred_output in zip(model.graph.output, graph.output)],
-        operator_counts=_operator_counts(model.graph),
+                 for declared, inferred_output in zip(model.graph.output[:MAX_LISTED], graph.output)],
+        inputs_total=len(inputs),
+        outputs_total=len(model.graph.output),
+        operator_counts=dict(sorted(operator_counts.most_common(MAX_LISTED))),
+        operators_total=len(operator_counts),
         parameter_count=_parameter_count(model.graph),
-        files=_list_files(root),
+        files=files[:MAX_LISTED],
+        files_total=len(files),
         model_size_bytes=model_path.stat().st_size + sum(external_sizes.values()),
         smoke_inference=smoke,
     )
@@ -315,7 +348,7 @@ def _infer_shapes(model_path: Path) -> ModelProto:
             onnx.shape_inference.infer_shapes_path(str(model_path), inferred_path, strict_mode=True)
             return onnx.load(inferred_path, load_external_data=False)
         except Exception as exc:
-            raise ModelInvalid(f"shape inference failed: {_shorten(exc)}", check="shape_inference") from exc
+            raise _failure("shape inference failed", exc, check="shape_inference") from exc
 
 
 def _value_info(value: onnx.ValueInfoProto) -> dict[str, Any]:
@@ -400,7 +433,7 @@ def _shape(type_proto: TypeProto) -> list[int | str | None] | None:
     return dims
 
 
-def _operator_counts(graph: GraphProto) -> dict[str, int]:
+def _operator_counts(graph: GraphProto) -> Counter[str]:
     """Nodes per operator, subgraphs (If/Loop/Scan bodies) included; non-default domains prefixed."""
     counts: Counter[str] = Counter()
     pending = [graph]
@@ -411,7 +444,7 @@ def _operator_counts(graph: GraphProto) -> dict[str, int]:
             counts[key] += 1
             for attribute in node.attribute:
                 pending.extend(_attribute_graphs(attribute))
-    return dict(sorted(counts.items()))
+    return counts
 
 
 def _parameter_count(graph: GraphProto) -> int:
@@ -454,9 +487,7 @@ def _open_session(model_path: Path, intra_op_threads: int) -> ort.InferenceSessi
     try:
         return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise ModelInvalid(
-            f"onnxruntime could not load the model: {_shorten(exc)}", check="runtime_session"
-        ) from exc
+        raise _failure("onnxruntime could not load the model", exc, check="runtime_session") from exc
 
 
 # numpy dtypes for the onnxruntime tensor element types we know how to fill; others skip the smoke run.
@@ -478,11 +509,12 @@ _SMOKE_DTYPES = {
 _ORT_TENSOR_TYPE = re.compile(r"^tensor\((\w+)\)$")
 
 
-def _smoke_inference(session: ort.InferenceSession) -> dict[str, Any]:
+def _smoke_inference(session: ort.InferenceSession, *, time_limit: float | None) -> dict[str, Any]:
     """Run the model once on deterministic generated inputs, with every free dimension set to 1.
 
     Floats are standard-normal (numpy seed 0), integers zero (valid as indices), booleans False and
-    strings "a". Values this crude prove only that the graph executes end to end.
+    strings "a". Values this crude prove only that the graph executes end to end. After `time_limit`
+    seconds a timer sets onnxruntime's terminate flag, which its executor checks between nodes.
     """
     rng = np.random.default_rng(0)
     feeds: dict[str, np.ndarray] = {}
@@ -503,13 +535,24 @@ def _smoke_inference(session: ort.InferenceSession) -> dict[str, Any]:
         else:
             feeds[arg.name] = np.zeros(shape, dtype=dtype)
 
+    run_options = ort.RunOptions()
+    timer = None
+    if time_limit is not None:
+        timer = threading.Timer(time_limit, setattr, (run_options, "terminate", True))
+        timer.daemon = True
+        timer.start()
     started = time.perf_counter()
     try:
-        results = session.run(None, feeds)
+        results = session.run(None, feeds, run_options)
     except Exception as exc:
-        raise ModelInvalid(
-            f"onnxruntime failed to run the model on generated inputs: {_shorten(exc)}", check="smoke_inference"
-        ) from exc
+        if run_options.terminate:
+            raise ModelInvalid(f"The smoke inference did not finish within {time_limit:g} s.", check="smoke_inference",
+                               resource="time") from exc
+        raise _failure("onnxruntime failed to run the model on generated inputs", exc,
+                       check="smoke_inference") from exc
+    finally:
+        if timer is not None:
+            timer.cancel()
     seconds = time.perf_counter() - started
 
     outputs = []
@@ -527,6 +570,17 @@ def _ort_type_name(ort_type: str) -> str:
     named = re.sub(r"\bdouble\b", "float64", re.sub(r"\bfloat\b", "float32", ort_type))
     match = _ORT_TENSOR_TYPE.match(named)
     return match.group(1) if match else named
+
+
+# How allocation failures surface: Python's MemoryError, C++'s std::bad_alloc as translated by
+# pybind11, and onnxruntime's own allocator and arena messages.
+_OUT_OF_MEMORY = re.compile(r"bad[_ ]alloc|Failed to allocate memory|out of memory|cannot allocate memory", re.I)
+
+
+def _failure(what: str, exc: BaseException, *, check: str) -> ModelInvalid:
+    """ModelInvalid for a step that raised `exc`, marked as out of memory when that is what it was."""
+    out_of_memory = isinstance(exc, MemoryError) or bool(_OUT_OF_MEMORY.search(str(exc)))
+    return ModelInvalid(f"{what}: {_shorten(exc)}", check=check, resource="memory" if out_of_memory else "")
 
 
 def _shorten(exc: BaseException) -> str:

@@ -20,9 +20,11 @@ from django.utils import timezone
 from marketplace.assets.models import AssetKind
 from marketplace.audit.models import AuditAction
 from marketplace.audit.services import audit_record
+from marketplace.lib.jsonsafe import json_safe, json_size, text_safe
 from marketplace.lib.tasks import task_send, task_send_on_commit
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.validation.models import ValidationOutcome, ValidationReport
+from registry.validation.sandbox import DATASET, MODEL, SandboxLimits, sandbox_run
 from registry.versions.lifecycle import can_transition
 from registry.versions.models import AssetVersion, VersionStatus
 
@@ -31,6 +33,11 @@ logger = logging.getLogger(__name__)
 UNCLAIMED_GRACE = timedelta(minutes=10)
 # Registered under this name by registry.validation.tasks; services send it by name, never import it.
 VALIDATE_TASK = "registry.validation.tasks.version_validate_task"
+# What one version's validation may store (details and signature together, as JSON), and how long
+# a single name taken from a file may be.
+MAX_STORED_JSON_BYTES = 256 * 1024
+NAME_MAX_BYTES = 256
+DOC_STRING_MAX_BYTES = 4096
 
 
 def _lease() -> timedelta:
@@ -98,33 +105,69 @@ def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: st
     return True
 
 
-def _check_files(version: AssetVersion, root: Path, primary: str) -> dict:
-    """Run the checks for the version's kind; returns the keyword arguments of validation_finish."""
-    if version.asset.kind == AssetKind.MODEL:
-        from registry.validation.onnx_model import ModelInvalid, inspect_onnx
+def _sandbox_limits(total_size: int) -> SandboxLimits:
+    time_limit = settings.MODELHUB_VALIDATION_TIME_LIMIT
+    return SandboxLimits(
+        memory_bytes=max(settings.MODELHUB_VALIDATION_MAX_MEMORY, 3 * total_size),
+        cpu_seconds=time_limit,
+        smoke_seconds=settings.MODELHUB_SMOKE_TIME_LIMIT,
+        # Leaves the task time to record the outcome before its own soft time limit.
+        wall_seconds=time_limit - min(30, time_limit // 2),
+        file_bytes=max(1 << 30, 2 * total_size),
+    )
 
-        try:
-            inspection = inspect_onnx(root / primary, root=root)
-        except ModelInvalid as exc:
-            return {"passed": False, "failed_check": exc.check, "reason": str(exc)}
-        details = inspection.as_dict()
+
+def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size: int) -> dict:
+    """Run the checks for the version's kind in the sandbox; returns the keyword arguments of validation_finish."""
+    kind = version.asset.kind
+    if kind not in (AssetKind.MODEL, AssetKind.DATASET):
+        return {"passed": True, "details": {}, "reason": "Stored and hashed; solutions are never executed."}
+    outcome = sandbox_run(MODEL if kind == AssetKind.MODEL else DATASET, root / primary, root=root, filename=primary,
+                          limits=_sandbox_limits(total_size), workdir=root.parent / "sandbox")
+    if not outcome["ok"]:
+        return {"passed": False, "failed_check": outcome["check"], "reason": outcome["reason"]}
+    if kind == AssetKind.MODEL:
+        details = outcome["result"]
         smoke = details.get("smoke_inference") or {}
-        timing = f" in {smoke['seconds'] * 1000:.1f} ms" if "seconds" in smoke else ""
-        return {"passed": True, "details": details, "signature": inspection.signature,
+        timing = f" in {smoke['seconds'] * 1000:.1f} ms" if isinstance(smoke.get("seconds"), float) else ""
+        signature = {"inputs": details["inputs"], "outputs": details["outputs"]}
+        return {"passed": True, "details": details, "signature": signature,
                 "reason": f"ONNX checker, shape inference, onnxruntime session and smoke inference passed{timing}."}
-    if version.asset.kind == AssetKind.DATASET:
-        from registry.validation.datasets import DatasetInvalid, profile_dataset
+    profile = outcome["result"]
+    if profile is None:
+        return {"passed": True, "details": {}, "reason": "Stored and hashed; this file format is not profiled."}
+    return {"passed": True, "details": {"profile": profile}, "signature": {"columns": profile["columns"]},
+            "reason": f"{profile['format'].upper()} with {profile['column_count']} columns and "
+                      f"{profile['row_count']} rows."}
 
-        try:
-            profile = profile_dataset(root / primary, filename=primary)
-        except DatasetInvalid as exc:
-            return {"passed": False, "failed_check": "dataset_profile", "reason": str(exc)}
-        if profile is None:
-            return {"passed": True, "details": {}, "reason": "Stored and hashed; this file format is not profiled."}
-        return {"passed": True, "details": {"profile": profile}, "signature": {"columns": profile["columns"]},
-                "reason": f"{profile['format'].upper()} with {len(profile['columns'])} columns and "
-                          f"{profile['row_count']} rows."}
-    return {"passed": True, "details": {}, "reason": "Stored and hashed; solutions are never executed."}
+
+def _bounded(outcome: dict) -> dict:
+    """The outcome with its JSON made storable and small (at most MAX_STORED_JSON_BYTES in all).
+
+    Names come from uploaded files: every string is cut (NAME_MAX_BYTES; the model's doc string
+    DOC_STRING_MAX_BYTES), and NUL characters and lone surrogates are replaced. The sources already
+    list a bounded number of inputs and columns; if a pathological graph still exceeds the budget,
+    the largest parts of the details, then the signature, are left out and the details say so.
+    """
+    details = dict(outcome.get("details") or {})
+    doc_string = details.pop("doc_string", None)
+    details = json_safe(details, max_string_bytes=NAME_MAX_BYTES)
+    if isinstance(doc_string, str):
+        details["doc_string"] = text_safe(doc_string, max_bytes=DOC_STRING_MAX_BYTES)
+    signature = json_safe(outcome.get("signature"), max_string_bytes=NAME_MAX_BYTES)
+    omitted = []
+    for key in sorted(details, key=lambda k: json_size(details[k]), reverse=True):
+        if json_size(details) + json_size(signature) <= MAX_STORED_JSON_BYTES:
+            break
+        del details[key]
+        omitted.append(key)
+    if json_size(details) + json_size(signature) > MAX_STORED_JSON_BYTES:
+        signature = None
+        omitted.append("signature")
+    if omitted:
+        details["omitted"] = {"parts": omitted, "reason": f"over the {MAX_STORED_JSON_BYTES // 1024} KiB "
+                                                          "limit on what validation stores per version"}
+    return {**outcome, "reason": text_safe(outcome["reason"]), "details": details, "signature": signature}
 
 
 def version_validate(*, version_id: int, task_id: str) -> bool:
@@ -148,8 +191,8 @@ def version_validate(*, version_id: int, task_id: str) -> bool:
         except BlobMissing as exc:
             return validation_finish(version_id=version_id, task_id=task_id, passed=False, failed_check="storage",
                                      reason=str(exc))
-        outcome = _check_files(version, root, primary)
-    return validation_finish(version_id=version_id, task_id=task_id, **outcome)
+        outcome = _check_files(version, root, primary, total_size=sum(f.blob.size for f in files))
+    return validation_finish(version_id=version_id, task_id=task_id, **_bounded(outcome))
 
 
 def validations_recover_stalled(*, now=None) -> list[int]:

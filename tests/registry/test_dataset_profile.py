@@ -40,6 +40,7 @@ def test_csv_columns_get_the_narrowest_type_and_null_counts(tmp_path):
         "format": "csv",
         "delimiter": ",",
         "row_count": 3,
+        "column_count": 7,
         "columns": [
             {"name": "id", "type": "integer", "nulls": 0},
             {"name": "score", "type": "float", "nulls": 1},
@@ -166,6 +167,7 @@ def test_parquet_profile_comes_from_metadata(tmp_path):
         "format": "parquet",
         "row_count": 10,
         "row_groups": 3,
+        "column_count": 4,
         "columns": [
             {"name": "id", "type": "int64"},
             {"name": "name", "type": "string"},

@@ -2,6 +2,7 @@
 
 import time
 
+import psutil
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -11,7 +12,7 @@ from registry.validation.tasks import version_validate_task
 from registry.versions.models import AssetVersion
 from tests.conftest import require_real_services, start_celery_worker, stop_celery_worker, wait_for_status, \
     worker_log_count
-from tests.factories import linear_model, make_asset, onnx_bytes
+from tests.factories import endless_loop_model, linear_model, make_asset, memory_bomb_model, onnx_bytes
 from tests.s3 import BUCKET, S3Server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -74,3 +75,31 @@ def test_storage_outage_is_retried_until_storage_is_back(transactional_db, alice
     finally:
         stop_celery_worker(worker)
         s3.stop()
+
+
+def worker_rss(process) -> int:
+    """Resident memory of the worker and its pool processes (the sandbox children are gone by then)."""
+    parent = psutil.Process(process.pid)
+    return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
+
+
+@pytest.mark.parametrize("celery_worker_env", [{"MODELHUB_VALIDATION_MAX_MEMORY": "1GiB",
+                                                "MODELHUB_SMOKE_TIME_LIMIT": "2"}])
+def test_hostile_models_end_invalid_and_cost_the_worker_nothing(celery_worker, alice, team, alice_api):
+    make_asset(alice, team, slug="warm")
+    assert upload(alice_api, "warm", onnx_bytes(linear_model(4, 2))).status_code == 202
+    assert wait_for_status(alice_api, "/api/v1/assets/vision/warm/versions/1.0.0/")["status"] == "validated"
+    baseline = worker_rss(celery_worker)
+
+    hostile = {"bomb": (memory_bomb_model(1 << 31), "The smoke inference needed more than 1 GiB of memory"),
+               "loop": (endless_loop_model(), "The smoke inference did not finish within 2 s.")}
+    for slug, (model, _reason) in hostile.items():
+        make_asset(alice, team, slug=slug)
+        assert upload(alice_api, slug, onnx_bytes(model)).status_code == 202
+    for slug, (_model, reason) in hostile.items():
+        data = wait_for_status(alice_api, f"/api/v1/assets/vision/{slug}/versions/1.0.0/")
+        assert data["status"] == "invalid", (data["validation"], celery_worker.log_path.read_text()[-3000:])
+        assert data["validation"]["reason"].startswith(reason)
+        assert data["validation"]["attempts"] == 1
+    # 8 GiB asked for by the bomb, none of it in the worker: it grows by no more than noise.
+    assert worker_rss(celery_worker) - baseline < 64 * 1024 * 1024
