@@ -29,6 +29,9 @@ class Permission(models.TextChoices):
     ASSET_DELETE = "asset.delete", "Delete an asset and its versions"
     VERSION_UPLOAD = "version.upload", "Upload versions"
     VERSION_CHANGE = "version.change", "Edit a version's metadata"
+    VERSION_SUBMIT = "version.submit", "Submit a version for release review"
+    VERSION_DEPRECATE = "version.deprecate", "Deprecate a version"
+    ALIAS_MOVE = "alias.move", "Set, move and delete the asset's aliases"
 
 
 # The least role a permission needs; a maintainer holds every member permission.
@@ -39,6 +42,9 @@ _REQUIRED_ROLE: dict[str, str] = {
     Permission.ASSET_DELETE: TeamRole.MAINTAINER,
     Permission.VERSION_UPLOAD: TeamRole.MEMBER,
     Permission.VERSION_CHANGE: TeamRole.MEMBER,
+    Permission.VERSION_SUBMIT: TeamRole.MEMBER,
+    Permission.VERSION_DEPRECATE: TeamRole.MAINTAINER,
+    Permission.ALIAS_MOVE: TeamRole.MEMBER,
 }
 _RANK = {TeamRole.MEMBER: 1, TeamRole.MAINTAINER: 2}
 
@@ -81,3 +87,32 @@ def asset_visible_q(user) -> Q:
 def restrict_assets(queryset: QuerySet, user) -> QuerySet:
     """The assets of `queryset` that `user` may see."""
     return queryset.filter(asset_visible_q(user))
+
+
+# --- Release reviews -------------------------------------------------------------------------------
+
+
+def is_reviewer(user, reviewer_group_ids) -> bool:
+    """Whether `user` belongs to one of the reviewer groups (superusers always review)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.groups.filter(pk__in=list(reviewer_group_ids)).exists()
+
+
+def review_refusal(user, *, team, reviewer_group_ids, uploader_id, submitter_id,
+                   forbid_owning_team: bool) -> str | None:
+    """Why `user` may not review a version under these rules (separation of duties), or None if they may.
+
+    `team` owns the asset; `uploader_id` and `submitter_id` are the users who uploaded the version
+    and submitted it for this round. Superusers are reviewers, but not exempt from separation of duties.
+    """
+    if not is_reviewer(user, reviewer_group_ids):
+        return "You are not a reviewer under this version's review policy."
+    if user.pk == uploader_id:
+        return "You uploaded this version; separation of duties means someone else must review it."
+    if user.pk == submitter_id:
+        return "You submitted this version for review; separation of duties means someone else must review it."
+    if forbid_owning_team and team_role(user, team) is not None:
+        return (f"You are a member of '{team.slug}', which owns this asset; its review policy asks for a "
+                "reviewer from outside the team.")
+    return None

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from registry.models import AssetVersion, Blob, ValidationReport, VersionFile
+from registry.governance.services import review_policy_changed
+from registry.models import AssetVersion, Blob, Review, ReviewPolicy, ReviewRound, ValidationReport, VersionFile
 
 
 class VersionFileInline(admin.TabularInline):
@@ -40,3 +41,42 @@ class BlobAdmin(admin.ModelAdmin):
     list_display = ["sha256", "size", "created_at"]
     search_fields = ["sha256"]
     readonly_fields = ["sha256", "size", "created_at"]
+
+
+@admin.register(ReviewPolicy)
+class ReviewPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "approvals_required", "forbid_owning_team", "min_card_completeness", "updated_at"]
+    filter_horizontal = ["reviewer_groups"]
+
+    def save_related(self, request, form, formsets, change):
+        # After the M2M groups are saved, so the audit event records the policy as it now is.
+        super().save_related(request, form, formsets, change)
+        review_policy_changed(user=request.user, policy=form.instance, changed=list(form.changed_data) or ["created"])
+
+
+class ReviewInline(admin.TabularInline):
+    model = Review
+    extra = 0
+    can_delete = False
+    readonly_fields = ["reviewer", "decision", "comment", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewRound)
+class ReviewRoundAdmin(admin.ModelAdmin):
+    """Read-only: rounds and reviews change only through the review services (and are audited)."""
+
+    list_display = ["version", "number", "status", "submitted_by", "submitted_at"]
+    list_filter = ["status"]
+    inlines = [ReviewInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -49,6 +49,36 @@ def charlie(db):
 
 
 @pytest.fixture
+def reviewers(db):
+    """The `reviewers` group of the default review policy (made by a migration; flushed by transactional tests)."""
+    from django.contrib.auth.models import Group
+
+    from registry.governance.models import ReviewPolicy
+
+    group, _ = Group.objects.get_or_create(name="reviewers")
+    policy = (ReviewPolicy.objects.filter(team__isnull=True).first()
+              or ReviewPolicy.objects.create(protected_aliases=["production"]))
+    policy.reviewer_groups.add(group)
+    return group
+
+
+@pytest.fixture
+def dave(reviewers):
+    """A reviewer from outside the team."""
+    user = make_user("dave")
+    user.groups.add(reviewers)
+    return user
+
+
+@pytest.fixture
+def erin(reviewers):
+    """A second reviewer from outside the team."""
+    user = make_user("erin")
+    user.groups.add(reviewers)
+    return user
+
+
+@pytest.fixture
 def team(alice, bob):
     """alice maintains it, bob is a member."""
     return make_team(alice, slug="vision", members=[bob])

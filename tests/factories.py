@@ -130,3 +130,13 @@ def relu_model(input_name: str = "x", output_name: str = "y") -> onnx.ModelProto
     return _model([helper.make_node("Relu", [input_name], [output_name])],
                   [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [1, 2])],
                   [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [1, 2])])
+
+
+def make_validated_version(user, asset, tmp_path: Path, *, version: str = "1.0.0"):
+    """A version as validation leaves it, without running validation (status set directly)."""
+    from registry.versions.models import AssetVersion
+
+    made = make_version(user, asset, tmp_path, onnx_bytes(), version=version)
+    AssetVersion.objects.filter(pk=made.pk).update(status="validated")
+    made.refresh_from_db()
+    return made

@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
+from marketplace.api.governance import (AliasDetailView, AliasListView, ReviewQueueView, VersionByAliasView,
+                                        VersionDeprecateView, VersionReviewsView, VersionSubmitView)
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
@@ -23,4 +25,12 @@ urlpatterns = [
     re_path(_ASSET + r"/versions/$", VersionListView.as_view(), name="version-list"),
     re_path(_VERSION + r"/$", VersionDetailView.as_view(), name="version-detail"),
     re_path(_VERSION + r"/download$", VersionDownloadView.as_view(), name="version-download"),
+    re_path(_VERSION + r"/submit$", VersionSubmitView.as_view(), name="version-submit"),
+    re_path(_VERSION + r"/reviews$", VersionReviewsView.as_view(), name="version-reviews"),
+    re_path(_VERSION + r"/deprecate$", VersionDeprecateView.as_view(), name="version-deprecate"),
+    re_path(_ASSET + rf"/versions/@(?P<alias>{SLUG_URL_PATTERN})/$", VersionByAliasView.as_view(),
+            name="version-by-alias"),
+    re_path(_ASSET + r"/aliases/$", AliasListView.as_view(), name="alias-list"),
+    re_path(_ASSET + rf"/aliases/(?P<alias>{SLUG_URL_PATTERN})$", AliasDetailView.as_view(), name="alias-detail"),
+    path("reviews/", ReviewQueueView.as_view(), name="review-queue"),
 ]

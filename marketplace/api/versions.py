@@ -60,6 +60,8 @@ class VersionSerializer(serializers.Serializer):
     size = serializers.IntegerField()
     metadata = serializers.JSONField()
     signature = serializers.JSONField(allow_null=True)
+    deprecation_reason = serializers.CharField()
+    aliases = serializers.SerializerMethodField(help_text="Aliases pointing at this version (e.g. production).")
     files = VersionFileSerializer(many=True)
     validation = ValidationSerializer(allow_null=True)
     created_by = serializers.CharField(source="created_by.username", default=None)
@@ -69,6 +71,9 @@ class VersionSerializer(serializers.Serializer):
 
     def get_download_url(self, version) -> str:
         return _download_url(version, self.context.get("request"))
+
+    def get_aliases(self, version) -> list[str]:
+        return sorted(alias.name for alias in version.aliases.all())
 
 
 class VersionUploadSerializer(serializers.Serializer):

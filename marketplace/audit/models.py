@@ -16,6 +16,15 @@ class AuditAction(models.TextChoices):
     VERSION_UPDATE_METADATA = "version.update_metadata", "Version metadata edited"
     VERSION_VALIDATED = "version.validated", "Version validated"
     VERSION_INVALID = "version.invalid", "Version failed validation"
+    VERSION_SUBMIT = "version.submit", "Version submitted for review"
+    VERSION_APPROVED = "version.approved", "Version approved"
+    VERSION_REJECTED = "version.rejected", "Version rejected"
+    VERSION_CHANGES_REQUESTED = "version.changes_requested", "Changes requested on a version"
+    VERSION_DEPRECATE = "version.deprecate", "Version deprecated"
+    REVIEW_SUBMIT = "review.submit", "Review given"
+    ALIAS_MOVE = "alias.move", "Alias set or moved"
+    ALIAS_DELETE = "alias.delete", "Alias deleted"
+    POLICY_CHANGE = "policy.change", "Review policy changed"
 
 
 class AuditEvent(models.Model):

@@ -32,6 +32,7 @@ class AssetVersion(models.Model):
     size = models.PositiveBigIntegerField(help_text="Size of the uploaded file in bytes.")
     # Models: {"inputs": [...], "outputs": [...]}; tabular datasets: {"columns": [...]}.
     signature = models.JSONField(null=True, blank=True)
+    deprecation_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

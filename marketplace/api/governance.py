@@ -1,0 +1,177 @@
+"""Release reviews, deprecation and aliases over the API."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
+from marketplace.api.versions import VersionSerializer
+from marketplace.api.views import APIView, GenericAPIView
+from marketplace.assets.selectors import asset_get
+from marketplace.errors import InvalidInput
+from registry.governance.models import Alias, ReviewDecision, ReviewRound, RoundStatus
+from registry.governance.selectors import (alias_get, alias_list, review_queue, reviewable_version_get,
+                                           version_by_alias, version_rounds)
+from registry.governance.services import (COMMENT_MAX_LENGTH, alias_delete, alias_set, review_submit,
+                                          version_deprecate, version_submit)
+from registry.versions.selectors import version_get
+from registry.versions.semver import SEMVER_PATTERN
+
+
+class ReviewSerializer(serializers.Serializer):
+    reviewer = serializers.CharField(source="reviewer.username")
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ReviewRoundSerializer(serializers.Serializer):
+    asset = serializers.CharField(source="version.asset.full_slug")
+    version = serializers.CharField(source="version.version")
+    version_status = serializers.CharField(source="version.status")
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=RoundStatus.choices)
+    submitted_by = serializers.CharField(source="submitted_by.username", default=None)
+    submitted_at = serializers.DateTimeField()
+    note = serializers.CharField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    approvals_required = serializers.IntegerField()
+    approvals = serializers.SerializerMethodField()
+    reviewer_groups = serializers.SerializerMethodField()
+    forbid_owning_team = serializers.BooleanField()
+    reviews = ReviewSerializer(many=True)
+
+    def get_reviewer_groups(self, review_round) -> list[str]:
+        return sorted(group.name for group in review_round.reviewer_groups.all())
+
+    def get_approvals(self, review_round) -> int:
+        return sum(r.decision == ReviewDecision.APPROVE for r in review_round.reviews.all())
+
+
+class SubmitSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    note = StrictCharField(required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH,
+                           help_text="What reviewers should know about this release.")
+
+
+class ReviewInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    comment = StrictCharField(max_length=COMMENT_MAX_LENGTH, help_text="Required, whatever the decision.")
+
+
+class DeprecateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    reason = StrictCharField(max_length=2000, help_text="Why consumers should stop using this version.")
+
+
+class AliasSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    asset = serializers.CharField(source="asset.full_slug")
+    version = serializers.CharField(source="version.version")
+    updated_by = serializers.CharField(source="updated_by.username", default=None)
+    updated_at = serializers.DateTimeField()
+
+
+class AliasInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    version = StrictRegexField(SEMVER_PATTERN, max_length=100, help_text="An approved version of the asset.")
+
+
+def _rounds_response(version, request, code=status.HTTP_200_OK) -> Response:
+    rounds = version_rounds(version=version)
+    return Response(ReviewRoundSerializer(rounds, many=True, context={"request": request}).data, status=code)
+
+
+class VersionSubmitView(APIView):
+    @extend_schema(request=SubmitSerializer, responses={201: ReviewRoundSerializer})
+    def post(self, request, team, slug, version):
+        """Submit a validated version for release review under its team's review policy (opens a round)."""
+        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
+        data = parse_input(SubmitSerializer, request.data)
+        review_round = version_submit(user=request.user, version=found, note=data.get("note", ""))
+        fresh = version_rounds(version=found).get(pk=review_round.pk)
+        return Response(ReviewRoundSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class VersionReviewsView(APIView):
+    @extend_schema(operation_id="version_reviews_list", responses=ReviewRoundSerializer(many=True))
+    def get(self, request, team, slug, version):
+        """Every review round of the version, oldest first, with its reviews."""
+        return _rounds_response(reviewable_version_get(user=request.user, team=team, slug=slug, version=version),
+                                request)
+
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewRoundSerializer})
+    def post(self, request, team, slug, version):
+        """Approve, reject or request changes on the version's open round; answers the round after it."""
+        found = reviewable_version_get(user=request.user, team=team, slug=slug, version=version)
+        data = parse_input(ReviewInputSerializer, request.data)
+        review = review_submit(user=request.user, version=found, decision=data["decision"], comment=data["comment"])
+        fresh = version_rounds(version=found).get(pk=review.round_id)
+        return Response(ReviewRoundSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class VersionDeprecateView(APIView):
+    @extend_schema(request=DeprecateSerializer, responses=VersionSerializer)
+    def post(self, request, team, slug, version):
+        """Deprecate a version (maintainers), with a reason consumers see."""
+        asset = asset_get(user=request.user, team=team, slug=slug)
+        data = parse_input(DeprecateSerializer, request.data)
+        version_deprecate(user=request.user, version=version_get(asset=asset, version=version), reason=data["reason"])
+        return Response(VersionSerializer(version_get(asset=asset, version=version),
+                                          context={"request": request}).data)
+
+
+class ReviewQueueView(GenericAPIView):
+    serializer_class = ReviewRoundSerializer
+    queryset = ReviewRound.objects.none()  # for the schema only; data comes from selectors
+    query_params = ("status",)
+
+    @extend_schema(operation_id="reviews_list", responses=ReviewRoundSerializer(many=True), parameters=[
+        OpenApiParameter("status", str, enum=["pending"],
+                         description="pending (the default): open rounds you may review now.")])
+    def get(self, request):
+        """The review rounds waiting for you: open, under a policy that makes you a reviewer, not yet reviewed
+        by you, and not excluded by separation of duties."""
+        wanted = request.query_params.get("status", "pending")
+        if wanted != "pending":
+            raise InvalidInput("status must be 'pending'.", field="status")
+        page = self.paginate_queryset(review_queue(user=request.user))
+        return self.get_paginated_response(ReviewRoundSerializer(page, many=True).data)
+
+
+class AliasListView(GenericAPIView):
+    serializer_class = AliasSerializer
+    queryset = Alias.objects.none()  # for the schema only
+
+    @extend_schema(operation_id="aliases_list", responses=AliasSerializer(many=True))
+    def get(self, request, team, slug):
+        page = self.paginate_queryset(alias_list(asset=asset_get(user=request.user, team=team, slug=slug)))
+        return self.get_paginated_response(AliasSerializer(page, many=True).data)
+
+
+class AliasDetailView(APIView):
+    @extend_schema(responses=AliasSerializer)
+    def get(self, request, team, slug, alias):
+        asset = asset_get(user=request.user, team=team, slug=slug)
+        return Response(AliasSerializer(alias_get(asset=asset, name=alias)).data)
+
+    @extend_schema(request=AliasInputSerializer, responses=AliasSerializer)
+    def put(self, request, team, slug, alias):
+        """Point the alias at an approved version (creates or moves it); protected aliases need a reviewer."""
+        asset = asset_get(user=request.user, team=team, slug=slug)
+        data = parse_input(AliasInputSerializer, request.data)
+        alias_set(user=request.user, asset=asset, name=alias,
+                  version=version_get(asset=asset, version=data["version"]))
+        return Response(AliasSerializer(alias_get(asset=asset, name=alias)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, team, slug, alias):
+        asset = asset_get(user=request.user, team=team, slug=slug)
+        alias_delete(user=request.user, asset=asset, name=alias)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionByAliasView(APIView):
+    @extend_schema(operation_id="versions_by_alias", responses=VersionSerializer)
+    def get(self, request, team, slug, alias):
+        """The version an alias points at (`.../versions/@production/`)."""
+        asset = asset_get(user=request.user, team=team, slug=slug)
+        found = version_by_alias(asset=asset, name=alias)
+        return Response(VersionSerializer(found, context={"request": request}).data)

@@ -1,0 +1,207 @@
+"""Release governance: submitting versions for review, reviewing them, deprecating them, and aliases.
+
+Every service locks the version row first (then the round or alias), so concurrent reviews, submissions,
+deprecations and alias moves on one version are serialised: two reviewers acting at the same moment
+give exactly one outcome. Each change writes its audit event in the same transaction.
+"""
+
+import re
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from marketplace.access import Permission, is_reviewer, require
+from marketplace.assets.models import Asset
+from marketplace.audit.models import AuditAction
+from marketplace.audit.services import audit_record
+from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from marketplace.lib.slugs import SLUG_PATTERN
+from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
+from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
+from registry.versions.lifecycle import require_transition
+from registry.versions.models import AssetVersion, VersionStatus
+
+COMMENT_MAX_LENGTH = 10_000
+ALIAS_NAME_MAX_LENGTH = 64
+
+# A decision that ends the round: (round status, version status, audit action).
+_OUTCOMES = {
+    ReviewDecision.REJECT: (RoundStatus.REJECTED, VersionStatus.REJECTED, AuditAction.VERSION_REJECTED),
+    ReviewDecision.REQUEST_CHANGES: (RoundStatus.CHANGES_REQUESTED, VersionStatus.VALIDATED,
+                                     AuditAction.VERSION_CHANGES_REQUESTED),
+    ReviewDecision.APPROVE: (RoundStatus.APPROVED, VersionStatus.APPROVED, AuditAction.VERSION_APPROVED),
+}
+
+
+def _lock_version(version: AssetVersion) -> AssetVersion:
+    return AssetVersion.objects.select_for_update(of=("self",)).select_related("asset__team").get(pk=version.pk)
+
+
+def _set_status(version: AssetVersion, status: str, **fields) -> None:
+    require_transition(version, status)
+    now = timezone.now()
+    AssetVersion.objects.filter(pk=version.pk).update(status=status, status_changed_at=now, updated_at=now, **fields)
+    version.status = status
+
+
+def _text(value: str, *, field: str, what: str, max_length: int = COMMENT_MAX_LENGTH) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{what} is required.", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(f"{what} is longer than {max_length} characters.", field=field)
+    return value
+
+
+def _policy_snapshot(policy: ReviewPolicy) -> dict:
+    return {"policy": policy.pk, "approvals_required": policy.approvals_required,
+            "reviewer_groups": sorted(g.name for g in policy.reviewer_groups.all()) if policy.pk else [],
+            "forbid_owning_team": policy.forbid_owning_team}
+
+
+def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRound:
+    """Open the next review round of a validated (or rejected) version under its team's policy.
+
+    Needs a member of the owning team, a licence on the asset, and a model card as complete as the
+    policy asks. Transactional; a second submission of the same version answers 409.
+    """
+    team = version.asset.team
+    require(user, Permission.VERSION_SUBMIT, team, f"Only members of '{team.slug}' can submit its versions.")
+    if len(note) > COMMENT_MAX_LENGTH:
+        raise InvalidInput(f"The note is longer than {COMMENT_MAX_LENGTH} characters.", field="note")
+    with transaction.atomic():
+        locked = _lock_version(version)
+        require_transition(locked, VersionStatus.IN_REVIEW)
+        if not locked.asset.license:
+            raise InvalidInput(f"Set a licence on '{locked.asset.full_slug}' (an SPDX identifier) before "
+                               "submitting a version for review.", field="license")
+        policy = review_policy_for(team=team)
+        number = (locked.review_rounds.aggregate(n=Max("number"))["n"] or 0) + 1
+        review_round = ReviewRound.objects.create(
+            version=locked, number=number, submitted_by=user, note=note.strip(), policy=policy if policy.pk else None,
+            approvals_required=policy.approvals_required, forbid_owning_team=policy.forbid_owning_team)
+        review_round.reviewer_groups.set(policy_reviewer_group_ids(policy))
+        _set_status(locked, VersionStatus.IN_REVIEW)
+        audit_record(actor=user, action=AuditAction.VERSION_SUBMIT, target=locked, team=team,
+                     data={"round": number, **_policy_snapshot(policy)})
+    return review_round
+
+
+def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -> Review:
+    """Record one reviewer's decision on the version's open round, and close the round when it decides.
+
+    A rejection or a request for changes ends the round at once; approvals end it when the round's
+    policy has as many as it requires. Who may review is marketplace.access.review_refusal.
+    """
+    if decision not in ReviewDecision.values:
+        raise InvalidInput(f"decision must be one of {', '.join(ReviewDecision.values)}.", field="decision")
+    comment = _text(comment, field="comment", what="A comment")
+    with transaction.atomic():
+        locked = _lock_version(version)
+        review_round = (ReviewRound.objects.select_for_update(of=("self",)).filter(version=locked)
+                        .order_by("-number").first())
+        if review_round is None or review_round.status != RoundStatus.OPEN:
+            raise Conflict(f"Version {locked.version} is {VersionStatus(locked.status).label.lower()}, not in "
+                           "review: there is no open review round.", code="not_in_review")
+        review_round.version = locked
+        refusal = round_refusal(user, review_round)
+        if refusal:
+            raise PermissionDenied(refusal)
+        if review_round.reviews.filter(reviewer=user).exists():
+            raise Conflict(f"You have already reviewed round {review_round.number} of version {locked.version}.")
+        review = Review.objects.create(round=review_round, reviewer=user, decision=decision, comment=comment)
+        team = locked.asset.team
+        audit_record(actor=user, action=AuditAction.REVIEW_SUBMIT, target=locked, team=team,
+                     data={"round": review_round.number, "decision": decision, "comment": comment[:1000]})
+        approvals = review_round.reviews.filter(decision=ReviewDecision.APPROVE).count()
+        if decision != ReviewDecision.APPROVE or approvals >= review_round.approvals_required:
+            round_status, version_status, action = _OUTCOMES[decision]
+            _set_status(locked, version_status)
+            review_round.status = round_status
+            review_round.closed_at = timezone.now()
+            review_round.save(update_fields=["status", "closed_at"])
+            approvers = list(review_round.reviews.filter(decision=ReviewDecision.APPROVE)
+                             .values_list("reviewer__username", flat=True))
+            audit_record(actor=user, action=action, target=locked, team=team,
+                         data={"round": review_round.number, "approvers": approvers})
+    return review
+
+
+def version_deprecate(*, user, version: AssetVersion, reason: str) -> AssetVersion:
+    """Retire a version with a reason. Maintainers only; refused while an alias points at it."""
+    team = version.asset.team
+    require(user, Permission.VERSION_DEPRECATE, team, f"Only maintainers of '{team.slug}' can deprecate its versions.")
+    reason = _text(reason, field="reason", what="A reason", max_length=2000)
+    with transaction.atomic():
+        locked = _lock_version(version)
+        require_transition(locked, VersionStatus.DEPRECATED)
+        aliases = sorted(locked.aliases.values_list("name", flat=True))
+        if aliases:
+            raise Conflict(f"Version {locked.version} is the target of the alias(es) {', '.join(aliases)}; move or "
+                           "delete them first.", code="aliased")
+        before = locked.status
+        _set_status(locked, VersionStatus.DEPRECATED, deprecation_reason=reason)
+        audit_record(actor=user, action=AuditAction.VERSION_DEPRECATE, target=locked, team=team,
+                     data={"before": before, "reason": reason})
+    locked.deprecation_reason = reason
+    return locked
+
+
+def _require_alias_permission(user, asset: Asset, name: str) -> None:
+    policy = review_policy_for(team=asset.team)
+    if name in (policy.protected_aliases or []):
+        if not is_reviewer(user, policy_reviewer_group_ids(policy)):
+            raise PermissionDenied(f"The alias '{name}' is protected by the review policy: only reviewers may "
+                                   "move or delete it.")
+        return
+    require(user, Permission.ALIAS_MOVE, asset.team, f"Only members of '{asset.team.slug}' can change its aliases.")
+
+
+def _check_alias_name(name: str) -> None:
+    if len(name) > ALIAS_NAME_MAX_LENGTH or not re.fullmatch(SLUG_PATTERN, name):
+        raise InvalidInput(f"An alias name is 1-{ALIAS_NAME_MAX_LENGTH} lowercase letters, digits, '-' or '_', "
+                           "starting and ending with a letter or digit (e.g. production, champion).", field="name")
+
+
+def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
+    """Point `name` at an approved version of `asset` (creating or moving it). Idempotent."""
+    _check_alias_name(name)
+    _require_alias_permission(user, asset, name)
+    if version.asset_id != asset.pk:
+        raise InvalidInput("An alias points at a version of its own asset.", field="version")
+    with transaction.atomic():
+        Asset.objects.select_for_update().filter(pk=asset.pk).first()  # serialises alias creation per asset
+        locked = _lock_version(version)
+        if locked.status != VersionStatus.APPROVED:
+            raise Conflict(f"Aliases point at approved versions only; version {locked.version} is "
+                           f"{VersionStatus(locked.status).label.lower()}.", code="not_approved")
+        alias = Alias.objects.filter(asset=asset, name=name).select_related("version").first()
+        before = alias.version.version if alias else None
+        if alias is None:
+            alias = Alias.objects.create(asset=asset, name=name, version=locked, updated_by=user)
+        elif alias.version_id != locked.pk:
+            alias.version, alias.updated_by = locked, user
+            alias.save(update_fields=["version", "updated_by", "updated_at"])
+        else:
+            return alias
+        audit_record(actor=user, action=AuditAction.ALIAS_MOVE, target=asset, team=asset.team,
+                     data={"alias": name, "before": before, "after": locked.version})
+    return alias
+
+
+def alias_delete(*, user, asset: Asset, name: str) -> None:
+    _require_alias_permission(user, asset, name)
+    with transaction.atomic():
+        alias = Alias.objects.select_for_update().filter(asset=asset, name=name).select_related("version").first()
+        if alias is None:
+            raise NotFound(f"'{asset.full_slug}' has no alias '{name}'.")
+        alias.delete()
+        audit_record(actor=user, action=AuditAction.ALIAS_DELETE, target=asset, team=asset.team,
+                     data={"alias": name, "before": alias.version.version})
+
+
+def review_policy_changed(*, user, policy: ReviewPolicy, changed: list[str]) -> None:
+    """Record an edit of a review policy (made in the admin) in the audit trail."""
+    audit_record(actor=user, action=AuditAction.POLICY_CHANGE, target=policy, team=policy.team,
+                 data={"changed": changed, **_policy_snapshot(policy)})
