@@ -175,6 +175,13 @@ MODELHUB_STORAGE_MAX_RETRIES = envint("MODELHUB_STORAGE_MAX_RETRIES", 5, minimum
 MODELHUB_VALIDATION_MAX_MEMORY = envsize("MODELHUB_VALIDATION_MAX_MEMORY", 4 * 1024**3)
 MODELHUB_SMOKE_TIME_LIMIT = envint("MODELHUB_SMOKE_TIME_LIMIT", 30, minimum=1)
 
+# --- Signed approvals -------------------------------------------------------------------------
+# The organisation's EC private key (PEM text), or a file holding it. Without either, a key is
+# generated once at the default path (embedded installs); with the file named, it must exist.
+MODELHUB_SIGNING_KEY = envstr("MODELHUB_SIGNING_KEY")
+MODELHUB_SIGNING_KEY_FILE = envstr("MODELHUB_SIGNING_KEY_FILE") or str(DATA_DIR / "signing-key.pem")
+MODELHUB_SIGNING_KEY_GENERATE = not envstr("MODELHUB_SIGNING_KEY_FILE")
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -205,6 +212,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "recover-stalled-validations": {
         "task": "registry.validation.tasks.validations_recover_stalled_task",
+        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+    },
+    "recover-missing-signatures": {
+        "task": "registry.governance.tasks.signatures_recover_task",
         "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
     },
 }

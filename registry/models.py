@@ -1,7 +1,7 @@
 from registry.artifacts.models import Blob, VersionFile
-from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound
+from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, VersionSignature
 from registry.validation.models import ValidationOutcome, ValidationReport
 from registry.versions.models import AssetVersion, VersionStatus
 
 __all__ = ["Alias", "AssetVersion", "Blob", "Review", "ReviewPolicy", "ReviewRound", "ValidationOutcome",
-           "ValidationReport", "VersionFile", "VersionStatus"]
+           "ValidationReport", "VersionFile", "VersionSignature", "VersionStatus"]

@@ -11,3 +11,15 @@ def test_import_contracts_hold():
     result = subprocess.run([str(lint), "--no-cache"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout
+
+
+def test_every_tasks_module_is_discovered_by_the_worker():
+    from pathlib import Path
+
+    from marketplace.celery import app
+
+    app.loader.import_default_modules()
+    root = Path(__file__).resolve().parents[1]
+    modules = {".".join(p.relative_to(root).with_suffix("").parts) for p in root.glob("registry/**/tasks.py")}
+    registered = {name.rsplit(".", 1)[0] for name in app.tasks if name.startswith("registry.")}
+    assert modules <= registered, modules - registered

@@ -1,19 +1,24 @@
 """Release reviews, deprecation and aliases over the API."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.versions import VersionSerializer
 from marketplace.api.views import APIView, GenericAPIView
 from marketplace.assets.selectors import asset_get
-from marketplace.errors import InvalidInput
-from registry.governance.models import Alias, ReviewDecision, ReviewRound, RoundStatus
+from marketplace.errors import InvalidInput, NotFound
+from registry.governance.models import Alias, ReviewDecision, ReviewRound, RoundStatus, VersionSignature
 from registry.governance.selectors import (alias_get, alias_list, review_queue, reviewable_version_get,
                                            version_by_alias, version_rounds)
 from registry.governance.services import (COMMENT_MAX_LENGTH, alias_delete, alias_set, review_submit,
                                           version_deprecate, version_submit)
+from registry.governance.signing import (APPROVAL_FILENAME, signing_key_id, signing_public_key_pem,
+                                         version_signature_verify)
 from registry.versions.selectors import version_get
 from registry.versions.semver import SEMVER_PATTERN
 
@@ -175,3 +180,58 @@ class VersionByAliasView(APIView):
         asset = asset_get(user=request.user, team=team, slug=slug)
         found = version_by_alias(asset=asset, name=alias)
         return Response(VersionSerializer(found, context={"request": request}).data)
+
+
+def _signed_version(request, team, slug, version):
+    found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
+    signature = VersionSignature.objects.filter(version=found).first()
+    if signature is None:
+        raise NotFound(f"Version {found.version} has no signature: only approved versions are signed "
+                       f"(it is {found.status}), shortly after approval.")
+    return found, signature
+
+
+class VersionSignatureView(APIView):
+    @extend_schema(responses={(200, "application/json"): OpenApiResponse(
+        OpenApiTypes.OBJECT, description="The Sigstore bundle, byte for byte as signed (save it as model.sig).")})
+    def get(self, request, team, slug, version):
+        """The signature of an approved version: a Sigstore bundle (OpenSSF model signing) over the version's
+        files plus `modelhub-approval.json`, made with the organisation key (`/api/v1/signing-key`)."""
+        _found, signature = _signed_version(request, team, slug, version)
+        return HttpResponse(signature.bundle, content_type="application/json")
+
+
+class VersionApprovalView(APIView):
+    @extend_schema(responses={(200, "application/json"): OpenApiResponse(
+        OpenApiTypes.OBJECT, description="modelhub-approval.json, byte for byte as signed.")})
+    def get(self, request, team, slug, version):
+        """The signed approval record: policy, approvers, time and the sha256 of each file."""
+        _found, signature = _signed_version(request, team, slug, version)
+        response = HttpResponse(signature.approval, content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{APPROVAL_FILENAME}"'
+        return response
+
+
+class SignatureCheckSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class VersionSignatureCheckView(APIView):
+    @extend_schema(responses=SignatureCheckSerializer)
+    def get(self, request, team, slug, version):
+        """Verify the signature against the files as they are in storage now (reads every file)."""
+        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
+        return Response(SignatureCheckSerializer(version_signature_verify(version=found)).data)
+
+
+class SigningKeyView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(auth=[], responses={(200, "application/x-pem-file"): OpenApiResponse(
+        OpenApiTypes.STR, description="The organisation's public key (PEM).")})
+    def get(self, request):
+        """The public key that verifies every approval signature of this Modelhub."""
+        response = HttpResponse(signing_public_key_pem(), content_type="application/x-pem-file")
+        response["X-Key-Id"] = signing_key_id()
+        return response

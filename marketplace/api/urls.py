@@ -1,8 +1,10 @@
 from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
-from marketplace.api.governance import (AliasDetailView, AliasListView, ReviewQueueView, VersionByAliasView,
-                                        VersionDeprecateView, VersionReviewsView, VersionSubmitView)
+from marketplace.api.governance import (AliasDetailView, AliasListView, ReviewQueueView, SigningKeyView,
+                                        VersionApprovalView, VersionByAliasView, VersionDeprecateView,
+                                        VersionReviewsView, VersionSignatureCheckView, VersionSignatureView,
+                                        VersionSubmitView)
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
@@ -32,5 +34,10 @@ urlpatterns = [
             name="version-by-alias"),
     re_path(_ASSET + r"/aliases/$", AliasListView.as_view(), name="alias-list"),
     re_path(_ASSET + rf"/aliases/(?P<alias>{SLUG_URL_PATTERN})$", AliasDetailView.as_view(), name="alias-detail"),
+    re_path(_VERSION + r"/signature$", VersionSignatureView.as_view(), name="version-signature"),
+    re_path(_VERSION + r"/signature/verification$", VersionSignatureCheckView.as_view(),
+            name="version-signature-verification"),
+    re_path(_VERSION + r"/approval$", VersionApprovalView.as_view(), name="version-approval"),
     path("reviews/", ReviewQueueView.as_view(), name="review-queue"),
+    path("signing-key", SigningKeyView.as_view(), name="signing-key"),
 ]

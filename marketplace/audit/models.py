@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     ALIAS_MOVE = "alias.move", "Alias set or moved"
     ALIAS_DELETE = "alias.delete", "Alias deleted"
     POLICY_CHANGE = "policy.change", "Review policy changed"
+    VERSION_SIGNED = "version.signed", "Approved version signed"
 
 
 class AuditEvent(models.Model):

@@ -126,3 +126,19 @@ class Alias(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.name}"
+
+
+class VersionSignature(models.Model):
+    """The organisation's signature over an approved version's files and approval record (see signing.py)."""
+
+    version = models.OneToOneField("registry.AssetVersion", on_delete=models.CASCADE,
+                                   related_name="signature_record")
+    # The Sigstore bundle (JSON text) exactly as model_signing wrote it.
+    bundle = models.TextField()
+    # modelhub-approval.json exactly as signed.
+    approval = models.TextField()
+    key_id = models.CharField(max_length=64, help_text="sha256 of the signing public key (DER).")
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"signature of version {self.version_id}"

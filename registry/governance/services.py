@@ -17,8 +17,10 @@ from marketplace.audit.models import AuditAction
 from marketplace.audit.services import audit_record
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.lib.slugs import SLUG_PATTERN
+from marketplace.lib.tasks import task_send_on_commit
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
 from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
+from registry.governance.signing import SIGN_TASK
 from registry.versions.lifecycle import require_transition
 from registry.versions.models import AssetVersion, VersionStatus
 
@@ -125,6 +127,8 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
                              .values_list("reviewer__username", flat=True))
             audit_record(actor=user, action=action, target=locked, team=team,
                          data={"round": review_round.number, "approvers": approvers})
+            if version_status == VersionStatus.APPROVED:
+                task_send_on_commit(SIGN_TASK, locked.pk)
     return review
 
 

@@ -1,0 +1,235 @@
+"""Signed approvals: an approved version's files and its approval record, signed with the organisation key.
+
+The signature is a Sigstore bundle in the OpenSSF model signing format (PyPI `model-signing`), made
+with an elliptic-curve key that belongs to this Modelhub installation, so anyone can verify it
+offline with the public key (`GET /api/v1/signing-key`). It covers a directory holding the version's
+files plus `modelhub-approval.json`: which policy approved it, who approved it, when, and the sha256
+of each file. Changing a file, or the record of who approved what, breaks the signature.
+
+The key is `MODELHUB_SIGNING_KEY` (PEM text) or the file `MODELHUB_SIGNING_KEY_FILE`; on an embedded
+install without either, a P-256 key is generated once under the data directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+
+from marketplace.audit.models import AuditAction
+from marketplace.audit.services import audit_record
+from registry.artifacts.storage import BlobMissing, blob_materialize
+from registry.governance.models import ReviewDecision, ReviewRound, RoundStatus, VersionSignature
+from registry.versions.models import AssetVersion, VersionStatus
+
+logger = logging.getLogger(__name__)
+
+# Registered under this name by registry.governance.tasks; services send it by name.
+SIGN_TASK = "registry.governance.tasks.version_sign_task"
+APPROVAL_FILENAME = "modelhub-approval.json"
+APPROVAL_FORMAT = "https://modelhub.dev/approval/v1"
+
+
+# --- the organisation key ----------------------------------------------------------------------------
+
+
+def _private_key_pem() -> bytes:
+    configured = settings.MODELHUB_SIGNING_KEY
+    if configured:
+        return configured.encode()
+    path = Path(settings.MODELHUB_SIGNING_KEY_FILE)
+    if not path.exists():
+        if not settings.MODELHUB_SIGNING_KEY_GENERATE:
+            raise ImproperlyConfigured(f"MODELHUB_SIGNING_KEY_FILE={path} does not exist.")
+        _generate_key(path)
+    return path.read_bytes()
+
+
+def _generate_key(path: Path) -> None:
+    """Create a P-256 key at `path` unless another process did first (O_EXCL)."""
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}")
+    scratch.write_bytes(pem)
+    scratch.chmod(0o600)
+    try:
+        os.link(scratch, path)  # atomic, and fails if the key exists: the first writer wins
+    except FileExistsError:
+        pass
+    finally:
+        scratch.unlink()
+
+
+def _private_key() -> ec.EllipticCurvePrivateKey:
+    try:
+        key = serialization.load_pem_private_key(_private_key_pem(), password=None)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"The signing key is not an unencrypted PEM private key: {exc}") from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ImproperlyConfigured("The signing key must be an elliptic-curve (e.g. P-256) private key.")
+    return key
+
+
+def signing_public_key_pem() -> str:
+    """The organisation's public key (PEM, SubjectPublicKeyInfo): what consumers verify with."""
+    return _private_key().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def signing_key_id() -> str:
+    """sha256 of the public key's DER encoding, as hex."""
+    der = _private_key().public_key().public_bytes(serialization.Encoding.DER,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+# --- signing and verifying a directory ---------------------------------------------------------------
+
+
+def _sign_directory(directory: Path) -> str:
+    import model_signing
+
+    with tempfile.TemporaryDirectory(prefix="modelhub-key-") as keydir:
+        key_path = Path(keydir) / "key.pem"
+        key_path.write_bytes(_private_key().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        key_path.chmod(0o600)
+        bundle_path = Path(keydir) / "bundle.sig"
+        model_signing.signing.Config().use_elliptic_key_signer(private_key=key_path).sign(directory, bundle_path)
+        return bundle_path.read_text()
+
+
+def _verify_directory(directory: Path, bundle: str) -> str | None:
+    """None when `bundle` verifies `directory` with the organisation key; else why not."""
+    import model_signing
+
+    with tempfile.TemporaryDirectory(prefix="modelhub-verify-") as scratch:
+        public = Path(scratch) / "key.pub"
+        public.write_text(signing_public_key_pem())
+        bundle_path = Path(scratch) / "bundle.sig"
+        bundle_path.write_text(bundle)
+        try:
+            model_signing.verifying.Config().use_elliptic_key_verifier(public_key=public).verify(
+                directory, bundle_path)
+        except Exception as exc:  # the library raises ValueError and others for a mismatch
+            return " ".join(str(exc).split())[:1000] or type(exc).__name__
+    return None
+
+
+# --- the approval record -------------------------------------------------------------------------------
+
+
+def approval_record(version: AssetVersion, review_round: ReviewRound) -> bytes:
+    """The canonical JSON that says who approved which files under which policy (signed with them)."""
+    approvals = [r for r in review_round.reviews.all() if r.decision == ReviewDecision.APPROVE]
+    record = {
+        "_type": APPROVAL_FORMAT,
+        "asset": version.asset.full_slug,
+        "version": version.version,
+        "files": {f.path: {"sha256": f.blob.sha256, "size": f.blob.size} for f in version.files.all()},
+        "review_round": review_round.number,
+        "policy": {"id": review_round.policy_id, "approvals_required": review_round.approvals_required,
+                   "reviewer_groups": sorted(g.name for g in review_round.reviewer_groups.all()),
+                   "forbid_owning_team": review_round.forbid_owning_team},
+        "submitted_by": review_round.submitted_by.username if review_round.submitted_by else None,
+        "approvers": [{"username": r.reviewer.username, "comment": r.comment, "at": r.created_at.isoformat()}
+                      for r in approvals],
+        "approved_at": review_round.closed_at.isoformat() if review_round.closed_at else None,
+    }
+    return (json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _materialize(version: AssetVersion, root: Path, approval: bytes) -> None:
+    for f in version.files.all():
+        blob_materialize(f.blob, root / f.path)
+    (root / APPROVAL_FILENAME).write_bytes(approval)
+
+
+def _approved_round(version: AssetVersion) -> ReviewRound | None:
+    return (ReviewRound.objects.filter(version=version, status=RoundStatus.APPROVED)
+            .select_related("submitted_by").prefetch_related("reviews__reviewer", "reviewer_groups")
+            .order_by("-number").first())
+
+
+def _load(version_id: int) -> AssetVersion | None:
+    return (AssetVersion.objects.select_related("asset__team").prefetch_related("files__blob")
+            .filter(pk=version_id).first())
+
+
+def version_sign(*, version_id: int) -> VersionSignature | None:
+    """Sign an approved version (idempotent: an existing signature is kept). Called by the signing task.
+
+    Returns None when there is nothing to sign (gone, not approved). Raises TransientStorageError
+    when storage cannot be read (the task retries) and BlobMissing when a file is gone or changed.
+    """
+    version = _load(version_id)
+    if version is None or version.status != VersionStatus.APPROVED:
+        return None
+    existing = VersionSignature.objects.filter(version=version).first()
+    if existing is not None:
+        return existing
+    review_round = _approved_round(version)
+    if review_round is None:
+        return None
+    approval = approval_record(version, review_round)
+    with tempfile.TemporaryDirectory(prefix="sign-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        root = Path(tmp) / "version"
+        _materialize(version, root, approval)
+        bundle = _sign_directory(root)
+    try:
+        with transaction.atomic():
+            signature = VersionSignature.objects.create(version=version, bundle=bundle,
+                                                        approval=approval.decode(), key_id=signing_key_id())
+            audit_record(actor=None, action=AuditAction.VERSION_SIGNED, target=version, team=version.asset.team,
+                         data={"key_id": signature.key_id, "round": review_round.number})
+    except IntegrityError:  # signed concurrently by a duplicate delivery: keep the first
+        return VersionSignature.objects.get(version=version)
+    return signature
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    valid: bool
+    detail: str
+
+
+def version_signature_verify(*, version: AssetVersion) -> SignatureCheck:
+    """Check the stored signature against the files as they are in storage now.
+
+    For consumers that need "approved and signature valid" (downloads, endpoints). A file changed
+    or missing in storage, or a signature by another key, is reported as invalid with the reason.
+    """
+    version = _load(version.pk)
+    signature = VersionSignature.objects.filter(version=version).first()
+    if signature is None:
+        return SignatureCheck(False, "The version has no signature (it is not approved, or signing is pending).")
+    if version.status not in (VersionStatus.APPROVED, VersionStatus.DEPRECATED):
+        return SignatureCheck(False, f"The version is {version.status}, not approved.")
+    with tempfile.TemporaryDirectory(prefix="verify-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        root = Path(tmp) / "version"
+        try:
+            _materialize(version, root, signature.approval.encode())
+        except BlobMissing as exc:
+            return SignatureCheck(False, f"The signature no longer verifies: {exc}.")
+        problem = _verify_directory(root, signature.bundle)
+    if problem:
+        return SignatureCheck(False, f"The signature no longer verifies: {problem}")
+    return SignatureCheck(True, "The signature verifies the version's files and approval record with the "
+                                f"organisation key {signature.key_id[:16]}.")
+
+
+def signatures_missing(*, older_than) -> list[int]:
+    """Approved versions whose signature never arrived (the task was lost), for the recovery sweep."""
+    return list(AssetVersion.objects.filter(status=VersionStatus.APPROVED, signature_record__isnull=True,
+                                            status_changed_at__lt=older_than).values_list("pk", flat=True))
