@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from registry.models import AssetVersion, Blob, ValidationReport, VersionFile
+from registry.models import AssetVersion, Blob, ModelCard, ValidationReport, VersionFile
 
 
 class VersionFileInline(admin.TabularInline):
@@ -40,3 +40,20 @@ class BlobAdmin(admin.ModelAdmin):
     list_display = ["sha256", "size", "created_at"]
     search_fields = ["sha256"]
     readonly_fields = ["sha256", "size", "created_at"]
+
+
+@admin.register(ModelCard)
+class ModelCardAdmin(admin.ModelAdmin):
+    list_display = ["version", "license", "updated_by", "updated_at"]
+    search_fields = ["version__asset__slug", "version__version"]
+    list_select_related = ["version__asset", "updated_by"]
+    # Cards change through registry.cards.services (validation, freeze rule, audit), never here.
+    readonly_fields = ["version", "sections", "body", "license", "tags", "datasets", "metrics", "base_model",
+                       "library_name", "pipeline_tag", "model_index", "extra", "updated_by", "created_at",
+                       "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
+from marketplace.api.cards import CardReadmeView, CardView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
@@ -23,4 +24,6 @@ urlpatterns = [
     re_path(_ASSET + r"/versions/$", VersionListView.as_view(), name="version-list"),
     re_path(_VERSION + r"/$", VersionDetailView.as_view(), name="version-detail"),
     re_path(_VERSION + r"/download$", VersionDownloadView.as_view(), name="version-download"),
+    re_path(_VERSION + r"/card$", CardView.as_view(), name="version-card"),
+    re_path(_VERSION + r"/card/readme$", CardReadmeView.as_view(), name="version-card-readme"),
 ]

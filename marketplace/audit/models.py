@@ -16,6 +16,7 @@ class AuditAction(models.TextChoices):
     VERSION_UPDATE_METADATA = "version.update_metadata", "Version metadata edited"
     VERSION_VALIDATED = "version.validated", "Version validated"
     VERSION_INVALID = "version.invalid", "Version failed validation"
+    CARD_UPDATE = "card.update", "Model card edited"
 
 
 class AuditEvent(models.Model):
