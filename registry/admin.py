@@ -1,7 +1,8 @@
 from django.contrib import admin
 
 from registry.governance.services import review_policy_changed
-from registry.models import AssetVersion, Blob, Review, ReviewPolicy, ReviewRound, ValidationReport, VersionFile
+from registry.models import (AssetVersion, Blob, ModelCard, Review, ReviewPolicy, ReviewRound, ValidationReport,
+                             VersionFile)
 
 
 class VersionFileInline(admin.TabularInline):
@@ -79,4 +80,22 @@ class ReviewRoundAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+
+@admin.register(ModelCard)
+class ModelCardAdmin(admin.ModelAdmin):
+    list_display = ["version", "license", "updated_by", "updated_at"]
+    search_fields = ["version__asset__slug", "version__version"]
+    list_select_related = ["version__asset", "updated_by"]
+    # Cards change through registry.cards.services (validation, freeze rule, audit), never here.
+    readonly_fields = ["version", "sections", "body", "license", "tags", "datasets", "metrics", "base_model",
+                       "library_name", "pipeline_tag", "model_index", "extra", "updated_by", "created_at",
+                       "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -1,9 +1,10 @@
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 
 from marketplace.errors import PayloadTooLarge
 from marketplace.lib.json_input import JSONRejected, parse_json
+from registry.cards.huggingface import README_MAX_BYTES
 
 
 class StrictJSONParser(JSONParser):
@@ -22,3 +23,19 @@ class StrictJSONParser(JSONParser):
             return parse_json(body)
         except JSONRejected as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
+
+
+class MarkdownParser(BaseParser):
+    """A text/markdown body (a README.md), UTF-8, at most README_MAX_BYTES; parsed to a str."""
+
+    media_type = "text/markdown"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = README_MAX_BYTES
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The Markdown body is over the limit of {limit} bytes.")
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseError("The Markdown body is not UTF-8 text.") from None

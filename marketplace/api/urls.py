@@ -5,6 +5,7 @@ from marketplace.api.governance import (AliasDetailView, AliasListView, ReviewQu
                                         VersionApprovalView, VersionByAliasView, VersionDeprecateView,
                                         VersionReviewsView, VersionSignatureCheckView, VersionSignatureView,
                                         VersionSubmitView)
+from marketplace.api.cards import CardReadmeView, CardView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
@@ -40,4 +41,6 @@ urlpatterns = [
     re_path(_VERSION + r"/approval$", VersionApprovalView.as_view(), name="version-approval"),
     path("reviews/", ReviewQueueView.as_view(), name="review-queue"),
     path("signing-key", SigningKeyView.as_view(), name="signing-key"),
+    re_path(_VERSION + r"/card$", CardView.as_view(), name="version-card"),
+    re_path(_VERSION + r"/card/readme$", CardReadmeView.as_view(), name="version-card-readme"),
 ]

@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     ALIAS_DELETE = "alias.delete", "Alias deleted"
     POLICY_CHANGE = "policy.change", "Review policy changed"
     VERSION_SIGNED = "version.signed", "Approved version signed"
+    CARD_UPDATE = "card.update", "Model card edited"
 
 
 class AuditEvent(models.Model):

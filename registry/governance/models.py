@@ -26,7 +26,7 @@ class ReviewPolicy(models.Model):
     forbid_owning_team = models.BooleanField(
         default=True, help_text="Members of the team that owns the asset may not review its versions.")
     min_card_completeness = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(100)],
+        default=50, validators=[MaxValueValidator(100)],
         help_text="Least model-card completeness (0-100) a version needs to be submitted.")
     protected_aliases = models.JSONField(
         default=list, blank=True, help_text='Aliases only reviewers may move, e.g. ["production"].')

@@ -18,6 +18,7 @@ from marketplace.audit.services import audit_record
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.lib.slugs import SLUG_PATTERN
 from marketplace.lib.tasks import task_send_on_commit
+from registry.cards.selectors import version_card_completeness
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
 from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
 from registry.governance.signing import SIGN_TASK
@@ -65,8 +66,8 @@ def _policy_snapshot(policy: ReviewPolicy) -> dict:
 def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRound:
     """Open the next review round of a validated (or rejected) version under its team's policy.
 
-    Needs a member of the owning team, a licence on the asset, and a model card as complete as the
-    policy asks. Transactional; a second submission of the same version answers 409.
+    Needs a member of the owning team, a licence on the asset, and a model card at least as complete
+    as the policy asks (registry.cards.selectors.card_completeness). Transactional; a second submission of the same version answers 409.
     """
     team = version.asset.team
     require(user, Permission.VERSION_SUBMIT, team, f"Only members of '{team.slug}' can submit its versions.")
@@ -79,6 +80,11 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
             raise InvalidInput(f"Set a licence on '{locked.asset.full_slug}' (an SPDX identifier) before "
                                "submitting a version for review.", field="license")
         policy = review_policy_for(team=team)
+        completeness = version_card_completeness(version=locked)
+        if completeness < policy.min_card_completeness:
+            raise InvalidInput(f"The card of version {locked.version} is {completeness}% complete; the review policy "
+                               f"asks for at least {policy.min_card_completeness}%. Fill in its sections "
+                               "(PUT .../card) and submit again.", field="card")
         number = (locked.review_rounds.aggregate(n=Max("number"))["n"] or 0) + 1
         review_round = ReviewRound.objects.create(
             version=locked, number=number, submitted_by=user, note=note.strip(), policy=policy if policy.pk else None,
@@ -86,7 +92,7 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
         review_round.reviewer_groups.set(policy_reviewer_group_ids(policy))
         _set_status(locked, VersionStatus.IN_REVIEW)
         audit_record(actor=user, action=AuditAction.VERSION_SUBMIT, target=locked, team=team,
-                     data={"round": number, **_policy_snapshot(policy)})
+                     data={"round": number, "card_completeness": completeness, **_policy_snapshot(policy)})
     return review_round
 
 

@@ -8,7 +8,8 @@ from django.db import migrations, models
 
 
 def create_default_policy(apps, schema_editor):
-    """One approval from the `reviewers` group, from outside the owning team; `production` protected."""
+    """One approval from the `reviewers` group, from outside the owning team; a card at least 50% complete;
+    `production` protected."""
     Group = apps.get_model("auth", "Group")
     ReviewPolicy = apps.get_model("registry", "ReviewPolicy")
     reviewers, _ = Group.objects.get_or_create(name="reviewers")
@@ -22,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('marketplace', '0005_audit_actions'),
+        ('marketplace', '0004_auditevent_from_registry'),
         ('registry', '0002_version_precedence_audit_moves'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -39,7 +40,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('approvals_required', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)])),
                 ('forbid_owning_team', models.BooleanField(default=True, help_text='Members of the team that owns the asset may not review its versions.')),
-                ('min_card_completeness', models.PositiveSmallIntegerField(default=0, help_text='Least model-card completeness (0-100) a version needs to be submitted.', validators=[django.core.validators.MaxValueValidator(100)])),
+                ('min_card_completeness', models.PositiveSmallIntegerField(default=50, help_text='Least model-card completeness (0-100) a version needs to be submitted.', validators=[django.core.validators.MaxValueValidator(100)])),
                 ('protected_aliases', models.JSONField(blank=True, default=list, help_text='Aliases only reviewers may move, e.g. ["production"].')),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('reviewer_groups', models.ManyToManyField(blank=True, help_text='Members of these groups may review. With none, only superusers may review.', related_name='+', to='auth.group')),

@@ -21,6 +21,8 @@ EXPECTED = {
     "/api/v1/assets/{team}/{slug}/versions/{version}/signature/verification": {"get"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/approval": {"get"},
     "/api/v1/signing-key": {"get"},
+    "/api/v1/assets/{team}/{slug}/versions/{version}/card": {"get", "put"},
+    "/api/v1/assets/{team}/{slug}/versions/{version}/card/readme": {"get", "put"},
     "/api/v1/teams/": {"get", "post"},
     "/api/v1/teams/{slug}/": {"get"},
     "/api/v1/teams/{slug}/members/": {"get", "post"},
@@ -52,6 +54,10 @@ def test_schema_is_valid_without_warnings_and_covers_every_endpoint(tmp_path):
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert "facets" in schema["components"]["schemas"]["AssetPage"]["properties"]
     assert "tokenAuth" in schema["components"]["securitySchemes"]
+    readme = schema["paths"]["/api/v1/assets/{team}/{slug}/versions/{version}/card/readme"]
+    assert "text/markdown" in readme["get"]["responses"]["200"]["content"]
+    assert "text/markdown" in readme["put"]["requestBody"]["content"]
+    assert set(readme["put"]["responses"]) >= {"200", "400", "403", "404", "409", "413", "415"}
 
 
 def test_schema_and_docs_are_served(anon_api):

@@ -197,3 +197,19 @@ def test_aliases_point_at_approved_versions_and_protected_ones_need_a_reviewer(v
         alias_set(user=bob, asset=asset, name="Prod!", version=second)
     with pytest.raises(NotFound):
         alias_delete(user=bob, asset=asset, name="missing")
+
+
+def test_submit_needs_a_card_as_complete_as_the_policy_asks(alice, asset, tmp_path, reviewers):
+    from registry.cards.services import card_update
+
+    version = make_validated_version(alice, asset, tmp_path, card=False)
+    with pytest.raises(InvalidInput, match=r"card of version 1.0.0 is 0% complete; the review policy asks for at "
+                                           r"least 50%"):
+        version_submit(user=alice, version=version)
+    card_update(user=alice, version=version, fields={"sections": {"intended_use": "Sorting iris flowers by petal."},
+                                                     "license": "mit"})
+    with pytest.raises(InvalidInput, match="is 18% complete"):
+        version_submit(user=alice, version=version)
+    ReviewPolicy.objects.filter(team__isnull=True).update(min_card_completeness=10)
+    assert version_submit(user=alice, version=version).number == 1
+    assert AuditEvent.objects.get(action="version.submit").data["card_completeness"] == 18

@@ -1,0 +1,68 @@
+from django.db import transaction
+
+from marketplace.access import Permission, asset_visible_q, require
+from marketplace.assets.models import Asset
+from marketplace.audit.models import AuditAction
+from marketplace.audit.services import audit_record
+from registry.cards.fields import card_fields_clean
+from registry.cards.huggingface import card_from_huggingface_readme
+from registry.cards.models import ModelCard
+from registry.cards.selectors import FROZEN_STATUSES, card_completeness
+from registry.errors import Conflict, NotFound
+from registry.versions.models import AssetVersion, VersionStatus
+
+
+def _authorize(user, version: AssetVersion) -> None:
+    asset = version.asset
+    if not Asset.objects.filter(asset_visible_q(user), pk=asset.pk).exists():
+        raise NotFound(f"No asset named '{asset.full_slug}'.")
+    require(user, Permission.VERSION_CHANGE, asset.team,
+            f"Only members of '{asset.team.slug}' can edit the card of '{asset.full_slug}'.")
+
+
+def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCard:
+    kind = version.asset.kind
+    with transaction.atomic():
+        # The version row lock orders concurrent edits and an approval: the status read here holds.
+        status = AssetVersion.objects.select_for_update().values_list("status", flat=True).get(pk=version.pk)
+        if status in FROZEN_STATUSES:
+            article = "an" if status == VersionStatus.APPROVED else "a"
+            raise Conflict(f"The card of {article} {status} version cannot change; upload a new version "
+                           f"of '{version.asset.full_slug}' with the new card.", code="card_frozen")
+        card = ModelCard.objects.filter(version=version).first()
+        before = card_completeness(card, kind)
+        if card is None:
+            card = ModelCard(version=version)
+        for name, value in fields.items():
+            setattr(card, name, value)
+        card.updated_by = user
+        card.full_clean(exclude=["version"])
+        card.save()
+        after = card_completeness(card, kind)
+        audit_record(actor=user, action=AuditAction.CARD_UPDATE, target=card, team=version.asset.team,
+                     data={"asset": version.asset.full_slug, "version": version.version, "source": source,
+                           "completeness_before": before, "completeness_after": after,
+                           "sections": sorted(card.sections)})
+    return card
+
+
+def card_update(*, user, version: AssetVersion, fields: dict) -> ModelCard:
+    """Replace the card of `version` with `fields` (those not given become empty); create it if needed.
+
+    Members of the owning team only (an outsider of a private asset gets NotFound). Transactional,
+    with an audit event carrying the completeness before and after. Raises InvalidInput for bad
+    fields (see `card_fields_clean`) and Conflict for an approved or deprecated version.
+    """
+    _authorize(user, version)
+    cleaned = card_fields_clean(fields, kind=version.asset.kind)
+    return _save(user=user, version=version, fields=cleaned, source="api")
+
+
+def card_import_huggingface(*, user, version: AssetVersion, text: str) -> ModelCard:
+    """Replace the card of `version` with a Hugging Face README.md (registry.cards.huggingface).
+
+    Same permission, freeze rule, transaction and audit event as `card_update`.
+    """
+    _authorize(user, version)
+    fields = card_from_huggingface_readme(text, kind=version.asset.kind)
+    return _save(user=user, version=version, fields=fields, source="huggingface_readme")
