@@ -238,6 +238,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # PATCH bodies are documented with their required fields, not as all-optional copies.
     "COMPONENT_SPLIT_PATCH": False,
+    # Two choice sets are fields named "kind": asset kinds and lineage edge kinds.
+    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "marketplace.assets.models.AssetKind",
+                            "LineageKindEnum": "registry.lineage.models.LineageKind"},
 }
 
 LOGGING = {

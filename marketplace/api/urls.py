@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
+from marketplace.api.lineage import LineageEdgeDetailView, LineageImpactView, LineageView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
@@ -23,4 +24,8 @@ urlpatterns = [
     re_path(_ASSET + r"/versions/$", VersionListView.as_view(), name="version-list"),
     re_path(_VERSION + r"/$", VersionDetailView.as_view(), name="version-detail"),
     re_path(_VERSION + r"/download$", VersionDownloadView.as_view(), name="version-download"),
+    re_path(_VERSION + r"/lineage$", LineageView.as_view(), name="version-lineage"),
+    re_path(_VERSION + r"/lineage/(?P<edge_id>[0-9]{1,18})$", LineageEdgeDetailView.as_view(),
+            name="version-lineage-edge"),
+    re_path(_VERSION + r"/impact$", LineageImpactView.as_view(), name="version-impact"),
 ]

@@ -16,6 +16,8 @@ class AuditAction(models.TextChoices):
     VERSION_UPDATE_METADATA = "version.update_metadata", "Version metadata edited"
     VERSION_VALIDATED = "version.validated", "Version validated"
     VERSION_INVALID = "version.invalid", "Version failed validation"
+    LINEAGE_ADD = "lineage.add", "Lineage edge declared"
+    LINEAGE_REMOVE = "lineage.remove", "Lineage edge removed"
 
 
 class AuditEvent(models.Model):
