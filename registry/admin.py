@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from registry.models import AssetVersion, Blob, ValidationReport, VersionFile
+from registry.models import AssetVersion, Blob, LineageEdge, ValidationReport, VersionFile
 
 
 class VersionFileInline(admin.TabularInline):
@@ -40,3 +40,23 @@ class BlobAdmin(admin.ModelAdmin):
     list_display = ["sha256", "size", "created_at"]
     search_fields = ["sha256"]
     readonly_fields = ["sha256", "size", "created_at"]
+
+
+@admin.register(LineageEdge)
+class LineageEdgeAdmin(admin.ModelAdmin):
+    """Read-only: edges are declared and removed through the services (permission, cycle check, audit)."""
+
+    list_display = ["source", "kind", "target", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["source__asset__slug", "target__asset__slug"]
+    list_select_related = ["source", "target", "created_by"]
+    readonly_fields = ["source", "target", "kind", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
