@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from marketplace.audit.models import AuditEvent
 from registry.artifacts.models import Blob
@@ -177,3 +178,19 @@ def test_outsider_lineage_at_upload_names_no_private_asset(alice, alice_api, cha
     response = upload(alice_api, [{"kind": "trained_on", "asset": "charlies/hidden", "version": "0.0.0"}])
     assert response.status_code == 404 and response.json()["detail"] == "No asset named 'charlies/hidden'."
     assert not AssetVersion.objects.filter(asset=tuned).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one CTE per walk on PostgreSQL")
+def test_graph_and_impact_take_a_fixed_number_of_queries(alice, alice_api, team, django_assert_max_num_queries):
+    """However wide and deep the graph: a 20-deep chain of models, each also used by a solution."""
+    chain = bare_versions(make_asset(alice, team, kind="model", slug="chain"), 21)
+    apps = bare_versions(make_asset(alice, team, kind="solution", slug="apps"), 21, status="approved")
+    LineageEdge.objects.bulk_create(
+        [LineageEdge(source=newer, target=older, kind="derived_from") for newer, older in zip(chain[1:], chain)]
+        + [LineageEdge(source=app, target=model, kind="uses") for app, model in zip(apps, chain)])
+    with django_assert_max_num_queries(12):
+        graph = alice_api.get(f"{BASE}/chain/versions/0.0.0/lineage?direction=both&depth=20").json()
+    assert len(graph["nodes"]) == 21 + 20 and len(graph["edges"]) == 20 + 20
+    with django_assert_max_num_queries(11):
+        impact = alice_api.get(f"{BASE}/chain/versions/0.0.0/impact").json()
+    assert [v["distance"] for v in impact["versions"]] == list(range(1, 22))
