@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 
-from marketplace.access import Permission, require
+from marketplace.access import Permission, require, restrict_assets
 from marketplace.assets.models import Asset
 from marketplace.assets.selectors import asset_get
 from marketplace.audit.models import AuditAction
@@ -152,8 +152,10 @@ def lineage_create_edges(*, user, source: AssetVersion, targets: list[LineageTar
                 raise DuplicateLineage(f"{_label(source)} already declares {target.kind} {_label(target.version)}.")
             path = lineage_upstream_path(start_id=target.version.pk, goal_id=source.pk)
             if path is not None:
-                labels = {v.pk: _label(v) for v in AssetVersion.objects.filter(pk__in=path)
-                          .select_related("asset__team")}
+                # The cycle may run through versions the user may not see: they are not named.
+                visible = AssetVersion.objects.filter(pk__in=path, asset__in=restrict_assets(Asset.objects.all(), user))
+                labels = {v.pk: _label(v) for v in visible.select_related("asset__team")}
+                labels = {pk: labels.get(pk, "(a version you cannot see)") for pk in path}
                 chain = " -> ".join([_label(source), *(labels[pk] for pk in path)])
                 raise LineageCycle(f"{_label(source)} {target.kind} {_label(target.version)} would close a cycle: "
                                    f"{chain}.")

@@ -83,6 +83,19 @@ def test_a_cycle_is_refused_naming_its_path(alice, world):
     assert LineageEdge.objects.count() == 1
 
 
+def test_a_cycle_through_a_hidden_version_does_not_name_it(alice, bob, charlie, team):
+    """bob's a -> charlie's private h -> bob's b: b -> a is refused without naming h."""
+    a, b = bare_versions(make_asset(alice, team, kind="model", slug="open"), 2)
+    hidden = bare_versions(make_asset(charlie, make_team(charlie, slug="theirs"), kind="model", slug="h",
+                                      visibility="private"), 1)[0]
+    LineageEdge.objects.bulk_create([LineageEdge(source=a, target=hidden, kind="derived_from"),
+                                     LineageEdge(source=hidden, target=b, kind="derived_from")])
+    with pytest.raises(LineageCycle) as refused:
+        add(bob, b, a)
+    assert f"{label(b)} -> {label(a)} -> (a version you cannot see) -> {label(b)}" in refused.value.message
+    assert "theirs" not in refused.value.message
+
+
 def test_a_long_cycle_is_found_and_named_in_full(alice, team):
     chain = bare_versions(make_asset(alice, team, kind="model", slug="chain"), 40)
     for newer, older in zip(chain[1:], chain):
