@@ -249,6 +249,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # PATCH bodies are documented with their required fields, not as all-optional copies.
     "COMPONENT_SPLIT_PATCH": False,
+    # Two choice sets are fields named "kind": asset kinds and lineage edge kinds.
+    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "marketplace.assets.models.AssetKind",
+                            "LineageKindEnum": "registry.lineage.models.LineageKind",
+                            "VersionStatusEnum": "registry.versions.models.VersionStatus",
+                            "ReviewRoundStatusEnum": "registry.governance.models.RoundStatus"},
 }
 
 LOGGING = {

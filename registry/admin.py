@@ -1,8 +1,8 @@
 from django.contrib import admin
 
 from registry.governance.services import review_policy_changed
-from registry.models import (AssetVersion, Blob, ModelCard, Review, ReviewPolicy, ReviewRound, ValidationReport,
-                             VersionFile)
+from registry.models import (AssetVersion, Blob, LineageEdge, ModelCard, Review, ReviewPolicy, ReviewRound,
+                             ValidationReport, VersionFile)
 
 
 class VersionFileInline(admin.TabularInline):
@@ -83,7 +83,6 @@ class ReviewRoundAdmin(admin.ModelAdmin):
         return False
 
 
-
 @admin.register(ModelCard)
 class ModelCardAdmin(admin.ModelAdmin):
     list_display = ["version", "license", "updated_by", "updated_at"]
@@ -98,4 +97,24 @@ class ModelCardAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LineageEdge)
+class LineageEdgeAdmin(admin.ModelAdmin):
+    """Read-only: edges are declared and removed through the services (permission, cycle check, audit)."""
+
+    list_display = ["source", "kind", "target", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["source__asset__slug", "target__asset__slug"]
+    list_select_related = ["source", "target", "created_by"]
+    readonly_fields = ["source", "target", "kind", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,8 +1,9 @@
 from registry.artifacts.models import Blob, VersionFile
 from registry.cards.models import ModelCard
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, VersionSignature
+from registry.lineage.models import LineageEdge, LineageKind
 from registry.validation.models import ValidationOutcome, ValidationReport
 from registry.versions.models import AssetVersion, VersionStatus
 
-__all__ = ["Alias", "AssetVersion", "Blob", "ModelCard", "Review", "ReviewPolicy", "ReviewRound", "ValidationOutcome",
-           "ValidationReport", "VersionFile", "VersionSignature", "VersionStatus"]
+__all__ = ["Alias", "AssetVersion", "Blob", "LineageEdge", "LineageKind", "ModelCard", "Review", "ReviewPolicy",
+           "ReviewRound", "ValidationOutcome", "ValidationReport", "VersionFile", "VersionSignature", "VersionStatus"]

@@ -13,6 +13,7 @@ from onnx import TensorProto, helper, numpy_helper
 from marketplace.assets.services import asset_create
 from marketplace.teams.services import team_create, team_member_add
 from registry.artifacts.uploads import StagedFile
+from registry.versions.models import AssetVersion
 from registry.versions.services import version_create
 
 _seq = count(1)
@@ -42,6 +43,14 @@ def make_version(user, asset, tmp_path: Path, content: bytes, *, filename: str =
     path.write_bytes(content)
     return version_create(user=user, asset=asset, version=version, upload=StagedFile.from_path(path, filename),
                           **kwargs)
+
+
+def bare_versions(asset, count: int, *, status: str = "validated", start: int = 0) -> list:
+    """`count` versions of `asset` (0.0.start ...) as rows only, without files: for graph-shaped tests."""
+    return AssetVersion.objects.bulk_create(
+        AssetVersion(asset=asset, version=f"0.0.{n}", major=0, minor=0, patch=n, status=status,
+                     filename="none", sha256="0" * 64, size=0)
+        for n in range(start, start + count))
 
 
 def linear_model(in_features: int = 4, out_features: int = 3, *, seed: int = 0) -> onnx.ModelProto:

@@ -6,6 +6,7 @@ from marketplace.api.governance import (AliasDetailView, AliasListView, ReviewQu
                                         VersionReviewsView, VersionSignatureCheckView, VersionSignatureView,
                                         VersionSubmitView)
 from marketplace.api.cards import CardReadmeView, CardView
+from marketplace.api.lineage import LineageEdgeDetailView, LineageImpactView, LineageView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
@@ -43,4 +44,8 @@ urlpatterns = [
     path("signing-key", SigningKeyView.as_view(), name="signing-key"),
     re_path(_VERSION + r"/card$", CardView.as_view(), name="version-card"),
     re_path(_VERSION + r"/card/readme$", CardReadmeView.as_view(), name="version-card-readme"),
+    re_path(_VERSION + r"/lineage$", LineageView.as_view(), name="version-lineage"),
+    re_path(_VERSION + r"/lineage/(?P<edge_id>[0-9]{1,18})$", LineageEdgeDetailView.as_view(),
+            name="version-lineage-edge"),
+    re_path(_VERSION + r"/impact$", LineageImpactView.as_view(), name="version-impact"),
 ]

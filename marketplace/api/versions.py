@@ -85,6 +85,10 @@ class VersionUploadSerializer(serializers.Serializer):
     metadata = StrictCharField(required=False, allow_blank=True, help_text="A JSON object.")
     sha256 = StrictRegexField(r"^[0-9a-fA-F]{64}$", required=False,
                                     help_text="The file's SHA-256; the upload is refused if it differs.")
+    lineage = StrictCharField(required=False, allow_blank=True, help_text=(
+        'A JSON list of what this version depends on, at most 100: [{"kind": "trained_on", "asset": "team/slug", '
+        '"version": "1.2.0"}]; kinds trained_on (model -> dataset), derived_from (model -> model), uses (solution '
+        '-> model or dataset). An invalid lineage refuses the whole upload.'))
 
 
 class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -141,7 +145,7 @@ class VersionListView(GenericAPIView):
         try:
             version = version_create(user=request.user, asset=asset, version=data["version"],
                                      upload=StagedFile.from_upload(uploaded), metadata=data.get("metadata"),
-                                     expected_sha256=data.get("sha256"))
+                                     expected_sha256=data.get("sha256"), lineage=data.get("lineage"))
         finally:
             uploaded.close()
         fresh = version_get(asset=asset, version=version.version)

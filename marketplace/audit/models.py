@@ -27,6 +27,8 @@ class AuditAction(models.TextChoices):
     POLICY_CHANGE = "policy.change", "Review policy changed"
     VERSION_SIGNED = "version.signed", "Approved version signed"
     CARD_UPDATE = "card.update", "Model card edited"
+    LINEAGE_ADD = "lineage.add", "Lineage edge declared"
+    LINEAGE_REMOVE = "lineage.remove", "Lineage edge removed"
 
 
 class AuditEvent(models.Model):

@@ -18,6 +18,7 @@ from registry.artifacts.models import VersionFile
 from registry.artifacts.storage import blob_store
 from registry.artifacts.uploads import StagedFile, safe_filename
 from registry.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, UnsupportedUpload
+from registry.lineage.services import lineage_create_edges, lineage_parse_upload
 from registry.validation.models import ValidationReport
 from registry.validation.services import validation_enqueue_on_commit
 from registry.versions.models import AssetVersion, VersionStatus
@@ -79,18 +80,20 @@ def _prepare_files(asset: Asset, upload: StagedFile, workdir: Path) -> list[_Pre
 
 
 def version_create(*, user, asset: Asset, version: str, upload: StagedFile, metadata=None,
-                   expected_sha256: str | None = None) -> AssetVersion:
+                   expected_sha256: str | None = None, lineage=None) -> AssetVersion:
     """Register a new version from an uploaded file and queue its validation.
 
-    Checks everything it can before storing a byte (permission, version number, metadata,
+    Checks everything it can before storing a byte (permission, version number, metadata, lineage,
     checksum, duplicates, archive safety); stores blobs outside any transaction; then creates the
-    version, its files, a pending validation report and an audit event in one transaction, and
-    enqueues validation once that transaction has committed. A failed call leaves no version.
+    version, its files, its lineage edges, a pending validation report and audit events in one
+    transaction, and enqueues validation once that transaction has committed. A failed call leaves
+    no version. `lineage` is a list (or its JSON text) of {"kind", "asset": "team/slug", "version"}.
     """
     version_upload_authorize(user=user, asset=asset)
     semver = parse_semver(version)
     version = version.strip()
     metadata = validate_metadata(metadata)
+    lineage_targets = lineage_parse_upload(user=user, source_asset=asset, lineage=lineage)
     if expected_sha256 and expected_sha256.strip().lower() != upload.sha256:
         raise ChecksumMismatch(f"sha256: the uploaded file's SHA-256 is {upload.sha256}, not "
                                f"{expected_sha256.strip().lower()}; the upload was corrupted or is not the file you "
@@ -122,6 +125,8 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
             audit_record(actor=user, action=AuditAction.VERSION_CREATE, target=created, team=asset.team,
                          data={"asset": asset.full_slug, "version": version, "sha256": upload.sha256,
                                "size": upload.size, "files": len(prepared)})
+            if lineage_targets:
+                lineage_create_edges(user=user, source=created, targets=lineage_targets)
             validation_enqueue_on_commit(created.pk)
     except IntegrityError:
         # Lost a race with a concurrent upload of the same number; its blobs are shared or collectable.

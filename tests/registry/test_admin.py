@@ -2,7 +2,8 @@ import pytest
 from django.test import Client
 
 from registry.cards.services import card_update
-from tests.factories import make_asset, make_user, make_version, onnx_bytes
+from registry.lineage.services import lineage_edge_add
+from tests.factories import bare_versions, make_asset, make_user, make_version, onnx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,19 @@ def test_admin_pages_render_for_staff(alice, team, tmp_path):
                 "/admin/marketplace/auditevent/", "/admin/registry/blob/", "/admin/registry/modelcard/",
                 f"/admin/registry/modelcard/{card.pk}/change/"]:
         assert client.get(url).status_code == 200, url
+
+
+def test_lineage_edges_are_listed_read_only(alice, team):
+    model, dataset = (bare_versions(make_asset(alice, team, kind=kind, slug=kind), 1)[0] for kind in ("model", "dataset"))
+    edge = lineage_edge_add(user=alice, source=model, kind="trained_on", asset=dataset.asset.full_slug,
+                            version=dataset.version)
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    listing = client.get("/admin/registry/lineageedge/")
+    assert listing.status_code == 200 and b"trained_on" in listing.content
+    assert client.get(f"/admin/registry/lineageedge/{edge.pk}/change/").status_code == 200
+    assert client.get("/admin/registry/lineageedge/add/").status_code == 403
+    assert client.post(f"/admin/registry/lineageedge/{edge.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
 def test_admin_is_closed_to_non_staff(alice):
