@@ -7,12 +7,31 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 from django.http import HttpResponseBadRequest, JsonResponse
 
+from marketplace.lib.request_context import request_id_begin, request_id_end
+
 
 def _set_statement_timeout(sender=None, connection=None, **kwargs) -> None:
     timeout = settings.MODELHUB_WEB_STATEMENT_TIMEOUT_MS
     if timeout and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET statement_timeout = %s", [timeout])
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (the client's `X-Request-ID` if well-formed), recorded in the audit
+    events it writes and returned in the `X-Request-ID` response header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        value, token = request_id_begin(request.headers.get("X-Request-ID"))
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_end(token)
+        response["X-Request-ID"] = value
+        return response
 
 
 class StatementTimeoutMiddleware:

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
+from marketplace.api.audit import AuditListView
 from marketplace.api.governance import (AliasDetailView, AliasListView, ReviewQueueView, SigningKeyView,
                                         VersionApprovalView, VersionByAliasView, VersionDeprecateView,
                                         VersionReviewsView, VersionSignatureCheckView, VersionSignatureView,
@@ -42,6 +43,7 @@ urlpatterns = [
     re_path(_VERSION + r"/approval$", VersionApprovalView.as_view(), name="version-approval"),
     path("reviews/", ReviewQueueView.as_view(), name="review-queue"),
     path("signing-key", SigningKeyView.as_view(), name="signing-key"),
+    path("audit/", AuditListView.as_view(), name="audit-list"),
     re_path(_VERSION + r"/card$", CardView.as_view(), name="version-card"),
     re_path(_VERSION + r"/card/readme$", CardReadmeView.as_view(), name="version-card-readme"),
     re_path(_VERSION + r"/lineage$", LineageView.as_view(), name="version-lineage"),

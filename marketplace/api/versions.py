@@ -18,7 +18,8 @@ from registry.errors import InvalidInput
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_list
 from registry.versions.semver import SEMVER_PATTERN
-from registry.versions.services import version_create, version_update_metadata, version_upload_authorize
+from registry.versions.services import (version_create, version_download_record, version_update_metadata,
+                                        version_upload_authorize)
 
 # Multipart framing around the file: a body this much over the limit is refused before reading.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -180,6 +181,7 @@ class VersionDownloadView(APIView):
     def get(self, request, team, slug, version):
         found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
         file = version_file_get(version=found, path=request.query_params.get("path"))
+        version_download_record(user=request.user, version=found, path=file.path)
         filename = safe_filename(file.path)
         url = blob_download_url(file.blob, filename=filename, ttl=settings.MODELHUB_DOWNLOAD_URL_TTL)
         response = HttpResponseRedirect(url) if url else FileResponse(blob_open(file.blob), as_attachment=True,

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditAction(models.TextChoices):
@@ -25,6 +26,7 @@ class AuditAction(models.TextChoices):
     ALIAS_MOVE = "alias.move", "Alias set or moved"
     ALIAS_DELETE = "alias.delete", "Alias deleted"
     POLICY_CHANGE = "policy.change", "Review policy changed"
+    VERSION_DOWNLOAD = "version.download", "File of a private version downloaded"
     VERSION_SIGNED = "version.signed", "Approved version signed"
     CARD_UPDATE = "card.update", "Model card edited"
     LINEAGE_ADD = "lineage.add", "Lineage edge declared"
@@ -32,20 +34,32 @@ class AuditAction(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """An append-only record of a change: who did what to which object, and with what data."""
+    """An append-only record of a change: who did what to which object, and with what data.
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    Hash-chained (marketplace.audit.chain) and, on PostgreSQL, protected by a trigger that refuses
+    UPDATE and DELETE. References to users and teams are kept without database constraints, so
+    deleting an account or a team never has to touch (or is blocked by) the trail.
+    """
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                              null=True, blank=True, related_name="+")
     # Kept as text too, so the record still names the actor after the account is deleted.
     actor_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64, choices=AuditAction.choices)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
     target_repr = models.CharField(max_length=300, blank=True)
-    team = models.ForeignKey("marketplace.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    team = models.ForeignKey("marketplace.Team", on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+                             blank=True, related_name="+")
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The state of what changed, where the action has one (a status, an alias target, a role).
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, help_text="The API request that made the change.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    seq = models.PositiveBigIntegerField(unique=True, help_text="Position in the hash chain: 1, 2, 3, ...")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         # The table keeps the name it had when audit lived in the registry app.

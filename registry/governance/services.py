@@ -90,8 +90,10 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
             version=locked, number=number, submitted_by=user, note=note.strip(), policy=policy if policy.pk else None,
             approvals_required=policy.approvals_required, forbid_owning_team=policy.forbid_owning_team)
         review_round.reviewer_groups.set(policy_reviewer_group_ids(policy))
+        before = locked.status
         _set_status(locked, VersionStatus.IN_REVIEW)
         audit_record(actor=user, action=AuditAction.VERSION_SUBMIT, target=locked, team=team,
+                     before={"status": before}, after={"status": locked.status},
                      data={"round": number, "card_completeness": completeness, **_policy_snapshot(policy)})
     return review_round
 
@@ -125,14 +127,15 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
         approvals = review_round.reviews.filter(decision=ReviewDecision.APPROVE).count()
         if decision != ReviewDecision.APPROVE or approvals >= review_round.approvals_required:
             round_status, version_status, action = _OUTCOMES[decision]
+            before = locked.status
             _set_status(locked, version_status)
             review_round.status = round_status
             review_round.closed_at = timezone.now()
             review_round.save(update_fields=["status", "closed_at"])
             approvers = list(review_round.reviews.filter(decision=ReviewDecision.APPROVE)
                              .values_list("reviewer__username", flat=True))
-            audit_record(actor=user, action=action, target=locked, team=team,
-                         data={"round": review_round.number, "approvers": approvers})
+            audit_record(actor=user, action=action, target=locked, team=team, before={"status": before},
+                         after={"status": version_status}, data={"round": review_round.number, "approvers": approvers})
             if version_status == VersionStatus.APPROVED:
                 task_send_on_commit(SIGN_TASK, locked.pk)
     return review
@@ -153,7 +156,7 @@ def version_deprecate(*, user, version: AssetVersion, reason: str) -> AssetVersi
         before = locked.status
         _set_status(locked, VersionStatus.DEPRECATED, deprecation_reason=reason)
         audit_record(actor=user, action=AuditAction.VERSION_DEPRECATE, target=locked, team=team,
-                     data={"before": before, "reason": reason})
+                     before={"status": before}, after={"status": locked.status}, data={"reason": reason})
     locked.deprecation_reason = reason
     return locked
 
@@ -196,7 +199,7 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
         else:
             return alias
         audit_record(actor=user, action=AuditAction.ALIAS_MOVE, target=asset, team=asset.team,
-                     data={"alias": name, "before": before, "after": locked.version})
+                     data={"alias": name}, before={"version": before}, after={"version": locked.version})
     return alias
 
 
@@ -208,7 +211,7 @@ def alias_delete(*, user, asset: Asset, name: str) -> None:
             raise NotFound(f"'{asset.full_slug}' has no alias '{name}'.")
         alias.delete()
         audit_record(actor=user, action=AuditAction.ALIAS_DELETE, target=asset, team=asset.team,
-                     data={"alias": name, "before": alias.version.version})
+                     data={"alias": name}, before={"version": alias.version.version}, after=None)
 
 
 def review_policy_changed(*, user, policy: ReviewPolicy, changed: list[str]) -> None:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from marketplace.access import Permission, require
+from marketplace.access import Permission, Visibility, require
 from marketplace.assets.models import Asset, AssetKind
 from marketplace.audit.models import AuditAction
 from marketplace.audit.services import audit_record
@@ -176,3 +176,13 @@ def version_update_metadata(*, user, version: AssetVersion, metadata) -> AssetVe
         audit_record(actor=user, action=AuditAction.VERSION_UPDATE_METADATA, target=version, team=version.asset.team,
                      data={"keys": sorted(version.metadata)[:50]})
     return version
+
+
+def version_download_record(*, user, version: AssetVersion, path: str) -> None:
+    """Audit a download of a private asset's file. Internal assets, readable by every signed-in user,
+    are not recorded (a download is a read, and the trail would drown in them)."""
+    if version.asset.visibility != Visibility.PRIVATE:
+        return
+    with transaction.atomic():
+        audit_record(actor=user, action=AuditAction.VERSION_DOWNLOAD, target=version, team=version.asset.team,
+                     data={"path": path})

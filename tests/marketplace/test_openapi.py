@@ -21,6 +21,7 @@ EXPECTED = {
     "/api/v1/assets/{team}/{slug}/versions/{version}/signature/verification": {"get"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/approval": {"get"},
     "/api/v1/signing-key": {"get"},
+    "/api/v1/audit/": {"get"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/card": {"get", "put"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/card/readme": {"get", "put"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/lineage": {"get", "post"},
