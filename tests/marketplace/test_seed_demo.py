@@ -53,10 +53,12 @@ def test_seed_registers_the_catalogue_for_validation():
     assert kinds == {**dict.fromkeys(DATASETS, AssetKind.DATASET), **dict.fromkeys(MODELS, AssetKind.MODEL),
                      "iris-quickstart": AssetKind.SOLUTION}
     versions = AssetVersion.objects.filter(asset__team=team)
+    governed = {"iris-logreg": VersionStatus.APPROVED, "wine-random-forest": VersionStatus.IN_REVIEW}
     assert sorted(versions.values_list("asset__slug", "version", "status")) == sorted(
-        (slug, "1.0.0", VersionStatus.VALIDATING) for slug in kinds)
-    assert {v.validation.outcome for v in versions.select_related("validation")} == {ValidationOutcome.PENDING}
-    assert "Demo catalogue ready: 20 created, 0 already there." in output
+        (slug, "1.0.0", governed.get(slug, VersionStatus.VALIDATING)) for slug in kinds)
+    assert {v.validation.outcome for v in versions.exclude(asset__slug__in=governed).select_related("validation")} \
+        == {ValidationOutcome.PENDING}
+    assert "Demo catalogue ready: 24 created, 0 already there." in output
 
     iris = Asset.objects.get(slug="iris")
     assert (iris.license, iris.task, iris.framework) == ("CC-BY-4.0", "tabular-classification", "")
@@ -97,9 +99,10 @@ def test_models_pass_validation_with_plain_tensor_outputs():
 
     for slug, dataset in MODELS.items():
         version = version_of(slug)
-        assert version_validate(version_id=version.pk, task_id="t"), slug
+        if version.status == VersionStatus.VALIDATING:  # the governed ones were validated by the seed
+            assert version_validate(version_id=version.pk, task_id="t"), slug
         version.refresh_from_db()
-        assert version.status == VersionStatus.VALIDATED, version.validation.reason
+        assert version.validation.outcome == ValidationOutcome.PASSED, version.validation.reason
         features = DATASETS[dataset][2]
         assert version.signature["inputs"] == [{"name": "input", "dtype": "float32", "shape": [None, features]}]
         outputs = {o["name"]: o for o in version.signature["outputs"]}
@@ -115,7 +118,7 @@ def test_running_twice_creates_nothing_new():
     seed()
     counts = (get_user_model().objects.count(), Team.objects.count(), Asset.objects.count(),
               AssetVersion.objects.count())
-    version_validate(version_id=version_of("iris-logreg").pk, task_id="t")
+    version_validate(version_id=version_of("diabetes-ridge").pk, task_id="t")
 
     output = seed()
 
@@ -123,4 +126,27 @@ def test_running_twice_creates_nothing_new():
             AssetVersion.objects.count()) == counts
     assert "0 created, 20 already there" in output
     assert "created " not in output
-    assert version_of("iris-logreg").status == VersionStatus.VALIDATED  # left alone
+    assert version_of("diabetes-ridge").status == VersionStatus.VALIDATED  # left alone
+    assert version_of("iris-logreg").review_rounds.count() == 1
+
+
+def test_demo_shows_governance_lineage_and_cards_working():
+    from registry.cards.selectors import version_card_completeness
+    from registry.governance.selectors import review_queue, version_by_alias
+    from registry.governance.signing import version_signature_verify
+    from registry.lineage.models import LineageEdge
+
+    seed()
+
+    iris = version_of("iris-logreg")
+    assert version_by_alias(asset=iris.asset, name="production").pk == iris.pk
+    assert version_signature_verify(version=iris).valid
+    round_ = iris.review_rounds.get()
+    assert [(r.reviewer.username, r.decision) for r in round_.reviews.all()] == [("reviewer", "approve")]
+    reviewer = get_user_model().objects.get(username="reviewer")
+    assert [r.version.asset.slug for r in review_queue(user=reviewer)] == ["wine-random-forest"]
+    edges = {(e.source.asset.slug, e.kind, e.target.asset.slug)
+             for e in LineageEdge.objects.select_related("source__asset", "target__asset")}
+    assert edges == {*((model, "trained_on", dataset) for model, dataset in MODELS.items()),
+                     ("iris-quickstart", "uses", "iris-logreg")}
+    assert all(version_card_completeness(version=v) >= 50 for v in AssetVersion.objects.exclude(asset__kind="solution"))

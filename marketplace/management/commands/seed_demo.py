@@ -3,7 +3,13 @@
 Four scikit-learn bundled data sets (no network), a model trained on each and exported to ONNX, and
 one solution that uses the iris model. Every write goes through `team_create`, `asset_create` and
 `version_create`, so the uploads are validated for real: each version starts `validating` and the
-Celery worker takes it from there.
+Celery worker takes it from there. Lineage is declared at upload (each model `trained_on` its
+dataset, the solution `uses` the iris model) and every version gets a model card or datasheet.
+
+Governance is shown working too: the iris model is validated here (the same sandboxed checks the
+worker runs), submitted, approved by the `reviewer` account (in the `reviewers` group, outside the
+team), signed with the organisation key and pointed at by the `production` alias; the wine model
+waits in the reviewer's queue.
 
 Idempotent: a team, asset or version that already exists is skipped (and a model whose version
 exists is not trained again), so running the command twice creates nothing new.
@@ -20,6 +26,7 @@ from pathlib import Path
 import sklearn
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from skl2onnx import to_onnx
 from skl2onnx.common.data_types import FloatTensorType
@@ -39,10 +46,21 @@ from marketplace.teams.models import Team
 from marketplace.teams.selectors import team_get
 from marketplace.teams.services import team_create
 from registry.artifacts.uploads import StagedFile
-from registry.versions.selectors import version_list
+from registry.cards.selectors import card_get
+from registry.cards.services import card_update
+from registry.governance.models import Alias
+from registry.governance.services import alias_set, review_submit, version_submit
+from registry.governance.signing import version_sign
+from registry.validation.services import version_validate
+from registry.versions.models import AssetVersion, VersionStatus
+from registry.versions.selectors import version_get, version_list
 from registry.versions.services import version_create
 
 USERNAME = "demo"
+REVIEWER = "reviewer"
+REVIEWERS_GROUP = "reviewers"
+APPROVED_MODEL = "iris-logreg"
+PENDING_MODEL = "wine-random-forest"
 TEAM_SLUG = "demo-lab"
 VERSION = "1.0.0"
 TARGET_COLUMN = "target"
@@ -266,6 +284,38 @@ and `probabilities` (float32, `[batch, 3]`). The training data is the `iris` dat
 """
 
 
+def model_card(model: DemoModel, dataset: DemoDataset, loaded: LoadedData, metadata: dict) -> dict:
+    """A model card (Mitchell et al. sections) from what the demo knows about the model."""
+    shown = ", ".join(f"{k} {v}" for k, v in metadata["metrics"].items())
+    return {"license": "apache-2.0", "library_name": "onnx", "tags": list(model.tags),
+            "datasets": [f"{TEAM_SLUG}/{dataset.slug}"], "pipeline_tag": dataset.task,
+            "sections": {
+                "model_details": f"scikit-learn {model.estimator}, exported to ONNX opset {ONNX_OPSET} with skl2onnx.",
+                "intended_use": f"{model.summary} A teaching example of the Modelhub release flow; not for "
+                                "decisions about people, plants or wine.",
+                "metrics": f"Held-out {shown} on {metadata['evaluation']['test_rows']} rows "
+                           f"({int(TEST_SIZE * 100)}% split, random_state={RANDOM_STATE}).",
+                "training_data": f"`{TEAM_SLUG}/{dataset.slug}` {VERSION}: {dataset.summary}",
+                "evaluation_data": f"The held-out {int(TEST_SIZE * 100)}% of `{dataset.slug}`, stratified for "
+                                   "classifiers.",
+                "caveats_and_recommendations": "Small, old, well-studied data: the scores say little about any "
+                                               "other population.",
+            }}
+
+
+def datasheet(dataset: DemoDataset, loaded: LoadedData) -> dict:
+    """A datasheet (Gebru et al. sections) for a demo dataset."""
+    return {"license": dataset.license.lower(), "tags": list(dataset.tags), "sections": {
+        "motivation": f"{dataset.summary} Bundled with scikit-learn as a teaching dataset.",
+        "composition": f"{len(loaded.data)} rows of {len(loaded.columns)} numeric features and `{TARGET_COLUMN}`: "
+                       f"{dataset.target}.",
+        "collection_process": f"See the original publication: {dataset.citation}",
+        "preprocessing": "Feature names lower-cased with non-alphanumerics replaced by `_`; values written as the "
+                         "shortest text that reads back as the same float.",
+        "distribution": f"{dataset.source}; licence {dataset.license}.",
+    }}
+
+
 class Command(BaseCommand):
     help = ("Register a small demo catalogue (user demo/demo, team demo-lab, 4 datasets, 4 ONNX models and a "
             "solution) through the normal services. Safe to run again: existing items are skipped.")
@@ -285,6 +335,7 @@ class Command(BaseCommand):
                     dataset = next(d for d in DATASETS if d.slug == model.dataset)
                     self._model(user, team, model, dataset, loaded[dataset.slug], workdir)
                 self._solution(user, team, workdir)
+            self._governance(user, team)
         except DomainError as exc:
             raise CommandError(exc.message) from None
         created, skipped = self.counts["created"], self.counts["skipped"]
@@ -339,17 +390,22 @@ class Command(BaseCommand):
         self._skipped(f"{kind} {slug}")
         return asset
 
-    def _version(self, user, asset: Asset, *, build: Callable[[], tuple[Path, dict, str]]) -> None:
-        """Upload version VERSION of `asset` unless it exists; `build` writes the file only when needed."""
+    def _version(self, user, asset: Asset, *, build: Callable[[], tuple[Path, dict, str]], card: Callable[[dict], dict],
+                 lineage: list[dict] | None = None) -> None:
+        """Upload version VERSION of `asset` unless it exists; `build` writes the file only when needed.
+
+        `card(metadata)` gives the version's card fields (written once, while the card is empty).
+        """
         label = f"{asset.kind} {asset.slug} {VERSION}"
         if version_list(asset=asset).filter(version=VERSION).exists():
             self._skipped(label)
             return
         path, metadata, note = build()
-        version_create(user=user, asset=asset, version=VERSION, upload=StagedFile.from_path(path),
-                       metadata=metadata)
+        version = version_create(user=user, asset=asset, version=VERSION, upload=StagedFile.from_path(path),
+                                 metadata=metadata, lineage=lineage)
+        card_update(user=user, version=version, fields=card(metadata))
         self.counts["versions"] += 1
-        self._created(f"{label} ({path.name}, {note})")
+        self._created(f"{label} ({path.name}, {note}, with a card)")
 
     def _dataset(self, user, team: Team, dataset: DemoDataset, loaded: LoadedData, workdir: Path) -> None:
         asset = self._asset(user, team, kind=AssetKind.DATASET, slug=dataset.slug, name=dataset.name,
@@ -365,7 +421,7 @@ class Command(BaseCommand):
                 metadata["classes"] = loaded.classes
             return path, metadata, f"{len(loaded.data)} rows, {len(loaded.columns) + 1} columns"
 
-        self._version(user, asset, build=build)
+        self._version(user, asset, build=build, card=lambda _metadata: datasheet(dataset, loaded))
 
     def _model(self, user, team: Team, model: DemoModel, dataset: DemoDataset, loaded: LoadedData,
                workdir: Path) -> None:
@@ -398,7 +454,8 @@ class Command(BaseCommand):
             shown = ", ".join(f"{k} {v}" for k, v in metadata["metrics"].items())
             return path, metadata, shown
 
-        self._version(user, asset, build=build)
+        self._version(user, asset, build=build, card=lambda metadata: model_card(model, dataset, loaded, metadata),
+                      lineage=[{"kind": "trained_on", "asset": f"{TEAM_SLUG}/{dataset.slug}", "version": VERSION}])
 
     def _solution(self, user, team: Team, workdir: Path) -> None:
         asset = self._asset(
@@ -413,4 +470,51 @@ class Command(BaseCommand):
             path.write_text(SOLUTION_README.format(version=VERSION))
             return path, {"uses": [{"asset": "iris-logreg", "version": VERSION}]}, "documentation"
 
-        self._version(user, asset, build=build)
+        self._version(user, asset, build=build, card=lambda _metadata: {
+            "license": "apache-2.0", "body": SOLUTION_README.format(version=VERSION), "sections": {
+                "intended_use": "Getting started with the iris-logreg model from Python and onnxruntime.",
+                "model_details": f"Uses `{TEAM_SLUG}/{APPROVED_MODEL}` {VERSION}; documentation only, never run."}},
+            lineage=[{"kind": "uses", "asset": f"{TEAM_SLUG}/{APPROVED_MODEL}", "version": VERSION}])
+
+    # --- governance -----------------------------------------------------------------------------
+
+    def _reviewer(self):
+        users = get_user_model()
+        group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+        reviewer = users.objects.filter(username=REVIEWER).first()
+        if reviewer is None:
+            reviewer = users.objects.create_user(username=REVIEWER, email="reviewer@example.com", password=REVIEWER)
+            self._created(f"user {REVIEWER} (in the '{REVIEWERS_GROUP}' group, password '{REVIEWER}')")
+        reviewer.groups.add(group)
+        return reviewer
+
+    def _validated(self, version: AssetVersion) -> AssetVersion:
+        """The version once validated: checked here, in the sandbox, if the worker has not done it yet."""
+        if version.status == VersionStatus.VALIDATING:
+            version_validate(version_id=version.pk, task_id="seed-demo")
+        version.refresh_from_db()
+        if version.status == VersionStatus.INVALID:
+            raise CommandError(f"{version} failed validation: {version.validation.reason}")
+        return version
+
+    def _governance(self, user, team: Team) -> None:
+        reviewer = self._reviewer()
+        approved = self._validated(version_get(asset=asset_get(user=user, team=team.slug, slug=APPROVED_MODEL),
+                                               version=VERSION))
+        if approved.status == VersionStatus.VALIDATED:
+            version_submit(user=user, version=approved, note="First release of the iris classifier.")
+            review_submit(user=reviewer, version=approved, decision="approve",
+                          comment="Card complete, metrics reproduce on the held-out split, licence fine.")
+            self._created(f"review: {APPROVED_MODEL} {VERSION} submitted by {user.username}, approved by {REVIEWER}")
+        approved.refresh_from_db()
+        if approved.status == VersionStatus.APPROVED:
+            if version_sign(version_id=approved.pk):
+                self.stdout.write(f"  signed   {APPROVED_MODEL} {VERSION} with the organisation key")
+            if not Alias.objects.filter(asset=approved.asset, name="production").exists():
+                alias_set(user=reviewer, asset=approved.asset, name="production", version=approved)
+                self._created(f"alias {APPROVED_MODEL}@production -> {VERSION}")
+        pending = self._validated(version_get(asset=asset_get(user=user, team=team.slug, slug=PENDING_MODEL),
+                                              version=VERSION))
+        if pending.status == VersionStatus.VALIDATED and card_get(version=pending) is not None:
+            version_submit(user=user, version=pending, note="Ready for review.")
+            self._created(f"review: {PENDING_MODEL} {VERSION} waits in {REVIEWER}'s queue")
