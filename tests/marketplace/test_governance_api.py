@@ -87,7 +87,11 @@ def test_alias_to_a_version_that_is_not_approved_is_409(version, alice_api):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_reviewers_approving_at_the_same_moment_give_one_outcome(version, bob_api, dave_api, erin_api):
+def test_two_reviewers_approving_at_the_same_moment_give_one_outcome(alice, team, tmp_path, bob_api, dave_api,
+                                                                    erin_api):
+    # An internal asset: the loser still sees the version, so it is told the round is closed (a private
+    # asset would be a 404 for it once the round it could review has closed).
+    version = make_validated_version(alice, make_asset(alice, team, slug="clf", license="MIT"), tmp_path)
     assert bob_api.post(f"{V}/submit", {}, format="json").status_code == 201
     barrier = threading.Barrier(2)
     answers = []
