@@ -1,7 +1,9 @@
 """Webhook URLs and the HTTP POST of one delivery: what is refused, what is retried.
 
 Addresses are checked when a delivery is made, not only when the webhook is created: a host name
-can resolve elsewhere later. Private, loopback, link-local and other non-global addresses are refused
+can resolve elsewhere later. They are checked twice: every address the name resolves to before the
+request (a readable refusal), and the address the socket actually connected to (so a name that
+resolves differently a moment later, DNS rebinding, still cannot reach the internal network). Private, loopback, link-local and other non-global addresses are refused
 unless MODELHUB_WEBHOOK_ALLOW_PRIVATE is set (the default in DEBUG; tests and local receivers need it).
 """
 
@@ -13,6 +15,9 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from registry.notifications.models import WEBHOOK_URL_MAX_LENGTH
 
@@ -76,6 +81,49 @@ def host_refusal(url: str) -> str | None:
     return None
 
 
+class AddressRefused(Exception):
+    """The socket reached an address webhooks may not go to. Not an OSError, so neither urllib3 nor
+    requests turns it into a (retryable) connection error."""
+
+
+def _peer_refusal(sock) -> str | None:
+    return address_refusal(ipaddress.ip_address(sock.getpeername()[0].split("%", 1)[0]))
+
+
+class _PeerCheckMixin:
+    def _new_conn(self):
+        sock = super()._new_conn()
+        refusal = _peer_refusal(sock)
+        if refusal:
+            sock.close()
+            raise AddressRefused(f"{self.host} connected to {refusal}")
+        return sock
+
+
+class _CheckedHTTPConnection(_PeerCheckMixin, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_PeerCheckMixin, HTTPSConnection):
+    pass
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    """requests' adapter whose connections check the address they connected to."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
 @dataclass
 class PostResult:
     delivered: bool
@@ -108,9 +156,13 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> PostResul
     started = time.monotonic()
     with requests.Session() as session:
         session.trust_env = False  # no proxies or .netrc from the worker's environment
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, _CheckedAdapter(max_retries=0))
         try:
             response = session.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False,
                                     stream=True)
+        except AddressRefused as exc:
+            return PostResult(False, False, error=str(exc))
         except requests.Timeout as exc:
             return PostResult(False, True, error=f"Timed out: {exc}",
                               response_ms=int((time.monotonic() - started) * 1000))

@@ -78,7 +78,7 @@ def receiver(settings):
     settings.MODELHUB_WEBHOOK_ALLOW_PRIVATE = True
     settings.MODELHUB_WEBHOOK_RETRY_DELAY = 0
     server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -279,6 +279,19 @@ def test_delivery_refuses_a_name_that_resolves_to_loopback(alice, team, released
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 1
     assert "localhost resolves to 127.0.0.1" in delivery.last_error or "::1" in delivery.last_error
+    assert receiver.requests == []
+
+
+def test_the_connected_address_is_checked_too(alice, team, released, receiver, settings, monkeypatch):
+    """DNS rebinding: the name looked public when checked, then connects to loopback."""
+    from registry.notifications import delivery as delivery_module
+    _webhook, receiver.secret = hook_for(team, alice, receiver.url)
+    settings.MODELHUB_WEBHOOK_ALLOW_PRIVATE = False
+    monkeypatch.setattr(delivery_module, "host_refusal", lambda url: None)
+    delivery = _publish(released)
+    assert webhook_deliver(delivery_id=delivery.pk, max_attempts=6) is None
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED and "connected to 127.0.0.1" in delivery.last_error
     assert receiver.requests == []
 
 
