@@ -32,6 +32,8 @@ class Permission(models.TextChoices):
     VERSION_SUBMIT = "version.submit", "Submit a version for release review"
     VERSION_DEPRECATE = "version.deprecate", "Deprecate a version"
     ALIAS_MOVE = "alias.move", "Set, move and delete the asset's aliases"
+    WEBHOOK_VIEW = "webhook.view", "See the team's webhooks and their delivery log"
+    WEBHOOK_MANAGE = "webhook.manage", "Create, delete and test the team's webhooks"
 
 
 # The least role a permission needs; a maintainer holds every member permission.
@@ -45,6 +47,8 @@ _REQUIRED_ROLE: dict[str, str] = {
     Permission.VERSION_SUBMIT: TeamRole.MEMBER,
     Permission.VERSION_DEPRECATE: TeamRole.MAINTAINER,
     Permission.ALIAS_MOVE: TeamRole.MEMBER,
+    Permission.WEBHOOK_VIEW: TeamRole.MEMBER,
+    Permission.WEBHOOK_MANAGE: TeamRole.MAINTAINER,
 }
 _RANK = {TeamRole.MEMBER: 1, TeamRole.MAINTAINER: 2}
 

@@ -183,6 +183,28 @@ MODELHUB_SIGNING_KEY = envstr("MODELHUB_SIGNING_KEY")
 MODELHUB_SIGNING_KEY_FILE = envstr("MODELHUB_SIGNING_KEY_FILE") or str(DATA_DIR / "signing-key.pem")
 MODELHUB_SIGNING_KEY_GENERATE = not envstr("MODELHUB_SIGNING_KEY_FILE")
 
+# --- Notifications ---------------------------------------------------------------------------
+# Key material for the webhook secrets at rest (HKDF -> Fernet); SECRET_KEY when unset. Changing it
+# makes existing webhook secrets unreadable (their deliveries fail until the webhook is recreated).
+MODELHUB_WEBHOOK_KEY = envstr("MODELHUB_WEBHOOK_KEY")
+# Deliver to private, loopback and link-local addresses too (a local receiver, the tests). Off in
+# production: a webhook URL must not reach the internal network (SSRF).
+MODELHUB_WEBHOOK_ALLOW_PRIVATE = envbool("MODELHUB_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+MODELHUB_WEBHOOK_MAX_ATTEMPTS = envint("MODELHUB_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+MODELHUB_WEBHOOK_RETRY_DELAY = envint("MODELHUB_WEBHOOK_RETRY_DELAY", 10, minimum=0)
+MODELHUB_EMAIL_MAX_ATTEMPTS = envint("MODELHUB_EMAIL_MAX_ATTEMPTS", 5, minimum=1)
+EMAIL_BACKEND = envstr("MODELHUB_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = envstr("MODELHUB_EMAIL_FROM", "Modelhub <modelhub@localhost>")
+EMAIL_HOST = envstr("MODELHUB_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("MODELHUB_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = envstr("MODELHUB_EMAIL_USER")
+EMAIL_HOST_PASSWORD = envstr("MODELHUB_EMAIL_PASSWORD")
+EMAIL_USE_TLS = envbool("MODELHUB_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("MODELHUB_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("MODELHUB_EMAIL_TIMEOUT", 10, minimum=1)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set at most one of MODELHUB_EMAIL_USE_TLS and MODELHUB_EMAIL_USE_SSL")
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -217,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "recover-missing-signatures": {
         "task": "registry.governance.tasks.signatures_recover_task",
+        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+    },
+    "recover-lost-webhook-deliveries": {
+        "task": "registry.notifications.tasks.webhook_deliveries_recover_task",
         "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
     },
 }

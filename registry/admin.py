@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from registry.governance.services import review_policy_changed
 from registry.models import (AssetVersion, Blob, LineageEdge, ModelCard, Review, ReviewPolicy, ReviewRound,
-                             ValidationReport, VersionFile)
+                             ValidationReport, VersionFile, Webhook, WebhookDelivery)
 
 
 class VersionFileInline(admin.TabularInline):
@@ -117,4 +117,33 @@ class LineageEdgeAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Read-only but for `active`: webhooks are created and deleted through the API (permission, audit, secret)."""
+
+    list_display = ["pk", "team", "url", "active", "created_by", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["team__slug", "url"]
+    list_select_related = ["team", "created_by"]
+    fields = ["team", "url", "events", "secret_prefix", "active", "created_by", "created_at"]
+    readonly_fields = ["team", "url", "events", "secret_prefix", "created_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["pk", "webhook", "event", "status", "attempts", "last_status_code", "created_at"]
+    list_filter = ["status", "event"]
+    readonly_fields = ["webhook", "event", "payload", "status", "attempts", "last_status_code", "last_error",
+                       "response_ms", "created_at", "delivered_at", "next_attempt_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

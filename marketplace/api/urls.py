@@ -11,6 +11,8 @@ from marketplace.api.lineage import LineageEdgeDetailView, LineageImpactView, Li
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
+from marketplace.api.webhooks import (WebhookDeliveryListView, WebhookDetailView, WebhookListView,
+                                      WebhookTestView)
 from marketplace.lib.slugs import SLUG_URL_PATTERN
 from registry.versions.semver import SEMVER_URL_PATTERN
 
@@ -23,6 +25,11 @@ urlpatterns = [
     path("teams/<str:slug>/", TeamDetailView.as_view(), name="team-detail"),
     path("teams/<str:slug>/members/", TeamMemberListView.as_view(), name="team-member-list"),
     path("teams/<str:slug>/members/<str:username>/", TeamMemberDetailView.as_view(), name="team-member-detail"),
+    path("teams/<str:slug>/webhooks/", WebhookListView.as_view(), name="webhook-list"),
+    path("teams/<str:slug>/webhooks/<int:pk>/", WebhookDetailView.as_view(), name="webhook-detail"),
+    path("teams/<str:slug>/webhooks/<int:pk>/deliveries/", WebhookDeliveryListView.as_view(),
+         name="webhook-delivery-list"),
+    path("teams/<str:slug>/webhooks/<int:pk>/test", WebhookTestView.as_view(), name="webhook-test"),
     path("tokens/", TokenListView.as_view(), name="token-list"),
     path("tokens/<int:pk>/", TokenDetailView.as_view(), name="token-detail"),
     path("assets/", AssetListView.as_view(), name="asset-list"),

@@ -31,6 +31,8 @@ class AuditAction(models.TextChoices):
     CARD_UPDATE = "card.update", "Model card edited"
     LINEAGE_ADD = "lineage.add", "Lineage edge declared"
     LINEAGE_REMOVE = "lineage.remove", "Lineage edge removed"
+    WEBHOOK_CREATE = "webhook.create", "Webhook created"
+    WEBHOOK_DELETE = "webhook.delete", "Webhook deleted"
 
 
 class AuditEvent(models.Model):

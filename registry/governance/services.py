@@ -22,18 +22,22 @@ from registry.cards.selectors import version_card_completeness
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
 from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
 from registry.governance.signing import SIGN_TASK
+from registry.notifications.models import NotificationEvent
+from registry.notifications.services import event_publish
 from registry.versions.lifecycle import require_transition
 from registry.versions.models import AssetVersion, VersionStatus
 
 COMMENT_MAX_LENGTH = 10_000
 ALIAS_NAME_MAX_LENGTH = 64
 
-# A decision that ends the round: (round status, version status, audit action).
+# A decision that ends the round: (round status, version status, audit action, notification event).
 _OUTCOMES = {
-    ReviewDecision.REJECT: (RoundStatus.REJECTED, VersionStatus.REJECTED, AuditAction.VERSION_REJECTED),
+    ReviewDecision.REJECT: (RoundStatus.REJECTED, VersionStatus.REJECTED, AuditAction.VERSION_REJECTED,
+                            NotificationEvent.VERSION_REJECTED),
     ReviewDecision.REQUEST_CHANGES: (RoundStatus.CHANGES_REQUESTED, VersionStatus.VALIDATED,
-                                     AuditAction.VERSION_CHANGES_REQUESTED),
-    ReviewDecision.APPROVE: (RoundStatus.APPROVED, VersionStatus.APPROVED, AuditAction.VERSION_APPROVED),
+                                     AuditAction.VERSION_CHANGES_REQUESTED, NotificationEvent.VERSION_CHANGES_REQUESTED),
+    ReviewDecision.APPROVE: (RoundStatus.APPROVED, VersionStatus.APPROVED, AuditAction.VERSION_APPROVED,
+                             NotificationEvent.VERSION_APPROVED),
 }
 
 
@@ -95,6 +99,8 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
         audit_record(actor=user, action=AuditAction.VERSION_SUBMIT, target=locked, team=team,
                      before={"status": before}, after={"status": locked.status},
                      data={"round": number, "card_completeness": completeness, **_policy_snapshot(policy)})
+        event_publish(event=NotificationEvent.VERSION_SUBMITTED, version=locked, actor=user,
+                      data={"round": number, "note": review_round.note})
     return review_round
 
 
@@ -126,7 +132,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
                      data={"round": review_round.number, "decision": decision, "comment": comment[:1000]})
         approvals = review_round.reviews.filter(decision=ReviewDecision.APPROVE).count()
         if decision != ReviewDecision.APPROVE or approvals >= review_round.approvals_required:
-            round_status, version_status, action = _OUTCOMES[decision]
+            round_status, version_status, action, event = _OUTCOMES[decision]
             before = locked.status
             _set_status(locked, version_status)
             review_round.status = round_status
@@ -136,6 +142,8 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
                              .values_list("reviewer__username", flat=True))
             audit_record(actor=user, action=action, target=locked, team=team, before={"status": before},
                          after={"status": version_status}, data={"round": review_round.number, "approvers": approvers})
+            event_publish(event=event, version=locked, actor=user,
+                          data={"round": review_round.number, "approvers": approvers, "comment": comment})
             if version_status == VersionStatus.APPROVED:
                 task_send_on_commit(SIGN_TASK, locked.pk)
     return review
@@ -200,6 +208,8 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
             return alias
         audit_record(actor=user, action=AuditAction.ALIAS_MOVE, target=asset, team=asset.team,
                      data={"alias": name}, before={"version": before}, after={"version": locked.version})
+        event_publish(event=NotificationEvent.ALIAS_MOVED, version=locked, actor=user,
+                      data={"alias": name, "before": before})
     return alias
 
 

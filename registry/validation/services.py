@@ -23,6 +23,8 @@ from marketplace.audit.services import audit_record
 from marketplace.lib.jsonsafe import json_safe, json_size, text_safe
 from marketplace.lib.tasks import task_send, task_send_on_commit
 from registry.artifacts.storage import BlobMissing, blob_materialize
+from registry.notifications.models import NotificationEvent
+from registry.notifications.services import event_publish
 from registry.validation.models import ValidationOutcome, ValidationReport
 from registry.validation.sandbox import DATASET, MODEL, SandboxLimits, sandbox_run
 from registry.versions.lifecycle import can_transition
@@ -102,6 +104,8 @@ def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: st
         action = AuditAction.VERSION_VALIDATED if passed else AuditAction.VERSION_INVALID
         audit_record(actor=None, action=action, target=version, team=version.asset.team,
                      data={"reason": reason[:500], "failed_check": failed_check})
+        event_publish(event=NotificationEvent.VERSION_VALIDATED if passed else NotificationEvent.VERSION_INVALID,
+                      version=version, actor=None, data={"status": status, "reason": reason[:500]})
     return True
 
 

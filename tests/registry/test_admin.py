@@ -38,3 +38,16 @@ def test_admin_is_closed_to_non_staff(alice):
     client = Client()
     client.force_login(alice)
     assert client.get("/admin/registry/assetversion/").status_code == 302
+
+
+def test_webhooks_are_listed_without_their_secret(alice, team):
+    from registry.notifications.services import webhook_create
+    webhook, secret = webhook_create(user=alice, team=team, url="https://hooks.example.com/x", events=[])
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    for url in ["/admin/registry/webhook/", f"/admin/registry/webhook/{webhook.pk}/change/",
+                "/admin/registry/webhookdelivery/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert secret.encode() not in response.content and webhook.secret_encrypted.encode() not in response.content
+    assert client.get("/admin/registry/webhook/add/").status_code == 403

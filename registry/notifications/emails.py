@@ -1,0 +1,86 @@
+"""Emails about review events: reviewers hear of a submission, submitter and uploader of a decision.
+
+Each recipient gets a message of their own (no one learns who else was told). Only active users with an
+email address are written to; reviewers are those the round would let review (its reviewer groups,
+separation of duties: never the uploader or the submitter).
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage, get_connection
+
+from registry.governance.selectors import round_refusal, version_rounds
+from registry.notifications.models import NotificationEvent
+from registry.versions.models import AssetVersion
+
+_DECISIONS = {
+    NotificationEvent.VERSION_APPROVED: "approved",
+    NotificationEvent.VERSION_REJECTED: "rejected",
+    NotificationEvent.VERSION_CHANGES_REQUESTED: "changes requested",
+}
+
+
+class EmailSendFailed(Exception):
+    """Sending stopped part-way; `sent` lists the addresses already written to."""
+
+    def __init__(self, sent: list[str]):
+        super().__init__(f"sent to {len(sent)} recipient(s) before the error")
+        self.sent = sent
+
+
+def _round(version, data):
+    return version_rounds(version=version).filter(number=data.get("round")).first()
+
+
+def event_recipients(*, event: str, version: AssetVersion, data: dict) -> list[str]:
+    """The addresses that hear of `event` on `version`, sorted."""
+    review_round = _round(version, data)
+    if review_round is None:
+        return []
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    if event == NotificationEvent.VERSION_SUBMITTED:
+        candidates = users.filter(groups__in=review_round.reviewer_groups.all()).distinct()
+        chosen = [user for user in candidates if round_refusal(user, review_round) is None]
+    elif event in _DECISIONS:
+        chosen = users.filter(pk__in=[review_round.submitted_by_id, version.created_by_id])
+    else:
+        return []
+    return sorted({user.email for user in chosen})
+
+
+def event_message(*, event: str, version: AssetVersion, data: dict) -> tuple[str, str]:
+    """(subject, plain-text body) of the email about `event`."""
+    name = f"{version.asset.full_slug} {version.version}"
+    url = data.get("url", "")
+    if event == NotificationEvent.VERSION_SUBMITTED:
+        note = data.get("note") or "(no note)"
+        return (f"[Modelhub] Review requested: {name}",
+                f"{data.get('actor') or 'Someone'} submitted {name} for release review.\n\nNote: {note}\n\n"
+                f"Review it: {url}reviews\nVersion: {url}\n")
+    decision = _DECISIONS[event]
+    return (f"[Modelhub] {name}: {decision}",
+            f"{data.get('actor') or 'A reviewer'} decided: {decision}.\n\nComment:\n{data.get('comment', '')}\n\n"
+            f"Version: {url}\nReviews: {url}reviews\n")
+
+
+def event_emails_send(*, event: str, version_id: int, data: dict, skip: list[str] = ()) -> list[str]:
+    """Send the emails of `event`, except to addresses in `skip`; returns the addresses written to.
+
+    Raises EmailSendFailed (from the SMTP or socket error) naming those already sent, so a retry skips them.
+    """
+    version = AssetVersion.objects.select_related("asset__team").filter(pk=version_id).first()
+    if version is None:
+        return []
+    recipients = [address for address in event_recipients(event=event, version=version, data=data)
+                  if address not in skip]
+    if not recipients:
+        return []
+    subject, body = event_message(event=event, version=version, data=data)
+    sent: list[str] = []
+    try:
+        with get_connection() as connection:
+            for address in recipients:
+                EmailMessage(subject, body, to=[address], connection=connection).send()
+                sent.append(address)
+    except OSError as exc:  # smtplib.SMTPException is an OSError
+        raise EmailSendFailed([*skip, *sent]) from exc
+    return sent

@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class NotificationEvent(models.TextChoices):
+    """What happened to a version; the `event` of a webhook delivery and of the emails it causes."""
+
+    VERSION_VALIDATED = "version.validated", "Version validated"
+    VERSION_INVALID = "version.invalid", "Version failed validation"
+    VERSION_SUBMITTED = "version.submitted", "Version submitted for review"
+    VERSION_APPROVED = "version.approved", "Version approved"
+    VERSION_REJECTED = "version.rejected", "Version rejected"
+    VERSION_CHANGES_REQUESTED = "version.changes_requested", "Changes requested on a version"
+    ALIAS_MOVED = "alias.moved", "Alias set or moved"
+    # Sent only by "test" on one webhook; never subscribed to.
+    PING = "ping", "Test delivery"
+
+
+SUBSCRIBABLE_EVENTS = [event for event in NotificationEvent.values if event != NotificationEvent.PING]
+WEBHOOK_URL_MAX_LENGTH = 2000
+DELIVERY_ERROR_MAX_LENGTH = 1000
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending (not sent yet, or waiting for a retry)"
+    DELIVERED = "delivered", "Delivered (the receiver answered 2xx)"
+    FAILED = "failed", "Failed (refused by the receiver, or out of attempts)"
+
+
+class Webhook(models.Model):
+    """A team's HTTP endpoint that receives signed JSON for events on the team's versions.
+
+    The secret signs every delivery (HMAC-SHA256), so it is kept encrypted, not hashed: delivery needs
+    it in plain form. It is shown once, when the webhook is created.
+    """
+
+    team = models.ForeignKey("marketplace.Team", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.CharField(max_length=WEBHOOK_URL_MAX_LENGTH)
+    events = models.JSONField(default=list, blank=True, help_text="Events to send; empty means every event.")
+    secret_encrypted = models.TextField(help_text="Fernet token of the signing secret (registry.notifications.signing).")
+    secret_prefix = models.CharField(max_length=16, help_text="First characters of the secret, to recognise it.")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team_id", "pk"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} of {self.team_id}"
+
+    def clean(self):
+        if not isinstance(self.events, list) or any(event not in SUBSCRIBABLE_EVENTS for event in self.events):
+            raise ValidationError({"events": f"Events are a list of: {', '.join(SUBSCRIBABLE_EVENTS)}."})
+
+    def wants(self, event: str) -> bool:
+        return not self.events or event in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or to be sent) to one webhook: the delivery log a team reads.
+
+    `next_attempt_at` is when the next attempt is due; a worker that claims the row moves it forward
+    by a lease, so a second worker (a redelivered message, the recovery sweep) leaves it alone.
+    """
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=32, choices=NotificationEvent.choices)
+    payload = models.JSONField(default=dict, help_text="The `data` of the JSON body.")
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=DELIVERY_ERROR_MAX_LENGTH, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} ({self.event}, {self.status})"

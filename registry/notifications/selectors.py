@@ -1,0 +1,43 @@
+"""Reads of webhooks and their delivery logs, scoped to the caller's team membership."""
+
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from marketplace.access import Permission, has_permission
+from marketplace.errors import NotFound
+from marketplace.teams.models import Team
+from registry.notifications.models import DeliveryStatus, Webhook, WebhookDelivery
+
+
+def webhook_team_get(*, user, slug: str) -> Team:
+    """The team if `user` may see its webhooks (members); everybody else gets a 404, as if it had none."""
+    team = Team.objects.filter(slug=slug).first()
+    if team is None or not has_permission(user, Permission.WEBHOOK_VIEW, team):
+        raise NotFound(f"No team with the slug '{slug}' of which you are a member.")
+    return team
+
+
+def webhook_list(*, team: Team) -> QuerySet[Webhook]:
+    return Webhook.objects.filter(team=team).select_related("team", "created_by").order_by("pk")
+
+
+def webhook_get(*, team: Team, webhook_id: int) -> Webhook:
+    found = webhook_list(team=team).filter(pk=webhook_id).first()
+    if found is None:
+        raise NotFound(f"'{team.slug}' has no webhook {webhook_id}.")
+    return found
+
+
+def delivery_list(*, webhook: Webhook) -> QuerySet[WebhookDelivery]:
+    """The webhook's deliveries, newest first."""
+    return WebhookDelivery.objects.filter(webhook=webhook).order_by("-created_at", "-pk")
+
+
+def deliveries_lost(*, overdue: timedelta = timedelta(minutes=2), limit: int = 1000) -> list[int]:
+    """Pending deliveries whose attempt is overdue (the task or its message was lost), for the sweep."""
+    cutoff = timezone.now() - overdue
+    return list(WebhookDelivery.objects.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff),
+                                               status=DeliveryStatus.PENDING)
+                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

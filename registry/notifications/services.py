@@ -1,0 +1,188 @@
+"""Notifications: publishing version events, managing webhooks, and delivering them.
+
+Domain services call `event_publish` inside their transaction. It only inserts one delivery row per
+interested webhook (so a delivery is committed with the change, or not at all) and, once the
+transaction commits, sends the delivery and email tasks by name. Network I/O happens in the tasks.
+"""
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from marketplace.access import Permission, require
+from marketplace.audit.models import AuditAction
+from marketplace.audit.services import audit_record
+from marketplace.errors import InvalidInput
+from marketplace.lib.jsonsafe import json_safe
+from marketplace.lib.tasks import task_send_on_commit
+from registry.notifications.delivery import DELIVER_TASK, EMAIL_TASK, USER_AGENT, retry_delay, url_refusal, webhook_post
+from registry.notifications.models import (DELIVERY_ERROR_MAX_LENGTH, SUBSCRIBABLE_EVENTS, DeliveryStatus,
+                                           NotificationEvent, Webhook, WebhookDelivery)
+from registry.notifications.signing import (SIGNATURE_HEADER, TIMESTAMP_HEADER, SecretUnreadable, payload_signature,
+                                            secret_decrypt, secret_encrypt, secret_generate)
+
+logger = logging.getLogger(__name__)
+
+MAX_WEBHOOKS_PER_TEAM = 20
+# A claimed delivery is left alone this long (longer than one POST can take: connect 5 s, read 10 s, DNS).
+CLAIM_LEASE = timedelta(seconds=120)
+# Celery may start a retry a moment before the due time it was given.
+CLOCK_SLACK = timedelta(seconds=1)
+# Events that send email as well as webhooks.
+EMAIL_EVENTS = {NotificationEvent.VERSION_SUBMITTED, NotificationEvent.VERSION_APPROVED,
+                NotificationEvent.VERSION_REJECTED, NotificationEvent.VERSION_CHANGES_REQUESTED}
+
+
+def version_path(version) -> str:
+    return f"/api/v1/assets/{version.asset.full_slug}/versions/{version.version}/"
+
+
+def event_publish(*, event: str, version, actor, data: dict) -> list[WebhookDelivery]:
+    """Publish `event` about `version`: a delivery for each active webhook of the owning team that wants
+    it, and (for review events) the emails. Call it inside the transaction of the change: the rows commit
+    with it and the tasks are sent only after the commit. `data` adds to (and overrides) the standard
+    fields: asset, kind, version, status, actor, url.
+    """
+    if event not in SUBSCRIBABLE_EVENTS:
+        raise ValueError(f"unknown notification event {event!r}")
+    asset = version.asset
+    payload = json_safe({"asset": asset.full_slug, "kind": asset.kind, "version": version.version,
+                         "status": version.status, "actor": getattr(actor, "username", None),
+                         "url": version_path(version), **data}, max_string_bytes=16_384)
+    now = timezone.now()
+    webhooks = [webhook for webhook in Webhook.objects.filter(team_id=asset.team_id, active=True)
+                if webhook.wants(event)]
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(webhook=webhook, event=event, payload=payload, next_attempt_at=now) for webhook in webhooks])
+    for delivery in deliveries:
+        task_send_on_commit(DELIVER_TASK, delivery.pk)
+    if event in EMAIL_EVENTS:
+        task_send_on_commit(EMAIL_TASK, str(event), version.pk, payload)
+    return deliveries
+
+
+def _events(events) -> list[str]:
+    if not isinstance(events, list) or any(not isinstance(event, str) for event in events):
+        raise InvalidInput("events is a list of event names.", field="events")
+    unknown = sorted(set(events) - set(SUBSCRIBABLE_EVENTS))
+    if unknown:
+        raise InvalidInput(f"Unknown event(s) {', '.join(unknown)[:200]}; events are: {', '.join(SUBSCRIBABLE_EVENTS)}.",
+                           field="events")
+    return [event for event in SUBSCRIBABLE_EVENTS if event in events]
+
+
+def webhook_create(*, user, team, url: str, events: list[str]) -> tuple[Webhook, str]:
+    """Register a webhook for `team` (maintainers) and return it with its secret, which is not shown again.
+
+    The URL is http(s), without credentials, at most 2000 characters, and not a refused address literal;
+    an empty `events` list means every event. Transactional and audited.
+    """
+    require(user, Permission.WEBHOOK_MANAGE, team, f"Only maintainers of '{team.slug}' can manage its webhooks.")
+    refusal = url_refusal(url)
+    if refusal:
+        raise InvalidInput(refusal, field="url")
+    events = _events(events)
+    secret = secret_generate()
+    with transaction.atomic():
+        if Webhook.objects.select_for_update().filter(team=team).count() >= MAX_WEBHOOKS_PER_TEAM:
+            raise InvalidInput(f"A team has at most {MAX_WEBHOOKS_PER_TEAM} webhooks; delete one first.")
+        webhook = Webhook(team=team, url=url, events=events, secret_encrypted=secret_encrypt(secret),
+                          secret_prefix=secret[:10], created_by=user)
+        webhook.full_clean()
+        webhook.save()
+        audit_record(actor=user, action=AuditAction.WEBHOOK_CREATE, target=webhook, team=team,
+                     data={"url": url, "events": events})
+    return webhook, secret
+
+
+def webhook_delete(*, user, webhook: Webhook) -> None:
+    """Delete a webhook and its delivery log (maintainers). Audited; pending deliveries are dropped."""
+    team = webhook.team
+    require(user, Permission.WEBHOOK_MANAGE, team, f"Only maintainers of '{team.slug}' can manage its webhooks.")
+    with transaction.atomic():
+        audit_record(actor=user, action=AuditAction.WEBHOOK_DELETE, target=webhook, team=team,
+                     data={"url": webhook.url, "events": webhook.events})
+        webhook.delete()
+
+
+def webhook_ping(*, user, webhook: Webhook) -> WebhookDelivery:
+    """Queue a `ping` delivery to one webhook (maintainers), to check the receiver and its secret."""
+    team = webhook.team
+    require(user, Permission.WEBHOOK_MANAGE, team, f"Only maintainers of '{team.slug}' can manage its webhooks.")
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            webhook=webhook, event=NotificationEvent.PING, next_attempt_at=timezone.now(),
+            payload={"webhook": webhook.pk, "team": team.slug, "actor": user.username})
+        task_send_on_commit(DELIVER_TASK, delivery.pk)
+    return delivery
+
+
+def delivery_body(delivery: WebhookDelivery) -> bytes:
+    """The JSON body of a delivery: the same bytes on every attempt."""
+    return json.dumps({"id": delivery.pk, "event": delivery.event, "created_at": delivery.created_at.isoformat(),
+                       "data": delivery.payload}, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _record(delivery_id: int, **fields) -> None:
+    if "last_error" in fields:
+        fields["last_error"] = fields["last_error"][:DELIVERY_ERROR_MAX_LENGTH]
+    WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(**fields)
+
+
+def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
+    """Make one attempt at a pending delivery; returns the seconds until the next attempt, or None when
+    there is nothing more to do (delivered, failed for good, gone, or claimed by someone else).
+
+    Idempotent: the row is claimed with a conditional update (pending, due, attempts left), which also
+    moves its due time forward by a lease, so a redelivered message or the recovery sweep never sends a
+    delivered row again nor sends one twice at once. No transaction is open during the POST.
+    """
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLOCK_SLACK),
+        pk=delivery_id, status=DeliveryStatus.PENDING, attempts__lt=max_attempts,
+    ).update(attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+    webhook = delivery.webhook
+    if not webhook.active and delivery.event != NotificationEvent.PING:
+        _record(delivery_id, status=DeliveryStatus.FAILED, next_attempt_at=None, last_error="The webhook is inactive.")
+        return None
+    try:
+        secret = secret_decrypt(webhook.secret_encrypted)
+    except SecretUnreadable as exc:
+        _record(delivery_id, status=DeliveryStatus.FAILED, next_attempt_at=None, last_error=str(exc))
+        return None
+    body = delivery_body(delivery)
+    timestamp = int(time.time())
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Modelhub-Event": delivery.event,
+               "X-Modelhub-Delivery": str(delivery.pk), TIMESTAMP_HEADER: str(timestamp),
+               SIGNATURE_HEADER: payload_signature(secret=secret, timestamp=timestamp, body=body)}
+    result = webhook_post(url=webhook.url, body=body, headers=headers)
+    outcome = {"last_status_code": result.status_code, "last_error": result.error, "response_ms": result.response_ms}
+    if result.delivered:
+        _record(delivery_id, status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), next_attempt_at=None,
+                **outcome)
+        return None
+    if result.retryable and delivery.attempts < max_attempts:
+        delay = retry_delay(delivery.attempts)
+        _record(delivery_id, next_attempt_at=timezone.now() + timedelta(seconds=delay), **outcome)
+        return delay
+    logger.info("webhook delivery %s failed after %s attempt(s): %s", delivery_id, delivery.attempts, result.error)
+    _record(delivery_id, status=DeliveryStatus.FAILED, next_attempt_at=None, **outcome)
+    return None
+
+
+def deliveries_expire(*, max_attempts: int) -> int:
+    """Fail pending deliveries that have used every attempt but whose last one never recorded an outcome
+    (the worker died during it). Returns how many."""
+    return WebhookDelivery.objects.filter(
+        status=DeliveryStatus.PENDING, attempts__gte=max_attempts, next_attempt_at__lt=timezone.now(),
+    ).update(status=DeliveryStatus.FAILED, next_attempt_at=None,
+             last_error="Out of attempts: the last attempt never finished (worker lost).")

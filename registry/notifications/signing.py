@@ -1,0 +1,53 @@
+"""Webhook secrets: generated, kept encrypted at rest, and used to sign each delivery.
+
+The secret must be available in plain form to compute the HMAC, so it is encrypted (Fernet: AES-128-CBC
+plus HMAC-SHA256) with a key derived by HKDF from MODELHUB_WEBHOOK_KEY, or from Django's SECRET_KEY when
+that is unset. Changing the key material makes stored secrets unreadable: their deliveries fail with a
+reason saying to recreate the webhook.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+SECRET_PREFIX = "whsec_"
+SIGNATURE_HEADER = "X-Modelhub-Signature"
+TIMESTAMP_HEADER = "X-Modelhub-Timestamp"
+
+
+class SecretUnreadable(Exception):
+    """The stored secret was encrypted under other key material."""
+
+
+def _fernet() -> Fernet:
+    material = (settings.MODELHUB_WEBHOOK_KEY or settings.SECRET_KEY).encode()
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"modelhub webhook secrets v1").derive(material)
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def secret_generate() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def secret_encrypt(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def secret_decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise SecretUnreadable("The webhook secret cannot be decrypted (the key material changed); "
+                               "delete the webhook and create it again.") from None
+
+
+def payload_signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    """The X-Modelhub-Signature value: `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}`."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"

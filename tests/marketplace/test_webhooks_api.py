@@ -1,0 +1,93 @@
+"""Team webhooks over the API: maintainer (alice), member (bob), outsider (charlie)."""
+
+import pytest
+
+from marketplace.audit.models import AuditEvent
+from registry.notifications.models import Webhook, WebhookDelivery
+from registry.notifications.signing import secret_decrypt
+
+pytestmark = pytest.mark.django_db
+HOOKS = "/api/v1/teams/vision/webhooks/"
+
+
+@pytest.fixture
+def hook(team, alice_api):
+    response = alice_api.post(HOOKS, {"url": "https://hooks.example.com/modelhub", "events": ["version.approved"]},
+                              format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_maintainer_creates_a_webhook_and_sees_the_secret_once(hook, alice_api):
+    assert hook["secret"].startswith("whsec_") and hook["events"] == ["version.approved"]
+    stored = Webhook.objects.get(pk=hook["id"])
+    assert hook["secret"] not in stored.secret_encrypted
+    assert secret_decrypt(stored.secret_encrypted) == hook["secret"]
+    listed = alice_api.get(HOOKS).json()["results"]
+    assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
+    assert "secret" not in alice_api.get(f"{HOOKS}{hook['id']}/").json()
+    assert AuditEvent.objects.filter(action="webhook.create", target_id=str(hook["id"])).count() == 1
+
+
+def test_member_reads_webhooks_and_deliveries_but_cannot_manage(hook, bob_api):
+    assert bob_api.get(HOOKS).json()["count"] == 1
+    assert bob_api.get(f"{HOOKS}{hook['id']}/deliveries/").status_code == 200
+    assert bob_api.post(HOOKS, {"url": "https://example.com/x"}, format="json").status_code == 403
+    assert bob_api.delete(f"{HOOKS}{hook['id']}/").status_code == 403
+    assert bob_api.post(f"{HOOKS}{hook['id']}/test").status_code == 403
+    assert Webhook.objects.count() == 1 and not WebhookDelivery.objects.exists()
+
+
+def test_outsider_gets_404_everywhere(hook, charlie_api):
+    for response in (charlie_api.get(HOOKS), charlie_api.post(HOOKS, {"url": "https://example.com/"}, format="json"),
+                     charlie_api.get(f"{HOOKS}{hook['id']}/"), charlie_api.delete(f"{HOOKS}{hook['id']}/"),
+                     charlie_api.get(f"{HOOKS}{hook['id']}/deliveries/"),
+                     charlie_api.post(f"{HOOKS}{hook['id']}/test")):
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert Webhook.objects.count() == 1
+
+
+def test_a_webhook_of_another_team_is_404(hook, client_for, charlie):
+    from tests.factories import make_team
+    make_team(charlie, slug="other")
+    assert client_for(charlie).get(f"/api/v1/teams/other/webhooks/{hook['id']}/").status_code == 404
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"url": "ftp://example.com/hook"}, "url"),
+    ({"url": "https://user:pw@example.com/hook"}, "url"),
+    ({"url": "https://token@example.com/hook"}, "url"),
+    ({"url": "https://example.com/" + "a" * 2000}, "url"),
+    ({"url": "https://exa mple.com/"}, "url"),
+    ({"url": "https:///nohost"}, "url"),
+    ({"url": "http://10.0.0.8/hook"}, "url"),
+    ({"url": "http://[::ffff:127.0.0.1]/hook"}, "url"),
+    ({"url": 5}, "url"),
+    ({"url": "https://example.com/", "events": ["version.nope"]}, "events"),
+    ({"url": "https://example.com/", "events": ["ping"]}, "events"),
+    ({"url": "https://example.com/", "secret": "mine"}, "secret"),
+])
+def test_bad_input_is_400_and_stores_nothing(team, alice_api, settings, body, field):
+    settings.MODELHUB_WEBHOOK_ALLOW_PRIVATE = False
+    response = alice_api.post(HOOKS, body, format="json")
+    assert response.status_code == 400, response.json()
+    assert field in str(response.json())
+    assert not Webhook.objects.exists()
+
+
+def test_delete_is_audited_and_removes_the_log(hook, alice_api):
+    assert alice_api.post(f"{HOOKS}{hook['id']}/test").status_code == 202
+    assert alice_api.delete(f"{HOOKS}{hook['id']}/").status_code == 204
+    assert not Webhook.objects.exists() and not WebhookDelivery.objects.exists()
+    event = AuditEvent.objects.get(action="webhook.delete")
+    assert event.target_id == str(hook["id"]) and event.actor_name == "alice" and event.team.slug == "vision"
+    assert alice_api.get(f"{HOOKS}{hook['id']}/").status_code == 404
+
+
+def test_test_queues_a_ping_visible_in_the_log(hook, alice_api, bob_api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = alice_api.post(f"{HOOKS}{hook['id']}/test")
+    assert response.status_code == 202 and response.json()["event"] == "ping"
+    assert response.json()["status"] == "pending" and len(callbacks) == 1
+    log = bob_api.get(f"{HOOKS}{hook['id']}/deliveries/").json()["results"]
+    assert [d["event"] for d in log] == ["ping"]
