@@ -3,8 +3,9 @@
 The signature is a Sigstore bundle in the OpenSSF model signing format (PyPI `model-signing`), made
 with an elliptic-curve key that belongs to this Modelhub installation, so anyone can verify it
 offline with the public key (`GET /api/v1/signing-key`). It covers a directory holding the version's
-files plus `modelhub-approval.json`: which policy approved it, who approved it, when, and the sha256
-of each file. Changing a file, or the record of who approved what, breaks the signature.
+files plus `modelhub-approval.json`: which policy approved it, who approved it, when, the sha256 of
+each file, and the model card as reviewed. Changing a file, the card, or the record of who approved
+what, breaks the signature.
 
 The key is `MODELHUB_SIGNING_KEY` (PEM text) or the file `MODELHUB_SIGNING_KEY_FILE`; on an embedded
 install without either, a P-256 key is generated once under the data directory.
@@ -29,6 +30,8 @@ from django.db import IntegrityError, transaction
 from marketplace.audit.models import AuditAction
 from marketplace.audit.services import audit_record
 from registry.artifacts.storage import BlobMissing, blob_materialize
+from registry.cards.huggingface import card_to_huggingface_readme
+from registry.cards.selectors import card_get
 from registry.governance.models import ReviewDecision, ReviewRound, RoundStatus, VersionSignature
 from registry.versions.models import AssetVersion, VersionStatus
 
@@ -131,8 +134,13 @@ def _verify_directory(directory: Path, bundle: str) -> str | None:
 
 
 def approval_record(version: AssetVersion, review_round: ReviewRound) -> bytes:
-    """The canonical JSON that says who approved which files under which policy (signed with them)."""
+    """The canonical JSON that says who approved which files under which policy (signed with them).
+
+    It carries the model card as reviewed (its Hugging Face README.md; cards of approved versions are
+    frozen), so the signature also covers what the model claims to be.
+    """
     approvals = [r for r in review_round.reviews.all() if r.decision == ReviewDecision.APPROVE]
+    card = card_get(version=version)
     record = {
         "_type": APPROVAL_FORMAT,
         "asset": version.asset.full_slug,
@@ -146,6 +154,7 @@ def approval_record(version: AssetVersion, review_round: ReviewRound) -> bytes:
         "approvers": [{"username": r.reviewer.username, "comment": r.comment, "at": r.created_at.isoformat()}
                       for r in approvals],
         "approved_at": review_round.closed_at.isoformat() if review_round.closed_at else None,
+        "card": card_to_huggingface_readme(card) if card is not None else None,
     }
     return (json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 

@@ -54,6 +54,7 @@ def test_approved_version_is_signed_once_and_audited(approved_version):
     approval = json.loads(signature.approval)
     assert approval["approvers"][0]["username"] == "dave" and approval["policy"]["approvals_required"] == 1
     assert approval["files"]["model.onnx"]["sha256"] == approved_version.sha256
+    assert approval["card"].startswith("---\n") and "## Intended use" in approval["card"]
     assert AuditEvent.objects.filter(action="version.signed", target_id=str(approved_version.pk)).count() == 1
 
 
