@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from marketplace.lib.admin import ReadOnlyAdmin
 from marketplace.models import APIToken, Asset, AuditEvent, Membership, Tag, Team
 
 
@@ -45,17 +46,8 @@ class APITokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor_name", "action", "target_type", "target_repr", "team"]
     list_filter = ["action", "target_type"]
     search_fields = ["actor_name", "target_repr", "target_id"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from marketplace.lib.admin import ReadOnlyAdmin
 from registry.governance.services import review_policy_changed
 from registry.models import (AssetVersion, Blob, LineageEdge, ModelCard, Review, ReviewPolicy, ReviewRound,
                              ValidationReport, VersionFile, Webhook, WebhookDelivery)
@@ -66,21 +67,12 @@ class ReviewInline(admin.TabularInline):
 
 
 @admin.register(ReviewRound)
-class ReviewRoundAdmin(admin.ModelAdmin):
+class ReviewRoundAdmin(ReadOnlyAdmin):
     """Read-only: rounds and reviews change only through the review services (and are audited)."""
 
     list_display = ["version", "number", "status", "submitted_by", "submitted_at"]
     list_filter = ["status"]
     inlines = [ReviewInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ModelCard)
@@ -101,7 +93,7 @@ class ModelCardAdmin(admin.ModelAdmin):
 
 
 @admin.register(LineageEdge)
-class LineageEdgeAdmin(admin.ModelAdmin):
+class LineageEdgeAdmin(ReadOnlyAdmin):
     """Read-only: edges are declared and removed through the services (permission, cycle check, audit)."""
 
     list_display = ["source", "kind", "target", "created_by", "created_at"]
@@ -109,15 +101,6 @@ class LineageEdgeAdmin(admin.ModelAdmin):
     search_fields = ["source__asset__slug", "target__asset__slug"]
     list_select_related = ["source", "target", "created_by"]
     readonly_fields = ["source", "target", "kind", "created_by", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Webhook)

@@ -8,6 +8,8 @@ import json
 import math
 import re
 
+from marketplace.errors import InvalidInput
+
 MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -69,4 +71,21 @@ def parse_json(text: str | bytes, *, max_depth: int = MAX_DEPTH):
             raise
         raise JSONRejected(f"not valid JSON ({exc}).") from None
     check_json_document(value, max_depth=max_depth)
+    return value
+
+
+def json_field_value(value, *, field: str, empty=None):
+    """A form field holding JSON text (multipart uploads) or an already parsed value (JSON bodies),
+    parsed and checked like parse_json; None or blank text gives `empty`.
+
+    Raises InvalidInput naming the field.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return empty
+    try:
+        if isinstance(value, str):
+            return parse_json(value)
+        check_json_document(value)
+    except JSONRejected as exc:
+        raise InvalidInput(f"{field}: {exc}", field=field) from None
     return value

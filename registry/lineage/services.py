@@ -15,7 +15,7 @@ from marketplace.assets.models import Asset
 from marketplace.assets.selectors import asset_get
 from marketplace.audit.models import AuditAction
 from marketplace.audit.services import audit_record
-from marketplace.lib.json_input import JSONRejected, check_json_document, parse_json
+from marketplace.lib.json_input import json_field_value
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.lineage.models import LINEAGE_KIND_RULES, LineageEdge, LineageKind
 from registry.lineage.selectors import lineage_upstream_path
@@ -88,15 +88,7 @@ def lineage_parse_upload(*, user, source_asset: Asset, lineage) -> list[LineageT
 
     The upload service calls it before it stores a byte, so a bad lineage refuses the whole upload.
     """
-    if lineage is None or (isinstance(lineage, str) and not lineage.strip()):
-        return []
-    try:
-        if isinstance(lineage, str):
-            lineage = parse_json(lineage)
-        else:
-            check_json_document(lineage)
-    except JSONRejected as exc:
-        raise InvalidInput(f"lineage: {exc}", field="lineage") from None
+    lineage = json_field_value(lineage, field="lineage", empty=[])
     if not isinstance(lineage, list):
         raise InvalidInput('lineage: must be a JSON list of {"kind", "asset", "version"} objects.', field="lineage")
     if len(lineage) > MAX_LINEAGE_AT_UPLOAD:

@@ -12,7 +12,7 @@ from marketplace.access import Permission, Visibility, require
 from marketplace.assets.models import Asset, AssetKind
 from marketplace.audit.models import AuditAction
 from marketplace.audit.services import audit_record
-from marketplace.lib.json_input import JSONRejected, check_json_document, parse_json
+from marketplace.lib.json_input import json_field_value
 from registry.artifacts.archive import ArchiveLimits, ArchiveRejected, extract_zip_safely
 from registry.artifacts.models import VersionFile
 from registry.artifacts.storage import blob_store
@@ -36,15 +36,7 @@ class _PreparedFile:
 
 def validate_metadata(metadata) -> dict:
     """A version's metadata: a JSON object the database can store, within the size limit."""
-    if metadata is None:
-        return {}
-    try:
-        if isinstance(metadata, str):
-            metadata = parse_json(metadata) if metadata.strip() else {}
-        else:
-            check_json_document(metadata)
-    except JSONRejected as exc:
-        raise InvalidInput(f"metadata: {exc}", field="metadata") from None
+    metadata = json_field_value(metadata, field="metadata", empty={})
     if not isinstance(metadata, dict):
         raise InvalidInput("metadata: must be a JSON object.", field="metadata")
     size = len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode())
