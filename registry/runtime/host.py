@@ -4,8 +4,10 @@ Process model. One worker process per loaded model (worker.py), so one model's c
 or hang never takes another model or the server down. Workers are forked by multiprocessing's
 forkserver, a zygote that imported numpy, onnxruntime and the worker module once: a worker starts in
 milliseconds and shares those pages copy-on-write with every other worker. Measured with
-tests/benchmarks/runtime_density.py (50 models of ~1 MB): about 10 MB of PSS per worker and ~40 ms to
-load each (figures in README, "Runtime processes").
+tests/benchmarks/runtime_density.py (50 models of 1 MiB, 2 vCPUs): about 14 MiB of PSS per worker and
+60 ms to load each, 748 MiB in all with the host and the zygote; a fresh interpreter per worker would cost
+32 MiB and 330 ms each (README, "Runtime processes"). A script that embeds the host needs the
+`if __name__ == "__main__":` guard, because multiprocessing imports the main module again in each worker.
 
 Each worker talks to the host over a socketpair with explicit framing (ipc.py): requests carry an
 id, so several are in flight at once and answers come back in any order. The host side is asyncio
@@ -158,7 +160,7 @@ class _Worker:
     # --- requests ----------------------------------------------------------------------------------
     async def request(self, inputs: dict[str, np.ndarray], output_names: list[str] | None,
                       timeout_ms: int) -> dict[str, np.ndarray]:
-        if self.ended.done() or self._stopping:
+        if self.ended.done() or self._stopping or self._stop_reason:
             raise ModelUnavailable(f"Model {self.name}'s process is restarting.")
         request_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
@@ -245,13 +247,18 @@ class _Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signum)
 
+    @property
+    def killed(self) -> bool:
+        return bool(self._stop_reason) and not self._stopping
+
     def _kill(self, reason: str) -> None:
         """End it at once, as a failure (the model will be restarted)."""
         self._stop_reason = self._stop_reason or reason
         self._signal(signal.SIGKILL)
 
-    async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
-        """End it on purpose: hang up, SIGTERM, and SIGKILL after `grace_s`."""
+    async def stop(self, grace_s: float | None = None) -> None:
+        """End it on purpose: hang up, SIGTERM, and SIGKILL after `grace_s` (STOP_GRACE_S by default)."""
+        grace_s = STOP_GRACE_S if grace_s is None else grace_s
         self._stopping = True
         self._stop_reason = self._stop_reason or "was stopped"
         self._writer.close()
@@ -289,7 +296,12 @@ class _Endpoint:
         worker = self.worker
         if worker is None or self.state != READY:
             raise ModelUnavailable(f"Model {self.config.name} is unavailable: {self.reason or 'not ready'}.")
-        return await worker.request(inputs, output_names, self.config.timeout_ms)
+        try:
+            return await worker.request(inputs, output_names, self.config.timeout_ms)
+        except InferenceTimeout:
+            if worker.killed and self.worker is worker:  # unavailable from now, not from when its exit is seen
+                self.state, self.reason = UNAVAILABLE, "Its process stopped answering and is restarting"
+            raise
 
     async def infer(self, inputs: dict[str, np.ndarray], output_names: list[str] | None) -> dict[str, np.ndarray]:
         if self.state != READY:

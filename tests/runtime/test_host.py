@@ -7,6 +7,8 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -299,3 +301,46 @@ def test_loading_a_loaded_name_replaces_it_without_failing_a_request(tmp_path):
 
     new_pid = run(scenario())
     assert not is_alive(new_pid)  # close() stopped it
+
+
+def test_a_worker_that_stops_answering_is_killed_and_restarted(tmp_path, counter, dense, monkeypatch):
+    from registry.runtime import host as host_module
+
+    monkeypatch.setattr(host_module, "KILL_GRACE_S", 0.3)
+    monkeypatch.setattr(host_module, "STOP_GRACE_S", 0.3)
+
+    async def scenario():
+        async with running_host(tmp_path / "state", restart_policy=RestartPolicy(backoff_s=0.05)) as host:
+            loading = asyncio.ensure_future(host.load(ModelConfig(name="counter", path=str(counter[0]),
+                                                                  timeout_ms=200)))
+            await asyncio.sleep(0)
+            assert host.index() == [{"name": "counter", "version": "1", "state": "LOADING", "reason": ""}]
+            with pytest.raises(ModelUnavailable, match="loading"):
+                await host.infer("counter", count_inputs(1), None)
+            await loading
+            await host.load(ModelConfig(name="dense", path=str(dense[0])))
+            pid = host.worker_pid("counter")
+            os.kill(pid, signal.SIGSTOP)  # frozen: its own terminate flag cannot answer for it
+            started = time.monotonic()
+            with pytest.raises(InferenceTimeout, match="restarted"):
+                await host.infer("counter", count_inputs(1), None)
+            assert 0.4 < time.monotonic() - started < 2.0
+            assert (await wait_for_state(host, "counter", "READY"))["state"] == "READY"
+            assert host.worker_pid("counter") != pid and not is_alive(pid)
+            assert (await host.infer("counter", count_inputs(1), None))["y"].tolist() == [1.0]
+            frozen = host.worker_pid("dense")
+            os.kill(frozen, signal.SIGSTOP)  # SIGTERM stays pending: close() has to SIGKILL it
+            return frozen
+
+    started = time.monotonic()
+    frozen = run(scenario())
+    assert not is_alive(frozen) and time.monotonic() - started < 5
+
+
+def test_the_host_imports_no_django():
+    probe = ("import sys, registry.runtime.host, registry.runtime.worker, registry.runtime.batching; "
+             "print(sorted(name for name in sys.modules if name.split('.')[0] == 'django'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                            env={key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
