@@ -206,6 +206,10 @@ class _Server:
         except _RunFailed as exc:
             self._writer.send({"id": request_id, "ok": False, "kind": exc.kind, "message": exc.message})
             return
+        except Exception as exc:  # anything else still answers, or the caller would wait for the host's kill
+            kind = "memory" if _is_memory_error(exc) else "input"
+            self._writer.send({"id": request_id, "ok": False, "kind": kind, "message": f"{type(exc).__name__}: {exc}"})
+            return
         try:
             self._writer.send({"id": request_id, "ok": True}, outputs)
         except (BrokenPipeError, ConnectionResetError):
