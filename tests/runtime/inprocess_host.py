@@ -5,6 +5,7 @@ tests and benchmark load. No process isolation, batching or limits: those are th
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,7 @@ class InProcessHost:
         self.sessions: dict[str, tuple[ort.InferenceSession, ModelInfo]] = {}
         self.fail_with: dict[str, Exception] = {}  # name -> what its next infer raises
         self.not_ready: dict[str, dict] = {}  # name -> an index entry for a model that is not READY
+        self.delay: dict[str, float] = {}  # name -> seconds each infer waits first
         self.closed = False
 
     async def load(self, config: ModelConfig) -> ModelInfo:
@@ -116,6 +118,8 @@ class InProcessHost:
         entry = self.sessions.get(name)
         if entry is None:
             raise ModelNotFound(name)
+        if name in self.delay:
+            await asyncio.sleep(self.delay[name])
         failure = self.fail_with.pop(name, None)
         if failure is not None:
             raise failure

@@ -366,25 +366,44 @@ def test_metrics_count_requests_failures_latency_batches(http):
     assert "modelhub_runtime_inflight_requests 0.0" in text
 
 
-def test_stats_of_a_model(http, triton):
+def test_inflight_gauge_counts_requests_being_served(runtime, http):
+    runtime.host.delay["identity-int8"] = 0.3
+    body = {"inputs": [{"name": "x", "datatype": "INT8", "shape": [1, 3], "data": [1, 2, 3]}]}
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            slow = [pool.submit(httpx.post, f"{runtime.url}/v2/models/identity-int8/infer", json=body,
+                                headers=auth()) for _ in range(2)]
+            time.sleep(0.15)
+            assert "modelhub_runtime_inflight_requests 2.0" in http.get("/metrics").text
+            assert [f.result().status_code for f in slow] == [200, 200]
+    finally:
+        del runtime.host.delay["identity-int8"]
+    assert "modelhub_runtime_inflight_requests 0.0" in http.get("/metrics").text
+
+
+def test_stats_of_a_model(http, triton, model_files):
+    params = {"path": str(model_files["two-outputs"])}
+    assert http.post("/v2/repository/models/stats-model/load", json={"parameters": params},
+                     headers=ADMIN).status_code == 200
     x = RNG.normal(size=(40, 4)).astype(np.float32)
     for chunk in np.split(x, 10):
         given = tritonhttp.InferInput("x", list(chunk.shape), "FP32")
         given.set_data_from_numpy(chunk)
-        triton.infer("two-outputs", [given], headers=auth())
-    stats = http.get("/v2/models/two-outputs/stats", headers=ADMIN).json()
-    assert stats["requests"] >= 10 and stats["model"] == "two-outputs"
+        triton.infer("stats-model", [given], headers=auth())
+    stats = http.get("/v2/models/stats-model/stats", headers=ADMIN).json()
+    assert stats["requests"] == 10 and stats["model"] == "stats-model"
     column = stats["inputs"]["x"]
-    if stats["requests"] == 10:  # alone on the model: exact figures
-        assert column["count"] == 40
-        np.testing.assert_allclose(column["mean"], x.astype(np.float64).mean(axis=0), rtol=1e-9)
-        np.testing.assert_allclose(column["variance"], x.astype(np.float64).var(axis=0, ddof=1), rtol=1e-9)
-        np.testing.assert_allclose(column["min"], x.min(axis=0))
-        labels = np.argmax(x, axis=1)
-        assert stats["outputs"]["label"]["values"] == {str(k): int(v) for k, v in zip(*np.unique(
-            labels, return_counts=True))} | stats["outputs"]["label"]["values"]
-        assert len(stats["samples"]) == 10
+    assert column["count"] == 40 and column["non_finite_rows"] == 0
+    np.testing.assert_allclose(column["mean"], x.astype(np.float64).mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(column["variance"], x.astype(np.float64).var(axis=0, ddof=1), rtol=1e-9)
+    np.testing.assert_allclose(column["min"], x.min(axis=0))
+    labels, counts = np.unique(np.argmax(x, axis=1), return_counts=True)
+    assert stats["outputs"]["label"] == {"values": {str(k): int(v) for k, v in zip(labels, counts)}, "other": 0}
+    assert "doubled" not in stats["outputs"]  # float outputs have no value counts
+    assert len(stats["samples"]) == 10 and stats["samples"][0]["inputs"]["x"]["shape"] == [4, 4]
     assert http.get("/v2/models/no-such/stats", headers=ADMIN).status_code == 404
+    http.post("/v2/repository/models/stats-model/unload", headers=ADMIN)
+    assert http.get("/v2/models/stats-model/stats", headers=ADMIN).status_code == 404
 
 
 # ------------------------------------------------------------------------------------------ process
