@@ -190,6 +190,9 @@ class RuntimeApp:
                 header_length = value
             elif name == b"x-modelhub-key":
                 key = value
+            elif name == b"content-encoding" and value.lower() != b"identity":
+                raise HTTPError(415, f"Content-Encoding {value.decode('latin-1')!r} is not supported; "
+                                     "send the body uncompressed")
         return authorization, key, header_length, content_length
 
     def _require_secret(self, authorization: bytes | None) -> None:

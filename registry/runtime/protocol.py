@@ -123,6 +123,8 @@ def parse_infer_request(body: bytes, header_length: int | None, info: ModelInfo)
         shape = _shape(raw.get("shape"), spec)
         count = prod(shape)
         in_params = _object(raw.get("parameters"), f"parameters of input {name!r}")
+        if in_params and "shared_memory_region" in in_params:
+            raise ProtocolError(f"input {name!r} asks for shared memory, which this server does not offer")
         size = in_params.get("binary_data_size")
         if size is not None:
             if "data" in raw:
@@ -163,6 +165,9 @@ def parse_infer_request(body: bytes, header_length: int | None, info: ModelInfo)
                 raise ProtocolError(f"unknown output {name!r} for model {info.name!r}; "
                                     f"its outputs are {sorted(known)}")
             out_params = _object(raw.get("parameters"), f"parameters of output {name!r}")
+            if "classification" in out_params or "shared_memory_region" in out_params:
+                raise ProtocolError(f"output {name!r} asks for an extension this server does not offer "
+                                    "(classification, shared memory)")
             binary = out_params.get("binary_data", binary_default)
             if not isinstance(binary, bool):
                 raise ProtocolError(f"parameters.binary_data of output {name!r} must be true or false")
@@ -182,8 +187,11 @@ def _object(value, what: str) -> dict:
 
 
 def _shape(raw, spec: TensorSpec) -> tuple[int, ...]:
-    if not isinstance(raw, list) or any(type(d) is not int or d < 0 for d in raw):
+    if type(raw) is not list:
         raise ProtocolError(f"the shape of input {spec.name!r} must be a list of non-negative integers")
+    for got in raw:
+        if type(got) is not int or got < 0:
+            raise ProtocolError(f"the shape of input {spec.name!r} must be a list of non-negative integers")
     if len(raw) != len(spec.shape):
         raise ProtocolError(f"input {spec.name!r} has shape {raw}; the model expects rank {len(spec.shape)} "
                             f"{list(spec.shape)}")

@@ -186,7 +186,14 @@ def test_bad_requests_get_4xx_with_an_error(http, case, body, headers, status, m
     assert message in response.json()["error"]
 
 
-def test_missing_input(http):
+def test_compressed_requests_are_415(triton):
+    given = tritonhttp.InferInput("x", [1, 4], "FP32")
+    given.set_data_from_numpy(np.zeros((1, 4), np.float32))
+    with pytest.raises(InferenceServerException, match="Content-Encoding 'gzip' is not supported"):
+        triton.infer("add", [given], headers=auth(), request_compression_algorithm="gzip")
+
+
+def test_an_input_given_twice_is_400(http):
     response = http.post("/v2/models/add/infer", headers=auth(), json={"inputs": [
         {"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}] * 2})
     assert response.status_code == 400 and "given twice" in response.json()["error"]
@@ -432,3 +439,26 @@ def test_settings_from_arguments_and_environment():
     done = subprocess.run([sys.executable, "-m", "registry.runtime"], capture_output=True, text=True,
                           env={"PATH": "/usr/bin"}, timeout=60)
     assert done.returncode == 2 and "MODELHUB_RUNTIME_SECRET" in done.stderr
+
+
+def test_build_app_wires_the_process_host_metrics_and_portal(monkeypatch, tmp_path):
+    import types
+
+    from registry.runtime.server import build_app
+
+    made = {}
+
+    class ProcessModelHost(InProcessHost):
+        def __init__(self, *, state_dir, metrics):
+            super().__init__(metrics)
+            made.update(state_dir=state_dir, metrics=metrics)
+
+    # The real registry.runtime.host is another engineer's; build_app imports it only when called.
+    monkeypatch.setitem(sys.modules, "registry.runtime.host",
+                        types.SimpleNamespace(ProcessModelHost=ProcessModelHost))
+    settings = parse_settings(["--state-dir", str(tmp_path / "state"), "--portal-url", "http://portal:1",
+                               "--auth-ttl", "2"], {"MODELHUB_RUNTIME_SECRET": SECRET})
+    app = build_app(settings)
+    assert made == {"state_dir": str(tmp_path / "state"), "metrics": app.metrics}
+    assert (tmp_path / "state").is_dir() and isinstance(app.auth, PortalAuthorizer) and app.auth.ttl == 2
+    assert app.auth._url == "http://portal:1/api/v1/internal/runtime/authorize"

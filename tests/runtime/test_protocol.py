@@ -117,6 +117,10 @@ BAD_JSON_REQUESTS = [
     (orjson.dumps(request_doc("FP32", [1, 2, 3]) | {"outputs": [{"name": "z"}]}), "unknown output 'z'"),
     (orjson.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 3]}]}), "no 'data'"),
     (orjson.dumps({"inputs": [request_doc("FP32", [1, 2, 3])["inputs"][0]] * 2}), "given twice"),
+    (orjson.dumps({"inputs": [{**request_doc("FP32", [1, 2, 3])["inputs"][0],
+                               "parameters": {"shared_memory_region": "r"}}]}), "shared memory"),
+    (orjson.dumps(request_doc("FP32", [1, 2, 3]) | {"outputs": [{"name": "y", "parameters": {"classification": 2}}]}),
+     "classification"),
 ]
 
 
