@@ -280,6 +280,8 @@ class RuntimeApp:
         try:
             try:
                 name, version, action = self._split_model_path(path)
+                if self.host.info(name) is not None:
+                    label = name  # refusals of a loaded model count under its name, others under _unknown
                 authorization, key, header_length, content_length = self._headers(scope)
                 await self._authorize(name, authorization, key)
                 info = self._ready_info(name, version)

@@ -29,7 +29,7 @@ class RuntimeMetrics:
                                  "Inference requests that ended with an HTTP status of 400 or more.",
                                  ["model", "code"], registry=self.registry)
         self._latency = Histogram("modelhub_runtime_request_duration_seconds",
-                                  "Inference request latency, from the request line to the last byte sent.",
+                                  "Inference request latency in the app: from the request to the response handed to the server.",
                                   ["model"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self._batch = Histogram("modelhub_runtime_batch_size", "Requests per batch the host ran.", ["model"],
                                 buckets=BATCH_BUCKETS, registry=self.registry)

@@ -364,10 +364,12 @@ def test_metrics_count_requests_failures_latency_batches(http):
     http.post("/v2/models/add/infer", json=infer_doc([1, 2, 3, 4]), headers=auth())
     http.post("/v2/models/add/infer", json=infer_doc([1, 2, 3]), headers=auth())
     http.post("/v2/models/unknown-xyz/infer", json=infer_doc([1, 2, 3]), headers=auth())
+    http.post("/v2/models/add/infer", json=infer_doc([1, 2, 3, 4]))
     text = http.get("/metrics").text
     assert 'modelhub_runtime_requests_total{code="200",model="add"}' in text
     assert 'modelhub_runtime_request_failures_total{code="400",model="add"}' in text
     assert 'modelhub_runtime_request_failures_total{code="404",model="_unknown"}' in text
+    assert 'modelhub_runtime_request_failures_total{code="401",model="add"}' in text
     assert 'modelhub_runtime_request_duration_seconds_bucket{le="0.01",model="add"}' in text
     assert 'modelhub_runtime_batch_size_count{model="add"}' in text
     assert "modelhub_runtime_inflight_requests 0.0" in text
