@@ -253,17 +253,24 @@ def _json_tensor(data, name: str, datatype: str, shape: tuple[int, ...], count: 
     return array.reshape(shape)
 
 
-def _all_bools(data) -> bool:
-    return all(_all_bools(v) if isinstance(v, list) else isinstance(v, bool) for v in data)
+_MAX_NESTING = 64  # numpy's own limit on dimensions; also keeps the recursion below far from Python's
 
 
-def _flat_strings(data: list, name: str) -> list[bytes]:
+def _all_bools(data, depth: int = 0) -> bool:
+    if depth > _MAX_NESTING:
+        return False
+    return all(_all_bools(v, depth + 1) if isinstance(v, list) else isinstance(v, bool) for v in data)
+
+
+def _flat_strings(data: list, name: str, depth: int = 0) -> list[bytes]:
+    if depth > _MAX_NESTING:
+        raise ProtocolError(f"the data of input {name!r} is nested more than {_MAX_NESTING} deep")
     out: list[bytes] = []
     for value in data:
         if isinstance(value, str):
             out.append(value.encode())
         elif isinstance(value, list):
-            out.extend(_flat_strings(value, name))
+            out.extend(_flat_strings(value, name, depth + 1))
         else:
             raise ProtocolError(f"the data of BYTES input {name!r} must be strings")
     return out

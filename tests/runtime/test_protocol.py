@@ -1,11 +1,14 @@
 """The V2 codec on its own: decoding, checking and encoding, without HTTP."""
 
+import json
 import re
 import struct
 
 import numpy as np
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from registry.runtime.interface import DATATYPES, PLATFORM, ModelInfo, TensorSpec
 from registry.runtime.protocol import (InferRequest, ProtocolError, encode_infer_response, model_metadata,
@@ -183,3 +186,36 @@ def test_bad_bytes_and_bool_framing_is_refused():
     body, length = binary_body(doc, b"\x01\x00\x02")
     with pytest.raises(ProtocolError, match="other than 0 and 1"):
         parse_infer_request(body, length, info_for("BOOL"))
+
+
+@pytest.mark.parametrize("datatype, leaf", [("BYTES", b'"a"'), ("BOOL", b"true"), ("FP32", b"1")])
+def test_deeply_nested_data_is_400_not_a_crash(datatype, leaf):
+    depth = 1020  # orjson accepts it; Python's recursion limit (1000) would not
+    body = (b'{"inputs":[{"name":"x","datatype":"%s","shape":[1,3],"data":' % datatype.encode()
+            + b"[" * depth + leaf + b"]" * depth + b"}]}")
+    with pytest.raises(ProtocolError):
+        parse_infer_request(body, None, info_for(datatype))
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+                     max_leaves=20)
+_input = st.fixed_dictionaries({}, optional={
+    "name": st.sampled_from(["x", "y", 1]), "datatype": st.sampled_from([*DATATYPES, "FP8", 3]),
+    "shape": st.lists(st.integers(-2, 4), max_size=3) | _json, "data": _json,
+    "parameters": st.fixed_dictionaries({}, optional={"binary_data_size": st.integers(-2, 64) | _json}) | _json})
+_request = st.fixed_dictionaries({}, optional={
+    "id": _json, "inputs": st.lists(_input, max_size=3) | _json, "parameters": _json,
+    "outputs": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["y", "z"]), "parameters": _json}),
+                        max_size=2) | _json})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(doc=_request, tail=st.binary(max_size=40), datatype=st.sampled_from(sorted(DATATYPES)))
+def test_any_request_is_decoded_or_refused_with_a_protocol_error(doc, tail, datatype):
+    header = json.dumps(doc).encode()  # the standard library writes big integers and NaN too
+    for body, length in ((header, None), (header + tail, len(header))):
+        try:
+            parse_infer_request(body, length, info_for(datatype))
+        except ProtocolError as exc:
+            assert exc.status == 400
