@@ -464,3 +464,40 @@ def test_build_app_wires_the_process_host_metrics_and_portal(monkeypatch, tmp_pa
     assert made == {"state_dir": str(tmp_path / "state"), "metrics": app.metrics}
     assert (tmp_path / "state").is_dir() and isinstance(app.auth, PortalAuthorizer) and app.auth.ttl == 2
     assert app.auth._url == "http://portal:1/api/v1/internal/runtime/authorize"
+
+
+def test_main_serves_until_sigterm(tmp_path):
+    import signal
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # The process host is another engineer's: the in-process one stands in for it, under its name.
+    script = ("import sys, types\n"
+              "from tests.runtime.inprocess_host import InProcessHost\n"
+              "class ProcessModelHost(InProcessHost):\n"
+              "    def __init__(self, *, state_dir, metrics):\n"
+              "        super().__init__(metrics)\n"
+              "sys.modules['registry.runtime.host'] = types.SimpleNamespace(ProcessModelHost=ProcessModelHost)\n"
+              "from registry.runtime.server import main\n"
+              f"sys.exit(main(['--port', '{port}', '--state-dir', {str(tmp_path / 'state')!r}]))\n")
+    server = subprocess.Popen([sys.executable, "-c", script], env={"MODELHUB_RUNTIME_SECRET": SECRET, "PATH": "/usr/bin"},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/v2/health/live", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stdout.read()
+                time.sleep(0.05)
+        assert response.json() == {"live": True} and "server" not in response.headers
+        assert httpx.post(f"http://127.0.0.1:{port}/v2/repository/index",
+                          headers=ADMIN).json() == []
+    finally:
+        server.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully (lifespan: the host closes), then re-raises the signal it caught.
+        assert server.wait(10) == -signal.SIGTERM
+    assert "Application shutdown complete" in server.stdout.read()
