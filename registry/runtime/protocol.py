@@ -242,24 +242,39 @@ def _json_tensor(data, name: str, datatype: str, shape: tuple[int, ...], count: 
         return array.reshape(shape)
     dtype = DATATYPES[datatype]
     try:
-        array = np.array(data, dtype=dtype)
+        array = np.array(data)  # numpy picks the kind; checked against the datatype before the cast
     except (ValueError, TypeError, OverflowError) as exc:
         raise ProtocolError(f"the data of input {name!r} is not a (nested) list of {datatype} values: {exc}") \
             from None
     if array.size != count:
         raise ProtocolError(f"input {name!r} has {array.size} elements; shape {list(shape)} needs {count}")
-    if datatype == "BOOL" and not _all_bools(data):
-        raise ProtocolError(f"the data of input {name!r} must be true/false values")
-    return array.reshape(shape)
+    if count and array.dtype.kind in "fO" and dtype.kind in "iu":
+        # Floats, or integers past int64 that numpy made floats or kept as Python ints: only the latter pass,
+        # and the cast checks their range.
+        flat = np.array(data, dtype=object).reshape(-1)
+        if not all(type(v) is int for v in flat):
+            raise ProtocolError(f"the data of input {name!r} must be integers for {datatype}")
+        try:
+            array = np.array(flat.tolist(), dtype=dtype)
+        except OverflowError:
+            raise ProtocolError(f"the data of input {name!r} is outside the range of {datatype}") from None
+        return array.reshape(shape)
+    if count and array.dtype.kind not in _JSON_KINDS[dtype.kind]:
+        raise ProtocolError(f"the data of input {name!r} must be {_JSON_WORDS[dtype.kind]} for {datatype}")
+    if count and dtype.kind in "iu":
+        limits = np.iinfo(dtype)
+        if array.min() < limits.min or array.max() > limits.max:
+            raise ProtocolError(f"the data of input {name!r} is outside the range of {datatype} "
+                                f"[{limits.min}, {limits.max}]")
+    return array.astype(dtype, copy=False).reshape(shape)
+
+
+# What numpy makes of JSON values that each datatype kind accepts: integers for integers, numbers for floats.
+_JSON_KINDS = {"b": "b", "i": "iu", "u": "iu", "f": "iuf"}
+_JSON_WORDS = {"b": "true/false values", "i": "integers", "u": "integers", "f": "numbers"}
 
 
 _MAX_NESTING = 64  # numpy's own limit on dimensions; also keeps the recursion below far from Python's
-
-
-def _all_bools(data, depth: int = 0) -> bool:
-    if depth > _MAX_NESTING:
-        return False
-    return all(_all_bools(v, depth + 1) if isinstance(v, list) else isinstance(v, bool) for v in data)
 
 
 def _flat_strings(data: list, name: str, depth: int = 0) -> list[bytes]:

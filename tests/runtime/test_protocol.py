@@ -116,7 +116,9 @@ BAD_JSON_REQUESTS = [
     (orjson.dumps(request_doc("FP32", [1, 2, 3], (1, -3))), "non-negative integers"),
     (orjson.dumps(request_doc("FP32", [1, 2], (1, 3))), "has 2 elements; shape [1, 3] needs 3"),
     (orjson.dumps(request_doc("FP32", [[1, 2], [3]], (1, 3))), "not a (nested) list of FP32"),
-    (orjson.dumps(request_doc("FP32", ["a", "b", "c"])), "not a (nested) list of FP32"),
+    (orjson.dumps(request_doc("FP32", ["a", "b", "c"])), "must be numbers for FP32"),
+    (orjson.dumps(request_doc("FP32", [1, "2", 3])), "must be numbers for FP32"),
+    (orjson.dumps(request_doc("FP32", [1, None, 3])), "must be numbers for FP32"),
     (orjson.dumps(request_doc("FP32", [1, 2, 3]) | {"outputs": [{"name": "z"}]}), "unknown output 'z'"),
     (orjson.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 3]}]}), "no 'data'"),
     (orjson.dumps({"inputs": [request_doc("FP32", [1, 2, 3])["inputs"][0]] * 2}), "given twice"),
@@ -140,8 +142,16 @@ def test_missing_input_wrong_bool_and_overflow_are_refused():
         parse_infer_request(orjson.dumps(request_doc("FP32", [1], (1,))), None, two)
     with pytest.raises(ProtocolError, match="true/false"):
         parse_infer_request(orjson.dumps(request_doc("BOOL", [1, 0, 1])), None, info_for("BOOL"))
-    with pytest.raises(ProtocolError, match="UINT8"):
-        parse_infer_request(orjson.dumps(request_doc("UINT8", [1, 2, 256])), None, info_for("UINT8"))
+    for datatype, values, message in (("UINT8", [1, 2, 256], "outside the range of UINT8"),
+                                      ("INT8", [-129, 0, 1], "outside the range of INT8"),
+                                      ("UINT64", [-1, 0, 2**64 - 1], "outside the range of UINT64"),
+                                      ("INT64", [1, 2, 2**63], "outside the range of INT64"),
+                                      ("INT64", [1, 2, 1.5], "must be integers"),
+                                      ("UINT64", [1.5, 0, 2**64 - 1], "must be integers")):
+        with pytest.raises(ProtocolError, match=message):
+            parse_infer_request(orjson.dumps(request_doc(datatype, values)), None, info_for(datatype))
+    ints = parse_infer_request(orjson.dumps(request_doc("FP64", [1, 2, 3])), None, info_for("FP64"))
+    assert ints.inputs["x"].dtype == np.float64  # integers are numbers
     with pytest.raises(ProtocolError, match="must be strings"):
         parse_infer_request(orjson.dumps(request_doc("BYTES", [1, 2, 3])), None, info_for("BYTES"))
 
