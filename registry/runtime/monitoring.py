@@ -1,0 +1,204 @@
+"""What each model is being asked and answers, for drift monitoring: `GET /v2/models/{name}/stats`.
+
+Per model:
+- a reservoir sample (Vitter's algorithm R) of at most `sample_size` requests, each kept as a small
+  JSON-able summary (shapes, datatypes and the first few values of every tensor, strings cut short), so
+  the memory it holds is bounded whatever the traffic;
+- running statistics per column of every numeric input of rank 1 or 2 (rank 2: rows are examples,
+  columns features): count, mean, variance (Welford, merged a batch at a time with Chan's formula), min,
+  max; rows with a NaN or infinity are counted apart;
+- value counts of BYTES and integer outputs (class labels), at most `max_values` distinct values each,
+  the rest counted as "other".
+
+Cheap on the hot path: a request's arrays are appended to a pending list and folded into the statistics
+with numpy a batch of requests at a time (or when the stats are read); a request is summarised only when
+the reservoir draws it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+
+_PENDING_REQUESTS = 64  # fold after this many requests
+_MAX_PENDING_BYTES = 1 << 20  # or when the arrays waiting take this much
+_SAMPLE_VALUES = 16  # values kept per tensor in a sample
+_SAMPLE_TEXT = 64  # characters kept per string value
+
+
+class ColumnStats:
+    """Running count/mean/M2/min/max of the columns of a 2-D float64 array."""
+
+    __slots__ = ("count", "mean", "m2", "min", "max", "non_finite_rows")
+
+    def __init__(self, columns: int):
+        self.count = 0
+        self.mean = np.zeros(columns)
+        self.m2 = np.zeros(columns)
+        self.min = np.full(columns, np.inf)
+        self.max = np.full(columns, -np.inf)
+        self.non_finite_rows = 0
+
+    def update(self, x: np.ndarray) -> None:
+        finite = np.isfinite(x).all(axis=1)
+        if not finite.all():
+            self.non_finite_rows += int((~finite).sum())
+            x = x[finite]
+        n = x.shape[0]
+        if n == 0:
+            return
+        mean = x.mean(axis=0)
+        m2 = ((x - mean) ** 2).sum(axis=0)
+        total = self.count + n
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (n / total)
+        self.m2 = self.m2 + m2 + delta ** 2 * (self.count * n / total)
+        self.count = total
+        np.minimum(self.min, x.min(axis=0), out=self.min)
+        np.maximum(self.max, x.max(axis=0), out=self.max)
+
+    def as_dict(self) -> dict:
+        empty = self.count == 0
+        variance = self.m2 / (self.count - 1) if self.count > 1 else np.zeros_like(self.m2)
+        return {"count": self.count, "non_finite_rows": self.non_finite_rows,
+                "mean": None if empty else self.mean.tolist(),
+                "variance": None if empty else variance.tolist(),
+                "min": None if empty else self.min.tolist(), "max": None if empty else self.max.tolist()}
+
+
+class ValueCounts:
+    __slots__ = ("counts", "other", "max_values")
+
+    def __init__(self, max_values: int):
+        self.counts: Counter = Counter()
+        self.other = 0
+        self.max_values = max_values
+
+    def update(self, values: np.ndarray) -> None:
+        uniques, counts = np.unique(values.reshape(-1), return_counts=True)
+        for value, count in zip(uniques.tolist(), counts.tolist()):
+            key = _text(value) if isinstance(value, (bytes, str)) else value
+            if key in self.counts or len(self.counts) < self.max_values:
+                self.counts[key] += count
+            else:
+                self.other += count
+
+    def as_dict(self) -> dict:
+        return {"values": {str(k): v for k, v in self.counts.most_common()}, "other": self.other}
+
+
+class ModelMonitor:
+    def __init__(self, *, sample_size: int = 256, max_values: int = 100, rng: random.Random | None = None):
+        self.sample_size = sample_size
+        self.max_values = max_values
+        self.requests = 0
+        self.samples: list[dict] = []
+        self._rng = rng or random.Random()
+        self._pending: list[tuple[dict, dict]] = []
+        self._pending_bytes = 0
+        self._inputs: dict[str, ColumnStats] = {}
+        self._outputs: dict[str, ValueCounts] = {}
+
+    def observe(self, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
+        self.requests += 1
+        if len(self.samples) < self.sample_size:
+            self.samples.append(_summary(inputs, outputs))
+        else:
+            slot = self._rng.randrange(self.requests)
+            if slot < self.sample_size:
+                self.samples[slot] = _summary(inputs, outputs)
+        self._pending.append((inputs, outputs))
+        self._pending_bytes += sum(a.nbytes for a in inputs.values()) + sum(a.nbytes for a in outputs.values())
+        if len(self._pending) >= _PENDING_REQUESTS or self._pending_bytes >= _MAX_PENDING_BYTES:
+            self.fold()
+
+    def fold(self) -> None:
+        """Fold the pending requests into the running statistics."""
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
+        if not pending:
+            return
+        for name in pending[0][0]:
+            columns = _columns([p[0].get(name) for p in pending])
+            if columns is None:
+                continue
+            stats = self._inputs.get(name)
+            if stats is None or stats.mean.shape[0] != columns.shape[1]:
+                stats = self._inputs[name] = ColumnStats(columns.shape[1])
+            stats.update(columns)
+        for name, first in pending[0][1].items():
+            if not (first.dtype.kind in "iuOSU"):
+                continue
+            arrays = [p[1][name] for p in pending if name in p[1]]
+            counts = self._outputs.get(name)
+            if counts is None:
+                counts = self._outputs[name] = ValueCounts(self.max_values)
+            counts.update(np.concatenate([a.reshape(-1) for a in arrays]))
+
+    def as_dict(self) -> dict:
+        self.fold()
+        return {"requests": self.requests,
+                "inputs": {name: s.as_dict() for name, s in self._inputs.items()},
+                "outputs": {name: c.as_dict() for name, c in self._outputs.items()},
+                "samples": list(self.samples)}
+
+
+class Monitoring:
+    """A ModelMonitor per model, made on first use."""
+
+    def __init__(self, *, sample_size: int = 256, max_values: int = 100):
+        self.sample_size = sample_size
+        self.max_values = max_values
+        self._models: dict[str, ModelMonitor] = {}
+
+    def observe(self, model: str, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
+        monitor = self._models.get(model)
+        if monitor is None:
+            monitor = self._models[model] = ModelMonitor(sample_size=self.sample_size, max_values=self.max_values)
+        monitor.observe(inputs, outputs)
+
+    def stats(self, model: str) -> dict:
+        monitor = self._models.get(model)
+        if monitor is None:
+            return {"model": model, "requests": 0, "inputs": {}, "outputs": {}, "samples": []}
+        return {"model": model, **monitor.as_dict()}
+
+    def forget(self, model: str) -> None:
+        self._models.pop(model, None)
+
+
+def _columns(arrays: list) -> np.ndarray | None:
+    """The rows of a numeric input of rank 1 (one column) or 2 over several requests, as float64."""
+    first = arrays[0]
+    if first is None or first.dtype.kind not in "biuf" or first.ndim not in (1, 2):
+        return None
+    width = 1 if first.ndim == 1 else first.shape[1]
+    parts = []
+    for a in arrays:
+        if a is None or a.ndim != first.ndim or (a.ndim == 2 and a.shape[1] != width):
+            continue
+        parts.append(a.reshape(-1, width))
+    return np.concatenate(parts).astype(np.float64, copy=False)
+
+
+def _summary(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> dict:
+    return {"inputs": {n: _tensor_summary(a) for n, a in inputs.items()},
+            "outputs": {n: _tensor_summary(a) for n, a in outputs.items()}}
+
+
+def _tensor_summary(array: np.ndarray) -> dict:
+    flat = array.reshape(-1)
+    head = flat[:_SAMPLE_VALUES].tolist()
+    if array.dtype.kind in "OSU":
+        head = [_text(v) for v in head]
+    elif array.dtype.kind == "f":
+        head = [v if np.isfinite(v) else None for v in head]
+    return {"shape": list(array.shape), "dtype": str(array.dtype), "values": head,
+            "truncated": flat.shape[0] > _SAMPLE_VALUES}
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return value[:_SAMPLE_TEXT]

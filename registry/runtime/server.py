@@ -1,0 +1,116 @@
+"""Running the runtime: settings from the command line and the environment, the host, uvicorn.
+
+    python -m registry.runtime --host 127.0.0.1 --port 8081 --state-dir var/runtime \\
+        --portal-url http://127.0.0.1:8000
+
+Environment: MODELHUB_RUNTIME_SECRET (required: the portal's key to the repository routes and the
+runtime's key to the portal), MODELHUB_PORTAL_URL, MODELHUB_RUNTIME_STATE_DIR, MODELHUB_RUNTIME_MAX_BODY
+(bytes), MODELHUB_RUNTIME_AUTH_TTL (seconds). Command-line options win over the environment.
+
+One HTTP process: the host owns the model processes, and a second HTTP process would need a host of its
+own. uvicorn runs with uvloop and httptools, without access logs (they cost more than a small inference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+
+from registry.runtime.app import DEFAULT_MAX_BODY, RuntimeApp, RuntimeSettings, create_app
+from registry.runtime.auth import PortalAuthorizer
+from registry.runtime.metrics import RuntimeMetrics
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return value
+
+
+def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+
+
+def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> RuntimeSettings:
+    """Settings from `argv` over `environ`; raises SettingsError on a missing secret or a bad value."""
+    environ = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(prog="python -m registry.runtime",
+                                     description="Modelhub's Open Inference Protocol (KServe V2) runtime.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--state-dir", default=environ.get("MODELHUB_RUNTIME_STATE_DIR") or "var/runtime")
+    parser.add_argument("--portal-url", default=environ.get("MODELHUB_PORTAL_URL") or "http://127.0.0.1:8000")
+    parser.add_argument("--max-body", type=int, default=None, help="largest request body in bytes")
+    parser.add_argument("--auth-ttl", type=float, default=None,
+                        help="seconds a credential decision of the portal is cached (default 5)")
+    args = parser.parse_args(argv)
+    secret = environ.get("MODELHUB_RUNTIME_SECRET", "")
+    if len(secret) < 16:
+        raise SettingsError("MODELHUB_RUNTIME_SECRET must be set (16 characters or more)")
+    max_body = args.max_body if args.max_body is not None else _env_int(
+        environ, "MODELHUB_RUNTIME_MAX_BODY", DEFAULT_MAX_BODY)
+    auth_ttl = args.auth_ttl if args.auth_ttl is not None else _env_float(environ, "MODELHUB_RUNTIME_AUTH_TTL", 5.0)
+    if max_body <= 0 or auth_ttl < 0:
+        raise SettingsError("--max-body must be positive and --auth-ttl not negative")
+    return RuntimeSettings(runtime_secret=secret, portal_url=args.portal_url, state_dir=args.state_dir,
+                           host=args.host, port=args.port, max_body=max_body, auth_ttl=auth_ttl)
+
+
+def build_app(settings: RuntimeSettings) -> RuntimeApp:
+    """The app over the process-isolating host.
+
+    Expects `registry.runtime.host.ProcessModelHost(state_dir: str, metrics: RuntimeMetrics)`, a ModelHost
+    (registry.runtime.interface) that keeps its files under `state_dir` and calls
+    `metrics.observe_batch(model, size)` for every batch it runs. Imported here, not at module level, so
+    the HTTP layer can be imported and tested without it.
+    """
+    from registry.runtime.host import ProcessModelHost
+
+    metrics = RuntimeMetrics()
+    os.makedirs(settings.state_dir, exist_ok=True)
+    host = ProcessModelHost(state_dir=settings.state_dir, metrics=metrics)
+    auth = PortalAuthorizer(settings.portal_url, settings.runtime_secret, ttl=settings.auth_ttl,
+                            max_entries=settings.auth_cache_size, timeout=settings.portal_timeout)
+    return create_app(host, auth=auth, metrics=metrics, settings=settings)
+
+
+def uvicorn_config(app, *, host: str = "127.0.0.1", port: int = 8081, **overrides):
+    """uvicorn settings for speed: uvloop, httptools, no access log, lifespan on."""
+    import uvicorn
+
+    options = dict(host=host, port=port, loop="uvloop", http="httptools", lifespan="on", access_log=False,
+                   log_level="info", timeout_keep_alive=75, server_header=False, date_header=False)
+    options.update(overrides)
+    return uvicorn.Config(app, **options)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import uvicorn
+
+    try:
+        settings = parse_settings(argv)
+    except SettingsError as exc:
+        print(f"registry.runtime: {exc}", file=sys.stderr)
+        return 2
+    app = build_app(settings)
+    uvicorn.Server(uvicorn_config(app, host=settings.host, port=settings.port)).run()
+    return 0
