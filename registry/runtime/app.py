@@ -56,6 +56,9 @@ class RuntimeSettings:
     auth_ttl: float = 5.0
     auth_cache_size: int = 10_000
     portal_timeout: float = 2.0
+    # sha256 hex digests of keys that may call every model, checked here instead of asking the portal
+    # (MODELHUB_RUNTIME_KEYS: a runtime without a portal, e.g. a benchmark or a single-team host).
+    static_key_hashes: tuple[str, ...] = ()
     version: str = _version()
 
 
@@ -108,6 +111,10 @@ class RuntimeApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # The endpoints this runtime served before a restart come back before it takes traffic.
+                restore = getattr(self.host, "restore", None)
+                if restore is not None:
+                    await restore()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:

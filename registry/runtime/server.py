@@ -5,7 +5,8 @@
 
 Environment: MODELHUB_RUNTIME_SECRET (required: the portal's key to the repository routes and the
 runtime's key to the portal), MODELHUB_PORTAL_URL, MODELHUB_RUNTIME_STATE_DIR, MODELHUB_RUNTIME_MAX_BODY
-(bytes), MODELHUB_RUNTIME_AUTH_TTL (seconds). Command-line options win over the environment.
+(bytes), MODELHUB_RUNTIME_AUTH_TTL (seconds), MODELHUB_RUNTIME_KEYS (comma-separated sha256 digests of
+keys that may call every model; when set, the portal is not asked). Command-line options win over the environment.
 
 One HTTP process: the host owns the model processes, and a second HTTP process would need a host of its
 own. uvicorn runs with uvloop and httptools, without access logs (they cost more than a small inference).
@@ -19,7 +20,7 @@ import sys
 from collections.abc import Mapping
 
 from registry.runtime.app import DEFAULT_MAX_BODY, RuntimeApp, RuntimeSettings, create_app
-from registry.runtime.auth import PortalAuthorizer
+from registry.runtime.auth import PortalAuthorizer, StaticAuthorizer
 from registry.runtime.metrics import RuntimeMetrics
 
 
@@ -71,8 +72,12 @@ def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | N
     auth_ttl = args.auth_ttl if args.auth_ttl is not None else _env_float(environ, "MODELHUB_RUNTIME_AUTH_TTL", 5.0)
     if max_body <= 0 or auth_ttl < 0:
         raise SettingsError("--max-body must be positive and --auth-ttl not negative")
+    static_keys = tuple(k.strip().lower() for k in environ.get("MODELHUB_RUNTIME_KEYS", "").split(",") if k.strip())
+    if any(len(k) != 64 or any(c not in "0123456789abcdef" for c in k) for k in static_keys):
+        raise SettingsError("MODELHUB_RUNTIME_KEYS must be sha256 hex digests, separated by commas")
     return RuntimeSettings(runtime_secret=secret, portal_url=args.portal_url, state_dir=args.state_dir,
-                           host=args.host, port=args.port, max_body=max_body, auth_ttl=auth_ttl)
+                           host=args.host, port=args.port, max_body=max_body, auth_ttl=auth_ttl,
+                           static_key_hashes=static_keys)
 
 
 def build_app(settings: RuntimeSettings) -> RuntimeApp:
@@ -88,8 +93,11 @@ def build_app(settings: RuntimeSettings) -> RuntimeApp:
     metrics = RuntimeMetrics()
     os.makedirs(settings.state_dir, exist_ok=True)
     host = ProcessModelHost(state_dir=settings.state_dir, metrics=metrics)
-    auth = PortalAuthorizer(settings.portal_url, settings.runtime_secret, ttl=settings.auth_ttl,
-                            max_entries=settings.auth_cache_size, timeout=settings.portal_timeout)
+    if settings.static_key_hashes:
+        auth = StaticAuthorizer({"*": set(settings.static_key_hashes)})
+    else:
+        auth = PortalAuthorizer(settings.portal_url, settings.runtime_secret, ttl=settings.auth_ttl,
+                                max_entries=settings.auth_cache_size, timeout=settings.portal_timeout)
     return create_app(host, auth=auth, metrics=metrics, settings=settings)
 
 
