@@ -122,6 +122,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 S3_BUCKET = envstr("MODELHUB_S3_BUCKET")
+S3_PREFIX = envstr("MODELHUB_S3_PREFIX", "").strip("/")
 if S3_BUCKET:
     if len(S3_BUCKET) < 3:
         raise ImproperlyConfigured("MODELHUB_S3_BUCKET must be at least 3 characters long")
@@ -129,7 +130,7 @@ if S3_BUCKET:
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
-            "location": envstr("MODELHUB_S3_PREFIX", "").strip("/"),
+            "location": S3_PREFIX,
             "endpoint_url": envstr("MODELHUB_S3_ENDPOINT_URL") or None,
             "region_name": envstr("MODELHUB_S3_REGION") or None,
             "access_key": envstr("MODELHUB_S3_ACCESS_KEY_ID") or None,
