@@ -11,6 +11,7 @@ sweep re-sends work whose task was lost, so no endpoint stays `pending`.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -154,17 +155,17 @@ def _key_new(endpoint: Endpoint, user) -> tuple[EndpointKey, str]:
                                       created_by=user), key
 
 
-def endpoint_create(*, user, team, asset: str, version: str | None = None, alias: str | None = None,
+def endpoint_create(*, user, team, asset: str | Asset, version: str | None = None, alias: str | None = None,
                     name: str | None = None, settings: dict | None = None,
                     visibility: str = Visibility.PRIVATE) -> list[tuple[Endpoint, str]]:
     """Deploy a version for `team` (its members): one endpoint for a model version, or one per model version a
     solution version `uses`. Each version must be approved and its signature must verify (409 otherwise).
 
-    `asset` is "team/slug" and must be visible to `user`. Returns each endpoint with its first key (not
+    `asset` (an Asset or "team/slug") must be visible to `user`. Returns each endpoint with its first key (not
     stored; shown once). Transactional and audited; the provisioning task is sent on commit.
     """
     require(user, Permission.ENDPOINT_MANAGE, team, f"Only members of '{team.slug}' can deploy endpoints for it.")
-    owner, _, slug = (asset or "").partition("/")
+    owner, _, slug = (asset.full_slug if isinstance(asset, Asset) else asset or "").partition("/")
     if not owner or not slug:
         raise InvalidInput("asset is 'team/slug'.", field="asset")
     found = asset_get(user=user, team=owner, slug=slug)
@@ -368,8 +369,9 @@ def endpoint_claim(*, endpoint_id: int, task_id: str) -> Endpoint | None:
                        status=Case(When(status=S.PENDING, then=Value(str(S.PROVISIONING))), default=F("status"))))
     if not claimed:
         return None
-    endpoint = (Endpoint.objects.select_related("team", "version__asset__team", "version__validation")
-                .prefetch_related("version__files__blob").get(pk=endpoint_id))
+    endpoint = (Endpoint.objects.select_related("team", "version__asset__team", "version__validation",
+                                                "deployed_version__asset")
+                .prefetch_related("version__files__blob", "deployed_version__files__blob").get(pk=endpoint_id))
     if endpoint.attempts > settings.MODELHUB_ENDPOINT_MAX_ATTEMPTS:
         endpoint_finish(endpoint_id=endpoint_id, task_id=task_id, ok=False,
                         reason=f"Provisioning was interrupted {endpoint.attempts - 1} times (the worker was lost or "
@@ -466,6 +468,24 @@ def _conformance_key(endpoint: Endpoint) -> tuple[EndpointKey, str]:
     return EndpointKey.objects.create(endpoint=endpoint, prefix=key[:12], key_hash=_key_hash(key), internal=True), key
 
 
+def _roll_back(endpoint: Endpoint, backend) -> str:
+    """After a failed update, load the version the endpoint served before again (its files are still there), so
+    callers keep a working model; returns a sentence for the reason."""
+    previous = endpoint.deployed_version
+    if previous is None or previous.pk == endpoint.version_id:
+        return ""
+    folder = endpoint_files_dir(endpoint, previous)
+    if not folder.is_dir():
+        return f" Version {previous.version} could not be restored: its files are gone."
+    restored = copy.copy(endpoint)
+    restored.version = previous
+    try:
+        backend.deploy(restored, folder)
+    except (DeployRefused, RuntimeUnavailable) as exc:
+        return f" Restoring version {previous.version} failed too: {exc}"
+    return f" The endpoint still serves version {previous.version}."
+
+
 def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     """Do the endpoint's pending work (deploy, update or delete) end to end. Idempotent; returns whether this call
     recorded an outcome. Raises RuntimeUnavailable or TransientStorageError for faults worth retrying (the task
@@ -500,7 +520,7 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     try:
         url = backend.deploy(endpoint, files_dir)
     except DeployRefused as exc:
-        return endpoint_finish(**finish, ok=False, reason=str(exc))
+        return endpoint_finish(**finish, ok=False, reason=str(exc) + _roll_back(endpoint, backend))
     key, raw = _conformance_key(endpoint)
     try:
         summary = conformance_check(base_url=backend.internal_url(endpoint), name=endpoint.name,
@@ -509,7 +529,8 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     except ConformanceFailure as exc:
         return endpoint_finish(**finish, ok=False,
                                reason=f"The runtime serves {version.asset.full_slug} {version.version}, but not as it "
-                                      f"was validated: {exc}. Check the version's signature and the runtime's log.")
+                                      f"was validated: {exc}. Check the version's signature and the runtime's log."
+                                      + _roll_back(endpoint, backend))
     finally:
         EndpointKey.objects.filter(pk=key.pk).delete()
     _remove_files(endpoint, keep=version)

@@ -178,6 +178,25 @@ def test_update_and_delete(alice, bob, dave, team, v1, runtime, webhook, tmp_pat
     assert again.name == "clf-1-0-0"
 
 
+def test_a_failed_update_restores_the_version_served_before(alice, bob, dave, team, v1, runtime, tmp_path):
+    endpoint, _ = create(bob, team)
+    endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
+    approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave, version="1.1.0", asset=v1.asset)
+    endpoint_update(user=bob, endpoint=endpoint, version="1.1.0")
+    runtime.corrupt_binary = True
+    endpoint_provision(endpoint_id=endpoint.pk, task_id="t2")
+    endpoint.refresh_from_db()
+    assert endpoint.status == "failed" and endpoint.status_reason.endswith("The endpoint still serves version 1.0.0.")
+    assert runtime.models["clf-1-0-0"]["version"] == "1.0.0" and endpoint.deployed_version_id == v1.pk
+
+
+def test_listing_runs_a_fixed_number_of_queries(bob, team, v1, bob_api, django_assert_max_num_queries):
+    for n in range(4):
+        create(bob, team, name=f"e{n}")
+    with django_assert_max_num_queries(6):
+        assert len(bob_api.get("/api/v1/endpoints/").json()["results"]) == 4
+
+
 def test_outsiders_cannot_deploy_and_unapproved_versions_are_refused(alice, bob, charlie, team, tmp_path):
     make_validated_version(alice, make_asset(alice, team, slug="clf", license="MIT"), tmp_path)
     with pytest.raises(Exception) as refused:
@@ -196,7 +215,7 @@ def test_deploying_a_solution_deploys_each_model_it_uses(alice, bob, dave, team,
     LineageEdge.objects.bulk_create([LineageEdge(source=solution, target=a, kind="uses"),
                                      LineageEdge(source=solution, target=b, kind="uses")])
     approve(solution, submitter=bob, reviewer=dave, signature=None)
-    created = endpoint_create(user=bob, team=team, asset="vision/shop", version="1.0.0", name="shop")
+    created = endpoint_create(user=bob, team=team, asset=solution.asset, version="1.0.0", name="shop")
     assert [(e.name, e.version_id) for e, _ in created] == [("shop-detector-1-0-0", a.pk), ("shop-ranker-1-0-0", b.pk)]
     for endpoint, _ in created:
         endpoint_provision(endpoint_id=endpoint.pk, task_id=f"t{endpoint.pk}")
