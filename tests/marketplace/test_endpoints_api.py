@@ -89,3 +89,12 @@ def test_keys_update_and_delete(v1, alice, bob, dave, team, tmp_path, bob_api, c
     assert deleted.status_code == 202 and deleted.json()["status"] == "deleting"
     assert bob_api.patch(detail, {"version": "1.0.0"}, format="json").status_code == 409
     assert Endpoint.objects.get(pk=created["id"]).keys.filter(revoked_at=None).count() == 0
+
+
+def test_an_asset_with_live_endpoints_cannot_be_deleted(v1, alice_api, bob_api):
+    created = deploy(bob_api).json()
+    refused = alice_api.delete("/api/v1/assets/vision/clf/")
+    assert refused.status_code == 409 and "clf-1-0-0" in refused.json()["detail"]
+    Endpoint.objects.filter(pk=created["id"]).update(status="deleted")
+    assert alice_api.delete("/api/v1/assets/vision/clf/").status_code == 204
+    assert not Endpoint.objects.exists()
