@@ -555,4 +555,6 @@ def endpoints_recover_stalled(*, now=None) -> list[int]:
             resent.append(pk)
     if resent:
         logger.warning("re-sent stalled endpoint provisioning for %s", resent)
+    # Conformance-check keys a killed task never deleted: nobody knows them, but they must not stay valid.
+    EndpointKey.objects.filter(internal=True, created_at__lt=now - _lease()).delete()
     return resent

@@ -132,6 +132,19 @@ def test_a_blob_changed_in_storage_fails_the_deploy(bob, team, v1, runtime, _iso
     assert refused.value.status_code == 409 and "signature" in refused.value.message
 
 
+def test_a_changed_approval_record_fails_the_deploy_on_the_signature_check(bob, team, v1, runtime):
+    from registry.governance.models import VersionSignature
+
+    endpoint, _ = create(bob, team)
+    record = VersionSignature.objects.get(version=v1)
+    VersionSignature.objects.filter(pk=record.pk).update(approval=record.approval.replace('"dave"', '"mallory"'))
+    endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
+    endpoint.refresh_from_db()
+    assert endpoint.status == "failed" and "approval signature of vision/clf 1.0.0 does not verify" in \
+        endpoint.status_reason
+    assert runtime.models == {}
+
+
 def test_recovery_sweep_resends_unclaimed_and_expired_work(bob, team, v1, settings):
     fresh, _ = create(bob, team, name="fresh")
     lost, _ = create(bob, team, name="lost")
@@ -141,7 +154,10 @@ def test_recovery_sweep_resends_unclaimed_and_expired_work(bob, team, v1, settin
     Endpoint.objects.filter(pk=stuck.pk).update(status="provisioning", task_id="dead", claimed_at=long_ago)
     assert sorted(endpoints_recover_stalled()) == sorted([lost.pk, stuck.pk])
     assert Endpoint.objects.get(pk=stuck.pk).task_id == ""
+    EndpointKey.objects.create(endpoint=stuck, prefix="mhe_check_", key_hash="f" * 64, internal=True)
+    EndpointKey.objects.filter(internal=True).update(created_at=long_ago)
     assert endpoints_recover_stalled() == []  # pushed forward: not re-sent again at once
+    assert not EndpointKey.objects.filter(internal=True).exists()  # a killed check's key is dropped
 
     # A crash loop ends: past the attempt limit the endpoint fails instead of being claimed again.
     Endpoint.objects.filter(pk=fresh.pk).update(attempts=settings.MODELHUB_ENDPOINT_MAX_ATTEMPTS)
