@@ -470,9 +470,15 @@ def _conformance_key(endpoint: Endpoint) -> tuple[EndpointKey, str]:
 
 def _roll_back(endpoint: Endpoint, backend) -> str:
     """After a failed update, load the version the endpoint served before again (its files are still there), so
-    callers keep a working model; returns a sentence for the reason."""
+    callers keep a working model; after a failed first deploy, unload it. Returns a sentence for the reason."""
     previous = endpoint.deployed_version
-    if previous is None or previous.pk == endpoint.version_id:
+    if previous is None:  # a first deploy: serve nothing rather than a model that failed the check
+        try:
+            backend.remove(endpoint)
+        except (DeployRefused, RuntimeUnavailable) as exc:
+            return f" Unloading it failed too: {exc}"
+        return ""
+    if previous.pk == endpoint.version_id:
         return ""
     folder = endpoint_files_dir(endpoint, previous)
     if not folder.is_dir():

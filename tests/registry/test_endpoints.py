@@ -96,6 +96,7 @@ def test_binary_and_json_answers_that_disagree_fail_the_endpoint(bob, team, v1, 
     endpoint.refresh_from_db()
     assert endpoint.status == "failed"
     assert "output 'y' differs between the JSON and the binary answer" in endpoint.status_reason
+    assert runtime.models == {}  # not left serving a model that failed the check
     assert events(webhook) == ["endpoint.failed"]
 
 
