@@ -34,6 +34,8 @@ class Permission(models.TextChoices):
     ALIAS_MOVE = "alias.move", "Set, move and delete the asset's aliases"
     WEBHOOK_VIEW = "webhook.view", "See the team's webhooks and their delivery log"
     WEBHOOK_MANAGE = "webhook.manage", "Create, delete and test the team's webhooks"
+    ENDPOINT_VIEW = "endpoint.view", "See the team's inference endpoints and their keys"
+    ENDPOINT_MANAGE = "endpoint.manage", "Create, update and delete the team's inference endpoints and keys"
 
 
 # The least role a permission needs; a maintainer holds every member permission.
@@ -49,6 +51,8 @@ _REQUIRED_ROLE: dict[str, str] = {
     Permission.ALIAS_MOVE: TeamRole.MEMBER,
     Permission.WEBHOOK_VIEW: TeamRole.MEMBER,
     Permission.WEBHOOK_MANAGE: TeamRole.MAINTAINER,
+    Permission.ENDPOINT_VIEW: TeamRole.MEMBER,
+    Permission.ENDPOINT_MANAGE: TeamRole.MEMBER,
 }
 _RANK = {TeamRole.MEMBER: 1, TeamRole.MAINTAINER: 2}
 
@@ -86,6 +90,15 @@ def asset_visible_q(user) -> Q:
     if user.is_superuser:
         return Q()
     return Q(visibility=Visibility.INTERNAL) | Q(team_id__in=user.memberships.values("team_id"))
+
+
+def team_member_ids_q(user) -> Q:
+    """Rows whose `team_id` is one of the user's teams (every team for a superuser)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    return Q(team_id__in=user.memberships.values("team_id"))
 
 
 def restrict_assets(queryset: QuerySet, user) -> QuerySet:

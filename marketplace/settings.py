@@ -122,6 +122,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 S3_BUCKET = envstr("MODELHUB_S3_BUCKET")
+S3_PREFIX = envstr("MODELHUB_S3_PREFIX", "").strip("/")
 if S3_BUCKET:
     if len(S3_BUCKET) < 3:
         raise ImproperlyConfigured("MODELHUB_S3_BUCKET must be at least 3 characters long")
@@ -129,7 +130,7 @@ if S3_BUCKET:
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
-            "location": envstr("MODELHUB_S3_PREFIX", "").strip("/"),
+            "location": S3_PREFIX,
             "endpoint_url": envstr("MODELHUB_S3_ENDPOINT_URL") or None,
             "region_name": envstr("MODELHUB_S3_REGION") or None,
             "access_key": envstr("MODELHUB_S3_ACCESS_KEY_ID") or None,
@@ -205,6 +206,41 @@ EMAIL_TIMEOUT = envint("MODELHUB_EMAIL_TIMEOUT", 10, minimum=1)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("Set at most one of MODELHUB_EMAIL_USE_TLS and MODELHUB_EMAIL_USE_SSL")
 
+# --- Inference endpoints ----------------------------------------------------------------------
+# The inference runtime (registry.runtime, the V2 protocol): where the portal drives it, the URL clients
+# call, the shared secret of its repository API and of /api/v1/internal/runtime/authorize, and the folder
+# (shared with the runtime) where endpoint files are materialized.
+MODELHUB_RUNTIME_URL = envstr("MODELHUB_RUNTIME_URL", "http://127.0.0.1:8081").rstrip("/")
+MODELHUB_RUNTIME_PUBLIC_URL = envstr("MODELHUB_RUNTIME_PUBLIC_URL", MODELHUB_RUNTIME_URL).rstrip("/")
+
+
+def _runtime_secret() -> str:
+    secret = envstr("MODELHUB_RUNTIME_SECRET")
+    if secret:
+        return secret
+    path = DATA_DIR / "runtime_secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+MODELHUB_RUNTIME_SECRET = _runtime_secret()
+MODELHUB_RUNTIME_MODELS_DIR = envstr("MODELHUB_RUNTIME_MODELS_DIR", str(DATA_DIR / "runtime-models"))
+MODELHUB_RUNTIME_TIMEOUT = envint("MODELHUB_RUNTIME_TIMEOUT", 120, minimum=1)
+MODELHUB_ENDPOINT_BACKEND = envstr("MODELHUB_ENDPOINT_BACKEND", "local")
+if MODELHUB_ENDPOINT_BACKEND not in ("local", "kubernetes"):
+    raise ImproperlyConfigured("MODELHUB_ENDPOINT_BACKEND is 'local' or 'kubernetes'")
+MODELHUB_ENDPOINT_MAX_ATTEMPTS = envint("MODELHUB_ENDPOINT_MAX_ATTEMPTS", 3, minimum=1)
+MODELHUB_ENDPOINT_MAX_RETRIES = envint("MODELHUB_ENDPOINT_MAX_RETRIES", 5, minimum=0)
+MODELHUB_ENDPOINT_RETRY_DELAY = envint("MODELHUB_ENDPOINT_RETRY_DELAY", 5, minimum=0)
+MODELHUB_ENDPOINT_TIME_LIMIT = envint("MODELHUB_ENDPOINT_TIME_LIMIT", 900, minimum=10)
+# The kubernetes backend: namespace, the runtime's container image, and the kubeconfig (in-cluster when unset).
+MODELHUB_KUBERNETES_NAMESPACE = envstr("MODELHUB_KUBERNETES_NAMESPACE", "modelhub")
+MODELHUB_KUBERNETES_CONFIG = envstr("MODELHUB_KUBERNETES_CONFIG")
+MODELHUB_RUNTIME_IMAGE = envstr("MODELHUB_RUNTIME_IMAGE", "modelhub/runtime:latest")
+MODELHUB_KUBERNETES_READY_TIMEOUT = envint("MODELHUB_KUBERNETES_READY_TIMEOUT", 600, minimum=1)
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -239,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "recover-missing-signatures": {
         "task": "registry.governance.tasks.signatures_recover_task",
+        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+    },
+    "recover-stalled-endpoints": {
+        "task": "registry.endpoints.tasks.endpoints_recover_task",
         "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
     },
     "recover-lost-webhook-deliveries": {
@@ -280,7 +320,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "marketplace.assets.models.AssetKind",
                             "LineageKindEnum": "registry.lineage.models.LineageKind",
                             "VersionStatusEnum": "registry.versions.models.VersionStatus",
-                            "ReviewRoundStatusEnum": "registry.governance.models.RoundStatus"},
+                            "ReviewRoundStatusEnum": "registry.governance.models.RoundStatus",
+                            "EndpointStatusEnum": "registry.endpoints.models.EndpointStatus"},
 }
 
 LOGGING = {

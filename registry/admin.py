@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from marketplace.lib.admin import ReadOnlyAdmin
 from registry.governance.services import review_policy_changed
-from registry.models import (AssetVersion, Blob, LineageEdge, ModelCard, Review, ReviewPolicy, ReviewRound,
+from registry.models import (AssetVersion, Blob, Endpoint, EndpointKey, LineageEdge, ModelCard, Review, ReviewPolicy, ReviewRound,
                              ValidationReport, VersionFile, Webhook, WebhookDelivery)
 
 
@@ -130,3 +130,24 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class EndpointKeyInline(admin.TabularInline):
+    model = EndpointKey
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["prefix", "created_by", "created_at", "revoked_at", "internal"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(ReadOnlyAdmin):
+    """Read-only: endpoints change only through the services (the runtime must follow every change)."""
+
+    list_display = ["name", "team", "version", "status", "backend", "created_at"]
+    list_filter = ["status", "backend", "visibility"]
+    search_fields = ["name", "team__slug", "version__asset__slug"]
+    list_select_related = ["team", "version"]
+    inlines = [EndpointKeyInline]

@@ -2,6 +2,8 @@ from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
 from marketplace.api.audit import AuditListView
+from marketplace.api.endpoints import (EndpointDetailView, EndpointKeyDetailView, EndpointKeyListView,
+                                       EndpointListView, RuntimeAuthorizeView)
 from marketplace.api.governance import (AliasDetailView, AliasListView, ReviewQueueView, SigningKeyView,
                                         VersionApprovalView, VersionByAliasView, VersionDeprecateView,
                                         VersionReviewsView, VersionSignatureCheckView, VersionSignatureView,
@@ -30,6 +32,11 @@ urlpatterns = [
     path("teams/<str:slug>/webhooks/<int:pk>/deliveries/", WebhookDeliveryListView.as_view(),
          name="webhook-delivery-list"),
     path("teams/<str:slug>/webhooks/<int:pk>/test", WebhookTestView.as_view(), name="webhook-test"),
+    path("endpoints/", EndpointListView.as_view(), name="endpoint-list"),
+    path("endpoints/<int:pk>/", EndpointDetailView.as_view(), name="endpoint-detail"),
+    path("endpoints/<int:pk>/keys/", EndpointKeyListView.as_view(), name="endpoint-key-list"),
+    path("endpoints/<int:pk>/keys/<int:key_id>/", EndpointKeyDetailView.as_view(), name="endpoint-key-detail"),
+    path("internal/runtime/authorize", RuntimeAuthorizeView.as_view(), name="runtime-authorize"),
     path("tokens/", TokenListView.as_view(), name="token-list"),
     path("tokens/<int:pk>/", TokenDetailView.as_view(), name="token-detail"),
     path("assets/", AssetListView.as_view(), name="asset-list"),

@@ -154,6 +154,13 @@ def asset_delete(*, user, asset: Asset) -> None:
     Stored blobs stay (another version may share them); `manage.py blobs_gc` removes orphans.
     """
     require(user, Permission.ASSET_DELETE, asset.team, f"Only maintainers of '{asset.team.slug}' can delete this asset.")
+    # Endpoints (registry.endpoints) serving one of its versions must be deleted first: deleting the rows would
+    # leave the runtime serving a model nobody can manage. Reached by relation name, as access.py does.
+    live = ["pending", "provisioning", "ready", "failed", "updating", "deleting"]
+    serving = sorted(set(asset.versions.filter(endpoints__status__in=live).values_list("endpoints__name", flat=True)))
+    if serving:
+        raise Conflict(f"'{asset.full_slug}' is deployed as the endpoint(s) {', '.join(serving)[:300]}; delete them "
+                       "first.", code="deployed")
     with transaction.atomic():
         audit_record(actor=user, action=AuditAction.ASSET_DELETE, target=asset, team=asset.team,
                      data={"slug": asset.full_slug, "versions": asset.versions.count()})

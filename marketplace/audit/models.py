@@ -33,6 +33,13 @@ class AuditAction(models.TextChoices):
     LINEAGE_REMOVE = "lineage.remove", "Lineage edge removed"
     WEBHOOK_CREATE = "webhook.create", "Webhook created"
     WEBHOOK_DELETE = "webhook.delete", "Webhook deleted"
+    ENDPOINT_CREATE = "endpoint.create", "Inference endpoint created"
+    ENDPOINT_READY = "endpoint.ready", "Inference endpoint ready"
+    ENDPOINT_FAILED = "endpoint.failed", "Inference endpoint failed"
+    ENDPOINT_UPDATE = "endpoint.update", "Inference endpoint update requested"
+    ENDPOINT_DELETE = "endpoint.delete", "Inference endpoint deleted"
+    ENDPOINT_KEY_CREATE = "endpoint.key_create", "Endpoint key created"
+    ENDPOINT_KEY_REVOKE = "endpoint.key_revoke", "Endpoint key revoked"
 
 
 class AuditEvent(models.Model):

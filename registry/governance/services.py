@@ -19,6 +19,7 @@ from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from marketplace.lib.slugs import SLUG_PATTERN
 from marketplace.lib.tasks import task_send_on_commit
 from registry.cards.selectors import version_card_completeness
+from registry.endpoints.services import endpoints_follow_alias
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
 from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
 from registry.governance.signing import SIGN_TASK
@@ -210,6 +211,8 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
                      data={"alias": name}, before={"version": before}, after={"version": locked.version})
         event_publish(event=NotificationEvent.ALIAS_MOVED, version=locked, actor=user,
                       data={"alias": name, "before": before})
+        # Endpoints that follow the alias are redeployed once the move is committed.
+        transaction.on_commit(lambda: endpoints_follow_alias(asset_id=asset.pk, alias=name))
     return alias
 
 

@@ -13,6 +13,10 @@ class NotificationEvent(models.TextChoices):
     VERSION_REJECTED = "version.rejected", "Version rejected"
     VERSION_CHANGES_REQUESTED = "version.changes_requested", "Changes requested on a version"
     ALIAS_MOVED = "alias.moved", "Alias set or moved"
+    ENDPOINT_READY = "endpoint.ready", "Inference endpoint ready"
+    ENDPOINT_FAILED = "endpoint.failed", "Inference endpoint failed"
+    ENDPOINT_UPDATED = "endpoint.updated", "Inference endpoint updated to another version"
+    ENDPOINT_DELETED = "endpoint.deleted", "Inference endpoint deleted"
     # Sent only by "test" on one webhook; never subscribed to.
     PING = "ping", "Test delivery"
 

@@ -66,6 +66,27 @@ def event_publish(*, event: str, version, actor, data: dict) -> list[WebhookDeli
     return deliveries
 
 
+def endpoint_event_publish(*, event: str, endpoint, actor, data: dict | None = None) -> list[WebhookDelivery]:
+    """Publish an `endpoint.*` event to the webhooks of the endpoint's (consuming) team. Call it inside the
+    transaction of the change, as event_publish."""
+    if event not in SUBSCRIBABLE_EVENTS or not str(event).startswith("endpoint."):
+        raise ValueError(f"unknown endpoint event {event!r}")
+    version = endpoint.version
+    payload = json_safe({"endpoint": endpoint.name, "endpoint_id": endpoint.pk, "team": endpoint.team.slug,
+                         "status": endpoint.status, "reason": endpoint.status_reason[:500],
+                         "endpoint_url": endpoint.url, "asset": version.asset.full_slug,
+                         "version": version.version, "actor": getattr(actor, "username", None),
+                         "url": f"/api/v1/endpoints/{endpoint.pk}/", **(data or {})}, max_string_bytes=16_384)
+    now = timezone.now()
+    webhooks = [webhook for webhook in Webhook.objects.filter(team_id=endpoint.team_id, active=True)
+                if webhook.wants(event)]
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(webhook=webhook, event=event, payload=payload, next_attempt_at=now) for webhook in webhooks])
+    for delivery in deliveries:
+        task_send_on_commit(DELIVER_TASK, delivery.pk)
+    return deliveries
+
+
 def _events(events) -> list[str]:
     if not isinstance(events, list) or any(not isinstance(event, str) for event in events):
         raise InvalidInput("events is a list of event names.", field="events")

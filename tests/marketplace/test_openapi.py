@@ -35,6 +35,10 @@ EXPECTED = {
     "/api/v1/teams/{slug}/webhooks/{id}/": {"get", "delete"},
     "/api/v1/teams/{slug}/webhooks/{id}/deliveries/": {"get"},
     "/api/v1/teams/{slug}/webhooks/{id}/test": {"post"},
+    "/api/v1/endpoints/": {"get", "post"},
+    "/api/v1/endpoints/{id}/": {"get", "patch", "delete"},
+    "/api/v1/endpoints/{id}/keys/": {"get", "post"},
+    "/api/v1/endpoints/{id}/keys/{key_id}/": {"delete"},
     "/api/v1/tokens/": {"get", "post"},
     "/api/v1/tokens/{id}/": {"delete"},
 }

@@ -51,3 +51,18 @@ def test_webhooks_are_listed_without_their_secret(alice, team):
         assert response.status_code == 200, url
         assert secret.encode() not in response.content and webhook.secret_encrypted.encode() not in response.content
     assert client.get("/admin/registry/webhook/add/").status_code == 403
+
+
+def test_endpoints_are_listed_read_only_without_key_hashes(alice, bob, dave, team, tmp_path):
+    from registry.endpoints.services import endpoint_create
+    from tests.registry.endpoint_fixtures import approved_model
+
+    approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
+    (endpoint, key), = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0")
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    for url in ["/admin/registry/endpoint/", f"/admin/registry/endpoint/{endpoint.pk}/change/"]:
+        response = client.get(url)
+        assert response.status_code == 200 and b"clf-1-0-0" in response.content, url
+        assert endpoint.keys.get().key_hash.encode() not in response.content
+    assert client.get("/admin/registry/endpoint/add/").status_code == 403

@@ -1,0 +1,48 @@
+"""Where endpoints run: one interface, two backends.
+
+`deploy(endpoint, files_dir) -> url` loads (or atomically replaces) the endpoint's current version and
+returns the public URL of its V2 model; `remove(endpoint)` unloads it (idempotent); `status(endpoint)`
+says what the backend reports now. `internal_url(endpoint)` is where the portal itself talks V2 to the
+model (the conformance check). Backends raise RuntimeUnavailable for faults worth retrying and
+DeployRefused for a refusal a person has to act on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+
+class RuntimeUnavailable(Exception):
+    """The runtime (or the cluster) could not be reached or answered 5xx; retrying may help."""
+
+
+class DeployRefused(Exception):
+    """The backend refused the model; str() says why, for the endpoint's owner."""
+
+
+class EndpointBackend(Protocol):
+    def deploy(self, endpoint, files_dir: Path) -> str: ...
+
+    def remove(self, endpoint) -> None: ...
+
+    def status(self, endpoint) -> dict: ...
+
+    def internal_url(self, endpoint) -> str: ...
+
+
+def backend_for(endpoint) -> EndpointBackend:
+    if endpoint.backend == "kubernetes":
+        from registry.endpoints.backends.kubernetes import KubernetesBackend
+
+        return KubernetesBackend()
+    from registry.endpoints.backends.local import LocalRuntimeBackend
+
+    return LocalRuntimeBackend()
+
+
+def model_settings(endpoint) -> dict:
+    """The runtime's load parameters that come from the endpoint's settings."""
+    s = endpoint.settings or {}
+    return {"max_batch_size": s.get("max_batch_size", 0), "max_batch_delay_ms": s.get("max_batch_delay_ms", 2),
+            "timeout_ms": s.get("timeout_ms", 30_000), "memory_limit_bytes": s.get("memory_limit", 2 << 30)}

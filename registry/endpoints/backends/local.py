@@ -1,0 +1,71 @@
+"""The local backend: the inference runtime's V2 repository API (`python -m registry.runtime`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+from registry.endpoints.backends import DeployRefused, RuntimeUnavailable, model_settings
+
+
+def runtime_headers() -> dict:
+    return {"Authorization": f"Bearer {settings.MODELHUB_RUNTIME_SECRET}"}
+
+
+def runtime_request(method: str, path: str, *, json: dict | None = None, timeout: float | None = None,
+                    base_url: str | None = None) -> requests.Response:
+    """One call to the runtime; connection faults, timeouts and 5xx answers become RuntimeUnavailable."""
+    url = f"{base_url or settings.MODELHUB_RUNTIME_URL}{path}"
+    try:
+        response = requests.request(method, url, json=json, headers=runtime_headers(),
+                                    timeout=timeout or settings.MODELHUB_RUNTIME_TIMEOUT)
+    except requests.RequestException as exc:
+        raise RuntimeUnavailable(f"the inference runtime at {settings.MODELHUB_RUNTIME_URL} did not answer: "
+                                 f"{type(exc).__name__}") from exc
+    if response.status_code >= 500:
+        raise RuntimeUnavailable(f"the inference runtime answered {response.status_code} to {method} {path}")
+    return response
+
+
+def _error_of(response: requests.Response) -> str:
+    try:
+        return str(response.json().get("error") or response.text)[:1000]
+    except ValueError:
+        return response.text[:1000]
+
+
+class LocalRuntimeBackend:
+    def deploy(self, endpoint, files_dir: Path) -> str:
+        primary = next(f for f in endpoint.version.files.all() if f.is_primary)
+        parameters = {"path": str((files_dir / primary.path).resolve()), "sha256": primary.blob.sha256,
+                      "version": endpoint.version.version, **model_settings(endpoint)}
+        response = runtime_request("POST", f"/v2/repository/models/{endpoint.name}/load",
+                                   json={"parameters": parameters})
+        if response.status_code != 200:
+            raise DeployRefused(f"The inference runtime could not load version {endpoint.version.version}: "
+                                f"{_error_of(response)}")
+        return f"{settings.MODELHUB_RUNTIME_PUBLIC_URL}/v2/models/{endpoint.name}"
+
+    def remove(self, endpoint) -> None:
+        response = runtime_request("POST", f"/v2/repository/models/{endpoint.name}/unload")
+        if response.status_code not in (200, 404):  # 404: not loaded, which is what we want
+            raise DeployRefused(f"The inference runtime refused to unload the model: {_error_of(response)}")
+
+    def status(self, endpoint) -> dict:
+        response = runtime_request("POST", "/v2/repository/index", json={}, timeout=5)
+        for entry in response.json() if response.status_code == 200 else []:
+            if entry.get("name") == endpoint.name:
+                return entry
+        return {"name": endpoint.name, "state": "UNAVAILABLE", "reason": "not loaded"}
+
+    def internal_url(self, endpoint) -> str:
+        return settings.MODELHUB_RUNTIME_URL
+
+    def metrics_text(self) -> str | None:
+        try:
+            response = requests.get(f"{settings.MODELHUB_RUNTIME_URL}/metrics", timeout=2)
+        except requests.RequestException:
+            return None
+        return response.text if response.status_code == 200 else None

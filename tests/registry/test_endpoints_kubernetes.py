@@ -1,0 +1,161 @@
+"""The kubernetes backend against a recording fake Kubernetes API server on loopback (KServe cannot run here):
+the official client's real REST calls, the manifests it applies, and the Ready polling."""
+
+import json
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import yaml
+
+from registry.artifacts.storage import artifact_storage
+from registry.endpoints.backends import DeployRefused
+from registry.endpoints.backends.kubernetes import KubernetesBackend
+from registry.endpoints.services import endpoint_create, endpoint_provision
+from tests.registry.endpoint_fixtures import approved_model
+
+pytestmark = pytest.mark.django_db
+BASE = "/apis/serving.kserve.io"
+
+
+class FakeKubernetes:
+    """Answers the custom-object calls (apply, get, delete) and records each one."""
+
+    def __init__(self, *, ready_after: int = 2):
+        self.calls: list[dict] = []
+        self.objects: dict[str, dict] = {}
+        self.gets = 0
+        self.ready_after = ready_after
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, code, body):
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _record(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                call = {"method": self.command, "path": parts.path, "query": parse_qs(parts.query),
+                        "content_type": self.headers.get("Content-Type"),
+                        "body": yaml.safe_load(raw) if raw else None}
+                fake.calls.append(call)
+                return call
+
+            def do_PATCH(self):
+                call = self._record()
+                fake.objects[call["path"]] = call["body"]
+                self._answer(200, call["body"])
+
+            def do_GET(self):
+                call = self._record()
+                obj = fake.objects.get(call["path"])
+                if obj is None:
+                    return self._answer(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+                fake.gets += 1
+                ready = fake.gets >= fake.ready_after
+                name = obj["metadata"]["name"]
+                status = {"conditions": [{"type": "Ready", "status": "True" if ready else "False",
+                                          "reason": "" if ready else "PredictorNotReady"}]}
+                if ready:
+                    status["url"] = f"http://{name}.modelhub.example.com"
+                self._answer(200, {**obj, "status": status})
+
+            def do_DELETE(self):
+                call = self._record()
+                if fake.objects.pop(call["path"], None) is None:
+                    return self._answer(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+                self._answer(200, {"kind": "Status", "status": "Success"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def cluster(settings, tmp_path, _isolated_storage):
+    fake = FakeKubernetes()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "test",
+        "clusters": [{"name": "fake", "cluster": {"server": fake.url}}],
+        "users": [{"name": "modelhub", "user": {"token": "test-token"}}],
+        "contexts": [{"name": "test", "context": {"cluster": "fake", "user": "modelhub"}}]}))
+    settings.MODELHUB_KUBERNETES_CONFIG = str(kubeconfig)
+    settings.MODELHUB_KUBERNETES_NAMESPACE = "models"
+    settings.MODELHUB_RUNTIME_IMAGE = "registry.example.com/modelhub-runtime:1.2"
+    settings.MODELHUB_ENDPOINT_BACKEND = "kubernetes"
+    settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
+    settings.S3_BUCKET = "models-bucket"
+    yield fake
+    fake.stop()
+    # The artifact folder is shared by the session: leave no published copies for other tests to trip on.
+    shutil.rmtree(_isolated_storage / "runtime", ignore_errors=True)
+
+
+def test_deploy_applies_the_runtime_and_the_inference_service_then_waits_for_ready(
+        alice, bob, dave, team, tmp_path, cluster, monkeypatch):
+    monkeypatch.setattr("registry.endpoints.backends.kubernetes.POLL_SECONDS", 0.01)
+    version = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
+    (endpoint, _), = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0", name="clf",
+                                     settings={"replicas": 3, "memory_limit": 1 << 30})
+    assert endpoint.backend == "kubernetes"
+    files_dir = tmp_path / "files"
+    files_dir.mkdir()
+    (files_dir / "model.onnx").write_bytes(artifact_storage().open(f"blobs/sha256/{version.sha256[:2]}/"
+                                                                   f"{version.sha256[2:4]}/{version.sha256}").read())
+
+    url = KubernetesBackend().deploy(endpoint, files_dir)
+    assert url == "http://clf.modelhub.example.com/v2/models/clf"
+    runtime_call, isvc_call, *gets = cluster.calls
+    for call in (runtime_call, isvc_call):
+        assert call["method"] == "PATCH" and call["content_type"] == "application/apply-patch+yaml"
+        assert call["query"]["fieldManager"] == ["modelhub"] and call["query"]["force"][0].lower() == "true"
+    assert runtime_call["path"] == f"{BASE}/v1alpha1/namespaces/models/servingruntimes/modelhub-runtime"
+    container = runtime_call["body"]["spec"]["containers"][0]
+    assert runtime_call["body"]["kind"] == "ServingRuntime" and runtime_call["body"]["spec"]["protocolVersions"] == ["v2"]
+    assert container["image"] == "registry.example.com/modelhub-runtime:1.2"
+    assert container["command"] == ["python", "-m", "registry.runtime"]
+
+    assert isvc_call["path"] == f"{BASE}/v1beta1/namespaces/models/inferenceservices/clf"
+    isvc = isvc_call["body"]
+    assert isvc["apiVersion"] == "serving.kserve.io/v1beta1" and isvc["kind"] == "InferenceService"
+    predictor = isvc["spec"]["predictor"]
+    assert predictor["minReplicas"] == predictor["maxReplicas"] == 3
+    assert predictor["model"]["modelFormat"] == {"name": "onnx"} and predictor["model"]["runtime"] == "modelhub-runtime"
+    assert predictor["model"]["storageUri"] == f"s3://models-bucket/runtime/{version.sha256}/"
+    assert predictor["model"]["resources"]["limits"]["memory"] == str(1 << 30)
+    assert isvc["metadata"]["annotations"]["modelhub.dev/version"] == "1.0.0"
+    assert [g["method"] for g in gets] == ["GET", "GET"]  # polled until Ready
+    # The files were published where the storage initializer reads them.
+    assert artifact_storage().exists(f"runtime/{version.sha256}/model.onnx")
+
+    KubernetesBackend().remove(endpoint)
+    KubernetesBackend().remove(endpoint)  # gone already: fine
+    assert [c["method"] for c in cluster.calls[-2:]] == ["DELETE", "DELETE"]
+
+
+def test_without_s3_the_deploy_is_refused_with_a_reason(alice, bob, dave, team, tmp_path, cluster, settings):
+    settings.S3_BUCKET = ""
+    approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
+    (endpoint, _), = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0")
+    endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
+    endpoint.refresh_from_db()
+    assert endpoint.status == "failed" and "MODELHUB_S3_BUCKET" in endpoint.status_reason
+    assert [c["method"] for c in cluster.calls] == ["DELETE"]  # nothing applied; the unload finds nothing
+    with pytest.raises(DeployRefused):
+        KubernetesBackend().deploy(endpoint, tmp_path)
