@@ -17,20 +17,20 @@ DATA_DIR = Path(envstr("MODELHUB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_key() -> str:
-    # Production passes DJANGO_SECRET_KEY; a local install keeps a generated key in var/ so
-    # sessions survive restarts without anybody having to invent one.
-    key = envstr("DJANGO_SECRET_KEY")
-    if key:
-        return key
-    path = DATA_DIR / "secret_key"
+def _generated_secret(env_name: str, filename: str, length: int) -> str:
+    # Production passes the variable; a local install keeps a generated value in var/ so it
+    # survives restarts (sessions, the runtime's shared secret) without anybody having to invent one.
+    value = envstr(env_name)
+    if value:
+        return value
+    path = DATA_DIR / filename
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
+        path.write_text(secrets.token_urlsafe(length))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _generated_secret("DJANGO_SECRET_KEY", "secret_key", 50)
 DEBUG = envbool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -214,18 +214,7 @@ MODELHUB_RUNTIME_URL = envstr("MODELHUB_RUNTIME_URL", "http://127.0.0.1:8081").r
 MODELHUB_RUNTIME_PUBLIC_URL = envstr("MODELHUB_RUNTIME_PUBLIC_URL", MODELHUB_RUNTIME_URL).rstrip("/")
 
 
-def _runtime_secret() -> str:
-    secret = envstr("MODELHUB_RUNTIME_SECRET")
-    if secret:
-        return secret
-    path = DATA_DIR / "runtime_secret"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-MODELHUB_RUNTIME_SECRET = _runtime_secret()
+MODELHUB_RUNTIME_SECRET = _generated_secret("MODELHUB_RUNTIME_SECRET", "runtime_secret", 32)
 MODELHUB_RUNTIME_MODELS_DIR = envstr("MODELHUB_RUNTIME_MODELS_DIR", str(DATA_DIR / "runtime-models"))
 MODELHUB_RUNTIME_TIMEOUT = envint("MODELHUB_RUNTIME_TIMEOUT", 120, minimum=1)
 MODELHUB_ENDPOINT_BACKEND = envstr("MODELHUB_ENDPOINT_BACKEND", "local")

@@ -15,6 +15,8 @@ from marketplace.teams.services import team_create, team_member_add
 from registry.artifacts.uploads import StagedFile
 from registry.versions.models import AssetVersion
 from registry.versions.services import version_create
+# The Django-free builders of the runtime tests, shared: hostile models cost validation and serving alike.
+from tests.runtime.host_fixtures import add_one_loop_body, memory_bomb_model, model_of  # noqa: F401
 
 _seq = count(1)
 
@@ -102,33 +104,10 @@ def external_data_zip(tmp_path: Path, *, location: str = "weights.bin", in_featu
 # --- Hostile models: valid ONNX that costs whoever runs it ----------------------------------------
 
 
-def _model(nodes, inputs, outputs, initializers=()) -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, "hostile", inputs, outputs, list(initializers))
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
-def memory_bomb_model(elements: int = 1 << 30) -> onnx.ModelProto:
-    """About 150 bytes that make onnxruntime allocate `elements` floats: Expand to [n], then ReduceSum."""
-    return _model(
-        [helper.make_node("Expand", ["x", "shape"], ["big"]), helper.make_node("ReduceSum", ["big"], ["y"], keepdims=0)],
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
-        [numpy_helper.from_array(np.array([elements], dtype=np.int64), "shape")])
-
-
 def endless_loop_model(trip_count: int = 1 << 62) -> onnx.ModelProto:
-    """A Loop that adds 1 for `trip_count` iterations: valid, and practically never finishes."""
-    body = helper.make_graph(
-        [helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Add", ["v_in", "one"], ["v_out"])],
-        "body",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_in", TensorProto.FLOAT, [1])],
-        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [1])],
-        [numpy_helper.from_array(np.array([1.0], dtype=np.float32), "one")])
-    return _model(
-        [helper.make_node("Loop", ["trip", "cond", "x"], ["y"], body=body)],
+    """A Loop that adds 1 for `trip_count` iterations (a constant, not an input): it practically never finishes."""
+    return model_of(
+        [helper.make_node("Loop", ["trip", "cond", "x"], ["y"], body=add_one_loop_body())],
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
         [numpy_helper.from_array(np.array(trip_count, dtype=np.int64), "trip"),
@@ -136,7 +115,7 @@ def endless_loop_model(trip_count: int = 1 << 62) -> onnx.ModelProto:
 
 
 def relu_model(input_name: str = "x", output_name: str = "y") -> onnx.ModelProto:
-    return _model([helper.make_node("Relu", [input_name], [output_name])],
+    return model_of([helper.make_node("Relu", [input_name], [output_name])],
                   [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [1, 2])],
                   [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [1, 2])])
 
