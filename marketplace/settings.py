@@ -227,6 +227,10 @@ MODELHUB_ENDPOINT_TIME_LIMIT = envint("MODELHUB_ENDPOINT_TIME_LIMIT", 900, minim
 # The kubernetes backend: namespace, the runtime's container image, and the kubeconfig (in-cluster when unset).
 MODELHUB_KUBERNETES_NAMESPACE = envstr("MODELHUB_KUBERNETES_NAMESPACE", "modelhub")
 MODELHUB_KUBERNETES_CONFIG = envstr("MODELHUB_KUBERNETES_CONFIG")
+# The Kubernetes Secret (key `secret`) holding MODELHUB_RUNTIME_SECRET's value for runtime pods, and the
+# portal's URL as those pods reach it (they ask it about credentials).
+MODELHUB_KUBERNETES_RUNTIME_SECRET = envstr("MODELHUB_KUBERNETES_RUNTIME_SECRET", "modelhub-runtime")
+MODELHUB_PORTAL_URL = envstr("MODELHUB_PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 MODELHUB_RUNTIME_IMAGE = envstr("MODELHUB_RUNTIME_IMAGE", "modelhub/runtime:latest")
 MODELHUB_KUBERNETES_READY_TIMEOUT = envint("MODELHUB_KUBERNETES_READY_TIMEOUT", 600, minimum=1)
 

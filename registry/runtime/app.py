@@ -59,6 +59,8 @@ class RuntimeSettings:
     # sha256 hex digests of keys that may call every model, checked here instead of asking the portal
     # (MODELHUB_RUNTIME_KEYS: a runtime without a portal, e.g. a benchmark or a single-team host).
     static_key_hashes: tuple[str, ...] = ()
+    # Models loaded at startup (a single-model runtime, as a KServe ServingRuntime starts it).
+    preload: tuple[ModelConfig, ...] = ()
     version: str = _version()
 
 
@@ -115,6 +117,8 @@ class RuntimeApp:
                 restore = getattr(self.host, "restore", None)
                 if restore is not None:
                     await restore()
+                for config in self.settings.preload:
+                    await self.host.load(config)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:

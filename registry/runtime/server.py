@@ -18,9 +18,11 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 from registry.runtime.app import DEFAULT_MAX_BODY, RuntimeApp, RuntimeSettings, create_app
 from registry.runtime.auth import PortalAuthorizer, StaticAuthorizer
+from registry.runtime.interface import ModelConfig
 from registry.runtime.metrics import RuntimeMetrics
 
 
@@ -28,7 +30,7 @@ class SettingsError(ValueError):
     pass
 
 
-def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _env_int(environ: Mapping[str, str], name: str, default: int, *, allow_zero: bool = False) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -36,7 +38,7 @@ def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
-    if value <= 0:
+    if value < 0 or (value == 0 and not allow_zero):
         raise SettingsError(f"{name} must be positive")
     return value
 
@@ -57,12 +59,14 @@ def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | N
     parser = argparse.ArgumentParser(prog="python -m registry.runtime",
                                      description="Modelhub's Open Inference Protocol (KServe V2) runtime.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--port", "--http-port", type=int, default=8081)
     parser.add_argument("--state-dir", default=environ.get("MODELHUB_RUNTIME_STATE_DIR") or "var/runtime")
     parser.add_argument("--portal-url", default=environ.get("MODELHUB_PORTAL_URL") or "http://127.0.0.1:8000")
     parser.add_argument("--max-body", type=int, default=None, help="largest request body in bytes")
     parser.add_argument("--auth-ttl", type=float, default=None,
                         help="seconds a credential decision of the portal is cached (default 5)")
+    parser.add_argument("--model-name", help="with --model-dir: serve this one model from the start")
+    parser.add_argument("--model-dir", help="folder holding the model (as KServe mounts it at /mnt/models)")
     args = parser.parse_args(argv)
     secret = environ.get("MODELHUB_RUNTIME_SECRET", "")
     if len(secret) < 16:
@@ -75,9 +79,31 @@ def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | N
     static_keys = tuple(k.strip().lower() for k in environ.get("MODELHUB_RUNTIME_KEYS", "").split(",") if k.strip())
     if any(len(k) != 64 or any(c not in "0123456789abcdef" for c in k) for k in static_keys):
         raise SettingsError("MODELHUB_RUNTIME_KEYS must be sha256 hex digests, separated by commas")
+    preload = (_single_model(args.model_name, args.model_dir, environ),) if args.model_dir else ()
     return RuntimeSettings(runtime_secret=secret, portal_url=args.portal_url, state_dir=args.state_dir,
                            host=args.host, port=args.port, max_body=max_body, auth_ttl=auth_ttl,
-                           static_key_hashes=static_keys)
+                           static_key_hashes=static_keys, preload=preload)
+
+
+def _single_model(name: str | None, model_dir: str, environ: Mapping[str, str]) -> ModelConfig:
+    """The model a single-model runtime serves: `model_dir`/MODELHUB_MODEL_FILE (or its only .onnx file),
+    with MODELHUB_MODEL_SHA256, MODELHUB_MODEL_VERSION, MODELHUB_MAX_BATCH_SIZE, MODELHUB_MAX_BATCH_DELAY_MS
+    and MODELHUB_TIMEOUT_MS as the kubernetes endpoint backend sets them."""
+    if not name:
+        raise SettingsError("--model-dir needs --model-name")
+    folder = Path(model_dir)
+    if environ.get("MODELHUB_MODEL_FILE"):
+        path = folder / environ["MODELHUB_MODEL_FILE"]
+    else:
+        candidates = sorted(folder.glob("*.onnx"))
+        if len(candidates) != 1:
+            raise SettingsError(f"{folder} holds {len(candidates)} .onnx files; name one with MODELHUB_MODEL_FILE")
+        path = candidates[0]
+    return ModelConfig(name=name, path=str(path), sha256=environ.get("MODELHUB_MODEL_SHA256", ""),
+                       version=environ.get("MODELHUB_MODEL_VERSION") or "1",
+                       max_batch_size=_env_int(environ, "MODELHUB_MAX_BATCH_SIZE", 0, allow_zero=True),
+                       max_batch_delay_ms=_env_float(environ, "MODELHUB_MAX_BATCH_DELAY_MS", 2.0),
+                       timeout_ms=_env_int(environ, "MODELHUB_TIMEOUT_MS", 30_000))
 
 
 def build_app(settings: RuntimeSettings) -> RuntimeApp:

@@ -4,6 +4,7 @@ the official client's real REST calls, the manifests it applies, and the Ready p
 import json
 import shutil
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -159,3 +160,53 @@ def test_without_s3_the_deploy_is_refused_with_a_reason(alice, bob, dave, team, 
     assert [c["method"] for c in cluster.calls] == ["DELETE"]  # nothing applied; the unload finds nothing
     with pytest.raises(DeployRefused):
         KubernetesBackend().deploy(endpoint, tmp_path)
+
+
+def test_the_serving_runtime_container_starts_our_runtime_on_the_mounted_model(tmp_path, settings):
+    """What KServe would run in the pod: the ServingRuntime's command and args over the storage-initializer's
+    /mnt/models, with the InferenceService's env; the model answers without any load call."""
+    import hashlib
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import onnx
+    import requests
+
+    from registry.endpoints.backends.kubernetes import serving_runtime_manifest
+    from tests.conftest import REPO
+    from tests.factories import linear_model
+
+    container = serving_runtime_manifest()["spec"]["containers"][0]
+    mounted = tmp_path / "mnt-models"
+    mounted.mkdir()
+    onnx.save(linear_model(), mounted / "model.onnx")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [a.replace("{{.Name}}", "clf").replace("/mnt/models", str(mounted)).replace("--http-port=8080", f"--http-port={port}")
+            .replace("--host=0.0.0.0", "--host=127.0.0.1") for a in container["args"]]
+    assert any(a.startswith("--model-dir=") for a in args) and "--model-name=clf" in args
+    assert {e["name"] for e in container["env"]} == {"MODELHUB_PORTAL_URL", "MODELHUB_RUNTIME_SECRET"}
+    key = "k" * 24
+    env = {**os.environ, "MODELHUB_RUNTIME_SECRET": "s" * 24, "MODELHUB_MODEL_FILE": "model.onnx",
+           "MODELHUB_MODEL_VERSION": "1.0.0", "MODELHUB_RUNTIME_KEYS": hashlib.sha256(key.encode()).hexdigest(),
+           "MODELHUB_RUNTIME_STATE_DIR": str(tmp_path / "state")}
+    process = subprocess.Popen([sys.executable, *container["command"][1:], *args], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/v2/models/clf"
+        for _ in range(200):
+            try:
+                answer = requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        assert answer.status_code == 200 and answer.json()["versions"] == ["1.0.0"]
+        infer = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}
+        assert requests.post(f"{url}/infer", json=infer, headers={"Authorization": f"Bearer {key}"},
+                             timeout=5).json()["outputs"][0]["shape"] == [1, 3]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

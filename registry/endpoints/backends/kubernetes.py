@@ -46,8 +46,12 @@ def serving_runtime_manifest() -> dict:
                 "name": "kserve-container",
                 "image": settings.MODELHUB_RUNTIME_IMAGE,
                 "command": ["python", "-m", "registry.runtime"],
-                "args": ["--model-name={{.Name}}", "--model-dir=/mnt/models", "--http-port=8080"],
-                "env": [{"name": "MODELHUB_PORTAL_URL", "value": settings.MODELHUB_RUNTIME_PUBLIC_URL}],
+                "args": ["--model-name={{.Name}}", "--model-dir=/mnt/models", "--http-port=8080", "--host=0.0.0.0"],
+                # The runtime asks the portal about credentials, with the secret the portal shares with it
+                # (a Kubernetes Secret holding MODELHUB_RUNTIME_SECRET's value: see deploy/production).
+                "env": [{"name": "MODELHUB_PORTAL_URL", "value": settings.MODELHUB_PORTAL_URL},
+                        {"name": "MODELHUB_RUNTIME_SECRET", "valueFrom": {"secretKeyRef": {
+                            "name": settings.MODELHUB_KUBERNETES_RUNTIME_SECRET, "key": "secret"}}}],
                 "ports": [{"containerPort": 8080, "protocol": "TCP"}],
             }],
         },
