@@ -54,13 +54,7 @@ def event_publish(*, event: str, version, actor, data: dict) -> list[WebhookDeli
     payload = json_safe({"asset": asset.full_slug, "kind": asset.kind, "version": version.version,
                          "status": version.status, "actor": getattr(actor, "username", None),
                          "url": version_path(version), **data}, max_string_bytes=16_384)
-    now = timezone.now()
-    webhooks = [webhook for webhook in Webhook.objects.filter(team_id=asset.team_id, active=True)
-                if webhook.wants(event)]
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(webhook=webhook, event=event, payload=payload, next_attempt_at=now) for webhook in webhooks])
-    for delivery in deliveries:
-        task_send_on_commit(DELIVER_TASK, delivery.pk)
+    deliveries = _deliveries_create(team_id=asset.team_id, event=event, payload=payload)
     if event in EMAIL_EVENTS:
         task_send_on_commit(EMAIL_TASK, str(event), version.pk, payload)
     return deliveries
@@ -77,9 +71,13 @@ def endpoint_event_publish(*, event: str, endpoint, actor, data: dict | None = N
                          "endpoint_url": endpoint.url, "asset": version.asset.full_slug,
                          "version": version.version, "actor": getattr(actor, "username", None),
                          "url": f"/api/v1/endpoints/{endpoint.pk}/", **(data or {})}, max_string_bytes=16_384)
+    return _deliveries_create(team_id=endpoint.team_id, event=event, payload=payload)
+
+
+def _deliveries_create(*, team_id: int, event: str, payload: dict) -> list[WebhookDelivery]:
+    """A delivery row per active webhook of the team that wants `event`, each sent once the transaction commits."""
     now = timezone.now()
-    webhooks = [webhook for webhook in Webhook.objects.filter(team_id=endpoint.team_id, active=True)
-                if webhook.wants(event)]
+    webhooks = [webhook for webhook in Webhook.objects.filter(team_id=team_id, active=True) if webhook.wants(event)]
     deliveries = WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(webhook=webhook, event=event, payload=payload, next_attempt_at=now) for webhook in webhooks])
     for delivery in deliveries:

@@ -215,11 +215,7 @@ def _binary_tensor(buf: memoryview, name: str, datatype: str, shape: tuple[int, 
                                     "its binary_data_size")
             items.append(bytes(buf[pos:pos + n]))
             pos += n
-        if len(items) != count:
-            raise ProtocolError(f"input {name!r} has {len(items)} BYTES elements; shape {list(shape)} needs {count}")
-        array = np.empty(count, dtype=object)
-        array[:] = items
-        return array.reshape(shape)
+        return _bytes_tensor(items, name, shape, count)
     dtype = _WIRE_DTYPES[datatype]
     if len(buf) != count * dtype.itemsize:
         raise ProtocolError(f"input {name!r} has {len(buf)} bytes of binary data; shape {list(shape)} of "
@@ -230,16 +226,19 @@ def _binary_tensor(buf: memoryview, name: str, datatype: str, shape: tuple[int, 
     return array.reshape(shape)
 
 
+def _bytes_tensor(items: list[bytes], name: str, shape: tuple[int, ...], count: int) -> np.ndarray:
+    if len(items) != count:
+        raise ProtocolError(f"input {name!r} has {len(items)} BYTES elements; shape {list(shape)} needs {count}")
+    array = np.empty(count, dtype=object)
+    array[:] = items
+    return array.reshape(shape)
+
+
 def _json_tensor(data, name: str, datatype: str, shape: tuple[int, ...], count: int) -> np.ndarray:
     if not isinstance(data, list):
         data = [data]
     if datatype == "BYTES":
-        items = _flat_strings(data, name)
-        if len(items) != count:
-            raise ProtocolError(f"input {name!r} has {len(items)} elements; shape {list(shape)} needs {count}")
-        array = np.empty(count, dtype=object)
-        array[:] = items
-        return array.reshape(shape)
+        return _bytes_tensor(_flat_strings(data, name), name, shape, count)
     dtype = DATATYPES[datatype]
     try:
         array = np.array(data)  # numpy picks the kind; checked against the datatype before the cast
