@@ -43,6 +43,8 @@ ORT_DATATYPES = {
     "tensor(int8)": "INT8", "tensor(int16)": "INT16", "tensor(int32)": "INT32", "tensor(int64)": "INT64",
     "tensor(float16)": "FP16", "tensor(float)": "FP32", "tensor(double)": "FP64",
 }
+# Models whose recent runs average less than this are run on the reader thread when the worker is idle.
+INLINE_RUN_SECONDS = 0.002
 # Requests one worker runs at once; more wait in its executor's queue.
 CONCURRENT_RUNS = 4
 _MEMORY_MARKERS = ("bad_alloc", "failed to allocate memory", "memoryerror", "out of memory")
@@ -148,8 +150,15 @@ class _Watchdog:
     def arm(self, seconds: float, run_options) -> list:
         entry = [time.monotonic() + seconds, next(self._seq), run_options, "armed"]
         with self._condition:
+            # The watchdog sleeps until the earliest deadline; it needs waking only for an earlier one, so a
+            # steady stream of runs with the same timeout costs no thread switch each.
+            wake = not self._heap or entry[0] < self._heap[0][0]
+            if len(self._heap) >= _WATCHDOG_COMPACT_AT:
+                self._heap = [e for e in self._heap if e[3] != "done"]
+                heapq.heapify(self._heap)
             heapq.heappush(self._heap, entry)
-            self._condition.notify()
+            if wake:
+                self._condition.notify()
         return entry
 
     def disarm(self, entry: list) -> bool:
@@ -176,12 +185,22 @@ class _Watchdog:
                 entry[3] = "fired"
 
 
+# Finished runs are dropped from the watchdog's heap lazily; this many entries make it sweep them.
+_WATCHDOG_COMPACT_AT = 4096
+
+
 class _Server:
     def __init__(self, session, writer: _FrameWriter, *, timeout_ms: int):
         self._session, self._writer, self._timeout_s = session, writer, timeout_ms / 1000
         self._input_types = {arg.name: arg.type for arg in session.get_inputs()}
         self._watchdog = _Watchdog()
         self._pool = ThreadPoolExecutor(CONCURRENT_RUNS, thread_name_prefix="run")
+        # A fast model is run on the reader thread when nothing else runs: that saves a thread handoff on
+        # every request of a lightly loaded endpoint. A slow one always goes to the pool, so the reader keeps
+        # taking requests while it runs.
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+        self._recent_run_seconds = 0.0  # moving average
 
     def serve(self, sock: socket.socket) -> None:
         while True:
@@ -196,8 +215,24 @@ class _Server:
                 break
             header, tensors = ipc.decode(payload)
             if header.get("op") == "infer":
-                self._pool.submit(self._answer, header, tensors)
+                with self._busy_lock:
+                    inline = self._busy == 0 and self._recent_run_seconds < INLINE_RUN_SECONDS
+                    self._busy += 1
+                if inline:
+                    self._answer_counted(header, tensors)
+                else:
+                    self._pool.submit(self._answer_counted, header, tensors)
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _answer_counted(self, header: dict, tensors: dict[str, np.ndarray]) -> None:
+        started = time.perf_counter()
+        try:
+            self._answer(header, tensors)
+        finally:
+            elapsed = time.perf_counter() - started
+            with self._busy_lock:
+                self._busy -= 1
+                self._recent_run_seconds = 0.8 * self._recent_run_seconds + 0.2 * elapsed
 
     def _answer(self, header: dict, tensors: dict[str, np.ndarray]) -> None:
         request_id = header["id"]
