@@ -10,6 +10,7 @@ by Content-Length (or chunks), so the generator costs far less than any server i
 
 import asyncio
 import json
+import socket
 import sys
 import time
 
@@ -33,6 +34,7 @@ async def _read_answer(reader) -> int:
 
 async def _connection(host, port, request, warmup_end, deadline, latencies, errors):
     reader, writer = await asyncio.open_connection(host, port)
+    writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         while True:
             started = time.perf_counter()
