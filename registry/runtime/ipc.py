@@ -9,12 +9,12 @@ graph) produces a FrameError for the host, never an arbitrary object.
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from collections.abc import Mapping
 
 import numpy as np
+import orjson
 
 from registry.runtime.interface import DATATYPES
 
@@ -82,7 +82,7 @@ def encode(header: Mapping, tensors: Mapping[str, np.ndarray] | None = None) -> 
             data = flat.view(np.uint8).data if flat.size else b""
         specs.append({"name": name, "datatype": datatype, "shape": list(array.shape), "nbytes": len(data)})
         buffers.append(data)
-    head = json.dumps({**header, "tensors": specs}, separators=(",", ":")).encode()
+    head = orjson.dumps({**header, "tensors": specs})
     length = _HEADER_LENGTH.size + len(head) + sum(spec["nbytes"] for spec in specs)
     return [FRAME_LENGTH.pack(length) + _HEADER_LENGTH.pack(len(head)) + head, *buffers]
 
@@ -97,8 +97,8 @@ def decode(payload: bytes | bytearray | memoryview) -> tuple[dict, dict[str, np.
         raise FrameError("a frame header runs past its frame")
     offset = _HEADER_LENGTH.size + head_length
     try:
-        header = json.loads(bytes(view[_HEADER_LENGTH.size:offset]))
-    except ValueError as exc:
+        header = orjson.loads(view[_HEADER_LENGTH.size:offset])
+    except orjson.JSONDecodeError as exc:
         raise FrameError(f"a frame header is not JSON: {exc}") from None
     if not isinstance(header, dict) or not isinstance(header.get("tensors", []), list):
         raise FrameError("a frame header is not an object with a tensor list")
