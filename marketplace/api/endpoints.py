@@ -1,6 +1,5 @@
 """Inference endpoints over the API: deploy, follow, update, delete, keys; and the runtime's credential check."""
 
-import hmac
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
@@ -18,6 +17,7 @@ from registry.endpoints.selectors import (endpoint_get, endpoint_key_list, endpo
                                           endpoint_team_get)
 from registry.endpoints.services import (SETTINGS_RANGES, endpoint_create, endpoint_delete, endpoint_key_create,
                                          endpoint_key_revoke, endpoint_update, runtime_authorize)
+from registry.runtime.auth import secret_matches
 from registry.versions.semver import SEMVER_PATTERN
 
 
@@ -204,9 +204,8 @@ class RuntimeAuthorizeView(APIView):
 
     @extend_schema(exclude=True)
     def post(self, request):
-        header = request.headers.get("Authorization", "")
-        expected = f"Bearer {settings.MODELHUB_RUNTIME_SECRET}"
-        if not hmac.compare_digest(header.encode(), expected.encode()):
+        # The same check (and header format) as the runtime's own repository routes.
+        if not secret_matches(request.headers.get("Authorization", "").encode(), settings.MODELHUB_RUNTIME_SECRET):
             return Response({"detail": "The runtime secret is required.", "code": "not_authenticated"},
                             status=status.HTTP_401_UNAUTHORIZED)
         data = parse_input(RuntimeAuthorizeInputSerializer, request.data)

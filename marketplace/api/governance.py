@@ -11,10 +11,10 @@ from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, Str
 from marketplace.api.versions import VersionSerializer
 from marketplace.api.views import APIView, GenericAPIView
 from marketplace.assets.selectors import asset_get
-from marketplace.errors import InvalidInput, NotFound
+from marketplace.errors import InvalidInput
 from registry.governance.models import Alias, ReviewDecision, ReviewRound, RoundStatus, VersionSignature
 from registry.governance.selectors import (alias_get, alias_list, review_queue, reviewable_version_get,
-                                           version_by_alias, version_rounds)
+                                           version_by_alias, version_rounds, version_signature_get)
 from registry.governance.services import (COMMENT_MAX_LENGTH, alias_delete, alias_set, review_submit,
                                           version_deprecate, version_submit)
 from registry.governance.signing import (APPROVAL_FILENAME, signing_key_id, signing_public_key_pem,
@@ -182,13 +182,9 @@ class VersionByAliasView(APIView):
         return Response(VersionSerializer(found, context={"request": request}).data)
 
 
-def _signed_version(request, team, slug, version):
-    found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
-    signature = VersionSignature.objects.filter(version=found).first()
-    if signature is None:
-        raise NotFound(f"Version {found.version} has no signature: only approved versions are signed "
-                       f"(it is {found.status}), shortly after approval.")
-    return found, signature
+def _signature(request, team, slug, version) -> VersionSignature:
+    return version_signature_get(version=version_get(asset=asset_get(user=request.user, team=team, slug=slug),
+                                                     version=version))
 
 
 class VersionSignatureView(APIView):
@@ -197,7 +193,7 @@ class VersionSignatureView(APIView):
     def get(self, request, team, slug, version):
         """The signature of an approved version: a Sigstore bundle (OpenSSF model signing) over the version's
         files plus `modelhub-approval.json`, made with the organisation key (`/api/v1/signing-key`)."""
-        _found, signature = _signed_version(request, team, slug, version)
+        signature = _signature(request, team, slug, version)
         return HttpResponse(signature.bundle, content_type="application/json")
 
 
@@ -206,7 +202,7 @@ class VersionApprovalView(APIView):
         OpenApiTypes.OBJECT, description="modelhub-approval.json, byte for byte as signed.")})
     def get(self, request, team, slug, version):
         """The signed approval record: policy, approvers, time and the sha256 of each file."""
-        _found, signature = _signed_version(request, team, slug, version)
+        signature = _signature(request, team, slug, version)
         response = HttpResponse(signature.approval, content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="{APPROVAL_FILENAME}"'
         return response

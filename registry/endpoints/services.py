@@ -517,7 +517,7 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     except BlobMissing as exc:
         return endpoint_finish(**finish, ok=False, reason=f"The files of {version.asset.full_slug} {version.version} "
                                                           f"cannot be deployed: {exc}. Ask its owners to upload it again.")
-    check = version_signature_verify(version=version)
+    check = version_signature_verify(version=version, local_files=files_dir)
     if not check.valid:
         shutil.rmtree(files_dir, ignore_errors=True)
         return endpoint_finish(**finish, ok=False, reason=f"The approval signature of {version.asset.full_slug} "

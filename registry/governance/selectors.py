@@ -6,7 +6,7 @@ from marketplace.access import review_refusal
 from marketplace.assets.models import Asset
 from marketplace.assets.selectors import asset_get
 from marketplace.errors import NotFound
-from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, RoundStatus
+from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, RoundStatus, VersionSignature
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import version_get, version_list
 
@@ -79,3 +79,12 @@ def alias_get(*, asset: Asset, name: str) -> Alias:
 
 def version_by_alias(*, asset: Asset, name: str) -> AssetVersion:
     return version_get(asset=asset, version=alias_get(asset=asset, name=name).version.version)
+
+
+def version_signature_get(*, version: AssetVersion) -> VersionSignature:
+    """The signature of a version the caller can already see; NotFound (saying why) when it has none."""
+    signature = VersionSignature.objects.filter(version=version).first()
+    if signature is None:
+        raise NotFound(f"Version {version.version} has no signature: only approved versions are signed "
+                       f"(it is {version.status}), shortly after approval.")
+    return signature

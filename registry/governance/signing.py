@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,9 +160,20 @@ def approval_record(version: AssetVersion, review_round: ReviewRound) -> bytes:
     return (json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def _materialize(version: AssetVersion, root: Path, approval: bytes) -> None:
+def _materialize(version: AssetVersion, root: Path, approval: bytes, *, local_files: Path | None = None) -> None:
+    """The signed folder: the version's files (hard links to `local_files` when the caller already holds a
+    checked copy, else read from storage) and the approval record."""
     for f in version.files.all():
-        blob_materialize(f.blob, root / f.path)
+        target = root / f.path
+        if local_files is None:
+            blob_materialize(f.blob, target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(local_files / f.path, target)
+        except OSError:  # another file system, or a missing file (which then fails the verification)
+            if (local_files / f.path).is_file():
+                shutil.copyfile(local_files / f.path, target)
     (root / APPROVAL_FILENAME).write_bytes(approval)
 
 
@@ -213,8 +225,9 @@ class SignatureCheck:
     detail: str
 
 
-def version_signature_verify(*, version: AssetVersion) -> SignatureCheck:
-    """Check the stored signature against the files as they are in storage now.
+def version_signature_verify(*, version: AssetVersion, local_files: Path | None = None) -> SignatureCheck:
+    """Check the stored signature against the files as they are in storage now, or against a local copy
+    of them (`local_files`, laid out by path) that the caller has just made, so they are not read twice.
 
     For consumers that need "approved and signature valid" (downloads, endpoints). A file changed
     or missing in storage, or a signature by another key, is reported as invalid with the reason.
@@ -228,7 +241,7 @@ def version_signature_verify(*, version: AssetVersion) -> SignatureCheck:
     with tempfile.TemporaryDirectory(prefix="verify-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         root = Path(tmp) / "version"
         try:
-            _materialize(version, root, signature.approval.encode())
+            _materialize(version, root, signature.approval.encode(), local_files=local_files)
         except BlobMissing as exc:
             return SignatureCheck(False, f"The signature no longer verifies: {exc}.")
         problem = _verify_directory(root, signature.bundle)
