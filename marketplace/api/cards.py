@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, parse_input
 from marketplace.api.parsers import MarkdownParser
 from marketplace.api.views import APIView
-from marketplace.assets.selectors import asset_get
 from registry.cards.fields import (NAME_MAX_CHARS, NAMES_MAX_ITEMS, SECTION_MAX_BYTES, SHORT_TEXT_MAX_CHARS,
                                    empty_card_fields)
 from registry.cards.huggingface import card_to_huggingface_readme, huggingface_readme_from_fields
@@ -20,7 +19,7 @@ from registry.cards.selectors import card_completeness, card_frozen, card_get
 from registry.cards.services import card_import_huggingface, card_update
 from registry.errors import InvalidInput
 from registry.versions.models import AssetVersion
-from registry.versions.selectors import version_get
+from registry.versions.selectors import visible_version_get
 
 _SECTIONS_HELP = (f"Markdown per section key. Models and solutions (Mitchell et al., model cards): "
                   f"{', '.join(MODEL_SECTIONS)}. Datasets (Gebru et al., datasheets): {', '.join(DATASHEET_SECTIONS)}. "
@@ -99,21 +98,18 @@ def _card_data(version: AssetVersion, card: ModelCard | None) -> dict:
     }
 
 
-def _version(request, team: str, slug: str, version: str) -> AssetVersion:
-    return version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
-
 
 class CardView(APIView):
     @extend_schema(operation_id="version_card_retrieve", responses=CardSerializer)
     def get(self, request, team, slug, version):
         """The version's card (empty, completeness 0, when none was written), with sanitised HTML."""
-        found = _version(request, team, slug, version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         return Response(CardSerializer(_card_data(found, card_get(version=found))).data)
 
     @extend_schema(operation_id="version_card_update", request=CardInputSerializer, responses=CardSerializer)
     def put(self, request, team, slug, version):
         """Replace the card (fields left out become empty). Team members; 409 once the version is approved."""
-        found = _version(request, team, slug, version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         data = parse_input(CardInputSerializer, request.data)
         card = card_update(user=request.user, version=found, fields=dict(data))
         return Response(CardSerializer(_card_data(found, card)).data)
@@ -127,7 +123,7 @@ class CardReadmeView(APIView):
             "The card as a Hugging Face README.md: YAML front matter, then Markdown with each section as a "
             "level-2 heading."))})
     def get(self, request, team, slug, version):
-        found = _version(request, team, slug, version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         card = card_get(version=found)
         text = (card_to_huggingface_readme(card) if card is not None
                 else huggingface_readme_from_fields(empty_card_fields(), kind=found.asset.kind))
@@ -145,7 +141,7 @@ class CardReadmeView(APIView):
         Known front-matter keys become fields, other keys are kept in `extra`; level-2 headings that name a
         section become that section, the rest stays in `body`.
         """
-        found = _version(request, team, slug, version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         text = request.data if isinstance(request.data, str) else ""
         if not text.strip():
             raise InvalidInput("The README is empty; send the README.md text as a text/markdown body.")

@@ -19,7 +19,7 @@ from registry.governance.services import (COMMENT_MAX_LENGTH, alias_delete, alia
                                           version_deprecate, version_submit)
 from registry.governance.signing import (APPROVAL_FILENAME, signing_key_id, signing_public_key_pem,
                                          version_signature_verify)
-from registry.versions.selectors import version_get
+from registry.versions.selectors import version_get, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 
 
@@ -88,7 +88,7 @@ class VersionSubmitView(APIView):
     @extend_schema(request=SubmitSerializer, responses={201: ReviewRoundSerializer})
     def post(self, request, team, slug, version):
         """Submit a validated version for release review under its team's review policy (opens a round)."""
-        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         data = parse_input(SubmitSerializer, request.data)
         review_round = version_submit(user=request.user, version=found, note=data.get("note", ""))
         fresh = version_rounds(version=found).get(pk=review_round.pk)
@@ -183,8 +183,8 @@ class VersionByAliasView(APIView):
 
 
 def _signature(request, team, slug, version) -> VersionSignature:
-    return version_signature_get(version=version_get(asset=asset_get(user=request.user, team=team, slug=slug),
-                                                     version=version))
+    return version_signature_get(version=visible_version_get(user=request.user, team=team, slug=slug,
+                                                             version=version))
 
 
 class VersionSignatureView(APIView):
@@ -217,7 +217,7 @@ class VersionSignatureCheckView(APIView):
     @extend_schema(responses=SignatureCheckSerializer)
     def get(self, request, team, slug, version):
         """Verify the signature against the files as they are in storage now (reads every file)."""
-        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         return Response(SignatureCheckSerializer(version_signature_verify(version=found)).data)
 
 

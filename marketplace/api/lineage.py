@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictRegexField, parse_input
 from marketplace.api.views import APIView
 from marketplace.assets.models import AssetKind
-from marketplace.assets.selectors import asset_get
 from marketplace.lib.slugs import SLUG_URL_PATTERN
 from registry.lineage.models import LineageKind
 from registry.lineage.selectors import (
@@ -20,7 +19,7 @@ from registry.lineage.selectors import (
 )
 from registry.lineage.services import lineage_edge_add, lineage_edge_remove
 from registry.versions.models import VersionStatus
-from registry.versions.selectors import version_get
+from registry.versions.selectors import visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 
 
@@ -73,9 +72,6 @@ class LineageQuerySerializer(serializers.Serializer):
                                      help_text=f"Edges to follow, 1 to {MAX_DEPTH}.")
 
 
-def _version(request, team, slug, version):
-    return version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
-
 
 class LineageView(APIView):
     query_params = ("direction", "depth")
@@ -86,7 +82,7 @@ class LineageView(APIView):
         responses=LineageGraphSerializer)
     def get(self, request, team, slug, version):
         """The version's lineage graph within `depth` edges, as far as you may see it."""
-        found = _version(request, team, slug, version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         # A plain dict: DRF would read an empty `?direction=` from a QueryDict as "not given".
         params = parse_input(LineageQuerySerializer, request.query_params.dict())
         graph = lineage_graph(user=request.user, version=found, direction=params["direction"], depth=params["depth"])
@@ -96,7 +92,7 @@ class LineageView(APIView):
                    responses={201: LineageEdgeSerializer})
     def post(self, request, team, slug, version):
         """Declare that this version depends on another one (team members; refused if it closes a cycle)."""
-        found = _version(request, team, slug, version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         data = parse_input(LineageEdgeCreateSerializer, request.data)
         edge = lineage_edge_add(user=request.user, source=found, kind=data["kind"], asset=data["asset"],
                                 version=data["version"])
@@ -109,7 +105,8 @@ class LineageEdgeDetailView(APIView):
                    responses={204: OpenApiResponse(description="Removed.")})
     def delete(self, request, team, slug, version, edge_id):
         """Remove one of this version's lineage edges (team members)."""
-        edge = lineage_edge_get(version=_version(request, team, slug, version), edge_id=int(edge_id))
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
+        edge = lineage_edge_get(version=found, edge_id=int(edge_id))
         lineage_edge_remove(user=request.user, edge=edge)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -118,5 +115,6 @@ class LineageImpactView(APIView):
     @extend_schema(operation_id="versions_impact_retrieve", responses=LineageImpactSerializer)
     def get(self, request, team, slug, version):
         """Approved versions that depend on this one, directly or transitively, with their distance."""
-        impact = lineage_impact(user=request.user, version=_version(request, team, slug, version))
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
+        impact = lineage_impact(user=request.user, version=found)
         return Response(LineageImpactSerializer(impact).data)

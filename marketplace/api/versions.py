@@ -16,7 +16,7 @@ from registry.artifacts.storage import blob_download_url, blob_open
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
 from registry.errors import InvalidInput
 from registry.versions.models import AssetVersion, VersionStatus
-from registry.versions.selectors import version_file_get, version_get, version_list
+from registry.versions.selectors import version_file_get, version_get, version_list, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 from registry.versions.services import (version_create, version_download_record, version_update_metadata,
                                         version_upload_authorize)
@@ -156,7 +156,7 @@ class VersionListView(GenericAPIView):
 class VersionDetailView(APIView):
     @extend_schema(responses=VersionSerializer)
     def get(self, request, team, slug, version):
-        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         return Response(VersionSerializer(found, context={"request": request}).data)
 
     @extend_schema(request=VersionUpdateSerializer, responses=VersionSerializer)
@@ -179,7 +179,7 @@ class VersionDownloadView(APIView):
                        OpenApiTypes.BINARY, description="The file (local storage)."),
                    302: OpenApiResponse(description="Redirect to a short-lived presigned URL (S3 storage).")})
     def get(self, request, team, slug, version):
-        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         file = version_file_get(version=found, path=request.query_params.get("path"))
         version_download_record(user=request.user, version=found, path=file.path)
         filename = safe_filename(file.path)

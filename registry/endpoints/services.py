@@ -41,7 +41,7 @@ from registry.endpoints.models import (ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_P
                                        EndpointKey, EndpointStatus)
 from registry.governance.selectors import version_by_alias
 from registry.governance.signing import version_signature_verify
-from registry.lineage.models import LineageEdge, LineageKind
+from registry.lineage.models import LineageKind
 from registry.notifications.models import NotificationEvent
 from registry.notifications.services import endpoint_event_publish
 from registry.versions.models import AssetVersion, VersionStatus

@@ -4,11 +4,10 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from marketplace.access import review_refusal
 from marketplace.assets.models import Asset
-from marketplace.assets.selectors import asset_get
 from marketplace.errors import NotFound
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, RoundStatus, VersionSignature
 from registry.versions.models import AssetVersion
-from registry.versions.selectors import version_get, version_list
+from registry.versions.selectors import version_get, version_list, visible_version_get
 
 
 def review_policy_for(*, team) -> ReviewPolicy:
@@ -56,7 +55,7 @@ def reviewable_version_get(*, user, team: str, slug: str, version: str) -> Asset
     """The version if the caller may see its asset, or may review its open round (reviewers come from
     outside the owning team, so they must reach private assets they are asked to review)."""
     try:
-        return version_get(asset=asset_get(user=user, team=team, slug=slug), version=version)
+        return visible_version_get(user=user, team=team, slug=slug, version=version)
     except NotFound:
         asset = Asset.objects.filter(team__slug=team, slug=slug).first()
         found = version_list(asset=asset).filter(version=version).first() if asset else None

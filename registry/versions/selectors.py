@@ -1,6 +1,7 @@
 from django.db.models import Prefetch, QuerySet
 
 from marketplace.assets.models import Asset
+from marketplace.assets.selectors import asset_get
 from registry.artifacts.models import VersionFile
 from registry.errors import NotFound
 from registry.versions.models import AssetVersion
@@ -18,6 +19,11 @@ def version_get(*, asset: Asset, version: str) -> AssetVersion:
     if found is None:
         raise NotFound(f"'{asset.slug}' has no version '{version}'.")
     return found
+
+
+def visible_version_get(*, user, team: str, slug: str, version: str) -> AssetVersion:
+    """Version `version` of asset `team/slug` if the caller may see the asset; NotFound otherwise."""
+    return version_get(asset=asset_get(user=user, team=team, slug=slug), version=version)
 
 
 def version_file_get(*, version: AssetVersion, path: str | None) -> VersionFile:

@@ -233,7 +233,7 @@ def main() -> None:
         for name, row in rows.items():
             bodies[name] = workdir / f"{name}.json"
             bodies[name].write_bytes(infer_body(row))
-        print(f"models: " + ", ".join(f"{n} {p.stat().st_size / 2**20:.1f} MB" for n, p in models.items()))
+        print("models: " + ", ".join(f"{n} {p.stat().st_size / 2**20:.1f} MB" for n, p in models.items()))
 
         results: dict[str, dict[str, dict[int, dict]]] = {}
         starters = {"modelhub": start_modelhub}
