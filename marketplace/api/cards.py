@@ -11,11 +11,10 @@ from marketplace.api.parsers import MarkdownParser
 from marketplace.api.views import APIView
 from registry.cards.fields import (NAME_MAX_CHARS, NAMES_MAX_ITEMS, SECTION_MAX_BYTES, SHORT_TEXT_MAX_CHARS,
                                    empty_card_fields)
-from registry.cards.huggingface import card_to_huggingface_readme, huggingface_readme_from_fields
 from registry.cards.markdown import render_markdown
 from registry.cards.models import ModelCard
 from registry.cards.sections import DATASHEET_SECTIONS, MODEL_SECTIONS, sections_for
-from registry.cards.selectors import card_completeness, card_frozen, card_get
+from registry.cards.selectors import card_completeness, card_frozen, card_get, card_readme
 from registry.cards.services import card_import_huggingface, card_update
 from registry.errors import InvalidInput
 from registry.versions.models import AssetVersion
@@ -124,10 +123,7 @@ class CardReadmeView(APIView):
             "level-2 heading."))})
     def get(self, request, team, slug, version):
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
-        card = card_get(version=found)
-        text = (card_to_huggingface_readme(card) if card is not None
-                else huggingface_readme_from_fields(empty_card_fields(), kind=found.asset.kind))
-        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+        response = HttpResponse(card_readme(version=found), content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="README.md"'
         return response
 

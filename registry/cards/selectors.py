@@ -1,3 +1,5 @@
+from registry.cards.fields import empty_card_fields
+from registry.cards.huggingface import card_to_huggingface_readme, huggingface_readme_from_fields
 from registry.cards.models import ModelCard
 from registry.cards.sections import sections_for
 from registry.versions.models import AssetVersion, VersionStatus
@@ -44,3 +46,11 @@ def version_card_completeness(*, version: AssetVersion) -> int:
 def card_frozen(*, version: AssetVersion) -> bool:
     """True when the version's card can no longer change (approved or deprecated versions)."""
     return version.status in FROZEN_STATUSES
+
+
+def card_readme(*, version: AssetVersion) -> str:
+    """The version's card as a Hugging Face README.md; an empty card's README when none was written."""
+    card = card_get(version=version)
+    if card is not None:
+        return card_to_huggingface_readme(card)
+    return huggingface_readme_from_fields(empty_card_fields(), kind=version.asset.kind)
