@@ -30,3 +30,8 @@ def task_send(name: str, *args) -> bool:
 def task_send_on_commit(name: str, *args) -> None:
     """Send task `name` after the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: task_send(name, *args))
+
+
+def backoff_seconds(retries: int, *, base: float, cap: float = 600) -> float:
+    """Exponential backoff before retry number `retries + 1`: base, 2*base, 4*base, ... at most `cap`."""
+    return min(base * 2 ** retries, cap)

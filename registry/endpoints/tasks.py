@@ -4,6 +4,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from marketplace.lib.tasks import backoff_seconds
 from registry.endpoints.backends import RuntimeUnavailable
 from registry.endpoints.services import (PROVISION_TASK, endpoint_finish, endpoint_provision, endpoint_release,
                                          endpoints_recover_stalled)
@@ -31,7 +32,7 @@ def endpoint_provision_task(self, endpoint_id: int) -> None:
                                    "(MODELHUB_RUNTIME_URL) and artifact storage are up, then update or redeploy.")
             return
         endpoint_release(endpoint_id=endpoint_id, task_id=self.request.id)
-        delay = min(settings.MODELHUB_ENDPOINT_RETRY_DELAY * (2 ** retries), 600)
+        delay = backoff_seconds(retries, base=settings.MODELHUB_ENDPOINT_RETRY_DELAY)
         logger.warning("endpoint %s: %s; retry %s in %ss", endpoint_id, exc, retries + 1, delay)
         raise self.retry(exc=exc, countdown=delay) from None
     except SoftTimeLimitExceeded:

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from marketplace.lib.tasks import task_send
+from marketplace.lib.tasks import backoff_seconds, task_send
 from registry.errors import TransientStorageError
 from registry.governance.signing import SIGN_TASK, signatures_missing, version_sign
 
@@ -23,7 +23,7 @@ def version_sign_task(self, version_id: int) -> None:
             logger.error("version %s: could not sign, storage unavailable after %s tries: %s; the recovery "
                          "sweep will try again", version_id, retries + 1, exc)
             return
-        raise self.retry(exc=exc, countdown=min(settings.MODELHUB_VALIDATION_RETRY_DELAY * 2 ** retries, 600))
+        raise self.retry(exc=exc, countdown=backoff_seconds(retries, base=settings.MODELHUB_VALIDATION_RETRY_DELAY))
 
 
 @shared_task(ignore_result=True)

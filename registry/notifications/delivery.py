@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from marketplace.lib.tasks import backoff_seconds
 from registry.notifications.models import WEBHOOK_URL_MAX_LENGTH
 
 DELIVER_TASK = "registry.notifications.tasks.webhook_deliver_task"
@@ -184,4 +185,4 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> PostResul
 
 def retry_delay(attempts: int) -> int:
     """Seconds to wait after the `attempts`-th failed attempt: base * 2^(attempts-1), capped."""
-    return min(settings.MODELHUB_WEBHOOK_RETRY_DELAY * 2 ** max(attempts - 1, 0), RETRY_DELAY_CAP)
+    return backoff_seconds(max(attempts - 1, 0), base=settings.MODELHUB_WEBHOOK_RETRY_DELAY, cap=RETRY_DELAY_CAP)

@@ -4,6 +4,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from marketplace.lib.tasks import backoff_seconds
 from registry.errors import TransientStorageError
 from registry.validation.services import (VALIDATE_TASK, validation_finish, validation_release,
                                           validations_recover_stalled, version_validate)
@@ -30,9 +31,9 @@ def version_validate_task(self, version_id: int) -> None:
                                      f"{exc}")
             return
         validation_release(version_id=version_id, task_id=self.request.id)
-        delay = settings.MODELHUB_VALIDATION_RETRY_DELAY * (2 ** retries)
+        delay = backoff_seconds(retries, base=settings.MODELHUB_VALIDATION_RETRY_DELAY)
         logger.warning("version %s: storage error, retry %s in %ss: %s", version_id, retries + 1, delay, exc)
-        raise self.retry(exc=exc, countdown=min(delay, 600)) from None
+        raise self.retry(exc=exc, countdown=delay) from None
     except SoftTimeLimitExceeded:
         validation_finish(version_id=version_id, task_id=self.request.id, passed=False, failed_check="time_limit",
                           reason=f"Validation took longer than the limit of "
