@@ -63,10 +63,20 @@ class EndpointSerializer(serializers.Serializer):
         return record.key_id if record is not None else None
 
 
-class EndpointDetailSerializer(EndpointSerializer):
-    request_count = serializers.IntegerField(allow_null=True, help_text="From the runtime's /metrics; best effort.")
+class TrafficMinuteSerializer(serializers.Serializer):
+    minute = serializers.IntegerField(help_text="Start of the minute, Unix seconds.")
+    requests = serializers.IntegerField()
     latency_p50_ms = serializers.FloatField(allow_null=True)
     latency_p95_ms = serializers.FloatField(allow_null=True)
+
+
+class EndpointDetailSerializer(EndpointSerializer):
+    request_count = serializers.IntegerField(allow_null=True, help_text="Requests since the model was loaded, from "
+                                             "the runtime; best effort (null when it cannot be asked).")
+    requests_last_hour = serializers.IntegerField(allow_null=True)
+    latency_p50_ms = serializers.FloatField(allow_null=True, help_text="Over the last hour.")
+    latency_p95_ms = serializers.FloatField(allow_null=True, help_text="Over the last hour.")
+    traffic = TrafficMinuteSerializer(many=True, help_text="Per minute of the last hour that had requests.")
 
 
 class EndpointKeySerializer(serializers.Serializer):

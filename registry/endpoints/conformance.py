@@ -105,13 +105,32 @@ def _binary_outputs(response: requests.Response) -> dict[str, np.ndarray]:
         if size is None:
             arrays[output["name"]] = np.asarray(output.get("data"))
             continue
+        chunk = body[offset:offset + size]
+        offset += size
+        if output.get("datatype") == "BYTES":
+            arrays[output["name"]] = _bytes_elements(chunk, output["name"]).reshape(output.get("shape") or [])
+            continue
         dtype = NUMPY_OF.get(output.get("datatype"))
         if dtype is None:
             raise ConformanceFailure(f"output {output.get('name')!r} came back as {output.get('datatype')} in binary")
-        chunk = body[offset:offset + size]
-        offset += size
         arrays[output["name"]] = np.frombuffer(chunk, dtype=dtype).reshape(output.get("shape") or [])
     return arrays
+
+
+def _bytes_elements(chunk: bytes, name: str) -> np.ndarray:
+    """A binary BYTES tensor: each element a 4-byte little-endian length, then its bytes."""
+    items, offset = [], 0
+    while offset < len(chunk):
+        if offset + 4 > len(chunk):
+            raise ConformanceFailure(f"binary output {name!r} ends inside an element's length")
+        length = int.from_bytes(chunk[offset:offset + 4], "little")
+        if offset + 4 + length > len(chunk):
+            raise ConformanceFailure(f"binary output {name!r} has an element that runs past its data")
+        items.append(chunk[offset + 4:offset + 4 + length])
+        offset += 4 + length
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
 
 
 def conformance_check(*, base_url: str, name: str, signature: dict, expected_outputs: list[dict],
@@ -152,7 +171,11 @@ def conformance_check(*, base_url: str, name: str, signature: dict, expected_out
         if datatype and out.get("datatype") != datatype:
             raise ConformanceFailure(f"output {spec['name']!r} came back as {out.get('datatype')}; validation's "
                                      f"smoke inference produced {datatype}")
-        if datatype == "BYTES":
+        if datatype == "BYTES":  # JSON carries strings, binary carries their UTF-8 bytes
+            from_json = [value.encode() if isinstance(value, str) else value for value in out.get("data") or []]
+            from_binary = binary_outputs[spec["name"]]
+            if list(from_binary.shape) != list(out.get("shape") or []) or from_json != from_binary.reshape(-1).tolist():
+                raise ConformanceFailure(f"output {spec['name']!r} differs between the JSON and the binary answer")
             continue
         from_json = np.asarray(out.get("data"), dtype=NUMPY_OF.get(datatype, np.float64)).reshape(out.get("shape"))
         from_binary = binary_outputs[spec["name"]]

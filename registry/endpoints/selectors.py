@@ -13,6 +13,7 @@ from marketplace.errors import NotFound
 from marketplace.teams.models import Team
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointStatus
 from registry.governance.models import VersionSignature
+from registry.runtime.metrics import histogram_quantile
 
 METRICS_CACHE_SECONDS = 5
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)')
@@ -53,24 +54,6 @@ def _labels(text: str | None) -> dict:
     return {k: v for k, v in _LABEL.findall(text or "")}
 
 
-def _quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
-    """Prometheus-style histogram_quantile over cumulative (upper bound, count) buckets."""
-    buckets = sorted(buckets)
-    if not buckets or buckets[-1][1] <= 0:
-        return None
-    rank = q * buckets[-1][1]
-    lower_bound, lower_count = 0.0, 0.0
-    for bound, count in buckets:
-        if count >= rank:
-            if math.isinf(bound):
-                return lower_bound
-            if count == lower_count:
-                return bound
-            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (count - lower_count)
-        lower_bound, lower_count = bound, count
-    return None
-
-
 def metrics_parse(text: str, *, model: str) -> dict:
     """Request count and p50/p95 latency (ms) of `model` from Prometheus text whose metric names are not fixed:
     a sample counts when one of its labels equals the model name; requests are the counters named *request*
@@ -105,7 +88,7 @@ def metrics_parse(text: str, *, model: str) -> dict:
         base, by_le = sorted(histograms.items())[0]
         buckets = list(by_le.items())
         scale = 1000.0 if "second" in base else 1.0
-        q50, q95 = _quantile(buckets, 0.5), _quantile(buckets, 0.95)
+        q50, q95 = histogram_quantile(buckets, 0.5), histogram_quantile(buckets, 0.95)
         p50 = None if q50 is None else round(q50 * scale, 3)
         p95 = None if q95 is None else round(q95 * scale, 3)
         if requests_total is None:
@@ -115,14 +98,29 @@ def metrics_parse(text: str, *, model: str) -> dict:
 
 
 def endpoint_metrics(*, endpoint: Endpoint) -> dict:
-    """Best effort, cached a few seconds: the runtime's figures for a ready endpoint, or nulls."""
-    empty = {"request_count": None, "latency_p50_ms": None, "latency_p95_ms": None}
+    """Best effort, cached a few seconds: the runtime's figures for a ready endpoint, or nulls.
+
+    From Modelhub's runtime: requests since the model was loaded, and requests and p50/p95 latency over the
+    last hour, in all and per minute (its stats route). From a runtime without that route: the cumulative
+    figures of its Prometheus /metrics, and no per-minute traffic."""
+    empty = {"request_count": None, "requests_last_hour": None, "latency_p50_ms": None, "latency_p95_ms": None,
+             "traffic": []}
     if endpoint.status != EndpointStatus.READY or endpoint.backend != "local":
         return empty
     from registry.endpoints.backends.local import LocalRuntimeBackend
 
+    key = f"endpoint-stats-{endpoint.name}"
+    stats = cache.get(key)
+    if stats is None:
+        stats = LocalRuntimeBackend().model_stats(endpoint.name) or {}
+        cache.set(key, stats, METRICS_CACHE_SECONDS)
+    hour = stats.get("last_hour")
+    if isinstance(hour, dict):
+        return {"request_count": stats.get("requests"), "requests_last_hour": hour.get("requests"),
+                "latency_p50_ms": hour.get("latency_p50_ms"), "latency_p95_ms": hour.get("latency_p95_ms"),
+                "traffic": hour.get("per_minute") or []}
     text = cache.get("endpoint-metrics-text")
     if text is None:
         text = LocalRuntimeBackend().metrics_text() or ""
         cache.set("endpoint-metrics-text", text, METRICS_CACHE_SECONDS)
-    return metrics_parse(text, model=endpoint.name) if text else empty
+    return {**empty, **metrics_parse(text, model=endpoint.name)} if text else empty

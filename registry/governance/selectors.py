@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from marketplace.access import review_refusal
+from marketplace.access import ReviewerFacts, review_refusal, reviewer_facts
 from marketplace.assets.models import Asset
 from marketplace.errors import NotFound
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, RoundStatus, VersionSignature
@@ -32,13 +32,13 @@ def version_rounds(*, version: AssetVersion) -> QuerySet[ReviewRound]:
     return _rounds().filter(version=version).order_by("number")
 
 
-def round_refusal(user, review_round: ReviewRound) -> str | None:
+def round_refusal(user, review_round: ReviewRound, facts: ReviewerFacts | None = None) -> str | None:
     """Why `user` may not review `review_round` (see marketplace.access.review_refusal), or None."""
     version = review_round.version
     return review_refusal(user, team=version.asset.team,
                           reviewer_group_ids=[g.pk for g in review_round.reviewer_groups.all()],
                           uploader_id=version.created_by_id, submitter_id=review_round.submitted_by_id,
-                          forbid_owning_team=review_round.forbid_owning_team)
+                          forbid_owning_team=review_round.forbid_owning_team, facts=facts)
 
 
 def review_queue(*, user) -> list[ReviewRound]:
@@ -48,7 +48,8 @@ def review_queue(*, user) -> list[ReviewRound]:
     candidates = _rounds().filter(status=RoundStatus.OPEN).exclude(reviews__reviewer=user)
     if not user.is_superuser:
         candidates = candidates.filter(reviewer_groups__in=user.groups.all()).distinct()
-    return [r for r in candidates.order_by("submitted_at", "pk") if round_refusal(user, r) is None]
+    facts = reviewer_facts(user)  # a fixed number of queries however long the queue
+    return [r for r in candidates.order_by("submitted_at", "pk") if round_refusal(user, r, facts) is None]
 
 
 def reviewable_version_get(*, user, team: str, slug: str, version: str) -> AssetVersion:

@@ -276,7 +276,7 @@ class RuntimeApp:
             self._require_secret(authorization)
             if self.host.info(name) is None and not any(e.get("name") == name for e in self.host.index()):
                 raise _not_found(name)
-            return 200, orjson.dumps(self.monitoring.stats(name))
+            return 200, orjson.dumps({**self.monitoring.stats(name), "last_hour": self.metrics.last_hour(name)})
         await self._authorize(name, authorization, key)
         info = self._ready_info(name, version)
         if action == "ready":

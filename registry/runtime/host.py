@@ -10,8 +10,9 @@ tests/benchmarks/runtime_density.py (50 models of 1 MiB, 2 vCPUs): about 14 MiB 
 `if __name__ == "__main__":` guard, because multiprocessing imports the main module again in each worker.
 
 Each worker talks to the host over a socketpair with explicit framing (ipc.py): requests carry an
-id, so several are in flight at once and answers come back in any order. The host side is asyncio
-streams only: nothing here blocks the event loop (process start and state-file writes run in an
+id, so several are in flight at once and answers come back in any order. The host side is an asyncio
+protocol (_Channel) that resolves a request's future in the read callback itself; nothing here blocks
+the event loop (process start and state-file writes run in an
 executor).
 
 Limits and failures:
@@ -71,6 +72,8 @@ KILL_GRACE_S = 2.0
 LOAD_TIMEOUT_S = 120.0
 STOP_GRACE_S = 2.0
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+# A request frame up to this size is joined and written at once; a larger one goes out part by part.
+_JOIN_BELOW = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -118,12 +121,73 @@ def _exit_reason(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
+class _Channel(asyncio.Protocol):
+    """The host's end of a worker's socket. Frames are cut out of the stream in the read callback itself
+    and handed to `on_frame`, so an answer reaches its waiting request with no reader task in between."""
+
+    def __init__(self):
+        loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.on_frame = None  # callable(payload: memoryview); may raise ipc.FrameError
+        self.lost = loop.create_future()  # -> None (hung up) or the FrameError that ended the stream
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._need = ipc.FRAME_LENGTH.size
+        self._in_prefix = True
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.lost.done():
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        while self._size >= self._need:  # one join per frame, however many reads it took
+            buffer = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+            need = self._need
+            if self._in_prefix:
+                (length,) = ipc.FRAME_LENGTH.unpack_from(buffer)
+                if length > ipc.MAX_FRAME_BYTES:
+                    return self._fail(ipc.FrameError(f"a frame of {length} bytes"))
+                self._in_prefix, self._need = False, length
+            else:
+                self._in_prefix, self._need = True, ipc.FRAME_LENGTH.size
+                try:
+                    self.on_frame(memoryview(buffer)[:need])
+                except ipc.FrameError as exc:
+                    return self._fail(exc)
+            rest = buffer[need:]
+            self._chunks = [rest] if rest else []
+            self._size = len(rest)
+
+    def _fail(self, error: ipc.FrameError) -> None:
+        self._chunks, self._size = [], 0
+        if not self.lost.done():
+            self.lost.set_result(error)
+        self.transport.abort()
+
+    def connection_lost(self, exc) -> None:
+        self.writable.set()
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+
 class _Worker:
     """One child process serving one model: its socket, its requests in flight, and how it ended."""
 
-    def __init__(self, name: str, process, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                 memory_limit: int):
-        self.name, self.process, self._reader, self._writer = name, process, reader, writer
+    def __init__(self, name: str, process, channel: _Channel, *, memory_limit: int):
+        self.name, self.process, self._channel = name, process, channel
+        self._transport = channel.transport
+        self._first_frame: asyncio.Future | None = None
         self.memory_limit = memory_limit
         self.pid: int = process.pid
         self._ids = itertools.count(1)
@@ -136,25 +200,29 @@ class _Worker:
         self._exited = loop.create_future()
         loop.add_reader(process.sentinel, self._on_sentinel)
         self.ended = loop.create_future()  # -> (reason, expected)
-        self._read_task: asyncio.Task | None = None
+        self._watch_task: asyncio.Task | None = None
+        channel.on_frame = self._on_frame
 
     # --- start -------------------------------------------------------------------------------------
     async def handshake(self, timeout_s: float) -> dict:
         """Wait for the worker's first frame: the model's info, or why it could not load it."""
+        self._first_frame = asyncio.get_running_loop().create_future()
         try:
-            header, _ = await asyncio.wait_for(self._read_frame(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await asyncio.wait({self._first_frame, self._channel.lost}, return_when=asyncio.FIRST_COMPLETED)
         except TimeoutError:
             await self.stop(0)
             raise ModelLoadError(f"The model did not finish loading within {timeout_s:g} s.") from None
-        except (asyncio.IncompleteReadError, ConnectionError, ipc.FrameError):
+        if not self._first_frame.done():
             exitcode = await self._exit_code()
             await self.stop(0)
             raise ModelLoadError(f"onnxruntime {_exit_reason(exitcode)} while loading the model.") from None
+        header, _ = self._first_frame.result()
         if header.get("op") != "ready":
             await self.stop(0)
             reason = str(header.get("reason") or "the model process failed")
             raise ModelLoadError(f"The model cannot be loaded: {reason}")
-        self._read_task = asyncio.get_running_loop().create_task(self._read_answers())
+        self._watch_task = asyncio.get_running_loop().create_task(self._watch())
         return header["info"]
 
     # --- requests ----------------------------------------------------------------------------------
@@ -169,9 +237,14 @@ class _Worker:
         limit_s = timeout_ms / 1000 + KILL_GRACE_S
         try:
             # One vectored write, and a timeout without a task of its own: both show at one connection.
-            self._writer.writelines(ipc.encode({"op": "infer", "id": request_id, "outputs": output_names}, inputs))
+            parts = ipc.encode({"op": "infer", "id": request_id, "outputs": output_names}, inputs)
+            if sum(len(part) for part in parts) <= _JOIN_BELOW:
+                self._transport.write(b"".join(parts))  # the worker wakes once, for the whole frame
+            else:
+                self._transport.writelines(parts)
             async with asyncio.timeout(limit_s):
-                await self._writer.drain()
+                if not self._channel.writable.is_set():
+                    await self._channel.writable.wait()
                 header, tensors = await future
         except TimeoutError:
             self._kill(f"did not answer within {limit_s:g} s and was restarted")
@@ -195,24 +268,21 @@ class _Worker:
         await self._idle.wait()
 
     # --- reading -----------------------------------------------------------------------------------
-    async def _read_frame(self) -> tuple[dict, dict[str, np.ndarray]]:
-        (length,) = ipc.FRAME_LENGTH.unpack(await self._reader.readexactly(ipc.FRAME_LENGTH.size))
-        if length > ipc.MAX_FRAME_BYTES:
-            raise ipc.FrameError(f"a frame of {length} bytes")
-        return ipc.decode(await self._reader.readexactly(length))
+    def _on_frame(self, payload: memoryview) -> None:
+        header, tensors = ipc.decode(payload)
+        if self._first_frame is not None and not self._first_frame.done():
+            self._first_frame.set_result((header, tensors))
+            return
+        future = self._pending.get(header.get("id"))
+        if future is not None and not future.done():
+            future.set_result((header, tensors))
 
-    async def _read_answers(self) -> None:
+    async def _watch(self) -> None:
+        """After the handshake: wait for the socket to end, then fail what is in flight and report why."""
+        error = await self._channel.lost
         reason = ""
-        try:
-            while True:
-                header, tensors = await self._read_frame()
-                future = self._pending.get(header.get("id"))
-                if future is not None and not future.done():
-                    future.set_result((header, tensors))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        except ipc.FrameError as exc:
-            reason = f"sent a malformed answer ({exc})"
+        if error is not None:
+            reason = f"sent a malformed answer ({error})"
             self._kill(reason)
         exitcode = await self._exit_code()
         if self._stop_reason:
@@ -259,20 +329,20 @@ class _Worker:
         grace_s = STOP_GRACE_S if grace_s is None else grace_s
         self._stopping = True
         self._stop_reason = self._stop_reason or "was stopped"
-        self._writer.close()
+        self._transport.close()
         self._signal(signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._exited), grace_s)
         self._signal(signal.SIGKILL)
         await self._exited
-        if self._read_task is None:
+        if self._watch_task is None:
             self._close_process()
         else:
-            await asyncio.shield(self._read_task)
+            await asyncio.shield(self._watch_task)
 
     def _close_process(self) -> None:
         with contextlib.suppress(Exception):
-            self._writer.close()
+            self._transport.close()
         with contextlib.suppress(ValueError):
             self.process.close()
 
@@ -422,8 +492,8 @@ class ProcessModelHost:
             raise
         finally:
             child.close()
-        reader, writer = await asyncio.open_unix_connection(sock=parent, limit=1 << 20)
-        worker = _Worker(config.name, process, reader, writer, memory_limit=config.memory_limit_bytes)
+        _, channel = await asyncio.get_running_loop().create_unix_connection(_Channel, sock=parent)
+        worker = _Worker(config.name, process, channel, memory_limit=config.memory_limit_bytes)
         info = await worker.handshake(LOAD_TIMEOUT_S)
         return worker, info
 

@@ -7,6 +7,10 @@ tuple on every call, which the hot path can skip.
 
 from __future__ import annotations
 
+import math
+import time
+from bisect import bisect_left
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -16,6 +20,73 @@ UNKNOWN_MODEL = "_unknown"
 
 LATENCY_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+WINDOW_MINUTES = 60
+
+
+def histogram_quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
+    """Prometheus's histogram_quantile over cumulative (upper bound, count) buckets: linear within a bucket."""
+    buckets = sorted(buckets)
+    if not buckets or buckets[-1][1] <= 0:
+        return None
+    rank = q * buckets[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if math.isinf(bound):
+                return lower_bound
+            if count == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (count - lower_count)
+        lower_bound, lower_count = bound, count
+    return None
+
+
+class RecentLatency:
+    """One model's requests and latency histogram per wall-clock minute, for the last WINDOW_MINUTES: what
+    an endpoint's page shows as "the last hour" (Prometheus's counters are cumulative since the start).
+    A ring of minute slots, reused as time passes: bounded memory, one list increment per request."""
+
+    __slots__ = ("_minutes", "_counts")
+
+    def __init__(self) -> None:
+        self._minutes = [-1] * WINDOW_MINUTES
+        self._counts = [[0] * (len(LATENCY_BUCKETS) + 1) for _ in range(WINDOW_MINUTES)]
+
+    def observe(self, seconds: float, now: float) -> None:
+        minute = int(now // 60)
+        slot = minute % WINDOW_MINUTES
+        counts = self._counts[slot]
+        if self._minutes[slot] != minute:
+            self._minutes[slot] = minute
+            counts[:] = [0] * len(counts)
+        counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+
+    def window(self, now: float) -> dict:
+        """{"requests", "latency_p50_ms", "latency_p95_ms", "per_minute": [{"minute", "requests", "latency_p50_ms",
+        "latency_p95_ms"}, ...]} over the minutes of the last hour that had requests (minute: Unix seconds)."""
+        current = int(now // 60)
+        total = [0] * (len(LATENCY_BUCKETS) + 1)
+        per_minute = []
+        for minute, counts in sorted(zip(self._minutes, self._counts)):
+            if minute < 0 or minute <= current - WINDOW_MINUTES or minute > current or not any(counts):
+                continue
+            total = [a + b for a, b in zip(total, counts)]
+            per_minute.append({"minute": minute * 60, "requests": sum(counts), **_percentiles(counts)})
+        return {"requests": sum(total), **_percentiles(total), "per_minute": per_minute}
+
+
+def _percentiles(counts: list[int]) -> dict:
+    cumulative, running = [], 0
+    for bound, count in zip((*LATENCY_BUCKETS, math.inf), counts):
+        running += count
+        cumulative.append((bound, running))
+    figures = {}
+    for key, q in (("latency_p50_ms", 0.5), ("latency_p95_ms", 0.95)):
+        value = histogram_quantile(cumulative, q)
+        figures[key] = None if value is None else round(value * 1000, 3)
+    return figures
 
 
 class RuntimeMetrics:
@@ -38,6 +109,7 @@ class RuntimeMetrics:
         self._by_code: dict[tuple[str, int], tuple] = {}
         self._latency_of: dict[str, object] = {}
         self._batch_of: dict[str, object] = {}
+        self._recent: dict[str, RecentLatency] = {}
 
     def request_started(self) -> None:
         self._inflight.inc()
@@ -56,7 +128,19 @@ class RuntimeMetrics:
         latency = self._latency_of.get(model)
         if latency is None:
             latency = self._latency_of[model] = self._latency.labels(model)
+            if model != UNKNOWN_MODEL:
+                self._recent[model] = RecentLatency()
         latency.observe(seconds)
+        recent = self._recent.get(model)
+        if recent is not None:
+            recent.observe(seconds, time.time())
+
+    def last_hour(self, model: str) -> dict:
+        """The model's requests and p50/p95 latency over the last hour, in all and per minute."""
+        recent = self._recent.get(model)
+        if recent is None:
+            return {"requests": 0, "latency_p50_ms": None, "latency_p95_ms": None, "per_minute": []}
+        return recent.window(time.time())
 
     def observe_batch(self, model: str, size: int) -> None:
         """The host's hook: called once per batch it runs, with the number of requests in it."""
@@ -74,6 +158,7 @@ class RuntimeMetrics:
                     metric.remove(model, str(key[1]))
                 except KeyError:
                     pass
+        self._recent.pop(model, None)
         for cache, metric in ((self._latency_of, self._latency), (self._batch_of, self._batch)):
             if cache.pop(model, None) is not None:
                 metric.remove(model)

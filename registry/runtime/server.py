@@ -1,4 +1,4 @@
-"""Running the runtime: settings from the command line and the environment, the host, uvicorn.
+"""Running the runtime: settings from the command line and the environment, the host, the HTTP server.
 
     python -m registry.runtime --host 127.0.0.1 --port 8081 --state-dir var/runtime \\
         --portal-url http://127.0.0.1:8000
@@ -9,12 +9,14 @@ runtime's key to the portal), MODELHUB_PORTAL_URL, MODELHUB_RUNTIME_STATE_DIR, M
 keys that may call every model; when set, the portal is not asked). Command-line options win over the environment.
 
 One HTTP process: the host owns the model processes, and a second HTTP process would need a host of its
-own. uvicorn runs with uvloop and httptools, without access logs (they cost more than a small inference).
+own. It runs http_server.py (uvloop and httptools, one write per response, no access log: it would cost
+more than a small inference).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -127,24 +129,15 @@ def build_app(settings: RuntimeSettings) -> RuntimeApp:
     return create_app(host, auth=auth, metrics=metrics, settings=settings)
 
 
-def uvicorn_config(app, *, host: str = "127.0.0.1", port: int = 8081, **overrides):
-    """uvicorn settings for speed: uvloop, httptools, no access log, lifespan on."""
-    import uvicorn
-
-    options = dict(host=host, port=port, loop="uvloop", http="httptools", lifespan="on", access_log=False,
-                   log_level="info", timeout_keep_alive=75, server_header=False, date_header=False)
-    options.update(overrides)
-    return uvicorn.Config(app, **options)
-
-
 def main(argv: list[str] | None = None) -> int:
-    import uvicorn
+    from registry.runtime import http_server
 
     try:
         settings = parse_settings(argv)
     except SettingsError as exc:
         print(f"registry.runtime: {exc}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_app(settings)
-    uvicorn.Server(uvicorn_config(app, host=settings.host, port=settings.port)).run()
+    http_server.run(app, host=settings.host, port=settings.port, max_body=settings.max_body)
     return 0

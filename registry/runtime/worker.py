@@ -132,10 +132,16 @@ class _FrameWriter:
         self._sock, self._lock = sock, threading.Lock()
 
     def send(self, header: dict, tensors: dict[str, np.ndarray] | None = None) -> None:
-        parts = ipc.encode(header, tensors)
+        # One vectored write for the whole frame: written part by part, the host would wake for a partial
+        # frame and sleep again, which costs as much as the model run of a small model.
+        views = [memoryview(part) for part in ipc.encode(header, tensors)]
         with self._lock:
-            for part in parts:
-                self._sock.sendall(part)
+            while views:
+                sent = self._sock.sendmsg(views)
+                while views and sent >= len(views[0]):
+                    sent -= len(views.pop(0))
+                if views and sent:
+                    views[0] = views[0][sent:]
 
 
 class _Watchdog:

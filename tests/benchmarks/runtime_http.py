@@ -2,8 +2,8 @@
 
     .venv/bin/python tests/benchmarks/runtime_http.py [--seconds 5] [--concurrency 1,16,64] [--binary]
 
-Starts the runtime (registry.runtime.app under uvicorn with uvloop and httptools, exactly as
-`python -m registry.runtime` configures it) in a process of its own, over the in-process test host
+Starts the runtime (registry.runtime.app under its HTTP server, registry.runtime.http_server, exactly
+as `python -m registry.runtime` runs it) in a process of its own, over the in-process test host
 (tests/runtime/inprocess_host.py: onnxruntime in the server process, no batching) with the small `add`
 model (FP32 [1, 4] in, [1, 4] out), and a static credential table, so what is measured is the HTTP layer:
 parsing, credential check (a cached decision), validation, encoding, metrics and monitoring.
@@ -39,12 +39,10 @@ MODEL = "add"
 
 def serve(port: int, model_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
-    import uvicorn
-
+    from registry.runtime import http_server
     from registry.runtime.app import RuntimeSettings, create_app
     from registry.runtime.auth import StaticAuthorizer
     from registry.runtime.metrics import RuntimeMetrics
-    from registry.runtime.server import uvicorn_config
     from tests.runtime.conftest import load_all
     from tests.runtime.inprocess_host import InProcessHost, write_models
 
@@ -53,7 +51,7 @@ def serve(port: int, model_dir: str) -> None:
     load_all(host, {MODEL: write_models(Path(model_dir))[MODEL]})
     app = create_app(host, auth=StaticAuthorizer({"*": {hashlib.sha256(KEY.encode()).hexdigest()}}),
                      metrics=metrics, settings=RuntimeSettings(runtime_secret=SECRET))
-    uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning")).run()
+    http_server.run(app, host="127.0.0.1", port=port, max_body=app.settings.max_body)
 
 
 def request_bytes(port: int, binary: bool) -> bytes:

@@ -1,9 +1,14 @@
 """Benchmark: Modelhub's runtime against KServe and MLServer serving the same ONNX models, and the floor.
 
-    .venv/bin/python tests/benchmarks/serving.py [--seconds 5] [--concurrency 1,16,64] [--skip-peers]
+    .venv/bin/python tests/benchmarks/serving.py [--seconds 6] [--slice 1] [--concurrency 1,16,64]
+        [--loadgen wrk|python] [--skip-peers]
 
-Serves two models four ways, one after the other, with the same closed-loop load generator
-(tests/benchmarks/serving_peers/loadgen.py, a separate process):
+Serves two models four ways with the same closed-loop load generator in a process of its own: wrk (Debian's
+`wrk` package, one thread, a Lua script that reports 1,000 latency quantiles: serving_peers/wrk_report.lua)
+when it is installed, otherwise an asyncio generator (serving_peers/loadgen.py), whose own cost per request
+is larger and the same for every server. The three servers run side by side, idle but for the one under
+load, and are measured in interleaved slices of --slice seconds (round-robin after one warm-up slice each,
+--seconds per server in all), so that whatever else the machine does falls on all of them alike:
 
 - Modelhub's runtime (`python -m registry.runtime`), each model in its own worker process;
 - KServe's Python model server with an onnxruntime model class (serving_peers/kserve_server.py);
@@ -30,6 +35,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -189,13 +195,58 @@ def start_mlserver(models: dict[str, Path], workdir: Path) -> Server:
 # --- measuring --------------------------------------------------------------------------------------
 
 
-def load(server: Server, model: str, body_file: Path, concurrency: int, seconds: float) -> dict:
-    command = [sys.executable, str(PEERS / "loadgen.py"), "127.0.0.1", str(server.port), f"/v2/models/{model}/infer",
-               str(body_file), str(concurrency), str(seconds), *server.headers]
-    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+def load(server: Server, model: str, body_file: Path, concurrency: int, seconds: float, warmup: float,
+         loadgen: str) -> tuple[int, list[tuple[float, float]]]:
+    """One closed-loop run: (requests measured, [(latency in us, weight)]) -- every latency with weight 1 from
+    the Python generator, 1000 quantiles weighted by requests / 1000 from wrk."""
+    path = f"/v2/models/{model}/infer"
+    if loadgen == "wrk":
+        env = {**os.environ, "BODY_FILE": str(body_file), "HEADERS": "\n".join(server.headers)}
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+                   "-s", str(PEERS / "wrk_report.lua"), f"http://127.0.0.1:{server.port}{path}"]
+        output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+        result = json.loads(next(line for line in output.splitlines() if line.startswith('{"requests"')))
+        points = [(q, result["requests"] / len(result["quantiles_us"])) for q in result["quantiles_us"]]
+    else:
+        command = [sys.executable, str(PEERS / "loadgen.py"), "127.0.0.1", str(server.port), path, str(body_file),
+                   str(concurrency), str(seconds), str(warmup), *server.headers]
+        result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        points = [(latency, 1.0) for latency in result["latencies_us"]]
     if result["errors"]:
         raise RuntimeError(f"{server.name} answered {result['errors']} errors on {model}; see var/bench/{server.name}.log")
-    return result
+    return result["requests"], points
+
+
+def interleaved(servers: list[Server], model: str, body_file: Path, concurrency: int, seconds: float,
+                slice_s: float, loadgen: str) -> dict[str, dict]:
+    """Each server's figures over round-robin slices (after one warm-up slice each, not counted): req/s over
+    the measured time, p50/p99 over all requests."""
+    rounds = max(1, round(seconds / slice_s))
+    counted: dict[str, int] = {server.name: 0 for server in servers}
+    points: dict[str, list[tuple[float, float]]] = {server.name: [] for server in servers}
+    for server in servers:
+        load(server, model, body_file, concurrency, slice_s, 0.3, loadgen)
+    for index in range(rounds):
+        order = servers[index % len(servers):] + servers[:index % len(servers)]
+        for server in order:
+            requests, measured = load(server, model, body_file, concurrency, seconds / rounds, 0.3, loadgen)
+            counted[server.name] += requests
+            points[server.name] += measured
+    results = {}
+    for name, pooled in points.items():
+        pooled.sort()
+        total = sum(weight for _, weight in pooled)
+
+        def pct(p: float) -> float:
+            running = 0.0
+            for value, weight in pooled:
+                running += weight
+                if running >= p * total:
+                    return round(value / 1000, 3)
+            return round(pooled[-1][0] / 1000, 3)
+
+        results[name] = {"throughput": round(counted[name] / seconds, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+    return results
 
 
 def floor(path: Path, row: np.ndarray, seconds: float) -> dict:
@@ -216,7 +267,10 @@ def floor(path: Path, row: np.ndarray, seconds: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per server and load")
+    parser.add_argument("--slice", type=float, default=1.0, help="seconds of one interleaved slice")
+    parser.add_argument("--loadgen", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
+                        help="wrk (Debian's package; the default when installed) or the asyncio generator")
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--skip-peers", action="store_true")
     args = parser.parse_args()
@@ -239,16 +293,20 @@ def main() -> None:
         starters = {"modelhub": start_modelhub}
         if not args.skip_peers:
             starters |= {"kserve": start_kserve, "mlserver": start_mlserver}
-        for name, start in starters.items():
-            server = start(models, workdir)
-            try:
-                for model in models:
-                    for concurrency in concurrencies:
-                        result = load(server, model, bodies[model], concurrency, args.seconds)
+        servers = []
+        try:
+            for start in starters.values():
+                servers.append(start(models, workdir))
+            for model in models:
+                for concurrency in concurrencies:
+                    figures = interleaved(servers, model, bodies[model], concurrency, args.seconds, args.slice,
+                                          args.loadgen)
+                    for name, result in figures.items():
                         results.setdefault(model, {}).setdefault(name, {})[concurrency] = result
                         print(f"{name:9} {model:9} c={concurrency:<3} {result['throughput']:>9.1f} req/s  "
                               f"p50 {result['p50_ms']:>7.2f} ms  p99 {result['p99_ms']:>7.2f} ms", flush=True)
-            finally:
+        finally:
+            for server in servers:
                 server.stop()
         for model, path in models.items():
             result = floor(path, rows[model], min(args.seconds, 3))

@@ -78,6 +78,7 @@ def test_keys_update_and_delete(v1, alice, bob, dave, team, tmp_path, bob_api, c
         ready = bob_api.get(detail).json()
         assert ready["status"] == "ready" and ready["url"] == f"{runtime.url}/v2/models/clf-1-0-0"
         assert ready["request_count"] == 2 and ready["latency_p50_ms"] is not None
+        assert ready["requests_last_hour"] == 2 and sum(minute["requests"] for minute in ready["traffic"]) == 2
 
     approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave, version="1.1.0", asset=v1.asset)
     assert bob_api.patch(detail, {}, format="json").status_code == 400

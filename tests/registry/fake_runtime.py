@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import onnxruntime as ort
 
+from registry.runtime.metrics import RecentLatency
+
 ORT_TO_V2 = {"tensor(float)": "FP32", "tensor(double)": "FP64", "tensor(float16)": "FP16", "tensor(int64)": "INT64",
              "tensor(int32)": "INT32", "tensor(int16)": "INT16", "tensor(int8)": "INT8", "tensor(uint8)": "UINT8",
              "tensor(bool)": "BOOL", "tensor(string)": "BYTES"}
@@ -122,6 +124,15 @@ class FakeRuntime:
                 lines.append(f'fake_request_duration_seconds_count{{model="{name}"}} {len(values)}')
         return "\n".join(lines) + "\n"
 
+    def stats(self, name: str) -> dict:
+        """The runtime's stats route, as far as the portal reads it: requests and the last hour's latency."""
+        recent = RecentLatency()
+        with self.lock:
+            for seconds in self.latencies.get(name, []):
+                recent.observe(seconds, time.time())
+            requests = self.requests.get(name, 0)
+        return {"model": name, "requests": requests, "last_hour": recent.window(time.time())}
+
     # --- HTTP -----------------------------------------------------------------------------------------
 
     def _handler(self):
@@ -163,6 +174,10 @@ class FakeRuntime:
                 runtime.calls.append(("GET", self.path))
                 if self.path == "/metrics":
                     return self._send(200, runtime.metrics())
+                if self.path.startswith("/v2/models/") and self.path.endswith("/stats"):
+                    if self.headers.get("Authorization") != f"Bearer {runtime.secret}":
+                        return self._send(401, {"error": "runtime secret required"})
+                    return self._send(200, runtime.stats(self.path.split("/")[3]))
                 if self.path.startswith("/v2/models/"):
                     name = self.path.split("/")[3]
                     status = self._caller_status(name)

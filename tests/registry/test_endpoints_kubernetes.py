@@ -210,3 +210,39 @@ def test_the_serving_runtime_container_starts_our_runtime_on_the_mounted_model(t
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_blobs_gc_removes_published_copies_no_live_endpoint_serves(alice, bob, dave, team, tmp_path, cluster,
+                                                                     monkeypatch):
+    from io import StringIO
+
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+
+    from registry.endpoints.models import Endpoint, EndpointStatus
+
+    monkeypatch.setattr("registry.endpoints.backends.kubernetes.POLL_SECONDS", 0.01)
+    version = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
+    (endpoint, _), = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0", name="clf")
+    files_dir = tmp_path / "files"
+    files_dir.mkdir()
+    (files_dir / "model.onnx").write_bytes(b"onnx bytes")
+    KubernetesBackend().deploy(endpoint, files_dir)
+    stray = "f" * 64
+    artifact_storage().save(f"runtime/{stray}/nested/model.onnx", ContentFile(b"an old version's copy"))
+
+    def gc(*args):
+        out = StringIO()
+        call_command("blobs_gc", "--older-than-hours", "0", *args, stdout=out)
+        return out.getvalue()
+
+    assert f"would delete runtime/{stray}/" in gc("--dry-run")
+    assert artifact_storage().exists(f"runtime/{stray}/nested/model.onnx")
+    output = gc()
+    assert f"deleted runtime/{stray}/" in output and version.sha256 not in output
+    assert not artifact_storage().exists(f"runtime/{stray}/nested/model.onnx")
+    assert artifact_storage().exists(f"runtime/{version.sha256}/model.onnx")  # the live endpoint's copy stays
+
+    Endpoint.objects.filter(pk=endpoint.pk).update(status=EndpointStatus.DELETED)
+    assert f"deleted runtime/{version.sha256}/" in gc()
+    assert not artifact_storage().exists(f"runtime/{version.sha256}/model.onnx")

@@ -159,6 +159,21 @@ def test_review_queue_shows_only_what_the_caller_may_act_on(version, alice, bob,
     assert review_queue(user=dave) == [] and review_queue(user=erin) == []
 
 
+def test_the_review_queue_costs_the_same_queries_however_long(version, alice, bob, dave, team, tmp_path,
+                                                              django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    version_submit(user=bob, version=version)
+    with CaptureQueriesContext(connection) as one:
+        assert len(review_queue(user=dave)) == 1
+    for index in range(4):
+        other = make_asset(alice, team, slug=f"clf-{index}", license="MIT")
+        version_submit(user=bob, version=make_validated_version(alice, other, tmp_path))
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert len(review_queue(user=dave)) == 5
+
+
 def test_deprecate_needs_a_maintainer_a_reason_and_no_alias(version, alice, bob, dave):
     approved(version, submitter=bob, reviewer=dave)
     with pytest.raises(PermissionDenied):

@@ -7,13 +7,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import uvicorn
 
 from registry.runtime.app import RuntimeSettings, create_app
 from registry.runtime.auth import StaticAuthorizer
 from registry.runtime.interface import ModelConfig
 from registry.runtime.metrics import RuntimeMetrics
-from registry.runtime.server import uvicorn_config
+from registry.runtime.http_server import HTTPServer
 from tests.runtime.inprocess_host import InProcessHost, write_models
 
 SECRET = "runtime-secret-for-tests-0123456789"
@@ -27,26 +26,33 @@ def sha(value: str) -> str:
 
 
 class ServerThread:
-    """uvicorn (uvloop + httptools) serving `app` on a free loopback port, in a thread of this process."""
+    """The runtime's HTTP server (uvloop + httptools) serving `app` on a free loopback port, in a thread."""
 
-    def __init__(self, app):
+    def __init__(self, app, **options):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn_config(app, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        options.setdefault("max_body", getattr(getattr(app, "settings", None), "max_body", TEST_MAX_BODY))
+        self.server = HTTPServer(app, **options)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import uvloop
+
+        uvloop.run(self.server.serve(self.sock, install_signal_handlers=False))
 
     def __enter__(self):
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "uvicorn did not start"
+            assert time.monotonic() < deadline and self.thread.is_alive(), "the server did not start"
             time.sleep(0.01)
         return self
 
     def __exit__(self, *exc):
-        self.server.should_exit = True
+        self.server.stop()
         self.thread.join(10)
         self.sock.close()
 

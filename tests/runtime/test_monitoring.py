@@ -57,3 +57,30 @@ def test_metrics_forget_a_model():
     assert 'modelhub_runtime_batch_size_sum{model="m"} 4.0' in text and 'code="200",model="m"' in text
     metrics.forget("m")
     assert 'model="m"' not in metrics.render().decode()
+
+
+# --------------------------------------------------------------------------------- the last hour
+
+def test_the_last_hour_counts_minutes_apart_and_forgets_older_ones():
+    from registry.runtime.metrics import RecentLatency
+
+    recent = RecentLatency()
+    start = 1_800_000_000.0  # a minute boundary
+    for _ in range(90):
+        recent.observe(0.0007, start + 5)  # bucket (0.5 ms, 1 ms]
+    for _ in range(10):
+        recent.observe(0.2, start + 5)  # bucket (100 ms, 250 ms]
+    recent.observe(0.003, start + 125)  # two minutes later
+    window = recent.window(start + 130)
+    assert window["requests"] == 101
+    assert [m["minute"] for m in window["per_minute"]] == [start, start + 120]
+    first = window["per_minute"][0]
+    assert first["requests"] == 100 and 0.5 < first["latency_p50_ms"] <= 1.0 and 100 < first["latency_p95_ms"] <= 250
+    assert window["per_minute"][1] == {"minute": start + 120, "requests": 1, "latency_p50_ms": 3.75,
+                                       "latency_p95_ms": 4.875}
+    # An hour on, the first minute is out of the window, and its slot is reused with fresh counts.
+    assert recent.window(start + 3600 + 1)["requests"] == 1
+    recent.observe(0.0007, start + 3600 + 1)
+    later = recent.window(start + 3600 + 2)
+    assert later["requests"] == 2 and later["per_minute"][-1]["requests"] == 1
+    assert recent.window(start + 3 * 3600)["per_minute"] == []

@@ -179,3 +179,39 @@ class KubernetesBackend:
         status = self._get(_api(), endpoint).get("status") or {}
         url = (status.get("address") or {}).get("url") or status.get("url") or ""
         return url.rstrip("/")
+
+
+def published_copies_collect_garbage(*, older_than, dry_run: bool = False) -> list[str]:
+    """Delete the `runtime/{sha256}/` copies that no live endpoint (in any state but deleted) serves or is
+    about to serve, when their files are older than `older_than`. Returns the digests of the removed copies.
+
+    The endpoint row names its version before the copy is published, so a deploy in flight always counts as
+    live; the age threshold is a second guard for a copy being written while this runs."""
+    from registry.endpoints.models import Endpoint, EndpointStatus
+
+    storage = artifact_storage()
+    try:
+        digests, _ = storage.listdir("runtime")
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    live = Endpoint.objects.exclude(status=EndpointStatus.DELETED)
+    in_use = set(live.values_list("version__sha256", flat=True)) | set(
+        live.exclude(deployed_version=None).values_list("deployed_version__sha256", flat=True))
+    removed = []
+    for digest in sorted(set(digests) - in_use):
+        files = _files_under(storage, f"runtime/{digest}")
+        if any(storage.get_modified_time(name) >= older_than for name in files):
+            continue
+        if not dry_run:
+            for name in files:
+                storage.delete(name)
+        removed.append(digest)
+    return removed
+
+
+def _files_under(storage, prefix: str) -> list[str]:
+    folders, files = storage.listdir(prefix)
+    names = [f"{prefix}/{name}" for name in files]
+    for folder in folders:
+        names += _files_under(storage, f"{prefix}/{folder}")
+    return names

@@ -63,6 +63,15 @@ class LocalRuntimeBackend:
     def internal_url(self, endpoint) -> str:
         return settings.MODELHUB_RUNTIME_URL
 
+    def model_stats(self, name: str) -> dict | None:
+        """The runtime's stats of one model (GET /v2/models/{name}/stats), or None when it has none."""
+        try:
+            response = runtime_request("GET", f"/v2/models/{name}/stats", timeout=2)
+            stats = response.json() if response.status_code == 200 else None
+        except (RuntimeUnavailable, ValueError):
+            return None
+        return stats if isinstance(stats, dict) else None
+
     def metrics_text(self) -> str | None:
         try:
             response = requests.get(f"{settings.MODELHUB_RUNTIME_URL}/metrics", timeout=2)

@@ -1,10 +1,11 @@
 """A closed-loop HTTP/1.1 load generator for the serving benchmark (run in its own process).
 
-    python loadgen.py HOST PORT PATH BODY_FILE CONCURRENCY SECONDS [HEADER ...]
+    python loadgen.py HOST PORT PATH BODY_FILE CONCURRENCY SECONDS WARMUP [HEADER ...]
 
 Each of CONCURRENCY keep-alive connections sends the same POST, waits for the whole answer, and sends
-again, for SECONDS after a one-second warm-up. Prints one JSON line: requests, errors, seconds,
-throughput (req/s) and latency percentiles in milliseconds. Requests are pre-encoded and answers read
+again, for SECONDS after WARMUP seconds. Prints one JSON line: requests, errors, seconds, throughput
+(req/s), latency percentiles in milliseconds and every latency in microseconds (so that the runs of
+several slices can be merged). Requests are pre-encoded and answers read
 by Content-Length (or chunks), so the generator costs far less than any server it measures.
 """
 
@@ -50,14 +51,14 @@ async def _connection(host, port, request, warmup_end, deadline, latencies, erro
         writer.close()
 
 
-async def run(host, port, path, body, concurrency, seconds, headers) -> dict:
+async def run(host, port, path, body, concurrency, seconds, warmup, headers) -> dict:
     extra = "".join(f"{h}\r\n" for h in headers)
     request = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
                f"Content-Length: {len(body)}\r\n{extra}\r\n").encode() + body
     latencies: list[float] = []
     errors: list[int] = []
     now = time.perf_counter()
-    warmup_end, deadline = now + 1.0, now + 1.0 + seconds
+    warmup_end, deadline = now + warmup, now + warmup + seconds
     await asyncio.gather(*(_connection(host, port, request, warmup_end, deadline, latencies, errors)
                            for _ in range(concurrency)))
     latencies.sort()
@@ -66,18 +67,20 @@ async def run(host, port, path, body, concurrency, seconds, headers) -> dict:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 3) if latencies else None
 
     return {"requests": len(latencies), "errors": len(errors), "seconds": seconds,
-            "throughput": round(len(latencies) / seconds, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+            "throughput": round(len(latencies) / seconds, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+            "latencies_us": [round(latency * 1e6) for latency in latencies]}
 
 
 def main() -> None:
-    host, port, path, body_file, concurrency, seconds, *headers = sys.argv[1:]
+    host, port, path, body_file, concurrency, seconds, warmup, *headers = sys.argv[1:]
     try:
         import uvloop
         uvloop.install()
     except ImportError:
         pass
     body = open(body_file, "rb").read()
-    print(json.dumps(asyncio.run(run(host, int(port), path, body, int(concurrency), float(seconds), headers))))
+    print(json.dumps(asyncio.run(run(host, int(port), path, body, int(concurrency), float(seconds), float(warmup),
+                                     headers))))
 
 
 if __name__ == "__main__":
