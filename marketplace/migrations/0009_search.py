@@ -32,18 +32,26 @@ POSTGRES_INDEXES = {
     "asset_search_vector_gin": "CREATE INDEX asset_search_vector_gin ON marketplace_asset USING gin (search_vector)",
     "asset_tag_array_gin": "CREATE INDEX asset_tag_array_gin ON marketplace_asset USING gin (tag_array)",
     "searchterm_term_trgm": "CREATE INDEX searchterm_term_trgm ON marketplace_searchterm USING gin (term gin_trgm_ops)",
+    # The facet counts of a scope and filter by an index-only scan.
+    "facetcount_covering": "CREATE INDEX facetcount_covering ON marketplace_facetcount (scope, filter, facet) "
+                           "INCLUDE (value, count)",
 }
 _SCOPE = "CASE WHEN a.visibility = 'internal' THEN 0 ELSE a.team_id END"
+# Every asset counts its facet values under no filter ("*") and under each of its kind, team, task and licence.
 FACET_COUNTS_SQL = f"""
-INSERT INTO marketplace_facetcount (scope, kind, facet, value, count)
-SELECT scope, kind, facet, value, count(*) FROM (
-    SELECT {_SCOPE} AS scope, a.kind, 'kind' AS facet, a.kind AS value FROM marketplace_asset a
-    UNION ALL SELECT {_SCOPE}, a.kind, 'task', a.task FROM marketplace_asset a WHERE a.task <> ''
-    UNION ALL SELECT {_SCOPE}, a.kind, 'license', a.license FROM marketplace_asset a WHERE a.license <> ''
-    UNION ALL SELECT {_SCOPE}, a.kind, 'team', t.slug FROM marketplace_asset a
-        JOIN marketplace_team t ON t.id = a.team_id
-    UNION ALL SELECT {_SCOPE}, a.kind, 'tag', tag FROM marketplace_asset a CROSS JOIN LATERAL unnest(a.tag_array) tag
-) found GROUP BY scope, kind, facet, value
+INSERT INTO marketplace_facetcount (scope, filter, facet, value, count)
+SELECT a.scope, f.key, v.facet, v.value, count(*)
+FROM (SELECT {_SCOPE} AS scope, a.kind, a.task, a.license, t.slug AS team, a.tag_array
+      FROM marketplace_asset a JOIN marketplace_team t ON t.id = a.team_id) a
+CROSS JOIN LATERAL (VALUES ('*'), ('kind=' || a.kind), ('team=' || a.team),
+                           (CASE WHEN a.task <> '' THEN 'task=' || a.task END),
+                           (CASE WHEN a.license <> '' THEN 'license=' || upper(a.license) END)) f(key)
+CROSS JOIN LATERAL (SELECT 'kind', a.kind UNION ALL SELECT 'team', a.team
+                    UNION ALL SELECT 'task', a.task WHERE a.task <> ''
+                    UNION ALL SELECT 'license', a.license WHERE a.license <> ''
+                    UNION ALL SELECT 'tag', unnest(a.tag_array)) v(facet, value)
+WHERE f.key IS NOT NULL
+GROUP BY 1, 2, 3, 4
 """
 VOCABULARY_SQL = """
 INSERT INTO marketplace_searchterm (term)
@@ -80,6 +88,7 @@ def postgres_backwards(apps, schema_editor):
 def fill(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(FACET_COUNTS_SQL)
             cursor.execute(VOCABULARY_SQL)
         return
@@ -106,7 +115,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('scope', models.BigIntegerField()),
-                ('kind', models.CharField(max_length=16)),
+                ('filter', models.CharField(max_length=120)),
                 ('facet', models.CharField(max_length=16)),
                 ('value', models.CharField(max_length=100)),
                 ('count', models.IntegerField(default=0)),
@@ -149,7 +158,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='facetcount',
-            constraint=models.UniqueConstraint(fields=('scope', 'kind', 'facet', 'value'), name='facetcount_unique_key', violation_error_message='One row per scope, kind, facet and value.'),
+            constraint=models.UniqueConstraint(fields=('scope', 'filter', 'facet', 'value'), name='facetcount_unique_key', violation_error_message='One row per scope, filter, facet and value.'),
         ),
         migrations.RunPython(postgres_forwards, postgres_backwards),
         migrations.RunPython(fill, migrations.RunPython.noop),

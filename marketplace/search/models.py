@@ -16,25 +16,28 @@ class SearchTerm(models.Model):
 
 
 class FacetCount(models.Model):
-    """How many assets of one scope and kind carry a facet value: the unfiltered catalogue's facet counts
-    without reading the assets (PostgreSQL backend; see `backends/postgres.py`).
+    """How many assets of one scope (and, optionally, passing one filter) carry a facet value: the facet counts
+    of the unfiltered catalogue, or of one filter, without reading the assets (PostgreSQL backend; see
+    `backends/postgres.py`).
 
     `scope` is 0 for internal assets (every signed-in user sees them) and the owning team's id for that
     team's private assets, so a caller's counts are the sum over scope 0 and the scopes of their teams.
+    `filter` is "*" (the counts of the whole scope) or one filter a search may apply alone ("kind=model",
+    "task=...", "license=" + the licence upper-cased, "team=" + slug): the counts of the assets passing it.
     Maintained in the transaction of every asset change by `PostgresSearchBackend.asset_changed`.
     """
 
     scope = models.BigIntegerField()
-    kind = models.CharField(max_length=16)
+    filter = models.CharField(max_length=120)
     facet = models.CharField(max_length=16)
     value = models.CharField(max_length=100)
     count = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["scope", "kind", "facet", "value"], name="facetcount_unique_key",
-                                    violation_error_message="One row per scope, kind, facet and value."),
+            models.UniqueConstraint(fields=["scope", "filter", "facet", "value"], name="facetcount_unique_key",
+                                    violation_error_message="One row per scope, filter, facet and value."),
         ]
 
     def __str__(self) -> str:
-        return f"{self.scope}/{self.kind}/{self.facet}={self.value}: {self.count}"
+        return f"{self.scope}/{self.filter}/{self.facet}={self.value}: {self.count}"

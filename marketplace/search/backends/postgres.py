@@ -13,7 +13,9 @@ the page size and the number of matches, never by the size of the catalogue.
 - Pages: keyset (`cursor`) over an index per ordering, so page 10,000 costs what page 1 costs.
 """
 
+import json
 from collections import defaultdict
+from datetime import datetime
 
 from django.db import connection, transaction
 
@@ -32,7 +34,9 @@ SEARCH_VECTOR_SQL = (
     "setweight(to_tsvector('english'::regconfig, coalesce(summary, '')), 'C') || "
     "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'D')"
 )
-PRECOMPUTED_FILTERS = frozenset({"kind", "visibility"})
+# Facet filters the precomputed counts are also kept under (one at a time); tags are not: a tag's row per
+# co-occurring tag would multiply the table by the tag vocabulary.
+PRECOMPUTED_FILTERS = frozenset({"kind", "task", "license", "team"})
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
 _COLUMNS = {"rank": "rank", "id": "id", "name": "name", "slug": "slug", "created_at": "created_at",
             "updated_at": "updated_at"}
@@ -106,16 +110,19 @@ class PostgresSearchBackend(SearchBackend):
             return SearchResult(ids=[], count=0, facets={facet: [] for facet in FACETS})
         groups = [[term] for term in query.terms]
         tsquery = _tsquery_text(groups) if groups else None
-        with connection.cursor() as cursor:
-            count, facets = self._counts(cursor, scope, query, tsquery)
+        with transaction.atomic(), connection.cursor() as cursor:
+            # JIT compiling these statements costs more (tens of ms) than it ever saves on them.
+            cursor.execute("SET LOCAL jit = off")
+            count, facets, rows = self._counts(cursor, scope, query, tsquery)
             widened: dict[str, list[str]] = {}
             if tsquery is not None and count < WIDEN_BELOW:
                 widened = self._alternatives(cursor, query.terms)
                 if widened:
                     groups = [[term, *widened.get(term, [])] for term in query.terms]
                     tsquery = _tsquery_text(groups)
-                    count, facets = self._counts(cursor, scope, query, tsquery)
-            rows = self._page(cursor, scope, query, tsquery)
+                    count, facets, rows = self._counts(cursor, scope, query, tsquery)
+            if rows is None:  # counts came from the precomputed table: the page from its ordering's index
+                rows = self._page(cursor, scope, query, tsquery)
             result = SearchResult(ids=[row[-1] for row in rows], count=count, facets=facets, widened=widened)
             self._cursors(result, query, rows)
             if tsquery is not None and result.ids:
@@ -202,27 +209,35 @@ class PostgresSearchBackend(SearchBackend):
     # --- total and facets -------------------------------------------------------------------------
 
     def _counts(self, cursor, scope: AssetScope, query: SearchQuery, tsquery: str | None):
-        """The total and every facet's counts; a facet's own filter is left out of its counts."""
+        """The total, every facet's counts (a facet's own filter left out of them) and, when the matches had
+        to be read for them, the page too (else None): one pass over the matches, never two."""
         active = set(query.facet_filters())
-        plain = {"framework", "visibility"} & {name for name in ("framework", "visibility") if getattr(query, name)}
+        plain = {name for name in ("framework", "visibility") if getattr(query, name)}
         groups: dict[frozenset, list[str]] = defaultdict(list)
         for facet in FACETS:
             groups[frozenset(active - {facet})].append(facet)
         groups[frozenset(active)].append("_total")
         precomputed, computed = {}, {}
         for filters, facets in groups.items():
-            if tsquery is None and filters | plain <= PRECOMPUTED_FILTERS:
+            if tsquery is None and self._precomputable(filters, plain):
                 precomputed[filters] = facets
             else:
                 computed[filters] = facets
         counts: dict[str, list[tuple[str, int]]] = {}
+        rows = None
         if precomputed:
             counts.update(self._precomputed_counts(cursor, scope, query, precomputed))
         if computed:
-            counts.update(self._computed_counts(cursor, scope, query, tsquery, computed))
+            found, rows = self._computed_counts(cursor, scope, query, tsquery, computed)
+            counts.update(found)
         total = counts.pop("_total", [("", 0)])
-        return (total[0][1] if total else 0), {facet: [{"value": v, "count": n} for v, n in counts.get(facet, [])]
-                                               for facet in FACETS}
+        return ((total[0][1] if total else 0),
+                {facet: [{"value": v, "count": n} for v, n in counts.get(facet, [])] for facet in FACETS}, rows)
+
+    @staticmethod
+    def _precomputable(filters: frozenset, plain: set) -> bool:
+        """Counts the precomputed table holds: no words, at most one facet filter, any visibility filter."""
+        return "framework" not in plain and len(filters) <= 1 and filters <= PRECOMPUTED_FILTERS
 
     def _precomputed_counts(self, cursor, scope: AssetScope, query: SearchQuery, groups) -> dict:
         if query.visibility == "internal":
@@ -238,8 +253,7 @@ class PostgresSearchBackend(SearchBackend):
                 where.add("scope = ANY(%s)", scopes)
             elif query.visibility == "private":
                 where.add("scope <> 0")
-            if "kind" in filters:
-                where.add("kind = %s", query.kind)
+            where.add("filter = %s", self._filter_key(next(iter(filters)), query) if filters else "*")
             names = [facet for facet in facets if facet != "_total"]
             if "_total" in facets:
                 parts.append(f"SELECT '_total' AS facet, '' AS value, coalesce(sum(count), 0) AS n "
@@ -251,7 +265,9 @@ class PostgresSearchBackend(SearchBackend):
                 params += [*where.params, names]
         return self._top(cursor, parts, params)
 
-    def _computed_counts(self, cursor, scope: AssetScope, query: SearchQuery, tsquery, groups) -> dict:
+    def _computed_counts(self, cursor, scope: AssetScope, query: SearchQuery, tsquery, groups):
+        """Counts over the matches, read once into a materialised CTE; the page comes from the same rows when
+        the total is among the groups (it is the set of rows passing every filter)."""
         where = self._base(scope, query, tsquery)
         active = sorted(query.facet_filters())
         flags, flag_params = [], []
@@ -270,13 +286,20 @@ class PostgresSearchBackend(SearchBackend):
             alternatives.append(" AND ".join(conditions) or "TRUE")
         if "TRUE" not in alternatives:
             where.add("(" + " OR ".join(f"({alt})" for alt in alternatives) + ")", *alt_params)
-        columns = ", ".join(["a.kind", "a.task", "a.license", "a.team_id", "a.tag_array", *flags])
+        keys = query.order_keys
+        columns = ", ".join(["a.id", "a.kind", "a.task", "a.license", "a.team_id", "a.tag_array", "a.name", "a.slug",
+                             "a.created_at", "a.updated_at", *flags])
+        if "rank" in dict(keys):
+            columns += ", ts_rank(a.search_vector, to_tsquery('english', %s)) AS rank"
+            flag_params = [*flag_params, tsquery]
         parts = []
+        page_sql, page_params = "", []
         for filters, facets in groups.items():
             condition = " AND ".join(f"m.p_{name}" for name in sorted(filters)) or "TRUE"
             for facet in facets:
                 if facet == "_total":
                     parts.append(f"SELECT '_total', '', count(*) FROM m WHERE {condition}")
+                    page_sql, page_params = self._page_from_matches(query, condition.replace("m.", "s."))
                 elif facet == "tag":
                     parts.append("SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tag_array) t "
                                  f"WHERE {condition} GROUP BY t")
@@ -286,29 +309,67 @@ class PostgresSearchBackend(SearchBackend):
                 else:
                     parts.append(f"SELECT '{facet}', m.{facet}, count(*) FROM m WHERE {condition} AND m.{facet} <> '' "
                                  f"GROUP BY m.{facet}")
-        prefix = (f"WITH m AS MATERIALIZED (SELECT {columns} FROM marketplace_asset a WHERE {where.sql()}) ")
-        return self._top(cursor, parts, flag_params + where.params, prefix=prefix)
+        prefix = f"WITH m AS MATERIALIZED (SELECT {columns} FROM marketplace_asset a WHERE {where.sql()}) "
+        found = self._top(cursor, parts, flag_params + where.params, prefix=prefix, extra=(page_sql, page_params))
+        rows = None
+        if page_sql:
+            page = found.pop("_page", [("[]", 0)])
+            rows = [self._row(values, keys) for values in json.loads(page[0][0])]
+            if query.cursor is not None and query.cursor.backwards:
+                rows.reverse()
+        return found, rows
+
+    def _page_from_matches(self, query: SearchQuery, condition: str) -> tuple[str, list]:
+        """The page's sort keys (id last) as one JSON text, from the materialised matches `m`."""
+        keys = query.order_keys
+        backwards = bool(query.cursor and query.cursor.backwards)
+        keyset, keyset_params = self._keyset(keys, query, backwards)
+        order = ", ".join(f"s.{_COLUMNS[name]} {'DESC' if desc != backwards else 'ASC'}" for name, desc in keys)
+        values = ", ".join(f"p.{_COLUMNS[name]}" for name, _ in keys)
+        return (f"SELECT '_page', coalesce(json_agg(json_build_array({values}) ORDER BY p.r), '[]')::text, 0, 0 "
+                f"FROM (SELECT s.*, row_number() OVER (ORDER BY {order}) AS r FROM m s WHERE {condition} "
+                f"AND {keyset} ORDER BY {order} LIMIT %s OFFSET %s) p",
+                [*keyset_params, query.page_size + 1, query.offset])
 
     @staticmethod
-    def _top(cursor, parts: list[str], params: list, prefix: str = "") -> dict:
-        """Run the UNION of (facet, value, count) queries; the top FACET_LIMIT values of each facet."""
-        sql = (f"{prefix}SELECT facet, value, n FROM (SELECT facet, value, n, row_number() OVER (PARTITION BY facet "
-               f"ORDER BY n DESC, value COLLATE \"C\") AS r FROM ({' UNION ALL '.join(parts)}) u(facet, value, n)) x "
-               f"WHERE r <= %s ORDER BY facet, r")
-        cursor.execute(sql, params + [FACET_LIMIT])
+    def _row(values: list, keys) -> tuple:
+        """A page row from JSON: the sort key values (timestamps parsed back), the id last."""
+        return tuple(datetime.fromisoformat(value) if name in ("created_at", "updated_at") else value
+                     for value, (name, _) in zip(values, keys, strict=True))
+
+    @staticmethod
+    def _top(cursor, parts: list[str], params: list, prefix: str = "", extra=("", ())) -> dict:
+        """Run the UNION of (facet, value, count) queries: the top FACET_LIMIT values of each facet, most
+        frequent first (ties by value in byte order, as the fallback sorts them). `extra` is one more
+        (facet, value, n, r) query whose rows come back as they are."""
+        extra_sql, extra_params = extra
+        sql = (f"{prefix}SELECT facet, value, n, r FROM (SELECT facet, value, n, row_number() OVER (PARTITION BY "
+               f"facet ORDER BY n DESC, value COLLATE \"C\") AS r FROM ({' UNION ALL '.join(parts)}) "
+               f"u(facet, value, n)) x WHERE r <= %s{' UNION ALL ' + extra_sql if extra_sql else ''}")
+        cursor.execute(sql, [*params, FACET_LIMIT, *extra_params])
         found: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for facet, value, n in cursor.fetchall():
+        for facet, value, n, _ in sorted(cursor.fetchall(), key=lambda row: (row[0], row[3])):
             found[facet].append((value, int(n)))
         return found
 
     # --- the index ----------------------------------------------------------------------------------
 
     @staticmethod
+    def _filter_key(name: str, query: SearchQuery) -> str:
+        value = {"kind": query.kind, "task": query.task, "license": query.license.upper(), "team": query.team}[name]
+        return f"{name}={value}"
+
+    @staticmethod
     def _facet_keys(facts: AssetFacts) -> list[tuple]:
+        """The (scope, filter, facet, value) rows an asset counts in: its facet values under no filter ("*")
+        and under each of its own kind, task, licence and team (the filters a search may apply alone)."""
         scope = 0 if facts.visibility == "internal" else facts.team_id
         keys = [("kind", facts.kind), ("team", facts.team_slug), *(("tag", tag) for tag in facts.tags)]
         keys += [(facet, value) for facet, value in (("task", facts.task), ("license", facts.license)) if value]
-        return [(scope, facts.kind, facet, value) for facet, value in keys]
+        filters = ["*", f"kind={facts.kind}", f"team={facts.team_slug}"]
+        filters += [f"{name}={value}" for name, value in (("task", facts.task), ("license", facts.license.upper()))
+                    if value]
+        return [(scope, key, facet, value) for key in filters for facet, value in keys]
 
     def asset_changed(self, *, before: AssetFacts | None, after: AssetFacts | None) -> None:
         deltas: dict[tuple, int] = defaultdict(int)
@@ -323,28 +384,35 @@ class PostgresSearchBackend(SearchBackend):
         params = [item for key, delta in changes for item in (*key, delta)]
         with connection.cursor() as cursor:
             # Rows in key order, so two writers never lock the same rows in opposite orders.
-            cursor.execute(f"INSERT INTO marketplace_facetcount (scope, kind, facet, value, count) VALUES {values} "
-                           "ON CONFLICT (scope, kind, facet, value) DO UPDATE "
+            cursor.execute(f"INSERT INTO marketplace_facetcount (scope, filter, facet, value, count) VALUES {values} "
+                           "ON CONFLICT (scope, filter, facet, value) DO UPDATE "
                            "SET count = marketplace_facetcount.count + EXCLUDED.count", params)
 
     def rebuild(self) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("LOCK TABLE marketplace_facetcount IN EXCLUSIVE MODE")
             cursor.execute("DELETE FROM marketplace_facetcount")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(FACET_COUNTS_SQL)
             cursor.execute(VOCABULARY_SQL)
 
 
 _SCOPE = "CASE WHEN a.visibility = 'internal' THEN 0 ELSE a.team_id END"
+# Every asset counts its facet values under no filter ("*") and under each of its kind, team, task and licence.
 FACET_COUNTS_SQL = f"""
-INSERT INTO marketplace_facetcount (scope, kind, facet, value, count)
-SELECT scope, kind, facet, value, count(*) FROM (
-    SELECT {_SCOPE} AS scope, a.kind, 'kind' AS facet, a.kind AS value FROM marketplace_asset a
-    UNION ALL SELECT {_SCOPE}, a.kind, 'task', a.task FROM marketplace_asset a WHERE a.task <> ''
-    UNION ALL SELECT {_SCOPE}, a.kind, 'license', a.license FROM marketplace_asset a WHERE a.license <> ''
-    UNION ALL SELECT {_SCOPE}, a.kind, 'team', t.slug FROM marketplace_asset a JOIN marketplace_team t ON t.id = a.team_id
-    UNION ALL SELECT {_SCOPE}, a.kind, 'tag', tag FROM marketplace_asset a CROSS JOIN LATERAL unnest(a.tag_array) tag
-) rows GROUP BY scope, kind, facet, value
+INSERT INTO marketplace_facetcount (scope, filter, facet, value, count)
+SELECT a.scope, f.key, v.facet, v.value, count(*)
+FROM (SELECT {_SCOPE} AS scope, a.kind, a.task, a.license, t.slug AS team, a.tag_array
+      FROM marketplace_asset a JOIN marketplace_team t ON t.id = a.team_id) a
+CROSS JOIN LATERAL (VALUES ('*'), ('kind=' || a.kind), ('team=' || a.team),
+                           (CASE WHEN a.task <> '' THEN 'task=' || a.task END),
+                           (CASE WHEN a.license <> '' THEN 'license=' || upper(a.license) END)) f(key)
+CROSS JOIN LATERAL (SELECT 'kind', a.kind UNION ALL SELECT 'team', a.team
+                    UNION ALL SELECT 'task', a.task WHERE a.task <> ''
+                    UNION ALL SELECT 'license', a.license WHERE a.license <> ''
+                    UNION ALL SELECT 'tag', unnest(a.tag_array)) v(facet, value)
+WHERE f.key IS NOT NULL
+GROUP BY 1, 2, 3, 4
 """
 VOCABULARY_SQL = """
 INSERT INTO marketplace_searchterm (term)
