@@ -107,7 +107,7 @@ def version_list_item(version: AssetVersion, prefix: str) -> dict:
     url = f"{prefix}{version.version}/"
     return {"version": version.version, "status": version.status, "filename": version.filename,
             "sha256": version.sha256, "size": version.size,
-            "aliases": sorted(alias.name for alias in version.aliases.all()),
+            "aliases": version.alias_names,
             "created_by": version.created_by.username if version.created_by_id else None,
             "created_at": iso_datetime(version.created_at), "updated_at": iso_datetime(version.updated_at),
             "url": url, "download_url": f"{url}download"}

@@ -19,7 +19,7 @@ _PRECEDENCE = f'"{_T}"."major", "{_T}"."minor", "{_T}"."patch", (NOT "{_T}"."is_
 
 @dataclass(frozen=True)
 class VersionPage:
-    versions: list[AssetVersion]  # in precedence order, newest first; `created_by` and `aliases` loaded
+    versions: list[AssetVersion]  # newest first; `created_by` loaded, `alias_names` set; metadata, signature deferred
     count: int  # every version of the asset
     next_cursor: str | None
     previous_cursor: str | None
@@ -44,7 +44,9 @@ def _cursor_key(raw: str) -> tuple[tuple, bool]:
 def version_page(*, asset: Asset, cursor: str | None = None, size: int = 20) -> VersionPage:
     """One page of an asset the caller can already see, newest first, by keyset: one index seek per page
     whatever the number of versions (the count is the asset's denormalised `version_count`)."""
-    qs = AssetVersion.objects.filter(asset=asset).select_related("created_by").prefetch_related("aliases")
+    # Without the JSON columns (metadata, signature: the detail's) and without prefetch machinery: a page of
+    # 100 is two small queries and 100 light objects.
+    qs = AssetVersion.objects.filter(asset=asset).select_related("created_by").defer("metadata", "signature")
     backwards = False
     if cursor is not None:
         key, backwards = _cursor_key(cursor)
@@ -56,6 +58,12 @@ def version_page(*, asset: Asset, cursor: str | None = None, size: int = 20) -> 
     rows = rows[:size]
     if backwards:
         rows.reverse()
+    names: dict[int, list[str]] = {row.pk: [] for row in rows}
+    alias_model = AssetVersion._meta.get_field("aliases").related_model  # governance's Alias, by relation
+    for version_id, name in alias_model.objects.filter(version_id__in=list(names)).values_list("version_id", "name"):
+        names[version_id].append(name)
+    for row in rows:
+        row.alias_names = sorted(names[row.pk])
     has_next, has_previous = (True, more) if backwards else (more, cursor is not None)
     return VersionPage(versions=rows, count=asset.version_count,
                        next_cursor=_cursor(rows[-1].version, False) if rows and has_next else None,

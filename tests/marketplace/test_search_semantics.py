@@ -166,3 +166,13 @@ def test_list_queries_stay_fixed_with_words_and_filters(alice, team, alice_api, 
         make_asset(alice, team, slug=f"fraud-{i}", tags=["a", "b", f"t{i}"])
     with django_assert_max_num_queries(few):
         assert len(alice_api.get("/api/v1/assets/?q=fraud&tag=a&page_size=100").json()["results"]) == 30
+
+
+def test_filters_narrowing_plenty_of_matches_do_not_widen_the_words(alice, team, charlie, catalogue):
+    make_asset(alice, team, slug="fraud-extra", name="Fraud extra", tags=["finance"])
+    for backend in (PostgresSearchBackend(), FallbackSearchBackend()):
+        query = parse_search(_qd({"q": "fraud", "license": "CC-BY-4.0"}))
+        found = backend.search(scope=asset_scope(charlie), query=query)
+        assert (found.count, found.widened) == (1, {}), backend.name
+        few = backend.search(scope=asset_scope(charlie), query=parse_search(_qd({"q": "frud", "license": "MIT"})))
+        assert few.widened and few.count >= 1, backend.name

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from marketplace.access import AssetScope
 from marketplace.search.query import SearchQuery
 
-# Typo and substring widening: when the words match fewer assets than this, each word also matches the
-# vocabulary words most like it (trigram similarity, as pg_trgm computes it) or containing it.
+# Typo and substring widening: when the words match fewer of the assets the caller may see than this (and
+# so does the search with its filters), each word also matches the vocabulary words most like it
+# (trigram similarity, as pg_trgm computes it) or containing it.
 WIDEN_BELOW = 5
 SIMILARITY_THRESHOLD = 0.3
 ALTERNATIVES_PER_TERM = 5

@@ -115,7 +115,8 @@ class FallbackSearchBackend(SearchBackend):
         passes = [{name: _facet_passes(row, name, query) for name in active} for row in rows]
         matches = [row for row, flags in zip(rows, passes, strict=True) if all(flags.values())]
         widened: dict[str, list[str]] = {}
-        if groups and len(matches) < WIDEN_BELOW:
+        # Widen only when the words themselves (before facet filters) match too few.
+        if groups and len(matches) < WIDEN_BELOW and len(rows) < WIDEN_BELOW:
             widened = self._alternatives(query.terms)
             if widened:
                 groups = [[term, *widened.get(term, [])] for term in query.terms]

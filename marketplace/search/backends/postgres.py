@@ -115,7 +115,7 @@ class PostgresSearchBackend(SearchBackend):
             cursor.execute("SET LOCAL jit = off")
             count, facets, rows = self._counts(cursor, scope, query, tsquery)
             widened: dict[str, list[str]] = {}
-            if tsquery is not None and count < WIDEN_BELOW:
+            if tsquery is not None and count < WIDEN_BELOW and self._few_word_matches(cursor, scope, query, tsquery):
                 widened = self._alternatives(cursor, query.terms)
                 if widened:
                     groups = [[term, *widened.get(term, [])] for term in query.terms]
@@ -128,6 +128,16 @@ class PostgresSearchBackend(SearchBackend):
             if tsquery is not None and result.ids:
                 result.highlights = self._highlights(cursor, result.ids, tsquery)
         return result
+
+    def _few_word_matches(self, cursor, scope: AssetScope, query: SearchQuery, tsquery: str) -> bool:
+        """Whether the words themselves match fewer than WIDEN_BELOW visible assets: few results because
+        facet filters narrowed plenty of matches are no reason to look for other words."""
+        if not query.facet_filters():
+            return True
+        where = self._base(scope, query, tsquery)
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM marketplace_asset a WHERE {where.sql()} LIMIT %s) x",
+                       [*where.params, WIDEN_BELOW])
+        return cursor.fetchone()[0] < WIDEN_BELOW
 
     def _alternatives(self, cursor, terms) -> dict[str, list[str]]:
         found = {}
