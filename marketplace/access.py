@@ -85,6 +85,27 @@ def is_team_member(user, team) -> bool:
     return has_permission(user, Permission.ASSET_CHANGE, team)
 
 
+@dataclass(frozen=True)
+class AssetScope:
+    """Which assets a user may see, as data (for search engines that cannot take a queryset):
+    everything (superusers), or internal assets plus every asset of `team_ids` (signed-in users), or
+    nothing (`nothing`: anonymous callers)."""
+
+    everything: bool
+    nothing: bool
+    team_ids: tuple[int, ...]
+
+
+def asset_scope(user) -> AssetScope:
+    """The visibility rule of `asset_visible_q` as data; one query for a signed-in user's teams."""
+    if user is None or not user.is_authenticated:
+        return AssetScope(everything=False, nothing=True, team_ids=())
+    if user.is_superuser:
+        return AssetScope(everything=True, nothing=False, team_ids=())
+    return AssetScope(everything=False, nothing=False,
+                      team_ids=tuple(sorted(user.memberships.values_list("team_id", flat=True))))
+
+
 def asset_visible_q(user) -> Q:
     """Internal assets are visible to every signed-in user; private ones to their team only."""
     if user is None or not user.is_authenticated:

@@ -1,14 +1,17 @@
+from django.urls import reverse as url_path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
 from marketplace.access import Visibility
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
+from marketplace.api.pagination import iso_datetime, keyset_links
 from marketplace.api.views import APIView, GenericAPIView
 from marketplace.assets.filters import MAX_TAG_FILTERS, AssetFilter
 from marketplace.assets.models import AssetKind
 from marketplace.assets.selectors import FACET_FIELDS, asset_get, asset_search
+from marketplace.search.query import DEFAULT_PAGE_SIZE, MAX_PAGE_OFFSET, MAX_PAGE_SIZE
 from marketplace.assets.services import MAX_DESCRIPTION_CHARS, MAX_TAGS, asset_create, asset_delete, asset_update
 from marketplace.lib.slugs import SLUG_PATTERN
 from marketplace.teams.selectors import team_get
@@ -35,11 +38,10 @@ class AssetSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField()
 
     def get_tags(self, asset) -> list[str]:
-        return [tag.name for tag in asset.tags.all()]
+        return sorted(asset.tags_text.split())
 
     def get_url(self, asset) -> str:
-        return reverse("api:asset-detail", kwargs={"team": asset.team.slug, "slug": asset.slug},
-                       request=self.context.get("request"))
+        return self.context["request"].build_absolute_uri(url_path("api:asset-list")) + f"{asset.full_slug}/"
 
     def to_representation(self, asset):
         data = super().to_representation(asset)
@@ -77,29 +79,84 @@ class FacetValueSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class HighlightSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The name as HTML: matched words in <mark>, the rest escaped.")
+    summary = serializers.CharField(help_text="The summary as HTML: matched words in <mark>, the rest escaped.")
+
+
+class AssetListItemSerializer(serializers.Serializer):
+    """A search result: the asset without its description (the detail has it), plus highlights.
+
+    For the schema only: list items are built by `asset_list_item`, without per-item field machinery."""
+
+    full_slug = serializers.CharField(help_text="`team/slug`: the asset's name in URLs.")
+    slug = serializers.CharField()
+    kind = serializers.ChoiceField(choices=AssetKind.choices)
+    name = serializers.CharField()
+    summary = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    license = serializers.CharField(help_text="SPDX licence identifier or expression.")
+    task = serializers.CharField()
+    framework = serializers.CharField()
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    team = serializers.SlugField()
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    latest_version = serializers.CharField(allow_null=True, help_text="Highest version by semver precedence.")
+    version_count = serializers.IntegerField()
+    url = serializers.URLField()
+    highlights = HighlightSerializer(allow_null=True, help_text="With `q` only.")
+
+
+def asset_list_item(asset, url_prefix: str, highlights: dict | None) -> dict:
+    """One search result as JSON-ready data (AssetListItemSerializer documents it)."""
+    team = asset.team.slug
+    return {
+        "full_slug": f"{team}/{asset.slug}", "slug": asset.slug, "kind": asset.kind, "name": asset.name,
+        "summary": asset.summary, "tags": sorted(asset.tags_text.split()), "license": asset.license,
+        "task": asset.task, "framework": asset.framework, "visibility": asset.visibility, "team": team,
+        "created_by": asset.created_by.username if asset.created_by_id else None,
+        "created_at": iso_datetime(asset.created_at), "updated_at": iso_datetime(asset.updated_at),
+        "latest_version": asset.latest_version or None, "version_count": asset.version_count,
+        "url": f"{url_prefix}{team}/{asset.slug}/", "highlights": highlights,
+    }
+
+
 class AssetPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
+    count = serializers.IntegerField(help_text="Every match you may see, exact.")
+    next = serializers.URLField(allow_null=True, help_text="The next page (a keyset cursor).")
     previous = serializers.URLField(allow_null=True)
-    results = AssetSerializer(many=True)
-    facets = serializers.DictField(child=FacetValueSerializer(many=True),
-                                   help_text=f"Counts over all matches for: {', '.join(FACET_FIELDS)}.")
+    results = AssetListItemSerializer(many=True)
+    facets = serializers.DictField(child=FacetValueSerializer(many=True), help_text=(
+        f"Up to 50 values, most frequent first, for: {', '.join(FACET_FIELDS)}. Each facet is counted over the "
+        "matches of every other filter but not its own, so a chosen value can be widened."))
 
 
 class AssetListView(GenericAPIView):
     serializer_class = AssetSerializer
     filterset_class = AssetFilter
+    pagination_class = None  # the search pages itself (keyset cursors); see asset_search
+    query_params = ("cursor", "page", "page_size")
 
     @extend_schema(operation_id="assets_list", responses=AssetPageSerializer, parameters=[
         OpenApiParameter("tag", str, many=True, description=f"Repeat to require several tags (at most {MAX_TAG_FILTERS})."),
+        OpenApiParameter("cursor", str, description="From a `next` or `previous` link: the page after (before) it."),
+        OpenApiParameter("page", OpenApiTypes.INT, description=(
+            f"Numbered pages, for the first {MAX_PAGE_OFFSET} results; deeper pages follow `next`.")),
+        OpenApiParameter("page_size", OpenApiTypes.INT, description=(
+            f"Results per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).")),
     ])
     def get(self, request):
-        """Search and browse the catalogue; facet counts come with every page."""
-        qs, facets = asset_search(user=request.user, params=request.query_params)
-        page = self.paginate_queryset(qs)
-        response = self.get_paginated_response(AssetSerializer(page, many=True, context={"request": request}).data)
-        response.data["facets"] = facets
-        return response
+        """Search and browse the catalogue; the exact total and facet counts come with every page."""
+        found = asset_search(user=request.user, params=request.query_params)
+        prefix = request.build_absolute_uri(url_path("api:asset-list"))
+        next_url, previous_url = keyset_links(request, next_cursor=found.next_cursor,
+                                              previous_cursor=found.previous_cursor, page=found.page)
+        return Response({"count": found.count, "next": next_url, "previous": previous_url,
+                         "results": [asset_list_item(asset, prefix, found.highlights.get(asset.pk))
+                                     for asset in found.assets],
+                         "facets": found.facets})
 
     def filter_queryset(self, queryset):
         return queryset  # the selector filters; filterset_class is here for the schema

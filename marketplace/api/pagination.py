@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
@@ -34,3 +36,33 @@ class PageNumberPagination(pagination.PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"]["minimum"] = 1
         return parameters
+
+
+def link_with(request, **changes) -> str:
+    """This request's absolute URL with some query parameters replaced (None removes one)."""
+    params = request.query_params.copy()
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value is not None:
+            params[name] = str(value)
+    query = params.urlencode()
+    return request.build_absolute_uri(request.path + (f"?{query}" if query else ""))
+
+
+def keyset_links(request, *, next_cursor: str | None, previous_cursor: str | None,
+                 page: int | None = None) -> tuple[str | None, str | None]:
+    """`next` and `previous` URLs of a keyset-paginated list; numbered pages (`page=`) go back by number."""
+    next_url = link_with(request, cursor=next_cursor, page=None) if next_cursor else None
+    if page is not None:
+        previous_url = link_with(request, page=page - 1 if page > 2 else None, cursor=None) if page > 1 else None
+    else:
+        previous_url = link_with(request, cursor=previous_cursor, page=None) if previous_cursor else None
+    return next_url, previous_url
+
+
+def iso_datetime(value) -> str | None:
+    """A datetime as DRF's DateTimeField writes it (UTC, 'Z')."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -10,13 +10,14 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
+from marketplace.api.pagination import PageNumberPagination, iso_datetime, keyset_links
 from marketplace.api.views import APIView, GenericAPIView
 from marketplace.assets.selectors import asset_get
 from registry.artifacts.storage import blob_download_url, blob_open
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
 from registry.errors import InvalidInput
 from registry.versions.models import AssetVersion, VersionStatus
-from registry.versions.selectors import version_file_get, version_get, version_list, visible_version_get
+from registry.versions.selectors import version_file_get, version_get, version_page, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 from registry.versions.services import (version_create, version_download_record, version_update_metadata,
                                         version_upload_authorize)
@@ -77,6 +78,41 @@ class VersionSerializer(serializers.Serializer):
         return sorted(alias.name for alias in version.aliases.all())
 
 
+class VersionListItemSerializer(serializers.Serializer):
+    """A version in the list: no files, validation report, signature or metadata (the detail has them).
+
+    For the schema only: list items are built by `version_list_item`."""
+
+    version = serializers.CharField()
+    status = serializers.ChoiceField(choices=VersionStatus.choices)
+    filename = serializers.CharField()
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    aliases = serializers.ListField(child=serializers.CharField(), help_text="Aliases pointing at this version.")
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    url = serializers.URLField(help_text="The version's detail (files, validation report, signature, metadata).")
+    download_url = serializers.URLField()
+
+
+class VersionPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = VersionListItemSerializer(many=True)
+
+
+def version_list_item(version: AssetVersion, prefix: str) -> dict:
+    url = f"{prefix}{version.version}/"
+    return {"version": version.version, "status": version.status, "filename": version.filename,
+            "sha256": version.sha256, "size": version.size,
+            "aliases": version.alias_names,
+            "created_by": version.created_by.username if version.created_by_id else None,
+            "created_at": iso_datetime(version.created_at), "updated_at": iso_datetime(version.updated_at),
+            "url": url, "download_url": f"{url}download"}
+
+
 class VersionUploadSerializer(serializers.Serializer):
     version = StrictRegexField(SEMVER_PATTERN, max_length=100, error_messages={
         "invalid": "Not a semantic version such as 1.0.0 or 2.1.0-rc.1 (ASCII digits, no leading 'v')."}, help_text=(
@@ -100,6 +136,8 @@ class VersionListView(GenericAPIView):
     serializer_class = VersionSerializer
     queryset = AssetVersion.objects.none()  # for the schema only; data comes from selectors
     parser_classes = [MultiPartParser]
+    pagination_class = None  # keyset pages from version_page
+    query_params = ("cursor", "page_size")
 
     def dispatch(self, request, *args, **kwargs):
         # Must be set before anything reads the body. The handler asks for the upload permission
@@ -131,11 +169,20 @@ class VersionListView(GenericAPIView):
             if length > settings.MODELHUB_MAX_UPLOAD_SIZE + MULTIPART_OVERHEAD:
                 raise upload_too_large(length)
 
-    @extend_schema(operation_id="versions_list", responses=VersionSerializer(many=True))
+    @extend_schema(operation_id="versions_list", responses=VersionPageSerializer, parameters=[
+        OpenApiParameter("cursor", str, description="From a `next` or `previous` link: the page after (before) it."),
+        OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page, 1 to 100 (default 20)."),
+    ])
     def get(self, request, team, slug):
+        """The asset's versions, newest first (semver precedence), by keyset pages."""
         asset = asset_get(user=request.user, team=team, slug=slug)
-        page = self.paginate_queryset(version_list(asset=asset))
-        return self.get_paginated_response(VersionSerializer(page, many=True, context={"request": request}).data)
+        found = version_page(asset=asset, cursor=request.query_params.get("cursor"),
+                             size=PageNumberPagination().get_page_size(request))
+        prefix = request.build_absolute_uri(request.path)
+        next_url, previous_url = keyset_links(request, next_cursor=found.next_cursor,
+                                              previous_cursor=found.previous_cursor)
+        return Response({"count": found.count, "next": next_url, "previous": previous_url,
+                         "results": [version_list_item(version, prefix) for version in found.versions]})
 
     @extend_schema(request={"multipart/form-data": VersionUploadSerializer}, responses={202: VersionSerializer})
     def post(self, request, team, slug):

@@ -23,8 +23,10 @@ ORDERINGS = {
 class AssetFilter(django_filters.FilterSet):
     """Catalogue filters shared by the API list and the portal's list page."""
 
-    q = django_filters.CharFilter(method="filter_noop", help_text="Full-text query over name, tags, summary "
-                                  "and description; every word must match (prefix match).")
+    q = django_filters.CharFilter(method="filter_noop", help_text=(
+        "Words over name, tags, summary and description (weighted in that order); every word must match as a "
+        "prefix. With fewer than 5 matches, each word also matches the names' and tags' words most like it or "
+        "containing it (typos, substrings)."))
     kind = django_filters.ChoiceFilter(choices=AssetKind.choices)
     tag = django_filters.CharFilter(method="filter_tags", help_text="Repeat to require several tags.")
     task = django_filters.CharFilter(field_name="task", lookup_expr="iexact")

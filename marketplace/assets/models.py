@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 
 from marketplace.access import Visibility
 from marketplace.lib.slugs import slug_validator
@@ -40,8 +41,9 @@ class Asset(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Tag names joined by spaces: the full-text index is an expression over this row's columns
-    # only, so tags are copied here by the service that sets them.
+    # Tag names joined by spaces, copied here by the service that sets them, so a listing and search
+    # never read the tag tables. On PostgreSQL, migration 0009 derives two generated columns from the row:
+    # `tag_array` (text[], GIN-indexed: tag filters and facets) and `search_vector` (the weighted tsvector).
     tags_text = models.TextField(blank=True, editable=False)
     # Kept by the registry's version services, so listing the catalogue never reads the versions.
     latest_version = models.CharField(max_length=100, blank=True, editable=False)
@@ -59,8 +61,13 @@ class Asset(models.Model):
         indexes = [
             models.Index(fields=["kind"], name="asset_kind_idx"),
             models.Index(fields=["task"], name="asset_task_idx"),
-            models.Index(fields=["license"], name="asset_license_idx"),
-            models.Index(fields=["-updated_at"], name="asset_updated_idx"),
+            # Licence and framework filters ignore case: these are the expressions they compare.
+            models.Index(Upper("license"), name="asset_license_upper_idx"),
+            models.Index(Upper("framework"), name="asset_framework_upper_idx"),
+            # One per ordering, ending with the primary key: keyset pages seek straight to their rows.
+            models.Index(fields=["updated_at", "id"], name="asset_updated_id_idx"),
+            models.Index(fields=["created_at", "id"], name="asset_created_id_idx"),
+            models.Index(fields=["name", "slug", "id"], name="asset_name_slug_id_idx"),
         ]
 
     def __str__(self) -> str:

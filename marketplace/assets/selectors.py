@@ -1,19 +1,18 @@
-from django.db.models import Count, QuerySet
-from django.http import QueryDict
+from django.db.models import QuerySet
 
-from marketplace.access import restrict_assets
-from marketplace.assets.filters import ORDERINGS, AssetFilter, too_many_values
+from marketplace.access import asset_scope, restrict_assets
 from marketplace.assets.models import Asset
-from marketplace.assets.search import apply_search
-from marketplace.errors import InvalidInput, NotFound
+from marketplace.errors import NotFound
+from marketplace.search.backends import search_backend
+from marketplace.search.page import SearchPage
+from marketplace.search.query import FACETS, parse_search
 
-FACET_FIELDS = {"kind": "kind", "tag": "tags__name", "task": "task", "license": "license", "team": "team__slug"}
-FACET_LIMIT = 50
+FACET_FIELDS = FACETS
 
 
 def asset_list(*, user) -> QuerySet[Asset]:
-    """The assets `user` may see, with what a listing shows loaded in a fixed number of queries."""
-    return restrict_assets(Asset.objects.all(), user).select_related("team", "created_by").prefetch_related("tags")
+    """The assets `user` may see, with what a listing shows loaded in one query (tags are on the row)."""
+    return restrict_assets(Asset.objects.all(), user).select_related("team", "created_by")
 
 
 def asset_get(*, user, team: str, slug: str) -> Asset:
@@ -24,31 +23,30 @@ def asset_get(*, user, team: str, slug: str) -> Asset:
     return asset
 
 
-def _facet_counts(qs: QuerySet[Asset]) -> dict[str, list[dict]]:
-    base = Asset.objects.filter(pk__in=qs.order_by().values("pk"))
-    facets = {}
-    for facet, field in FACET_FIELDS.items():
-        rows = (base.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""})
-                .values(field).annotate(count=Count("pk", distinct=True)).order_by("-count", field)[:FACET_LIMIT])
-        facets[facet] = [{"value": row[field], "count": row["count"]} for row in rows]
-    return facets
+def asset_search(*, user, params) -> SearchPage:
+    """Search the catalogue as `user`: the one entry point of the API list and the portal's catalogue page.
 
+    `params` is the query string (a QueryDict, or a dict of str -> str): `q` (words; each must match name,
+    tags, summary or description, as a prefix; too few matches widen each word to the vocabulary words
+    most like it or containing it, so `frud` and `raud` find fraud), `kind`, `tag` (repeat: all of them),
+    `task`, `license`, `framework` (case-insensitive), `team` (slug), `visibility`, `ordering`
+    (`relevance`, default with `q`; `-updated`, default without; `name`, `-name`, `created`, `-created`,
+    `updated`), `page_size` (1-100, default 20) and either `cursor` (from a previous page) or `page`
+    (numbered pages, at most 10,000 results deep). Anything else is the caller's to refuse; a bad value
+    raises InvalidInput (a 400 in the API).
 
-def asset_search(*, user, params: QueryDict) -> tuple[QuerySet[Asset], dict[str, list[dict]]]:
-    """Visible assets matching the query and filters, ordered, with facet counts over the matches."""
-    problem = too_many_values(params)
-    if problem:
-        raise InvalidInput(problem)
-    filterset = AssetFilter(params, queryset=asset_list(user=user))
-    if not filterset.is_valid():
-        field, errors = next(iter(filterset.errors.items()))
-        raise InvalidInput(f"{field}: {' '.join(errors)}", field=field)
-    q = filterset.form.cleaned_data.get("q") or ""
-    qs = apply_search(filterset.qs, q)
-    facets = _facet_counts(qs)
-    ordering = filterset.form.cleaned_data.get("ordering") or "relevance"
-    if ordering == "relevance":
-        order = ("-rank", "name", "pk") if "rank" in qs.query.annotations else ("-updated_at", "-pk")
-    else:
-        order = ORDERINGS[ordering]
-    return qs.order_by(*order), facets
+    Returns a SearchPage: `assets` (the page, in order, Asset instances with `team` and `created_by`
+    loaded and `description` deferred), `count` (every visible match, exact), `facets` ({"kind", "tag",
+    "task", "license", "team"} -> up to 50 [{"value", "count"}], most frequent first, each facet counted
+    without its own filter so a choice can be widened), `highlights` ({asset pk: {"name", "summary"}}: HTML
+    with `<mark>` around matched words, everything else escaped; empty without `q`), `next_cursor` /
+    `previous_cursor` (None at either end), `page`, `page_size` and `widened` ({word: [words it also
+    matched]}). Only what `user` may see is ever counted or returned.
+    """
+    query = parse_search(params)
+    result = search_backend().search(scope=asset_scope(user), query=query)
+    found = {asset.pk: asset for asset in asset_list(user=user).filter(pk__in=result.ids).defer("description")}
+    return SearchPage(assets=[found[pk] for pk in result.ids if pk in found], count=result.count,
+                      facets=result.facets, highlights=result.highlights, next_cursor=result.next_cursor,
+                      previous_cursor=result.previous_cursor, page=query.page, page_size=query.page_size,
+                      widened=result.widened)

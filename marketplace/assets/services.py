@@ -11,6 +11,8 @@ from marketplace.audit.models import AuditAction
 from marketplace.audit.services import audit_record
 from marketplace.errors import Conflict, InvalidInput
 from marketplace.lib.validation import raise_invalid
+from marketplace.search.backends.base import AssetFacts
+from marketplace.search.index import asset_indexed
 from marketplace.teams.models import Team
 
 MAX_TAGS = 20
@@ -123,6 +125,7 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
     try:
         with transaction.atomic():
             _save(asset, tags or [])
+            asset_indexed(before=None, after=AssetFacts.of(asset))
             audit_record(actor=user, action=AuditAction.ASSET_CREATE, target=asset, team=team,
                          data={"kind": kind, "visibility": asset.visibility})
     except IntegrityError:
@@ -142,7 +145,10 @@ def asset_update(*, user, asset: Asset, fields: dict) -> Asset:
     except ValidationError as exc:
         raise_invalid(exc)
     with transaction.atomic():
+        # The row as stored, locked: search counts move from exactly this state to the new one.
+        before = AssetFacts.of(Asset.objects.select_for_update().select_related("team").get(pk=asset.pk))
         _save(asset, tags)
+        asset_indexed(before=before, after=AssetFacts.of(asset))
         audit_record(actor=user, action=AuditAction.ASSET_UPDATE, target=asset, team=asset.team,
                      data={"fields": sorted(fields)})
     return asset
@@ -162,6 +168,8 @@ def asset_delete(*, user, asset: Asset) -> None:
         raise Conflict(f"'{asset.full_slug}' is deployed as the endpoint(s) {', '.join(serving)[:300]}; delete them "
                        "first.", code="deployed")
     with transaction.atomic():
+        before = AssetFacts.of(Asset.objects.select_for_update().select_related("team").get(pk=asset.pk))
+        asset_indexed(before=before, after=None)
         audit_record(actor=user, action=AuditAction.ASSET_DELETE, target=asset, team=asset.team,
                      data={"slug": asset.full_slug, "versions": asset.versions.count()})
         asset.delete()

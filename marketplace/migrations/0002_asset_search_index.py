@@ -1,7 +1,7 @@
 """GIN index for catalogue full-text search, on PostgreSQL only.
 
-It indexes the exact expression `marketplace.assets.search.asset_search_vector()` builds, so the
-planner can use it for `WHERE <vector> @@ <query>`. SQLite has no such index and uses the fallback.
+It indexed the weighted tsvector expression search used then; 0009 replaces it with a stored column.
+SQLite has no such index and uses the fallback.
 """
 
 from django.contrib.postgres.indexes import GinIndex
@@ -11,9 +11,14 @@ INDEX_NAME = "asset_search_gin"
 
 
 def _index():
-    from marketplace.assets.search import asset_search_vector
+    # The vector as it was then (name and tags A, summary B, description C), frozen here; 0009 replaces it.
+    from django.contrib.postgres.search import SearchVector
 
-    return GinIndex(asset_search_vector(), name=INDEX_NAME)
+    vector = None
+    for field, weight in (("name", "A"), ("tags_text", "A"), ("summary", "B"), ("description", "C")):
+        part = SearchVector(field, weight=weight, config="english")
+        vector = part if vector is None else vector + part
+    return GinIndex(vector, name=INDEX_NAME)
 
 
 def create_index(apps, schema_editor):

@@ -1,0 +1,43 @@
+from django.db import models
+
+
+class SearchTerm(models.Model):
+    """A word of some asset's name or tags: the vocabulary typo and substring matching look in.
+
+    Words are only added (by `marketplace.search.index.asset_indexed`); a word whose assets are gone
+    stays and simply matches nothing, so the table stays small (bounded by the catalogue's vocabulary,
+    not its size).
+    """
+
+    term = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class FacetCount(models.Model):
+    """How many assets of one scope (and, optionally, passing one filter) carry a facet value: the facet counts
+    of the unfiltered catalogue, or of one filter, without reading the assets (PostgreSQL backend; see
+    `backends/postgres.py`).
+
+    `scope` is 0 for internal assets (every signed-in user sees them) and the owning team's id for that
+    team's private assets, so a caller's counts are the sum over scope 0 and the scopes of their teams.
+    `filter` is "*" (the counts of the whole scope) or one filter a search may apply alone ("kind=model",
+    "task=...", "license=" + the licence upper-cased, "team=" + slug): the counts of the assets passing it.
+    Maintained in the transaction of every asset change by `PostgresSearchBackend.asset_changed`.
+    """
+
+    scope = models.BigIntegerField()
+    filter = models.CharField(max_length=120)
+    facet = models.CharField(max_length=16)
+    value = models.CharField(max_length=100)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "filter", "facet", "value"], name="facetcount_unique_key",
+                                    violation_error_message="One row per scope, filter, facet and value."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}/{self.filter}/{self.facet}={self.value}: {self.count}"
