@@ -81,7 +81,7 @@ def lineage_picture(user, version) -> dict:
         x1, y1 = target["x"] + NODE_W, target["y"] + NODE_H / 2
         x2, y2 = source["x"], source["y"] + NODE_H / 2
         edges.append({"d": f"M{x1},{y1} C{x1 + GAP_X / 2},{y1} {x2 - GAP_X / 2},{y2} {x2 - 6},{y2}",
-                      "kind": edge.get_kind_display(), "lx": (x1 + x2) / 2, "ly": (y1 + y2) / 2 - 6,
+                      "kind": edge.kind.replace("_", " "), "lx": (x1 + x2) / 2, "ly": (y1 + y2) / 2 - 6,
                       "title": f"{source['version'].asset.full_slug} {source['version'].version} "
                                f"{edge.get_kind_display().lower()} {target['version'].asset.full_slug} "
                                f"{target['version'].version}"})

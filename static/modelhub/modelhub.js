@@ -110,13 +110,23 @@
     function line(key) {
       var max = Math.max.apply(null, samples.map(function (s) { return s[key] || 0; }).concat([1]));
       return samples.map(function (s, i) {
-        var x = n === 1 ? w : (i / (n - 1)) * w;
+        var x = n === 1 ? w / 2 : 8 + (i / (n - 1)) * (w - 16);
         var y = h - ((s[key] || 0) / max) * (h - 20);
         return x.toFixed(1) + "," + y.toFixed(1);
       }).join(" ");
     }
     svg.querySelector(".line-requests").setAttribute("points", line("request_count"));
     svg.querySelector(".line-latency").setAttribute("points", line("latency_p50_ms"));
+    // A dot per sample, so the first samples show before there is a line to draw.
+    svg.querySelectorAll("circle").forEach(function (c) { c.remove(); });
+    [["request_count", "dot-requests"], ["latency_p50_ms", "dot-latency"]].forEach(function (series) {
+      line(series[0]).split(" ").forEach(function (point) {
+        var xy = point.split(","), dot = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+        dot.setAttribute("cx", xy[0]); dot.setAttribute("cy", xy[1]); dot.setAttribute("r", "4");
+        dot.setAttribute("class", series[1]);
+        svg.appendChild(dot);
+      });
+    });
     var last = samples[samples.length - 1];
     svg.querySelector("[data-chart-label]").textContent =
       (last.request_count == null ? "no requests yet" : last.request_count + " requests") +
@@ -129,9 +139,12 @@
     if (samples.length > 60) samples.shift();
     drawChart();
   }
-  document.addEventListener("DOMContentLoaded", function () { sample(document.getElementById("endpoint-status")); });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail.target || event.detail.elt;
-    if (target && target.id === "endpoint-status") sample(document.getElementById("endpoint-status"));
+  // htmx:load fires on new content in the page (also for the initial page), so each status refresh samples once.
+  document.addEventListener("htmx:load", function (event) {
+    var el = event.detail.elt === document.body ? document.getElementById("endpoint-status") : event.detail.elt;
+    if (el && el.id === "endpoint-status") sample(el);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.htmx) sample(document.getElementById("endpoint-status"));
   });
 })();

@@ -173,6 +173,12 @@ def test_deploy_an_endpoint_watch_it_turn_ready_and_call_it_with_the_shown_curl(
     expect(page.locator("[data-example=tritonclient]")).to_contain_text("httpclient.InferInput('x', [1, 4], 'FP32')")
     # The figures refresh by themselves and the chart draws them.
     expect(page.locator("#endpoint-status .figure strong").first).to_have_text(re.compile(r"[1-9]"), timeout=20_000)
+    for _ in range(3):
+        subprocess.run(["bash", "-c", curl], capture_output=True, timeout=30, check=True)
+    first = int(page.locator("#endpoint-status .figure strong").first.inner_text())
+    page.wait_for_function(f"parseInt(document.querySelector('#endpoint-status .figure strong').textContent) >= {first + 3}",
+                           timeout=20_000)
+    assert page.locator("[data-chart] circle.dot-requests").count() >= 2  # a sample per refresh
     shoot(page, "11-endpoint")
     page.goto("/endpoints/")
     shoot(page, "12-endpoints")
