@@ -87,7 +87,7 @@ def axe_check(page, name: str) -> list[dict]:
 
 
 def shoot(page, name: str) -> None:
-    """Screenshot the whole page at desktop and phone widths (and check it with axe at both)."""
+    """Screenshot the whole page at desktop and phone widths and in dark mode, checking each with axe."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(DESKTOP)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
@@ -96,3 +96,7 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
     axe_check(page, f"{name} (phone)")
     page.set_viewport_size(DESKTOP)
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-dark.png"), full_page=True)
+    axe_check(page, f"{name} (dark)")
+    page.emulate_media(color_scheme="light")

@@ -43,6 +43,11 @@ def test_sign_in_then_search_with_a_facet_and_a_typo(portal, browser_as, live_se
     expect(page.get_by_role("heading", name="Welcome back, alice")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("2 Datasets"))).to_be_visible()
     shoot(page, "03-home")
+    # Keyboard: the first Tab reaches the skip link, which moves focus to the main landmark.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
 
     page.get_by_role("search").filter(has=page.locator("#home-q")).get_by_label("Search the catalogue").fill("flo")
     page.locator("#home-q").press("Enter")
@@ -178,7 +183,7 @@ def test_deploy_an_endpoint_watch_it_turn_ready_and_call_it_with_the_shown_curl(
     first = int(page.locator("#endpoint-status .figure strong").first.inner_text())
     page.wait_for_function(f"parseInt(document.querySelector('#endpoint-status .figure strong').textContent) >= {first + 3}",
                            timeout=20_000)
-    assert page.locator("[data-chart] circle.dot-requests").count() >= 2  # a sample per refresh
+    page.wait_for_function("document.querySelectorAll('[data-chart] circle.dot-requests').length >= 2")  # a sample per refresh
     shoot(page, "11-endpoint")
     page.goto("/endpoints/")
     shoot(page, "12-endpoints")
