@@ -1,20 +1,22 @@
 """The review queue and the review page: a version beside the last approved one, and the reviewer's decision."""
 
+import json
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from marketplace.errors import DomainError
+from marketplace.pages.assets import card_context
 from marketplace.pages.diffs import card_diff, line_diff
 from marketplace.pages.forms import ReviewForm
 from marketplace.pages.responses import portal_view
+from registry.cards.selectors import card_get
 from registry.cards.sections import sections_for
 from registry.governance.models import RoundStatus
 from registry.governance.selectors import review_queue, reviewable_version_get, round_refusal, version_rounds
 from registry.governance.services import review_submit
-from registry.cards.selectors import card_get
 from registry.versions.models import VersionStatus
 from registry.versions.selectors import version_list
-from marketplace.pages.assets import card_context
 
 
 @portal_view
@@ -59,5 +61,9 @@ def review(request, team, slug, version):
                "card_changes": card_diff(card_get(version=previous) if previous else None, card_get(version=found),
                                          sections_for(kind)),
                "metadata_diff": line_diff(previous.metadata if previous else {}, found.metadata),
-               "signature_diff": line_diff(previous.signature if previous else None, found.signature)}
+               "signature_diff": line_diff(previous.signature if previous else None, found.signature),
+               "io_tables": [{"title": title, "items": (found.signature or {}).get(key) or []}
+                             for key, title in (("inputs", "Inputs"), ("outputs", "Outputs"))
+                             if (found.signature or {}).get(key)],
+               "metadata_json": json.dumps(found.metadata, indent=2, sort_keys=True, ensure_ascii=False)}
     return render(request, "pages/review.html", context, status=400 if request.method == "POST" else 200)

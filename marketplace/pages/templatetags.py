@@ -30,6 +30,17 @@ def highlight(text, query):
     return mark_safe("".join(out))
 
 
+_HEADING = re.compile(r"<(/?)h([1-6])(?=[\s>])")
+
+
+@register.filter
+def demote_headings(html, levels=2):
+    """Sanitised Markdown HTML with every heading `levels` lower (h1 -> h3, capped at h6), so a card's or
+    description's own headings sit under the page's section headings."""
+    shifted = _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + int(levels))}", str(html or ""))
+    return mark_safe(shifted)
+
+
 @register.filter
 def filesize(n):
     try:
