@@ -12,7 +12,7 @@ from marketplace.assets.models import AssetKind
 from marketplace.assets.selectors import asset_get
 from marketplace.errors import DomainError
 from marketplace.pages.forms import DeployForm, UploadForm
-from marketplace.pages.responses import error_page, portal_view
+from marketplace.pages.responses import error_page, is_htmx, portal_view
 from marketplace.teams.selectors import teams_of
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile
 from registry.cards.markdown import render_markdown
@@ -23,9 +23,10 @@ from registry.endpoints.services import endpoint_create
 from registry.governance.models import VersionSignature
 from registry.governance.selectors import alias_list, version_rounds
 from registry.governance.services import version_submit
+from registry.governance.signing import version_signature_verify
 from registry.lineage.selectors import LineageDirection, lineage_graph
 from registry.versions.models import VersionStatus
-from registry.versions.selectors import version_get, version_list
+from registry.versions.selectors import version_get, version_list, visible_version_get
 from registry.versions.services import version_create, version_upload_authorize
 
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 190, 46, 110, 18, 10
@@ -162,6 +163,15 @@ def version_status(request, team, slug, version):
     if found.status != VersionStatus.VALIDATING and request.GET.get("was") == VersionStatus.VALIDATING:
         response["HX-Refresh"] = "true"
     return response
+
+
+@portal_view
+def signature_check(request, team, slug, version):
+    """Verify the version's signature against its files as stored now (htmx partial; reads every file)."""
+    found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
+    template = "pages/partials/signature_check.html" if is_htmx(request) else "pages/signature_check.html"
+    return render(request, template, {"check": version_signature_verify(version=found), "version": found,
+                                      "asset_url": asset_url(found.asset, found.version)})
 
 
 @csrf_exempt

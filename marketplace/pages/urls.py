@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(_ASSET + r"upload$", assets.upload, name="upload"),
     re_path(_VERSION + r"status$", assets.version_status, name="version-status"),
     re_path(_VERSION + r"submit$", assets.submit, name="version-submit"),
+    re_path(_VERSION + r"signature-check$", assets.signature_check, name="signature-check"),
     re_path(_VERSION + r"deploy$", assets.deploy, name="version-deploy"),
     path("reviews/", reviews.queue, name="reviews"),
     re_path(rf"^reviews/(?P<team>{SLUG_URL_PATTERN})/(?P<slug>{SLUG_URL_PATTERN})/(?P<version>{SEMVER_URL_PATTERN})/$",

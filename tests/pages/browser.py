@@ -19,29 +19,39 @@ AXE = REPO / "static" / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(os.environ.get("MODELHUB_SCREENSHOTS_DIR", REPO / "var" / "test-output" / "screenshots"))
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-# Playwright's sync API keeps an event loop on the test's thread; the ORM calls the tests make between
-# browser steps are still synchronous, so Django's async guard is lifted for these tests only.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """One browser for the browser tests (they live in one module). Module-scoped, not session-scoped:
+    Playwright's sync API keeps an asyncio loop running on the main thread while it is started, which
+    later tests that call asyncio.run() must not find."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (deploy/local/test installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
+    # With that loop running, Django refuses ORM calls on this thread unless told that the calls the tests
+    # make between browser steps are synchronous, as they are; only while the browser runs.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    print(f"\nportal screenshots: {SCREENSHOTS}")
-    yield browser
-    browser.close()
-    playwright.stop()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        print(f"\nportal screenshots: {SCREENSHOTS}")
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
 def browser_as(chromium, live_server):
-    """browser_as(user) -> a page signed in as `user` (None: signed out), in a fresh context."""
+    """browser_as(user) -> a page signed in as `user` (None: signed out), in a fresh context per test."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 

@@ -90,6 +90,8 @@ def test_open_an_asset_read_its_card_and_follow_its_lineage(portal, browser_as, 
     expect(page.get_by_text("@production").first).to_be_visible()
     expect(page.locator("#release-title")).to_be_visible()
     expect(page.get_by_text("Approved and signed by the organisation key")).to_be_visible()
+    page.get_by_role("link", name="Verify the files now").click()
+    expect(page.locator("[data-signature-check]")).to_contain_text("Verified now.")
     shoot(page, "06-asset")
     node = page.get_by_role("link", name=re.compile(r"vision.flowers version 1\.0\.0"))
     expect(node).to_be_visible()

@@ -117,6 +117,15 @@ def test_asset_page_shows_card_signature_files_lineage_reviews_and_release(signe
     assert "<strong>species</strong>" in page  # the description is rendered Markdown
 
 
+def test_the_signature_is_verified_on_request(signed_in, portal, bob, charlie):
+    check = signed_in(bob).get("/assets/vision/clf/versions/1.0.0/signature-check", HTTP_HX_REQUEST="true")
+    assert check.status_code == 200 and "Verified now." in text(check)
+    unsigned = text(signed_in(bob).get("/assets/vision/clf/versions/1.1.0/signature-check"))
+    assert "Does not verify." in unsigned and "no signature" in unsigned
+    hidden = signed_in(charlie).get("/assets/secret/hidden-model/versions/1.0.0/signature-check")
+    assert hidden.status_code == 404
+
+
 def test_a_validated_version_can_be_submitted_from_its_page(signed_in, portal, alice, bob, tmp_path):
     from tests.factories import make_validated_version
 
