@@ -26,3 +26,10 @@ def user_get_by_username(username: str):
     if user is None:
         raise NotFound(f"No active user named '{username}'.")
     return user
+
+
+def teams_of(*, user) -> QuerySet[Team]:
+    """The teams `user` belongs to, by slug."""
+    if user is None or not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user).order_by("slug")

@@ -5,9 +5,6 @@ which asks the live portal about every credential; a `tritonclient.http` client 
 (binary outputs, as tritonclient asks by default, and JSON) and gets onnxruntime's own numbers.
 """
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,62 +12,23 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import tritonclient.http as triton
-from django.conf import settings as django_settings
 from tritonclient.utils import InferenceServerException
 
 from registry.versions.models import AssetVersion
-from tests.conftest import REPO
 from tests.registry.endpoint_fixtures import approved_model
+from tests.registry.runtime_process import live_runtime, live_runtime_worker_env  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def runtime(live_server, tmp_path):
-    """The real runtime on a free port, asking the live portal about credentials."""
-    port = free_port()
-    log = open(tmp_path / "runtime.log", "w")
-    env = {**os.environ, "MODELHUB_RUNTIME_SECRET": django_settings.MODELHUB_RUNTIME_SECRET,
-           "MODELHUB_RUNTIME_AUTH_TTL": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "registry.runtime", "--port", str(port), "--state-dir",
-                                str(tmp_path / "runtime-state"), "--portal-url", live_server.url],
-                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    client = triton.InferenceServerClient(f"127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if client.is_server_live():
-                break
-        except Exception:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "runtime.log").read_text()
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", port, tmp_path / "runtime.log"
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+def celery_worker_env(live_runtime_worker_env):
+    return live_runtime_worker_env
 
 
-@pytest.fixture
-def celery_worker_env(runtime, settings, tmp_path):
-    url, _port, _log = runtime
-    settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
-    return {"MODELHUB_RUNTIME_URL": url, "MODELHUB_RUNTIME_PUBLIC_URL": url,
-            "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR,
-            "MODELHUB_RUNTIME_SECRET": settings.MODELHUB_RUNTIME_SECRET}
-
-
-def test_deploy_then_call_with_tritonclient(celery_worker, runtime, alice, bob, dave, team, tmp_path, bob_api,
+def test_deploy_then_call_with_tritonclient(celery_worker, live_runtime, alice, bob, dave, team, tmp_path, bob_api,
                                             settings):
-    url, port, log = runtime
+    url, port, log = live_runtime
     version = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
     created = bob_api.post("/api/v1/endpoints/", {"team": "vision", "asset": "vision/clf", "version": "1.0.0",
                                                   "settings": {"max_batch_size": 8}}, format="json")

@@ -1,0 +1,1 @@
+"""The portal: server-rendered pages over the same selectors and services as the API (presentation layer)."""

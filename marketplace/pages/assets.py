@@ -1,0 +1,251 @@
+"""The asset page (overview, card, versions, signature, validation, files, lineage, aliases, reviews, endpoints),
+uploading a version from the browser, submitting it for review, and deploying it."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from marketplace.access import Permission, has_permission
+from marketplace.assets.models import AssetKind
+from marketplace.assets.selectors import asset_get
+from marketplace.errors import DomainError
+from marketplace.pages.forms import DeployForm, UploadForm
+from marketplace.pages.responses import error_page, is_htmx, portal_view
+from marketplace.teams.selectors import teams_of
+from registry.artifacts.uploads import HashingUploadHandler, StagedFile
+from registry.cards.markdown import render_markdown
+from registry.cards.selectors import card_completeness, card_get
+from registry.cards.sections import sections_for
+from registry.endpoints.selectors import asset_endpoints, endpoint_team_get
+from registry.endpoints.services import endpoint_create
+from registry.governance.models import VersionSignature
+from registry.governance.selectors import alias_list, version_rounds
+from registry.governance.services import version_submit
+from registry.governance.signing import version_signature_verify
+from registry.lineage.selectors import LineageDirection, lineage_graph
+from registry.versions.models import VersionStatus
+from registry.versions.selectors import version_get, version_list, visible_version_get
+from registry.versions.services import version_create, version_upload_authorize
+
+NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 190, 46, 110, 18, 10
+
+
+def asset_url(asset, version: str | None = None) -> str:
+    url = reverse("pages:asset", kwargs={"team": asset.team.slug, "slug": asset.slug})
+    return f"{url}?version={version}" if version else url
+
+
+def card_context(version) -> dict | None:
+    """The version's card as rendered sections (headings in the order of the kind), or None without a card."""
+    card = card_get(version=version)
+    if card is None:
+        return None
+    sections = [{"key": key, "title": title, "html": render_markdown(card.sections.get(key) or "")}
+                for key, title in sections_for(version.asset.kind).items() if (card.sections.get(key) or "").strip()]
+    return {"card": card, "sections": sections, "body_html": render_markdown(card.body),
+            "completeness": card_completeness(card, version.asset.kind)}
+
+
+def lineage_picture(user, version) -> dict:
+    """Upstream (left) and downstream (right) of `version` laid out in columns by distance, for an SVG."""
+    up = lineage_graph(user=user, version=version, direction=LineageDirection.UPSTREAM)
+    down = lineage_graph(user=user, version=version, direction=LineageDirection.DOWNSTREAM)
+    columns: dict[int, list] = {}
+    placed = {}
+    for graph, sign in ((up, -1), (down, 1)):
+        for node in graph.nodes:
+            if node.version.pk in placed:
+                continue
+            col = sign * node.distance
+            columns.setdefault(col, []).append(node.version)
+            placed[node.version.pk] = col
+    order = sorted(columns)
+    rows = max(len(v) for v in columns.values())
+    height = rows * (NODE_H + GAP_Y) - GAP_Y + 2 * PAD
+    boxes = {}
+    for index, col in enumerate(order):
+        offset = (height - (len(columns[col]) * (NODE_H + GAP_Y) - GAP_Y)) / 2
+        for row, v in enumerate(columns[col]):
+            x = PAD + index * (NODE_W + GAP_X)
+            y = offset + row * (NODE_H + GAP_Y)
+            boxes[v.pk] = {"x": x, "y": y, "version": v, "root": v.pk == version.pk, "url": asset_url(v.asset, v.version),
+                           "label": v.asset.name[:24], "sub": f"{v.asset.kind} · {v.version}", "kind": v.asset.kind,
+                           "tx": x + 12, "ty": y + 19, "sy": y + 36}
+    edges, seen = [], set()
+    for edge in [*up.edges, *down.edges]:
+        if edge.pk in seen or edge.source_id not in boxes or edge.target_id not in boxes:
+            continue
+        seen.add(edge.pk)
+        target, source = boxes[edge.target_id], boxes[edge.source_id]  # source depends on target: target is upstream
+        x1, y1 = target["x"] + NODE_W, target["y"] + NODE_H / 2
+        x2, y2 = source["x"], source["y"] + NODE_H / 2
+        edges.append({"d": f"M{x1},{y1} C{x1 + GAP_X / 2},{y1} {x2 - GAP_X / 2},{y2} {x2 - 6},{y2}",
+                      "kind": edge.kind.replace("_", " "), "lx": (x1 + x2) / 2, "ly": (y1 + y2) / 2 - 6,
+                      "title": f"{source['version'].asset.full_slug} {source['version'].version} "
+                               f"{edge.get_kind_display().lower()} {target['version'].asset.full_slug} "
+                               f"{target['version'].version}"})
+    return {"boxes": list(boxes.values()), "edges": edges, "width": len(order) * (NODE_W + GAP_X) - GAP_X + 2 * PAD,
+            "height": height, "node_w": NODE_W, "node_h": NODE_H, "hidden": up.hidden_nodes + down.hidden_nodes,
+            "alone": len(boxes) == 1}
+
+
+def validation_facts(report) -> list[tuple[str, str]]:
+    """What validation learnt, in plain words, for the facts list of the asset page."""
+    details = (report.details if report else None) or {}
+    facts = []
+    if details.get("producer_name"):
+        facts.append(("Made with", f"{details['producer_name']} {details.get('producer_version', '')}".strip()))
+    if details.get("ir_version"):
+        facts.append(("ONNX IR version", str(details["ir_version"])))
+    if isinstance(details.get("opset_imports"), dict):
+        facts.append(("Operator sets", ", ".join(f"{domain or 'ai.onnx'} {v}" for domain, v
+                                                 in sorted(details["opset_imports"].items()))))
+    if isinstance(details.get("operators_total"), int):
+        facts.append(("Operators", f"{details['operators_total']:,}"))
+    if isinstance(details.get("parameter_count"), int):
+        facts.append(("Parameters", f"{details['parameter_count']:,}"))
+    smoke = details.get("smoke_inference") or {}
+    if isinstance(smoke.get("seconds"), int | float):
+        facts.append(("Smoke inference", f"answered in {smoke['seconds'] * 1000:.1f} ms on generated inputs"))
+    elif smoke.get("skipped"):
+        facts.append(("Smoke inference", f"skipped: {smoke['skipped']}"))
+    profile = details.get("profile") or {}
+    if profile:
+        facts.append(("Data", f"{profile.get('format', '').upper()}, {profile.get('row_count', '?')} rows, "
+                              f"{profile.get('column_count', '?')} columns"))
+    return facts
+
+
+@portal_view
+def asset_detail(request, team, slug):
+    user = request.user
+    asset = asset_get(user=user, team=team, slug=slug)
+    versions = list(version_list(asset=asset))
+    wanted = request.GET.get("version")
+    version = next((v for v in versions if v.version == wanted), None) if wanted else (versions[0] if versions else None)
+    if wanted and version is None:
+        version = version_get(asset=asset, version=wanted)  # NotFound names what is missing
+    context = {"asset": asset, "versions": versions, "version": version, "aliases": list(alias_list(asset=asset)),
+               "description_html": render_markdown(asset.description),
+               "endpoints": list(asset_endpoints(user=user, asset=asset)),
+               "can_upload": has_permission(user, Permission.VERSION_UPLOAD, asset.team),
+               "deploy_teams": [t for t in teams_of(user=user)] if asset.kind != AssetKind.DATASET else [],
+               "upload_form": UploadForm(), "kind_label": AssetKind(asset.kind).label}
+    if version is not None:
+        signature = VersionSignature.objects.filter(version=version).only("key_id", "signed_at").first()
+        context.update({
+            "card": card_context(version), "rounds": list(version_rounds(version=version)),
+            "lineage": lineage_picture(user, version), "signature": signature,
+            "signature_io": version.signature or {}, "validation": getattr(version, "validation", None),
+            "io_tables": [{"title": title, "items": (version.signature or {}).get(key) or []}
+                          for key, title in (("inputs", "Inputs"), ("outputs", "Outputs"))
+                          if (version.signature or {}).get(key)],
+            "validation_facts": validation_facts(getattr(version, "validation", None)),
+            "files": list(version.files.all()),
+            "deployable": version.status == VersionStatus.APPROVED and asset.kind != AssetKind.DATASET,
+            "submittable": version.status in (VersionStatus.VALIDATED, VersionStatus.REJECTED)
+                           and has_permission(user, Permission.VERSION_SUBMIT, asset.team),
+            "deploy_form": DeployForm(teams=context["deploy_teams"]),
+            "download_url": reverse("api:version-download", kwargs={"team": team, "slug": slug,
+                                                                    "version": version.version}),
+            "upload_api_url": reverse("api:version-list", kwargs={"team": team, "slug": slug}),
+        })
+    return render(request, "pages/asset.html", context)
+
+
+@portal_view
+def version_status(request, team, slug, version):
+    """The version's status badge (htmx polling while it validates); tells the page to reload once it is done."""
+    found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
+    response = render(request, "pages/partials/version_status.html", {"version": found, "poll": True})
+    if found.status != VersionStatus.VALIDATING and request.GET.get("was") == VersionStatus.VALIDATING:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@portal_view
+def signature_check(request, team, slug, version):
+    """Verify the version's signature against its files as stored now (htmx partial; reads every file)."""
+    found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
+    template = "pages/partials/signature_check.html" if is_htmx(request) else "pages/signature_check.html"
+    return render(request, template, {"check": version_signature_verify(version=found), "version": found,
+                                      "asset_url": asset_url(found.asset, found.version)})
+
+
+@csrf_exempt
+@portal_view
+def upload(request, team, slug):
+    """Upload a version without JavaScript (the page's script posts to the API's streamed upload instead).
+
+    The body is streamed to disk and hashed by the API's upload handler, which asks for the upload
+    permission before it reads a byte; the CSRF check runs after the handler is in place.
+    """
+    asset = asset_get(user=request.user, team=team, slug=slug)
+    if request.method == "POST":
+        request.upload_handlers = [HashingUploadHandler(request, authorize=lambda: version_upload_authorize(
+            user=request.user, asset=asset))]
+    return _upload(request, asset)
+
+
+@csrf_protect
+def _upload(request, asset):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            created = version_create(user=request.user, asset=asset, version=form.cleaned_data["version"],
+                                     upload=StagedFile.from_upload(uploaded),
+                                     metadata=form.cleaned_data.get("metadata") or None)
+        except DomainError as exc:
+            if exc.status_code == 403:
+                return error_page(request, exc)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"Version {created.version} uploaded; it is being validated.")
+            return redirect(asset_url(asset, created.version))
+        finally:
+            uploaded.close()
+    elif request.method == "GET":
+        version_upload_authorize(user=request.user, asset=asset)
+    return render(request, "pages/upload.html", {"asset": asset, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+@portal_view
+def submit(request, team, slug, version):
+    asset = asset_get(user=request.user, team=team, slug=slug)
+    found = version_get(asset=asset, version=version)
+    try:
+        version_submit(user=request.user, version=found, note=request.POST.get("note", "")[:5000])
+        messages.success(request, f"Version {found.version} is in review.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(asset_url(asset, found.version))
+
+
+@require_POST
+@portal_view
+def deploy(request, team, slug, version):
+    """Deploy an approved version for one of the caller's teams: the same service as POST /api/v1/endpoints/."""
+    asset = asset_get(user=request.user, team=team, slug=slug)
+    found = version_get(asset=asset, version=version)
+    form = DeployForm(request.POST, teams=list(teams_of(user=request.user)))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(asset_url(asset, found.version))
+    try:
+        consumer = endpoint_team_get(user=request.user, slug=form.cleaned_data["team"])
+        created = endpoint_create(user=request.user, team=consumer, asset=asset, version=found.version,
+                                  name=form.cleaned_data.get("name") or None)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(asset_url(asset, found.version))
+    # The key is shown once, on the endpoint page the browser goes to next (popped from the session there).
+    for endpoint, key in created:
+        request.session[f"endpoint-key-{endpoint.pk}"] = key
+    messages.success(request, f"Deploying {asset.full_slug} {found.version}: the endpoint is being provisioned.")
+    return redirect("pages:endpoint", endpoint_id=created[0][0].pk)
+

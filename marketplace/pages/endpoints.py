@@ -1,0 +1,105 @@
+"""Endpoints: the list of the caller's, and one endpoint's page with live status, examples to copy and a chart."""
+
+import json
+import shlex
+from urllib.parse import urlsplit
+
+from django.shortcuts import render
+
+from marketplace.pages.responses import portal_view
+from registry.endpoints.conformance import ConformanceFailure, generated_inputs, v2_datatype
+from registry.endpoints.models import EndpointStatus
+from registry.endpoints.selectors import endpoint_get, endpoint_key_list, endpoint_list, endpoint_metrics
+
+SETTLED = {EndpointStatus.READY, EndpointStatus.FAILED, EndpointStatus.DELETED}
+KEY_PLACEHOLDER = "$MODELHUB_KEY"
+
+
+@portal_view
+def endpoint_index(request):
+    return render(request, "pages/endpoints.html", {"endpoints": list(endpoint_list(user=request.user))})
+
+
+def _example_inputs(version) -> list[dict]:
+    inputs = (version.signature or {}).get("inputs") or []
+    try:
+        tensors = generated_inputs(inputs, seed=0)
+    except ConformanceFailure:
+        return []
+    for tensor in tensors:
+        if tensor["datatype"] in ("FP32", "FP64", "FP16"):
+            tensor["data"] = [round(v, 3) for v in tensor["data"]]
+    return tensors
+
+
+def examples(endpoint, key: str | None) -> dict:
+    """curl, Python `requests` and Python `tritonclient` calls for this endpoint's signature.
+
+    With `key` (shown once, right after deploying) the examples carry it; otherwise a placeholder."""
+    credential = key or KEY_PLACEHOLDER
+    base = (endpoint.url or "").rstrip("/") or f"http://RUNTIME/v2/models/{endpoint.name}"
+    tensors = _example_inputs(endpoint.version)
+    body = json.dumps({"inputs": tensors}, separators=(", ", ": "))
+    header = f"Authorization: Bearer {credential}"
+    curl = (f"curl -sS -X POST {shlex.quote(base + '/infer')} \\\n"
+            f"  -H \"{header}\" \\\n"
+            f"  -H 'Content-Type: application/json' \\\n"
+            f"  -d {shlex.quote(body)}")
+    py_requests = "\n".join([
+        "import requests", "",
+        f"response = requests.post({base + '/infer'!r},",
+        f"    headers={{\"Authorization\": \"Bearer {credential}\"}},",
+        f"    json={{\"inputs\": {json.dumps(tensors)}}}, timeout=30)",
+        "response.raise_for_status()",
+        "print(response.json()[\"outputs\"])",
+    ])
+    host = urlsplit(base).netloc or "RUNTIME"
+    lines = ["import numpy as np", "import tritonclient.http as httpclient", "",
+             f"client = httpclient.InferenceServerClient({host!r})",
+             f"headers = {{\"Authorization\": \"Bearer {credential}\"}}", "inputs = []"]
+    for tensor in tensors:
+        numpy_type = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "BOOL": "bool_"}.get(
+            tensor["datatype"], tensor["datatype"].lower())
+        if tensor["datatype"] == "BYTES":
+            numpy_type = "object_"
+        lines += [f"tensor = httpclient.InferInput({tensor['name']!r}, {tensor['shape']!r}, {tensor['datatype']!r})",
+                  f"tensor.set_data_from_numpy(np.array({tensor['data']!r}, dtype=np.{numpy_type})"
+                  f".reshape({tensor['shape']!r}))",
+                  "inputs.append(tensor)"]
+    outputs = [o.get("name") for o in (endpoint.version.signature or {}).get("outputs") or []]
+    lines += [f"result = client.infer({endpoint.name!r}, inputs, headers=headers)"]
+    lines += [f"print(result.as_numpy({name!r}))" for name in outputs]
+    return {"curl": curl, "requests": py_requests, "tritonclient": "\n".join(lines), "has_key": bool(key),
+            "inputs": [{"name": t["name"], "datatype": t["datatype"], "shape": t["shape"]} for t in tensors]}
+
+
+def _status_context(endpoint) -> dict:
+    metrics = endpoint_metrics(endpoint=endpoint)
+    return {"endpoint": endpoint, "metrics": metrics, "settled": endpoint.status in SETTLED,
+            "metrics_json": json.dumps(metrics)}
+
+
+@portal_view
+def endpoint_detail(request, endpoint_id):
+    endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
+    # Shown until the endpoint has settled (ready or failed), then forgotten: the key is never stored unhashed.
+    session_key = f"endpoint-key-{endpoint.pk}"
+    key = request.session.get(session_key)
+    if key and endpoint.status in SETTLED:
+        del request.session[session_key]
+    context = {**_status_context(endpoint), "examples": examples(endpoint, key), "key": key,
+               "keys": list(endpoint_key_list(endpoint=endpoint)), "placeholder": KEY_PLACEHOLDER,
+               "signature_inputs": (endpoint.version.signature or {}).get("inputs") or [],
+               "signature_outputs": (endpoint.version.signature or {}).get("outputs") or [],
+               "datatype": v2_datatype}
+    return render(request, "pages/endpoint.html", context)
+
+
+@portal_view
+def endpoint_status(request, endpoint_id):
+    """The status block (htmx polls it): status, URL and the runtime's figures; reloads the page once settled."""
+    endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
+    response = render(request, "pages/partials/endpoint_status.html", _status_context(endpoint))
+    if endpoint.status in SETTLED and request.GET.get("settled") == "0":
+        response["HX-Refresh"] = "true"  # the URL and examples appear with the ready endpoint
+    return response

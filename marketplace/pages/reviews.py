@@ -1,0 +1,69 @@
+"""The review queue and the review page: a version beside the last approved one, and the reviewer's decision."""
+
+import json
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from marketplace.errors import DomainError
+from marketplace.pages.assets import card_context
+from marketplace.pages.diffs import card_diff, line_diff
+from marketplace.pages.forms import ReviewForm
+from marketplace.pages.responses import portal_view
+from registry.cards.selectors import card_get
+from registry.cards.sections import sections_for
+from registry.governance.models import RoundStatus
+from registry.governance.selectors import review_queue, reviewable_version_get, round_refusal, version_rounds
+from registry.governance.services import review_submit
+from registry.versions.models import VersionStatus
+from registry.versions.selectors import version_list
+
+
+@portal_view
+def queue(request):
+    return render(request, "pages/reviews.html", {"rounds": review_queue(user=request.user)})
+
+
+def _previous_approved(version):
+    """The newest approved (or since deprecated) version of the asset older than `version`, or None."""
+    older = False
+    for candidate in version_list(asset=version.asset):
+        if candidate.pk == version.pk:
+            older = True
+            continue
+        if older and candidate.status in (VersionStatus.APPROVED, VersionStatus.DEPRECATED):
+            return candidate
+    return None
+
+
+@portal_view
+def review(request, team, slug, version):
+    user = request.user
+    found = reviewable_version_get(user=user, team=team, slug=slug, version=version)
+    rounds = list(version_rounds(version=found))
+    open_round = next((r for r in rounds if r.status == RoundStatus.OPEN), None)
+    refusal = round_refusal(user, open_round) if open_round else "This version is not in review."
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and not refusal and form.is_valid():
+        try:
+            review_submit(user=user, version=found, decision=form.cleaned_data["decision"],
+                          comment=form.cleaned_data["comment"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            label = dict(form.fields["decision"].choices)[form.cleaned_data["decision"]].lower()
+            messages.success(request, f"Recorded: {label} on {found.asset.full_slug} {found.version}.")
+            return redirect("pages:reviews")
+    previous = _previous_approved(found)
+    kind = found.asset.kind
+    context = {"version": found, "asset": found.asset, "rounds": rounds, "open_round": open_round, "refusal": refusal,
+               "form": form, "previous": previous, "card": card_context(found),
+               "card_changes": card_diff(card_get(version=previous) if previous else None, card_get(version=found),
+                                         sections_for(kind)),
+               "metadata_diff": line_diff(previous.metadata if previous else {}, found.metadata),
+               "signature_diff": line_diff(previous.signature if previous else None, found.signature),
+               "io_tables": [{"title": title, "items": (found.signature or {}).get(key) or []}
+                             for key, title in (("inputs", "Inputs"), ("outputs", "Outputs"))
+                             if (found.signature or {}).get(key)],
+               "metadata_json": json.dumps(found.metadata, indent=2, sort_keys=True, ensure_ascii=False)}
+    return render(request, "pages/review.html", context, status=400 if request.method == "POST" else 200)

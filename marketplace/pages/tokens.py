@@ -1,0 +1,40 @@
+"""Personal API tokens: create (the key is shown once, in the answer to the POST), list, revoke."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from marketplace.errors import DomainError
+from marketplace.pages.forms import TokenForm
+from marketplace.pages.responses import portal_view
+from marketplace.tokens.selectors import token_list
+from marketplace.tokens.services import token_create, token_revoke
+
+
+@portal_view
+def token_index(request):
+    form = TokenForm(request.POST or None)
+    created = key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, key = token_create(user=request.user, name=form.cleaned_data["name"])
+        except DomainError as exc:
+            form.add_error("name", exc.message)
+        else:
+            form = TokenForm()
+    response = render(request, "pages/tokens.html", {"tokens": list(token_list(user=request.user)), "form": form,
+                                                     "created": created, "key": key})
+    if key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@portal_view
+def token_revoke_view(request, token_id):
+    try:
+        token = token_revoke(user=request.user, token_id=token_id)
+        messages.success(request, f"Token '{token.name}' revoked; it no longer works.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("pages:tokens")
