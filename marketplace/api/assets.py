@@ -38,7 +38,7 @@ class AssetSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField()
 
     def get_tags(self, asset) -> list[str]:
-        return sorted(asset.tags_text.split())
+        return asset.tag_names
 
     def get_url(self, asset) -> str:
         return self.context["request"].build_absolute_uri(url_path("api:asset-list")) + f"{asset.full_slug}/"
@@ -114,7 +114,7 @@ def asset_list_item(asset, url_prefix: str, highlights: dict | None) -> dict:
     team = asset.team.slug
     return {
         "full_slug": f"{team}/{asset.slug}", "slug": asset.slug, "kind": asset.kind, "name": asset.name,
-        "summary": asset.summary, "tags": sorted(asset.tags_text.split()), "license": asset.license,
+        "summary": asset.summary, "tags": asset.tag_names, "license": asset.license,
         "task": asset.task, "framework": asset.framework, "visibility": asset.visibility, "team": team,
         "created_by": asset.created_by.username if asset.created_by_id else None,
         "created_at": iso_datetime(asset.created_at), "updated_at": iso_datetime(asset.updated_at),

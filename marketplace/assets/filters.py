@@ -17,6 +17,7 @@ ORDERINGS = {
     "-created": ("-created_at", "-pk"),
     "updated": ("updated_at", "pk"),
     "-updated": ("-updated_at", "-pk"),
+    "-used": ("-usage_count", "-updated_at", "-pk"),
 }
 
 
@@ -36,7 +37,8 @@ class AssetFilter(django_filters.FilterSet):
     visibility = django_filters.ChoiceFilter(choices=Visibility.choices)
     ordering = django_filters.ChoiceFilter(
         method="filter_noop", choices=[(key, key) for key in ORDERINGS],
-        help_text="relevance (default with q), -updated (default without), name, -name, created, -created, updated.",
+        help_text="relevance (default with q), -updated (default without), name, -name, created, -created, updated, "
+                  "-used (most live endpoints first).",
     )
 
     class Meta:

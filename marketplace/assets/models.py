@@ -48,6 +48,8 @@ class Asset(models.Model):
     # Kept by the registry's version services, so listing the catalogue never reads the versions.
     latest_version = models.CharField(max_length=100, blank=True, editable=False)
     version_count = models.PositiveIntegerField(default=0, editable=False)
+    # Live endpoints serving any of its versions, kept by the endpoint services: "most used" is a sort key.
+    usage_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["team__slug", "slug"]
@@ -68,10 +70,16 @@ class Asset(models.Model):
             models.Index(fields=["updated_at", "id"], name="asset_updated_id_idx"),
             models.Index(fields=["created_at", "id"], name="asset_created_id_idx"),
             models.Index(fields=["name", "slug", "id"], name="asset_name_slug_id_idx"),
+            models.Index(fields=["usage_count", "updated_at", "id"], name="asset_usage_id_idx"),
         ]
 
     def __str__(self) -> str:
         return self.full_slug
+
+    @property
+    def tag_names(self) -> list[str]:
+        """The tags, sorted, from the row itself (no query): `tags_text` is kept by the service that sets them."""
+        return sorted(self.tags_text.split())
 
     @property
     def full_slug(self) -> str:

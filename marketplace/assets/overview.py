@@ -1,7 +1,6 @@
 """Reads for the portal's home page: how big the catalogue is and what moved lately, scoped to the caller.
 
-Kept apart from `selectors.py` (whose search half is being rewritten) so the two evolve independently;
-both build on `asset_list`, so visibility is decided in one place (marketplace.access).
+Built on `asset_list`, so visibility is decided in one place (marketplace.access).
 """
 
 from django.db.models import Count, QuerySet
@@ -21,3 +20,9 @@ def asset_kind_counts(*, user) -> dict[str, int]:
 def assets_recently_updated(*, user, limit: int = 6) -> QuerySet[Asset]:
     """The caller's visible assets, most recently changed first."""
     return asset_list(user=user).order_by("-updated_at", "-pk")[:limit]
+
+
+def assets_most_used(*, user, limit: int = 6) -> QuerySet[Asset]:
+    """The caller's visible assets served by the most live endpoints (at least one): `usage_count`, which the
+    endpoint services keep, under an index."""
+    return asset_list(user=user).filter(usage_count__gt=0).order_by("-usage_count", "-updated_at", "-pk")[:limit]

@@ -1,72 +1,81 @@
 """Home, catalogue search (with facets, sorting, pagination, suggestions) — the portal's only call of `asset_search`."""
 
-import difflib
-import re
+import math
 
-from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import render
 
 from marketplace.assets.models import AssetKind
-from marketplace.assets.overview import asset_kind_counts, assets_recently_updated
+from marketplace.assets.overview import asset_kind_counts, assets_most_used, assets_recently_updated
 from marketplace.assets.selectors import asset_list, asset_search
 from marketplace.errors import InvalidInput
+from marketplace.search.page import SearchPage
+from marketplace.search.query import MAX_PAGE_OFFSET
 from marketplace.pages.responses import is_htmx, portal_view
-from registry.endpoints.selectors import asset_usage_annotate, assets_most_used, endpoint_list
+from registry.endpoints.selectors import endpoint_list
 from registry.governance.selectors import review_queue
 
 PAGE_SIZE = 20
 SUGGESTIONS = 6
-# The sort choices people see; each maps to the selector's `ordering` (None: ordered here, by usage).
+# The sort choices people see; each maps to the selector's `ordering`.
 SORTS = {"relevance": ("Best match", "relevance"), "updated": ("Recently updated", "-updated"),
-         "name": ("Name", "name"), "used": ("Most used", None)}
+         "name": ("Name", "name"), "used": ("Most used", "-used")}
 FACETS = (("kind", "Kind"), ("task", "Task"), ("license", "Licence"), ("tag", "Tag"), ("team", "Team"))
 MULTI_VALUED = {"tag"}
-_WORD = re.compile(r"[a-z0-9]+")
 
 
-def _search(user, params: QueryDict):
+class ResultsPage:
+    """What the catalogue templates read of one SearchPage: its assets, the total, and where the pages go.
+    Numbered pages go as deep as the selector allows them (MAX_PAGE_OFFSET); past that, `next` follows the
+    selector's keyset cursor, whose cost does not grow with depth."""
+
+    def __init__(self, result: SearchPage | None, params: QueryDict):
+        self.object_list = result.assets if result else []
+        self.count = result.count if result else 0
+        self.number = result.page if result else 1
+        reachable = min(self.count, MAX_PAGE_OFFSET + PAGE_SIZE)
+        self.num_pages = max(1, math.ceil(reachable / PAGE_SIZE))
+        self.prev_url = self.next_url = None
+        if result is None:
+            return
+        if self.number is not None:
+            if self.number > 1:
+                self.prev_url = _link(params, page=str(self.number - 1))
+            if self.number < self.num_pages:
+                self.next_url = _link(params, page=str(self.number + 1))
+            elif result.next_cursor:
+                self.next_url = _link(params, cursor=result.next_cursor)
+        else:
+            if result.previous_cursor:
+                self.prev_url = _link(params, cursor=result.previous_cursor)
+            if result.next_cursor:
+                self.next_url = _link(params, cursor=result.next_cursor)
+
+
+def _search(user, params: QueryDict) -> tuple[SearchPage, str]:
     """The one place the portal calls the catalogue search selector (the API's code path and permission checks).
 
-    Returns (ordered queryset, facets). The selector validates every parameter (InvalidInput on a bad one).
-    """
+    Returns (the page, the sort key). The selector validates every parameter (InvalidInput on a bad one) and
+    marks the matched words in names and summaries (`asset.highlight`, HTML the selector escaped)."""
     sort = params.get("sort") or ("relevance" if params.get("q") else "updated")
     if sort not in SORTS:
         raise InvalidInput(f"sort: one of {', '.join(SORTS)}.", field="sort")
     selector_params = params.copy()
-    for name in ("sort", "page"):
-        selector_params.pop(name, None)
-    ordering = SORTS[sort][1]
-    if ordering:
-        selector_params["ordering"] = ordering
-    queryset, facets = asset_search(user=user, params=selector_params)
-    if ordering is None:
-        queryset = asset_usage_annotate(queryset).order_by("-usage", "-updated_at", "-pk")
-    return queryset, facets, sort
-
-
-def _did_you_mean(user, query: str) -> str | None:
-    """A query with each unknown word replaced by the closest word of the visible catalogue (names and tags)."""
-    words = _WORD.findall(query.lower())
-    if not words:
-        return None
-    vocabulary = set()
-    for name, tags in asset_list(user=user).order_by().values_list("name", "tags_text")[:5000]:
-        vocabulary.update(_WORD.findall(f"{name} {tags}".lower()))
-    fixed, changed = [], False
-    for word in words:
-        if any(v.startswith(word) for v in vocabulary):
-            fixed.append(word)
-            continue
-        close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.6)
-        fixed.append(close[0] if close else word)
-        changed = changed or bool(close)
-    return " ".join(fixed) if changed else None
+    selector_params.pop("sort", None)
+    selector_params["ordering"] = SORTS[sort][1]
+    selector_params["page_size"] = str(PAGE_SIZE)
+    if "cursor" not in selector_params and "page" not in selector_params:
+        selector_params["page"] = "1"
+    result = asset_search(user=user, params=selector_params)
+    for asset in result.assets:
+        asset.highlight = result.highlights.get(asset.pk)
+    return result, sort
 
 
 def _link(params: QueryDict, **changes) -> str:
     query = params.copy()
     query.pop("page", None)
+    query.pop("cursor", None)
     for name, value in changes.items():
         if value is None:
             query.pop(name, None)
@@ -85,6 +94,7 @@ def _facet_groups(params: QueryDict, facets: dict) -> list[dict]:
             selected = value in chosen
             query = params.copy()
             query.pop("page", None)
+            query.pop("cursor", None)
             if name in MULTI_VALUED:
                 values = [v for v in chosen if v != value] if selected else chosen + [value]
                 query.setlist(name, values)
@@ -105,20 +115,24 @@ def catalogue(request):
     params = request.GET
     error = None
     try:
-        queryset, facets, sort = _search(request.user, params)
+        result, sort = _search(request.user, params)
     except InvalidInput as exc:
-        queryset, facets, sort, error = asset_list(user=request.user).none(), {}, "relevance", exc.message
-    page = Paginator(queryset, PAGE_SIZE).get_page(params.get("page"))
+        result, sort, error = None, "relevance", exc.message
+    page = ResultsPage(result, params)
     q = params.get("q", "")
-    suggestion = _did_you_mean(request.user, q) if q and not page.object_list and not error else None
+    # The selector widens a word that matches too little to the catalogue's words most like it (typos):
+    # say so, as a search engine says "showing results for".
+    widened = [{"word": word, "also": ", ".join(alternatives)}
+               for word, alternatives in (result.widened.items() if result else [])]
     chosen = [{"name": name, "value": value, "url": _remove(params, name, value)}
               for name, _ in FACETS for value in params.getlist(name)]
-    context = {"page": page, "q": q, "facet_groups": _facet_groups(params, facets), "error": error,
+    context = {"page": page, "q": q, "facet_groups": _facet_groups(params, result.facets if result else {}),
+               "error": error,
                "sorts": [{"key": key, "label": label, "selected": key == sort} for key, (label, _) in SORTS.items()],
-               "sort": sort, "chosen": chosen, "hidden": [(k, v) for k, v in params.lists() if k not in ("q", "sort", "page") for v in v],
-               "suggestion": suggestion, "suggestion_url": _link(params, q=suggestion) if suggestion else None,
-               "prev_url": _link(params, page=str(page.previous_page_number())) if page.has_previous() else None,
-               "next_url": _link(params, page=str(page.next_page_number())) if page.has_next() else None}
+               "sort": sort, "chosen": chosen,
+               "hidden": [(k, v) for k, v in params.lists() if k not in ("q", "sort", "page", "cursor") for v in v],
+               "widened": widened,
+               "prev_url": page.prev_url, "next_url": page.next_url}
     template = "pages/partials/catalogue_results.html" if is_htmx(request) else "pages/catalogue.html"
     return render(request, template, context, status=400 if error else 200)
 
@@ -126,6 +140,7 @@ def catalogue(request):
 def _remove(params: QueryDict, name: str, value: str) -> str:
     query = params.copy()
     query.pop("page", None)
+    query.pop("cursor", None)
     query.setlist(name, [v for v in params.getlist(name) if v != value])
     return "?" + query.urlencode()
 
@@ -137,8 +152,8 @@ def suggest(request):
     assets = []
     if q:
         try:
-            queryset, _facets, _sort = _search(request.user, QueryDict.fromkeys(["q"], value=q[:200]))
-            assets = list(queryset[:SUGGESTIONS])
+            result, _sort = _search(request.user, QueryDict.fromkeys(["q"], value=q[:200]))
+            assets = result.assets[:SUGGESTIONS]
         except InvalidInput:
             assets = []
     return render(request, "pages/partials/suggestions.html", {"assets": assets, "q": q})

@@ -15,7 +15,8 @@ from datetime import datetime
 from marketplace.errors import InvalidInput
 
 MAX_CURSOR_CHARS = 400
-_TYPES = {"rank": float, "id": int, "name": str, "slug": str, "created_at": datetime, "updated_at": datetime}
+_TYPES = {"rank": float, "id": int, "name": str, "slug": str, "created_at": datetime, "updated_at": datetime,
+          "usage_count": int}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ ORDER_KEYS = {
     "-created": (("created_at", True), ("id", True)),
     "updated": (("updated_at", False), ("id", False)),
     "-updated": (("updated_at", True), ("id", True)),
+    "-used": (("usage_count", True), ("updated_at", True), ("id", True)),
 }
 
 

@@ -6,11 +6,9 @@ import math
 import re
 
 from django.core.cache import cache
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, QuerySet
 
 from marketplace.access import Permission, has_permission, team_member_ids_q
-from marketplace.assets.selectors import asset_list
 from marketplace.errors import NotFound
 from marketplace.teams.models import Team
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointStatus
@@ -126,23 +124,6 @@ def endpoint_metrics(*, endpoint: Endpoint) -> dict:
         text = LocalRuntimeBackend().metrics_text() or ""
         cache.set("endpoint-metrics-text", text, METRICS_CACHE_SECONDS)
     return {**empty, **metrics_parse(text, model=endpoint.name)} if text else empty
-
-
-# --- Usage: how many live endpoints serve an asset's versions ---------------------------------------
-
-def asset_usage_annotate(queryset):
-    """`queryset` (assets) with `usage`: the number of live endpoints serving any of its versions.
-
-    A count only, over every team's endpoints: it says how much an asset is used without naming who uses it.
-    """
-    live = (Endpoint.objects.filter(version__asset_id=OuterRef("pk")).exclude(status=EndpointStatus.DELETED)
-            .order_by().values("version__asset_id").annotate(n=Count("pk")).values("n"))
-    return queryset.annotate(usage=Coalesce(Subquery(live), Value(0)))
-
-
-def assets_most_used(*, user, limit: int = 6):
-    """The caller's visible assets served by the most live endpoints (at least one)."""
-    return asset_usage_annotate(asset_list(user=user)).filter(usage__gt=0).order_by("-usage", "-updated_at")[:limit]
 
 
 def asset_endpoints(*, user, asset) -> QuerySet[Endpoint]:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from marketplace.access import Permission, Visibility, require
@@ -206,10 +207,19 @@ def endpoint_create(*, user, team, asset: str | Asset, version: str | None = Non
                              after={"status": endpoint.status})
                 task_send_on_commit(PROVISION_TASK, endpoint.pk)
                 created.append((endpoint, key))
+            asset_usage_refresh(asset_ids={target.asset_id for target, _, _ in targets})
     except IntegrityError:
         raise Conflict(f"An endpoint named '{', '.join(n for _, n, _ in targets)[:200]}' exists already; choose "
                        "another name.", code="name_taken", field="name") from None
     return created
+
+
+def asset_usage_refresh(*, asset_ids) -> None:
+    """Recount `Asset.usage_count` (live endpoints serving any of the asset's versions) of these assets, in the
+    caller's transaction: what the catalogue sorts "most used" by. An update of the count only; updated_at stays."""
+    live = (Endpoint.objects.filter(version__asset_id=OuterRef("pk")).exclude(status=S.DELETED).order_by()
+            .values("version__asset_id").annotate(n=Count("pk")).values("n"))
+    Asset.objects.filter(pk__in=sorted(asset_ids)).update(usage_count=Coalesce(Subquery(live), Value(0)))
 
 
 def settings_backend() -> str:
@@ -416,6 +426,8 @@ def endpoint_finish(*, endpoint_id: int, task_id: str, ok: bool, reason: str, ur
             locked.url = ""
             fields.append("url")
         locked.save(update_fields=fields)
+        if target == S.DELETED:
+            asset_usage_refresh(asset_ids={locked.version.asset_id})
         audit_record(actor=None, action=action, target=locked, team=locked.team, before={"status": was},
                      after={"status": target}, data={"reason": reason[:500], "version": locked.version.version})
         endpoint_event_publish(event=event, endpoint=locked, actor=None, data={"previous_status": was})

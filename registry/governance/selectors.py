@@ -48,8 +48,11 @@ def review_queue(*, user) -> list[ReviewRound]:
     candidates = _rounds().filter(status=RoundStatus.OPEN).exclude(reviews__reviewer=user)
     if not user.is_superuser:
         candidates = candidates.filter(reviewer_groups__in=user.groups.all()).distinct()
+    rounds = list(candidates.order_by("submitted_at", "pk"))
+    if not rounds:
+        return []
     facts = reviewer_facts(user)  # a fixed number of queries however long the queue
-    return [r for r in candidates.order_by("submitted_at", "pk") if round_refusal(user, r, facts) is None]
+    return [r for r in rounds if round_refusal(user, r, facts) is None]
 
 
 def reviewable_version_get(*, user, team: str, slug: str, version: str) -> AssetVersion:

@@ -101,7 +101,7 @@
     selectTab(tabs[(i + tabs.length) % tabs.length]);
   });
 
-  // Endpoint chart: each status refresh carries the runtime's figures; keep the last samples and draw them.
+  // Endpoint chart: each status refresh carries the runtime's figures (the last hour per minute); draw them.
   var samples = [];
   function drawChart() {
     var svg = document.querySelector("[data-chart]");
@@ -135,8 +135,15 @@
   function sample(root) {
     var el = root && root.querySelector ? (root.id === "endpoint-status" ? root : root.querySelector("#endpoint-status")) : null;
     if (!el || el.dataset.status !== "ready") return;
-    try { samples.push(JSON.parse(el.dataset.metrics)); } catch (e) { return; }
-    if (samples.length > 60) samples.shift();
+    var metrics;
+    try { metrics = JSON.parse(el.dataset.metrics); } catch (e) { return; }
+    if (metrics.traffic && metrics.traffic.length) {
+      // Modelhub's runtime keeps the last hour per minute: draw that history.
+      samples = metrics.traffic.map(function (m) { return {request_count: m.requests, latency_p50_ms: m.latency_p50_ms}; });
+    } else {
+      samples.push(metrics);  // another runtime: sample its running totals while the page is open
+      if (samples.length > 60) samples.shift();
+    }
     drawChart();
   }
   // htmx:load fires on new content in the page (also for the initial page), so each status refresh samples once.

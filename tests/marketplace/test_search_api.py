@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 
+from marketplace.assets.models import Asset
 from tests.factories import make_asset, make_team
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +20,12 @@ def catalogue(alice, team, charlie):
                task="speech-recognition", license="MIT", summary="Speech to text")
 
 
+def slugs_of(body):
+    return [a["slug"] for a in body["results"]]
+
+
 def slugs(response):
-    return [a["slug"] for a in response.json()["results"]]
+    return slugs_of(response.json())
 
 
 def test_full_text_ranks_name_and_tag_matches_above_description_matches(alice_api, catalogue):
@@ -61,6 +66,15 @@ def test_ordering(alice_api, catalogue):
     assert slugs(alice_api.get("/api/v1/assets/?ordering=name")) == ["flowers", "iris-classifier", "whisper-tiny",
                                                                      "wine-quality"]
     assert slugs(alice_api.get("/api/v1/assets/?ordering=-created"))[0] == "whisper-tiny"
+
+
+def test_most_used_first_with_keyset_pages(alice_api, catalogue):
+    Asset.objects.filter(slug="flowers").update(usage_count=3)
+    Asset.objects.filter(slug="whisper-tiny").update(usage_count=1)
+    first = alice_api.get("/api/v1/assets/?ordering=-used&page_size=2").json()
+    assert slugs_of(first) == ["flowers", "whisper-tiny"]
+    second = alice_api.get(first["next"]).json()
+    assert {a["slug"] for a in second["results"]} == {"iris-classifier", "wine-quality"} and second["next"] is None
 
 
 def test_bad_filter_values_are_400(alice_api, catalogue):

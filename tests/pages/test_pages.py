@@ -77,9 +77,9 @@ def test_catalogue_searches_filters_sorts_and_highlights(signed_in, portal, alic
     assert client.get("/catalogue/?sort=used").status_code == 200
 
 
-def test_a_typo_gets_a_suggestion_that_keeps_the_filters(signed_in, portal, alice):
+def test_a_typo_finds_the_word_and_says_so(signed_in, portal, alice):
     page = text(signed_in(alice).get("/catalogue/?q=flowrs&kind=dataset"))
-    assert "Did you mean" in page and "?q=flowers&amp;kind=dataset" in page
+    assert "“flowrs” also matched flowers" in page and "<mark>Flowers</mark>" in page
 
 
 def test_highlighting_escapes_what_it_shows(signed_in, portal, alice):
@@ -102,7 +102,7 @@ def test_suggestions_while_typing(signed_in, portal, alice, charlie):
 
 def test_htmx_requests_get_the_results_partial(signed_in, portal, alice):
     partial = text(signed_in(alice).get("/catalogue/?q=flo", HTTP_HX_REQUEST="true"))
-    assert "<!doctype" not in partial and "wer classifier" in partial
+    assert "<!doctype" not in partial and "<mark>Flower</mark> classifier" in partial
 
 
 # --- Asset page -----------------------------------------------------------------------------------
@@ -355,8 +355,8 @@ def test_a_browser_opening_the_api_gets_json_not_a_500(client, portal, alice):
 # --- A fixed number of queries, and fast ----------------------------------------------------------
 
 PAGES = {
-    "/": 8, "/catalogue/": 10, "/catalogue/?q=flower&kind=model&sort=name": 10, "/catalogue/?sort=used": 10,
-    "/catalogue/suggest?q=flo": 9, "/assets/vision/clf/": 23, "/assets/vision/clf/?version=1.0.0": 23,
+    "/": 8, "/catalogue/": 10, "/catalogue/?q=flower&kind=model&sort=name": 12, "/catalogue/?sort=used": 10,
+    "/catalogue/suggest?q=flo": 11, "/assets/vision/clf/": 23, "/assets/vision/clf/?version=1.0.0": 23,
     "/reviews/": 7, "/reviews/vision/clf/1.1.0/": 19, "/endpoints/": 3, "/teams/": 3, "/teams/vision/": 6,
     "/teams/vision/audit/": 5, "/tokens/": 3,
 }
@@ -377,7 +377,8 @@ def test_pages_run_a_bounded_number_of_queries_whatever_the_catalogue_size(signe
         from tests.factories import make_validated_version
 
         make_validated_version(alice, asset, tmp_path, version="1.0.0")
-    assert queries(client, url) == before, url
+    # Bounded, not equal: a search that matches little also asks the vocabulary for words like its own (typos).
+    assert queries(client, url) <= max(before, PAGES[url]), url
 
 
 @pytest.mark.parametrize("url", ["/", "/catalogue/?q=flower", "/assets/vision/clf/", "/reviews/vision/clf/1.1.0/"])

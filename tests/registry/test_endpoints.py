@@ -169,6 +169,8 @@ def test_recovery_sweep_resends_unclaimed_and_expired_work(bob, team, v1, settin
 
 def test_update_and_delete(alice, bob, dave, team, v1, runtime, webhook, tmp_path, settings):
     endpoint, key = create(bob, team)
+    v1.asset.refresh_from_db()
+    assert v1.asset.usage_count == 1
     endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
     v2 = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave, version="1.1.0", asset=v1.asset)
 
@@ -191,8 +193,12 @@ def test_update_and_delete(alice, bob, dave, team, v1, runtime, webhook, tmp_pat
     endpoint.refresh_from_db()
     assert endpoint.status == "deleted" and runtime.models == {} and not models_dir.exists()
     assert events(webhook) == ["endpoint.ready", "endpoint.updated", "endpoint.deleted"]
+    v1.asset.refresh_from_db()
+    assert v1.asset.usage_count == 0  # "most used" counts live endpoints only
     again, _ = create(bob, team)  # the name is free again
     assert again.name == "clf-1-0-0"
+    v1.asset.refresh_from_db()
+    assert v1.asset.usage_count == 1
 
 
 def test_a_failed_update_restores_the_version_served_before(alice, bob, dave, team, v1, runtime, tmp_path):

@@ -39,7 +39,7 @@ SEARCH_VECTOR_SQL = (
 PRECOMPUTED_FILTERS = frozenset({"kind", "task", "license", "team"})
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
 _COLUMNS = {"rank": "rank", "id": "id", "name": "name", "slug": "slug", "created_at": "created_at",
-            "updated_at": "updated_at"}
+            "updated_at": "updated_at", "usage_count": "usage_count"}
 
 
 def _tsquery_text(groups: list[list[str]]) -> str:
@@ -166,7 +166,7 @@ class PostgresSearchBackend(SearchBackend):
         keyset, keyset_params = self._keyset(keys, query, backwards)
         order = ", ".join(f"s.{_COLUMNS[name]} {'DESC' if desc != backwards else 'ASC'}" for name, desc in keys)
         sql = (f"SELECT {select}{', ' if select else ''}s.id FROM (SELECT a.id, a.name, a.slug, a.created_at, "
-               f"a.updated_at{rank} FROM marketplace_asset a WHERE {where.sql()}) s WHERE {keyset} "
+               f"a.updated_at, a.usage_count{rank} FROM marketplace_asset a WHERE {where.sql()}) s WHERE {keyset} "
                f"ORDER BY {order} LIMIT %s OFFSET %s")
         cursor.execute(sql, params + keyset_params + [query.page_size + 1, query.offset])
         rows = cursor.fetchall()
@@ -298,7 +298,7 @@ class PostgresSearchBackend(SearchBackend):
             where.add("(" + " OR ".join(f"({alt})" for alt in alternatives) + ")", *alt_params)
         keys = query.order_keys
         columns = ", ".join(["a.id", "a.kind", "a.task", "a.license", "a.team_id", "a.tag_array", "a.name", "a.slug",
-                             "a.created_at", "a.updated_at", *flags])
+                             "a.created_at", "a.updated_at", "a.usage_count", *flags])
         if "rank" in dict(keys):
             columns += ", ts_rank(a.search_vector, to_tsquery('english', %s)) AS rank"
             flag_params = [*flag_params, tsquery]
