@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import QueryDict
 
 from marketplace.access import asset_scope
+from marketplace.assets.models import Asset
 from marketplace.assets.selectors import asset_search
 from marketplace.assets.services import asset_delete, asset_update
 from marketplace.search.backends.fallback import FallbackSearchBackend
@@ -154,6 +155,17 @@ def test_the_fallback_backend_gives_the_same_answers(alice, charlie, catalogue, 
     for user in (alice, charlie):
         postgres, fallback = both_backends(user, params)
         assert postgres == fallback, (user.username, params)
+
+
+def test_most_used_orders_alike_in_both_backends(alice, charlie, catalogue):
+    Asset.objects.filter(pk=catalogue["by-tag"].pk).update(usage_count=5)
+    Asset.objects.filter(pk=catalogue["by-name"].pk).update(usage_count=2)
+    for params in ({"ordering": "-used"}, {"ordering": "-used", "page_size": "2"}, {"q": "fraud", "ordering": "-used"}):
+        for user in (alice, charlie):
+            postgres, fallback = both_backends(user, params)
+            assert postgres == fallback, (user.username, params)
+    postgres, _ = both_backends(alice, {"ordering": "-used"})
+    assert postgres["ids"][:2] == [catalogue["by-tag"].pk, catalogue["by-name"].pk]
 
 
 def test_list_queries_stay_fixed_with_words_and_filters(alice, team, alice_api, django_assert_max_num_queries):
