@@ -121,3 +121,15 @@ def test_versions_list_is_light_and_keyset_paged(alice, team, alice_api, charlie
     asset.visibility = "private"
     asset.save()
     assert charlie_api.get("/api/v1/assets/vision/many/versions/").status_code == 404
+
+
+def test_versions_list_runs_a_fixed_number_of_queries(alice, team, alice_api, django_assert_max_num_queries):
+    from tests.factories import bare_versions
+
+    asset = make_asset(alice, team, slug="counted")
+    bare_versions(asset, 3)
+    with django_assert_max_num_queries(8) as captured:
+        alice_api.get("/api/v1/assets/vision/counted/versions/")
+    bare_versions(asset, 60, start=3)
+    with django_assert_max_num_queries(len(captured)):
+        assert len(alice_api.get("/api/v1/assets/vision/counted/versions/?page_size=100").json()["results"]) == 63

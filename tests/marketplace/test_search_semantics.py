@@ -188,3 +188,13 @@ def test_filters_narrowing_plenty_of_matches_do_not_widen_the_words(alice, team,
         assert (found.count, found.widened) == (1, {}), backend.name
         few = backend.search(scope=asset_scope(charlie), query=parse_search(_qd({"q": "frud", "license": "MIT"})))
         assert few.widened and few.count >= 1, backend.name
+
+
+def test_the_setting_selects_the_fallback_backend_for_the_api(settings, charlie_api, catalogue):
+    on_postgres = charlie_api.get("/api/v1/assets/?q=frud").json()
+    settings.MODELHUB_SEARCH_BACKEND = "fallback"
+    on_fallback = charlie_api.get("/api/v1/assets/?q=frud").json()
+    assert on_fallback == on_postgres
+    from marketplace.search.backends import search_backend
+
+    assert search_backend().name == "fallback"

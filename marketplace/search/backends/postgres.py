@@ -36,6 +36,7 @@ SEARCH_VECTOR_SQL = (
 )
 # Facet filters the precomputed counts are also kept under (one at a time); tags are not: a tag's row per
 # co-occurring tag would multiply the table by the tag vocabulary.
+_GROUPED = {"kind": "m.kind", "task": "m.task", "license": "m.license", "team": "tm.slug"}
 PRECOMPUTED_FILTERS = frozenset({"kind", "task", "license", "team"})
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
 _COLUMNS = {"rank": "rank", "id": "id", "name": "name", "slug": "slug", "created_at": "created_at",
@@ -306,19 +307,22 @@ class PostgresSearchBackend(SearchBackend):
         page_sql, page_params = "", []
         for filters, facets in groups.items():
             condition = " AND ".join(f"m.p_{name}" for name in sorted(filters)) or "TRUE"
-            for facet in facets:
-                if facet == "_total":
-                    parts.append(f"SELECT '_total', '', count(*) FROM m WHERE {condition}")
-                    page_sql, page_params = self._page_from_matches(query, condition.replace("m.", "s."))
-                elif facet == "tag":
-                    parts.append("SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tag_array) t "
-                                 f"WHERE {condition} GROUP BY t")
-                elif facet == "team":
-                    parts.append("SELECT 'team', tm.slug, c.n FROM (SELECT team_id, count(*) AS n FROM m "
-                                 f"WHERE {condition} GROUP BY team_id) c JOIN marketplace_team tm ON tm.id = c.team_id")
-                else:
-                    parts.append(f"SELECT '{facet}', m.{facet}, count(*) FROM m WHERE {condition} AND m.{facet} <> '' "
-                                 f"GROUP BY m.{facet}")
+            if "_total" in facets:
+                page_sql, page_params = self._page_from_matches(query, condition.replace("m.", "s."))
+            if "tag" in facets:
+                parts.append("SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tag_array) t "
+                             f"WHERE {condition} GROUP BY t")
+            single = [facet for facet in facets if facet != "tag"]
+            if single:
+                # The other facets of this group (and the total) in one pass: one grouping set each.
+                sets = ", ".join("()" if facet == "_total" else f"({_GROUPED[facet]})" for facet in single)
+                label = " ".join(f"WHEN grouping({_GROUPED[facet]}) = 0 THEN '{facet}'"
+                                 for facet in single if facet != "_total")
+                value = ", ".join(_GROUPED[facet] for facet in single if facet != "_total")
+                parts.append(f"SELECT * FROM (SELECT CASE {label} ELSE '_total' END AS facet, "
+                             f"coalesce({value}{', ' if value else ''}'') AS value, count(*) AS n FROM m "
+                             f"JOIN marketplace_team tm ON tm.id = m.team_id WHERE {condition} "
+                             f"GROUP BY GROUPING SETS ({sets})) g WHERE g.value <> '' OR g.facet = '_total'")
         prefix = f"WITH m AS MATERIALIZED (SELECT {columns} FROM marketplace_asset a WHERE {where.sql()}) "
         found = self._top(cursor, parts, flag_params + where.params, prefix=prefix, extra=(page_sql, page_params))
         rows = None
