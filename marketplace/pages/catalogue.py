@@ -115,7 +115,10 @@ def catalogue(request):
               for name, _ in FACETS for value in params.getlist(name)]
     context = {"page": page, "q": q, "facet_groups": _facet_groups(params, facets), "error": error,
                "sorts": [{"key": key, "label": label, "selected": key == sort} for key, (label, _) in SORTS.items()],
-               "sort": sort, "chosen": chosen, "hidden": [(k, v) for k, v in params.lists() if k not in ("q", "sort", "page") for v in v],
+               "sort": sort, "chosen": chosen,
+               # The filters in force, carried by the search form so a new query keeps them.
+               "hidden": [(name, value) for name, values in params.lists() if name not in ("q", "sort", "page")
+                          for value in values],
                "suggestion": suggestion, "suggestion_url": _link(params, q=suggestion) if suggestion else None,
                "prev_url": _link(params, page=str(page.previous_page_number())) if page.has_previous() else None,
                "next_url": _link(params, page=str(page.next_page_number())) if page.has_next() else None}
