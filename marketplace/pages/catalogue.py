@@ -130,7 +130,9 @@ def catalogue(request):
                "error": error,
                "sorts": [{"key": key, "label": label, "selected": key == sort} for key, (label, _) in SORTS.items()],
                "sort": sort, "chosen": chosen,
-               "hidden": [(k, v) for k, v in params.lists() if k not in ("q", "sort", "page", "cursor") for v in v],
+               # The filters in force, carried by the search form so a new query keeps them.
+               "hidden": [(name, value) for name, values in params.lists() if name not in ("q", "sort", "page", "cursor")
+                          for value in values],
                "widened": widened,
                "prev_url": page.prev_url, "next_url": page.next_url}
     template = "pages/partials/catalogue_results.html" if is_htmx(request) else "pages/catalogue.html"

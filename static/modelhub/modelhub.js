@@ -128,7 +128,7 @@
       });
     });
     var last = samples[samples.length - 1];
-    svg.querySelector("[data-chart-label]").textContent =
+    document.querySelector("[data-chart-label]").textContent =
       (last.request_count == null ? "no requests yet" : last.request_count + " requests") +
       (last.latency_p50_ms == null ? "" : " · p50 " + last.latency_p50_ms.toFixed(1) + " ms");
   }

@@ -342,6 +342,22 @@ def test_portal_paths_get_html_errors_and_api_paths_json(signed_in, portal, alic
     assert api.status_code == 404 and api.json()["code"] == "not_found"
 
 
+def test_an_unexpected_error_is_an_html_page_on_the_portal_and_json_on_the_api(portal, alice, monkeypatch):
+    from django.test import Client
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("marketplace.pages.catalogue.asset_kind_counts", broken)
+    monkeypatch.setattr("marketplace.api.tokens.token_list", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    page = client.get("/")
+    assert page.status_code == 500 and "Something went wrong" in text(page)
+    api = client.get("/api/v1/tokens/")
+    assert api.status_code == 500 and api.json()["code"] == "server_error"
+
+
 def test_a_browser_opening_the_api_gets_json_not_a_500(client, portal, alice):
     browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     anonymous = client.get("/api/v1/assets/", HTTP_ACCEPT=browser_accept)
