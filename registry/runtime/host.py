@@ -153,11 +153,19 @@ class _Channel(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self.transport = transport
 
+    def attach(self, on_frame) -> None:
+        """Start handing frames to `on_frame`, beginning with any that came before it was there."""
+        self.on_frame = on_frame
+        self.data_received(b"")
+
     def data_received(self, data: bytes) -> None:
         if self.lost.done():
             return
-        self._chunks.append(data)
-        self._size += len(data)
+        if data:
+            self._chunks.append(data)
+            self._size += len(data)
+        if self.on_frame is None:  # the worker may answer before the host is listening: keep it
+            return
         while self._size >= self._need:  # one join per frame, however many reads it took
             buffer = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
             need = self._need
@@ -214,7 +222,6 @@ class _Worker:
         loop.add_reader(process.sentinel, self._on_sentinel)
         self.ended = loop.create_future()  # -> (reason, expected)
         self._watch_task: asyncio.Task | None = None
-        channel.on_frame = self._on_frame
         self._fd = channel.transport.get_extra_info("socket").fileno()
         self._host_load = host_load
         self._round_trip_s = 0.0  # a moving average of this worker's answers
@@ -223,6 +230,7 @@ class _Worker:
     async def handshake(self, timeout_s: float) -> dict:
         """Wait for the worker's first frame: the model's info, or why it could not load it."""
         self._first_frame = asyncio.get_running_loop().create_future()
+        self._channel.attach(self._on_frame)
         try:
             async with asyncio.timeout(timeout_s):
                 await asyncio.wait({self._first_frame, self._channel.lost}, return_when=asyncio.FIRST_COMPLETED)

@@ -344,3 +344,24 @@ def test_the_host_imports_no_django():
                             env={key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_channel_keeps_frames_that_come_before_it_is_attached():
+    """A worker can answer (its `ready` frame) before the host listens: nothing is lost or misread."""
+    import asyncio
+
+    from registry.runtime import ipc
+    from registry.runtime.host import _Channel
+
+    async def scenario():
+        channel = _Channel()
+        frames = [b"".join(bytes(part) for part in ipc.encode({"op": "ready", "n": n})) for n in range(3)]
+        wire = b"".join(frames)
+        channel.data_received(wire[:5])  # a split length prefix, before anyone listens
+        channel.data_received(wire[5:30])
+        seen = []
+        channel.attach(lambda payload: seen.append(ipc.decode(payload)[0]["n"]))
+        channel.data_received(wire[30:])
+        return seen
+
+    assert asyncio.run(scenario()) == [0, 1, 2]
