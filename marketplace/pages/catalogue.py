@@ -122,8 +122,10 @@ def catalogue(request):
     q = params.get("q", "")
     # The selector widens a word that matches too little to the catalogue's words most like it (typos):
     # say so, as a search engine says "showing results for".
-    widened = [{"word": word, "also": ", ".join(alternatives)}
-               for word, alternatives in (result.widened.items() if result else [])]
+    # Words the typed one is a prefix of are what a prefix search matches anyway: not worth a note.
+    widened = [{"word": word, "also": ", ".join(also)}
+               for word, alternatives in (result.widened.items() if result else [])
+               if (also := [a for a in alternatives if not a.startswith(word)])]
     chosen = [{"name": name, "value": value, "url": _remove(params, name, value)}
               for name, _ in FACETS for value in params.getlist(name)]
     context = {"page": page, "q": q, "facet_groups": _facet_groups(params, result.facets if result else {}),

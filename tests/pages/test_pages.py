@@ -409,3 +409,8 @@ def test_pages_render_fast(signed_in, portal, dave, url):
     best = min(timings)
     print(f"{url}: best of 5 {best * 1000:.0f} ms")
     assert best < 0.25, f"{url} took {best * 1000:.0f} ms"  # 100 ms is the aim; the bound allows a busy machine
+
+
+def test_a_prefix_gets_no_widening_note(signed_in, portal, alice):
+    page = text(signed_in(alice).get("/catalogue/?q=flo"))
+    assert "also matched" not in page and "<mark>" in page
