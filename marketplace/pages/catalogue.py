@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from marketplace.assets.models import AssetKind
 from marketplace.assets.overview import asset_kind_counts, assets_most_used, assets_recently_updated
-from marketplace.assets.selectors import asset_list, asset_search
+from marketplace.assets.selectors import asset_search
 from marketplace.errors import InvalidInput
 from marketplace.search.page import SearchPage
 from marketplace.search.query import MAX_PAGE_OFFSET
@@ -72,10 +72,16 @@ def _search(user, params: QueryDict) -> tuple[SearchPage, str]:
     return result, sort
 
 
-def _link(params: QueryDict, **changes) -> str:
+def _first_page(params: QueryDict) -> QueryDict:
+    """A mutable copy of the query without its place in the results: a changed search starts at its top."""
     query = params.copy()
     query.pop("page", None)
     query.pop("cursor", None)
+    return query
+
+
+def _link(params: QueryDict, **changes) -> str:
+    query = _first_page(params)
     for name, value in changes.items():
         if value is None:
             query.pop(name, None)
@@ -92,9 +98,7 @@ def _facet_groups(params: QueryDict, facets: dict) -> list[dict]:
         for row in facets.get(name, []):
             value = str(row["value"])
             selected = value in chosen
-            query = params.copy()
-            query.pop("page", None)
-            query.pop("cursor", None)
+            query = _first_page(params)
             if name in MULTI_VALUED:
                 values = [v for v in chosen if v != value] if selected else chosen + [value]
                 query.setlist(name, values)
@@ -142,9 +146,7 @@ def catalogue(request):
 
 
 def _remove(params: QueryDict, name: str, value: str) -> str:
-    query = params.copy()
-    query.pop("page", None)
-    query.pop("cursor", None)
+    query = _first_page(params)
     query.setlist(name, [v for v in params.getlist(name) if v != value])
     return "?" + query.urlencode()
 

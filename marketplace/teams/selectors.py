@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 
+from marketplace.access import Permission, has_permission
 from marketplace.errors import NotFound
 from marketplace.teams.models import Membership, Team
 
@@ -14,6 +15,14 @@ def team_get(*, user, slug: str) -> Team:
     team = team_list(user=user).filter(slug=slug).first()
     if team is None:
         raise NotFound(f"No team with the slug '{slug}'.")
+    return team
+
+
+def team_get_for(*, user, slug: str, permission: Permission) -> Team:
+    """The team if `user` has `permission` in it; everybody else gets NotFound, as if it did not exist."""
+    team = Team.objects.filter(slug=slug).first()
+    if team is None or not has_permission(user, permission, team):
+        raise NotFound(f"No team with the slug '{slug}' of which you are a member.")
     return team
 
 

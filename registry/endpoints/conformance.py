@@ -14,13 +14,13 @@ import math
 import numpy as np
 import requests
 
+from registry.runtime.interface import DATATYPES
+from registry.runtime.protocol import ProtocolError, binary_tensor
+
 # Validation's numpy-style dtype names -> V2 datatypes.
 V2_DATATYPES = {"float32": "FP32", "float64": "FP64", "float16": "FP16", "int8": "INT8", "int16": "INT16",
                 "int32": "INT32", "int64": "INT64", "uint8": "UINT8", "uint16": "UINT16", "uint32": "UINT32",
                 "uint64": "UINT64", "bool": "BOOL", "string": "BYTES"}
-NUMPY_OF = {"FP32": np.float32, "FP64": np.float64, "FP16": np.float16, "INT8": np.int8, "INT16": np.int16,
-            "INT32": np.int32, "INT64": np.int64, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32,
-            "UINT64": np.uint64, "BOOL": np.bool_}
 MAX_GENERATED_ELEMENTS = 1_000_000
 BINARY_HEADER = "Inference-Header-Content-Length"
 
@@ -49,7 +49,7 @@ def generated_inputs(signature_inputs: list[dict], *, seed: int = 0) -> list[dic
         if elements > MAX_GENERATED_ELEMENTS:
             raise ConformanceFailure(f"the inputs would need more than {MAX_GENERATED_ELEMENTS} generated values")
         if datatype in ("FP32", "FP64", "FP16"):
-            data = [float(v) for v in rng.standard_normal(count).astype(NUMPY_OF[datatype])]
+            data = [float(v) for v in rng.standard_normal(count).astype(DATATYPES[datatype])]
         elif datatype == "BYTES":
             data = ["a"] * count
         elif datatype == "BOOL":
@@ -105,32 +105,16 @@ def _binary_outputs(response: requests.Response) -> dict[str, np.ndarray]:
         if size is None:
             arrays[output["name"]] = np.asarray(output.get("data"))
             continue
-        chunk = body[offset:offset + size]
+        chunk = memoryview(body)[offset:offset + size]
         offset += size
-        if output.get("datatype") == "BYTES":
-            arrays[output["name"]] = _bytes_elements(chunk, output["name"]).reshape(output.get("shape") or [])
-            continue
-        dtype = NUMPY_OF.get(output.get("datatype"))
-        if dtype is None:
+        if output.get("datatype") not in DATATYPES:
             raise ConformanceFailure(f"output {output.get('name')!r} came back as {output.get('datatype')} in binary")
-        arrays[output["name"]] = np.frombuffer(chunk, dtype=dtype).reshape(output.get("shape") or [])
+        try:
+            arrays[output["name"]] = binary_tensor(chunk, output["name"], output["datatype"],
+                                                   tuple(output.get("shape") or []), role="output")
+        except ProtocolError as exc:
+            raise ConformanceFailure(f"the binary answer cannot be read: {exc}") from None
     return arrays
-
-
-def _bytes_elements(chunk: bytes, name: str) -> np.ndarray:
-    """A binary BYTES tensor: each element a 4-byte little-endian length, then its bytes."""
-    items, offset = [], 0
-    while offset < len(chunk):
-        if offset + 4 > len(chunk):
-            raise ConformanceFailure(f"binary output {name!r} ends inside an element's length")
-        length = int.from_bytes(chunk[offset:offset + 4], "little")
-        if offset + 4 + length > len(chunk):
-            raise ConformanceFailure(f"binary output {name!r} has an element that runs past its data")
-        items.append(chunk[offset + 4:offset + 4 + length])
-        offset += 4 + length
-    array = np.empty(len(items), dtype=object)
-    array[:] = items
-    return array
 
 
 def conformance_check(*, base_url: str, name: str, signature: dict, expected_outputs: list[dict],
@@ -177,7 +161,7 @@ def conformance_check(*, base_url: str, name: str, signature: dict, expected_out
             if list(from_binary.shape) != list(out.get("shape") or []) or from_json != from_binary.reshape(-1).tolist():
                 raise ConformanceFailure(f"output {spec['name']!r} differs between the JSON and the binary answer")
             continue
-        from_json = np.asarray(out.get("data"), dtype=NUMPY_OF.get(datatype, np.float64)).reshape(out.get("shape"))
+        from_json = np.asarray(out.get("data"), dtype=DATATYPES.get(datatype, np.dtype(np.float64))).reshape(out.get("shape"))
         from_binary = binary_outputs[spec["name"]]
         same = (from_json.shape == from_binary.shape
                 and (np.allclose(from_json, from_binary, rtol=1e-5, atol=1e-6, equal_nan=True)

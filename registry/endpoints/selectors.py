@@ -8,9 +8,10 @@ import re
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
-from marketplace.access import Permission, has_permission, team_member_ids_q
+from marketplace.access import Permission, team_member_ids_q
 from marketplace.errors import NotFound
 from marketplace.teams.models import Team
+from marketplace.teams.selectors import team_get_for
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointStatus
 from registry.governance.models import VersionSignature
 from registry.runtime.metrics import histogram_quantile
@@ -38,10 +39,7 @@ def endpoint_get(*, user, endpoint_id: int) -> Endpoint:
 
 
 def endpoint_team_get(*, user, slug: str) -> Team:
-    team = Team.objects.filter(slug=slug).first()
-    if team is None or not has_permission(user, Permission.ENDPOINT_VIEW, team):
-        raise NotFound(f"No team with the slug '{slug}' of which you are a member.")
-    return team
+    return team_get_for(user=user, slug=slug, permission=Permission.ENDPOINT_VIEW)
 
 
 def endpoint_key_list(*, endpoint: Endpoint) -> QuerySet[EndpointKey]:

@@ -5,18 +5,16 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from marketplace.access import Permission, has_permission
+from marketplace.access import Permission
 from marketplace.errors import NotFound
 from marketplace.teams.models import Team
+from marketplace.teams.selectors import team_get_for
 from registry.notifications.models import DeliveryStatus, Webhook, WebhookDelivery
 
 
 def webhook_team_get(*, user, slug: str) -> Team:
     """The team if `user` may see its webhooks (members); everybody else gets a 404, as if it had none."""
-    team = Team.objects.filter(slug=slug).first()
-    if team is None or not has_permission(user, Permission.WEBHOOK_VIEW, team):
-        raise NotFound(f"No team with the slug '{slug}' of which you are a member.")
-    return team
+    return team_get_for(user=user, slug=slug, permission=Permission.WEBHOOK_VIEW)
 
 
 def webhook_list(*, team: Team) -> QuerySet[Webhook]:

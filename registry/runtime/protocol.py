@@ -137,7 +137,7 @@ def parse_infer_request(body: bytes, header_length: int | None, info: ModelInfo)
             if offset + size > len(body):
                 raise ProtocolError(f"binary data of input {name!r} ({size} bytes at offset {offset}) runs past "
                                     f"the end of the body ({len(body)} bytes)")
-            inputs[name] = _binary_tensor(view[offset:offset + size], name, datatype, shape, count)
+            inputs[name] = binary_tensor(view[offset:offset + size], name, datatype, shape)
             offset += size
         else:
             if "data" not in raw:
@@ -201,34 +201,39 @@ def _shape(raw, spec: TensorSpec) -> tuple[int, ...]:
     return tuple(raw)
 
 
-def _binary_tensor(buf: memoryview, name: str, datatype: str, shape: tuple[int, ...], count: int) -> np.ndarray:
+def binary_tensor(buf: memoryview, name: str, datatype: str, shape: tuple[int, ...],
+                  role: str = "input") -> np.ndarray:
+    """A tensor from its binary data (the binary tensor extension: raw little-endian values; BYTES elements
+    each a 4-byte little-endian length and the bytes). Raises ProtocolError naming the `role` tensor `name`."""
+    count = prod(shape)
     if datatype == "BYTES":
         items = []
         pos, end = 0, len(buf)
         while pos < end:
             if pos + 4 > end:
-                raise ProtocolError(f"binary BYTES data of input {name!r} ends inside an element's length")
+                raise ProtocolError(f"binary BYTES data of {role} {name!r} ends inside an element's length")
             (n,) = _U32.unpack_from(buf, pos)
             pos += 4
             if pos + n > end:
-                raise ProtocolError(f"binary BYTES data of input {name!r}: an element of {n} bytes runs past "
+                raise ProtocolError(f"binary BYTES data of {role} {name!r}: an element of {n} bytes runs past "
                                     "its binary_data_size")
             items.append(bytes(buf[pos:pos + n]))
             pos += n
-        return _bytes_tensor(items, name, shape, count)
+        return _bytes_tensor(items, name, shape, count, role)
     dtype = _WIRE_DTYPES[datatype]
     if len(buf) != count * dtype.itemsize:
-        raise ProtocolError(f"input {name!r} has {len(buf)} bytes of binary data; shape {list(shape)} of "
+        raise ProtocolError(f"{role} {name!r} has {len(buf)} bytes of binary data; shape {list(shape)} of "
                             f"{datatype} needs {count * dtype.itemsize}")
     array = np.frombuffer(buf, dtype=dtype)
     if datatype == "BOOL" and count and array.view(np.uint8).max() > 1:
-        raise ProtocolError(f"binary BOOL data of input {name!r} has bytes other than 0 and 1")
+        raise ProtocolError(f"binary BOOL data of {role} {name!r} has bytes other than 0 and 1")
     return array.reshape(shape)
 
 
-def _bytes_tensor(items: list[bytes], name: str, shape: tuple[int, ...], count: int) -> np.ndarray:
+def _bytes_tensor(items: list[bytes], name: str, shape: tuple[int, ...], count: int,
+                  role: str = "input") -> np.ndarray:
     if len(items) != count:
-        raise ProtocolError(f"input {name!r} has {len(items)} BYTES elements; shape {list(shape)} needs {count}")
+        raise ProtocolError(f"{role} {name!r} has {len(items)} BYTES elements; shape {list(shape)} needs {count}")
     array = np.empty(count, dtype=object)
     array[:] = items
     return array.reshape(shape)
