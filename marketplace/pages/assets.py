@@ -20,8 +20,7 @@ from registry.cards.selectors import card_completeness, card_get
 from registry.cards.sections import sections_for
 from registry.endpoints.selectors import asset_endpoints, endpoint_team_get
 from registry.endpoints.services import endpoint_create
-from registry.governance.models import VersionSignature
-from registry.governance.selectors import alias_list, version_rounds
+from registry.governance.selectors import alias_list, version_rounds, version_signature_find
 from registry.governance.services import version_submit
 from registry.governance.signing import version_signature_verify
 from registry.lineage.selectors import LineageDirection, lineage_graph
@@ -134,7 +133,7 @@ def asset_detail(request, team, slug):
                "deploy_teams": [t for t in teams_of(user=user)] if asset.kind != AssetKind.DATASET else [],
                "upload_form": UploadForm(), "kind_label": AssetKind(asset.kind).label}
     if version is not None:
-        signature = VersionSignature.objects.filter(version=version).only("key_id", "signed_at").first()
+        signature = version_signature_find(version=version)
         context.update({
             "card": card_context(version), "rounds": list(version_rounds(version=version)),
             "lineage": lineage_picture(user, version), "signature": signature,

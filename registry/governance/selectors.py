@@ -84,9 +84,14 @@ def version_by_alias(*, asset: Asset, name: str) -> AssetVersion:
     return version_get(asset=asset, version=alias_get(asset=asset, name=name).version.version)
 
 
+def version_signature_find(*, version: AssetVersion) -> VersionSignature | None:
+    """The signature of a version the caller can already see, or None when it has none (yet)."""
+    return VersionSignature.objects.filter(version=version).first()
+
+
 def version_signature_get(*, version: AssetVersion) -> VersionSignature:
     """The signature of a version the caller can already see; NotFound (saying why) when it has none."""
-    signature = VersionSignature.objects.filter(version=version).first()
+    signature = version_signature_find(version=version)
     if signature is None:
         raise NotFound(f"Version {version.version} has no signature: only approved versions are signed "
                        f"(it is {version.status}), shortly after approval.")
