@@ -130,12 +130,19 @@ def complete_card_fields(kind: str = "model") -> dict:
 
 
 def make_validated_version(user, asset, tmp_path: Path, *, version: str = "1.0.0", card: bool = True):
-    """A version as validation leaves it (status set directly), with a complete card unless `card=False`."""
+    """A version as validation leaves it (status set directly, the asset's release status recounted), with a
+    complete card unless `card=False`."""
+    from django.db import transaction
+
     from registry.cards.services import card_update
     from registry.versions.models import AssetVersion
+    from registry.versions.release import asset_lock, asset_release_refresh
 
     made = make_version(user, asset, tmp_path, onnx_bytes(), version=version)
-    AssetVersion.objects.filter(pk=made.pk).update(status="validated")
+    with transaction.atomic():
+        locked = asset_lock(asset.pk)
+        AssetVersion.objects.filter(pk=made.pk).update(status="validated")
+        asset_release_refresh(locked)
     made.refresh_from_db()
     if card:
         card_update(user=user, version=made, fields=complete_card_fields(asset.kind))

@@ -9,7 +9,7 @@ from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, Str
 from marketplace.api.pagination import iso_datetime, keyset_links
 from marketplace.api.views import APIView, GenericAPIView
 from marketplace.assets.filters import MAX_TAG_FILTERS, AssetFilter
-from marketplace.assets.models import AssetKind
+from marketplace.assets.models import AssetKind, ReleaseStatus
 from marketplace.assets.selectors import FACET_FIELDS, asset_get, asset_search
 from marketplace.search.query import DEFAULT_PAGE_SIZE, MAX_PAGE_OFFSET, MAX_PAGE_SIZE
 from marketplace.assets.services import MAX_DESCRIPTION_CHARS, MAX_TAGS, asset_create, asset_delete, asset_update
@@ -35,6 +35,8 @@ class AssetSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     latest_version = serializers.CharField(allow_null=True, help_text="Highest version by semver precedence.")
     version_count = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ReleaseStatus.choices, allow_blank=True, help_text=(
+        "Release status: the furthest status among the versions (approved if any is); empty without versions."))
     url = serializers.SerializerMethodField()
 
     def get_tags(self, asset) -> list[str]:
@@ -105,6 +107,8 @@ class AssetListItemSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     latest_version = serializers.CharField(allow_null=True, help_text="Highest version by semver precedence.")
     version_count = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ReleaseStatus.choices, allow_blank=True, help_text=(
+        "Release status: the furthest status among the versions (approved if any is); empty without versions."))
     url = serializers.URLField()
     highlights = HighlightSerializer(allow_null=True, help_text="With `q` only.")
 
@@ -119,7 +123,7 @@ def asset_list_item(asset, url_prefix: str, highlights: dict | None) -> dict:
         "created_by": asset.created_by.username if asset.created_by_id else None,
         "created_at": iso_datetime(asset.created_at), "updated_at": iso_datetime(asset.updated_at),
         "latest_version": asset.latest_version or None, "version_count": asset.version_count,
-        "url": f"{url_prefix}{team}/{asset.slug}/", "highlights": highlights,
+        "status": asset.status, "url": f"{url_prefix}{team}/{asset.slug}/", "highlights": highlights,
     }
 
 

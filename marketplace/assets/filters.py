@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Count
 
 from marketplace.access import Visibility
-from marketplace.assets.models import Asset, AssetKind
+from marketplace.assets.models import Asset, AssetKind, ReleaseStatus
 
 # Bounds on a search request, so no query string can make the database work without limit.
 MAX_TAG_FILTERS = 10
@@ -33,6 +33,9 @@ class AssetFilter(django_filters.FilterSet):
     task = django_filters.CharFilter(field_name="task", lookup_expr="iexact")
     license = django_filters.CharFilter(field_name="license", lookup_expr="iexact")
     framework = django_filters.CharFilter(field_name="framework", lookup_expr="iexact")
+    status = django_filters.ChoiceFilter(choices=ReleaseStatus.choices, help_text=(
+        "Release status: the furthest status among the asset's versions (approved if any version is approved, "
+        "then in_review, validated, validating, draft, rejected, invalid, deprecated)."))
     team = django_filters.CharFilter(field_name="team__slug", help_text="Slug of the owning team.")
     visibility = django_filters.ChoiceFilter(choices=Visibility.choices)
     ordering = django_filters.ChoiceFilter(
@@ -43,7 +46,7 @@ class AssetFilter(django_filters.FilterSet):
 
     class Meta:
         model = Asset
-        fields = ["q", "kind", "tag", "task", "license", "framework", "team", "visibility", "ordering"]
+        fields = ["q", "kind", "tag", "task", "license", "framework", "status", "team", "visibility", "ordering"]
 
     def filter_noop(self, queryset, name, value):
         # Applied by the selector: search ranking and ordering depend on each other.

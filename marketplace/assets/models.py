@@ -12,6 +12,22 @@ class AssetKind(models.TextChoices):
     SOLUTION = "solution", "Solution"
 
 
+class ReleaseStatus(models.TextChoices):
+    """How far an asset got in the release lifecycle: the furthest status among its versions, in the order
+    this enum lists them (an asset with an approved version is `approved`, whatever its newer uploads are
+    doing). The registry owns the version lifecycle (`registry.versions.models.VersionStatus`, same values)
+    and keeps `Asset.status` in step; the catalogue filters and counts it as the "status" facet."""
+
+    APPROVED = "approved", "Approved"
+    IN_REVIEW = "in_review", "In review"
+    VALIDATED = "validated", "Validated"
+    VALIDATING = "validating", "Validating"
+    DRAFT = "draft", "Draft"
+    REJECTED = "rejected", "Rejected"
+    INVALID = "invalid", "Invalid"
+    DEPRECATED = "deprecated", "Deprecated"
+
+
 class Tag(models.Model):
     name = models.SlugField(max_length=50, unique=True)
 
@@ -48,6 +64,9 @@ class Asset(models.Model):
     # Kept by the registry's version services, so listing the catalogue never reads the versions.
     latest_version = models.CharField(max_length=100, blank=True, editable=False)
     version_count = models.PositiveIntegerField(default=0, editable=False)
+    # The release status (see ReleaseStatus), kept by the registry's version services; "" without versions.
+    status = models.CharField(max_length=16, choices=ReleaseStatus.choices, blank=True, default="", db_default="",
+                              editable=False)
     # Live endpoints serving any of its versions, kept by the endpoint services: "most used" is a sort key.
     usage_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
@@ -63,6 +82,7 @@ class Asset(models.Model):
         indexes = [
             models.Index(fields=["kind"], name="asset_kind_idx"),
             models.Index(fields=["task"], name="asset_task_idx"),
+            models.Index(fields=["status"], name="asset_status_idx"),
             # Licence and framework filters ignore case: these are the expressions they compare.
             models.Index(Upper("license"), name="asset_license_upper_idx"),
             models.Index(Upper("framework"), name="asset_framework_upper_idx"),

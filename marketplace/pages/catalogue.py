@@ -5,7 +5,7 @@ import math
 from django.http import QueryDict
 from django.shortcuts import render
 
-from marketplace.assets.models import AssetKind
+from marketplace.assets.models import AssetKind, ReleaseStatus
 from marketplace.assets.overview import asset_kind_counts, assets_most_used, assets_recently_updated
 from marketplace.assets.selectors import asset_search
 from marketplace.errors import InvalidInput
@@ -20,7 +20,10 @@ SUGGESTIONS = 6
 # The sort choices people see; each maps to the selector's `ordering`.
 SORTS = {"relevance": ("Best match", "relevance"), "updated": ("Recently updated", "-updated"),
          "name": ("Name", "name"), "used": ("Most used", "-used")}
-FACETS = (("kind", "Kind"), ("task", "Task"), ("license", "Licence"), ("tag", "Tag"), ("team", "Team"))
+FACETS = (("kind", "Kind"), ("status", "Status"), ("task", "Task"), ("license", "Licence"), ("tag", "Tag"),
+          ("team", "Team"))
+# Facets whose values have labels of their own.
+LABELS = {"kind": dict(AssetKind.choices), "status": dict(ReleaseStatus.choices)}
 MULTI_VALUED = {"tag"}
 
 
@@ -106,7 +109,7 @@ def _facet_groups(params: QueryDict, facets: dict) -> list[dict]:
                 query.pop(name, None)
             else:
                 query[name] = value
-            label = AssetKind(value).label if name == "kind" and value in AssetKind.values else value
+            label = LABELS.get(name, {}).get(value, value)
             options.append({"value": value, "label": label, "count": row["count"], "selected": selected,
                             "url": "?" + query.urlencode()})
         if options:
@@ -130,7 +133,7 @@ def catalogue(request):
     widened = [{"word": word, "also": ", ".join(also)}
                for word, alternatives in (result.widened.items() if result else [])
                if (also := [a for a in alternatives if not a.startswith(word)])]
-    chosen = [{"name": name, "value": value, "url": _remove(params, name, value)}
+    chosen = [{"name": name, "value": LABELS.get(name, {}).get(value, value), "url": _remove(params, name, value)}
               for name, _ in FACETS for value in params.getlist(name)]
     context = {"page": page, "q": q, "facet_groups": _facet_groups(params, result.facets if result else {}),
                "error": error,

@@ -14,7 +14,7 @@ MAX_PAGE_SIZE = 100
 # whose cost does not grow with depth. An offset makes the database read and drop every row before it.
 MAX_PAGE_OFFSET = 10_000
 # Facets are filters too: a facet's own filter is left out of its counts (disjunctive facets).
-FACET_FILTERS = ("kind", "tag", "task", "license", "team")
+FACET_FILTERS = ("kind", "tag", "task", "license", "status", "team")
 FACETS = FACET_FILTERS
 FACET_LIMIT = 50
 # Sort keys per ordering: (key, descending). Each ends with the primary key, so the order is total and a
@@ -44,6 +44,7 @@ class SearchQuery:
     task: str = ""
     license: str = ""
     framework: str = ""
+    status: str = ""
     team: str = ""
     visibility: str = ""
     ordering: str = "-updated"
@@ -53,7 +54,8 @@ class SearchQuery:
 
     def facet_filters(self) -> dict[str, object]:
         """The active filters that are also facets."""
-        values = {"kind": self.kind, "tag": self.tags, "task": self.task, "license": self.license, "team": self.team}
+        values = {"kind": self.kind, "tag": self.tags, "task": self.task, "license": self.license,
+                  "status": self.status, "team": self.team}
         return {name: value for name, value in values.items() if value}
 
     @property
@@ -108,6 +110,7 @@ def parse_search(params) -> SearchQuery:
                            "(a cursor) to go deeper.", field="page")
     return SearchQuery(terms=terms, kind=data.get("kind") or "", tags=tags,
                        task=(data.get("task") or "").strip().lower(), license=(data.get("license") or "").strip(),
-                       framework=(data.get("framework") or "").strip(), team=(data.get("team") or "").strip(),
+                       framework=(data.get("framework") or "").strip(), status=data.get("status") or "",
+                       team=(data.get("team") or "").strip(),
                        visibility=data.get("visibility") or "", ordering=ordering, page_size=page_size, page=page,
                        cursor=cursor)

@@ -27,6 +27,7 @@ from registry.notifications.models import NotificationEvent
 from registry.notifications.services import event_publish
 from registry.versions.lifecycle import require_transition
 from registry.versions.models import AssetVersion, VersionStatus
+from registry.versions.release import asset_lock, asset_release_refresh
 
 COMMENT_MAX_LENGTH = 10_000
 ALIAS_NAME_MAX_LENGTH = 64
@@ -42,15 +43,23 @@ _OUTCOMES = {
 }
 
 
-def _lock_version(version: AssetVersion) -> AssetVersion:
-    return AssetVersion.objects.select_for_update(of=("self",)).select_related("asset__team").get(pk=version.pk)
+def _lock_version(version: AssetVersion, *, asset_first: bool = False) -> AssetVersion:
+    """Lock the version row; `asset_first` locks its asset before it, as a status change must (see
+    registry.versions.release), and leaves the locked asset on `.asset`."""
+    asset = asset_lock(version.asset_id) if asset_first else None
+    locked = AssetVersion.objects.select_for_update(of=("self",)).select_related("asset__team").get(pk=version.pk)
+    if asset is not None:
+        locked.asset = asset
+    return locked
 
 
 def _set_status(version: AssetVersion, status: str, **fields) -> None:
+    """Move a version locked with `asset_first` to `status`, and its asset's release status with it."""
     require_transition(version, status)
     now = timezone.now()
     AssetVersion.objects.filter(pk=version.pk).update(status=status, status_changed_at=now, updated_at=now, **fields)
     version.status = status
+    asset_release_refresh(version.asset)
 
 
 def _text(value: str, *, field: str, what: str, max_length: int = COMMENT_MAX_LENGTH) -> str:
@@ -79,7 +88,7 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
     if len(note) > COMMENT_MAX_LENGTH:
         raise InvalidInput(f"The note is longer than {COMMENT_MAX_LENGTH} characters.", field="note")
     with transaction.atomic():
-        locked = _lock_version(version)
+        locked = _lock_version(version, asset_first=True)
         require_transition(locked, VersionStatus.IN_REVIEW)
         if not locked.asset.license:
             raise InvalidInput(f"Set a licence on '{locked.asset.full_slug}' (an SPDX identifier) before "
@@ -115,7 +124,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
         raise InvalidInput(f"decision must be one of {', '.join(ReviewDecision.values)}.", field="decision")
     comment = _text(comment, field="comment", what="A comment")
     with transaction.atomic():
-        locked = _lock_version(version)
+        locked = _lock_version(version, asset_first=True)
         review_round = (ReviewRound.objects.select_for_update(of=("self",)).filter(version=locked)
                         .order_by("-number").first())
         if review_round is None or review_round.status != RoundStatus.OPEN:
@@ -156,7 +165,7 @@ def version_deprecate(*, user, version: AssetVersion, reason: str) -> AssetVersi
     require(user, Permission.VERSION_DEPRECATE, team, f"Only maintainers of '{team.slug}' can deprecate its versions.")
     reason = _text(reason, field="reason", what="A reason", max_length=2000)
     with transaction.atomic():
-        locked = _lock_version(version)
+        locked = _lock_version(version, asset_first=True)
         require_transition(locked, VersionStatus.DEPRECATED)
         aliases = sorted(locked.aliases.values_list("name", flat=True))
         if aliases:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from marketplace.assets.models import AssetKind
 from marketplace.audit.models import AuditAction
 from marketplace.audit.services import audit_record
+from marketplace.errors import NotFound
 from marketplace.lib.jsonsafe import json_safe, json_size, text_safe
 from marketplace.lib.tasks import task_send, task_send_on_commit
 from registry.artifacts.storage import BlobMissing, blob_materialize
@@ -29,6 +30,7 @@ from registry.validation.models import ValidationOutcome, ValidationReport
 from registry.validation.sandbox import DATASET, MODEL, SandboxLimits, sandbox_run
 from registry.versions.lifecycle import can_transition
 from registry.versions.models import AssetVersion, VersionStatus
+from registry.versions.release import asset_lock, asset_release_refresh
 
 logger = logging.getLogger(__name__)
 # How long an enqueued but unclaimed validation may wait before the sweep sends it again.
@@ -86,7 +88,12 @@ def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: st
     now = timezone.now()
     status = VersionStatus.VALIDATED if passed else VersionStatus.INVALID
     assert can_transition(VersionStatus.VALIDATING, status)
+    asset_id = AssetVersion.objects.filter(pk=version_id).values_list("asset_id", flat=True).first()
     with transaction.atomic():
+        try:
+            asset = asset_lock(asset_id)  # before the version: the order of every status change
+        except NotFound:
+            return False  # deleted with its versions
         report = (ValidationReport.objects.select_for_update(of=("self",))
                   .filter(version_id=version_id, task_id=task_id, version__status=VersionStatus.VALIDATING)
                   .select_related("version__asset__team").first())
@@ -100,6 +107,7 @@ def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: st
         report.save(update_fields=["outcome", "failed_check", "reason", "details", "finished_at"])
         AssetVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(
             status=status, status_changed_at=now, signature=signature, updated_at=now)
+        asset_release_refresh(asset)
         version = report.version
         action = AuditAction.VERSION_VALIDATED if passed else AuditAction.VERSION_INVALID
         audit_record(actor=None, action=action, target=version, team=version.asset.team,

@@ -22,6 +22,7 @@ from registry.lineage.services import lineage_create_edges, lineage_parse_upload
 from registry.validation.models import ValidationReport
 from registry.validation.services import validation_enqueue_on_commit
 from registry.versions.models import AssetVersion, VersionStatus
+from registry.versions.release import asset_lock, asset_release_refresh
 from registry.versions.semver import SemVer, parse_semver
 
 
@@ -101,7 +102,7 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
         with transaction.atomic():
             # The asset row is the lock that orders concurrent uploads, so each sees the others'
             # versions when it recomputes the asset's latest version and count.
-            Asset.objects.select_for_update().filter(pk=asset.pk).first()
+            locked_asset = asset_lock(asset.pk)
             created = AssetVersion.objects.create(
                 asset=asset, version=version, major=semver.major, minor=semver.minor, patch=semver.patch,
                 prerelease=semver.prerelease, is_prerelease=bool(semver.prerelease),
@@ -114,6 +115,7 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
             )
             ValidationReport.objects.create(version=created)
             _refresh_asset_versions(asset)
+            asset_release_refresh(locked_asset)
             audit_record(actor=user, action=AuditAction.VERSION_CREATE, target=created, team=asset.team,
                          data={"asset": asset.full_slug, "version": version, "sha256": upload.sha256,
                                "size": upload.size, "files": len(prepared)})

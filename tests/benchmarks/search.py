@@ -7,7 +7,8 @@ postgres://postgres@127.0.0.1:5432, with a unique name), migrates it and loads t
 `--assets` assets (names from domain, task and algorithm words; 2 to 6 tags each, Zipf-distributed over a
 vocabulary of 3,000; summaries and descriptions of a few sentences; 50 teams; models, datasets and
 solutions; a fifth private) and one asset with `--versions` versions. The search indexes are built after
-the load and the derived tables (facet counts, vocabulary) filled by the same SQL as migration 0009.
+the load and the derived tables (facet counts, vocabulary) filled by the search backend's own SQL. Release
+statuses are a fixed mix (most approved or validated).
 
 It then starts gunicorn as production runs it (gthread workers, keep-alive) and measures, with one
 keep-alive connection per user, pages of 100 for a mixed set of query types, as a member of three
@@ -69,6 +70,8 @@ GENERAL = ("trained evaluated dataset benchmark accuracy latency robust producti
            "labelled samples validation holdout baseline improved deployment monitoring drift calibrated "
            "quantised exported onnx inference batch realtime historical records customers sensors images "
            "documents signals hourly daily weekly regional global english multilingual").split()
+STATUSES = ("approved", "validated", "in_review", "validating", "rejected", "invalid", "deprecated", "")
+STATUS_WEIGHTS = (40, 25, 8, 2, 5, 5, 5, 10)
 
 
 def _admin(url: str):
@@ -120,6 +123,8 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
 
     from marketplace.tokens.services import token_create
 
+    from marketplace.search.backends.postgres import FACET_COUNTS_SQL, VOCABULARY_SQL
+
     migration = import_module("marketplace.migrations.0009_search")
     rng = random.Random(seed)
     User = get_user_model()
@@ -141,7 +146,7 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
                 cursor.execute(f"DROP INDEX {name}")
     started = time.perf_counter()
     columns = ("kind, team_id, name, slug, summary, description, license, task, framework, visibility, "
-               "created_by_id, created_at, updated_at, tags_text, latest_version, version_count")
+               "created_by_id, created_at, updated_at, tags_text, latest_version, version_count, status")
     raw = connection.connection
     chunk = 50_000
     for first in range(0, assets, chunk):
@@ -159,7 +164,8 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
             buffer.write("\t".join((
                 kind, str(rng.choice(team_ids)), name, slug, summary, description, rng.choice(LICENSES),
                 rng.choice(TASKS), rng.choice(FRAMEWORKS), "private" if rng.random() < 0.2 else "internal",
-                str(member.pk), created.isoformat(), updated.isoformat(), " ".join(asset_tags), "", "0")) + "\n")
+                str(member.pk), created.isoformat(), updated.isoformat(), " ".join(asset_tags), "", "0",
+                rng.choices(STATUSES, STATUS_WEIGHTS)[0])) + "\n")
         buffer.seek(0)
         with raw.cursor() as cursor:
             cursor.copy_expert(f"COPY marketplace_asset ({columns}) FROM STDIN", buffer)
@@ -191,8 +197,8 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
             if name.startswith("asset_"):
                 cursor.execute(statement)
         indexed = time.perf_counter() - started
-        cursor.execute(migration.FACET_COUNTS_SQL)
-        cursor.execute(migration.VOCABULARY_SQL)
+        cursor.execute(FACET_COUNTS_SQL)
+        cursor.execute(VOCABULARY_SQL)
     raw.autocommit = True
     with raw.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
@@ -237,6 +243,7 @@ def query_mix(rng: random.Random, tags: list[str], deep_cursor: str, deep_versio
         "task": [f"task={t}" for t in some(TASKS)],
         "word + tag": [f"q={w}&tag={t}" for w, t in zip(some(DOMAINS), some(common_tags), strict=True)],
         "word + task": [f"q={w}&task={t}" for w, t in zip(some(DOMAINS), some(TASKS), strict=True)],
+        "word + status": [f"q={w}&status=approved" for w in some(DOMAINS)],
         "kind": [f"kind={k}" for k in some(("model", "dataset", "solution"))],
         "newest": ["ordering=-updated"],
         "name order": ["ordering=name"],
@@ -321,7 +328,7 @@ def baseline(user, queries: dict[str, list[str]], runs: int) -> dict[str, list[f
                                | Q(description__icontains=term))
             for tag in params.get("tag", []):
                 qs = qs.filter(tags_text__icontains=tag)
-            for field in ("task", "kind"):
+            for field in ("task", "kind", "status"):
                 if field in params:
                     qs = qs.filter(**{f"{field}__iexact": params[field][0]})
             qs.count()

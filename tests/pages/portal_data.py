@@ -16,7 +16,7 @@ from registry.cards.services import card_update
 from registry.governance.services import alias_set, version_submit
 from registry.lineage.services import lineage_edge_add
 from marketplace.teams.models import Team
-from registry.validation.models import ValidationReport
+from registry.validation.services import validation_claim, validation_finish
 from registry.versions.models import AssetVersion
 from tests.factories import (complete_card_fields, make_asset, make_team, make_user, make_validated_version,
                              make_version)
@@ -46,10 +46,10 @@ def build_portal(*, alice, bob, dave, tmp_path) -> Portal:
     flowers_v1 = make_version(alice, flowers, tmp_path, CSV, filename="flowers.csv")
     columns = [{"name": "sepal_length", "type": "float", "nulls": 0}, {"name": "sepal_width", "type": "float", "nulls": 0},
                {"name": "species", "type": "string", "nulls": 0}]
-    AssetVersion.objects.filter(pk=flowers_v1.pk).update(status="validated", signature={"columns": columns})
-    ValidationReport.objects.filter(version=flowers_v1).update(
-        outcome="passed", reason="CSV with 3 columns and 2 rows.",
-        details={"profile": {"format": "csv", "row_count": 2, "column_count": 3, "columns": columns}})
+    validation_claim(version_id=flowers_v1.pk, task_id="portal-data")
+    validation_finish(version_id=flowers_v1.pk, task_id="portal-data", passed=True,
+                      reason="CSV with 3 columns and 2 rows.", signature={"columns": columns},
+                      details={"profile": {"format": "csv", "row_count": 2, "column_count": 3, "columns": columns}})
     card_update(user=alice, version=flowers_v1, fields=complete_card_fields("dataset"))
     clf = make_asset(alice, team, slug="clf", name="Flower classifier", license="MIT", task="tabular-classification",
                      summary="A linear classifier of flower species from four measurements.", tags=["tabular", "linear"],

@@ -71,6 +71,11 @@ def test_sign_in_then_search_with_a_facet_and_a_typo(portal, browser_as, live_se
     assert "kind=dataset" in page.url  # the URL keeps the whole query
     expect(page.locator(".asset-list .asset-title")).to_have_text(["Flowers"])
     shoot(page, "05-catalogue-typo-fixed")
+    # The release status facet: what has an approved version.
+    page.goto("/catalogue/")
+    page.get_by_role("navigation", name="Status").get_by_role("link", name=re.compile("Approved")).click()
+    expect(page).to_have_url(re.compile(r"status=approved"))
+    expect(page.locator(".asset-list .asset-title")).to_have_text(["Flower classifier"])
     # Sign out.
     page.get_by_role("button", name=re.compile("Sign out")).click()
     expect(page.get_by_role("heading", name="Sign in to Modelhub")).to_be_visible()

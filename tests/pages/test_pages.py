@@ -69,12 +69,21 @@ def test_catalogue_searches_filters_sorts_and_highlights(signed_in, portal, alic
     page = text(client.get("/catalogue/?q=flower"))
     assert "<mark>Flower</mark> classifier" in page and "3 results" not in page
     kinds = text(client.get("/catalogue/?q=flo&kind=dataset"))
-    assert "1 result for" in kinds and "Flower classifier" not in kinds and "kind: dataset" in kinds
+    assert "1 result for" in kinds and "Flower classifier" not in kinds and "kind: Dataset" in kinds
     tagged = text(client.get("/catalogue/?tag=tabular&tag=linear"))
     assert "Flower classifier" in tagged and "Measurements of iris" not in tagged
     by_name = text(client.get("/catalogue/?sort=name"))
     assert by_name.index("Flower classifier") < by_name.index("Vision notes")
     assert client.get("/catalogue/?sort=used").status_code == 200
+
+
+def test_catalogue_filters_by_release_status(signed_in, portal, alice):
+    client = signed_in(alice)
+    page = text(client.get("/catalogue/"))
+    assert 'aria-label="Status"' in page and "Approved" in page and "Validated" in page
+    approved = text(client.get("/catalogue/?status=approved"))
+    assert "Flower classifier" in approved and "Measurements of iris" not in approved
+    assert "status: Approved" in approved and '<span class="badge good"' in approved
 
 
 def test_a_typo_finds_the_word_and_says_so(signed_in, portal, alice):

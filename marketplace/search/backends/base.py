@@ -36,6 +36,7 @@ class AssetFacts:
     task: str
     license: str
     framework: str
+    status: str
     tags: tuple[str, ...]
     name: str
     summary: str
@@ -45,7 +46,7 @@ class AssetFacts:
     def of(cls, asset) -> "AssetFacts":
         return cls(id=asset.pk, team_id=asset.team_id, team_slug=asset.team.slug, kind=asset.kind,
                    visibility=asset.visibility, task=asset.task, license=asset.license, framework=asset.framework,
-                   tags=tuple(asset.tags_text.split()), name=asset.name, summary=asset.summary,
+                   status=asset.status, tags=tuple(asset.tags_text.split()), name=asset.name, summary=asset.summary,
                    description=asset.description)
 
 

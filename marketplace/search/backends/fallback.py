@@ -26,7 +26,7 @@ from marketplace.search.query import FACET_LIMIT, FACETS, SearchQuery
 
 _WORD = re.compile(r"[^\W_]+")
 _FIELDS = (("name", 1.0), ("tags_text", 0.4), ("summary", 0.2), ("description", 0.1))
-_ROW_FIELDS = ("id", "kind", "task", "license", "framework", "team_id", "team__slug", "tags_text", "name", "summary",
+_ROW_FIELDS = ("id", "kind", "task", "license", "status", "framework", "team_id", "team__slug", "tags_text", "name", "summary",
                "description", "slug", "created_at", "updated_at", "usage_count")
 
 
@@ -43,6 +43,8 @@ def _facet_passes(row: dict, name: str, query: SearchQuery) -> bool:
         return row["task"] == query.task
     if name == "license":
         return row["license"].upper() == query.license.upper()
+    if name == "status":
+        return row["status"] == query.status
     if name == "team":
         return row["team__slug"] == query.team
     raise ValueError(name)

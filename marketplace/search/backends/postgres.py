@@ -36,8 +36,8 @@ SEARCH_VECTOR_SQL = (
 )
 # Facet filters the precomputed counts are also kept under (one at a time); tags are not: a tag's row per
 # co-occurring tag would multiply the table by the tag vocabulary.
-_GROUPED = {"kind": "m.kind", "task": "m.task", "license": "m.license", "team": "tm.slug"}
-PRECOMPUTED_FILTERS = frozenset({"kind", "task", "license", "team"})
+_GROUPED = {"kind": "m.kind", "task": "m.task", "license": "m.license", "status": "m.status", "team": "tm.slug"}
+PRECOMPUTED_FILTERS = frozenset({"kind", "task", "license", "status", "team"})
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
 _COLUMNS = {"rank": "rank", "id": "id", "name": "name", "slug": "slug", "created_at": "created_at",
             "updated_at": "updated_at", "usage_count": "usage_count"}
@@ -86,6 +86,8 @@ class PostgresSearchBackend(SearchBackend):
             return "upper(a.framework) = upper(%s)", [query.framework]
         if name == "team":
             return "a.team_id = (SELECT t.id FROM marketplace_team t WHERE t.slug = %s)", [query.team]
+        if name == "status":
+            return "a.status = %s", [query.status]
         if name == "visibility":
             return "a.visibility = %s", [query.visibility]
         raise ValueError(name)
@@ -298,7 +300,7 @@ class PostgresSearchBackend(SearchBackend):
         if "TRUE" not in alternatives:
             where.add("(" + " OR ".join(f"({alt})" for alt in alternatives) + ")", *alt_params)
         keys = query.order_keys
-        columns = ", ".join(["a.id", "a.kind", "a.task", "a.license", "a.team_id", "a.tag_array", "a.name", "a.slug",
+        columns = ", ".join(["a.id", "a.kind", "a.task", "a.license", "a.status", "a.team_id", "a.tag_array", "a.name", "a.slug",
                              "a.created_at", "a.updated_at", "a.usage_count", *flags])
         if "rank" in dict(keys):
             columns += ", ts_rank(a.search_vector, to_tsquery('english', %s)) AS rank"
@@ -370,19 +372,21 @@ class PostgresSearchBackend(SearchBackend):
 
     @staticmethod
     def _filter_key(name: str, query: SearchQuery) -> str:
-        value = {"kind": query.kind, "task": query.task, "license": query.license.upper(), "team": query.team}[name]
+        value = {"kind": query.kind, "task": query.task, "license": query.license.upper(), "status": query.status,
+                 "team": query.team}[name]
         return f"{name}={value}"
 
     @staticmethod
     def _facet_keys(facts: AssetFacts) -> list[tuple]:
         """The (scope, filter, facet, value) rows an asset counts in: its facet values under no filter ("*")
-        and under each of its own kind, task, licence and team (the filters a search may apply alone)."""
+        and under each of its own kind, task, licence, status and team (the filters a search may apply alone)."""
         scope = 0 if facts.visibility == "internal" else facts.team_id
+        optional = (("task", facts.task, facts.task), ("license", facts.license, facts.license.upper()),
+                    ("status", facts.status, facts.status))
         keys = [("kind", facts.kind), ("team", facts.team_slug), *(("tag", tag) for tag in facts.tags)]
-        keys += [(facet, value) for facet, value in (("task", facts.task), ("license", facts.license)) if value]
+        keys += [(facet, value) for facet, value, _ in optional if value]
         filters = ["*", f"kind={facts.kind}", f"team={facts.team_slug}"]
-        filters += [f"{name}={value}" for name, value in (("task", facts.task), ("license", facts.license.upper()))
-                    if value]
+        filters += [f"{name}={key}" for name, value, key in optional if value]
         return [(scope, key, facet, value) for key in filters for facet, value in keys]
 
     def asset_changed(self, *, before: AssetFacts | None, after: AssetFacts | None) -> None:
@@ -412,18 +416,21 @@ class PostgresSearchBackend(SearchBackend):
 
 
 _SCOPE = "CASE WHEN a.visibility = 'internal' THEN 0 ELSE a.team_id END"
-# Every asset counts its facet values under no filter ("*") and under each of its kind, team, task and licence.
+# Every asset counts its facet values under no filter ("*") and under each of its kind, team, task, licence and
+# status. Migration 0011 holds a copy (what it computed when it ran).
 FACET_COUNTS_SQL = f"""
 INSERT INTO marketplace_facetcount (scope, filter, facet, value, count)
 SELECT a.scope, f.key, v.facet, v.value, count(*)
-FROM (SELECT {_SCOPE} AS scope, a.kind, a.task, a.license, t.slug AS team, a.tag_array
+FROM (SELECT {_SCOPE} AS scope, a.kind, a.task, a.license, a.status, t.slug AS team, a.tag_array
       FROM marketplace_asset a JOIN marketplace_team t ON t.id = a.team_id) a
 CROSS JOIN LATERAL (VALUES ('*'), ('kind=' || a.kind), ('team=' || a.team),
                            (CASE WHEN a.task <> '' THEN 'task=' || a.task END),
-                           (CASE WHEN a.license <> '' THEN 'license=' || upper(a.license) END)) f(key)
+                           (CASE WHEN a.license <> '' THEN 'license=' || upper(a.license) END),
+                           (CASE WHEN a.status <> '' THEN 'status=' || a.status END)) f(key)
 CROSS JOIN LATERAL (SELECT 'kind', a.kind UNION ALL SELECT 'team', a.team
                     UNION ALL SELECT 'task', a.task WHERE a.task <> ''
                     UNION ALL SELECT 'license', a.license WHERE a.license <> ''
+                    UNION ALL SELECT 'status', a.status WHERE a.status <> ''
                     UNION ALL SELECT 'tag', unnest(a.tag_array)) v(facet, value)
 WHERE f.key IS NOT NULL
 GROUP BY 1, 2, 3, 4
