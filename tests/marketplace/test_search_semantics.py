@@ -150,11 +150,28 @@ def test_counts_of_the_unfiltered_catalogue_follow_every_change(alice, bob, char
     {"q": "fraud"}, {"q": "fraud det"}, {"q": "frud"}, {"q": "raud"}, {"q": "zzqqxx"}, {"tag": "finance"},
     {"q": "fraud", "tag": "finance", "kind": "model"}, {"q": "fraud", "ordering": "name"}, {"license": "mit"},
     {"task": "TABULAR-classification"}, {"team": "speech"}, {"q": "fraud", "page_size": "2"},
+    {"q": "balancing"}, {"q": "detects transaction"}, {"q": "the fraud"}, {"q": "the"}, {"q": "happiness"},
 ])
 def test_the_fallback_backend_gives_the_same_answers(alice, charlie, catalogue, params):
     for user in (alice, charlie):
         postgres, fallback = both_backends(user, params)
         assert postgres == fallback, (user.username, params)
+
+
+def test_words_match_by_their_stems_in_both_backends(alice, team, charlie, catalogue):
+    make_asset(alice, team, slug="mood", name="Happy customers", summary="Hoping for the best")
+    for backend in (PostgresSearchBackend(), FallbackSearchBackend()):
+        def found(q):
+            result = backend.search(scope=asset_scope(charlie), query=parse_search(_qd({"q": q})))
+            return {Asset.objects.get(pk=pk).slug for pk in result.ids}, result.highlights
+
+        assert found("balancing")[0] == {"ledger"}, backend.name  # Balances: both stem to "balanc"
+        slugs_, highlights = found("happiness hope")  # happi..., hope: "Happy", "Hoping"
+        assert slugs_ == {"mood"}, backend.name
+        marked = next(iter(highlights.values()))
+        assert (marked["name"], marked["summary"]) == (
+            "<mark>Happy</mark> customers", "<mark>Hoping</mark> for the best"), backend.name
+        assert found("the fraud")[0] == found("fraud")[0], backend.name  # a stop word is no condition
 
 
 def test_most_used_orders_alike_in_both_backends(alice, charlie, catalogue):

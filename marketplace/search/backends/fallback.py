@@ -2,17 +2,22 @@
 
 Same interface and the same semantics as the PostgreSQL backend, at the speed of a small catalogue: the
 database narrows the candidates with `icontains` on each word, and Python does the rest over the
-candidate rows (word-prefix matching, the weighted rank, typo and substring widening with pg_trgm's
-similarity, disjunctive facets, ordering and keyset pages). Differences that remain: no stemming (a word
-matches words it is a prefix of: `wine` finds wines, but `wines` does not find wine) and a rank that
-weighs the fields as `ts_rank` does (name 1.0, tags 0.4, summary 0.2, description 0.1) without counting
-repetitions. Its cost grows with the number of candidates; it is not meant for large catalogues.
+candidate rows (word-prefix matching on stems, the weighted rank, typo and substring widening with pg_trgm's
+similarity, disjunctive facets, ordering and keyset pages). Words are compared as PostgreSQL's `english`
+configuration compares them: stemmed with the same Snowball stemmer (`wines` finds wine, `fraudulent` finds
+fraudulently) and without its stop words (`the` matches nothing). Differences that remain: the words are
+letters and digits (PostgreSQL's parser also keeps hyphenated compounds, e-mail addresses and the like whole)
+and a rank that weighs the fields as `ts_rank` does (name 1.0, tags 0.4, summary 0.2, description 0.1)
+without counting repetitions. Its cost grows with the number of candidates; it is not meant for large
+catalogues.
 """
 
 import re
+import threading
 from collections import Counter
 from functools import cmp_to_key
 
+import snowballstemmer
 from django.db.models import Q
 
 from marketplace.access import AssetScope, Visibility
@@ -30,8 +35,44 @@ _ROW_FIELDS = ("id", "kind", "task", "license", "status", "framework", "team_id"
                "description", "slug", "created_at", "updated_at", "usage_count")
 
 
+# PostgreSQL's english stop words (share/tsearch_data/english.stop): not indexed, dropped from queries.
+STOP_WORDS = frozenset("""
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself
+it its itself they them their theirs themselves what which who whom this that these those am is are was were be
+been being have has had having do does did doing a an the and but if or because as until while of at by for with
+about against between into through during before after above below to from up down in out on off over under
+again further then once here there when where why how all any both each few more most other some such no nor not
+only own same so than too very s t can will just don should now""".split())
+_stemmers = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
+
+
+def _stem(word: str) -> str:
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
+
+
 def _words(text: str) -> list[str]:
     return _WORD.findall((text or "").lower())
+
+
+def _lexemes(text: str) -> list[str]:
+    """What `to_tsvector('english', text)` keeps of the text's words: stems, without stop words."""
+    return [_stem(word) for word in _words(text) if word not in STOP_WORDS]
+
+
+def _stem_groups(groups: list[list[str]]) -> list[list[str]]:
+    """The query's word groups as `to_tsquery('english', ...)` keeps them: each word stemmed (a prefix of the
+    stems it matches), stop words dropped, and a group left with no word dropped."""
+    stemmed = [[_stem(word) for word in group if word not in STOP_WORDS] for group in groups]
+    return [group for group in stemmed if group]
+
+
+def _narrowing(stem: str) -> str:
+    """A substring every word whose stem starts with `stem` contains: the stemmer may rewrite a word's last
+    letter (happy -> happi) or add one (hoping -> hope), so the stem without its last letter."""
+    return stem[:-1] if len(stem) > 2 else stem
 
 
 def _facet_passes(row: dict, name: str, query: SearchQuery) -> bool:
@@ -69,22 +110,25 @@ class FallbackSearchBackend(SearchBackend):
             qs = qs.filter(framework__iexact=query.framework)
         if query.visibility:
             qs = qs.filter(visibility=query.visibility)
-        for group in groups:
+        stems = _stem_groups(groups)
+        if groups and not stems:
+            return []  # only stop words: PostgreSQL's query is empty and matches nothing
+        for group in stems:
             matches = Q()
-            for word in group:
+            for stem in group:
                 for field, _ in _FIELDS:
-                    matches |= Q(**{f"{field}__icontains": word})
+                    matches |= Q(**{f"{field}__icontains": _narrowing(stem)})
             qs = qs.filter(matches)
         rows = list(qs.values(*_ROW_FIELDS))
         if not groups:
             return rows
         matched = []
         for row in rows:
-            fields = {field: _words(row[field]) for field, _ in _FIELDS}
+            fields = {field: _lexemes(row[field]) for field, _ in _FIELDS}
             rank, ok = 0.0, True
-            for group in groups:
+            for group in stems:
                 weights = [weight for field, weight in _FIELDS
-                           if any(word.startswith(prefix) for word in fields[field] for prefix in group)]
+                           if any(lexeme.startswith(stem) for lexeme in fields[field] for stem in group)]
                 if not weights:
                     ok = False
                     break
@@ -136,7 +180,7 @@ class FallbackSearchBackend(SearchBackend):
         page, result_rows, more = self._page(matches, query)
         result = SearchResult(ids=[row["id"] for row in page], count=len(matches), facets=facets, widened=widened)
         if groups:
-            flat = [word for group in groups for word in group]
+            flat = [stem for group in _stem_groups(groups) for stem in group]
             result.highlights = {row["id"]: {"name": self._mark(row["name"], flat),
                                              "summary": self._mark(row["summary"], flat)} for row in page}
         self._cursors(result, query, page, more)
@@ -181,11 +225,16 @@ class FallbackSearchBackend(SearchBackend):
             result.previous_cursor = cursor_encode(tuple(page[0][name] for name, _ in keys), backwards=True)
 
     @staticmethod
-    def _mark(text: str, prefixes: list[str]) -> str:
+    def _mark(text: str, stems: list[str]) -> str:
+        """Mark the words that match, as ts_headline does: those whose stem starts with one of `stems`."""
         text = (text or "").replace(MARK_START, "").replace(MARK_END, "")
-        marked = _WORD.sub(lambda m: f"{MARK_START}{m.group(0)}{MARK_END}"
-                           if any(m.group(0).lower().startswith(p) for p in prefixes) else m.group(0), text)
-        return highlight_html(marked)
+
+        def mark(found) -> str:
+            word = found.group(0).lower()
+            matches = word not in STOP_WORDS and any(_stem(word).startswith(stem) for stem in stems)
+            return f"{MARK_START}{found.group(0)}{MARK_END}" if matches else found.group(0)
+
+        return highlight_html(_WORD.sub(mark, text))
 
     def asset_changed(self, *, before: AssetFacts | None, after: AssetFacts | None) -> None:
         """Nothing to keep: this backend reads the asset table itself."""
