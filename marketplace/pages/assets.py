@@ -23,7 +23,7 @@ from registry.endpoints.services import endpoint_create
 from registry.governance.selectors import alias_list, version_rounds, version_signature_find
 from registry.governance.services import version_submit
 from registry.governance.signing import version_signature_verify
-from registry.lineage.selectors import LineageDirection, lineage_graph
+from registry.lineage.selectors import lineage_sides
 from registry.versions.models import VersionStatus
 from registry.versions.selectors import version_get, version_list, visible_version_get
 from registry.versions.services import version_create, version_upload_authorize
@@ -49,8 +49,7 @@ def card_context(version) -> dict | None:
 
 def lineage_picture(user, version) -> dict:
     """Upstream (left) and downstream (right) of `version` laid out in columns by distance, for an SVG."""
-    up = lineage_graph(user=user, version=version, direction=LineageDirection.UPSTREAM)
-    down = lineage_graph(user=user, version=version, direction=LineageDirection.DOWNSTREAM)
+    up, down = lineage_sides(user=user, version=version)
     columns: dict[int, list] = {}
     placed = {}
     for graph, sign in ((up, -1), (down, 1)):

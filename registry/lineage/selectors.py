@@ -221,6 +221,26 @@ def lineage_graph(*, user, version: AssetVersion, direction: str = LineageDirect
     return LineageGraph(root=version, nodes=nodes, edges=edges, hidden_nodes=len(distances) - len(visible))
 
 
+def lineage_sides(*, user, version: AssetVersion, depth: int = DEFAULT_DEPTH) -> tuple[LineageGraph, LineageGraph]:
+    """The upstream and the downstream graph of `version`, as two `lineage_graph` calls would give them, with
+    one visibility read and one edges read for both (a page that draws both sides)."""
+    _, depth = lineage_check_walk(direction=LineageDirection.BOTH, depth=depth)
+    walks = [lineage_distances(start_id=version.pk, direction=direction, depth=depth)
+             for direction in (LineageDirection.UPSTREAM, LineageDirection.DOWNSTREAM)]
+    visible = _visible_versions(user, set(walks[0]) | set(walks[1]))
+    visible[version.pk] = version
+    ids = list(visible)
+    edges = list(LineageEdge.objects.filter(source_id__in=ids, target_id__in=ids).order_by("pk"))
+    graphs = []
+    for distances in walks:
+        shown = {pk: v for pk, v in visible.items() if pk in distances or pk == version.pk}
+        nodes = sorted((LineageNode(v, distances.get(pk, 0)) for pk, v in shown.items()),
+                       key=lambda n: (n.distance, n.version.asset.full_slug, n.version.pk))
+        graphs.append(LineageGraph(root=version, nodes=nodes, hidden_nodes=len(distances) - len(shown),
+                                   edges=[e for e in edges if e.source_id in shown and e.target_id in shown]))
+    return graphs[0], graphs[1]
+
+
 def lineage_impact(*, user, version: AssetVersion, method: str | None = None) -> LineageImpact:
     """Versions in IMPACT_STATUSES that depend on `version`, directly or transitively, each with the
     length of its shortest path to it; those `user` may not see are only counted."""

@@ -73,7 +73,7 @@ def version_page(*, asset: Asset, cursor: str | None = None, size: int = 20) -> 
 def version_list(*, asset: Asset) -> QuerySet[AssetVersion]:
     """Versions of an asset the caller can already see (get it with marketplace's `asset_get`)."""
     return (AssetVersion.objects.filter(asset=asset)
-            .select_related("asset", "validation", "created_by")
+            .select_related("asset__team", "validation", "created_by")
             .prefetch_related(Prefetch("files", queryset=VersionFile.objects.select_related("blob")), "aliases"))
 
 

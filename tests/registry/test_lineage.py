@@ -16,6 +16,7 @@ from registry.lineage.selectors import (
     lineage_edge_get,
     lineage_graph,
     lineage_impact,
+    lineage_sides,
     lineage_upstream_path,
 )
 from registry.lineage.services import DuplicateLineage, LineageCycle, lineage_edge_add, lineage_edge_remove
@@ -232,6 +233,23 @@ def test_graph_shows_what_the_caller_may_see_and_counts_the_rest(alice, charlie,
     for direction, depth in (("sideways", 3), ("both", 0), ("both", 21), ("both", "3")):
         with pytest.raises(InvalidInput):
             lineage_graph(user=alice, version=dataset, direction=direction, depth=depth)
+
+
+def test_both_sides_at_once_are_the_two_one_sided_graphs(alice, charlie, team):
+    versions = random_dag(alice, team, nodes=40, edges=90)
+    hidden = bare_versions(make_asset(alice, team, kind="model", slug="hidden", visibility="private"), 3)
+    for i, version in enumerate(hidden):
+        LineageEdge.objects.create(source=version, target=versions[i * 10], kind="derived_from")
+        LineageEdge.objects.create(source=versions[35 + i], target=version, kind="derived_from")
+
+    def shape(graph):
+        return ([(n.version.pk, n.distance) for n in graph.nodes], [e.pk for e in graph.edges], graph.hidden_nodes)
+
+    for user in (alice, charlie):
+        for start in (versions[0], versions[10], versions[20], versions[39]):
+            up, down = lineage_sides(user=user, version=start, depth=4)
+            assert shape(up) == shape(lineage_graph(user=user, version=start, direction="upstream", depth=4))
+            assert shape(down) == shape(lineage_graph(user=user, version=start, direction="downstream", depth=4))
 
 
 def test_impact_lists_approved_dependants_with_path_length(alice, charlie, team):
