@@ -102,35 +102,55 @@
   });
 
   // Endpoint chart: each status refresh carries the runtime's figures (the last hour per minute); draw them.
-  var samples = [];
+  // Modelhub's runtime sends the minutes that had requests: they are laid on a fixed axis of the last 60
+  // minutes, quiet minutes at zero, so one busy minute is a peak on the hour, not a lone dot.
+  var samples = [], label = "";
+  function lastHour(traffic) {
+    var byMinute = {}, latest = Math.floor(Date.now() / 60000), out = [];
+    traffic.forEach(function (m) {
+      var minute = Math.floor(m.minute / 60);
+      byMinute[minute] = m;
+      latest = Math.max(latest, minute);  // a browser clock behind the server's does not hide the last minute
+    });
+    for (var minute = latest - 59; minute <= latest; minute++) {
+      var m = byMinute[minute];
+      out.push({request_count: m ? m.requests : 0, latency_p50_ms: m ? m.latency_p50_ms : null});
+    }
+    return out;
+  }
   function drawChart() {
     var svg = document.querySelector("[data-chart]");
     if (!svg || samples.length === 0) return;
     var w = 600, h = 170, n = samples.length;
-    function line(key) {
+    function points(key) {  // [x, y] of the samples that have a value for `key`
       var max = Math.max.apply(null, samples.map(function (s) { return s[key] || 0; }).concat([1]));
-      return samples.map(function (s, i) {
-        var x = n === 1 ? w / 2 : 8 + (i / (n - 1)) * (w - 16);
-        var y = h - ((s[key] || 0) / max) * (h - 20);
-        return x.toFixed(1) + "," + y.toFixed(1);
-      }).join(" ");
+      var found = [];
+      samples.forEach(function (s, i) {
+        if (s[key] == null) return;
+        found.push([n === 1 ? w / 2 : 8 + (i / (n - 1)) * (w - 16), h - (s[key] / max) * (h - 20)]);
+      });
+      return found;
     }
-    svg.querySelector(".line-requests").setAttribute("points", line("request_count"));
-    svg.querySelector(".line-latency").setAttribute("points", line("latency_p50_ms"));
-    // A dot per sample, so the first samples show before there is a line to draw.
+    function text(found) { return found.map(function (p) { return p[0].toFixed(1) + "," + p[1].toFixed(1); }).join(" "); }
+    var requests = points("request_count"), latency = points("latency_p50_ms");
+    svg.querySelector(".line-requests").setAttribute("points", text(requests));
+    svg.querySelector(".line-latency").setAttribute("points", text(latency));
+    // A dot where something happened, so the first samples show before there is a line to draw.
     svg.querySelectorAll("circle").forEach(function (c) { c.remove(); });
-    [["request_count", "dot-requests"], ["latency_p50_ms", "dot-latency"]].forEach(function (series) {
-      line(series[0]).split(" ").forEach(function (point) {
-        var xy = point.split(","), dot = document.createElementNS("http://www.w3.org/2000/svg", "circle");
-        dot.setAttribute("cx", xy[0]); dot.setAttribute("cy", xy[1]); dot.setAttribute("r", "4");
+    [[requests, "dot-requests"], [latency, "dot-latency"]].forEach(function (series) {
+      series[0].forEach(function (p) {
+        if (series[1] === "dot-requests" && p[1] >= h) return;  // a quiet minute
+        var dot = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+        dot.setAttribute("cx", p[0].toFixed(1)); dot.setAttribute("cy", p[1].toFixed(1)); dot.setAttribute("r", "4");
         dot.setAttribute("class", series[1]);
         svg.appendChild(dot);
       });
     });
-    var last = samples[samples.length - 1];
-    document.querySelector("[data-chart-label]").textContent =
-      (last.request_count == null ? "no requests yet" : last.request_count + " requests") +
-      (last.latency_p50_ms == null ? "" : " · p50 " + last.latency_p50_ms.toFixed(1) + " ms");
+    document.querySelector("[data-chart-label]").textContent = label;
+  }
+  function describe(requests, p50, span) {
+    return (requests == null ? "no requests yet" : requests + " requests" + span) +
+      (p50 == null ? "" : " · p50 " + p50.toFixed(1) + " ms");
   }
   function sample(root) {
     var el = root && root.querySelector ? (root.id === "endpoint-status" ? root : root.querySelector("#endpoint-status")) : null;
@@ -138,11 +158,12 @@
     var metrics;
     try { metrics = JSON.parse(el.dataset.metrics); } catch (e) { return; }
     if (metrics.traffic && metrics.traffic.length) {
-      // Modelhub's runtime keeps the last hour per minute: draw that history.
-      samples = metrics.traffic.map(function (m) { return {request_count: m.requests, latency_p50_ms: m.latency_p50_ms}; });
+      samples = lastHour(metrics.traffic);  // Modelhub's runtime keeps the last hour per minute
+      label = describe(metrics.requests_last_hour, metrics.latency_p50_ms, " in the last hour");
     } else {
       samples.push(metrics);  // another runtime: sample its running totals while the page is open
       if (samples.length > 60) samples.shift();
+      label = describe(metrics.request_count, metrics.latency_p50_ms, "");
     }
     drawChart();
   }

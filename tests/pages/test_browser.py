@@ -189,9 +189,13 @@ def test_deploy_an_endpoint_watch_it_turn_ready_and_call_it_with_the_shown_curl(
     first = int(page.locator("#endpoint-status .figure strong").first.inner_text())
     page.wait_for_function(f"parseInt(document.querySelector('#endpoint-status .figure strong').textContent) >= {first + 3}",
                            timeout=20_000)
-    # The chart draws the runtime's last hour per minute: this minute's point counts the requests just sent.
+    # The chart draws the runtime's last hour per minute on a fixed 60-minute axis (quiet minutes at zero):
+    # this minute's point counts the requests just sent.
     page.wait_for_function("document.querySelectorAll('[data-chart] circle.dot-requests').length >= 1 && "
+                           "document.querySelector('[data-chart] .line-requests').getAttribute('points')"
+                           ".split(' ').length === 60 && "
                            f"parseInt(document.querySelector('[data-chart-label]').textContent) >= 3")
+    expect(page.locator("[data-chart-label]")).to_contain_text("in the last hour")
     shoot(page, "11-endpoint")
     page.goto("/endpoints/")
     shoot(page, "12-endpoints")
