@@ -29,15 +29,15 @@ def asset_search(*, user, params) -> SearchPage:
     `params` is the query string (a QueryDict, or a dict of str -> str): `q` (words; each must match name,
     tags, summary or description, as a prefix; too few matches widen each word to the vocabulary words
     most like it or containing it, so `frud` and `raud` find fraud), `kind`, `tag` (repeat: all of them),
-    `task`, `license`, `framework` (case-insensitive), `team` (slug), `visibility`, `ordering`
-    (`relevance`, default with `q`; `-updated`, default without; `name`, `-name`, `created`, `-created`,
-    `updated`), `page_size` (1-100, default 20) and either `cursor` (from a previous page) or `page`
+    `task`, `license`, `framework` (case-insensitive), `status` (release status), `team` (slug), `visibility`,
+    `ordering` (`relevance`, default with `q`; `-updated`, default without; `name`, `-name`, `created`,
+    `-created`, `updated`, `-used`), `page_size` (1-100, default 20) and either `cursor` (from a previous page) or `page`
     (numbered pages, at most 10,000 results deep). Anything else is the caller's to refuse; a bad value
     raises InvalidInput (a 400 in the API).
 
     Returns a SearchPage: `assets` (the page, in order, Asset instances with `team` and `created_by`
     loaded and `description` deferred), `count` (every visible match, exact), `facets` ({"kind", "tag",
-    "task", "license", "team"} -> up to 50 [{"value", "count"}], most frequent first, each facet counted
+    "task", "license", "status", "team"} -> up to 50 [{"value", "count"}], most frequent first, each facet counted
     without its own filter so a choice can be widened), `highlights` ({asset pk: {"name", "summary"}}: HTML
     with `<mark>` around matched words, everything else escaped; empty without `q`), `next_cursor` /
     `previous_cursor` (None at either end), `page`, `page_size` and `widened` ({word: [words it also

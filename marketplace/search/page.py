@@ -7,7 +7,7 @@ class SearchPage:
 
     assets: list  # Asset instances in order, `team` and `created_by` loaded
     count: int  # every match the caller may see, exact
-    facets: dict[str, list[dict]]  # {"kind"|"tag"|"task"|"license"|"team": [{"value": str, "count": int}, ...]}
+    facets: dict[str, list[dict]]  # {"kind"|"tag"|"task"|"license"|"status"|"team": [{"value", "count"}, ...]}
     highlights: dict[int, dict[str, str]] = field(default_factory=dict)  # asset pk -> {"name", "summary"}: HTML
     next_cursor: str | None = None  # pass as `cursor=` for the page after this one
     previous_cursor: str | None = None  # pass as `cursor=` for the page before (cursor pages only)
