@@ -22,35 +22,14 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.benchmarks.scratch import scratch_database  # noqa: E402 - after the path
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelhub_bench_lineage"
 DERIVED_LEVELS = 10
-
-
-def _admin_connection(url: str):
-    import dj_database_url
-    import psycopg2
-
-    cfg = dj_database_url.parse(url)
-    conn = psycopg2.connect(dbname="postgres", user=cfg["USER"], password=cfg["PASSWORD"] or None,
-                            host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432)
-    conn.autocommit = True
-    return conn, cfg["NAME"]
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("MODELHUB_DATA_DIR", tempfile.mkdtemp(prefix="modelhub-bench-lineage-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "marketplace.settings"
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
 
 
 def build_graph(nodes: int, seed: int = 0) -> dict[str, list[int]]:
@@ -185,26 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     if not base_url.startswith("postgres"):
         print("DATABASE_URL must name a PostgreSQL server (the CTE is PostgreSQL's)", file=sys.stderr)
         return 2
-    admin, base_name = _admin_connection(base_url)
-    name = f"{base_name}_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        _setup_django(base_url.rsplit("/", 1)[0] + "/" + name)
-        from django.core.management import call_command
-
-        call_command("migrate", "--noinput", verbosity=0)
+    with scratch_database(base_url, keep=args.keep):
         return run(args.nodes, args.runs)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept database {name}")
-        else:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
 
 
 if __name__ == "__main__":

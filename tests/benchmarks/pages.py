@@ -21,11 +21,10 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.benchmarks.lineage import _admin_connection, _setup_django  # noqa: E402 - after the path
+from tests.benchmarks.scratch import scratch_database  # noqa: E402 - after the path
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelhub_bench_pages"
 BUDGET_MS = 100.0
@@ -74,23 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
     base_url = os.environ.get("DATABASE_URL", DEFAULT_URL)
-    admin, base_name = _admin_connection(base_url)
-    name = f"{base_name}_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        _setup_django(base_url.rsplit("/", 1)[0] + "/" + name)
-        from django.core.management import call_command
-
-        call_command("migrate", "--noinput", verbosity=0)
+    with scratch_database(base_url):
         return run(args.runs)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
 
 
 if __name__ == "__main__":
