@@ -20,15 +20,16 @@ from registry.cards.selectors import card_completeness, card_get
 from registry.cards.sections import sections_for
 from registry.endpoints.selectors import asset_endpoints, endpoint_team_get
 from registry.endpoints.services import endpoint_create
-from registry.governance.selectors import alias_list, version_rounds, version_signature_find
+from registry.governance.selectors import alias_list, version_round_list, version_signature_find
 from registry.governance.services import version_submit
 from registry.governance.signing import version_signature_verify
 from registry.lineage.selectors import lineage_sides
 from registry.versions.models import VersionStatus
-from registry.versions.selectors import version_get, version_list, visible_version_get
+from registry.versions.selectors import version_get, version_page, visible_version_get
 from registry.versions.services import version_create, version_upload_authorize
 
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 190, 46, 110, 18, 10
+VERSIONS_SHOWN = 20  # rows of the versions table per page
 
 
 def asset_url(asset, version: str | None = None) -> str:
@@ -116,16 +117,31 @@ def validation_facts(report) -> list[tuple[str, str]]:
     return facts
 
 
+def _versions_link(request, cursor: str | None) -> str | None:
+    """The asset page at another page of its versions table, showing the same version."""
+    if cursor is None:
+        return None
+    query = request.GET.copy()
+    query["versions"] = cursor
+    return "?" + query.urlencode() + "#versions"
+
+
 @portal_view
 def asset_detail(request, team, slug):
     user = request.user
     asset = asset_get(user=user, team=team, slug=slug)
-    versions = list(version_list(asset=asset))
-    wanted = request.GET.get("version")
-    version = next((v for v in versions if v.version == wanted), None) if wanted else (versions[0] if versions else None)
-    if wanted and version is None:
-        version = version_get(asset=asset, version=wanted)  # NotFound names what is missing
-    context = {"asset": asset, "versions": versions, "version": version, "aliases": list(alias_list(asset=asset)),
+    # A page of the versions table (newest first, keyset: an asset may have 100,000 of them) and the version
+    # shown, the latest unless one is asked for (NotFound names a missing one).
+    page = version_page(asset=asset, cursor=request.GET.get("versions") or None, size=VERSIONS_SHOWN)
+    wanted = request.GET.get("version") or asset.latest_version
+    version = version_get(asset=asset, version=wanted) if wanted else None
+    versions = page.versions
+    picker = versions if version is None or any(v.pk == version.pk for v in versions) else [version, *versions]
+    context = {"asset": asset, "versions": versions, "version": version, "version_picker": picker,
+               "versions_count": page.count,
+               "versions_newer_url": _versions_link(request, page.previous_cursor),
+               "versions_older_url": _versions_link(request, page.next_cursor),
+               "aliases": list(alias_list(asset=asset)),
                "description_html": render_markdown(asset.description),
                "endpoints": list(asset_endpoints(user=user, asset=asset)),
                "can_upload": has_permission(user, Permission.VERSION_UPLOAD, asset.team),
@@ -134,7 +150,7 @@ def asset_detail(request, team, slug):
     if version is not None:
         signature = version_signature_find(version=version)
         context.update({
-            "card": card_context(version), "rounds": list(version_rounds(version=version)),
+            "card": card_context(version), "rounds": version_round_list(version=version),
             "lineage": lineage_picture(user, version), "signature": signature,
             "signature_io": version.signature or {}, "validation": getattr(version, "validation", None),
             "io_tables": [{"title": title, "items": (version.signature or {}).get(key) or []}

@@ -13,7 +13,7 @@ from marketplace.pages.responses import portal_view
 from registry.cards.selectors import card_get
 from registry.cards.sections import sections_for
 from registry.governance.models import RoundStatus
-from registry.governance.selectors import review_queue, reviewable_version_get, round_refusal, version_rounds
+from registry.governance.selectors import review_queue, reviewable_version_get, round_refusal, version_round_list
 from registry.governance.services import review_submit
 from registry.versions.models import VersionStatus
 from registry.versions.selectors import version_list
@@ -40,7 +40,7 @@ def _previous_approved(version):
 def review(request, team, slug, version):
     user = request.user
     found = reviewable_version_get(user=user, team=team, slug=slug, version=version)
-    rounds = list(version_rounds(version=found))
+    rounds = version_round_list(version=found)
     open_round = next((r for r in rounds if r.status == RoundStatus.OPEN), None)
     refusal = round_refusal(user, open_round) if open_round else "This version is not in review."
     form = ReviewForm(request.POST or None)

@@ -125,5 +125,6 @@ def endpoint_metrics(*, endpoint: Endpoint) -> dict:
 
 
 def asset_endpoints(*, user, asset) -> QuerySet[Endpoint]:
-    """The caller's teams' live endpoints that serve a version of `asset` (which the caller can already see)."""
-    return endpoint_list(user=user).filter(version__asset=asset)
+    """The caller's teams' live endpoints that serve a version of `asset` (which the caller can already see),
+    for a list of names and statuses: without their versions' signature records."""
+    return endpoint_list(user=user).filter(version__asset=asset).prefetch_related(None)

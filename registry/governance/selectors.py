@@ -32,6 +32,18 @@ def version_rounds(*, version: AssetVersion) -> QuerySet[ReviewRound]:
     return _rounds().filter(version=version).order_by("number")
 
 
+def version_round_list(*, version: AssetVersion) -> list[ReviewRound]:
+    """`version_rounds` for a caller that holds the version already (with its asset and team): the rounds
+    point at that instance instead of reading the version, its asset and its team again with each round."""
+    rounds = list(ReviewRound.objects.filter(version=version).select_related("submitted_by")
+                  .prefetch_related("reviewer_groups", Prefetch("reviews", queryset=Review.objects
+                                                                .select_related("reviewer")))
+                  .order_by("number"))
+    for review_round in rounds:
+        review_round.version = version
+    return rounds
+
+
 def round_refusal(user, review_round: ReviewRound, facts: ReviewerFacts | None = None) -> str | None:
     """Why `user` may not review `review_round` (see marketplace.access.review_refusal), or None."""
     version = review_round.version
