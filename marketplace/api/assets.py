@@ -113,17 +113,18 @@ class AssetListItemSerializer(serializers.Serializer):
     highlights = HighlightSerializer(allow_null=True, help_text="With `q` only.")
 
 
-def asset_list_item(asset, url_prefix: str, highlights: dict | None) -> dict:
-    """One search result as JSON-ready data (AssetListItemSerializer documents it)."""
-    team = asset.team.slug
+def asset_list_item(row: dict, url_prefix: str, highlights: dict | None) -> dict:
+    """One search result as JSON-ready data (AssetListItemSerializer documents it), from a row of
+    `asset_search(..., as_rows=True)`."""
+    team = row["team__slug"]
     return {
-        "full_slug": f"{team}/{asset.slug}", "slug": asset.slug, "kind": asset.kind, "name": asset.name,
-        "summary": asset.summary, "tags": asset.tag_names, "license": asset.license,
-        "task": asset.task, "framework": asset.framework, "visibility": asset.visibility, "team": team,
-        "created_by": asset.created_by.username if asset.created_by_id else None,
-        "created_at": iso_datetime(asset.created_at), "updated_at": iso_datetime(asset.updated_at),
-        "latest_version": asset.latest_version or None, "version_count": asset.version_count,
-        "status": asset.status, "url": f"{url_prefix}{team}/{asset.slug}/", "highlights": highlights,
+        "full_slug": f"{team}/{row['slug']}", "slug": row["slug"], "kind": row["kind"], "name": row["name"],
+        "summary": row["summary"], "tags": sorted(row["tags_text"].split()), "license": row["license"],
+        "task": row["task"], "framework": row["framework"], "visibility": row["visibility"], "team": team,
+        "created_by": row["created_by__username"],
+        "created_at": iso_datetime(row["created_at"]), "updated_at": iso_datetime(row["updated_at"]),
+        "latest_version": row["latest_version"] or None, "version_count": row["version_count"],
+        "status": row["status"], "url": f"{url_prefix}{team}/{row['slug']}/", "highlights": highlights,
     }
 
 
@@ -153,13 +154,13 @@ class AssetListView(GenericAPIView):
     ])
     def get(self, request):
         """Search and browse the catalogue; the exact total and facet counts come with every page."""
-        found = asset_search(user=request.user, params=request.query_params)
+        found = asset_search(user=request.user, params=request.query_params, as_rows=True)
         prefix = request.build_absolute_uri(url_path("api:asset-list"))
         next_url, previous_url = keyset_links(request, next_cursor=found.next_cursor,
                                               previous_cursor=found.previous_cursor, page=found.page)
         return Response({"count": found.count, "next": next_url, "previous": previous_url,
-                         "results": [asset_list_item(asset, prefix, found.highlights.get(asset.pk))
-                                     for asset in found.assets],
+                         "results": [asset_list_item(row, prefix, found.highlights.get(row["id"]))
+                                     for row in found.assets],
                          "facets": found.facets})
 
     def filter_queryset(self, queryset):

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 class SearchPage:
     """One page of a catalogue search; see `marketplace.assets.selectors.asset_search`."""
 
-    assets: list  # Asset instances in order, `team` and `created_by` loaded
+    assets: list  # Asset instances in order, `team` and `created_by` loaded (or rows: see asset_search's as_rows)
     count: int  # every match the caller may see, exact
     facets: dict[str, list[dict]]  # {"kind"|"tag"|"task"|"license"|"status"|"team": [{"value", "count"}, ...]}
     highlights: dict[int, dict[str, str]] = field(default_factory=dict)  # asset pk -> {"name", "summary"}: HTML

@@ -131,7 +131,9 @@
       });
       return found;
     }
-    function text(found) { return found.map(function (p) { return p[0].toFixed(1) + "," + p[1].toFixed(1); }).join(" "); }
+    function text(found) {
+      return found.map(function (p) { return p[0].toFixed(1) + "," + p[1].toFixed(1); }).join(" ");
+    }
     var requests = points("request_count"), latency = points("latency_p50_ms");
     svg.querySelector(".line-requests").setAttribute("points", text(requests));
     svg.querySelector(".line-latency").setAttribute("points", text(latency));

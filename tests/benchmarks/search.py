@@ -346,13 +346,13 @@ def serialise_cost(user) -> float:
     from marketplace.api.assets import asset_list_item
     from marketplace.assets.selectors import asset_search
 
-    found = asset_search(user=user, params={"q": "fraud", "page_size": "100"})
+    found = asset_search(user=user, params={"q": "fraud", "page_size": "100"}, as_rows=True)
     request = RequestFactory().get("/api/v1/assets/")
     prefix = request.build_absolute_uri("/api/v1/assets/")
     best = float("inf")
     for _ in range(20):
         started = time.perf_counter()
-        data = [asset_list_item(asset, prefix, found.highlights.get(asset.pk)) for asset in found.assets]
+        data = [asset_list_item(row, prefix, found.highlights.get(row["id"])) for row in found.assets]
         json.dumps({"results": data, "facets": found.facets})
         best = min(best, (time.perf_counter() - started) * 1000)
     return best

@@ -31,8 +31,8 @@ from marketplace.search.query import FACET_LIMIT, FACETS, SearchQuery
 
 _WORD = re.compile(r"[^\W_]+")
 _FIELDS = (("name", 1.0), ("tags_text", 0.4), ("summary", 0.2), ("description", 0.1))
-_ROW_FIELDS = ("id", "kind", "task", "license", "status", "framework", "team_id", "team__slug", "tags_text", "name", "summary",
-               "description", "slug", "created_at", "updated_at", "usage_count")
+_ROW_FIELDS = ("id", "kind", "task", "license", "status", "framework", "team_id", "team__slug", "tags_text", "name",
+               "summary", "description", "slug", "created_at", "updated_at", "usage_count")
 
 
 # PostgreSQL's english stop words (share/tsearch_data/english.stop): not indexed, dropped from queries.

@@ -300,8 +300,8 @@ class PostgresSearchBackend(SearchBackend):
         if "TRUE" not in alternatives:
             where.add("(" + " OR ".join(f"({alt})" for alt in alternatives) + ")", *alt_params)
         keys = query.order_keys
-        columns = ", ".join(["a.id", "a.kind", "a.task", "a.license", "a.status", "a.team_id", "a.tag_array", "a.name", "a.slug",
-                             "a.created_at", "a.updated_at", "a.usage_count", *flags])
+        columns = ", ".join(["a.id", "a.kind", "a.task", "a.license", "a.status", "a.team_id", "a.tag_array", "a.name",
+                             "a.slug", "a.created_at", "a.updated_at", "a.usage_count", *flags])
         if "rank" in dict(keys):
             columns += ", ts_rank(a.search_vector, to_tsquery('english', %s)) AS rank"
             flag_params = [*flag_params, tsquery]
