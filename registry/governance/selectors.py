@@ -35,9 +35,7 @@ def version_rounds(*, version: AssetVersion) -> QuerySet[ReviewRound]:
 def version_round_list(*, version: AssetVersion) -> list[ReviewRound]:
     """`version_rounds` for a caller that holds the version already (with its asset and team): the rounds
     point at that instance instead of reading the version, its asset and its team again with each round."""
-    rounds = list(ReviewRound.objects.filter(version=version).select_related("submitted_by")
-                  .prefetch_related("reviewer_groups", Prefetch("reviews", queryset=Review.objects
-                                                                .select_related("reviewer")))
+    rounds = list(_rounds().select_related(None).select_related("submitted_by").filter(version=version)
                   .order_by("number"))
     for review_round in rounds:
         review_round.version = version

@@ -212,13 +212,23 @@ def lineage_graph(*, user, version: AssetVersion, direction: str = LineageDirect
     distances = lineage_distances(start_id=version.pk, direction=direction, depth=depth, method=method)
     visible = _visible_versions(user, distances)
     visible[version.pk] = version
-    nodes = sorted((LineageNode(v, distances[pk]) for pk, v in visible.items()),
+    return _graph(version, distances, visible, _edges_between(visible))
+
+
+def _edges_between(versions: dict) -> list[LineageEdge]:
+    """Every edge between two of these versions: within one direction's walk each is itself a lineage step of
+    that direction (the graph is acyclic), and with both it may join the two sides."""
+    ids = list(versions)
+    return list(LineageEdge.objects.filter(source_id__in=ids, target_id__in=ids).order_by("pk"))
+
+
+def _graph(root: AssetVersion, distances: dict[int, int], visible: dict, edges: list[LineageEdge]) -> LineageGraph:
+    """The graph of one walk (`distances`) as far as the caller sees it (`visible`, which may hold more)."""
+    shown = {pk: v for pk, v in visible.items() if pk in distances or pk == root.pk}
+    nodes = sorted((LineageNode(v, distances.get(pk, 0)) for pk, v in shown.items()),
                    key=lambda n: (n.distance, n.version.asset.full_slug, n.version.pk))
-    ids = list(visible)
-    # Every edge between two shown versions: within one direction's walk each is itself a lineage
-    # step of that direction (the graph is acyclic), and with both it may join the two sides.
-    edges = list(LineageEdge.objects.filter(source_id__in=ids, target_id__in=ids).order_by("pk"))
-    return LineageGraph(root=version, nodes=nodes, edges=edges, hidden_nodes=len(distances) - len(visible))
+    return LineageGraph(root=root, nodes=nodes, hidden_nodes=len(distances) - len(shown),
+                        edges=[e for e in edges if e.source_id in shown and e.target_id in shown])
 
 
 def lineage_sides(*, user, version: AssetVersion, depth: int = DEFAULT_DEPTH) -> tuple[LineageGraph, LineageGraph]:
@@ -229,16 +239,8 @@ def lineage_sides(*, user, version: AssetVersion, depth: int = DEFAULT_DEPTH) ->
              for direction in (LineageDirection.UPSTREAM, LineageDirection.DOWNSTREAM)]
     visible = _visible_versions(user, set(walks[0]) | set(walks[1]))
     visible[version.pk] = version
-    ids = list(visible)
-    edges = list(LineageEdge.objects.filter(source_id__in=ids, target_id__in=ids).order_by("pk"))
-    graphs = []
-    for distances in walks:
-        shown = {pk: v for pk, v in visible.items() if pk in distances or pk == version.pk}
-        nodes = sorted((LineageNode(v, distances.get(pk, 0)) for pk, v in shown.items()),
-                       key=lambda n: (n.distance, n.version.asset.full_slug, n.version.pk))
-        graphs.append(LineageGraph(root=version, nodes=nodes, hidden_nodes=len(distances) - len(shown),
-                                   edges=[e for e in edges if e.source_id in shown and e.target_id in shown]))
-    return graphs[0], graphs[1]
+    edges = _edges_between(visible)
+    return _graph(version, walks[0], visible, edges), _graph(version, walks[1], visible, edges)
 
 
 def lineage_impact(*, user, version: AssetVersion, method: str | None = None) -> LineageImpact:
