@@ -21,7 +21,7 @@ from registry.cards.sections import sections_for
 from registry.endpoints.selectors import asset_endpoints, endpoint_team_get
 from registry.endpoints.services import endpoint_create
 from registry.governance.selectors import alias_list, version_round_list, version_signature_find
-from registry.governance.services import version_submit
+from registry.governance.services import ALIAS_NAME_MAX_LENGTH, alias_delete, alias_set, version_submit
 from registry.governance.signing import version_signature_verify
 from registry.lineage.selectors import lineage_sides
 from registry.versions.models import VersionStatus
@@ -238,6 +238,34 @@ def submit(request, team, slug, version):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(asset_url(asset, found.version))
+
+
+@require_POST
+@portal_view
+def alias_point(request, team, slug, version):
+    """Point an alias (`production` unless named) at this approved version: the same service as the API's PUT."""
+    asset = asset_get(user=request.user, team=team, slug=slug)
+    found = version_get(asset=asset, version=version)
+    name = (request.POST.get("name") or "").strip().lower()[:ALIAS_NAME_MAX_LENGTH + 1]
+    try:
+        alias_set(user=request.user, asset=asset, name=name, version=found)
+        messages.success(request, f"@{name} now points at {found.version}.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(asset_url(asset, found.version))
+
+
+@require_POST
+@portal_view
+def alias_remove(request, team, slug):
+    asset = asset_get(user=request.user, team=team, slug=slug)
+    name = (request.POST.get("name") or "")[:ALIAS_NAME_MAX_LENGTH + 1]
+    try:
+        alias_delete(user=request.user, asset=asset, name=name)
+        messages.success(request, f"@{name} is removed.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(asset_url(asset) + "#aliases")
 
 
 @require_POST

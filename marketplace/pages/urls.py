@@ -20,6 +20,8 @@ urlpatterns = [
     re_path(_VERSION + r"submit$", assets.submit, name="version-submit"),
     re_path(_VERSION + r"signature-check$", assets.signature_check, name="signature-check"),
     re_path(_VERSION + r"deploy$", assets.deploy, name="version-deploy"),
+    re_path(_VERSION + r"alias$", assets.alias_point, name="alias-set"),
+    re_path(_ASSET + r"alias-delete$", assets.alias_remove, name="alias-delete"),
     path("reviews/", reviews.queue, name="reviews"),
     re_path(rf"^reviews/(?P<team>{SLUG_URL_PATTERN})/(?P<slug>{SLUG_URL_PATTERN})/(?P<version>{SEMVER_URL_PATTERN})/$",
             reviews.review, name="review"),

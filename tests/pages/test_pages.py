@@ -406,6 +406,30 @@ def test_pages_run_a_bounded_number_of_queries_whatever_the_catalogue_size(signe
     assert queries(client, url) <= max(before, PAGES[url]), url
 
 
+def test_members_point_and_remove_aliases_from_the_asset_page(signed_in, portal, alice, charlie):
+    from registry.governance.models import Alias
+
+    client = signed_in(alice)
+    page = text(client.get("/assets/vision/clf/?version=1.0.0"))
+    assert "Point an alias at 1.0.0" in page and 'aria-label="Remove @production"' in page
+    done = client.post("/assets/vision/clf/versions/1.0.0/alias", {"name": "Staging"}, follow=True)
+    assert "@staging now points at 1.0.0." in text(done)
+    assert Alias.objects.get(asset=portal.clf, name="staging").version_id == portal.approved.pk
+    refused = text(client.post("/assets/vision/clf/versions/1.0.0/alias", {"name": "no way!"}, follow=True))
+    assert "An alias name is 1-64 lowercase letters" in refused
+    not_approved = text(client.post("/assets/vision/clf/versions/1.1.0/alias", {"name": "next"}, follow=True))
+    assert "Aliases point at approved versions only" in not_approved
+    assert "Point an alias at 1.1.0" not in text(client.get("/assets/vision/clf/?version=1.1.0"))
+    removed = client.post("/assets/vision/clf/alias-delete", {"name": "staging"}, follow=True)
+    assert "@staging is removed." in text(removed) and not Alias.objects.filter(name="staging").exists()
+    # An outsider sees no forms, and posting anyway changes nothing.
+    outsider = signed_in(charlie)
+    assert "Point an alias" not in text(outsider.get("/assets/vision/clf/?version=1.0.0"))
+    answer = outsider.post("/assets/vision/clf/alias-delete", {"name": "production"}, follow=True)
+    assert answer.status_code == 200 and Alias.objects.filter(name="production").exists()
+    assert set(Alias.objects.values_list("name", flat=True)) == {"production"}
+
+
 def test_the_versions_table_pages_through_many_versions_in_the_same_queries(signed_in, portal, alice):
     from marketplace.assets.models import Asset
     from tests.factories import bare_versions
