@@ -4,12 +4,16 @@ import json
 import shlex
 from urllib.parse import urlsplit
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from marketplace.errors import DomainError
 from marketplace.pages.responses import portal_view
 from registry.endpoints.conformance import ConformanceFailure, generated_inputs, v2_datatype
 from registry.endpoints.models import EndpointStatus
 from registry.endpoints.selectors import endpoint_get, endpoint_key_list, endpoint_list, endpoint_metrics
+from registry.endpoints.services import endpoint_key_create, endpoint_key_revoke
 
 SETTLED = {EndpointStatus.READY, EndpointStatus.FAILED, EndpointStatus.DELETED}
 KEY_PLACEHOLDER = "$MODELHUB_KEY"
@@ -87,12 +91,44 @@ def endpoint_detail(request, endpoint_id):
     key = request.session.get(session_key)
     if key and endpoint.status in SETTLED:
         del request.session[session_key]
+    return _detail(request, endpoint, key)
+
+
+def _detail(request, endpoint, key: str | None):
     context = {**_status_context(endpoint), "examples": examples(endpoint, key), "key": key,
                "keys": list(endpoint_key_list(endpoint=endpoint)), "placeholder": KEY_PLACEHOLDER,
                "signature_inputs": (endpoint.version.signature or {}).get("inputs") or [],
                "signature_outputs": (endpoint.version.signature or {}).get("outputs") or [],
                "datatype": v2_datatype}
-    return render(request, "pages/endpoint.html", context)
+    response = render(request, "pages/endpoint.html", context)
+    if key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@portal_view
+def endpoint_key_new(request, endpoint_id):
+    """A new key for the endpoint, shown once in this answer (its examples carry it); members of its team."""
+    endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
+    try:
+        _, key = endpoint_key_create(user=request.user, endpoint=endpoint)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("pages:endpoint", endpoint_id=endpoint.pk)
+    return _detail(request, endpoint, key)
+
+
+@require_POST
+@portal_view
+def endpoint_key_revoke_view(request, endpoint_id, key_id):
+    endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
+    try:
+        revoked = endpoint_key_revoke(user=request.user, endpoint=endpoint, key_id=key_id)
+        messages.success(request, f"Key {revoked.prefix}… revoked; the runtime refuses it within seconds.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("pages:endpoint", endpoint_id=endpoint.pk)
 
 
 @portal_view

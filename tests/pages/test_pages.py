@@ -258,6 +258,33 @@ def test_deploy_creates_an_endpoint_and_its_page_shows_the_key_and_examples(sign
     assert "$MODELHUB_KEY" in text(client.get(f"/endpoints/{endpoint.pk}/"))
 
 
+def test_members_create_and_revoke_endpoint_keys_on_its_page(signed_in, portal, bob, charlie):
+    from registry.endpoints.models import EndpointKey
+
+    client = signed_in(bob)
+    client.post("/assets/vision/clf/versions/1.0.0/deploy", {"team": "vision", "name": "flower-clf"})
+    endpoint = Endpoint.objects.get(name="flower-clf")
+    created = client.post(f"/endpoints/{endpoint.pk}/keys")
+    assert created.status_code == 200 and created["Cache-Control"] == "no-store"
+    key = text(created).split('data-endpoint-key>')[1].split("<")[0]
+    assert key.startswith("mhe_") and f"Bearer {key}" in text(created)
+    made = EndpointKey.objects.filter(endpoint=endpoint, internal=False).order_by("-pk").first()
+    assert key.startswith(made.prefix)
+    page = text(client.get(f"/endpoints/{endpoint.pk}/"))
+    assert f"Revoke key {made.prefix}" in page and key not in page
+    # An outsider can neither make nor revoke one: the endpoint does not exist for them.
+    outsider = signed_in(charlie)
+    assert outsider.post(f"/endpoints/{endpoint.pk}/keys").status_code == 404
+    assert outsider.post(f"/endpoints/{endpoint.pk}/keys/{made.pk}/revoke").status_code == 404
+    client = signed_in(bob)
+    revoked = client.post(f"/endpoints/{endpoint.pk}/keys/{made.pk}/revoke", follow=True)
+    assert f"Key {made.prefix}… revoked" in text(revoked)
+    made.refresh_from_db()
+    assert made.revoked_at is not None and f"Revoke key {made.prefix}" not in text(revoked)
+    again = client.post(f"/endpoints/{endpoint.pk}/keys/{made.pk}/revoke", follow=True)
+    assert again.status_code == 200 and f"Key {made.prefix}… revoked" not in text(again)
+
+
 def test_deploying_an_unapproved_version_says_why(signed_in, portal, bob):
     response = signed_in(bob).post("/assets/vision/clf/versions/1.1.0/deploy", {"team": "vision"}, follow=True)
     assert "Only approved versions can be deployed" in text(response)
