@@ -12,7 +12,7 @@ from marketplace.assets.models import AssetKind
 from marketplace.assets.selectors import asset_get
 from marketplace.errors import DomainError
 from marketplace.pages.forms import DeployForm, UploadForm
-from marketplace.pages.responses import error_page, is_htmx, portal_view
+from marketplace.pages.responses import error_page, flash_outcome, is_htmx, portal_view
 from marketplace.teams.selectors import teams_of
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile
 from registry.cards.markdown import render_markdown
@@ -232,11 +232,9 @@ def _upload(request, asset):
 def submit(request, team, slug, version):
     asset = asset_get(user=request.user, team=team, slug=slug)
     found = version_get(asset=asset, version=version)
-    try:
-        version_submit(user=request.user, version=found, note=request.POST.get("note", "")[:5000])
-        messages.success(request, f"Version {found.version} is in review.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    flash_outcome(request, lambda: version_submit(user=request.user, version=found,
+                                                  note=request.POST.get("note", "")[:5000]),
+                  f"Version {found.version} is in review.")
     return redirect(asset_url(asset, found.version))
 
 
@@ -247,11 +245,8 @@ def alias_point(request, team, slug, version):
     asset = asset_get(user=request.user, team=team, slug=slug)
     found = version_get(asset=asset, version=version)
     name = (request.POST.get("name") or "").strip().lower()[:ALIAS_NAME_MAX_LENGTH + 1]
-    try:
-        alias_set(user=request.user, asset=asset, name=name, version=found)
-        messages.success(request, f"@{name} now points at {found.version}.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    flash_outcome(request, lambda: alias_set(user=request.user, asset=asset, name=name, version=found),
+                  f"@{name} now points at {found.version}.")
     return redirect(asset_url(asset, found.version))
 
 
@@ -260,11 +255,7 @@ def alias_point(request, team, slug, version):
 def alias_remove(request, team, slug):
     asset = asset_get(user=request.user, team=team, slug=slug)
     name = (request.POST.get("name") or "")[:ALIAS_NAME_MAX_LENGTH + 1]
-    try:
-        alias_delete(user=request.user, asset=asset, name=name)
-        messages.success(request, f"@{name} is removed.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    flash_outcome(request, lambda: alias_delete(user=request.user, asset=asset, name=name), f"@{name} is removed.")
     return redirect(asset_url(asset) + "#aliases")
 
 

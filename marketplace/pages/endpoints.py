@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import DomainError
-from marketplace.pages.responses import portal_view
+from marketplace.pages.responses import flash_outcome, portal_view
 from registry.endpoints.conformance import ConformanceFailure, generated_inputs, v2_datatype
 from registry.endpoints.models import EndpointStatus
 from registry.endpoints.selectors import endpoint_get, endpoint_key_list, endpoint_list, endpoint_metrics
@@ -123,11 +123,8 @@ def endpoint_key_new(request, endpoint_id):
 @portal_view
 def endpoint_key_revoke_view(request, endpoint_id, key_id):
     endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
-    try:
-        revoked = endpoint_key_revoke(user=request.user, endpoint=endpoint, key_id=key_id)
-        messages.success(request, f"Key {revoked.prefix}… revoked; the runtime refuses it within seconds.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    flash_outcome(request, lambda: endpoint_key_revoke(user=request.user, endpoint=endpoint, key_id=key_id),
+                  lambda revoked: f"Key {revoked.prefix}… revoked; the runtime refuses it within seconds.")
     return redirect("pages:endpoint", endpoint_id=endpoint.pk)
 
 

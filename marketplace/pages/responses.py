@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -30,6 +31,19 @@ def portal_view(view):
             return error_page(request, exc)
 
     return wrapped
+
+
+def flash_outcome(request, action, success):
+    """Run `action` (a service call) and tell the person how it went, as a message on the next page: `success`
+    (text, or a function of the result) when it worked, the domain error's own words when it did not.
+    Returns the result, or None when it failed."""
+    try:
+        result = action()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return result
 
 
 def is_htmx(request) -> bool:

@@ -1,12 +1,11 @@
 """Personal API tokens: create (the key is shown once, in the answer to the POST), list, revoke."""
 
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import DomainError
 from marketplace.pages.forms import TokenForm
-from marketplace.pages.responses import portal_view
+from marketplace.pages.responses import flash_outcome, portal_view
 from marketplace.tokens.selectors import token_list
 from marketplace.tokens.services import token_create, token_revoke
 
@@ -32,9 +31,6 @@ def token_index(request):
 @require_POST
 @portal_view
 def token_revoke_view(request, token_id):
-    try:
-        token = token_revoke(user=request.user, token_id=token_id)
-        messages.success(request, f"Token '{token.name}' revoked; it no longer works.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    flash_outcome(request, lambda: token_revoke(user=request.user, token_id=token_id),
+                  lambda token: f"Token '{token.name}' revoked; it no longer works.")
     return redirect("pages:tokens")
