@@ -90,6 +90,13 @@ def lineage_picture(user, version) -> dict:
             "alone": len(boxes) == 1}
 
 
+def signature_tables(signature: dict | None) -> list[dict]:
+    """The ONNX signature's inputs and outputs as titled tables (those it has)."""
+    signature = signature or {}
+    return [{"title": title, "items": signature[key]} for key, title in (("inputs", "Inputs"), ("outputs", "Outputs"))
+            if signature.get(key)]
+
+
 def validation_facts(report) -> list[tuple[str, str]]:
     """What validation learnt, in plain words, for the facts list of the asset page."""
     details = (report.details if report else None) or {}
@@ -153,9 +160,7 @@ def asset_detail(request, team, slug):
             "card": card_context(version), "rounds": version_round_list(version=version),
             "lineage": lineage_picture(user, version), "signature": signature,
             "signature_io": version.signature or {}, "validation": getattr(version, "validation", None),
-            "io_tables": [{"title": title, "items": (version.signature or {}).get(key) or []}
-                          for key, title in (("inputs", "Inputs"), ("outputs", "Outputs"))
-                          if (version.signature or {}).get(key)],
+            "io_tables": signature_tables(version.signature),
             "validation_facts": validation_facts(getattr(version, "validation", None)),
             "files": list(version.files.all()),
             "deployable": version.status == VersionStatus.APPROVED and asset.kind != AssetKind.DATASET,

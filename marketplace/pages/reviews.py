@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from marketplace.errors import DomainError
-from marketplace.pages.assets import card_context
+from marketplace.pages.assets import card_context, signature_tables
 from marketplace.pages.diffs import card_diff, line_diff
 from marketplace.pages.forms import ReviewForm
 from marketplace.pages.responses import portal_view
@@ -16,24 +16,12 @@ from registry.governance.models import RoundStatus
 from registry.governance.selectors import review_queue, reviewable_version_get, round_refusal, version_round_list
 from registry.governance.services import review_submit
 from registry.versions.models import VersionStatus
-from registry.versions.selectors import version_list
+from registry.versions.selectors import version_below
 
 
 @portal_view
 def queue(request):
     return render(request, "pages/reviews.html", {"rounds": review_queue(user=request.user)})
-
-
-def _previous_approved(version):
-    """The newest approved (or since deprecated) version of the asset older than `version`, or None."""
-    older = False
-    for candidate in version_list(asset=version.asset):
-        if candidate.pk == version.pk:
-            older = True
-            continue
-        if older and candidate.status in (VersionStatus.APPROVED, VersionStatus.DEPRECATED):
-            return candidate
-    return None
 
 
 @portal_view
@@ -54,16 +42,15 @@ def review(request, team, slug, version):
             label = dict(form.fields["decision"].choices)[form.cleaned_data["decision"]].lower()
             messages.success(request, f"Recorded: {label} on {found.asset.full_slug} {found.version}.")
             return redirect("pages:reviews")
-    previous = _previous_approved(found)
-    kind = found.asset.kind
+    # The diffs are against the newest release below this version (approved, or approved and since deprecated).
+    previous = version_below(version=found, statuses=(VersionStatus.APPROVED, VersionStatus.DEPRECATED))
+    card = card_context(found)
     context = {"version": found, "asset": found.asset, "rounds": rounds, "open_round": open_round, "refusal": refusal,
-               "form": form, "previous": previous, "card": card_context(found),
-               "card_changes": card_diff(card_get(version=previous) if previous else None, card_get(version=found),
-                                         sections_for(kind)),
+               "form": form, "previous": previous, "card": card,
+               "card_changes": card_diff(card_get(version=previous) if previous else None, card and card["card"],
+                                         sections_for(found.asset.kind)),
                "metadata_diff": line_diff(previous.metadata if previous else {}, found.metadata),
                "signature_diff": line_diff(previous.signature if previous else None, found.signature),
-               "io_tables": [{"title": title, "items": (found.signature or {}).get(key) or []}
-                             for key, title in (("inputs", "Inputs"), ("outputs", "Outputs"))
-                             if (found.signature or {}).get(key)],
+               "io_tables": signature_tables(found.signature),
                "metadata_json": json.dumps(found.metadata, indent=2, sort_keys=True, ensure_ascii=False)}
     return render(request, "pages/review.html", context, status=400 if request.method == "POST" else 200)

@@ -17,6 +17,15 @@ _T = "registry_assetversion"
 _PRECEDENCE = f'"{_T}"."major", "{_T}"."minor", "{_T}"."patch", (NOT "{_T}"."is_prerelease"), "{_T}"."prerelease"'
 
 
+def _beyond(key: tuple, *, below: bool) -> RawSQL:
+    """Versions whose precedence key is below (or above) `key`: a row comparison the index answers."""
+    return RawSQL(f"({_PRECEDENCE}) {'<' if below else '>'} (%s, %s, %s, %s, %s)", key, output_field=BooleanField())
+
+
+def _by_precedence(*, descending: bool) -> list[OrderBy]:
+    return [OrderBy(RawSQL(column, ()), descending=descending) for column in _PRECEDENCE.split(", ")]
+
+
 @dataclass(frozen=True)
 class VersionPage:
     versions: list[AssetVersion]  # newest first; `created_by` loaded, `alias_names` set; metadata, signature deferred
@@ -50,10 +59,8 @@ def version_page(*, asset: Asset, cursor: str | None = None, size: int = 20) -> 
     backwards = False
     if cursor is not None:
         key, backwards = _cursor_key(cursor)
-        qs = qs.filter(RawSQL(f"({_PRECEDENCE}) {'>' if backwards else '<'} (%s, %s, %s, %s, %s)", key,
-                              output_field=BooleanField()))
-    order = [OrderBy(RawSQL(column, ()), descending=not backwards) for column in _PRECEDENCE.split(", ")]
-    rows = list(qs.order_by(*order)[:size + 1])
+        qs = qs.filter(_beyond(key, below=not backwards))
+    rows = list(qs.order_by(*_by_precedence(descending=not backwards))[:size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -82,6 +89,14 @@ def version_get(*, asset: Asset, version: str) -> AssetVersion:
     if found is None:
         raise NotFound(f"'{asset.slug}' has no version '{version}'.")
     return found
+
+
+def version_below(*, version: AssetVersion, statuses) -> AssetVersion | None:
+    """The newest version of the same asset that `version` outranks and whose status is one of `statuses`, or
+    None: one index seek, however many versions the asset has."""
+    key = (version.major, version.minor, version.patch, not version.is_prerelease, version.prerelease)
+    return (AssetVersion.objects.filter(asset_id=version.asset_id, status__in=list(statuses))
+            .filter(_beyond(key, below=True)).order_by(*_by_precedence(descending=True)).first())
 
 
 def visible_version_get(*, user, team: str, slug: str, version: str) -> AssetVersion:

@@ -133,3 +133,30 @@ def test_versions_list_runs_a_fixed_number_of_queries(alice, team, alice_api, dj
     bare_versions(asset, 60, start=3)
     with django_assert_max_num_queries(len(captured)):
         assert len(alice_api.get("/api/v1/assets/vision/counted/versions/?page_size=100").json()["results"]) == 63
+
+
+def test_the_release_below_a_version_is_found_by_precedence(alice, team):
+    """`version_below` (the review page's "compared with"): the newest version under the given one whose status
+    is among those asked for, in semver precedence (a release above its pre-releases), not upload order."""
+    from registry.versions.models import AssetVersion
+    from registry.versions.selectors import version_below
+
+    asset = make_asset(alice, team, slug="ranked")
+    made = {}
+    for number, status in (("2.0.0", "approved"), ("1.0.0", "approved"), ("2.1.0-rc.1", "approved"),
+                           ("2.1.0", "in_review"), ("1.5.0", "deprecated"), ("2.0.1", "rejected")):
+        major, minor, rest = number.split(".", 2)
+        patch, _, pre = rest.partition("-")
+        made[number] = AssetVersion.objects.create(
+            asset=asset, version=number, major=int(major), minor=int(minor), patch=int(patch), prerelease=pre,
+            is_prerelease=bool(pre), status=status, filename="m.onnx", sha256="0" * 64, size=1)
+
+    def below(number, statuses=("approved", "deprecated")):
+        found = version_below(version=made[number], statuses=statuses)
+        return found.version if found else None
+
+    assert below("2.1.0") == "2.1.0-rc.1"
+    assert below("2.1.0-rc.1") == "2.0.0"  # 2.0.1 is rejected
+    assert below("2.0.0") == "1.5.0"
+    assert below("2.0.0", statuses=("approved",)) == "1.0.0"
+    assert below("1.0.0") is None
