@@ -55,7 +55,7 @@ class ResultsPage:
                 self.next_url = _link(params, cursor=result.next_cursor)
 
 
-def _search(user, params: QueryDict) -> tuple[SearchPage, str]:
+def _search(user, params: QueryDict, page_size: int = PAGE_SIZE) -> tuple[SearchPage, str]:
     """The one place the portal calls the catalogue search selector (the API's code path and permission checks).
 
     Returns (the page, the sort key). The selector validates every parameter (InvalidInput on a bad one) and
@@ -66,7 +66,7 @@ def _search(user, params: QueryDict) -> tuple[SearchPage, str]:
     selector_params = params.copy()
     selector_params.pop("sort", None)
     selector_params["ordering"] = SORTS[sort][1]
-    selector_params["page_size"] = str(PAGE_SIZE)
+    selector_params["page_size"] = str(page_size)
     if "cursor" not in selector_params and "page" not in selector_params:
         selector_params["page"] = "1"
     result = asset_search(user=user, params=selector_params)
@@ -161,8 +161,8 @@ def suggest(request):
     assets = []
     if q:
         try:
-            result, _sort = _search(request.user, QueryDict.fromkeys(["q"], value=q[:200]))
-            assets = result.assets[:SUGGESTIONS]
+            result, _sort = _search(request.user, QueryDict.fromkeys(["q"], value=q[:200]), page_size=SUGGESTIONS)
+            assets = result.assets
         except InvalidInput:
             assets = []
     return render(request, "pages/partials/suggestions.html", {"assets": assets, "q": q})
