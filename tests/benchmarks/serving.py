@@ -8,7 +8,10 @@ Serves two models four ways with the same closed-loop load generator in a proces
 when it is installed, otherwise an asyncio generator (serving_peers/loadgen.py), whose own cost per request
 is larger and the same for every server. The three servers run side by side, idle but for the one under
 load, and are measured in interleaved slices of --slice seconds (round-robin after one warm-up slice each,
---seconds per server in all), so that whatever else the machine does falls on all of them alike:
+--seconds per server in all), so that whatever else the machine does falls on all of them alike. After each
+slice the benchmark waits until that server's processes are idle again: an overloaded server goes on
+answering the requests it had queued after wrk has gone, and that work would otherwise land in the next
+server's slice.
 
 - Modelhub's runtime (`python -m registry.runtime`), each model in its own worker process;
 - KServe's Python model server with an onnxruntime model class (serving_peers/kserve_server.py);
@@ -22,8 +25,9 @@ JSON infer of one row. KServe and MLServer conflict with each other and with Mod
 its own virtualenv under var/bench/ (created on first use from PyPI; --skip-peers measures Modelhub alone).
 
 Prints, per model and concurrency, throughput and p50/p99 latency for each server, then the ratios
-the issue sets as targets: Modelhub's throughput over the best peer's at 16 and 64 connections (>= 2),
-its p99 over the best peer's (<= 1), and its p50 at one connection over the best peer's (<= 0.5).
+the issue sets as targets, each against the peer that is best at that figure: Modelhub's throughput over the
+highest peer throughput at 16 and 64 connections (>= 2), its p99 over the lowest peer p99 (<= 1), and its p50
+at one connection over the lowest peer p50 (<= 0.5).
 The load generator shares the machine's cores with the server, as a client on the same host would.
 Not collected by pytest.
 """
@@ -31,6 +35,7 @@ Not collected by pytest.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -48,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+import psutil
 from onnx import TensorProto, helper, numpy_helper
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,6 +146,32 @@ class Server:
         self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=cwd, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and every process it started (workers, zygotes)."""
+        try:
+            root = psutil.Process(self.process.pid)
+            processes = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = 0.0
+        for process in processes:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def wait_idle(self, window: float = 0.1, busy: float = 0.005, limit: float = 5.0) -> None:
+        """Until the server has drained what it still had queued when the load stopped (an overloaded server
+        answers requests whose clients are gone): less than `busy` CPU seconds over `window`, at most `limit`."""
+        deadline = time.monotonic() + limit
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(window)
+            now = self.cpu_seconds()
+            if now - before < busy:
+                return
+            before = now
+
     def stop(self) -> None:
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -226,12 +258,14 @@ def interleaved(servers: list[Server], model: str, body_file: Path, concurrency:
     points: dict[str, list[tuple[float, float]]] = {server.name: [] for server in servers}
     for server in servers:
         load(server, model, body_file, concurrency, slice_s, 0.3, loadgen)
+        server.wait_idle()
     for index in range(rounds):
         order = servers[index % len(servers):] + servers[:index % len(servers)]
         for server in order:
             requests, measured = load(server, model, body_file, concurrency, seconds / rounds, 0.3, loadgen)
             counted[server.name] += requests
             points[server.name] += measured
+            server.wait_idle()
     results = {}
     for name, pooled in points.items():
         pooled.sort()
@@ -315,15 +349,17 @@ def main() -> None:
 
         if args.skip_peers:
             return
-        print("\nratios (Modelhub / best peer):")
+        print("\nratios (Modelhub / the best peer for each figure: highest throughput, lowest p99, lowest p50):")
         for model, by_server in results.items():
             ours = by_server["modelhub"]
             for concurrency in concurrencies:
-                best = max((by_server[p][concurrency] for p in ("kserve", "mlserver")), key=lambda r: r["throughput"])
-                line = (f"  {model:9} c={concurrency:<3} throughput x{ours[concurrency]['throughput'] / best['throughput']:.2f}"
-                        f"  p99 x{ours[concurrency]['p99_ms'] / best['p99_ms']:.2f}")
+                peers = [by_server[p][concurrency] for p in ("kserve", "mlserver")]
+                best_throughput = max(peer["throughput"] for peer in peers)
+                best_p99 = min(peer["p99_ms"] for peer in peers)
+                line = (f"  {model:9} c={concurrency:<3} throughput x{ours[concurrency]['throughput'] / best_throughput:.2f}"
+                        f"  p99 x{ours[concurrency]['p99_ms'] / best_p99:.2f}")
                 if concurrency == 1:
-                    best_p50 = min(by_server[p][1]["p50_ms"] for p in ("kserve", "mlserver"))
+                    best_p50 = min(peer["p50_ms"] for peer in peers)
                     line += f"  p50 x{ours[1]['p50_ms'] / best_p50:.2f}"
                 print(line)
 
