@@ -105,12 +105,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Catalogue search: "postgres" or "fallback"; empty picks by database (PostgreSQL: postgres; else fallback).
+# Catalogue search: "postgres", "memory" (PostgreSQL, with an in-memory index per process) or "fallback"; empty
+# picks by database (PostgreSQL: postgres; else fallback).
 MODELHUB_SEARCH_BACKEND = envstr("MODELHUB_SEARCH_BACKEND", "")
-if MODELHUB_SEARCH_BACKEND not in ("", "postgres", "fallback"):
-    raise ImproperlyConfigured("MODELHUB_SEARCH_BACKEND: use postgres, fallback or leave it empty.")
-if MODELHUB_SEARCH_BACKEND == "postgres" and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured("MODELHUB_SEARCH_BACKEND: postgres needs a PostgreSQL DATABASE_URL.")
+if MODELHUB_SEARCH_BACKEND not in ("", "postgres", "memory", "fallback"):
+    raise ImproperlyConfigured("MODELHUB_SEARCH_BACKEND: use postgres, memory, fallback or leave it empty.")
+if MODELHUB_SEARCH_BACKEND in ("postgres", "memory") and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(f"MODELHUB_SEARCH_BACKEND: {MODELHUB_SEARCH_BACKEND} needs a PostgreSQL DATABASE_URL.")
 # Longest SQL statement a web request may run (PostgreSQL); 0 turns the bound off.
 MODELHUB_WEB_STATEMENT_TIMEOUT_MS = envint("MODELHUB_WEB_STATEMENT_TIMEOUT_MS", 10_000, minimum=0)
 

@@ -17,6 +17,7 @@ from marketplace.errors import InvalidInput
 MAX_CURSOR_CHARS = 400
 _TYPES = {"rank": float, "id": int, "name": str, "slug": str, "created_at": datetime, "updated_at": datetime,
           "usage_count": int}
+_SMALLEST = {"id": 1, "usage_count": 0}  # ids start at 1; an asset no endpoint uses has a usage count of 0
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,13 @@ def _invalid() -> InvalidInput:
                         field="cursor")
 
 
-def _checked(value, kind):
+def _checked(value, kind, smallest: int = 1):
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise _invalid()
         return float(value)
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        if isinstance(value, bool) or not isinstance(value, int) or not smallest <= value < 2**63:
             raise _invalid()
         return value
     if not isinstance(value, str) or len(value) > 300 or "\x00" in value:
@@ -72,5 +73,6 @@ def cursor_decode(raw: str, keys) -> Cursor:
     if not isinstance(payload, dict) or not isinstance(payload.get("k"), list) \
             or not isinstance(payload.get("b", False), bool) or len(payload["k"]) != len(keys):
         raise _invalid()
-    values = tuple(_checked(value, _TYPES[name]) for value, (name, _) in zip(payload["k"], keys, strict=True))
+    values = tuple(_checked(value, _TYPES[name], _SMALLEST.get(name, 1))
+                   for value, (name, _) in zip(payload["k"], keys, strict=True))
     return Cursor(values=values, backwards=payload.get("b", False))

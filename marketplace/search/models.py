@@ -41,3 +41,28 @@ class FacetCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}/{self.filter}/{self.facet}={self.value}: {self.count}"
+
+
+class XactIdField(models.BigIntegerField):
+    """A transaction id: PostgreSQL's `xid8` (64-bit, never wraps), a bigint elsewhere (nothing writes it there)."""
+
+    def db_type(self, connection):
+        return "xid8" if connection.vendor == "postgresql" else super().db_type(connection)
+
+
+class SearchState(models.Model):
+    """One row (id 1): the epoch of the asset change log. A new epoch (a rebuild, or the row gone with a
+    truncated table) tells every process's in-memory index (`backends/memory.py`) to load the catalogue again."""
+
+    epoch = models.CharField(max_length=36)
+
+
+class SearchChange(models.Model):
+    """The asset change log the in-memory index follows: a row per inserted, updated or deleted asset row,
+    written by a trigger on the asset table (PostgreSQL; migration 0012), with the writing transaction's id.
+    A reader takes every row whose transaction id is at or above the oldest transaction its previous read
+    could not see yet (its snapshot's xmin), so no change is missed however transactions interleave.
+    `search_rebuild` empties it."""
+
+    asset_id = models.BigIntegerField()
+    xid = XactIdField(db_index=True)

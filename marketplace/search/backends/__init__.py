@@ -1,6 +1,6 @@
 """Search backends: one interface (`base.SearchBackend`), a PostgreSQL implementation and the fallback
 every other database (the embedded SQLite) uses. `search_backend()` picks one: the
-`MODELHUB_SEARCH_BACKEND` setting ("postgres", "fallback") or, when it is empty, the database vendor.
+`MODELHUB_SEARCH_BACKEND` setting ("postgres", "memory", "fallback") or, when it is empty, the database vendor.
 """
 
 from functools import cache
@@ -18,11 +18,15 @@ def _backend(name: str) -> SearchBackend:
         from marketplace.search.backends.postgres import PostgresSearchBackend
 
         return PostgresSearchBackend()
+    if name == "memory":
+        from marketplace.search.backends.memory import MemorySearchBackend
+
+        return MemorySearchBackend()
     if name == "fallback":
         from marketplace.search.backends.fallback import FallbackSearchBackend
 
         return FallbackSearchBackend()
-    raise ImproperlyConfigured(f"MODELHUB_SEARCH_BACKEND: '{name}' is not a search backend (postgres, fallback).")
+    raise ImproperlyConfigured(f"MODELHUB_SEARCH_BACKEND: '{name}' is not a search backend (postgres, memory, fallback).")
 
 
 def search_backend() -> SearchBackend:

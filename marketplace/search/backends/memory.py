@@ -1,0 +1,628 @@
+"""The in-memory search backend (PostgreSQL): the catalogue's search columns held in each process as arrays,
+so a search costs array operations over its matches (microseconds per thousand) instead of a heap visit per
+match in the database (microseconds each), and facet counts stay exact however many assets a word matches.
+
+What it holds, per asset: the id, facet values as integer codes (kind, task, licence, status, team, tags),
+visibility, the sort keys (updated, created, usage), and an inverted index of the asset's *own PostgreSQL
+lexemes*, read from the stored `search_vector` (so stemming, stop words and field weights are PostgreSQL's),
+with each entry's `ts_rank` contribution: a one-word search ranks as `ts_rank` does (`calc_rank_or`, in
+float32 as PostgreSQL computes it). A search of several words matches here and asks PostgreSQL for `ts_rank`
+of its matches only (word positions decide that rank). Orderings by name, searches the precomputed counts
+answer (no words, at most one facet filter) and searches by a caller with uncommitted asset changes of its
+own go to the PostgreSQL backend, which this one extends (it also keeps the precomputed counts).
+
+Staying in step. A trigger logs every change of an asset row with its transaction id (migration 0012). Each
+search first reads, in one statement, the log rows at or above the previous read's snapshot xmin (the oldest
+transaction that read could not see), and loads those assets again into an overlay that hides their base
+rows. The base is loaded over a connection of its own in one REPEATABLE READ snapshot; when the overlay
+passes OVERLAY_REBUILD assets (or a twentieth of the base) a thread loads a new base while searches go on. A
+new epoch in `marketplace_searchstate` (`search_rebuild`) loads everything again; without the row (a truncated
+catalogue) PostgreSQL answers until `search_rebuild` writes one.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import psycopg2
+from django.db import connection
+
+from marketplace.access import AssetScope
+from marketplace.search.backends.base import WIDEN_BELOW, SearchResult
+from marketplace.search.backends.postgres import PostgresSearchBackend, _tsquery_text
+from marketplace.search.query import FACET_LIMIT, FACETS, SearchQuery
+
+log = logging.getLogger(__name__)
+
+OVERLAY_REBUILD = 5_000
+# ts_rank's default weights by label, float32 like PostgreSQL's.
+_WEIGHT = {"A": np.float32(1.0), "B": np.float32(0.4), "C": np.float32(0.2), "D": np.float32(0.1)}
+_LEXEME = re.compile(r"'((?:[^']|'')*)':\*")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ROWS_SQL = ("SELECT a.id, a.kind, a.task, a.license, a.status, a.framework, a.team_id, a.visibility = 'internal', "
+             "a.tags_text, (extract(epoch FROM a.updated_at) * 1000000)::bigint, "
+             "(extract(epoch FROM a.created_at) * 1000000)::bigint, a.usage_count FROM marketplace_asset a")
+_POSTINGS_SQL = ("SELECT a.id, u.lexeme, array_to_string(u.weights, '') FROM marketplace_asset a "
+                 "CROSS JOIN LATERAL unnest(a.search_vector) u")
+
+
+def entry_contribution(weights: str) -> float:
+    """What `calc_rank_or` adds to a document's rank for one matching lexeme whose positions carry the weight
+    labels `weights` (in position order): float32 arithmetic, then a division in double, as PostgreSQL's C."""
+    resj, wjm, jm = np.float32(0.0), np.float32(-1.0), 0
+    for j, label in enumerate(weights or "D"):  # a lexeme without positions counts as one of weight D
+        w = _WEIGHT[label]
+        resj = np.float32(resj + np.float32(w / np.float32((j + 1) * (j + 1))))
+        if w > wjm:
+            wjm, jm = w, j
+    value = np.float32(np.float32(wjm + resj) - np.float32(wjm / np.float32((jm + 1) * (jm + 1))))
+    return float(value) / 1.64493406685
+
+
+def _micros(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _datetime(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(micros))
+
+
+class _Codes:
+    """A column as integer codes over its distinct values."""
+
+    def __init__(self, values):
+        self.values: list = []
+        self.index: dict = {}
+        codes = np.empty(len(values), np.int32)
+        for i, value in enumerate(values):
+            code = self.index.get(value)
+            if code is None:
+                code = self.index[value] = len(self.values)
+                self.values.append(value)
+            codes[i] = code
+        self.codes = codes
+
+
+def _csr(owner: np.ndarray, items: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pointers, items grouped by owner, stable): owner i's items are items[pointers[i]:pointers[i + 1]]."""
+    order = np.argsort(owner, kind="stable")
+    pointers = np.zeros(size + 1, np.int64)
+    np.cumsum(np.bincount(owner, minlength=size), out=pointers[1:])
+    return pointers, items[order]
+
+
+def _gather(pointers: np.ndarray, items: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """The items of every owner in `owners`, concatenated."""
+    counts = pointers[owners + 1] - pointers[owners]
+    total = int(counts.sum())
+    if total == 0:
+        return items[:0]
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return items[np.repeat(pointers[owners], counts) + offsets]
+
+
+@dataclass
+class Postings:
+    """Lexeme entries: per entry its asset id, lexeme (as an index into the sorted `lexemes`) and contribution."""
+
+    ids: np.ndarray
+    terms: np.ndarray
+    lexemes: list[str]
+    scores: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows) -> Postings:
+        """From (asset id, lexeme, weight labels) rows."""
+        rows = list(rows)
+        lexemes = sorted({row[1] for row in rows})
+        index = {lexeme: i for i, lexeme in enumerate(lexemes)}
+        memo: dict[str, float] = {}
+        for _, _, weights in rows:
+            if weights not in memo:
+                memo[weights] = entry_contribution(weights)
+        scores = [memo[weights] for _, _, weights in rows]
+        return cls(np.array([row[0] for row in rows], np.int64), np.array([index[row[1]] for row in rows], np.int64),
+                   lexemes, np.array(scores, np.float64))
+
+    @classmethod
+    def from_csv(cls, data: bytes) -> Postings:
+        """From `COPY (_POSTINGS_SQL) TO STDOUT (FORMAT csv)` output, parsed by pyarrow (a million entries a second)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        from pyarrow import csv
+
+        table = csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=["id", "lexeme", "w"]),
+                             convert_options=csv.ConvertOptions(
+                                 column_types={"id": pa.int64(), "lexeme": pa.string(), "w": pa.string()},
+                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        if table.num_rows == 0:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), [], np.zeros(0, np.float64))
+        lexemes = pc.unique(table["lexeme"]).to_pylist()
+        lexemes.sort()
+        terms = pc.index_in(table["lexeme"], value_set=pa.array(lexemes, pa.string())).to_numpy().astype(np.int64)
+        patterns = table["w"].combine_chunks().dictionary_encode()
+        values = np.array([entry_contribution(w) for w in patterns.dictionary.to_pylist()], np.float64)
+        return cls(table["id"].to_numpy().astype(np.int64), terms, lexemes,
+                   values[patterns.indices.to_numpy(zero_copy_only=False)])
+
+
+class Segment:
+    """Immutable arrays over some assets: the base, or an overlay of assets changed since the base."""
+
+    def __init__(self, rows: list[tuple], postings: Postings):
+        rows = sorted(rows)
+        n = self.size = len(rows)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 12
+        self.ids = np.array(columns[0], np.int64)
+        self.kind, self.task, self.status = _Codes(columns[1]), _Codes(columns[2]), _Codes(columns[4])
+        self.license = _Codes(columns[3])
+        self.license_upper = _Codes([value.upper() for value in columns[3]])
+        self.framework_upper = _Codes([value.upper() for value in columns[5]])
+        self.team = _Codes(columns[6])
+        self.internal = np.array(columns[7], bool)
+        self.updated, self.created = np.array(columns[9], np.int64), np.array(columns[10], np.int64)
+        self.usage = np.array(columns[11], np.int64)
+        tag_lists = [text.split() for text in columns[8]]
+        self.tag_names = sorted({tag for tags in tag_lists for tag in tags})
+        self.tag_index = {tag: i for i, tag in enumerate(self.tag_names)}
+        owner = np.repeat(np.arange(n, dtype=np.int64), np.array([len(tags) for tags in tag_lists], np.int64))
+        codes = np.array([self.tag_index[tag] for tags in tag_lists for tag in tags], np.int64)
+        self.tag_ptr, self.tag_codes = _csr(owner, codes, n)
+        self.tag_rows_ptr, self.tag_rows = _csr(codes, owner, len(self.tag_names))
+        # The inverted index: for lexeme i, post_rows/post_scores[post_ptr[i]:post_ptr[i + 1]].
+        self.lexemes = postings.lexemes
+        found = np.searchsorted(self.ids, postings.ids)
+        keep = found < n
+        keep[keep] = self.ids[found[keep]] == postings.ids[keep]
+        rows_of, terms = found[keep], postings.terms[keep]
+        order = np.lexsort((rows_of, terms))
+        self.post_ptr = np.zeros(len(self.lexemes) + 1, np.int64)
+        np.cumsum(np.bincount(terms, minlength=len(self.lexemes)), out=self.post_ptr[1:])
+        self.post_rows = rows_of[order]
+        self.post_scores = postings.scores[keep][order]
+
+    def term_range(self, prefix: str) -> tuple[int, int]:
+        """The lexemes starting with `prefix` (PostgreSQL's `prefix:*`): a range of the sorted vocabulary."""
+        from bisect import bisect_left
+
+        start = bisect_left(self.lexemes, prefix)
+        end = bisect_left(self.lexemes, prefix + "\U0010ffff", lo=start)
+        return start, end
+
+    def word_rows(self, prefix: str) -> np.ndarray:
+        start, end = self.term_range(prefix)
+        return self.post_rows[self.post_ptr[start]:self.post_ptr[end]]
+
+    def rows_with_tag(self, tag: str) -> np.ndarray:
+        code = self.tag_index.get(tag)
+        if code is None:
+            return np.zeros(0, np.int64)
+        return self.tag_rows[self.tag_rows_ptr[code]:self.tag_rows_ptr[code + 1]]
+
+    def rank_or(self, items: list[str], rows: np.ndarray) -> np.ndarray:
+        """`ts_rank` of `rows` for an OR of prefix items (`calc_rank_or`): per item, per matching lexeme in
+        order, the entry's contribution added to a float32 sum; the sum divided by the number of items."""
+        rank = np.zeros(self.size, np.float32)
+        for item in sorted(set(items)):
+            start, end = self.term_range(item)
+            for term in range(start, end):
+                at = slice(self.post_ptr[term], self.post_ptr[term + 1])
+                hit = self.post_rows[at]
+                rank[hit] = (rank[hit].astype(np.float64) + self.post_scores[at]).astype(np.float32)
+        size = np.float32(len(set(items)))
+        return (rank[rows] / size).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class _View:
+    """What one search reads: the base with the rows the overlays replace hidden, and the overlays."""
+
+    base: Segment
+    alive: np.ndarray
+    overlays: tuple[Segment, ...]
+
+
+class _Loader:
+    """Loads segments: the whole catalogue over a connection of its own, or some assets over the caller's."""
+
+    @staticmethod
+    def everything(params: dict) -> tuple[Segment, str | None, int]:
+        """(base segment, epoch, snapshot xmin), read in one REPEATABLE READ snapshot of committed data."""
+        raw = psycopg2.connect(**params)
+        try:
+            raw.set_session(isolation_level="REPEATABLE READ", readonly=True)
+            with raw.cursor() as cursor:
+                cursor.execute("SELECT (SELECT epoch FROM marketplace_searchstate WHERE id = 1), "
+                               "pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+                epoch, xmin = cursor.fetchone()
+                cursor.execute(_ROWS_SQL)
+                rows = cursor.fetchall()
+                buffer = io.BytesIO()
+                cursor.copy_expert(f"COPY ({_POSTINGS_SQL}) TO STDOUT (FORMAT csv)", buffer)
+            raw.commit()
+        finally:
+            raw.close()
+        return Segment(rows, Postings.from_csv(buffer.getvalue())), epoch, xmin
+
+    @staticmethod
+    def assets(cursor, ids: list[int]) -> tuple[list[tuple], Postings]:
+        cursor.execute(f"{_ROWS_SQL} WHERE a.id = ANY(%s)", [ids])
+        rows = cursor.fetchall()
+        cursor.execute(f"{_POSTINGS_SQL} WHERE a.id = ANY(%s)", [ids])
+        return rows, Postings.from_rows(cursor.fetchall())
+
+
+class _Index:
+    """One process's index: a base segment, the assets changed since (an overlay) and where the log was read."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.epoch: str | None = None
+        self.base: Segment | None = None
+        self.xmin = 0
+        self.applied: dict[int, int] = {}  # log row id -> its transaction id, for rows at or above xmin
+        self.changed: dict[int, tuple[list[tuple], Postings]] = {}  # asset id -> its rows (none: deleted)
+        self.view: _View | None = None
+        self.rebuilding = False
+
+    def view_for(self, cursor) -> tuple[_View | None, set[int]]:
+        """The view to search and the assets the caller's own open transaction changed; no view when the
+        caller's own transaction holds a new epoch, or there is no epoch (PostgreSQL answers then)."""
+        for attempt in range(2):
+            cursor.execute(
+                "SELECT s.epoch, pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+                "pg_current_xact_id_if_assigned()::text::bigint, c.id, c.asset_id, c.xid::text::bigint "
+                "FROM (SELECT 1) one LEFT JOIN marketplace_searchstate s ON s.id = 1 "
+                "LEFT JOIN marketplace_searchchange c ON c.xid >= %s::text::xid8", [str(self.xmin)])
+            found = cursor.fetchall()
+            epoch, xmin, own_xid = found[0][:3]
+            if epoch is None:
+                # No state row: the catalogue was truncated under us (or never migrated); until `search_rebuild`
+                # writes one, nothing tells a reload apart from a second truncation, so PostgreSQL answers.
+                return None, set()
+            if epoch != self.epoch or self.base is None:
+                if attempt == 0:
+                    self._load_everything(epoch)
+                    continue
+                return None, set()  # the caller's own transaction changed the epoch: PostgreSQL answers
+            log_rows = [(row[3], row[4], row[5]) for row in found if row[3] is not None]
+            own = {asset for _, asset, xid in log_rows if xid == own_xid}
+            fresh = sorted({asset for entry, asset, xid in log_rows
+                            if xid != own_xid and entry not in self.applied and asset not in own})
+            if fresh:
+                self._apply(cursor, fresh, log_rows, own_xid, xmin)
+            elif xmin != self.xmin:
+                with self.lock:
+                    self.xmin = max(self.xmin, xmin)
+                    self.applied = {k: v for k, v in self.applied.items() if v >= self.xmin}
+            return self.view, own
+        return None, set()
+
+    def _load_everything(self, seen: str | None) -> None:
+        with self.lock:
+            if self.base is not None and self.epoch == seen:
+                return  # another thread has loaded it meanwhile
+            base, epoch, xmin = _Loader.everything(connection.get_connection_params())
+            self.base, self.epoch, self.xmin, self.applied, self.changed = base, epoch, xmin, {}, {}
+            self.view = _View(base, np.ones(base.size, bool), ())
+
+    def _apply(self, cursor, assets: list[int], log_rows, own_xid, xmin: int) -> None:
+        rows, postings = _Loader.assets(cursor, assets)
+        with self.lock:
+            for asset in assets:
+                mine = [row for row in rows if row[0] == asset]
+                keep = np.isin(postings.ids, [asset])
+                self.changed[asset] = (mine, Postings(postings.ids[keep], postings.terms[keep], postings.lexemes,
+                                                      postings.scores[keep]))
+            for entry, asset, xid in log_rows:
+                if xid != own_xid and asset in assets:
+                    self.applied[entry] = xid
+            self.xmin = max(self.xmin, xmin)
+            self.applied = {k: v for k, v in self.applied.items() if v >= self.xmin}
+            self.view = self._view()
+            big = len(self.changed) > max(OVERLAY_REBUILD, self.base.size // 20)
+            if big and not self.rebuilding:
+                self.rebuilding = True
+                threading.Thread(target=self._rebuild, args=(connection.get_connection_params(),),
+                                 daemon=True, name="search-rebuild").start()
+
+    def _view(self) -> _View:
+        base = self.base
+        alive = np.ones(base.size, bool)
+        hidden = np.fromiter(self.changed, np.int64, len(self.changed))
+        at = np.searchsorted(base.ids, hidden)
+        inside = at < base.size
+        alive[at[inside][base.ids[at[inside]] == hidden[inside]]] = False
+        rows = [row for found, _ in self.changed.values() for row in found]
+        return _View(base, alive, (overlay_segment(rows, [p for _, p in self.changed.values()]),) if rows else ())
+
+    def _rebuild(self, params: dict) -> None:
+        try:
+            base, epoch, xmin = _Loader.everything(params)
+            with self.lock:
+                if epoch == self.epoch:
+                    # Changes since the new base's snapshot come back from the log: its xmin is where to read.
+                    self.base, self.xmin, self.applied, self.changed = base, xmin, {}, {}
+                    self.view = _View(base, np.ones(base.size, bool), ())
+        except Exception:
+            log.exception("rebuilding the in-memory search index failed; the overlay goes on growing")
+        finally:
+            self.rebuilding = False
+
+
+def overlay_segment(rows: list[tuple], parts: list[Postings]) -> Segment:
+    """One segment from several assets' rows and postings (each with its own lexeme list)."""
+    ids, lexemes, scores = [], [], []
+    for part in parts:
+        ids.append(part.ids)
+        lexemes += [part.lexemes[t] for t in part.terms]
+        scores.append(part.scores)
+    vocabulary = sorted(set(lexemes))
+    index = {lexeme: i for i, lexeme in enumerate(vocabulary)}
+    postings = Postings(np.concatenate(ids) if ids else np.zeros(0, np.int64),
+                        np.array([index[lexeme] for lexeme in lexemes], np.int64), vocabulary,
+                        np.concatenate(scores) if scores else np.zeros(0, np.float64))
+    return Segment(rows, postings)
+
+
+# --- searching a segment ------------------------------------------------------------------------------------
+
+
+class _Matches:
+    """One segment's rows that match a search, with a flag per active facet filter."""
+
+    def __init__(self, segment: Segment, rows: np.ndarray, flags: dict[str, np.ndarray]):
+        self.segment, self.rows, self.flags = segment, rows, flags
+
+    def passing(self, skip: str | None = None) -> np.ndarray:
+        keep = np.ones(len(self.rows), bool)
+        for name, flag in self.flags.items():
+            if name != skip:
+                keep &= flag
+        return keep
+
+
+def _word_mask(segment: Segment, groups: list[list[str]] | None) -> np.ndarray | None:
+    """Rows matching every group (a group: any of its prefixes); None when there are no words. Words that
+    parsed to no lexeme at all (stop words) match nothing, as PostgreSQL's empty query."""
+    if groups is None:
+        return None
+    mask = np.full(segment.size, bool(groups))
+    for group in groups:
+        hit = np.zeros(segment.size, bool)
+        for prefix in group:
+            hit[segment.word_rows(prefix)] = True
+        mask &= hit
+    return mask
+
+
+def _matches(segment: Segment, alive: np.ndarray | None, scope: AssetScope, query: SearchQuery,
+             groups: list[list[str]], team_ids: dict[str, int | None]) -> _Matches:
+    mask = np.ones(segment.size, bool) if alive is None else alive.copy()
+    if not scope.everything:
+        mine = np.zeros(len(segment.team.values) + 1, bool)
+        mine[[segment.team.index[t] for t in scope.team_ids if t in segment.team.index]] = True
+        mask &= segment.internal | mine[segment.team.codes]
+    words = _word_mask(segment, groups)
+    if words is not None:
+        mask &= words
+    if query.framework:
+        mask &= _equals(segment.framework_upper, query.framework.upper())
+    if query.visibility:
+        mask &= segment.internal == (query.visibility == "internal")
+    rows = np.flatnonzero(mask)
+    flags = {}
+    for name in sorted(query.facet_filters()):
+        if name == "tag":
+            has = np.ones(segment.size, bool)
+            for tag in query.tags:
+                tagged = np.zeros(segment.size, bool)
+                tagged[segment.rows_with_tag(tag)] = True
+                has &= tagged
+            flags[name] = has[rows]
+            continue
+        column, value = {"kind": (segment.kind, query.kind), "task": (segment.task, query.task),
+                         "license": (segment.license_upper, query.license.upper()),
+                         "status": (segment.status, query.status),
+                         "team": (segment.team, team_ids.get(query.team))}[name]
+        flags[name] = _equals(column, value)[rows]
+    return _Matches(segment, rows, flags)
+
+
+def _equals(column: _Codes, value) -> np.ndarray:
+    code = column.index.get(value)
+    return column.codes == code if code is not None else np.zeros(len(column.codes), bool)
+
+
+def _tally(matches: _Matches, facet: str) -> tuple[np.ndarray, list]:
+    """How many of a segment's matches (passing every filter but the facet's own) carry each value, by code."""
+    segment = matches.segment
+    rows = matches.rows[matches.passing(skip=facet)]
+    if facet == "tag":
+        codes, names = _gather(segment.tag_ptr, segment.tag_codes, rows), segment.tag_names
+    else:
+        column = {"kind": segment.kind, "task": segment.task, "license": segment.license,
+                  "status": segment.status, "team": segment.team}[facet]
+        codes, names = column.codes[rows], column.values
+    return np.bincount(codes, minlength=len(names)), names
+
+
+def _counts(found: list[_Matches], facet: str) -> dict:
+    """The values that can be among the facet's FACET_LIMIT most frequent over all segments, with their counts.
+    Only values whose count in the base reaches the base's FACET_LIMIT-th largest, less everything the
+    overlays add, can be: thousands of tags cost an array partition, not a dictionary each."""
+    (base_tally, base_names), *others = [_tally(matches, facet) for matches in found]
+    counts: dict = {}
+    added = 0
+    for tally, names in others:
+        for code in np.flatnonzero(tally):
+            counts[names[code]] = counts.get(names[code], 0) + int(tally[code])
+            added += int(tally[code])
+    candidates = np.flatnonzero(base_tally)
+    if len(candidates) > FACET_LIMIT:
+        threshold = np.partition(base_tally[candidates], len(candidates) - FACET_LIMIT)[len(candidates) - FACET_LIMIT]
+        candidates = candidates[base_tally[candidates] >= threshold - added]
+    for code in candidates:
+        counts[base_names[code]] = counts.get(base_names[code], 0) + int(base_tally[code])
+    counts.pop("", None)
+    return counts
+
+
+class MemorySearchBackend(PostgresSearchBackend):
+    """Searches with words or several filters from the in-memory index; everything else as PostgreSQL does."""
+
+    name = "memory"
+
+    def __init__(self):
+        self.index = _Index()
+
+    def rebuild(self) -> None:
+        super().rebuild()
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE marketplace_searchchange")
+            cursor.execute("INSERT INTO marketplace_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
+                           "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
+
+    def search(self, *, scope: AssetScope, query: SearchQuery) -> SearchResult:
+        if scope.nothing:
+            return SearchResult(ids=[], count=0, facets={facet: [] for facet in FACETS})
+        precomputable = not query.terms and not query.tags and not query.framework and len(query.facet_filters()) <= 1
+        if precomputable or query.ordering in ("name", "-name"):
+            return super().search(scope=scope, query=query)
+        with connection.cursor() as cursor:
+            view, own = self.index.view_for(cursor)
+            if view is None or own:
+                # Uncommitted changes of the caller's own transaction: PostgreSQL sees them as the caller does.
+                return super().search(scope=scope, query=query)
+            return self._search(cursor, view, scope, query)
+
+    def _search(self, cursor, view: _View, scope: AssetScope, query: SearchQuery) -> SearchResult:
+        words = [[term] for term in query.terms]
+        groups = self._lexeme_groups(cursor, words) if words else None
+        team_ids = {}
+        if query.team:
+            cursor.execute("SELECT id FROM marketplace_team WHERE slug = %s", [query.team])
+            found = cursor.fetchone()
+            team_ids[query.team] = found[0] if found else None
+        matched = self._match(view, scope, query, groups, team_ids)
+        widened: dict[str, list[str]] = {}
+        total = sum(int(m.passing().sum()) for m in matched)
+        if words and total < WIDEN_BELOW and self._few(view, scope, query, groups):
+            widened = self._alternatives(cursor, query.terms)
+            if widened:
+                words = [[term, *widened.get(term, [])] for term in query.terms]
+                groups = self._lexeme_groups(cursor, words)
+                matched = self._match(view, scope, query, groups, team_ids)
+                total = sum(int(m.passing().sum()) for m in matched)
+        facets = {}
+        for facet in FACETS:
+            counts = _counts(matched, facet)
+            if facet == "team" and counts:
+                cursor.execute("SELECT id, slug FROM marketplace_team WHERE id = ANY(%s)", [list(counts)])
+                slugs = dict(cursor.fetchall())
+                counts = {slugs[team]: n for team, n in counts.items() if team in slugs}
+            top = sorted(counts.items(), key=lambda item: (-item[1], item[0].encode()))[:FACET_LIMIT]
+            facets[facet] = [{"value": value, "count": n} for value, n in top]
+        tsquery = _tsquery_text(words) if words else None
+        rows = self._page(cursor, matched, query, groups, tsquery)
+        result = SearchResult(ids=[row[-1] for row in rows], count=total, facets=facets, widened=widened)
+        self._cursors(result, query, rows)
+        if tsquery is not None and result.ids:
+            result.highlights = self._highlights(cursor, result.ids, tsquery)
+        return result
+
+    @staticmethod
+    def _match(view: _View, scope, query, groups, team_ids) -> list[_Matches]:
+        found = [_matches(view.base, view.alive, scope, query, groups, team_ids)]
+        found += [_matches(overlay, None, scope, query, groups, team_ids) for overlay in view.overlays]
+        return found
+
+    @staticmethod
+    def _few(view: _View, scope, query, groups) -> bool:
+        """Whether the words alone (with visibility, framework and visibility filters) match fewer than
+        WIDEN_BELOW assets: few results because facet filters narrowed plenty of matches widen nothing."""
+        plain = SearchQuery(terms=query.terms, framework=query.framework, visibility=query.visibility)
+        return sum(len(m.rows) for m in MemorySearchBackend._match(view, scope, plain, groups, {})) < WIDEN_BELOW
+
+    @staticmethod
+    def _lexeme_groups(cursor, words: list[list[str]]) -> list[list[str]]:
+        """The query's groups of prefix lexemes as `to_tsquery('english', ...)` parses the words (stemmed, stop
+        words gone; none left: an empty list, which matches nothing)."""
+        cursor.execute("SELECT to_tsquery('english', %s)::text", [_tsquery_text(words)])
+        text = cursor.fetchone()[0]
+        groups = []
+        for part in text.split(" & ") if text else []:
+            lexemes = [m.replace("''", "'") for m in _LEXEME.findall(part)]
+            if lexemes:
+                groups.append(lexemes)
+        return groups
+
+    def _page(self, cursor, matched: list[_Matches], query: SearchQuery, groups, tsquery) -> list[tuple]:
+        """The page's rows as the PostgreSQL backend's `_page` gives them: sort key values with the id last,
+        one more than the page when there is more, in display order."""
+        keys = query.order_keys
+        backwards = bool(query.cursor and query.cursor.backwards)
+        ids, columns = [], {name: [] for name, _ in keys}
+        for matches in matched:
+            segment = matches.segment
+            rows = matches.rows[matches.passing()]
+            ids.append(segment.ids[rows])
+            for name, _ in keys:
+                if name == "rank":
+                    columns[name].append(segment.rank_or(groups[0], rows) if groups and len(groups) == 1
+                                         else np.zeros(len(rows), np.float32))
+                elif name != "id":
+                    columns[name].append({"updated_at": segment.updated, "created_at": segment.created,
+                                          "usage_count": segment.usage}[name][rows])
+        all_ids = np.concatenate(ids)
+        values = {name: np.concatenate(parts) for name, parts in columns.items() if name != "id"}
+        values["id"] = all_ids
+        if "rank" in values and groups and len(groups) > 1 and len(all_ids):
+            # Several words: the rank depends on where the words stand; PostgreSQL computes it for the matches.
+            cursor.execute("SELECT id, ts_rank(search_vector, to_tsquery('english', %s)) FROM marketplace_asset "
+                           "WHERE id = ANY(%s)", [tsquery, all_ids.tolist()])
+            ranks = dict(cursor.fetchall())
+            values["rank"] = np.array([ranks.get(int(i), 0.0) for i in all_ids], np.float32)
+        keep = np.ones(len(all_ids), bool)
+        if query.cursor is not None:
+            keep = self._beyond(values, keys, query.cursor.values, backwards)
+        # lexsort: the last key is the primary one; descending keys sort by their negation.
+        order_keys = []
+        for name, desc in reversed(keys):
+            column = values[name][keep].astype(np.float64 if name == "rank" else np.int64)
+            order_keys.append(-column if desc != backwards else column)
+        order = np.flatnonzero(keep)[np.lexsort(order_keys)] if len(order_keys[0]) else np.zeros(0, np.int64)
+        window = order[query.offset:query.offset + query.page_size + 1]
+        rows = [tuple(self._value(name, values[name][i]) for name, _ in keys) for i in window]
+        return rows[::-1] if backwards else rows
+
+    @staticmethod
+    def _beyond(values: dict, keys, cursor_values, backwards: bool) -> np.ndarray:
+        """Rows after the cursor in the order of `keys` (before it, going backwards)."""
+        beyond = np.zeros(len(values["id"]), bool)
+        for i in range(len(keys) - 1, -1, -1):
+            name, desc = keys[i]
+            column, mark = values[name], cursor_values[i]
+            if name in ("created_at", "updated_at"):
+                mark = _micros(mark)
+            elif name == "rank":
+                column, mark = column.astype(np.float64), float(np.float32(mark))
+            after = column < mark if desc != backwards else column > mark
+            beyond = after | ((column == mark) & beyond) if i < len(keys) - 1 else after
+        return beyond
+
+    @staticmethod
+    def _value(name: str, value):
+        if name in ("created_at", "updated_at"):
+            return _datetime(value)
+        if name == "rank":
+            return float(str(value))  # the shortest text of the float32, as PostgreSQL sends a real
+        return int(value)

@@ -1,0 +1,208 @@
+"""The in-memory search backend (issue 8): the same answers as the PostgreSQL backend it extends (ids, counts,
+facets, cursors, highlights, widening), ranks equal to `ts_rank`, and an index that follows every committed
+change, including one committed by a transaction that was still open when a search read the log.
+
+Committed data (transactional tests): the index loads what other connections can see; a caller's own
+uncommitted changes are PostgreSQL's to answer."""
+
+import threading
+import uuid
+
+import numpy as np
+import psycopg2
+import pytest
+from django.db import connection, transaction
+from django.http import QueryDict
+
+from marketplace.access import asset_scope
+from marketplace.assets.models import Asset
+from marketplace.assets.services import asset_delete, asset_update
+from marketplace.search.backends import memory as memory_module
+from marketplace.search.backends.memory import MemorySearchBackend, entry_contribution
+from marketplace.search.backends.postgres import PostgresSearchBackend
+from marketplace.search.models import SearchState
+from marketplace.search.query import parse_search
+from tests.factories import make_asset, make_team
+
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(connection.vendor != "postgresql", reason="the in-memory backend reads PostgreSQL")]
+
+PARAMS = [
+    {"q": "fraud"}, {"q": "fraud det"}, {"q": "frud"}, {"q": "raud"}, {"q": "zzqqxx"}, {"tag": "finance"},
+    {"q": "fraud", "tag": "finance", "kind": "model"}, {"license": "mit", "kind": "model"},
+    {"task": "TABULAR-classification", "tag": "finance"}, {"team": "speech", "q": "whisper"},
+    {"q": "fraud", "page_size": "2"}, {"q": "balancing"}, {"q": "detects transaction"}, {"q": "the fraud"},
+    {"q": "the"}, {"q": "happiness"}, {"q": "fraud", "ordering": "-updated", "page_size": "2"},
+    {"q": "fraud", "ordering": "-used"}, {"q": "fraud", "ordering": "created"}, {"q": "fraud", "page": "2",
+                                                                                  "page_size": "2"},
+    {"q": "fraud", "visibility": "private"}, {"q": "fraud", "framework": "onnx"}, {"q": "fraud", "status": "draft"},
+]
+
+
+@pytest.fixture
+def memory():
+    """A fresh in-memory backend, and the state row a flush of the previous test removed."""
+    SearchState.objects.update_or_create(id=1, defaults={"epoch": str(uuid.uuid4())})
+    return MemorySearchBackend()
+
+
+@pytest.fixture
+def catalogue(alice, team, charlie):
+    speech = make_team(charlie, slug="speech")
+    return {
+        "by-name": make_asset(alice, team, slug="fraud-detector", name="Fraud detector xgboost", tags=["finance"],
+                              task="tabular-classification", license="MIT", summary="Flags card payments"),
+        "by-tag": make_asset(alice, team, slug="payments-risk", name="Payments risk", tags=["fraud", "finance"],
+                             task="tabular-classification", license="MIT", summary="Scores transactions"),
+        "by-summary": make_asset(alice, team, slug="txn-scorer", name="Transaction scorer", kind="dataset",
+                                 tags=["tabular"], task="tabular-regression", license="CC-BY-4.0",
+                                 summary="Detects fraud in card transactions, fraud after fraud"),
+        "by-description": make_asset(alice, team, slug="ledger", name="Ledger model", tags=["accounting"],
+                                     license="MIT", description="Balances books; may help with fraud reviews."),
+        "secret": make_asset(alice, team, slug="secret-fraud", name="Fraud secret", visibility="private",
+                             tags=["finance", "hidden-tag"], task="secret-task", license="Apache-2.0"),
+        "whisper": make_asset(charlie, speech, slug="whisper", name="Whisper tiny", tags=["audio"],
+                              task="speech-recognition", license="MIT", summary="Speech to text"),
+        "mood": make_asset(alice, team, slug="mood", name="Happy customers", summary="Hoping for the best"),
+    }
+
+
+def answers(backend, user, params: dict) -> dict:
+    qd = QueryDict(mutable=True)
+    for key, value in params.items():
+        qd.setlist(key, [value])
+    found = backend.search(scope=asset_scope(user), query=parse_search(qd))
+    return {"ids": found.ids, "count": found.count, "facets": found.facets, "widened": found.widened,
+            "highlights": found.highlights, "next": found.next_cursor, "previous": found.previous_cursor}
+
+
+def assert_same(memory, users, params_list=PARAMS):
+    for user in users:
+        for params in params_list:
+            assert answers(memory, user, params) == answers(PostgresSearchBackend(), user, params), (
+                user.username, params)
+
+
+def test_the_same_answers_as_postgresql(memory, alice, charlie, catalogue):
+    assert_same(memory, (alice, charlie))
+    assert memory.index.base is not None and memory.index.base.size == len(catalogue)  # it did answer
+
+
+def test_cursor_pages_walk_the_same_rows(memory, alice, team, charlie):
+    for i in range(7):
+        make_asset(alice, team, slug=f"fraud-{i}", name=f"Fraud {i}", summary="fraud " * (i % 3))
+    for ordering in ("relevance", "-updated", "-used"):
+        seen, params = [], {"q": "fraud", "ordering": ordering, "page_size": "3"}
+        while True:
+            mine, theirs = answers(memory, charlie, params), answers(PostgresSearchBackend(), charlie, params)
+            assert mine == theirs, (ordering, params)
+            seen += mine["ids"]
+            if mine["next"] is None:
+                break
+            params = {**params, "cursor": mine["next"]}
+        assert len(seen) == len(set(seen)) == 7, ordering
+        back = answers(memory, charlie, {**params, "cursor": mine["previous"]})
+        assert back == answers(PostgresSearchBackend(), charlie, {**params, "cursor": mine["previous"]})
+
+
+def test_ranks_equal_ts_rank(memory):
+    """Each lexeme entry's contribution reproduces PostgreSQL's float arithmetic: ts_rank of a one-word query
+    over vectors with every mix of weights and repetitions equals the index's rank, to the last bit."""
+    patterns = ["A", "D", "AB", "DA", "CCC", "DDDDA", "BADC", "AAAAAAAAAA", "DCBA", "BBBBBBBBBBBBBBBBBBBB"]
+    with connection.cursor() as cursor:
+        for weights in patterns:
+            vector = " ".join(f"fraud:{i + 1}{w}" for i, w in enumerate(weights))
+            cursor.execute("SELECT ts_rank(%s::tsvector, 'fraud'::tsquery)", [vector])
+            assert np.float32(entry_contribution(weights)) == np.float32(cursor.fetchone()[0]), weights
+
+
+def test_every_committed_change_is_followed(memory, alice, bob, charlie, catalogue):
+    assert_same(memory, (charlie,), [{"q": "fraud"}])  # loaded
+    asset_update(user=alice, asset=catalogue["by-tag"], fields={"tags": ["fraud", "new-tag"], "license": "BSD-3-Clause"})
+    asset_update(user=alice, asset=catalogue["secret"], fields={"visibility": "internal"})
+    asset_update(user=alice, asset=catalogue["by-name"], fields={"visibility": "private", "name": "Renamed"})
+    asset_delete(user=alice, asset=catalogue["by-description"])
+    make_asset(alice, catalogue["by-name"].team, slug="fresh", name="Fresh fraud model", tags=["new-tag"])
+    Asset.objects.filter(pk=catalogue["by-summary"].pk).update(usage_count=9)  # no service: the trigger sees it
+    assert_same(memory, (alice, bob, charlie))
+    assert len(memory.index.changed) == 6
+
+
+def test_a_change_committed_after_a_search_read_the_log_is_not_missed(memory, alice, charlie, catalogue):
+    """Transaction ids are not commit order: a writer that began before a search and commits after it has a
+    log row the search could not see, below the ids of later writers. The next search must find it."""
+    assert answers(memory, charlie, {"q": "zebra"})["count"] == 0
+    slow = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with slow.cursor() as cursor:  # an open transaction changes an asset and keeps its xid in flight
+            cursor.execute("UPDATE marketplace_asset SET name = 'Zebra ledger' WHERE id = %s",
+                           [catalogue["by-description"].pk])
+        asset_update(user=charlie, asset=catalogue["whisper"], fields={"name": "Zebra whisper"})  # a later writer
+        assert answers(memory, charlie, {"q": "zebra"})["count"] == 1  # the log read moves on past it
+        slow.commit()
+    finally:
+        slow.close()
+    assert answers(memory, charlie, {"q": "zebra"}) == answers(PostgresSearchBackend(), charlie, {"q": "zebra"})
+    assert answers(memory, charlie, {"q": "zebra"})["count"] == 2
+
+
+def test_own_uncommitted_changes_are_answered_as_postgresql_sees_them(memory, alice, charlie, catalogue):
+    answers(memory, charlie, {"q": "fraud"})
+    with transaction.atomic():
+        asset_update(user=charlie, asset=catalogue["whisper"], fields={"name": "Fraud whisper"})
+        assert answers(memory, alice, {"q": "fraud"}) == answers(PostgresSearchBackend(), alice, {"q": "fraud"})
+        assert catalogue["whisper"].pk in answers(memory, alice, {"q": "fraud"})["ids"]
+        transaction.set_rollback(True)
+    assert catalogue["whisper"].pk not in answers(memory, alice, {"q": "fraud"})["ids"]  # nothing leaked
+    assert not memory.index.changed
+
+
+def test_a_rebuild_reloads_and_a_missing_state_row_leaves_it_to_postgresql(memory, alice, team, charlie, catalogue):
+    answers(memory, charlie, {"q": "fraud"})
+    first = memory.index.base
+    memory.rebuild()
+    assert_same(memory, (charlie,), [{"q": "fraud"}])
+    assert memory.index.base is not first and not memory.index.changed
+    SearchState.objects.all().delete()
+    Asset.objects.all().delete()
+    assert answers(memory, charlie, {"q": "fraud"})["count"] == 0  # PostgreSQL's answer, not the stale index
+
+
+def test_a_large_overlay_is_folded_into_a_new_base_while_searches_go_on(memory, alice, team, charlie, monkeypatch):
+    monkeypatch.setattr(memory_module, "OVERLAY_REBUILD", 3)
+    for i in range(4):
+        make_asset(alice, team, slug=f"early-{i}", name=f"Fraud early {i}")
+    answers(memory, charlie, {"q": "fraud"})
+    started = threading.Event()
+    real = memory_module._Loader.everything
+
+    def slow_everything(params):
+        started.set()
+        return real(params)
+
+    monkeypatch.setattr(memory_module._Loader, "everything", staticmethod(slow_everything))
+    for i in range(5):
+        make_asset(alice, team, slug=f"late-{i}", name=f"Fraud late {i}")
+    assert_same(memory, (charlie,), [{"q": "fraud"}, {"q": "late"}])
+    assert started.wait(10)
+    for thread in threading.enumerate():
+        if thread.name == "search-rebuild":
+            thread.join(30)
+    assert memory.index.base.size == 9 and not memory.index.changed
+    make_asset(alice, team, slug="after", name="Fraud after")
+    assert_same(memory, (charlie,), [{"q": "fraud"}])
+    assert answers(memory, charlie, {"q": "fraud"})["count"] == 10
+
+
+def test_the_api_answers_from_the_memory_backend(memory, settings, charlie_api, catalogue):
+    from marketplace.search import backends
+
+    settings.MODELHUB_SEARCH_BACKEND = "memory"
+    backends._backend.cache_clear()
+    try:
+        response = charlie_api.get("/api/v1/assets/?q=fraud&tag=finance")
+        assert response.status_code == 200, response.content
+        assert {item["slug"] for item in response.json()["results"]} == {"fraud-detector", "payments-risk"}
+        assert backends.search_backend().index.base is not None
+    finally:
+        backends._backend.cache_clear()
