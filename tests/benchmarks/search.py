@@ -1,6 +1,7 @@
 """Benchmark: catalogue search at scale, through HTTP, beside a naive icontains + COUNT baseline.
 
     .venv/bin/python -m tests.benchmarks.search --assets 100000 [--versions 100000] [--runs 15] [--keep]
+        [--database NAME] [--backends postgres,memory]
 
 Creates a PostgreSQL database of its own (named after DATABASE_URL's server, default
 postgres://postgres@127.0.0.1:5432, with a unique name), migrates it and loads through bulk SQL (COPY):
@@ -10,9 +11,11 @@ solutions; a fifth private) and one asset with `--versions` versions. The search
 the load and the derived tables (facet counts, vocabulary) filled by the search backend's own SQL. Release
 statuses are a fixed mix (most approved or validated).
 
-It then starts gunicorn as production runs it (gthread workers, keep-alive) and measures, with one
-keep-alive connection per user, pages of 100 for a mixed set of query types, as a member of three
-teams and as an outsider, and prints p50/p95 per type. The baseline runs the same queries the naive way
+It then starts a gunicorn per search backend (`--backends`; as production runs it: gthread workers,
+keep-alive) and measures, with one keep-alive connection per user and server, pages of 100 for a mixed set
+of query types, as a member of three teams and as an outsider, the servers' requests interleaved, and
+prints p50/p95 per type and backend, the first search's time (the in-memory backend loads its index then)
+and the workers' RSS. The baseline runs the same queries the naive way
 (every word `icontains` over name, tags, summary and description, filters, COUNT(*) and a first page by
 -updated; no facets) straight on the database, fewer times (it is slow). It also prints what serialising
 a page of 100 costs in-process. The database is dropped at the end unless --keep.
@@ -29,11 +32,12 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+import psutil
 import urllib.parse
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -199,6 +203,7 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
         indexed = time.perf_counter() - started
         cursor.execute(FACET_COUNTS_SQL)
         cursor.execute(VOCABULARY_SQL)
+    reset_change_log()
     raw.autocommit = True
     with raw.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
@@ -208,8 +213,19 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
         "tags": tags, "giant": "team-0/giant"}
 
 
+def reset_change_log() -> None:
+    """What `search_rebuild` (PostgresSearchBackend.rebuild) ends with, after a bulk load: the load's change log
+    rows go (the trigger logged every COPY row) and a new epoch makes every in-memory index load afresh."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE marketplace_searchchange")
+        cursor.execute("INSERT INTO marketplace_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
+                       "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
+
+
 def reuse() -> dict:
-    """The users and material of a database an earlier run kept."""
+    """The users and material of a database an earlier run kept (migrated to the current schema)."""
     from django.contrib.auth import get_user_model
 
     from marketplace.assets.models import Asset
@@ -263,10 +279,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(url: str) -> tuple[subprocess.Popen, int]:
+def start_server(url: str, backend: str) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO), "DJANGO_DEBUG": "0",
-           "MODELHUB_WEB_STATEMENT_TIMEOUT_MS": "0"}
+           "MODELHUB_WEB_STATEMENT_TIMEOUT_MS": "0", "MODELHUB_SEARCH_BACKEND": backend}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "marketplace.wsgi", "--worker-class", "gthread", "--workers", "2",
          "--threads", "4", "--keep-alive", "30", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
@@ -282,28 +298,35 @@ def start_server(url: str) -> tuple[subprocess.Popen, int]:
     raise SystemExit("gunicorn did not start")
 
 
-def measure(port: int, token: str, queries: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port)
+def measure(ports: dict[str, int], token: str, queries: dict[str, list[str]], runs: int) -> dict[str, dict]:
+    """Per server (backend name -> port) and query type, the request times in ms, one keep-alive connection per
+    server, the servers' requests interleaved so that whatever else the machine does falls on both. The first
+    request of each server (which loads the in-memory index) is timed apart as "first"."""
+    conns = {name: http.client.HTTPConnection("127.0.0.1", port) for name, port in ports.items()}
     headers = {"Authorization": f"Token {token}", "Connection": "keep-alive"}
-    times: dict[str, list[float]] = {}
-    for kind, urls in queries.items():  # warm-up: one pass
+
+    def get(name: str, url: str) -> float:
+        started = time.perf_counter()
+        conns[name].request("GET", url, headers=headers)
+        response = conns[name].getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"{name} {url}: {response.status} {body[:300]!r}")
+        return (time.perf_counter() - started) * 1000
+
+    times: dict[str, dict] = {name: {"first": get(name, "/api/v1/assets/?q=first+search")} for name in ports}
+    for urls in queries.values():  # warm-up: one pass
         for url in urls:
-            conn.request("GET", url, headers=headers)
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise SystemExit(f"{url}: {response.status} {body[:300]!r}")
+            for name in ports:
+                get(name, url)
     for kind, urls in queries.items():
-        samples = []
+        for name in ports:
+            times[name][kind] = []
         for run in range(runs):
-            url = urls[run % len(urls)]
-            started = time.perf_counter()
-            conn.request("GET", url, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            samples.append((time.perf_counter() - started) * 1000)
-        times[kind] = samples
-    conn.close()
+            for name in (list(ports) if run % 2 == 0 else list(ports)[::-1]):
+                times[name][kind].append(get(name, urls[run % len(urls)]))
+    for conn in conns.values():
+        conn.close()
     return times
 
 
@@ -372,6 +395,8 @@ def main() -> int:
     parser.add_argument("--server", default=os.environ.get("BENCH_DATABASE_SERVER", DEFAULT_SERVER))
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
     parser.add_argument("--database", help="measure a database kept by an earlier --keep run instead of loading")
+    parser.add_argument("--backends", default="postgres,memory",
+                        help="search backends to serve and compare, each by a gunicorn of its own (postgres, memory)")
     args = parser.parse_args()
     name = args.database or f"modelhub_bench_search_{uuid.uuid4().hex[:8]}"
     admin = _admin(args.server)
@@ -379,12 +404,14 @@ def main() -> int:
         with admin.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE {name}")
     url = f"{args.server}/{name}"
-    server = None
+    servers: dict[str, subprocess.Popen] = {}
     try:
         _setup_django(url)
         from django.core.management import call_command
 
         if args.database:
+            call_command("migrate", verbosity=0)
+            reset_change_log()
             world = reuse()
             args.assets = world["assets"]
             args.versions = world["versions"]
@@ -407,25 +434,35 @@ def main() -> int:
 
         deep_version = base64.urlsafe_b64encode(f"a:{args.versions // 20_000}.50.50".encode()).decode().rstrip("=")
         queries = query_mix(random.Random(1), world["tags"], deep, deep_version)
-        server, port = start_server(url)
-        results = {role: measure(port, world["tokens"][role], queries, args.runs) for role in ("member", "outsider")}
+        backends = args.backends.split(",")
+        ports = {}
+        for backend in backends:
+            servers[backend], ports[backend] = start_server(url, backend)
+        results = {role: measure(ports, world["tokens"][role], queries, args.runs) for role in ("member", "outsider")}
         naive = baseline(world["member"], queries, args.baseline_runs)
         print(f"serialising a page of 100 (in-process): {serialise_cost(world['member']):.1f} ms")
-        print(f"\n{'query type':<22}{'member p50':>11}{'p95':>8}{'outsider p50':>14}{'p95':>8}"
-              f"{'naive p50':>11}{'p95':>8}   (ms; pages of 100; naive: icontains + COUNT, no facets)")
-        worst = 0.0
+        for backend in backends:
+            rss = sum(child.memory_info().rss for child in psutil.Process(servers[backend].pid).children())
+            print(f"{backend}: first search {results['member'][backend]['first']:.0f} ms (the in-memory backend "
+                  f"loads its index then), gunicorn workers' RSS {rss / 2**20:.0f} MiB")
+        worst = {backend: 0.0 for backend in backends}
+        print(f"\n{'query type':<22}" + "".join(f"{b + ' member p50':>22}{'p95':>7}{'outsider p50':>14}{'p95':>7}"
+                                                  for b in backends) + f"{'naive p50':>11}{'p95':>7}")
         for kind in queries:
-            m, o = results["member"][kind], results["outsider"][kind]
-            worst = max(worst, _pct(m, 0.95), _pct(o, 0.95))
+            line = f"{kind:<22}"
+            for backend in backends:
+                m, o = results["member"][backend][kind], results["outsider"][backend][kind]
+                worst[backend] = max(worst[backend], _pct(m, 0.95), _pct(o, 0.95))
+                line += f"{_pct(m, 0.5):>22.1f}{_pct(m, 0.95):>7.1f}{_pct(o, 0.5):>14.1f}{_pct(o, 0.95):>7.1f}"
             b = naive.get(kind)
-            tail = f"{_pct(b, 0.5):>11.0f}{_pct(b, 0.95):>8.0f}" if b else f"{'-':>11}{'-':>8}"
-            print(f"{kind:<22}{_pct(m, 0.5):>11.1f}{_pct(m, 0.95):>8.1f}{_pct(o, 0.5):>14.1f}{_pct(o, 0.95):>8.1f}{tail}")
-        print(f"\nworst p95: {worst:.1f} ms")
+            print(line + (f"{_pct(b, 0.5):>11.0f}{_pct(b, 0.95):>7.0f}" if b else f"{'-':>11}{'-':>7}"))
+        print("(ms; pages of 100; naive: icontains + COUNT, no facets)")
+        print("\nworst p95: " + ", ".join(f"{backend} {value:.1f} ms" for backend, value in worst.items()))
         if args.keep:
             print(f"kept: --database {name}")
         return 0
     finally:
-        if server is not None:
+        for server in servers.values():
             server.terminate()
             server.wait(timeout=30)
         if not args.keep:

@@ -20,7 +20,7 @@ from marketplace.assets.services import asset_delete, asset_update
 from marketplace.search.backends import memory as memory_module
 from marketplace.search.backends.memory import MemorySearchBackend, entry_contribution
 from marketplace.search.backends.postgres import PostgresSearchBackend
-from marketplace.search.models import SearchState
+from marketplace.search.models import SearchChange, SearchState
 from marketplace.search.query import parse_search
 from tests.factories import make_asset, make_team
 
@@ -36,6 +36,8 @@ PARAMS = [
     {"q": "fraud", "ordering": "-used"}, {"q": "fraud", "ordering": "created"}, {"q": "fraud", "page": "2",
                                                                                   "page_size": "2"},
     {"q": "fraud", "visibility": "private"}, {"q": "fraud", "framework": "onnx"}, {"q": "fraud", "status": "draft"},
+    # answered by the PostgreSQL backend it extends: the precomputed counts, orderings by name
+    {}, {"kind": "model"}, {"task": "tabular-classification", "ordering": "-used"}, {"q": "fraud", "ordering": "name"},
 ]
 
 
@@ -160,7 +162,10 @@ def test_own_uncommitted_changes_are_answered_as_postgresql_sees_them(memory, al
 def test_a_rebuild_reloads_and_a_missing_state_row_leaves_it_to_postgresql(memory, alice, team, charlie, catalogue):
     answers(memory, charlie, {"q": "fraud"})
     first = memory.index.base
-    memory.rebuild()
+    asset_update(user=alice, asset=catalogue["mood"], fields={"name": "Fraud mood"})
+    assert SearchChange.objects.exists()
+    memory.rebuild()  # what `manage.py search_rebuild` runs: a new epoch, an empty log
+    assert not SearchChange.objects.exists()
     assert_same(memory, (charlie,), [{"q": "fraud"}])
     assert memory.index.base is not first and not memory.index.changed
     SearchState.objects.all().delete()

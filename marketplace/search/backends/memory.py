@@ -26,7 +26,6 @@ import io
 import logging
 import re
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -75,20 +74,42 @@ def _datetime(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(micros))
 
 
-class _Codes:
-    """A column as integer codes over its distinct values."""
+_COLUMNS = ("id", "kind", "task", "license", "status", "framework", "team_id", "internal", "tags_text", "updated",
+            "created", "usage")
 
-    def __init__(self, values):
-        self.values: list = []
-        self.index: dict = {}
-        codes = np.empty(len(values), np.int32)
-        for i, value in enumerate(values):
-            code = self.index.get(value)
-            if code is None:
-                code = self.index[value] = len(self.values)
-                self.values.append(value)
-            codes[i] = code
-        self.codes = codes
+
+def _table(rows: list[tuple]):
+    """Asset rows (as _ROWS_SQL selects them) as a pyarrow table, in id order."""
+    import pyarrow as pa
+
+    rows = sorted(rows)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
+    types = [pa.int64(), *[pa.string()] * 5, pa.int64(), pa.bool_(), pa.string(), *[pa.int64()] * 3]
+    return pa.table({name: pa.array(list(values), kind) for name, values, kind in zip(_COLUMNS, columns, types,
+                                                                                      strict=True)})
+
+
+def _table_from_csv(data: bytes):
+    """The output of `COPY (_ROWS_SQL ORDER BY a.id) TO STDOUT (FORMAT csv)` as a pyarrow table."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    types = dict(zip(_COLUMNS, [pa.int64(), *[pa.string()] * 5, pa.int64(), pa.bool_(), pa.string(),
+                                *[pa.int64()] * 3], strict=True))
+    return csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=list(_COLUMNS)),
+                        convert_options=csv.ConvertOptions(column_types=types, true_values=["t"], false_values=["f"],
+                                                           strings_can_be_null=False, quoted_strings_can_be_null=False))
+
+
+class _Codes:
+    """A column as integer codes over its distinct values (a pyarrow array, dictionary-encoded)."""
+
+    def __init__(self, column):
+        encoded = column.dictionary_encode() if len(column) else None
+        self.values: list = encoded.dictionary.to_pylist() if encoded is not None else []
+        self.index = {value: i for i, value in enumerate(self.values)}
+        self.codes = (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32) if encoded is not None
+                      else np.zeros(0, np.int32))
 
 
 def _csr(owner: np.ndarray, items: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,32 +130,36 @@ def _gather(pointers: np.ndarray, items: np.ndarray, owners: np.ndarray) -> np.n
     return items[np.repeat(pointers[owners], counts) + offsets]
 
 
+def _small(codes: np.ndarray, distinct: int) -> np.ndarray:
+    return codes.astype(np.uint16 if distinct <= 1 << 16 else np.int32)
+
+
 @dataclass
 class Postings:
-    """Lexeme entries: per entry its asset id, lexeme (as an index into the sorted `lexemes`) and contribution."""
+    """Lexeme entries: per entry its asset id, lexeme (an index into the sorted `lexemes`) and the weight labels
+    of its positions (an index into `weights`, the distinct label strings: "A", "DD", "BD", ...)."""
 
     ids: np.ndarray
     terms: np.ndarray
     lexemes: list[str]
-    scores: np.ndarray
+    codes: np.ndarray
+    weights: list[str]
 
     @classmethod
     def from_rows(cls, rows) -> Postings:
         """From (asset id, lexeme, weight labels) rows."""
         rows = list(rows)
         lexemes = sorted({row[1] for row in rows})
-        index = {lexeme: i for i, lexeme in enumerate(lexemes)}
-        memo: dict[str, float] = {}
-        for _, _, weights in rows:
-            if weights not in memo:
-                memo[weights] = entry_contribution(weights)
-        scores = [memo[weights] for _, _, weights in rows]
-        return cls(np.array([row[0] for row in rows], np.int64), np.array([index[row[1]] for row in rows], np.int64),
-                   lexemes, np.array(scores, np.float64))
+        weights = sorted({row[2] for row in rows})
+        lexeme_index = {lexeme: i for i, lexeme in enumerate(lexemes)}
+        weight_index = {w: i for i, w in enumerate(weights)}
+        return cls(np.array([row[0] for row in rows], np.int64),
+                   np.array([lexeme_index[row[1]] for row in rows], np.int64), lexemes,
+                   _small(np.array([weight_index[row[2]] for row in rows], np.int64), len(weights)), weights)
 
     @classmethod
     def from_csv(cls, data: bytes) -> Postings:
-        """From `COPY (_POSTINGS_SQL) TO STDOUT (FORMAT csv)` output, parsed by pyarrow (a million entries a second)."""
+        """From `COPY (_POSTINGS_SQL) TO STDOUT (FORMAT csv)` output, parsed by pyarrow (millions of entries a second)."""
         import pyarrow as pa
         import pyarrow.compute as pc
         from pyarrow import csv
@@ -144,40 +169,53 @@ class Postings:
                                  column_types={"id": pa.int64(), "lexeme": pa.string(), "w": pa.string()},
                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
         if table.num_rows == 0:
-            return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), [], np.zeros(0, np.float64))
-        lexemes = pc.unique(table["lexeme"]).to_pylist()
-        lexemes.sort()
+            return cls.from_rows([])
+        lexemes = sorted(pc.unique(table["lexeme"]).to_pylist())
         terms = pc.index_in(table["lexeme"], value_set=pa.array(lexemes, pa.string())).to_numpy().astype(np.int64)
         patterns = table["w"].combine_chunks().dictionary_encode()
-        values = np.array([entry_contribution(w) for w in patterns.dictionary.to_pylist()], np.float64)
+        weights = patterns.dictionary.to_pylist()
         return cls(table["id"].to_numpy().astype(np.int64), terms, lexemes,
-                   values[patterns.indices.to_numpy(zero_copy_only=False)])
+                   _small(patterns.indices.to_numpy(zero_copy_only=False), len(weights)), weights)
+
+    def only(self, asset: int) -> Postings:
+        keep = self.ids == asset
+        return Postings(self.ids[keep], self.terms[keep], self.lexemes, self.codes[keep], self.weights)
 
 
 class Segment:
     """Immutable arrays over some assets: the base, or an overlay of assets changed since the base."""
 
-    def __init__(self, rows: list[tuple], postings: Postings):
-        rows = sorted(rows)
-        n = self.size = len(rows)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 12
-        self.ids = np.array(columns[0], np.int64)
-        self.kind, self.task, self.status = _Codes(columns[1]), _Codes(columns[2]), _Codes(columns[4])
-        self.license = _Codes(columns[3])
-        self.license_upper = _Codes([value.upper() for value in columns[3]])
-        self.framework_upper = _Codes([value.upper() for value in columns[5]])
-        self.team = _Codes(columns[6])
-        self.internal = np.array(columns[7], bool)
-        self.updated, self.created = np.array(columns[9], np.int64), np.array(columns[10], np.int64)
-        self.usage = np.array(columns[11], np.int64)
-        tag_lists = [text.split() for text in columns[8]]
-        self.tag_names = sorted({tag for tags in tag_lists for tag in tags})
+    def __init__(self, table, postings: Postings):
+        """`table`: asset rows as `_table` or `_table_from_csv` give them (id order)."""
+        import pyarrow.compute as pc
+
+        column = {name: table[name].combine_chunks() for name in _COLUMNS}
+        n = self.size = table.num_rows
+        self.ids = column["id"].to_numpy(zero_copy_only=False).astype(np.int64)
+        self.kind, self.task, self.status = _Codes(column["kind"]), _Codes(column["task"]), _Codes(column["status"])
+        self.license = _Codes(column["license"])
+        self.license_upper = _Codes(pc.utf8_upper(column["license"]))
+        self.framework_upper = _Codes(pc.utf8_upper(column["framework"]))
+        self.team = _Codes(column["team_id"])
+        self.internal = column["internal"].to_numpy(zero_copy_only=False).astype(bool)
+        self.updated, self.created, self.usage = (column[name].to_numpy(zero_copy_only=False).astype(np.int64)
+                                                  for name in ("updated", "created", "usage"))
+        split = pc.utf8_split_whitespace(column["tags_text"])
+        owner = pc.list_parent_indices(split).to_numpy(zero_copy_only=False).astype(np.int64)
+        names = pc.list_flatten(split)
+        present = pc.not_equal(names, "").to_numpy(zero_copy_only=False)
+        tags = _Codes(names.filter(pc.not_equal(names, "")))
+        order = np.argsort(np.array(tags.values, dtype=object)) if tags.values else np.zeros(0, np.int64)
+        self.tag_names = [tags.values[i] for i in order]
         self.tag_index = {tag: i for i, tag in enumerate(self.tag_names)}
-        owner = np.repeat(np.arange(n, dtype=np.int64), np.array([len(tags) for tags in tag_lists], np.int64))
-        codes = np.array([self.tag_index[tag] for tags in tag_lists for tag in tags], np.int64)
-        self.tag_ptr, self.tag_codes = _csr(owner, codes, n)
-        self.tag_rows_ptr, self.tag_rows = _csr(codes, owner, len(self.tag_names))
-        # The inverted index: for lexeme i, post_rows/post_scores[post_ptr[i]:post_ptr[i + 1]].
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        codes = rank[tags.codes] if len(tags.codes) else np.zeros(0, np.int64)
+        owner = owner[present]
+        self.tag_ptr, self.tag_codes = _csr(owner, codes.astype(np.int32), n)
+        self.tag_rows_ptr, self.tag_rows = _csr(codes, owner.astype(np.int32), len(self.tag_names))
+        # The inverted index: lexeme i's rows and weight codes are post_rows/post_codes[post_ptr[i]:post_ptr[i + 1]];
+        # a code's contribution to the rank is weight_score[code].
         self.lexemes = postings.lexemes
         found = np.searchsorted(self.ids, postings.ids)
         keep = found < n
@@ -186,8 +224,9 @@ class Segment:
         order = np.lexsort((rows_of, terms))
         self.post_ptr = np.zeros(len(self.lexemes) + 1, np.int64)
         np.cumsum(np.bincount(terms, minlength=len(self.lexemes)), out=self.post_ptr[1:])
-        self.post_rows = rows_of[order]
-        self.post_scores = postings.scores[keep][order]
+        self.post_rows = rows_of[order].astype(np.int32)
+        self.post_codes = postings.codes[keep][order]
+        self.weight_score = np.array([entry_contribution(w) for w in postings.weights], np.float64)
 
     def term_range(self, prefix: str) -> tuple[int, int]:
         """The lexemes starting with `prefix` (PostgreSQL's `prefix:*`): a range of the sorted vocabulary."""
@@ -216,7 +255,7 @@ class Segment:
             for term in range(start, end):
                 at = slice(self.post_ptr[term], self.post_ptr[term + 1])
                 hit = self.post_rows[at]
-                rank[hit] = (rank[hit].astype(np.float64) + self.post_scores[at]).astype(np.float32)
+                rank[hit] = (rank[hit].astype(np.float64) + self.weight_score[self.post_codes[at]]).astype(np.float32)
         size = np.float32(len(set(items)))
         return (rank[rows] / size).astype(np.float32)
 
@@ -243,14 +282,20 @@ class _Loader:
                 cursor.execute("SELECT (SELECT epoch FROM marketplace_searchstate WHERE id = 1), "
                                "pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
                 epoch, xmin = cursor.fetchone()
-                cursor.execute(_ROWS_SQL)
-                rows = cursor.fetchall()
-                buffer = io.BytesIO()
-                cursor.copy_expert(f"COPY ({_POSTINGS_SQL}) TO STDOUT (FORMAT csv)", buffer)
+                rows, postings = io.BytesIO(), io.BytesIO()
+                cursor.copy_expert(f"COPY ({_ROWS_SQL} ORDER BY a.id) TO STDOUT (FORMAT csv)", rows)
+                cursor.copy_expert(f"COPY ({_POSTINGS_SQL}) TO STDOUT (FORMAT csv)", postings)
             raw.commit()
         finally:
             raw.close()
-        return Segment(rows, Postings.from_csv(buffer.getvalue())), epoch, xmin
+        import pyarrow as pa
+
+        # pyarrow's own allocator keeps what a load frees (hundreds of MiB at 100,000 assets); malloc gives it back.
+        pa.set_memory_pool(pa.system_memory_pool())
+        segment = Segment(_table_from_csv(rows.getvalue()), Postings.from_csv(postings.getvalue()))
+        del rows, postings
+        pa.system_memory_pool().release_unused()
+        return segment, epoch, xmin
 
     @staticmethod
     def assets(cursor, ids: list[int]) -> tuple[list[tuple], Postings]:
@@ -319,9 +364,7 @@ class _Index:
         with self.lock:
             for asset in assets:
                 mine = [row for row in rows if row[0] == asset]
-                keep = np.isin(postings.ids, [asset])
-                self.changed[asset] = (mine, Postings(postings.ids[keep], postings.terms[keep], postings.lexemes,
-                                                      postings.scores[keep]))
+                self.changed[asset] = (mine, postings.only(asset))
             for entry, asset, xid in log_rows:
                 if xid != own_xid and asset in assets:
                     self.applied[entry] = xid
@@ -359,18 +402,10 @@ class _Index:
 
 
 def overlay_segment(rows: list[tuple], parts: list[Postings]) -> Segment:
-    """One segment from several assets' rows and postings (each with its own lexeme list)."""
-    ids, lexemes, scores = [], [], []
-    for part in parts:
-        ids.append(part.ids)
-        lexemes += [part.lexemes[t] for t in part.terms]
-        scores.append(part.scores)
-    vocabulary = sorted(set(lexemes))
-    index = {lexeme: i for i, lexeme in enumerate(vocabulary)}
-    postings = Postings(np.concatenate(ids) if ids else np.zeros(0, np.int64),
-                        np.array([index[lexeme] for lexeme in lexemes], np.int64), vocabulary,
-                        np.concatenate(scores) if scores else np.zeros(0, np.float64))
-    return Segment(rows, postings)
+    """One segment from several assets' rows and postings (each with its own lexeme and weight lists)."""
+    entries = [(int(asset), part.lexemes[term], part.weights[code])
+               for part in parts for asset, term, code in zip(part.ids, part.terms, part.codes, strict=True)]
+    return Segment(_table(rows), Postings.from_rows(entries))
 
 
 # --- searching a segment ------------------------------------------------------------------------------------
@@ -484,13 +519,6 @@ class MemorySearchBackend(PostgresSearchBackend):
     def __init__(self):
         self.index = _Index()
 
-    def rebuild(self) -> None:
-        super().rebuild()
-        with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE marketplace_searchchange")
-            cursor.execute("INSERT INTO marketplace_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
-                           "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
-
     def search(self, *, scope: AssetScope, query: SearchQuery) -> SearchResult:
         if scope.nothing:
             return SearchResult(ids=[], count=0, facets={facet: [] for facet in FACETS})
@@ -532,7 +560,7 @@ class MemorySearchBackend(PostgresSearchBackend):
             top = sorted(counts.items(), key=lambda item: (-item[1], item[0].encode()))[:FACET_LIMIT]
             facets[facet] = [{"value": value, "count": n} for value, n in top]
         tsquery = _tsquery_text(words) if words else None
-        rows = self._page(cursor, matched, query, groups, tsquery)
+        rows = self._page_rows(cursor, matched, query, groups, tsquery)
         result = SearchResult(ids=[row[-1] for row in rows], count=total, facets=facets, widened=widened)
         self._cursors(result, query, rows)
         if tsquery is not None and result.ids:
@@ -565,7 +593,7 @@ class MemorySearchBackend(PostgresSearchBackend):
                 groups.append(lexemes)
         return groups
 
-    def _page(self, cursor, matched: list[_Matches], query: SearchQuery, groups, tsquery) -> list[tuple]:
+    def _page_rows(self, cursor, matched: list[_Matches], query: SearchQuery, groups, tsquery) -> list[tuple]:
         """The page's rows as the PostgreSQL backend's `_page` gives them: sort key values with the id last,
         one more than the page when there is more, in display order."""
         keys = query.order_keys

@@ -14,6 +14,7 @@ the page size and the number of matches, never by the size of the catalogue.
 """
 
 import json
+import uuid
 from collections import defaultdict
 from datetime import datetime
 
@@ -424,6 +425,11 @@ class PostgresSearchBackend(SearchBackend):
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(FACET_COUNTS_SQL)
             cursor.execute(VOCABULARY_SQL)
+            # The asset change log starts again under a new epoch: every in-memory index (backends/memory.py) loads
+            # the catalogue afresh, and what the log held (a bulk load logs every row) is gone.
+            cursor.execute("TRUNCATE marketplace_searchchange")
+            cursor.execute("INSERT INTO marketplace_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
+                           "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
 
 
 _SCOPE = "CASE WHEN a.visibility = 'internal' THEN 0 ELSE a.team_id END"
