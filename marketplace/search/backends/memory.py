@@ -622,12 +622,20 @@ class MemorySearchBackend(PostgresSearchBackend):
         keep = np.ones(len(all_ids), bool)
         if query.cursor is not None:
             keep = self._beyond(values, keys, query.cursor.values, backwards)
-        # lexsort: the last key is the primary one; descending keys sort by their negation.
-        order_keys = []
-        for name, desc in reversed(keys):
-            column = values[name][keep].astype(np.float64 if name == "rank" else np.int64)
-            order_keys.append(-column if desc != backwards else column)
-        order = np.flatnonzero(keep)[np.lexsort(order_keys)] if len(order_keys[0]) else np.zeros(0, np.int64)
+        candidates = np.flatnonzero(keep)
+        wanted = query.offset + query.page_size + 1
+
+        def sort_key(name: str, desc: bool, at: np.ndarray) -> np.ndarray:
+            column = values[name][at].astype(np.float64 if name == "rank" else np.int64)
+            return -column if desc != backwards else column  # ascending either way
+
+        if len(candidates) > 4 * wanted:
+            # Only rows whose first sort key reaches the wanted-th smallest can be on the page (ties included):
+            # a partition, linear, then a full sort of those few instead of every match.
+            first = sort_key(*keys[0], candidates)
+            candidates = candidates[first <= np.partition(first, wanted - 1)[wanted - 1]]
+        # lexsort: the last key is the primary one.
+        order = candidates[np.lexsort([sort_key(name, desc, candidates) for name, desc in reversed(keys)])]
         window = order[query.offset:query.offset + query.page_size + 1]
         rows = [tuple(self._value(name, values[name][i]) for name, _ in keys) for i in window]
         return rows[::-1] if backwards else rows
