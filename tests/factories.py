@@ -147,3 +147,24 @@ def make_validated_version(user, asset, tmp_path: Path, *, version: str = "1.0.0
     if card:
         card_update(user=user, version=made, fields=complete_card_fields(asset.kind))
     return made
+
+
+def make_search_catalogue(alice, team, charlie) -> dict:
+    """The search tests' catalogue: a word ("fraud") in each field of a different asset, a private asset of
+    `team`, and an asset of another team ("speech")."""
+    speech = make_team(charlie, slug="speech")
+    return {
+        "by-name": make_asset(alice, team, slug="fraud-detector", name="Fraud detector xgboost", tags=["finance"],
+                              task="tabular-classification", license="MIT", summary="Flags card payments"),
+        "by-tag": make_asset(alice, team, slug="payments-risk", name="Payments risk", tags=["fraud", "finance"],
+                             task="tabular-classification", license="MIT", summary="Scores transactions"),
+        "by-summary": make_asset(alice, team, slug="txn-scorer", name="Transaction scorer", kind="dataset",
+                                 tags=["tabular"], task="tabular-regression", license="CC-BY-4.0",
+                                 summary="Detects fraud in card transactions"),
+        "by-description": make_asset(alice, team, slug="ledger", name="Ledger model", tags=["accounting"],
+                                     license="MIT", description="Balances books; may help with fraud reviews."),
+        "secret": make_asset(alice, team, slug="secret-fraud", name="Fraud secret", visibility="private",
+                             tags=["finance", "hidden-tag"], task="secret-task", license="Apache-2.0"),
+        "whisper": make_asset(charlie, speech, slug="whisper", name="Whisper tiny", tags=["audio"],
+                              task="speech-recognition", license="MIT", summary="Speech to text"),
+    }

@@ -22,7 +22,7 @@ from marketplace.search.backends.memory import MemorySearchBackend, entry_contri
 from marketplace.search.backends.postgres import PostgresSearchBackend
 from marketplace.search.models import SearchChange, SearchState
 from marketplace.search.query import parse_search
-from tests.factories import make_asset, make_team
+from tests.factories import make_asset, make_search_catalogue
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(connection.vendor != "postgresql", reason="the in-memory backend reads PostgreSQL")]
@@ -50,23 +50,11 @@ def memory():
 
 @pytest.fixture
 def catalogue(alice, team, charlie):
-    speech = make_team(charlie, slug="speech")
-    return {
-        "by-name": make_asset(alice, team, slug="fraud-detector", name="Fraud detector xgboost", tags=["finance"],
-                              task="tabular-classification", license="MIT", summary="Flags card payments"),
-        "by-tag": make_asset(alice, team, slug="payments-risk", name="Payments risk", tags=["fraud", "finance"],
-                             task="tabular-classification", license="MIT", summary="Scores transactions"),
-        "by-summary": make_asset(alice, team, slug="txn-scorer", name="Transaction scorer", kind="dataset",
-                                 tags=["tabular"], task="tabular-regression", license="CC-BY-4.0",
-                                 summary="Detects fraud in card transactions, fraud after fraud"),
-        "by-description": make_asset(alice, team, slug="ledger", name="Ledger model", tags=["accounting"],
-                                     license="MIT", description="Balances books; may help with fraud reviews."),
-        "secret": make_asset(alice, team, slug="secret-fraud", name="Fraud secret", visibility="private",
-                             tags=["finance", "hidden-tag"], task="secret-task", license="Apache-2.0"),
-        "whisper": make_asset(charlie, speech, slug="whisper", name="Whisper tiny", tags=["audio"],
-                              task="speech-recognition", license="MIT", summary="Speech to text"),
-        "mood": make_asset(alice, team, slug="mood", name="Happy customers", summary="Hoping for the best"),
-    }
+    made = make_search_catalogue(alice, team, charlie)
+    made["by-summary"] = asset_update(user=alice, asset=made["by-summary"], fields={
+        "summary": "Detects fraud in card transactions, fraud after fraud"})  # a word three times in one field
+    made["mood"] = make_asset(alice, team, slug="mood", name="Happy customers", summary="Hoping for the best")
+    return made
 
 
 def answers(backend, user, params: dict) -> dict:

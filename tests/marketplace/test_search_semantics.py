@@ -13,7 +13,7 @@ from marketplace.assets.services import asset_delete, asset_update
 from marketplace.search.backends.fallback import FallbackSearchBackend
 from marketplace.search.backends.postgres import PostgresSearchBackend
 from marketplace.search.query import parse_search
-from tests.factories import make_asset, make_team
+from tests.factories import make_asset, make_search_catalogue
 
 pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's semantics")]
@@ -21,23 +21,7 @@ pytestmark = [pytest.mark.django_db,
 
 @pytest.fixture
 def catalogue(alice, team, charlie):
-    speech = make_team(charlie, slug="speech")
-    made = {
-        "by-name": make_asset(alice, team, slug="fraud-detector", name="Fraud detector xgboost", tags=["finance"],
-                              task="tabular-classification", license="MIT", summary="Flags card payments"),
-        "by-tag": make_asset(alice, team, slug="payments-risk", name="Payments risk", tags=["fraud", "finance"],
-                             task="tabular-classification", license="MIT", summary="Scores transactions"),
-        "by-summary": make_asset(alice, team, slug="txn-scorer", name="Transaction scorer", kind="dataset",
-                                 tags=["tabular"], task="tabular-regression", license="CC-BY-4.0",
-                                 summary="Detects fraud in card transactions"),
-        "by-description": make_asset(alice, team, slug="ledger", name="Ledger model", tags=["accounting"],
-                                     license="MIT", description="Balances books; may help with fraud reviews."),
-        "secret": make_asset(alice, team, slug="secret-fraud", name="Fraud secret", visibility="private",
-                             tags=["finance", "hidden-tag"], task="secret-task", license="Apache-2.0"),
-        "whisper": make_asset(charlie, speech, slug="whisper", name="Whisper tiny", tags=["audio"],
-                              task="speech-recognition", license="MIT", summary="Speech to text"),
-    }
-    return made
+    return make_search_catalogue(alice, team, charlie)
 
 
 def slugs(response):
