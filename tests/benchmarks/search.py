@@ -285,7 +285,8 @@ def start_server(url: str, backend: str) -> tuple[subprocess.Popen, int]:
            "MODELHUB_WEB_STATEMENT_TIMEOUT_MS": "0", "MODELHUB_SEARCH_BACKEND": backend}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "marketplace.wsgi", "--worker-class", "gthread", "--workers", "2",
-         "--threads", "4", "--keep-alive", "30", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+         "--threads", "4", "--keep-alive", "30", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--timeout", "300"],  # the in-memory backend's first search loads its index (30 s at a million assets)
         cwd=REPO, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -307,8 +308,15 @@ def measure(ports: dict[str, int], token: str, queries: dict[str, list[str]], ru
 
     def get(name: str, url: str) -> float:
         started = time.perf_counter()
-        conns[name].request("GET", url, headers=headers)
-        response = conns[name].getresponse()
+        try:
+            conns[name].request("GET", url, headers=headers)
+            response = conns[name].getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # The server closed a connection idle past its keep-alive (while the other loaded its index): again.
+            conns[name].close()
+            started = time.perf_counter()
+            conns[name].request("GET", url, headers=headers)
+            response = conns[name].getresponse()
         body = response.read()
         if response.status != 200:
             raise SystemExit(f"{name} {url}: {response.status} {body[:300]!r}")

@@ -80,15 +80,21 @@ def test_the_same_answers_as_postgresql(memory, alice, charlie, catalogue):
 
 def test_cursor_pages_walk_the_same_rows(memory, alice, team, charlie):
     """30 matches, pages of 3: the page is picked by a partition on the first sort key (ties included), then
-    sorted; ranks and usage counts tie a lot, and the walk must still match PostgreSQL's row for row."""
+    sorted; ranks and usage counts tie a lot, and the walk must still match PostgreSQL's row for row. Two words
+    ("fraud detector", 20 matches at varied distances and weights): PostgreSQL ranks the matches whose bound
+    can reach the page, a batch at a time."""
     for i in range(30):
-        make_asset(alice, team, slug=f"fraud-{i}", name=f"Fraud {i}", summary="fraud " * (i % 3))
+        make_asset(alice, team, slug=f"fraud-{i}", name=f"Fraud {i}" + (" detector" if i % 5 == 0 else ""),
+                   summary="detector " * (i % 3) + "fraud " * (i % 4) + "spotting",
+                   description="a fraud detector" if i % 7 == 0 else "")
     Asset.objects.filter(slug__in=["fraud-4", "fraud-9"]).update(usage_count=2)
     for params in ({"q": "fraud", "page": "4", "page_size": "3"}, {"q": "fraud", "ordering": "-used", "page": "2",
-                                                                      "page_size": "3"}):
+                                                                      "page_size": "3"},
+                   {"q": "fraud detector", "page": "3", "page_size": "3"}):
         assert answers(memory, charlie, params) == answers(PostgresSearchBackend(), charlie, params), params
-    for ordering in ("relevance", "-updated", "-used"):
-        seen, params = [], {"q": "fraud", "ordering": ordering, "page_size": "3"}
+    for q, ordering, total in (("fraud", "relevance", 30), ("fraud", "-updated", 30), ("fraud", "-used", 30),
+                               ("fraud detector", "relevance", 23)):
+        seen, params = [], {"q": q, "ordering": ordering, "page_size": "3"}
         while True:
             mine, theirs = answers(memory, charlie, params), answers(PostgresSearchBackend(), charlie, params)
             assert mine == theirs, (ordering, params)
@@ -96,7 +102,7 @@ def test_cursor_pages_walk_the_same_rows(memory, alice, team, charlie):
             if mine["next"] is None:
                 break
             params = {**params, "cursor": mine["next"]}
-        assert len(seen) == len(set(seen)) == 30, ordering
+        assert len(seen) == len(set(seen)) == total, (q, ordering)
         back = answers(memory, charlie, {**params, "cursor": mine["previous"]})
         assert back == answers(PostgresSearchBackend(), charlie, {**params, "cursor": mine["previous"]})
 
@@ -110,6 +116,30 @@ def test_ranks_equal_ts_rank(memory):
             vector = " ".join(f"fraud:{i + 1}{w}" for i, w in enumerate(weights))
             cursor.execute("SELECT ts_rank(%s::tsvector, 'fraud'::tsquery)", [vector])
             assert np.float32(entry_contribution(weights)) == np.float32(cursor.fetchone()[0]), weights
+
+
+def test_the_bound_of_a_two_word_rank_is_never_below_it(memory, alice, team, charlie):
+    """Two-word pages ask PostgreSQL only for the ranks that can reach the page, trusting the bound: it must be at
+    least `ts_rank` for every match, whatever the fields, repetitions and distances."""
+    texts = ["fraud detector", "detector of fraud", "fraud fraud fraud detector", "detector " * 5 + "fraud",
+             "fraud " + "filler " * 20 + "detector", "fraud " + "filler " * 120 + "detector"]
+    for i, text in enumerate(texts):
+        if len(text) <= 200:
+            make_asset(alice, team, slug=f"n{i}", name=text)
+            make_asset(alice, team, slug=f"s{i}", name="Fraud", summary=text)
+        make_asset(alice, team, slug=f"d{i}", name="Detector", tags=["fraud"], description=text)
+    answers(memory, charlie, {"q": "fraud detector"})
+    base = memory.index.base
+    rows = np.arange(base.size)
+    bound = base.rank_and_bound([["fraud"], ["detector"]], rows)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, ts_rank(search_vector, to_tsquery('english', 'fraud:* & detector:*')) "
+                       "FROM marketplace_asset WHERE search_vector @@ to_tsquery('english', 'fraud:* & detector:*')")
+        ranks = dict(cursor.fetchall())
+    assert len(ranks) == 3 * len(texts) - 2
+    matched = [(ranks[int(asset)], bound[row]) for row, asset in enumerate(base.ids) if int(asset) in ranks]
+    assert all(rank <= limit for rank, limit in matched), matched
+    assert min(limit for _, limit in matched) < 0.9  # and it is no trivial bound
 
 
 def test_every_committed_change_is_followed(memory, alice, bob, charlie, catalogue):

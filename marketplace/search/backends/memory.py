@@ -48,6 +48,10 @@ OVERLAY_REBUILD = 2_000
 _WEIGHT = {"A": np.float32(1.0), "B": np.float32(0.4), "C": np.float32(0.2), "D": np.float32(0.1)}
 _LEXEME = re.compile(r"'((?:[^']|'')*)':\*")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# log(1 - sqrt(w1 * w2 * d)) per pair of weight labels (A, B, C, D), d a little over PostgreSQL's word_distance(1)
+# (1 / (1.005 + 0.05 * exp(1 / 1.5 - 2)) = 0.98214), the largest: what a pair of positions takes off at most.
+_LABEL_WEIGHT = np.array([1.0, 0.4, 0.2, 0.1])
+_PAIR_LOG = np.log(1.0 - np.sqrt(np.outer(_LABEL_WEIGHT, _LABEL_WEIGHT) * 0.98215))
 _ROWS_SQL = ("SELECT a.id, a.kind, a.task, a.license, a.status, a.framework, a.team_id, a.visibility = 'internal', "
              "a.tags_text, (extract(epoch FROM a.updated_at) * 1000000)::bigint, "
              "(extract(epoch FROM a.created_at) * 1000000)::bigint, a.usage_count FROM marketplace_asset a")
@@ -235,6 +239,7 @@ class Segment:
         self.post_rows = rows_of[order].astype(np.int32)
         self.post_codes = postings.codes[keep][order]
         self.weight_score = np.array([entry_contribution(w) for w in postings.weights], np.float64)
+        self.weight_labels = postings.weights
 
     def term_range(self, prefix: str) -> tuple[int, int]:
         """The lexemes starting with `prefix` (PostgreSQL's `prefix:*`): a range of the sorted vocabulary."""
@@ -264,6 +269,30 @@ class Segment:
                 rank[hit] = (rank[hit].astype(np.float64) + self.weight_score[self.post_codes[at]]).astype(np.float32)
         size = np.float32(len(set(items)))
         return (rank[rows] / size).astype(np.float32)
+
+    def rank_and_bound(self, groups: list[list[str]], rows: np.ndarray) -> np.ndarray:
+        """An upper bound of `ts_rank` of `rows` for an AND of groups (`calc_rank_and`: 1 - the product over every
+        pair of positions of two different query lexemes of (1 - sqrt(w1 * w2 * word_distance(distance)))),
+        taking every pair at the closest distance: from the counts of each lexeme's positions per weight."""
+        at = np.full(self.size, -1, np.int64)
+        at[rows] = np.arange(len(rows))
+        per_label = np.array([[w.count(label) for label in "ABCD"] for w in self.weight_labels], np.float64)
+        counts = []
+        for item in sorted({lexeme for group in groups for lexeme in group}):
+            count = np.zeros((len(rows), 4))
+            start, end = self.term_range(item)
+            entries = slice(self.post_ptr[start], self.post_ptr[end])
+            where = at[self.post_rows[entries]]
+            hit = where >= 0
+            if len(per_label):
+                np.add.at(count, where[hit], per_label[self.post_codes[entries][hit]])
+            counts.append(count)
+        total = np.zeros(len(rows))
+        for i in range(len(counts)):
+            for k in range(i):
+                total += ((counts[i] @ _PAIR_LOG) * counts[k]).sum(axis=1)
+        bound = np.maximum(1.0 - np.exp(total), 1e-20)
+        return bound * (1 + 1e-5) + 1e-7  # float32 rounding in PostgreSQL's sums stays under this
 
 
 @dataclass(frozen=True)
@@ -560,7 +589,20 @@ class MemorySearchBackend(PostgresSearchBackend):
                 matched = self._match(view, scope, query, groups, team_ids)
                 total = sum(int(m.passing().sum()) for m in matched)
         facets = {}
+        # A facet whose counts leave out every filter but one of kind, task, licence, status or team (a single tag
+        # filter's tag facet: the whole visible catalogue) comes from the precomputed counts, as PostgreSQL's would.
+        active = set(query.facet_filters())
+        plain = {name for name in ("framework", "visibility") if getattr(query, name)}
+        precomputed = {}
+        if groups is None:
+            for facet in FACETS:
+                if self._precomputable(frozenset(active - {facet}), plain):
+                    precomputed.setdefault(frozenset(active - {facet}), []).append(facet)
+        from_table = self._precomputed_counts(cursor, scope, query, precomputed) if precomputed else {}
         for facet in FACETS:
+            if any(facet in names for names in precomputed.values()):
+                facets[facet] = [{"value": value, "count": n} for value, n in from_table.get(facet, [])]
+                continue
             counts = _counts(matched, facet)
             if facet == "team" and counts:
                 cursor.execute("SELECT id, slug FROM marketplace_team WHERE id = ANY(%s)", [list(counts)])
@@ -607,11 +649,14 @@ class MemorySearchBackend(PostgresSearchBackend):
         one more than the page when there is more, in display order."""
         keys = query.order_keys
         backwards = bool(query.cursor and query.cursor.backwards)
-        ids, columns = [], {name: [] for name, _ in keys}
+        several = "rank" in dict(keys) and groups is not None and len(groups) > 1
+        ids, columns, bounds = [], {name: [] for name, _ in keys}, []
         for matches in matched:
             segment = matches.segment
             rows = matches.rows[matches.passing()]
             ids.append(segment.ids[rows])
+            if several:
+                bounds.append(segment.rank_and_bound(groups, rows))
             for name, _ in keys:
                 if name == "rank":
                     columns[name].append(segment.rank_or(groups[0], rows) if groups and len(groups) == 1
@@ -622,15 +667,12 @@ class MemorySearchBackend(PostgresSearchBackend):
         all_ids = np.concatenate(ids)
         values = {name: np.concatenate(parts) for name, parts in columns.items() if name != "id"}
         values["id"] = all_ids
-        if "rank" in values and groups and len(groups) > 1 and len(all_ids):
-            # Several words: the rank depends on where the words stand; PostgreSQL computes it for the matches.
-            cursor.execute("SELECT id, ts_rank(search_vector, to_tsquery('english', %s)) FROM marketplace_asset "
-                           "WHERE id = ANY(%s)", [tsquery, all_ids.tolist()])
-            ranks = dict(cursor.fetchall())
-            values["rank"] = np.array([ranks.get(int(i), 0.0) for i in all_ids], np.float32)
-        keep = np.ones(len(all_ids), bool)
+        known = np.ones(len(all_ids), bool)
+        if several and len(all_ids):
+            known = self._ranks_by_bound(cursor, tsquery, values, np.concatenate(bounds), query, keys, backwards)
+        keep = known.copy()
         if query.cursor is not None:
-            keep = self._beyond(values, keys, query.cursor.values, backwards)
+            keep &= self._beyond(values, keys, query.cursor.values, backwards)
         candidates = np.flatnonzero(keep)
         wanted = query.offset + query.page_size + 1
 
@@ -648,6 +690,34 @@ class MemorySearchBackend(PostgresSearchBackend):
         window = order[query.offset:query.offset + query.page_size + 1]
         rows = [tuple(self._value(name, values[name][i]) for name, _ in keys) for i in window]
         return rows[::-1] if backwards else rows
+
+    def _ranks_by_bound(self, cursor, tsquery: str, values: dict, bound: np.ndarray, query: SearchQuery, keys,
+                        backwards: bool) -> np.ndarray:
+        """`ts_rank` of several words depends on where they stand, so PostgreSQL computes it (into
+        values["rank"]) for the matches that can be on the page: in batches, highest bound first, until the
+        page's last row outranks the next bound. Returns which matches have their rank."""
+        ids = values["id"]
+        rank = values["rank"] = np.zeros(len(ids), np.float32)
+        known = np.zeros(len(ids), bool)
+        order = np.argsort(-bound, kind="stable")
+        wanted = query.offset + query.page_size + 1
+        done, batch = 0, 4 * wanted
+        while done < len(ids):
+            take = order[done:] if backwards else order[done:done + batch]  # backwards: the lowest ranks count
+            cursor.execute("SELECT id, ts_rank(search_vector, to_tsquery('english', %s)) FROM marketplace_asset "
+                           "WHERE id = ANY(%s)", [tsquery, ids[take].tolist()])
+            found = dict(cursor.fetchall())
+            rank[take] = [found.get(int(i), 0.0) for i in ids[take]]
+            known[take] = True
+            done, batch = done + len(take), batch * 2
+            if done >= len(ids):
+                break
+            passing = known if query.cursor is None else known & self._beyond(values, keys, query.cursor.values, False)
+            if passing.sum() >= wanted:
+                last = np.sort(rank[passing])[::-1][wanted - 1]
+                if bound[order[done]] < last:
+                    break  # every match not fetched ranks below the page's last row
+        return known
 
     @staticmethod
     def _beyond(values: dict, keys, cursor_values, backwards: bool) -> np.ndarray:
