@@ -107,6 +107,24 @@ def test_cursor_pages_walk_the_same_rows(memory, alice, team, charlie):
         assert back == answers(PostgresSearchBackend(), charlie, {**params, "cursor": mine["previous"]})
 
 
+def test_deep_offset_pages_of_the_precomputed_path_come_from_the_index(memory, monkeypatch, alice, charlie,
+                                                                        catalogue):
+    monkeypatch.setattr(memory_module, "DEEP_OFFSET", 2)
+    original, calls = MemorySearchBackend._page_rows, []
+
+    def counted(self, *args):
+        calls.append(args[2].ordering)
+        return original(self, *args)
+
+    monkeypatch.setattr(MemorySearchBackend, "_page_rows", counted)
+    for params in ({"page": "2", "page_size": "2", "ordering": "-created"}, {"page": "3", "page_size": "2"},
+                   {"page": "2", "page_size": "2", "ordering": "-used", "kind": "model"},
+                   {"page": "2", "page_size": "2", "team": "speech"}, {"page": "2", "page_size": "2", "ordering": "name"}):
+        for user in (alice, charlie):
+            assert answers(memory, user, params) == answers(PostgresSearchBackend(), user, params), params
+    assert calls.count("name") == 0 and len(calls) == 8  # names keep PostgreSQL's collation
+
+
 def test_ranks_equal_ts_rank(memory):
     """Each lexeme entry's contribution reproduces PostgreSQL's float arithmetic: ts_rank of a one-word query
     over vectors with every mix of weights and repetitions equals the index's rank, to the last bit."""

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # The overlay is rebuilt whole when assets change (about 30 ms for 1,000 assets here); past this many changed
 # assets (or a 200th of the base) a thread loads a new base instead.
 OVERLAY_REBUILD = 2_000
+# `page=` offsets from which a page of the precomputed path comes from the index rather than PostgreSQL.
+DEEP_OFFSET = 1_000
 # ts_rank's default weights by label, float32 like PostgreSQL's.
 _WEIGHT = {"A": np.float32(1.0), "B": np.float32(0.4), "C": np.float32(0.2), "D": np.float32(0.1)}
 _LEXEME = re.compile(r"'((?:[^']|'')*)':\*")
@@ -573,11 +575,7 @@ class MemorySearchBackend(PostgresSearchBackend):
     def _search(self, cursor, view: _View, scope: AssetScope, query: SearchQuery) -> SearchResult:
         words = [[term] for term in query.terms]
         groups = self._lexeme_groups(cursor, words) if words else None
-        team_ids = {}
-        if query.team:
-            cursor.execute("SELECT id FROM marketplace_team WHERE slug = %s", [query.team])
-            found = cursor.fetchone()
-            team_ids[query.team] = found[0] if found else None
+        team_ids = self._team_ids(cursor, query)
         matched = self._match(view, scope, query, groups, team_ids)
         widened: dict[str, list[str]] = {}
         total = sum(int(m.passing().sum()) for m in matched)
@@ -617,6 +615,24 @@ class MemorySearchBackend(PostgresSearchBackend):
         if tsquery is not None and result.ids:
             result.highlights = self._highlights(cursor, result.ids, tsquery)
         return result
+
+    def _page(self, cursor, scope: AssetScope, query: SearchQuery, tsquery: str | None) -> list[tuple]:
+        """The page of a search the precomputed counts answered: deep `page=` offsets from the index (PostgreSQL
+        reads every row before the page: 10 ms for an offset of 4,900 here), the rest by PostgreSQL's indexes."""
+        if tsquery is None and query.offset >= DEEP_OFFSET and query.ordering not in ("name", "-name"):
+            view, own = self.index.view_for(cursor)
+            if view is not None and not own:
+                matched = self._match(view, scope, query, None, self._team_ids(cursor, query))
+                return self._page_rows(cursor, matched, query, None, None)
+        return super()._page(cursor, scope, query, tsquery)
+
+    @staticmethod
+    def _team_ids(cursor, query: SearchQuery) -> dict[str, int | None]:
+        if not query.team:
+            return {}
+        cursor.execute("SELECT id FROM marketplace_team WHERE slug = %s", [query.team])
+        found = cursor.fetchone()
+        return {query.team: found[0] if found else None}
 
     @staticmethod
     def _match(view: _View, scope, query, groups, team_ids) -> list[_Matches]:
