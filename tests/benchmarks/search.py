@@ -214,14 +214,14 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
 
 
 def reset_change_log() -> None:
-    """What `search_rebuild` (PostgresSearchBackend.rebuild) ends with, after a bulk load: the load's change log
-    rows go (the trigger logged every COPY row) and a new epoch makes every in-memory index load afresh."""
+    """What `search_rebuild` ends with, after a bulk load: the load's change log rows (the trigger logged every
+    COPY row) go under a new epoch."""
     from django.db import connection
 
+    from marketplace.search.backends.postgres import change_log_reset
+
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE marketplace_searchchange")
-        cursor.execute("INSERT INTO marketplace_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
-                       "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
+        change_log_reset(cursor)
 
 
 def reuse() -> dict:

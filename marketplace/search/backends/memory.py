@@ -87,26 +87,30 @@ _COLUMNS = ("id", "kind", "task", "license", "status", "framework", "team_id", "
             "created", "usage")
 
 
+def _column_types() -> dict:
+    import pyarrow as pa
+
+    return dict(zip(_COLUMNS, [pa.int64(), *[pa.string()] * 5, pa.int64(), pa.bool_(), pa.string(),
+                               *[pa.int64()] * 3], strict=True))
+
+
 def _table(rows: list[tuple]):
     """Asset rows (as _ROWS_SQL selects them) as a pyarrow table, in id order."""
     import pyarrow as pa
 
     rows = sorted(rows)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
-    types = [pa.int64(), *[pa.string()] * 5, pa.int64(), pa.bool_(), pa.string(), *[pa.int64()] * 3]
-    return pa.table({name: pa.array(list(values), kind) for name, values, kind in zip(_COLUMNS, columns, types,
-                                                                                      strict=True)})
+    return pa.table({name: pa.array(list(values), kind)
+                     for (name, kind), values in zip(_column_types().items(), columns, strict=True)})
 
 
 def _table_from_csv(data: bytes):
     """The output of `COPY (_ROWS_SQL ORDER BY a.id) TO STDOUT (FORMAT csv)` as a pyarrow table."""
-    import pyarrow as pa
     from pyarrow import csv
 
-    types = dict(zip(_COLUMNS, [pa.int64(), *[pa.string()] * 5, pa.int64(), pa.bool_(), pa.string(),
-                                *[pa.int64()] * 3], strict=True))
     return csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=list(_COLUMNS)),
-                        convert_options=csv.ConvertOptions(column_types=types, true_values=["t"], false_values=["f"],
+                        convert_options=csv.ConvertOptions(column_types=_column_types(), true_values=["t"],
+                                                           false_values=["f"],
                                                            strings_can_be_null=False, quoted_strings_can_be_null=False))
 
 
@@ -217,15 +221,11 @@ class Segment:
         split = pc.utf8_split_whitespace(column["tags_text"])
         owner = pc.list_parent_indices(split).to_numpy(zero_copy_only=False).astype(np.int64)
         names = pc.list_flatten(split)
-        present = pc.not_equal(names, "").to_numpy(zero_copy_only=False)
-        tags = _Codes(names.filter(pc.not_equal(names, "")))
-        order = np.argsort(np.array(tags.values, dtype=object)) if tags.values else np.zeros(0, np.int64)
-        self.tag_names = [tags.values[i] for i in order]
-        self.tag_index = {tag: i for i, tag in enumerate(self.tag_names)}
-        rank = np.empty(len(order), np.int64)
-        rank[order] = np.arange(len(order))
-        codes = rank[tags.codes] if len(tags.codes) else np.zeros(0, np.int64)
-        owner = owner[present]
+        present = pc.not_equal(names, "")
+        tags = _Codes(names.filter(present))
+        self.tag_names, self.tag_index = tags.values, tags.index
+        codes = tags.codes.astype(np.int64)
+        owner = owner[present.to_numpy(zero_copy_only=False)]
         self.tag_ptr, self.tag_codes = _csr(owner, codes.astype(np.int32), n)
         self.tag_rows_ptr, self.tag_rows = _csr(codes, owner.astype(np.int32), len(self.tag_names))
         # The inverted index: lexeme i's rows and weight codes are post_rows/post_codes[post_ptr[i]:post_ptr[i + 1]];
@@ -562,7 +562,8 @@ class MemorySearchBackend(PostgresSearchBackend):
     def search(self, *, scope: AssetScope, query: SearchQuery) -> SearchResult:
         if scope.nothing:
             return SearchResult(ids=[], count=0, facets={facet: [] for facet in FACETS})
-        precomputable = not query.terms and not query.tags and not query.framework and len(query.facet_filters()) <= 1
+        plain = self._plain(query)
+        precomputable = not query.terms and self._precomputable(frozenset(query.facet_filters()), plain)
         if precomputable or query.ordering in ("name", "-name"):
             return super().search(scope=scope, query=query)
         with connection.cursor() as cursor:
@@ -590,7 +591,7 @@ class MemorySearchBackend(PostgresSearchBackend):
         # A facet whose counts leave out every filter but one of kind, task, licence, status or team (a single tag
         # filter's tag facet: the whole visible catalogue) comes from the precomputed counts, as PostgreSQL's would.
         active = set(query.facet_filters())
-        plain = {name for name in ("framework", "visibility") if getattr(query, name)}
+        plain = self._plain(query)
         precomputed = {}
         if groups is None:
             for facet in FACETS:

@@ -233,7 +233,7 @@ class PostgresSearchBackend(SearchBackend):
         """The total, every facet's counts (a facet's own filter left out of them) and, when the matches had
         to be read for them, the page too (else None): one pass over the matches, never two."""
         active = set(query.facet_filters())
-        plain = {name for name in ("framework", "visibility") if getattr(query, name)}
+        plain = self._plain(query)
         groups: dict[frozenset, list[str]] = defaultdict(list)
         for facet in FACETS:
             groups[frozenset(active - {facet})].append(facet)
@@ -254,6 +254,11 @@ class PostgresSearchBackend(SearchBackend):
         total = counts.pop("_total", [("", 0)])
         return ((total[0][1] if total else 0),
                 {facet: [{"value": v, "count": n} for v, n in counts.get(facet, [])] for facet in FACETS}, rows)
+
+    @staticmethod
+    def _plain(query: SearchQuery) -> set[str]:
+        """The active filters that are not facets."""
+        return {name for name in ("framework", "visibility") if getattr(query, name)}
 
     @staticmethod
     def _precomputable(filters: frozenset, plain: set) -> bool:
@@ -425,11 +430,15 @@ class PostgresSearchBackend(SearchBackend):
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(FACET_COUNTS_SQL)
             cursor.execute(VOCABULARY_SQL)
-            # The asset change log starts again under a new epoch: every in-memory index (backends/memory.py) loads
-            # the catalogue afresh, and what the log held (a bulk load logs every row) is gone.
-            cursor.execute("TRUNCATE marketplace_searchchange")
-            cursor.execute("INSERT INTO marketplace_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
-                           "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
+            change_log_reset(cursor)
+
+
+def change_log_reset(cursor) -> None:
+    """Start the asset change log again under a new epoch: every in-memory index (backends/memory.py) loads the
+    catalogue afresh, and what the log held (a bulk load logs every row) is gone."""
+    cursor.execute("TRUNCATE marketplace_searchchange")
+    cursor.execute("INSERT INTO marketplace_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
+                   "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
 
 
 _SCOPE = "CASE WHEN a.visibility = 'internal' THEN 0 ELSE a.team_id END"
