@@ -8,7 +8,7 @@ module and reaches memberships through their relation names only.
 
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, QuerySet
 
 from marketplace.errors import PermissionDenied
@@ -102,8 +102,11 @@ def asset_scope(user) -> AssetScope:
         return AssetScope(everything=False, nothing=True, team_ids=())
     if user.is_superuser:
         return AssetScope(everything=True, nothing=False, team_ids=())
-    return AssetScope(everything=False, nothing=False,
-                      team_ids=tuple(sorted(user.memberships.values_list("team_id", flat=True))))
+    # Written out: every search asks, and the ORM's query building cost twice what running this does.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT team_id FROM {user.memberships.model._meta.db_table} WHERE user_id = %s "
+                       "ORDER BY team_id", [user.pk])
+        return AssetScope(everything=False, nothing=False, team_ids=tuple(row[0] for row in cursor.fetchall()))
 
 
 def asset_visible_q(user) -> Q:

@@ -119,7 +119,8 @@ def anon_api():
 
 # --- A real Celery worker on the real broker -----------------------------------------------------
 
-def _worker_database_url() -> str:
+def subprocess_database_url() -> str:
+    """The test database, for a server or worker this test run starts as a subprocess."""
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -127,7 +128,7 @@ def _worker_database_url() -> str:
 
 def start_celery_worker(log_path: Path, *, queue: str, extra_env: dict[str, str] | None = None):
     """Start `celery -A marketplace worker` on the test database and `queue`; wait until it is ready."""
-    env = {**os.environ, "DATABASE_URL": _worker_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue,
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue,
            "MODELHUB_DATA_DIR": str(settings.DATA_DIR), "PYTHONPATH": str(REPO), **(extra_env or {})}
     log = open(log_path, "w")
     process = subprocess.Popen(

@@ -19,10 +19,10 @@ class APITokenAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
-        token = token_authenticate(key)
-        if token is None:
+        user = token_authenticate(key)
+        if user is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        return token.user, token
+        return user, user.token_id  # request.auth: the token's id
 
     def authenticate_header(self, request):
         return self.keyword

@@ -8,11 +8,6 @@ from marketplace.search.page import SearchPage
 from marketplace.search.query import FACETS, parse_search
 
 FACET_FIELDS = FACETS
-# What a search result lists, read as plain rows when the caller asks for rows (the API's list items): a
-# hundred model instances with their team and creator cost twice what a hundred dicts do.
-LISTED_FIELDS = ("id", "kind", "name", "slug", "summary", "license", "task", "framework", "visibility", "team__slug",
-                 "created_by__username", "created_at", "updated_at", "tags_text", "latest_version", "version_count",
-                 "status", "usage_count")
 
 
 def asset_list(*, user) -> QuerySet[Asset]:
@@ -50,12 +45,13 @@ def asset_search(*, user, params, as_rows: bool = False) -> SearchPage:
     counted or returned.
     """
     query = parse_search(params)
-    result = search_backend().search(scope=asset_scope(user), query=query)
-    page = asset_list(user=user).filter(pk__in=result.ids)
+    scope = asset_scope(user)
+    backend = search_backend()
+    result = backend.search(scope=scope, query=query)
     if as_rows:
-        found = {row["id"]: row for row in page.values(*LISTED_FIELDS)}
+        found = backend.listed(scope=scope, ids=result.ids)
     else:
-        found = {asset.pk: asset for asset in page.defer("description")}
+        found = {asset.pk: asset for asset in asset_list(user=user).filter(pk__in=result.ids).defer("description")}
     return SearchPage(assets=[found[pk] for pk in result.ids if pk in found], count=result.count,
                       facets=result.facets, highlights=result.highlights, next_cursor=result.next_cursor,
                       previous_cursor=result.previous_cursor, page=query.page, page_size=query.page_size,

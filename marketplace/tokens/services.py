@@ -1,7 +1,9 @@
 import hashlib
 import secrets
+from datetime import timedelta
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.utils import timezone
 
 from marketplace.audit.models import AuditAction
@@ -10,6 +12,7 @@ from marketplace.errors import InvalidInput, NotFound
 from marketplace.tokens.models import APIToken
 
 KEY_PREFIX = "mh_"
+LAST_USED_EVERY_S = 60
 
 
 def token_hash(key: str) -> str:
@@ -42,12 +45,16 @@ def token_revoke(*, user, token_id: int) -> APIToken:
 
 
 def token_authenticate(key: str):
-    """The active token for `key`, or None. Records use at most once a minute to spare writes."""
-    token = (APIToken.objects.select_related("user")
-             .filter(key_hash=token_hash(key), revoked_at=None, user__is_active=True).first())
-    if token is None:
-        return None
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token
+    """The user of the active token `key` (with the token's id as `token_id`), or None. Records use at most
+    once a minute to spare writes. One statement written out: it runs before every API call, and the ORM's
+    query building for the join cost twice what running it does."""
+    users = get_user_model()
+    stale_before = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(seconds=LAST_USED_EVERY_S))
+    found = users.objects.raw(
+        f"SELECT u.*, t.id AS token_id, (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_stale "
+        f"FROM {users._meta.db_table} u JOIN {APIToken._meta.db_table} t ON t.user_id = u.id "
+        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active", [stale_before, token_hash(key)])
+    user = next(iter(found), None)
+    if user is not None and user.token_stale:
+        APIToken.objects.filter(pk=user.token_id).update(last_used_at=timezone.now())
+    return user

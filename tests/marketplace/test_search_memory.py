@@ -5,12 +5,20 @@ change, including one committed by a transaction that was still open when a sear
 Committed data (transactional tests): the index loads what other connections can see; a caller's own
 uncommitted changes are PostgreSQL's to answer."""
 
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 import uuid
 
 import numpy as np
 import psycopg2
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import QueryDict
 
@@ -22,6 +30,8 @@ from marketplace.search.backends.memory import MemorySearchBackend, entry_contri
 from marketplace.search.backends.postgres import PostgresSearchBackend
 from marketplace.search.models import SearchChange, SearchState
 from marketplace.search.query import parse_search
+from marketplace.tokens.services import token_create
+from tests.conftest import REPO, subprocess_database_url
 from tests.factories import make_asset, make_search_catalogue
 
 pytestmark = [pytest.mark.django_db(transaction=True),
@@ -219,6 +229,14 @@ def test_a_rebuild_reloads_and_a_missing_state_row_leaves_it_to_postgresql(memor
     assert answers(memory, charlie, {"q": "fraud"})["count"] == 0  # PostgreSQL's answer, not the stale index
 
 
+def test_an_empty_catalogue_loads_and_follows_its_first_asset(memory, alice, team, charlie):
+    assert answers(memory, charlie, {"q": "fraud"})["count"] == 0
+    assert memory.index.base.size == 0
+    make_asset(alice, team, slug="first", name="Fraud first")
+    assert_same(memory, (alice, charlie), [{"q": "fraud"}, {"q": "fraud", "kind": "model"}, {"tag": "x"}])
+    assert answers(memory, charlie, {"q": "fraud"})["count"] == 1
+
+
 def test_a_large_overlay_is_folded_into_a_new_base_while_searches_go_on(memory, alice, team, charlie, monkeypatch):
     monkeypatch.setattr(memory_module, "OVERLAY_REBUILD", 3)
     for i in range(4):
@@ -257,3 +275,66 @@ def test_the_api_answers_from_the_memory_backend(memory, settings, charlie_api, 
         assert backends.search_backend().index.base is not None
     finally:
         backends._backend.cache_clear()
+
+
+def _web_env(**extra) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": subprocess_database_url(), "PYTHONPATH": str(REPO), "DJANGO_DEBUG": "0",
+            "MODELHUB_DATA_DIR": str(settings.DATA_DIR), **extra}
+
+
+def test_the_web_master_loads_the_index_once_before_forking_and_workers_follow_changes(memory, tmp_path, alice,
+                                                                                         charlie, catalogue):
+    key = token_create(user=charlie, name="web")[1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf", "marketplace.wsgi",
+             "--worker-class", "gthread", "--workers", "2", "--threads", "2", "--bind", f"127.0.0.1:{port}",
+             "--log-level", "info"], cwd=REPO, env=_web_env(MODELHUB_SEARCH_BACKEND="memory"), stdout=log,
+            stderr=subprocess.STDOUT)
+
+    def search(q: str) -> dict:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # a new connection: either worker
+        try:
+            conn.request("GET", f"/api/v1/assets/?q={q}", headers={"Authorization": f"Token {key}"})
+            response = conn.getresponse()
+            assert response.status == 200, response.read()[:500]
+            return json.loads(response.read())
+        finally:
+            conn.close()
+
+    try:
+        deadline = time.monotonic() + 60
+        while log_path.read_text().count("Booting worker") < 2:
+            assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.2)
+        text = log_path.read_text()
+        assert "in-memory search index loaded" in text and (
+            text.index("in-memory search index loaded") < text.index("Booting worker")), text
+        expected = answers(PostgresSearchBackend(), charlie, {"q": "fraud"})
+        slugs = dict(Asset.objects.values_list("id", "slug"))
+        for _ in range(6):
+            found = search("fraud")
+            assert [item["slug"] for item in found["results"]] == [slugs[pk] for pk in expected["ids"]]
+            assert found["count"] == expected["count"] and found["facets"] == expected["facets"]
+        asset_update(user=alice, asset=catalogue["mood"], fields={"summary": "Spots fraud in a happy way"})
+        for _ in range(6):
+            assert "mood" in {item["slug"] for item in search("fraud")["results"]}  # the log, read after the fork
+        assert log_path.read_text().count("in-memory search index loaded") == 1  # no worker loaded its own
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_web_master_freezes_what_it_loaded_and_closes_its_connections(memory):
+    # The catalogue is empty: the index loads (a CSV of nothing is no error) and answers.
+    script = ("import gc, django; django.setup(); from django.db import connection; "
+              "from marketplace import gunicorn_conf; from marketplace.search.backends import search_backend; "
+              "gunicorn_conf.when_ready(None); "
+              "print(gc.get_freeze_count() > 10_000, search_backend().index.base.size == 0, connection.connection)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env=_web_env(MODELHUB_SEARCH_BACKEND="memory", DJANGO_SETTINGS_MODULE="marketplace.settings"))
+    assert done.stdout.split() == ["True", "True", "None"], done.stderr[-3000:]

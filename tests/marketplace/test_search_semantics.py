@@ -142,6 +142,17 @@ def test_the_fallback_backend_gives_the_same_answers(alice, charlie, catalogue, 
         assert postgres == fallback, (user.username, params)
 
 
+def test_listed_rows_are_alike_in_both_backends_and_only_what_the_caller_may_see(alice, charlie, catalogue):
+    ids = sorted(asset.pk for asset in catalogue.values())
+    for user, secret_seen in ((alice, True), (charlie, False)):
+        scope = asset_scope(user)
+        postgres = PostgresSearchBackend().listed(scope=scope, ids=ids)
+        assert postgres == FallbackSearchBackend().listed(scope=scope, ids=ids)
+        assert (catalogue["secret"].pk in postgres) is secret_seen and len(postgres) == len(ids) - (not secret_seen)
+        row = postgres[catalogue["secret" if secret_seen else "by-name"].pk]
+        assert row["team__slug"] == catalogue["by-name"].team.slug and row["created_by__username"] == "alice"
+
+
 def test_words_match_by_their_stems_in_both_backends(alice, team, charlie, catalogue):
     make_asset(alice, team, slug="mood", name="Happy customers", summary="Hoping for the best")
     for backend in (PostgresSearchBackend(), FallbackSearchBackend()):

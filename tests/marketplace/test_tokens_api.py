@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 
@@ -41,6 +43,25 @@ def test_revoked_token_stops_working(alice_api, anon_api):
     assert alice_api.delete(f"/api/v1/tokens/{created['id']}/").status_code == 204
     assert anon_api.get("/api/v1/tokens/").status_code == 401
     assert alice_api.delete(f"/api/v1/tokens/{created['id']}/").status_code == 404
+
+
+def test_use_is_recorded_at_most_once_a_minute_and_a_deactivated_user_is_locked_out(alice, alice_api, anon_api):
+    created = alice_api.post("/api/v1/tokens/", {"name": "ci"}, format="json").json()
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Token {created['key']}")
+    assert APIToken.objects.get(pk=created["id"]).last_used_at is None
+    assert anon_api.get("/api/v1/tokens/").status_code == 200
+    first = APIToken.objects.get(pk=created["id"]).last_used_at
+    assert first is not None
+    assert anon_api.get("/api/v1/tokens/").status_code == 200
+    assert APIToken.objects.get(pk=created["id"]).last_used_at == first  # within the minute: no write
+    APIToken.objects.filter(pk=created["id"]).update(last_used_at=first - timedelta(seconds=61))
+    assert anon_api.get("/api/v1/tokens/").status_code == 200
+    assert APIToken.objects.get(pk=created["id"]).last_used_at > first
+    listed = {t["name"]: t for t in anon_api.get("/api/v1/tokens/").json()["results"]}
+    assert listed["ci"]["last_used_at"] is not None
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    assert anon_api.get("/api/v1/tokens/").status_code == 401
 
 
 def test_outsider_cannot_see_or_revoke_someone_elses_token(alice_api, charlie_api):

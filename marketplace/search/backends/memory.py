@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import threading
+import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -108,6 +110,8 @@ def _table_from_csv(data: bytes):
     """The output of `COPY (_ROWS_SQL ORDER BY a.id) TO STDOUT (FORMAT csv)` as a pyarrow table."""
     from pyarrow import csv
 
+    if not data:
+        return _table([])  # an empty catalogue (pyarrow refuses an empty file)
     return csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=list(_COLUMNS)),
                         convert_options=csv.ConvertOptions(column_types=_column_types(), true_values=["t"],
                                                            false_values=["f"],
@@ -177,12 +181,12 @@ class Postings:
         import pyarrow.compute as pc
         from pyarrow import csv
 
+        if not data:
+            return cls.from_rows([])
         table = csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=["id", "lexeme", "w"]),
                              convert_options=csv.ConvertOptions(
                                  column_types={"id": pa.int64(), "lexeme": pa.string(), "w": pa.string()},
                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
-        if table.num_rows == 0:
-            return cls.from_rows([])
         lexemes = sorted(pc.unique(table["lexeme"]).to_pylist())
         terms = pc.index_in(table["lexeme"], value_set=pa.array(lexemes, pa.string())).to_numpy().astype(np.int64)
         patterns = table["w"].combine_chunks().dictionary_encode()
@@ -396,7 +400,10 @@ class _Index:
     def _load_everything(self, seen: str | None) -> None:
         if self.base is not None and self.epoch == seen:
             return  # another thread has loaded it meanwhile
+        started = time.monotonic()
         base, epoch, xmin = _Loader.everything(connection.get_connection_params())
+        log.info("in-memory search index loaded: %d assets in %.1f s (process %d)", base.size,
+                 time.monotonic() - started, os.getpid())
         self.base, self.epoch, self.xmin, self.applied, self.changed = base, epoch, xmin, {}, {}
         self.view = _View(base, np.ones(base.size, bool), ())
 
@@ -558,6 +565,10 @@ class MemorySearchBackend(PostgresSearchBackend):
 
     def __init__(self):
         self.index = _Index()
+
+    def prepare(self) -> None:
+        with connection.cursor() as cursor:
+            self.index.view_for(cursor)
 
     def search(self, *, scope: AssetScope, query: SearchQuery) -> SearchResult:
         if scope.nothing:
