@@ -290,6 +290,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.notifications.tasks.webhook_deliveries_recover_task",
         "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
     },
+    # Log rows live one to two intervals; a web process that has not searched for a whole interval reloads.
+    "prune-search-change-log": {
+        "task": "marketplace.search.tasks.search_log_prune_task",
+        "schedule": envint("MODELHUB_SEARCH_LOG_PRUNE_INTERVAL", 86_400, minimum=60),
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------

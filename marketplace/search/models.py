@@ -52,9 +52,16 @@ class XactIdField(models.BigIntegerField):
 
 class SearchState(models.Model):
     """One row (id 1): the epoch of the asset change log. A new epoch (a rebuild, or the row gone with a
-    truncated table) tells every process's in-memory index (`backends/memory.py`) to load the catalogue again."""
+    truncated table) tells every process's in-memory index (`backends/memory.py`) to load the catalogue again.
+
+    The log is pruned in two steps a period apart (`change_log_prune`, a periodic task): the rows of transactions
+    below `prune_next` go, `pruned_below` says so, and `prune_next` becomes the oldest transaction running now.
+    An index that has not read the log since before the previous prune (its horizon is below `pruned_below`)
+    may have lost rows it needed, so it loads the catalogue again."""
 
     epoch = models.CharField(max_length=36)
+    pruned_below = models.BigIntegerField(default=0, db_default=0)
+    prune_next = models.BigIntegerField(default=0, db_default=0)
 
 
 class SearchChange(models.Model):
@@ -62,7 +69,7 @@ class SearchChange(models.Model):
     written by a trigger on the asset table (PostgreSQL; migration 0012), with the writing transaction's id.
     A reader takes every row whose transaction id is at or above the oldest transaction its previous read
     could not see yet (its snapshot's xmin), so no change is missed however transactions interleave.
-    `search_rebuild` empties it."""
+    `search_rebuild` empties it; `change_log_prune` removes what every reader has had a period to read."""
 
     asset_id = models.BigIntegerField()
     xid = XactIdField(db_index=True)

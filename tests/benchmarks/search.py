@@ -273,6 +273,14 @@ def query_mix(rng: random.Random, tags: list[str], deep_cursor: str, deep_versio
     return queries
 
 
+def _peak_rss(pid: int) -> int:
+    """The process's peak resident set (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -455,9 +463,11 @@ def main() -> int:
             processes = [master, *master.children()]
             rss = sum(child.memory_info().rss for child in processes[1:])
             pss = sum(process.memory_full_info().pss for process in processes)
+            peak = _peak_rss(master.pid)
             print(f"{backend}: first search {results['member'][backend]['first']:.0f} ms (it waits for the in-memory "
-                  f"index the master loads at start), workers' RSS {rss / 2**20:.0f} MiB, master and workers' PSS "
-                  f"{pss / 2**20:.0f} MiB (shared pages split between the processes)")
+                  f"index the master loads at start; the master's peak RSS {peak / 2**20:.0f} MiB), workers' RSS "
+                  f"{rss / 2**20:.0f} MiB, master and workers' PSS {pss / 2**20:.0f} MiB (shared pages split "
+                  "between the processes)")
         worst = {backend: 0.0 for backend in backends}
         print(f"\n{'query type':<22}" + "".join(f"{b + ' member p50':>22}{'p95':>7}{'outsider p50':>14}{'p95':>7}"
                                                   for b in backends) + f"{'naive p50':>11}{'p95':>7}")

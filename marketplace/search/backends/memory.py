@@ -371,21 +371,23 @@ class _Index:
         for attempt in range(2):
             cursor.execute(
                 "SELECT s.epoch, pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
-                "pg_current_xact_id_if_assigned()::text::bigint, c.id, c.asset_id, c.xid::text::bigint "
-                "FROM (SELECT 1) one LEFT JOIN marketplace_searchstate s ON s.id = 1 "
+                "pg_current_xact_id_if_assigned()::text::bigint, s.pruned_below, c.id, c.asset_id, "
+                "c.xid::text::bigint FROM (SELECT 1) one LEFT JOIN marketplace_searchstate s ON s.id = 1 "
                 "LEFT JOIN marketplace_searchchange c ON c.xid >= %s::text::xid8", [str(self.xmin)])
             found = cursor.fetchall()
-            epoch, xmin, own_xid = found[0][:3]
+            epoch, xmin, own_xid, pruned_below = found[0][:4]
             if epoch is None:
                 # No state row: the catalogue was truncated under us (or never migrated); until `search_rebuild`
                 # writes one, nothing tells a reload apart from a second truncation, so PostgreSQL answers.
                 return None, set()
+            if self.base is not None and self.xmin < pruned_below:
+                self.base = None  # rows this index had not read yet may be pruned: load afresh
             if epoch != self.epoch or self.base is None:
                 if attempt == 0:
                     self._load_everything(epoch)
                     continue
                 return None, set()  # the caller's own transaction changed the epoch: PostgreSQL answers
-            log_rows = [(row[3], row[4], row[5]) for row in found if row[3] is not None]
+            log_rows = [(row[4], row[5], row[6]) for row in found if row[4] is not None]
             own = {asset for _, asset, xid in log_rows if xid == own_xid}
             fresh = sorted({asset for entry, asset, xid in log_rows
                             if xid != own_xid and entry not in self.applied and asset not in own})

@@ -457,6 +457,21 @@ def change_log_reset(cursor) -> None:
                    "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
 
 
+def change_log_prune(cursor) -> int:
+    """Remove the asset change log's rows that every in-memory index has had a whole period (the time since the
+    previous call) to read: those of transactions below the horizon the previous call recorded. The horizon
+    becomes the oldest transaction running now. Returns how many rows went. Run in a transaction."""
+    cursor.execute("SELECT prune_next FROM marketplace_searchstate WHERE id = 1 FOR UPDATE")
+    found = cursor.fetchone()
+    if found is None:
+        return 0  # no log to follow until a rebuild writes the state row
+    cursor.execute("DELETE FROM marketplace_searchchange WHERE xid < %s::text::xid8", [str(found[0])])
+    removed = cursor.rowcount
+    cursor.execute("UPDATE marketplace_searchstate SET pruned_below = GREATEST(pruned_below, prune_next), "
+                   "prune_next = pg_snapshot_xmin(pg_current_snapshot())::text::bigint WHERE id = 1")
+    return removed
+
+
 _SCOPE = "CASE WHEN a.visibility = 'internal' THEN 0 ELSE a.team_id END"
 # Every asset counts its facet values under no filter ("*") and under each of its kind, team, task, licence and
 # status. Migration 0011 holds a copy (what it computed when it ran).
