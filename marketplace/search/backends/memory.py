@@ -5,9 +5,9 @@ match in the database (microseconds each), and facet counts stay exact however m
 What it holds, per asset: the id, facet values as integer codes (kind, task, licence, status, team, tags),
 visibility, the sort keys (updated, created, usage), and an inverted index of the asset's *own PostgreSQL
 lexemes*, read from the stored `search_vector` (so stemming, stop words and field weights are PostgreSQL's),
-with each entry's `ts_rank` contribution: a one-word search ranks as `ts_rank` does (`calc_rank_or`, in
-float32 as PostgreSQL computes it). A search of several words matches here and asks PostgreSQL for `ts_rank`
-of its matches only (word positions decide that rank). Orderings by name, searches the precomputed counts
+with each entry's `ts_rank` contribution and positions: a search ranks as `ts_rank` does, to the bit
+(`calc_rank_or` for one word, `calc_rank_and`, from the words' positions, for several; in float32 as
+PostgreSQL's C computes them). Orderings by name, searches the precomputed counts
 answer (no words, at most one facet filter) and searches by a caller with uncommitted asset changes of its
 own go to the PostgreSQL backend, which this one extends (it also keeps the precomputed counts).
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import re
 import threading
@@ -52,15 +53,16 @@ DEEP_OFFSET = 1_000
 _WEIGHT = {"A": np.float32(1.0), "B": np.float32(0.4), "C": np.float32(0.2), "D": np.float32(0.1)}
 _LEXEME = re.compile(r"'((?:[^']|'')*)':\*")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# log(1 - sqrt(w1 * w2 * d)) per pair of weight labels (A, B, C, D), d a little over PostgreSQL's word_distance(1)
-# (1 / (1.005 + 0.05 * exp(1 / 1.5 - 2)) = 0.98214), the largest: what a pair of positions takes off at most.
-_LABEL_WEIGHT = np.array([1.0, 0.4, 0.2, 0.1])
-_PAIR_LOG = np.log(1.0 - np.sqrt(np.outer(_LABEL_WEIGHT, _LABEL_WEIGHT) * 0.98215))
+# PostgreSQL's word_distance(d) for d = 0 .. 101 as its C computes it (in double, with the C library's exp, then
+# float4); past 100 positions apart it is 1e-30.
+_WORD_DISTANCE = np.array([1.0 / (1.005 + 0.05 * math.exp(d / 1.5 - 2)) for d in range(101)] + [1e-30], np.float32)
+# A match whose several-word rank takes more position pairs than this is ranked by PostgreSQL instead.
+MAX_PAIRS = 256
 _ROWS_SQL = ("SELECT a.id, a.kind, a.task, a.license, a.status, a.framework, a.team_id, a.visibility = 'internal', "
              "a.tags_text, (extract(epoch FROM a.updated_at) * 1000000)::bigint, "
              "(extract(epoch FROM a.created_at) * 1000000)::bigint, a.usage_count FROM marketplace_asset a")
-_POSTINGS_SQL = ("SELECT a.id, u.lexeme, array_to_string(u.weights, '') FROM marketplace_asset a "
-                 "CROSS JOIN LATERAL unnest(a.search_vector) u")
+_POSTINGS_SQL = ("SELECT a.id, u.lexeme, array_to_string(u.weights, ''), array_to_string(u.positions, ' ') "
+                 "FROM marketplace_asset a CROSS JOIN LATERAL unnest(a.search_vector) u")
 
 
 def entry_contribution(weights: str) -> float:
@@ -154,25 +156,36 @@ def _small(codes: np.ndarray, distinct: int) -> np.ndarray:
 @dataclass
 class Postings:
     """Lexeme entries: per entry its asset id, lexeme (an index into the sorted `lexemes`) and the weight labels
-    of its positions (an index into `weights`, the distinct label strings: "A", "DD", "BD", ...)."""
+    of its positions (an index into `weights`, the distinct label strings: "A", "DD", "BD", ...); `positions`
+    holds every entry's positions (as many as its labels, ascending), entry after entry."""
 
     ids: np.ndarray
     terms: np.ndarray
     lexemes: list[str]
     codes: np.ndarray
     weights: list[str]
+    positions: np.ndarray
 
     @classmethod
     def from_rows(cls, rows) -> Postings:
-        """From (asset id, lexeme, weight labels) rows."""
+        """From (asset id, lexeme, weight labels, positions as text: "1 7") rows."""
         rows = list(rows)
         lexemes = sorted({row[1] for row in rows})
         weights = sorted({row[2] for row in rows})
         lexeme_index = {lexeme: i for i, lexeme in enumerate(lexemes)}
         weight_index = {w: i for i, w in enumerate(weights)}
+        positions = np.array([int(p) for row in rows for p in row[3].split()], np.uint16)
         return cls(np.array([row[0] for row in rows], np.int64),
                    np.array([lexeme_index[row[1]] for row in rows], np.int64), lexemes,
-                   _small(np.array([weight_index[row[2]] for row in rows], np.int64), len(weights)), weights)
+                   _small(np.array([weight_index[row[2]] for row in rows], np.int64), len(weights)), weights,
+                   positions)
+
+    def pointers(self) -> np.ndarray:
+        """Where each entry's positions start in `positions` (and, last, their end)."""
+        lengths = np.array([len(w) for w in self.weights], np.int64)
+        pointers = np.zeros(len(self.codes) + 1, np.int64)
+        np.cumsum(lengths[self.codes] if len(self.codes) else lengths[:0], out=pointers[1:])
+        return pointers
 
     @classmethod
     def from_csv(cls, data: bytes) -> Postings:
@@ -183,25 +196,32 @@ class Postings:
 
         if not data:
             return cls.from_rows([])
-        table = csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=["id", "lexeme", "w"]),
+        table = csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=["id", "lexeme", "w", "p"]),
                              convert_options=csv.ConvertOptions(
-                                 column_types={"id": pa.int64(), "lexeme": pa.string(), "w": pa.string()},
+                                 column_types={"id": pa.int64(), "lexeme": pa.string(), "w": pa.string(),
+                                               "p": pa.string()},
                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
         lexemes = sorted(pc.unique(table["lexeme"]).to_pylist())
         terms = pc.index_in(table["lexeme"], value_set=pa.array(lexemes, pa.string())).to_numpy().astype(np.int64)
         patterns = table["w"].combine_chunks().dictionary_encode()
         weights = patterns.dictionary.to_pylist()
+        positions = pc.cast(pc.list_flatten(pc.utf8_split_whitespace(table["p"].combine_chunks())), pa.uint16())
         return cls(table["id"].to_numpy().astype(np.int64), terms, lexemes,
-                   _small(patterns.indices.to_numpy(zero_copy_only=False), len(weights)), weights)
+                   _small(patterns.indices.to_numpy(zero_copy_only=False), len(weights)), weights,
+                   positions.to_numpy(zero_copy_only=False))
 
     def by_asset(self) -> dict[int, Postings]:
         """These entries split by asset."""
         order = np.argsort(self.ids, kind="stable")
-        ids = self.ids[order]
+        ids, pointers = self.ids[order], self.pointers()
+        positions = _gather(pointers, self.positions, order)  # in the new order of the entries
+        at = np.zeros(len(order) + 1, np.int64)
+        np.cumsum((pointers[1:] - pointers[:-1])[order], out=at[1:])
         assets, starts = np.unique(ids, return_index=True)
         ends = [*starts[1:], len(ids)]
         return {int(asset): Postings(ids[a:b], self.terms[order[a:b]], self.lexemes, self.codes[order[a:b]],
-                                     self.weights) for asset, a, b in zip(assets, starts, ends, strict=True)}
+                                     self.weights, positions[at[a]:at[b]])
+                for asset, a, b in zip(assets, starts, ends, strict=True)}
 
 
 class Segment:
@@ -245,7 +265,17 @@ class Segment:
         self.post_rows = rows_of[order].astype(np.int32)
         self.post_codes = postings.codes[keep][order]
         self.weight_score = np.array([entry_contribution(w) for w in postings.weights], np.float64)
-        self.weight_labels = postings.weights
+        # Positions in the order of the entries: lexeme i's entries' positions start at term_pos_ptr[i]; a label
+        # pattern's weights (float32, as ts_rank's) are pattern_weights[pattern_ptr[code]:pattern_ptr[code + 1]].
+        lengths = np.array([len(w) for w in postings.weights], np.int64)
+        self.post_positions = _gather(postings.pointers(), postings.positions, np.flatnonzero(keep)[order])
+        cumulative = np.zeros(len(self.post_codes) + 1, np.int64)
+        np.cumsum(lengths[self.post_codes] if len(self.post_codes) else lengths[:0], out=cumulative[1:])
+        self.term_pos_ptr = cumulative[self.post_ptr]
+        self.pattern_len = lengths
+        self.pattern_ptr = np.zeros(len(lengths) + 1, np.int64)
+        np.cumsum(lengths, out=self.pattern_ptr[1:])
+        self.pattern_weights = np.array([_WEIGHT[label] for w in postings.weights for label in w], np.float32)
 
     def term_range(self, prefix: str) -> tuple[int, int]:
         """The lexemes starting with `prefix` (PostgreSQL's `prefix:*`): a range of the sorted vocabulary."""
@@ -276,29 +306,81 @@ class Segment:
         size = np.float32(len(set(items)))
         return (rank[rows] / size).astype(np.float32)
 
-    def rank_and_bound(self, groups: list[list[str]], rows: np.ndarray) -> np.ndarray:
-        """An upper bound of `ts_rank` of `rows` for an AND of groups (`calc_rank_and`: 1 - the product over every
-        pair of positions of two different query lexemes of (1 - sqrt(w1 * w2 * word_distance(distance)))),
-        taking every pair at the closest distance: from the counts of each lexeme's positions per weight."""
+    def rank_and(self, items: list[str], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`ts_rank` of `rows` for an AND of words (`calc_rank_and` over the query's distinct prefix lexemes,
+        `items`), to the bit, and which rows have it: a row whose rank takes more than MAX_PAIRS position pairs is
+        left to PostgreSQL. PostgreSQL's C, for the items in byte order: for each entry of item i (its lexemes
+        matching the prefix, in order), each earlier item k (its last matching entry), each position of the entry
+        and each of k's: the pair at distance d > 0 folds sqrt(w1 * w2 * word_distance(d)) into the rank r as
+        1 - (1 - r) * (1 - that), the first pair giving r; no pair: 1e-20."""
+        items = sorted(set(items))
+        if len(items) < 2:
+            return self.rank_or(items, rows), np.ones(len(rows), bool)
         at = np.full(self.size, -1, np.int64)
         at[rows] = np.arange(len(rows))
-        per_label = np.array([[w.count(label) for label in "ABCD"] for w in self.weight_labels], np.float64)
-        counts = []
-        for item in sorted({lexeme for group in groups for lexeme in group}):
-            count = np.zeros((len(rows), 4))
+        found = []  # per item: its entries among `rows` by (row, lexeme): (row index, first position, positions)
+        for item in items:
             start, end = self.term_range(item)
-            entries = slice(self.post_ptr[start], self.post_ptr[end])
-            where = at[self.post_rows[entries]]
-            hit = where >= 0
-            if len(per_label):
-                np.add.at(count, where[hit], per_label[self.post_codes[entries][hit]])
-            counts.append(count)
-        total = np.zeros(len(rows))
-        for i in range(len(counts)):
+            lo, hi = self.post_ptr[start], self.post_ptr[end]
+            where = at[self.post_rows[lo:hi]]
+            lengths = self.pattern_len[self.post_codes[lo:hi]]
+            first = self.term_pos_ptr[start] + np.cumsum(lengths) - lengths
+            codes = self.post_codes[lo:hi]
+            hit = np.flatnonzero(where >= 0)
+            terms = np.searchsorted(self.post_ptr, lo + hit, side="right")
+            order = hit[np.lexsort((terms, where[hit]))]
+            found.append((where[order], first[order], codes[order]))
+        parts = []  # per entry pair: (row index, item i, entry order, item k, first positions, codes of both)
+        for i in range(1, len(items)):
+            row_i, first_i, code_i = found[i]
             for k in range(i):
-                total += ((counts[i] @ _PAIR_LOG) * counts[k]).sum(axis=1)
-        bound = np.maximum(1.0 - np.exp(total), 1e-20)
-        return bound * (1 + 1e-5) + 1e-7  # float32 rounding in PostgreSQL's sums stays under this
+                row_k, first_k, code_k = found[k]
+                last = np.full(len(rows), -1, np.int64)  # item k's last entry per row
+                if len(row_k):
+                    ends = np.flatnonzero(np.r_[row_k[1:] != row_k[:-1], True])
+                    last[row_k[ends]] = ends
+                pick = last[row_i]
+                both = np.flatnonzero(pick >= 0)
+                parts.append((row_i[both], np.full(len(both), i), both, np.full(len(both), k), first_i[both],
+                              code_i[both], first_k[pick[both]], code_k[pick[both]]))
+        row, item_i, entry, item_k, first_i, code_i, first_k, code_k = (np.concatenate(column) for column in zip(*parts))
+        count_i, count_k = self.pattern_len[code_i], self.pattern_len[code_k]
+        pairs = count_i * count_k
+        spread = np.repeat(np.arange(len(row)), pairs)
+        within = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+        l, p = within // count_k[spread], within % count_k[spread]
+        pos_i = self.post_positions[first_i[spread] + l].astype(np.int64)
+        pos_k = self.post_positions[first_k[spread] + p].astype(np.int64)
+        w_i = self.pattern_weights[self.pattern_ptr[code_i[spread]] + l]
+        w_k = self.pattern_weights[self.pattern_ptr[code_k[spread]] + p]
+        distance = np.abs(pos_i - pos_k)
+        counted = distance > 0
+        weight = (w_i * w_k * _WORD_DISTANCE[np.minimum(distance, 101)]).astype(np.float32)  # float32, as C
+        term = np.sqrt(weight.astype(np.float64)).astype(np.float32)
+        # In C's order: by row, item, entry, earlier item, then the two positions. Each block (i, k) came out by
+        # row and entry, positions innermost, so only several blocks need a (stable) sort, by row, item and entry.
+        by_row = row[spread]
+        if len(parts) > 1:
+            width = max(len(found_rows) for found_rows, _, _ in found) + 1
+            order = np.argsort((by_row * len(items) + item_i[spread]) * width + entry[spread], kind="stable")
+            by_row, term, counted = by_row[order], term[order], counted[order]
+        by_row, term = by_row[counted], term[counted]
+        rank = np.full(len(rows), -1.0, np.float32)
+        exact = np.ones(len(rows), bool)
+        if len(by_row):
+            starts = np.flatnonzero(np.r_[True, by_row[1:] != by_row[:-1]])
+            lengths = np.diff(np.r_[starts, len(by_row)])
+            exact[by_row[starts[lengths > MAX_PAIRS]]] = False
+            longest_first = np.argsort(-lengths, kind="stable")
+            starts, lengths = starts[longest_first], lengths[longest_first]
+            for step in range(min(int(lengths[0]), MAX_PAIRS)):
+                live = int(np.searchsorted(-lengths, -step, side="left"))  # how many have more than `step` pairs
+                target, value = by_row[starts[:live]], term[starts[:live] + step]
+                current = rank[target]
+                rank[target] = np.where(current < 0, value, (1.0 - (1.0 - current.astype(np.float64))
+                                                             * (1.0 - value.astype(np.float64))).astype(np.float32))
+        rank[rank < 0] = np.float32(1e-20)
+        return rank, exact
 
 
 @dataclass(frozen=True)
@@ -452,8 +534,12 @@ class _Index:
 
 def overlay_segment(rows: list[tuple], parts: list[Postings]) -> Segment:
     """One segment from several assets' rows and postings (each with its own lexeme and weight lists)."""
-    entries = [(int(asset), part.lexemes[term], part.weights[code])
-               for part in parts for asset, term, code in zip(part.ids, part.terms, part.codes, strict=True)]
+    entries = []
+    for part in parts:
+        pointers = part.pointers()
+        entries += [(int(asset), part.lexemes[term], part.weights[code],
+                     " ".join(map(str, part.positions[pointers[e]:pointers[e + 1]])))
+                    for e, (asset, term, code) in enumerate(zip(part.ids, part.terms, part.codes, strict=True))]
     return Segment(_table(rows), Postings.from_rows(entries))
 
 
@@ -679,17 +765,18 @@ class MemorySearchBackend(PostgresSearchBackend):
         one more than the page when there is more, in display order."""
         keys = query.order_keys
         backwards = bool(query.cursor and query.cursor.backwards)
-        several = "rank" in dict(keys) and groups is not None and len(groups) > 1
-        ids, columns, bounds = [], {name: [] for name, _ in keys}, []
+        ids, columns, inexact = [], {name: [] for name, _ in keys}, []
         for matches in matched:
             segment = matches.segment
             rows = matches.rows[matches.passing()]
             ids.append(segment.ids[rows])
-            if several:
-                bounds.append(segment.rank_and_bound(groups, rows))
             for name, _ in keys:
-                if name == "rank":
-                    columns[name].append(segment.rank_or(groups[0], rows) if groups and len(groups) == 1
+                if name == "rank" and groups and len(groups) > 1:  # an AND: positions decide
+                    rank, exact = segment.rank_and([lexeme for group in groups for lexeme in group], rows)
+                    columns[name].append(rank)
+                    inexact.append(segment.ids[rows[~exact]])
+                elif name == "rank":
+                    columns[name].append(segment.rank_or(groups[0], rows) if groups
                                          else np.zeros(len(rows), np.float32))
                 elif name != "id":
                     columns[name].append({"updated_at": segment.updated, "created_at": segment.created,
@@ -697,10 +784,9 @@ class MemorySearchBackend(PostgresSearchBackend):
         all_ids = np.concatenate(ids)
         values = {name: np.concatenate(parts) for name, parts in columns.items() if name != "id"}
         values["id"] = all_ids
-        known = np.ones(len(all_ids), bool)
-        if several and len(all_ids):
-            known = self._ranks_by_bound(cursor, tsquery, values, np.concatenate(bounds), query, keys, backwards)
-        keep = known.copy()
+        if inexact and sum(map(len, inexact)):
+            self._ts_ranks(cursor, tsquery, values, np.concatenate(inexact))
+        keep = np.ones(len(all_ids), bool)
         if query.cursor is not None:
             keep &= self._beyond(values, keys, query.cursor.values, backwards)
         candidates = np.flatnonzero(keep)
@@ -721,33 +807,15 @@ class MemorySearchBackend(PostgresSearchBackend):
         rows = [tuple(self._value(name, values[name][i]) for name, _ in keys) for i in window]
         return rows[::-1] if backwards else rows
 
-    def _ranks_by_bound(self, cursor, tsquery: str, values: dict, bound: np.ndarray, query: SearchQuery, keys,
-                        backwards: bool) -> np.ndarray:
-        """`ts_rank` of several words depends on where they stand, so PostgreSQL computes it (into
-        values["rank"]) for the matches that can be on the page: in batches, highest bound first, until the
-        page's last row outranks the next bound. Returns which matches have their rank."""
-        ids = values["id"]
-        rank = values["rank"] = np.zeros(len(ids), np.float32)
-        known = np.zeros(len(ids), bool)
-        order = np.argsort(-bound, kind="stable")
-        wanted = query.offset + query.page_size + 1
-        done, batch = 0, 4 * wanted
-        while done < len(ids):
-            take = order[done:] if backwards else order[done:done + batch]  # backwards: the lowest ranks count
-            cursor.execute("SELECT id, ts_rank(search_vector, to_tsquery('english', %s)) FROM marketplace_asset "
-                           "WHERE id = ANY(%s)", [tsquery, ids[take].tolist()])
-            found = dict(cursor.fetchall())
-            rank[take] = [found.get(int(i), 0.0) for i in ids[take]]
-            known[take] = True
-            done, batch = done + len(take), batch * 2
-            if done >= len(ids):
-                break
-            passing = known if query.cursor is None else known & self._beyond(values, keys, query.cursor.values, False)
-            if passing.sum() >= wanted:
-                last = np.sort(rank[passing])[::-1][wanted - 1]
-                if bound[order[done]] < last:
-                    break  # every match not fetched ranks below the page's last row
-        return known
+    @staticmethod
+    def _ts_ranks(cursor, tsquery: str, values: dict, ids: np.ndarray) -> None:
+        """PostgreSQL's `ts_rank` into values["rank"] for the matches `ids` (the few whose positions make too many
+        pairs to fold here)."""
+        cursor.execute("SELECT id, ts_rank(search_vector, to_tsquery('english', %s)) FROM marketplace_asset "
+                       "WHERE id = ANY(%s)", [tsquery, ids.tolist()])
+        found = dict(cursor.fetchall())
+        at = np.flatnonzero(np.isin(values["id"], ids))
+        values["rank"][at] = [found.get(int(i), 0.0) for i in values["id"][at]]
 
     @staticmethod
     def _beyond(values: dict, keys, cursor_values, backwards: bool) -> np.ndarray:
