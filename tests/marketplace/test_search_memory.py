@@ -6,6 +6,7 @@ Committed data (transactional tests): the index loads what other connections can
 uncommitted changes are PostgreSQL's to answer."""
 
 import http.client
+import io
 import json
 import os
 import socket
@@ -376,3 +377,18 @@ def test_the_change_log_is_pruned_a_period_late_and_an_index_that_slept_through_
     assert awake.index.base is awake_base  # it had read what it needed before the prune
     assert_same(asleep, (alice, charlie), [{"q": "fraud"}, {"q": "mood"}])  # the mood change's row is gone...
     assert asleep.index.base is not asleep_base  # ...so it loaded afresh
+
+
+def test_a_load_fails_whole_when_either_half_of_its_copy_fails(memory):
+    """The postings are read in two halves at once (one in a thread): a failure of either must not leave an index
+    with half its entries."""
+    for bad in (0, 1):
+        connections = [psycopg2.connect(**connection.get_connection_params()) for _ in range(2)]
+        try:
+            jobs = [(raw.cursor(), b"COPY (SELECT 1 / %d) TO STDOUT" % (0 if i == bad else 1), io.BytesIO())
+                    for i, raw in enumerate(connections)]
+            with pytest.raises(psycopg2.errors.DivisionByZero):
+                memory_module._copy_both(*jobs)
+        finally:
+            for raw in connections:
+                raw.close()
