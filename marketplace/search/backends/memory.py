@@ -434,10 +434,11 @@ class _Loader:
     @staticmethod
     def everything(params: dict) -> tuple[Segment, str | None, int]:
         """(base segment, epoch, snapshot xmin), read in one REPEATABLE READ snapshot of committed data."""
-        connections = [psycopg2.connect(**params) for _ in range(2)]
+        connections = []
         try:
-            for raw in connections:
-                raw.set_session(isolation_level="REPEATABLE READ", readonly=True)
+            for _ in range(2):
+                connections.append(psycopg2.connect(**params))
+                connections[-1].set_session(isolation_level="REPEATABLE READ", readonly=True)
             cursor, other = (raw.cursor() for raw in connections)
             cursor.execute("SELECT (SELECT epoch FROM marketplace_searchstate WHERE id = 1), "
                            "pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_export_snapshot(), "
