@@ -187,6 +187,23 @@ class Postings:
                    _small(np.array([weight_index[row[2]] for row in rows], np.int64), len(weights)), weights,
                    positions)
 
+    @classmethod
+    def concat(cls, parts: list[Postings]) -> Postings:
+        """Several parts' entries, one after the other, over one lexeme list and one weight list."""
+        lexemes = sorted({lexeme for part in parts for lexeme in part.lexemes})
+        weights = sorted({w for part in parts for w in part.weights})
+        lexeme_index = {lexeme: i for i, lexeme in enumerate(lexemes)}
+        weight_index = {w: i for i, w in enumerate(weights)}
+
+        def joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+            return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
+
+        terms = [np.array([lexeme_index[x] for x in part.lexemes], np.int64)[part.terms] for part in parts]
+        codes = [np.array([weight_index[w] for w in part.weights], np.int64)[part.codes] for part in parts]
+        return cls(joined([part.ids for part in parts], np.int64), joined(terms, np.int64), lexemes,
+                   _small(joined(codes, np.int64), len(weights)), weights,
+                   joined([part.positions for part in parts], np.uint16))
+
     def pointers(self) -> np.ndarray:
         """Where each entry's positions start in `positions` (and, last, their end)."""
         lengths = np.array([len(w) for w in self.weights], np.int64)
@@ -582,13 +599,7 @@ class _Index:
 
 def overlay_segment(rows: list[tuple], parts: list[Postings]) -> Segment:
     """One segment from several assets' rows and postings (each with its own lexeme and weight lists)."""
-    entries = []
-    for part in parts:
-        pointers = part.pointers()
-        entries += [(int(asset), part.lexemes[term], part.weights[code],
-                     " ".join(map(str, part.positions[pointers[e]:pointers[e + 1]])))
-                    for e, (asset, term, code) in enumerate(zip(part.ids, part.terms, part.codes, strict=True))]
-    return Segment(_table(rows), Postings.from_rows(entries))
+    return Segment(_table(rows), Postings.concat(parts))
 
 
 # --- searching a segment ------------------------------------------------------------------------------------
@@ -615,10 +626,15 @@ def _word_mask(segment: Segment, groups: list[list[str]] | None) -> np.ndarray |
         return None
     mask = np.full(segment.size, bool(groups))
     for group in groups:
-        hit = np.zeros(segment.size, bool)
-        for prefix in group:
-            hit[segment.word_rows(prefix)] = True
-        mask &= hit
+        mask &= _marked(segment.size, [segment.word_rows(prefix) for prefix in group])
+    return mask
+
+
+def _marked(size: int, row_lists: list[np.ndarray]) -> np.ndarray:
+    """A mask of `size` rows, true at every row of any of the lists."""
+    mask = np.zeros(size, bool)
+    for rows in row_lists:
+        mask[rows] = True
     return mask
 
 
@@ -642,9 +658,7 @@ def _matches(segment: Segment, alive: np.ndarray | None, scope: AssetScope, quer
         if name == "tag":
             has = np.ones(segment.size, bool)
             for tag in query.tags:
-                tagged = np.zeros(segment.size, bool)
-                tagged[segment.rows_with_tag(tag)] = True
-                has &= tagged
+                has &= _marked(segment.size, [segment.rows_with_tag(tag)])
             flags[name] = has[rows]
             continue
         column, value = {"kind": (segment.kind, query.kind), "task": (segment.task, query.task),
@@ -735,15 +749,10 @@ class MemorySearchBackend(PostgresSearchBackend):
                 matched = self._match(view, scope, query, groups, team_ids)
                 total = sum(int(m.passing().sum()) for m in matched)
         facets = {}
+        tsquery = _tsquery_text(words) if words else None
         # A facet whose counts leave out every filter but one of kind, task, licence, status or team (a single tag
         # filter's tag facet: the whole visible catalogue) comes from the precomputed counts, as PostgreSQL's would.
-        active = set(query.facet_filters())
-        plain = self._plain(query)
-        precomputed = {}
-        if groups is None:
-            for facet in FACETS:
-                if self._precomputable(frozenset(active - {facet}), plain):
-                    precomputed.setdefault(frozenset(active - {facet}), []).append(facet)
+        precomputed, _ = self._count_groups(query, tsquery)
         from_table = self._precomputed_counts(cursor, scope, query, precomputed) if precomputed else {}
         for facet in FACETS:
             if any(facet in names for names in precomputed.values()):
@@ -756,7 +765,6 @@ class MemorySearchBackend(PostgresSearchBackend):
                 counts = {slugs[team]: n for team, n in counts.items() if team in slugs}
             top = sorted(counts.items(), key=lambda item: (-item[1], item[0].encode()))[:FACET_LIMIT]
             facets[facet] = [{"value": value, "count": n} for value, n in top]
-        tsquery = _tsquery_text(words) if words else None
         rows = self._page_rows(cursor, matched, query, groups, tsquery)
         result = SearchResult(ids=[row[-1] for row in rows], count=total, facets=facets, widened=widened)
         self._cursors(result, query, rows)
@@ -790,7 +798,7 @@ class MemorySearchBackend(PostgresSearchBackend):
 
     @staticmethod
     def _few(view: _View, scope, query, groups) -> bool:
-        """Whether the words alone (with visibility, framework and visibility filters) match fewer than
+        """Whether the words alone (what the caller may see, the framework and visibility filters) match fewer than
         WIDEN_BELOW assets: few results because facet filters narrowed plenty of matches widen nothing."""
         plain = SearchQuery(terms=query.terms, framework=query.framework, visibility=query.visibility)
         return sum(len(m.rows) for m in MemorySearchBackend._match(view, scope, plain, groups, {})) < WIDEN_BELOW

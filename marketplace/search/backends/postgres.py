@@ -105,11 +105,16 @@ class PostgresSearchBackend(SearchBackend):
         raise ValueError(name)
 
     @staticmethod
+    def _visible(where: _Sql, scope: AssetScope) -> None:
+        """Only the assets `scope` may see: internal ones and its teams' (all of them for everything)."""
+        if not scope.everything:
+            where.add("(a.visibility = 'internal' OR a.team_id = ANY(%s))", list(scope.team_ids))
+
+    @staticmethod
     def _base(scope: AssetScope, query: SearchQuery, tsquery: str | None) -> _Sql:
         """Visibility, words and the filters that are not facets."""
         where = _Sql()
-        if not scope.everything:
-            where.add("(a.visibility = 'internal' OR a.team_id = ANY(%s))", list(scope.team_ids))
+        PostgresSearchBackend._visible(where, scope)
         if tsquery is not None:
             where.add("a.search_vector @@ to_tsquery('english', %s)", tsquery)
         for name in ("framework", "visibility"):
@@ -237,8 +242,7 @@ class PostgresSearchBackend(SearchBackend):
             return {}
         where = _Sql()
         where.add("a.id = ANY(%s)", list(ids))
-        if not scope.everything:
-            where.add("(a.visibility = 'internal' OR a.team_id = ANY(%s))", list(scope.team_ids))
+        self._visible(where, scope)
         with connection.cursor() as cursor:
             cursor.execute(f"{_LISTED_SQL} WHERE {where.sql()}", where.params)
             return {row[0]: dict(zip(LISTED_FIELDS, row, strict=True)) for row in cursor.fetchall()}
@@ -248,18 +252,7 @@ class PostgresSearchBackend(SearchBackend):
     def _counts(self, cursor, scope: AssetScope, query: SearchQuery, tsquery: str | None):
         """The total, every facet's counts (a facet's own filter left out of them) and, when the matches had
         to be read for them, the page too (else None): one pass over the matches, never two."""
-        active = set(query.facet_filters())
-        plain = self._plain(query)
-        groups: dict[frozenset, list[str]] = defaultdict(list)
-        for facet in FACETS:
-            groups[frozenset(active - {facet})].append(facet)
-        groups[frozenset(active)].append("_total")
-        precomputed, computed = {}, {}
-        for filters, facets in groups.items():
-            if tsquery is None and self._precomputable(filters, plain):
-                precomputed[filters] = facets
-            else:
-                computed[filters] = facets
+        precomputed, computed = self._count_groups(query, tsquery)
         counts: dict[str, list[tuple[str, int]]] = {}
         rows = None
         if precomputed:
@@ -270,6 +263,21 @@ class PostgresSearchBackend(SearchBackend):
         total = counts.pop("_total", [("", 0)])
         return ((total[0][1] if total else 0),
                 {facet: [{"value": v, "count": n} for v, n in counts.get(facet, [])] for facet in FACETS}, rows)
+
+    def _count_groups(self, query: SearchQuery, tsquery: str | None) -> tuple[dict, dict]:
+        """The facets (and "_total") grouped by the filters their counts apply (every active one but the facet's
+        own), as two dicts of filters -> names: the groups the precomputed counts hold, and the others."""
+        active = set(query.facet_filters())
+        plain = self._plain(query)
+        groups: dict[frozenset, list[str]] = defaultdict(list)
+        for facet in FACETS:
+            groups[frozenset(active - {facet})].append(facet)
+        groups[frozenset(active)].append("_total")
+        precomputed, computed = {}, {}
+        for filters, facets in groups.items():
+            precomputable = tsquery is None and self._precomputable(filters, plain)
+            (precomputed if precomputable else computed)[filters] = facets
+        return precomputed, computed
 
     @staticmethod
     def _plain(query: SearchQuery) -> set[str]:
