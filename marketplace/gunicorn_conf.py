@@ -21,7 +21,7 @@ def when_ready(server) -> None:
     """In the master, before the first fork."""
     from django.db import connections
 
-    from marketplace.search.backends import search_backend
+    from registry.search.backends import search_backend
 
     try:
         search_backend().prepare()

@@ -7,7 +7,7 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 from django.http import HttpResponseBadRequest, JsonResponse
 
-from marketplace.lib.request_context import request_id_begin, request_id_end
+from registry.kernel.lib.request_context import request_id_begin, request_id_end
 
 
 def _set_statement_timeout(sender=None, connection=None, **kwargs) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from marketplace.lib.env import envbool, envint, envlist, envsize, envstr
+from registry.kernel.lib.env import envbool, envint, envlist, envsize, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("MODELHUB_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -292,7 +292,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Log rows live one to two intervals; a web process that has not searched for a whole interval reloads.
     "prune-search-change-log": {
-        "task": "marketplace.search.tasks.search_log_prune_task",
+        "task": "registry.search.tasks.search_log_prune_task",
         "schedule": envint("MODELHUB_SEARCH_LOG_PRUNE_INTERVAL", 86_400, minimum=60),
     },
 }
@@ -327,7 +327,7 @@ SPECTACULAR_SETTINGS = {
     # PATCH bodies are documented with their required fields, not as all-optional copies.
     "COMPONENT_SPLIT_PATCH": False,
     # Two choice sets are fields named "kind": asset kinds and lineage edge kinds.
-    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "marketplace.assets.models.AssetKind",
+    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "registry.assets.models.AssetKind",
                             "LineageKindEnum": "registry.lineage.models.LineageKind",
                             "VersionStatusEnum": "registry.versions.models.VersionStatus",
                             "ReviewRoundStatusEnum": "registry.governance.models.RoundStatus",

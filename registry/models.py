@@ -1,12 +1,24 @@
+"""Every model of Modelhub, one module per area, re-exported here (the `registry` app's models)."""
+
 from registry.artifacts.models import Blob, VersionFile
-from registry.endpoints.models import Endpoint, EndpointKey
+from registry.assets.models import Asset, AssetKind, Tag
 from registry.cards.models import ModelCard
+from registry.endpoints.models import Endpoint, EndpointKey
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, VersionSignature
+from registry.kernel.access import TeamRole, Visibility
+from registry.kernel.audit.models import AuditAction, AuditEvent
 from registry.lineage.models import LineageEdge, LineageKind
 from registry.notifications.models import Webhook, WebhookDelivery
+from registry.search.models import FacetCount, SearchChange, SearchState, SearchTerm
+from registry.teams.models import Membership, Team
+from registry.tokens.models import APIToken
 from registry.validation.models import ValidationOutcome, ValidationReport
 from registry.versions.models import AssetVersion, VersionStatus
 
-__all__ = ["Alias", "AssetVersion", "Blob", "Endpoint", "EndpointKey", "LineageEdge", "LineageKind", "ModelCard", "Review", "ReviewPolicy",
-           "ReviewRound", "ValidationOutcome", "ValidationReport", "VersionFile", "VersionSignature", "VersionStatus",
-           "Webhook", "WebhookDelivery"]
+__all__ = [
+    "APIToken", "Alias", "Asset", "AssetKind", "AssetVersion", "AuditAction", "AuditEvent", "Blob", "Endpoint",
+    "EndpointKey", "FacetCount", "LineageEdge", "LineageKind", "Membership", "ModelCard", "Review", "ReviewPolicy",
+    "ReviewRound", "SearchChange", "SearchState", "SearchTerm", "Tag", "Team", "TeamRole", "ValidationOutcome",
+    "ValidationReport", "VersionFile", "VersionSignature", "VersionStatus", "Visibility", "Webhook",
+    "WebhookDelivery",
+]

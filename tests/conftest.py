@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from marketplace.tokens.services import token_create
+from registry.tokens.services import token_create
 from tests.factories import make_team, make_user
 
 REPO = Path(__file__).resolve().parent.parent

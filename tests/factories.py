@@ -10,13 +10,13 @@ import onnx
 from django.contrib.auth import get_user_model
 from onnx import TensorProto, helper, numpy_helper
 
-from marketplace.assets.services import asset_create
-from marketplace.teams.services import team_create, team_member_add
+from registry.assets.services import asset_create
+from registry.teams.services import team_create, team_member_add
 from registry.artifacts.uploads import StagedFile
 from registry.versions.models import AssetVersion
 from registry.versions.services import version_create
 # The Django-free builders of the runtime tests, shared: hostile models cost validation and serving alike.
-from tests.runtime.host_fixtures import add_one_loop_body, memory_bomb_model, model_of  # noqa: F401
+from tests.registry.runtime.host_fixtures import add_one_loop_body, memory_bomb_model, model_of  # noqa: F401
 
 _seq = count(1)
 

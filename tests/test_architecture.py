@@ -22,7 +22,7 @@ def test_every_tasks_module_is_discovered_by_the_worker():
     root = Path(__file__).resolve().parents[1]
     modules = {".".join(p.relative_to(root).with_suffix("").parts)
                for area in ("registry", "marketplace") for p in root.glob(f"{area}/**/tasks.py")
-               if p.parent.name != "lib"}  # marketplace/lib/tasks.py: helpers that send tasks by name
+               if p.parent.name != "lib"}  # registry/kernel/lib/tasks.py: helpers that send tasks by name
     registered = {name.rsplit(".", 1)[0] for name in app.tasks if name.startswith(("registry.", "marketplace."))}
     assert modules <= registered, modules - registered
 
@@ -34,3 +34,19 @@ def test_every_periodic_task_is_known_to_the_worker():
 
     app.loader.import_default_modules()
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(app.tasks)
+
+
+def test_registry_sends_tasks_through_the_project_app_from_any_thread():
+    """registry.kernel.lib.tasks reaches the Celery app as `current_app`, which is per thread unless the app is the
+    default: a web server's request threads would otherwise send to a bare app's broker."""
+    import threading
+
+    from celery import current_app
+
+    from marketplace.celery import app
+
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(current_app._get_current_object()))
+    thread.start()
+    thread.join()
+    assert seen == [app]

@@ -2,9 +2,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from marketplace.api.views import GenericAPIView
-from marketplace.audit.filters import AuditFilter
-from marketplace.audit.models import AuditAction, AuditEvent
-from marketplace.audit.selectors import audit_search
+from registry.kernel.audit.filters import AuditFilter
+from registry.kernel.audit.models import AuditAction, AuditEvent
+from registry.kernel.audit.selectors import audit_search
 
 
 class AuditEventSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from marketplace.tokens.services import token_authenticate
+from registry.tokens.services import token_authenticate
 
 
 class APITokenAuthentication(authentication.BaseAuthentication):

@@ -16,7 +16,7 @@ from registry.cards.models import ModelCard
 from registry.cards.sections import DATASHEET_SECTIONS, MODEL_SECTIONS, sections_for
 from registry.cards.selectors import card_completeness, card_frozen, card_get, card_readme
 from registry.cards.services import card_import_huggingface, card_update
-from registry.errors import InvalidInput
+from registry.kernel.errors import InvalidInput
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import visible_version_get
 

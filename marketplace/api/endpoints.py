@@ -7,10 +7,10 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from marketplace.access import Visibility
+from registry.kernel.access import Visibility
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.views import APIView, GenericAPIView
-from marketplace.lib.slugs import SLUG_PATTERN
+from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.endpoints.models import (ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN, Endpoint, EndpointBackend,
                                        EndpointKey, EndpointStatus)
 from registry.endpoints.selectors import (endpoint_get, endpoint_key_list, endpoint_list, endpoint_metrics,

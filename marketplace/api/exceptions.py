@@ -14,7 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from marketplace.errors import DomainError
+from registry.kernel.errors import DomainError
 
 logger = logging.getLogger(__name__)
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.versions import VersionSerializer
 from marketplace.api.views import APIView, GenericAPIView
-from marketplace.assets.selectors import asset_get
-from marketplace.errors import InvalidInput
+from registry.assets.selectors import asset_get
+from registry.kernel.errors import InvalidInput
 from registry.governance.models import Alias, ReviewDecision, ReviewRound, RoundStatus, VersionSignature
 from registry.governance.selectors import (alias_get, alias_list, review_queue, reviewable_version_get,
                                            version_by_alias, version_rounds, version_signature_get)

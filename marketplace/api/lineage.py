@@ -6,8 +6,8 @@ from rest_framework.response import Response
 
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictRegexField, parse_input
 from marketplace.api.views import APIView
-from marketplace.assets.models import AssetKind
-from marketplace.lib.slugs import SLUG_URL_PATTERN
+from registry.assets.models import AssetKind
+from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from registry.lineage.models import LineageKind
 from registry.lineage.selectors import (
     DEFAULT_DEPTH,

@@ -2,13 +2,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from marketplace.access import TeamRole
+from registry.kernel.access import TeamRole
 from marketplace.api.input import StrictCharField, StrictRegexField, parse_input
 from marketplace.api.views import APIView, GenericAPIView
-from marketplace.lib.slugs import SLUG_PATTERN
-from marketplace.teams.models import MAX_TEAM_DESCRIPTION_CHARS, Membership, Team
-from marketplace.teams.selectors import team_get, team_list, team_members
-from marketplace.teams.services import team_create, team_member_add, team_member_remove, team_member_set_role
+from registry.kernel.lib.slugs import SLUG_PATTERN
+from registry.teams.models import MAX_TEAM_DESCRIPTION_CHARS, Membership, Team
+from registry.teams.selectors import team_get, team_list, team_members
+from registry.teams.services import team_create, team_member_add, team_member_remove, team_member_set_role
 
 
 class TeamSerializer(serializers.Serializer):

@@ -4,9 +4,9 @@ from rest_framework.response import Response
 
 from marketplace.api.input import StrictCharField
 from marketplace.api.views import APIView, GenericAPIView
-from marketplace.tokens.models import APIToken
-from marketplace.tokens.selectors import token_list
-from marketplace.tokens.services import token_create, token_revoke
+from registry.tokens.models import APIToken
+from registry.tokens.selectors import token_list
+from registry.tokens.services import token_create, token_revoke
 
 
 class TokenSerializer(serializers.Serializer):

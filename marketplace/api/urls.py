@@ -15,7 +15,7 @@ from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
 from marketplace.api.webhooks import (WebhookDeliveryListView, WebhookDetailView, WebhookListView,
                                       WebhookTestView)
-from marketplace.lib.slugs import SLUG_URL_PATTERN
+from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from registry.versions.semver import SEMVER_URL_PATTERN
 
 app_name = "api"

@@ -2,7 +2,7 @@
 
 from rest_framework import generics, views
 
-from marketplace.errors import InvalidInput
+from registry.kernel.errors import InvalidInput
 
 
 class KnownQueryParamsMixin:

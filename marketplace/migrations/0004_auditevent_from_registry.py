@@ -1,4 +1,4 @@
-"""The audit trail moves from the registry app to the kernel (marketplace.audit).
+"""The audit trail moves from the registry app to the kernel (registry.kernel.audit).
 
 State only: the table keeps its name (registry_auditevent), its rows and its index.
 """

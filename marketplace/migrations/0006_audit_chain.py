@@ -3,7 +3,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from marketplace.audit.chain import GENESIS_HASH, stored_event_hash
+from registry.kernel.audit.chain import GENESIS_HASH, stored_event_hash
 
 TABLE = "registry_auditevent"
 

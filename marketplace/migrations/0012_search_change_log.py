@@ -1,4 +1,4 @@
-"""The asset change log and its state row (`marketplace.search.models.SearchChange`, `SearchState`) that the
+"""The asset change log and its state row (`registry.search.models.SearchChange`, `SearchState`) that the
 in-memory search backend follows. On PostgreSQL a trigger writes a log row for every inserted, updated or
 deleted asset row (with the writing transaction's id), so no change escapes it, whichever code or bulk
 statement makes it. Other databases get the tables only: the in-memory backend needs PostgreSQL."""
@@ -7,7 +7,7 @@ import uuid
 
 from django.db import migrations, models
 
-import marketplace.search.models
+import registry.search.models
 
 TRIGGER_SQL = """
 CREATE FUNCTION marketplace_asset_search_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("asset_id", models.BigIntegerField()),
-                ("xid", marketplace.search.models.XactIdField(db_index=True)),
+                ("xid", registry.search.models.XactIdField(db_index=True)),
             ],
         ),
         migrations.RunPython(create_trigger, drop_trigger),

@@ -1,4 +1,4 @@
-"""Pruning the asset change log (`marketplace.search.models.SearchState`: `pruned_below`, `prune_next`)."""
+"""Pruning the asset change log (`registry.search.models.SearchState`: `pruned_below`, `prune_next`)."""
 
 from django.db import migrations, models
 

@@ -7,13 +7,13 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from marketplace.access import Permission, has_permission
-from marketplace.assets.models import AssetKind
-from marketplace.assets.selectors import asset_get
-from marketplace.errors import DomainError
+from registry.kernel.access import Permission, has_permission
+from registry.assets.models import AssetKind
+from registry.assets.selectors import asset_get
+from registry.kernel.errors import DomainError
 from marketplace.pages.forms import DeployForm, UploadForm
 from marketplace.pages.responses import error_page, flash_outcome, is_htmx, portal_view
-from marketplace.teams.selectors import teams_of
+from registry.teams.selectors import teams_of
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile
 from registry.cards.markdown import render_markdown
 from registry.cards.selectors import card_completeness, card_get

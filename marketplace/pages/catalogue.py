@@ -5,12 +5,12 @@ import math
 from django.http import QueryDict
 from django.shortcuts import render
 
-from marketplace.assets.models import AssetKind, ReleaseStatus
-from marketplace.assets.overview import asset_kind_counts, assets_most_used, assets_recently_updated
-from marketplace.assets.selectors import asset_search
-from marketplace.errors import InvalidInput
-from marketplace.search.page import SearchPage
-from marketplace.search.query import MAX_PAGE_OFFSET
+from registry.assets.models import AssetKind, ReleaseStatus
+from registry.assets.overview import asset_kind_counts, assets_most_used, assets_recently_updated
+from registry.assets.selectors import asset_search
+from registry.kernel.errors import InvalidInput
+from registry.search.page import SearchPage
+from registry.search.query import MAX_PAGE_OFFSET
 from marketplace.pages.responses import is_htmx, portal_view
 from registry.endpoints.selectors import endpoint_list
 from registry.governance.selectors import review_queue

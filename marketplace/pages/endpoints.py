@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from marketplace.errors import DomainError
+from registry.kernel.errors import DomainError
 from marketplace.pages.responses import flash_outcome, portal_view
 from registry.endpoints.conformance import ConformanceFailure, generated_inputs, v2_datatype
 from registry.endpoints.models import EndpointStatus

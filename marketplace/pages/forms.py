@@ -2,8 +2,8 @@
 
 from django import forms
 
-from marketplace.access import TeamRole
-from marketplace.lib.slugs import SLUG_PATTERN
+from registry.kernel.access import TeamRole
+from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.endpoints.models import ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN
 from registry.governance.models import ReviewDecision
 

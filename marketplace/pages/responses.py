@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from marketplace.errors import DomainError
+from registry.kernel.errors import DomainError
 
 ERROR_TITLES = {400: "That did not work", 403: "Not allowed", 404: "Not found", 409: "Not now",
                 413: "Too large", 503: "Try again shortly"}

@@ -5,7 +5,7 @@ import json
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from marketplace.errors import DomainError
+from registry.kernel.errors import DomainError
 from marketplace.pages.assets import card_context, signature_tables
 from marketplace.pages.diffs import card_diff, line_diff
 from marketplace.pages.forms import ReviewForm

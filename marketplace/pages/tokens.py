@@ -3,11 +3,11 @@
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from marketplace.errors import DomainError
+from registry.kernel.errors import DomainError
 from marketplace.pages.forms import TokenForm
 from marketplace.pages.responses import flash_outcome, portal_view
-from marketplace.tokens.selectors import token_list
-from marketplace.tokens.services import token_create, token_revoke
+from registry.tokens.selectors import token_list
+from registry.tokens.services import token_create, token_revoke
 
 
 @portal_view

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from marketplace.lib.slugs import SLUG_URL_PATTERN
+from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from marketplace.pages import accounts, assets, catalogue, endpoints, reviews, teams, tokens
 from registry.versions.semver import SEMVER_URL_PATTERN
 

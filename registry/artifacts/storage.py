@@ -17,7 +17,7 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.db import IntegrityError
 
 from registry.artifacts.models import Blob, blob_key
-from registry.errors import TransientStorageError
+from registry.kernel.errors import TransientStorageError
 
 logger = logging.getLogger(__name__)
 CHUNK = 1024 * 1024

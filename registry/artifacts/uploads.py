@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
-from registry.errors import PayloadTooLarge
+from registry.kernel.errors import PayloadTooLarge
 
 CHUNK = 1024 * 1024
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")

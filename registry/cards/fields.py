@@ -9,10 +9,10 @@ name list given as one string becomes a list of one.
 
 import json
 
-from marketplace.lib.json_input import JSONRejected, check_json_document
+from registry.kernel.lib.json_input import JSONRejected, check_json_document
 from registry.cards.markdown import close_open_blocks, top_headings
 from registry.cards.sections import section_for_heading, sections_for
-from registry.errors import InvalidInput
+from registry.kernel.errors import InvalidInput
 
 SECTION_MAX_BYTES = 64 * 1024
 BODY_MAX_BYTES = 256 * 1024

@@ -22,12 +22,12 @@ import datetime
 
 import yaml
 
-from marketplace.assets.models import AssetKind
+from registry.assets.models import AssetKind
 from registry.cards.fields import (FRONT_MATTER_FIELDS, WrongShape, card_fields_clean, clean_front_matter_value,
                                    trim_block)
 from registry.cards.markdown import top_headings
 from registry.cards.sections import section_for_heading, sections_for
-from registry.errors import InvalidInput, PayloadTooLarge
+from registry.kernel.errors import InvalidInput, PayloadTooLarge
 
 README_MAX_BYTES = 1024 * 1024
 FRONT_MATTER_MAX_BYTES = 256 * 1024

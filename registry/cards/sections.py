@@ -7,7 +7,7 @@ Hugging Face README it is a level-2 heading (`## Intended use`) followed by that
 
 import re
 
-from marketplace.assets.models import AssetKind
+from registry.assets.models import AssetKind
 
 MODEL_SECTIONS: dict[str, str] = {
     "model_details": "Model details",

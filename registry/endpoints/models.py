@@ -3,7 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from marketplace.access import Visibility
+from registry.kernel.access import Visibility
 
 # An endpoint's name is the V2 model name and (kubernetes backend) a resource name: a DNS label.
 ENDPOINT_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
@@ -43,7 +43,7 @@ class Endpoint(models.Model):
     `task_id`, `claimed_at` and `attempts` are the provisioning claim (registry.endpoints.services).
     """
 
-    team = models.ForeignKey("marketplace.Team", on_delete=models.CASCADE, related_name="endpoints")
+    team = models.ForeignKey("registry.Team", on_delete=models.CASCADE, related_name="endpoints")
     name = models.CharField(max_length=ENDPOINT_NAME_MAX_LENGTH, validators=[endpoint_name_validator])
     version = models.ForeignKey("registry.AssetVersion", on_delete=models.CASCADE, related_name="endpoints")
     alias = models.CharField(max_length=64, blank=True, help_text="The alias this endpoint follows, if any.")

@@ -8,10 +8,10 @@ import re
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
-from marketplace.access import Permission, team_member_ids_q
-from marketplace.errors import NotFound
-from marketplace.teams.models import Team
-from marketplace.teams.selectors import team_get_for
+from registry.kernel.access import Permission, team_member_ids_q
+from registry.kernel.errors import NotFound
+from registry.teams.models import Team
+from registry.teams.selectors import team_get_for
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointStatus
 from registry.governance.models import VersionSignature
 from registry.runtime.metrics import histogram_quantile

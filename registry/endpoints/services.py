@@ -26,15 +26,15 @@ from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from marketplace.access import Permission, Visibility, require
-from marketplace.assets.models import Asset, AssetKind
-from marketplace.assets.selectors import asset_get
-from marketplace.audit.models import AuditAction
-from marketplace.audit.services import audit_record
-from marketplace.errors import Conflict, InvalidInput, NotFound
-from marketplace.lib.tasks import task_send, task_send_on_commit
-from marketplace.teams.models import Membership
-from marketplace.tokens.models import APIToken
+from registry.kernel.access import Permission, Visibility, require
+from registry.assets.models import Asset, AssetKind
+from registry.assets.selectors import asset_get
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.audit.services import audit_record
+from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.lib.tasks import task_send, task_send_on_commit
+from registry.teams.models import Membership
+from registry.tokens.models import APIToken
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.endpoints.backends import DeployRefused, RuntimeUnavailable, backend_for
 from registry.endpoints.conformance import ConformanceFailure, conformance_check

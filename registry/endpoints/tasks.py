@@ -4,11 +4,11 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from marketplace.lib.tasks import backoff_seconds
+from registry.kernel.lib.tasks import backoff_seconds
 from registry.endpoints.backends import RuntimeUnavailable
 from registry.endpoints.services import (PROVISION_TASK, endpoint_finish, endpoint_provision, endpoint_release,
                                          endpoints_recover_stalled)
-from registry.errors import TransientStorageError
+from registry.kernel.errors import TransientStorageError
 
 logger = logging.getLogger(__name__)
 

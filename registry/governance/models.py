@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 
-from marketplace.lib.slugs import slug_validator
+from registry.kernel.lib.slugs import slug_validator
 
 
 class ReviewPolicy(models.Model):
@@ -16,7 +16,7 @@ class ReviewPolicy(models.Model):
     rules of a review already under way.
     """
 
-    team = models.OneToOneField("marketplace.Team", on_delete=models.CASCADE, null=True, blank=True,
+    team = models.OneToOneField("registry.Team", on_delete=models.CASCADE, null=True, blank=True,
                                 related_name="review_policy", help_text="Empty: the default policy for every team.")
     approvals_required = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1),
                                                                                  MaxValueValidator(20)])
@@ -110,7 +110,7 @@ class Review(models.Model):
 class Alias(models.Model):
     """A movable, named pointer from an asset to one of its approved versions (`production`, `champion`)."""
 
-    asset = models.ForeignKey("marketplace.Asset", on_delete=models.CASCADE, related_name="aliases")
+    asset = models.ForeignKey("registry.Asset", on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=64, validators=[slug_validator])
     version = models.ForeignKey("registry.AssetVersion", on_delete=models.PROTECT, related_name="aliases")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")

@@ -2,9 +2,9 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from marketplace.access import ReviewerFacts, review_refusal, reviewer_facts
-from marketplace.assets.models import Asset
-from marketplace.errors import NotFound
+from registry.kernel.access import ReviewerFacts, review_refusal, reviewer_facts
+from registry.assets.models import Asset
+from registry.kernel.errors import NotFound
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, RoundStatus, VersionSignature
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import version_get, version_list, visible_version_get
@@ -43,7 +43,7 @@ def version_round_list(*, version: AssetVersion) -> list[ReviewRound]:
 
 
 def round_refusal(user, review_round: ReviewRound, facts: ReviewerFacts | None = None) -> str | None:
-    """Why `user` may not review `review_round` (see marketplace.access.review_refusal), or None."""
+    """Why `user` may not review `review_round` (see registry.kernel.access.review_refusal), or None."""
     version = review_round.version
     return review_refusal(user, team=version.asset.team,
                           reviewer_group_ids=[g.pk for g in review_round.reviewer_groups.all()],

@@ -11,13 +11,13 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from marketplace.access import Permission, is_reviewer, require
-from marketplace.assets.models import Asset
-from marketplace.audit.models import AuditAction
-from marketplace.audit.services import audit_record
-from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from marketplace.lib.slugs import SLUG_PATTERN
-from marketplace.lib.tasks import task_send_on_commit
+from registry.kernel.access import Permission, is_reviewer, require
+from registry.assets.models import Asset
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.audit.services import audit_record
+from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from registry.kernel.lib.slugs import SLUG_PATTERN
+from registry.kernel.lib.tasks import task_send_on_commit
 from registry.cards.selectors import version_card_completeness
 from registry.endpoints.services import endpoints_follow_alias
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
@@ -118,7 +118,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
     """Record one reviewer's decision on the version's open round, and close the round when it decides.
 
     A rejection or a request for changes ends the round at once; approvals end it when the round's
-    policy has as many as it requires. Who may review is marketplace.access.review_refusal.
+    policy has as many as it requires. Who may review is registry.kernel.access.review_refusal.
     """
     if decision not in ReviewDecision.values:
         raise InvalidInput(f"decision must be one of {', '.join(ReviewDecision.values)}.", field="decision")

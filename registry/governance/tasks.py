@@ -5,8 +5,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from marketplace.lib.tasks import backoff_seconds, task_send
-from registry.errors import TransientStorageError
+from registry.kernel.lib.tasks import backoff_seconds, task_send
+from registry.kernel.errors import TransientStorageError
 from registry.governance.signing import SIGN_TASK, signatures_missing, version_sign
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from marketplace.assets.models import AssetKind
+from registry.assets.models import AssetKind
 
 
 class LineageKind(models.TextChoices):

@@ -2,7 +2,7 @@
 
 Walks run as one recursive CTE on PostgreSQL and as a breadth-first search, one query per level, on
 other databases (the embedded SQLite default); both give the same answer (tests compare them).
-Everything returned to a caller is scoped by `marketplace.access`: versions of assets the caller may
+Everything returned to a caller is scoped by `registry.kernel.access`: versions of assets the caller may
 not see are left out and only counted, so the graph is honest without naming what is hidden.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from django.db import connection, models
 
-from marketplace.access import restrict_assets
-from marketplace.assets.models import Asset
-from registry.errors import InvalidInput, NotFound
+from registry.kernel.access import restrict_assets
+from registry.assets.models import Asset
+from registry.kernel.errors import InvalidInput, NotFound
 from registry.lineage.models import LineageEdge
 from registry.versions.models import AssetVersion, VersionStatus
 

@@ -1,5 +1,5 @@
 """Versions of equal semver precedence (differing only in build metadata) cannot coexist, and the
-audit trail leaves this app for marketplace.audit (state only: the table stays)."""
+audit trail leaves this app for registry.kernel.audit (state only: the table stays)."""
 
 from django.db import migrations, models
 

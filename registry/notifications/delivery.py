@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from marketplace.lib.tasks import backoff_seconds
+from registry.kernel.lib.tasks import backoff_seconds
 from registry.notifications.models import WEBHOOK_URL_MAX_LENGTH
 
 DELIVER_TASK = "registry.notifications.tasks.webhook_deliver_task"

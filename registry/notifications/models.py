@@ -39,7 +39,7 @@ class Webhook(models.Model):
     it in plain form. It is shown once, when the webhook is created.
     """
 
-    team = models.ForeignKey("marketplace.Team", on_delete=models.CASCADE, related_name="webhooks")
+    team = models.ForeignKey("registry.Team", on_delete=models.CASCADE, related_name="webhooks")
     url = models.CharField(max_length=WEBHOOK_URL_MAX_LENGTH)
     events = models.JSONField(default=list, blank=True, help_text="Events to send; empty means every event.")
     secret_encrypted = models.TextField(help_text="Fernet token of the signing secret (registry.notifications.signing).")

@@ -5,10 +5,10 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from marketplace.access import Permission
-from marketplace.errors import NotFound
-from marketplace.teams.models import Team
-from marketplace.teams.selectors import team_get_for
+from registry.kernel.access import Permission
+from registry.kernel.errors import NotFound
+from registry.teams.models import Team
+from registry.teams.selectors import team_get_for
 from registry.notifications.models import DeliveryStatus, Webhook, WebhookDelivery
 
 

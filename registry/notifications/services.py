@@ -14,12 +14,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from marketplace.access import Permission, require
-from marketplace.audit.models import AuditAction
-from marketplace.audit.services import audit_record
-from marketplace.errors import InvalidInput
-from marketplace.lib.jsonsafe import json_safe
-from marketplace.lib.tasks import task_send_on_commit
+from registry.kernel.access import Permission, require
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.audit.services import audit_record
+from registry.kernel.errors import InvalidInput
+from registry.kernel.lib.jsonsafe import json_safe
+from registry.kernel.lib.tasks import task_send_on_commit
 from registry.notifications.delivery import DELIVER_TASK, EMAIL_TASK, USER_AGENT, retry_delay, url_refusal, webhook_post
 from registry.notifications.models import (DELIVERY_ERROR_MAX_LENGTH, SUBSCRIBABLE_EVENTS, DeliveryStatus,
                                            NotificationEvent, Webhook, WebhookDelivery)

@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from marketplace.lib.tasks import task_send
+from registry.kernel.lib.tasks import task_send
 from registry.notifications.delivery import DELIVER_TASK, EMAIL_TASK, retry_delay
 from registry.notifications.emails import EmailSendFailed, event_emails_send
 from registry.notifications.selectors import deliveries_lost

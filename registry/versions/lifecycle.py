@@ -1,6 +1,6 @@
 """The version lifecycle: the one table of allowed status transitions that every service asks."""
 
-from marketplace.errors import Conflict
+from registry.kernel.errors import Conflict
 from registry.versions.models import VersionStatus as S
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -16,7 +16,7 @@ class VersionStatus(models.TextChoices):
 class AssetVersion(models.Model):
     """One immutable release of an asset: its files never change once uploaded; metadata may."""
 
-    asset = models.ForeignKey("marketplace.Asset", on_delete=models.CASCADE, related_name="versions")
+    asset = models.ForeignKey("registry.Asset", on_delete=models.CASCADE, related_name="versions")
     version = models.CharField(max_length=100)
     # The parsed semantic version, so versions sort numerically (1.10.0 after 1.9.0).
     major = models.PositiveBigIntegerField()

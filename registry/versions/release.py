@@ -11,10 +11,10 @@ versions of one asset leave the status of both.
 from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from marketplace.assets.models import Asset, ReleaseStatus
-from marketplace.errors import NotFound
-from marketplace.search.backends.base import AssetFacts
-from marketplace.search.index import asset_indexed
+from registry.assets.models import Asset, ReleaseStatus
+from registry.kernel.errors import NotFound
+from registry.search.backends.base import AssetFacts
+from registry.search.index import asset_indexed
 from registry.versions.models import AssetVersion
 
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Prefetch, QuerySet
 from django.db.models.expressions import OrderBy, RawSQL
 
-from marketplace.assets.models import Asset
-from marketplace.assets.selectors import asset_get
+from registry.assets.models import Asset
+from registry.assets.selectors import asset_get
 from registry.artifacts.models import VersionFile
-from registry.errors import InvalidInput, NotFound
+from registry.kernel.errors import InvalidInput, NotFound
 from registry.versions.models import AssetVersion
 from registry.versions.semver import parse_semver
 

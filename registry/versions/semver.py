@@ -1,7 +1,7 @@
 import re
 from dataclasses import dataclass
 
-from registry.errors import InvalidInput
+from registry.kernel.errors import InvalidInput
 
 # https://semver.org/#is-there-a-suggested-regular-expression-regex-to-check-a-semver-string, with
 # [0-9] for \d: in Python \d also takes other scripts' digits ("1١.0.0" would read as 11.0.0).

@@ -36,8 +36,8 @@ def build_graph(nodes: int, seed: int = 0) -> dict[str, list[int]]:
     """Bulk-insert the layered graph; returns version ids per layer."""
     from django.contrib.auth import get_user_model
 
-    from marketplace.assets.models import Asset
-    from marketplace.teams.services import team_create
+    from registry.assets.models import Asset
+    from registry.teams.services import team_create
     from registry.lineage.models import LineageEdge
     from registry.versions.models import AssetVersion
 

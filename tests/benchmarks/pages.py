@@ -5,10 +5,10 @@
 Creates a fresh PostgreSQL database (named after DATABASE_URL's, default
 postgres://postgres@127.0.0.1:5432/modelhub_bench_pages, with a unique suffix), migrates it, loads the demo
 catalogue (`manage.py seed_demo`: validation runs in process), then renders each page of
-tests/pages/test_demo_catalogue.py's list as the demo user and as the reviewer through Django's test client
+tests/marketplace/pages/test_demo_catalogue.py's list as the demo user and as the reviewer through Django's test client
 (session, middleware, templates; no HTTP server, no test instrumentation), --runs times each, and prints the best and the median per
 page, slowest first. Exit status 1 when a page's best is over the budget. The database is dropped at the end.
-`tests/pages/test_demo_catalogue.py` checks that every page renders in a fixed number of queries; the time is
+`tests/marketplace/pages/test_demo_catalogue.py` checks that every page renders in a fixed number of queries; the time is
 measured here, where a busy machine is not a failed test.
 
 Not collected by pytest (tests/ only collects test_*.py).
@@ -36,7 +36,7 @@ def run(runs: int) -> int:
     from django.core.management import call_command
     from django.test import Client
 
-    from tests.pages.test_demo_catalogue import pages_for
+    from tests.marketplace.pages.test_demo_catalogue import pages_for
 
     # The test client's host; no setup_test_environment(): its template instrumentation copies every
     # template's context for the client to inspect, which is no part of serving a page.

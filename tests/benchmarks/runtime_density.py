@@ -32,7 +32,7 @@ async def measure(models: int, features: int, budget_mb: float, folder: Path, st
 
     from registry.runtime.host import ProcessModelHost
     from registry.runtime.interface import ModelConfig
-    from tests.runtime import host_fixtures
+    from tests.registry.runtime import host_fixtures
 
     paths = [host_fixtures.save(host_fixtures.dense_model(features, features, seed=index), folder / "models",
                                 f"m{index}")[0] for index in range(models)]

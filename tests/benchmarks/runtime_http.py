@@ -4,7 +4,7 @@
 
 Starts the runtime (registry.runtime.app under its HTTP server, registry.runtime.http_server, exactly
 as `python -m registry.runtime` runs it) in a process of its own, over the in-process test host
-(tests/runtime/inprocess_host.py: onnxruntime in the server process, no batching) with the small `add`
+(tests/registry/runtime/inprocess_host.py: onnxruntime in the server process, no batching) with the small `add`
 model (FP32 [1, 4] in, [1, 4] out), and a static credential table, so what is measured is the HTTP layer:
 parsing, credential check (a cached decision), validation, encoding, metrics and monitoring.
 
@@ -43,8 +43,8 @@ def serve(port: int, model_dir: str) -> None:
     from registry.runtime.app import RuntimeSettings, create_app
     from registry.runtime.auth import StaticAuthorizer
     from registry.runtime.metrics import RuntimeMetrics
-    from tests.runtime.conftest import load_all
-    from tests.runtime.inprocess_host import InProcessHost, write_models
+    from tests.registry.runtime.conftest import load_all
+    from tests.registry.runtime.inprocess_host import InProcessHost, write_models
 
     metrics = RuntimeMetrics()
     host = InProcessHost(metrics)

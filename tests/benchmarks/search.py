@@ -125,9 +125,9 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from marketplace.tokens.services import token_create
+    from registry.tokens.services import token_create
 
-    from marketplace.search.backends.postgres import FACET_COUNTS_SQL, VOCABULARY_SQL
+    from registry.search.backends.postgres import FACET_COUNTS_SQL, VOCABULARY_SQL
 
     migration = import_module("marketplace.migrations.0009_search")
     rng = random.Random(seed)
@@ -138,12 +138,12 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
     tags = _tag_vocabulary(rng)
     weights = [1 / (i + 1) for i in range(len(tags))]  # Zipf: a few tags are everywhere, most are rare
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO marketplace_team (slug, name, description, created_at) "
+        cursor.execute("INSERT INTO registry_team (slug, name, description, created_at) "
                        "SELECT 'team-' || i, 'Team ' || i, '', now() FROM generate_series(0, %s) i RETURNING id",
                        [TEAMS - 1])
         team_ids = sorted(row[0] for row in cursor.fetchall())
         for team_id in team_ids[:MEMBER_TEAMS]:
-            cursor.execute("INSERT INTO marketplace_membership (team_id, user_id, role, created_at) "
+            cursor.execute("INSERT INTO registry_membership (team_id, user_id, role, created_at) "
                            "VALUES (%s, %s, 'member', now())", [team_id, member.pk])
         for name in migration.POSTGRES_INDEXES:
             if name.startswith("asset_"):
@@ -172,10 +172,10 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
                 rng.choices(STATUSES, STATUS_WEIGHTS)[0])) + "\n")
         buffer.seek(0)
         with raw.cursor() as cursor:
-            cursor.copy_expert(f"COPY marketplace_asset ({columns}) FROM STDIN", buffer)
+            cursor.copy_expert(f"COPY registry_asset ({columns}) FROM STDIN", buffer)
         raw.commit()
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO marketplace_asset (kind, team_id, name, slug, summary, description, license, task, "
+        cursor.execute("INSERT INTO registry_asset (kind, team_id, name, slug, summary, description, license, task, "
                        "framework, visibility, created_by_id, created_at, updated_at, tags_text, latest_version, "
                        "version_count) VALUES ('model', %s, 'fraud scoring giant', 'giant', 'Many versions.', '', "
                        "'MIT', 'tabular-classification', 'onnx', 'internal', %s, now(), now(), 'big', '', 0) "
@@ -194,7 +194,7 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
     raw.commit()
     loaded = time.perf_counter() - started
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE marketplace_asset SET version_count = %s, latest_version = %s WHERE id = %s",
+        cursor.execute("UPDATE registry_asset SET version_count = %s, latest_version = %s WHERE id = %s",
                        [versions, f"{(versions - 1) // 10_000}.{((versions - 1) // 100) % 100}.{(versions - 1) % 100}",
                         giant])
         for name, statement in migration.POSTGRES_INDEXES.items():
@@ -218,7 +218,7 @@ def reset_change_log() -> None:
     COPY row) go under a new epoch."""
     from django.db import connection
 
-    from marketplace.search.backends.postgres import change_log_reset
+    from registry.search.backends.postgres import change_log_reset
 
     with connection.cursor() as cursor:
         change_log_reset(cursor)
@@ -228,8 +228,8 @@ def reuse() -> dict:
     """The users and material of a database an earlier run kept (migrated to the current schema)."""
     from django.contrib.auth import get_user_model
 
-    from marketplace.assets.models import Asset
-    from marketplace.tokens.services import token_create
+    from registry.assets.models import Asset
+    from registry.tokens.services import token_create
 
     User = get_user_model()
     member, outsider = User.objects.get(username="member"), User.objects.get(username="outsider")
@@ -351,8 +351,8 @@ def baseline(user, queries: dict[str, list[str]], runs: int) -> dict[str, list[f
     """The naive way: icontains per word on every text field, COUNT(*), and a first page by -updated."""
     from django.db.models import Q
 
-    from marketplace.assets.selectors import asset_list
-    from marketplace.search.query import search_terms
+    from registry.assets.selectors import asset_list
+    from registry.search.query import search_terms
 
     times = {}
     for kind, urls in queries.items():
@@ -384,7 +384,7 @@ def serialise_cost(user) -> float:
     from django.test import RequestFactory
 
     from marketplace.api.assets import asset_list_item
-    from marketplace.assets.selectors import asset_search
+    from registry.assets.selectors import asset_search
 
     found = asset_search(user=user, params={"q": "fraud", "page_size": "100"}, as_rows=True)
     request = RequestFactory().get("/api/v1/assets/")
@@ -441,10 +441,10 @@ def main() -> int:
                   f"vocabulary and VACUUM ANALYZE {world['total_s']:.0f} s", flush=True)
         from django.db import connection
 
-        from marketplace.search.cursor import cursor_encode
+        from registry.search.cursor import cursor_encode
 
         with connection.cursor() as cursor:
-            cursor.execute("SELECT updated_at, id FROM marketplace_asset WHERE visibility = 'internal' "
+            cursor.execute("SELECT updated_at, id FROM registry_asset WHERE visibility = 'internal' "
                            "ORDER BY updated_at DESC, id DESC OFFSET %s LIMIT 1", [args.assets // 2])
             deep = cursor_encode(cursor.fetchone())
         import base64

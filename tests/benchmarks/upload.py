@@ -236,8 +236,8 @@ def stack_env(data_dir: Path) -> tuple[dict[str, str], str]:
 
 SETUP_SCRIPT = """
 from django.contrib.auth import get_user_model
-from marketplace.assets.services import asset_create
-from marketplace.teams.services import team_create
+from registry.assets.services import asset_create
+from registry.teams.services import team_create
 user = get_user_model().objects.create_user(username={name!r}, password=None)
 team = team_create(user=user, slug={name!r}, name="Upload benchmark")
 asset = asset_create(user=user, team=team, kind="model", name="Upload benchmark model", slug={name!r})

@@ -17,7 +17,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from marketplace.tokens.services import token_create
+from registry.tokens.services import token_create
 from tests.factories import make_asset, make_team, make_user, make_version, onnx_bytes
 
 # Bounded and repeatable in the suite; MODELHUB_FUZZ_EXAMPLES=300 hunts deeper, with fresh randomness.

@@ -1,7 +1,7 @@
 import pytest
 
-from marketplace.assets.models import Asset
-from marketplace.audit.models import AuditEvent
+from registry.assets.models import Asset
+from registry.kernel.audit.models import AuditEvent
 from tests.factories import make_asset, make_team
 
 pytestmark = pytest.mark.django_db

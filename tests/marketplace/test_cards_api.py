@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.audit.models import AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.cards.models import ModelCard
 from registry.versions.models import AssetVersion, VersionStatus
 from tests.factories import make_asset, make_version, onnx_bytes

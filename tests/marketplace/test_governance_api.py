@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from marketplace.audit.models import AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.versions.models import AssetVersion
 from tests.factories import make_asset, make_validated_version
 

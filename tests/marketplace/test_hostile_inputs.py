@@ -7,9 +7,9 @@ from django.db import OperationalError, connection, transaction
 from django.test import RequestFactory
 
 from marketplace.api.exceptions import exception_handler
-from marketplace.assets.models import Asset
-from marketplace.audit.models import AuditEvent
-from marketplace.teams.models import Team
+from registry.assets.models import Asset
+from registry.kernel.audit.models import AuditEvent
+from registry.teams.models import Team
 from registry.artifacts.models import Blob
 from registry.artifacts.uploads import HashingUploadHandler
 from registry.versions.models import AssetVersion
@@ -130,7 +130,7 @@ def test_many_tags_are_one_subquery_and_mean_all_of_them(alice, team, alice_api,
     assert [a["slug"] for a in response.json()["results"]] == ["both"]
     # One containment test on the asset row's tag array (issue 8), never a join per tag.
     sql = " ".join(q["sql"] for q in captured.captured_queries)
-    assert "marketplace_asset_tags" not in sql
+    assert "registry_asset_tags" not in sql
     matches = next(q["sql"] for q in captured.captured_queries if "tag_array @>" in q["sql"])
     assert matches.count("tag_array @>") <= 2  # the filter, and its flag for the disjunctive tag facet
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from marketplace.audit.models import AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.artifacts.models import Blob
 from registry.lineage.models import LineageEdge
 from registry.versions.models import AssetVersion

@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from marketplace.assets.models import Asset
+from registry.assets.models import Asset
 from tests.factories import make_asset, make_team
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_bad_filter_values_are_400(alice_api, catalogue):
 def test_search_uses_the_gin_index_on_the_stored_vector(catalogue):
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
-        cursor.execute("EXPLAIN SELECT id FROM marketplace_asset a "
+        cursor.execute("EXPLAIN SELECT id FROM registry_asset a "
                        "WHERE a.search_vector @@ to_tsquery('english', 'iris:*')")
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")

@@ -1,8 +1,8 @@
 import pytest
 
-from marketplace.access import TeamRole
-from marketplace.teams.models import Membership
-from marketplace.audit.models import AuditEvent
+from registry.kernel.access import TeamRole
+from registry.teams.models import Membership
+from registry.kernel.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from marketplace.tokens.models import APIToken
-from marketplace.audit.models import AuditEvent
+from registry.tokens.models import APIToken
+from registry.kernel.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.audit.models import AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.notifications.models import Webhook, WebhookDelivery
 from registry.notifications.signing import secret_decrypt
 

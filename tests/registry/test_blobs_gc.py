@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from marketplace.assets.services import asset_delete
+from registry.assets.services import asset_delete
 from registry.artifacts.models import Blob, blob_key
 from registry.artifacts.storage import artifact_storage
 from tests.factories import linear_model, make_asset, make_version, onnx_bytes

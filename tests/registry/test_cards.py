@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.audit.models import AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.cards.fields import card_fields_clean, empty_card_fields
 from registry.cards.huggingface import (FRONT_MATTER_MAX_BYTES, README_MAX_BYTES, card_from_huggingface_readme,
                                         card_to_huggingface_readme, huggingface_readme_from_fields)
@@ -14,7 +14,7 @@ from registry.cards.markdown import render_markdown
 from registry.cards.models import ModelCard
 from registry.cards.selectors import card_completeness, version_card_completeness
 from registry.cards.services import card_import_huggingface, card_update
-from registry.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
+from registry.kernel.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
 from registry.versions.models import AssetVersion, VersionStatus
 from tests.factories import make_asset, make_version, onnx_bytes
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from marketplace.audit.models import AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.artifacts.models import blob_key
 from registry.endpoints.models import Endpoint, EndpointKey
 from registry.endpoints.selectors import metrics_parse
@@ -270,7 +270,7 @@ def _authorize(client, model, credential, secret):
 
 
 def test_runtime_authorize_answers_per_credential(alice, bob, charlie, team, v1, anon_api, settings):
-    from marketplace.tokens.services import token_create
+    from registry.tokens.services import token_create
 
     endpoint, key = create(bob, team, name="private-one")
     internal, _ = create(bob, team, name="internal-one", visibility="internal")

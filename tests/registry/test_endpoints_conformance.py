@@ -4,7 +4,7 @@ datatype, strings included, passes; a runtime whose JSON and binary answers disa
 import pytest
 
 from registry.endpoints.conformance import ConformanceFailure, conformance_check
-from tests.runtime.conftest import KEY, model_files, runtime  # noqa: F401  (fixtures)
+from tests.registry.runtime.conftest import KEY, model_files, runtime  # noqa: F401  (fixtures)
 
 DTYPES = {"BOOL": "bool", "UINT8": "uint8", "INT8": "int8", "INT16": "int16", "INT32": "int32", "INT64": "int64",
           "FP16": "float16", "FP32": "float32", "FP64": "float64", "BYTES": "string"}

@@ -2,8 +2,8 @@
 
 import pytest
 
-from marketplace.audit.models import AuditEvent
-from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from registry.kernel.audit.models import AuditEvent
+from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.governance.models import ReviewPolicy, RoundStatus
 from registry.governance.selectors import review_queue, version_by_alias
 from registry.governance.services import (alias_delete, alias_set, review_submit, version_deprecate,
@@ -85,7 +85,7 @@ def test_illegal_transitions_name_the_allowed_ones(version, bob, dave, alice):
     ("teammate_reviewer", "You are a member of 'vision'"),
 ])
 def test_separation_of_duties(who, reason, version, alice, bob, charlie, team, reviewers):
-    from marketplace.teams.services import team_member_add
+    from registry.teams.services import team_member_add
 
     teammate_reviewer = make_user("tim")
     team_member_add(actor=alice, team=team, username="tim")
@@ -105,7 +105,7 @@ def test_a_team_policy_can_allow_team_reviewers_and_ask_for_two_approvals(versio
     policy.reviewer_groups.add(reviewers)
     teammate = make_user("tim")
     teammate.groups.add(reviewers)
-    from marketplace.teams.services import team_member_add
+    from registry.teams.services import team_member_add
 
     team_member_add(actor=alice, team=team, username="tim")
     version_submit(user=bob, version=version)

@@ -6,8 +6,8 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from marketplace.audit.models import AuditEvent
-from registry.errors import InvalidInput, NotFound, PermissionDenied
+from registry.kernel.audit.models import AuditEvent
+from registry.kernel.errors import InvalidInput, NotFound, PermissionDenied
 from registry.lineage.models import LineageEdge
 from registry.lineage.selectors import (
     LineageDirection,

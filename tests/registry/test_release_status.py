@@ -10,13 +10,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from marketplace.assets.models import Asset, ReleaseStatus
+from registry.assets.models import Asset, ReleaseStatus
 from registry.governance.services import review_submit, version_deprecate, version_submit
 from registry.validation.services import validation_claim, validation_finish
 from registry.versions.models import VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh, release_status
 from tests.factories import make_asset, make_validated_version, make_version, onnx_bytes
-from tests.marketplace.test_search_semantics import both_backends
+from tests.registry.test_search_semantics import both_backends
 
 pytestmark = pytest.mark.django_db
 
@@ -105,11 +105,15 @@ def test_the_migration_fills_the_status_and_the_counts(alice, bob, team, tmp_pat
     make_validated_version(alice, asset, tmp_path)
     Asset.objects.filter(pk=asset.pk).update(status="")
     migration = import_module("marketplace.migrations.0011_asset_status")
+
+    def today(sql: str) -> str:  # the migration's statements, on the tables' names since registry 0011
+        return sql.replace("marketplace_", "registry_")
+
     with connection.cursor() as cursor:
-        cursor.execute(migration.FILL_SQL)
+        cursor.execute(today(migration.FILL_SQL))
         if connection.vendor == "postgresql":
-            cursor.execute("DELETE FROM marketplace_facetcount")
-            cursor.execute(migration.FACET_COUNTS_SQL)
+            cursor.execute("DELETE FROM registry_facetcount")
+            cursor.execute(today(migration.FACET_COUNTS_SQL))
     assert status_of(asset) == "validated"
     postgres, fallback = both_backends(bob, {"status": "validated"})
     assert postgres == fallback and postgres["count"] == 1
@@ -167,7 +171,7 @@ def test_the_rebuild_command_recomputes_statuses_and_counts(alice, bob, team, tm
     Asset.objects.filter(pk=empty.pk).update(status="approved")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM marketplace_facetcount")
+            cursor.execute("DELETE FROM registry_facetcount")
     call_command("search_rebuild", stdout=io.StringIO())
     assert (status_of(checked), status_of(empty)) == ("validated", "")
     for params in ({}, {"status": "validated"}, {"kind": "model"}):

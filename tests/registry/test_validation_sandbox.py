@@ -8,8 +8,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from marketplace.audit.models import AuditAction
-from marketplace.lib.jsonsafe import json_size
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.lib.jsonsafe import json_size
 from registry.validation import sandbox
 from registry.validation.sandbox import MODEL, SandboxLimits, sandbox_run
 from registry.validation.services import MAX_STORED_JSON_BYTES, NAME_MAX_BYTES, validations_recover_stalled, \
@@ -148,7 +148,7 @@ def test_nul_characters_in_names_are_stored(alice, team, tmp_path):
 
 @pytest.mark.django_db
 def test_audit_data_is_made_storable(alice, team):
-    from marketplace.audit.services import audit_record
+    from registry.kernel.audit.services import audit_record
 
     event = audit_record(actor=alice, action=AuditAction.TEAM_CREATE, target=team,
                          data={"name\x00": ["x\x00y", "\ud800", float("nan")]})
@@ -157,7 +157,7 @@ def test_audit_data_is_made_storable(alice, team):
 
 
 def test_text_is_cut_on_a_character_boundary():
-    from marketplace.lib.jsonsafe import text_safe
+    from registry.kernel.lib.jsonsafe import text_safe
 
     assert text_safe("é" * 10, max_bytes=7) == "éé…"
     assert text_safe("ok", max_bytes=2) == "ok"

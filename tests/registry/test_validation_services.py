@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from marketplace.audit.models import AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.validation.models import ValidationReport
 from registry.validation.services import validation_claim, validations_recover_stalled, version_validate
 from registry.versions.models import AssetVersion

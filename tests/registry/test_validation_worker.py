@@ -6,7 +6,7 @@ import psutil
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from marketplace.audit.models import AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.validation.models import ValidationReport
 from registry.validation.tasks import version_validate_task
 from registry.versions.models import AssetVersion

@@ -3,7 +3,7 @@ import threading
 import pytest
 from django.db import connection
 
-from registry.errors import DuplicateVersion
+from registry.kernel.errors import DuplicateVersion
 from registry.versions.models import AssetVersion
 from tests.factories import linear_model, make_asset, make_version, onnx_bytes
 

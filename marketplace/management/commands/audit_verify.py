@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from marketplace.audit.selectors import audit_chain_verify
+from registry.kernel.audit.selectors import audit_chain_verify
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from marketplace.errors import NotFound
-from marketplace.teams.selectors import user_get_by_username
-from marketplace.tokens.services import token_create
+from registry.kernel.errors import NotFound
+from registry.teams.selectors import user_get_by_username
+from registry.tokens.services import token_create
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from marketplace.search.index import search_rebuild
+from registry.search.index import search_rebuild
 from registry.versions.release import release_status_rebuild
 
 

@@ -38,13 +38,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from marketplace.assets.models import Asset, AssetKind
-from marketplace.assets.selectors import asset_get
-from marketplace.assets.services import asset_create
-from marketplace.errors import DomainError, NotFound
-from marketplace.teams.models import Team
-from marketplace.teams.selectors import team_get
-from marketplace.teams.services import team_create
+from registry.assets.models import Asset, AssetKind
+from registry.assets.selectors import asset_get
+from registry.assets.services import asset_create
+from registry.kernel.errors import DomainError, NotFound
+from registry.teams.models import Team
+from registry.teams.selectors import team_get
+from registry.teams.services import team_create
 from registry.artifacts.uploads import StagedFile
 from registry.cards.selectors import card_get
 from registry.cards.services import card_update

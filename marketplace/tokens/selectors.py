@@ -1,8 +1,0 @@
-from django.db.models import QuerySet
-
-from marketplace.tokens.models import APIToken
-
-
-def token_list(*, user) -> QuerySet[APIToken]:
-    """The caller's own active tokens; nobody sees anybody else's."""
-    return APIToken.objects.filter(user=user, revoked_at=None)

@@ -1,0 +1,35 @@
+"""Keeping search in step with the catalogue: the asset services call `asset_indexed` in the transaction
+of every change, and `search_rebuild` recomputes everything derived (after a bulk load or a restore)."""
+
+from registry.search.backends import search_backend
+from registry.search.backends.base import AssetFacts, vocabulary_words
+from registry.search.models import SearchTerm
+
+
+def asset_indexed(*, before: AssetFacts | None, after: AssetFacts | None) -> None:
+    """Record an asset change for search: new name and tag words join the typo/substring vocabulary, and
+    the backend updates its own index (facet counts on PostgreSQL). Call inside the change's transaction,
+    with `before` read from the locked row (None on create) and `after` as saved (None on delete)."""
+    if after is not None:
+        words = vocabulary_words(after) - (vocabulary_words(before) if before is not None else set())
+        if words:
+            SearchTerm.objects.bulk_create([SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True)
+    search_backend().asset_changed(before=before, after=after)
+
+
+def vocabulary_rebuild() -> None:
+    """Add every name and tag word of the catalogue to the vocabulary (words are never removed)."""
+    from registry.assets.models import Asset
+
+    words: set[str] = set()
+    for name, tags_text in Asset.objects.values_list("name", "tags_text").iterator(chunk_size=2000):
+        words |= vocabulary_words(AssetFacts(id=0, team_id=0, team_slug="", kind="", visibility="", task="",
+                                             license="", framework="", status="", tags=tuple(tags_text.split()),
+                                             name=name, summary="", description=""))
+    SearchTerm.objects.bulk_create([SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True,
+                                   batch_size=1000)
+
+
+def search_rebuild() -> None:
+    """Recompute the vocabulary and the backend's derived data from the asset table."""
+    search_backend().rebuild()

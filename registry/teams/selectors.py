@@ -1,0 +1,44 @@
+from django.contrib.auth import get_user_model
+from django.db.models import Count, QuerySet
+
+from registry.kernel.access import Permission, has_permission
+from registry.kernel.errors import NotFound
+from registry.teams.models import Membership, Team
+
+
+def team_list(*, user) -> QuerySet[Team]:
+    """Every team: the team directory is visible to every signed-in user (like an org chart)."""
+    return Team.objects.annotate(member_count=Count("memberships")).order_by("slug")
+
+
+def team_get(*, user, slug: str) -> Team:
+    team = team_list(user=user).filter(slug=slug).first()
+    if team is None:
+        raise NotFound(f"No team with the slug '{slug}'.")
+    return team
+
+
+def team_get_for(*, user, slug: str, permission: Permission) -> Team:
+    """The team if `user` has `permission` in it; everybody else gets NotFound, as if it did not exist."""
+    team = Team.objects.filter(slug=slug).first()
+    if team is None or not has_permission(user, permission, team):
+        raise NotFound(f"No team with the slug '{slug}' of which you are a member.")
+    return team
+
+
+def team_members(*, team: Team) -> QuerySet[Membership]:
+    return Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+
+
+def user_get_by_username(username: str):
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound(f"No active user named '{username}'.")
+    return user
+
+
+def teams_of(*, user) -> QuerySet[Team]:
+    """The teams `user` belongs to, by slug."""
+    if user is None or not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user).order_by("slug")
