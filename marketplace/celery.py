@@ -10,5 +10,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # every thread sees, not only the thread that imported it.
 app.set_default()
 # Every area with a tasks module; a task that is not listed here is unknown to the worker.
-app.autodiscover_tasks(["registry.search", "registry.validation", "registry.governance", "registry.notifications",
-                        "registry.endpoints"])
+app.autodiscover_tasks(
+    ["registry.search", "registry.validation", "registry.governance", "registry.notifications", "registry.endpoints"]
+)

@@ -110,7 +110,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MODELHUB_SEARCH_BACKEND = envstr("MODELHUB_SEARCH_BACKEND", "")
 if MODELHUB_SEARCH_BACKEND not in ("", "postgres", "memory", "fallback"):
     raise ImproperlyConfigured("MODELHUB_SEARCH_BACKEND: use postgres, memory, fallback or leave it empty.")
-if MODELHUB_SEARCH_BACKEND in ("postgres", "memory") and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if (
+    MODELHUB_SEARCH_BACKEND in ("postgres", "memory")
+    and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+):
     raise ImproperlyConfigured(f"MODELHUB_SEARCH_BACKEND: {MODELHUB_SEARCH_BACKEND} needs a PostgreSQL DATABASE_URL.")
 # Longest SQL statement a web request may run (PostgreSQL); 0 turns the bound off.
 MODELHUB_WEB_STATEMENT_TIMEOUT_MS = envint("MODELHUB_WEB_STATEMENT_TIMEOUT_MS", 10_000, minimum=0)
@@ -162,8 +165,10 @@ else:
     }
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(DATA_DIR / "media")}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "media")},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     # Content-addressed blobs of every version's files.
     "artifacts": _artifacts_storage,
@@ -327,11 +332,13 @@ SPECTACULAR_SETTINGS = {
     # PATCH bodies are documented with their required fields, not as all-optional copies.
     "COMPONENT_SPLIT_PATCH": False,
     # Two choice sets are fields named "kind": asset kinds and lineage edge kinds.
-    "ENUM_NAME_OVERRIDES": {"AssetKindEnum": "registry.assets.models.AssetKind",
-                            "LineageKindEnum": "registry.lineage.models.LineageKind",
-                            "VersionStatusEnum": "registry.versions.models.VersionStatus",
-                            "ReviewRoundStatusEnum": "registry.governance.models.RoundStatus",
-                            "EndpointStatusEnum": "registry.endpoints.models.EndpointStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "AssetKindEnum": "registry.assets.models.AssetKind",
+        "LineageKindEnum": "registry.lineage.models.LineageKind",
+        "VersionStatusEnum": "registry.versions.models.VersionStatus",
+        "ReviewRoundStatusEnum": "registry.governance.models.RoundStatus",
+        "EndpointStatusEnum": "registry.endpoints.models.EndpointStatus",
+    },
 }
 
 LOGGING = {

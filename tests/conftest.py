@@ -24,11 +24,15 @@ def pytest_configure(config):
 def _isolated_storage(settings, tmp_path_factory):
     """Artifacts go to the session's temporary folder, which the test worker shares."""
     root = tmp_path_factory.getbasetemp() / "artifacts"
-    settings.STORAGES = {**settings.STORAGES,
-                         # Pages render without a collectstatic run (the manifest is a deploy step).
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-                         "artifacts": {
-        "BACKEND": "registry.artifacts.storage.AtomicFileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        # Pages render without a collectstatic run (the manifest is a deploy step).
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "artifacts": {
+            "BACKEND": "registry.artifacts.storage.AtomicFileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
     return root
 
 
@@ -56,8 +60,9 @@ def reviewers(db):
     from registry.governance.models import ReviewPolicy
 
     group, _ = Group.objects.get_or_create(name="reviewers")
-    policy = (ReviewPolicy.objects.filter(team__isnull=True).first()
-              or ReviewPolicy.objects.create(protected_aliases=["production"]))
+    policy = ReviewPolicy.objects.filter(team__isnull=True).first() or ReviewPolicy.objects.create(
+        protected_aliases=["production"]
+    )
     policy.reviewer_groups.add(group)
     return group
 
@@ -119,6 +124,7 @@ def anon_api():
 
 # --- A real Celery worker on the real broker -----------------------------------------------------
 
+
 def subprocess_database_url() -> str:
     """The test database, for a server or worker this test run starts as a subprocess."""
     db = settings.DATABASES["default"]
@@ -128,14 +134,38 @@ def subprocess_database_url() -> str:
 
 def start_celery_worker(log_path: Path, *, queue: str, extra_env: dict[str, str] | None = None):
     """Start `celery -A marketplace worker` on the test database and `queue`; wait until it is ready."""
-    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue,
-           "MODELHUB_DATA_DIR": str(settings.DATA_DIR), "PYTHONPATH": str(REPO), **(extra_env or {})}
+    env = {
+        **os.environ,
+        "DATABASE_URL": subprocess_database_url(),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "MODELHUB_DATA_DIR": str(settings.DATA_DIR),
+        "PYTHONPATH": str(REPO),
+        **(extra_env or {}),
+    }
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--loglevel=INFO", "--concurrency=1",
-         "--pool=prefork", "-n", f"tests-{uuid.uuid4().hex[:8]}@localhost", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "-Q", queue],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "marketplace",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "--pool=prefork",
+            "-n",
+            f"tests-{uuid.uuid4().hex[:8]}@localhost",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            queue,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     process.log_path = log_path
     deadline = time.monotonic() + 60
@@ -180,8 +210,10 @@ def celery_worker(transactional_db, tmp_path, tmp_path_factory, celery_worker_en
 
     app.control.purge()  # messages other tests committed; their versions are gone
     process = start_celery_worker(
-        tmp_path / "celery-worker.log", queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-        extra_env={"MODELHUB_ARTIFACTS_DIR": str(tmp_path_factory.getbasetemp() / "artifacts"), **celery_worker_env})
+        tmp_path / "celery-worker.log",
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        extra_env={"MODELHUB_ARTIFACTS_DIR": str(tmp_path_factory.getbasetemp() / "artifacts"), **celery_worker_env},
+    )
     yield process
     stop_celery_worker(process)
 

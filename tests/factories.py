@@ -15,6 +15,7 @@ from registry.teams.services import team_create, team_member_add
 from registry.artifacts.uploads import StagedFile
 from registry.versions.models import AssetVersion
 from registry.versions.services import version_create
+
 # The Django-free builders of the runtime tests, shared: hostile models cost validation and serving alike.
 from tests.registry.runtime.host_fixtures import add_one_loop_body, memory_bomb_model, model_of  # noqa: F401
 
@@ -35,24 +36,37 @@ def make_team(owner, slug: str | None = None, members=()):
 
 def make_asset(user, team, kind: str = "model", slug: str | None = None, **fields):
     slug = slug or f"asset-{next(_seq)}"
-    return asset_create(user=user, team=team, kind=kind, name=fields.pop("name", slug.replace("-", " ")),
-                        slug=slug, **fields)
+    return asset_create(
+        user=user, team=team, kind=kind, name=fields.pop("name", slug.replace("-", " ")), slug=slug, **fields
+    )
 
 
-def make_version(user, asset, tmp_path: Path, content: bytes, *, filename: str = "model.onnx",
-                 version: str = "1.0.0", **kwargs):
+def make_version(
+    user, asset, tmp_path: Path, content: bytes, *, filename: str = "model.onnx", version: str = "1.0.0", **kwargs
+):
     path = tmp_path / f"upload-{next(_seq)}-{filename}"
     path.write_bytes(content)
-    return version_create(user=user, asset=asset, version=version, upload=StagedFile.from_path(path, filename),
-                          **kwargs)
+    return version_create(
+        user=user, asset=asset, version=version, upload=StagedFile.from_path(path, filename), **kwargs
+    )
 
 
 def bare_versions(asset, count: int, *, status: str = "validated", start: int = 0) -> list:
     """`count` versions of `asset` (0.0.start ...) as rows only, without files: for graph-shaped tests."""
     return AssetVersion.objects.bulk_create(
-        AssetVersion(asset=asset, version=f"0.0.{n}", major=0, minor=0, patch=n, status=status,
-                     filename="none", sha256="0" * 64, size=0)
-        for n in range(start, start + count))
+        AssetVersion(
+            asset=asset,
+            version=f"0.0.{n}",
+            major=0,
+            minor=0,
+            patch=n,
+            status=status,
+            filename="none",
+            sha256="0" * 64,
+            size=0,
+        )
+        for n in range(start, start + count)
+    )
 
 
 def linear_model(in_features: int = 4, out_features: int = 3, *, seed: int = 0) -> onnx.ModelProto:
@@ -76,15 +90,27 @@ def onnx_bytes(model: onnx.ModelProto | None = None) -> bytes:
     return (model or linear_model()).SerializeToString()
 
 
-def external_data_zip(tmp_path: Path, *, location: str = "weights.bin", in_features: int = 64,
-                      out_features: int = 32, extra_files: dict[str, bytes] | None = None,
-                      compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+def external_data_zip(
+    tmp_path: Path,
+    *,
+    location: str = "weights.bin",
+    in_features: int = 64,
+    out_features: int = 32,
+    extra_files: dict[str, bytes] | None = None,
+    compression: int = zipfile.ZIP_DEFLATED,
+) -> bytes:
     """A zip of model.onnx whose weights live in an external-data file at `location`."""
     folder = tmp_path / f"ext-{next(_seq)}"
     folder.mkdir()
     model = linear_model(in_features, out_features)
-    onnx.save_model(model, folder / "model.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
-                    location="weights.bin", size_threshold=0)
+    onnx.save_model(
+        model,
+        folder / "model.onnx",
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
     if location != "weights.bin":
         saved = onnx.load(folder / "model.onnx", load_external_data=False)
         for tensor in saved.graph.initializer:
@@ -110,23 +136,32 @@ def endless_loop_model(trip_count: int = 1 << 62) -> onnx.ModelProto:
         [helper.make_node("Loop", ["trip", "cond", "x"], ["y"], body=add_one_loop_body())],
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
-        [numpy_helper.from_array(np.array(trip_count, dtype=np.int64), "trip"),
-         numpy_helper.from_array(np.array(True), "cond")])
+        [
+            numpy_helper.from_array(np.array(trip_count, dtype=np.int64), "trip"),
+            numpy_helper.from_array(np.array(True), "cond"),
+        ],
+    )
 
 
 def relu_model(input_name: str = "x", output_name: str = "y") -> onnx.ModelProto:
-    return model_of([helper.make_node("Relu", [input_name], [output_name])],
-                  [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [1, 2])],
-                  [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [1, 2])])
+    return model_of(
+        [helper.make_node("Relu", [input_name], [output_name])],
+        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [1, 2])],
+    )
 
 
 def complete_card_fields(kind: str = "model") -> dict:
     """Every section of the kind filled: a card at 100% completeness."""
     from registry.cards.sections import sections_for
 
-    return {"sections": {key: f"{title} of this release, written for the reviewers." for key, title
-                         in sections_for(kind).items()},
-            "body": "A card filled in for the tests, long enough to count.", "license": "mit"}
+    return {
+        "sections": {
+            key: f"{title} of this release, written for the reviewers." for key, title in sections_for(kind).items()
+        },
+        "body": "A card filled in for the tests, long enough to count.",
+        "license": "mit",
+    }
 
 
 def make_validated_version(user, asset, tmp_path: Path, *, version: str = "1.0.0", card: bool = True):
@@ -154,17 +189,64 @@ def make_search_catalogue(alice, team, charlie) -> dict:
     `team`, and an asset of another team ("speech")."""
     speech = make_team(charlie, slug="speech")
     return {
-        "by-name": make_asset(alice, team, slug="fraud-detector", name="Fraud detector xgboost", tags=["finance"],
-                              task="tabular-classification", license="MIT", summary="Flags card payments"),
-        "by-tag": make_asset(alice, team, slug="payments-risk", name="Payments risk", tags=["fraud", "finance"],
-                             task="tabular-classification", license="MIT", summary="Scores transactions"),
-        "by-summary": make_asset(alice, team, slug="txn-scorer", name="Transaction scorer", kind="dataset",
-                                 tags=["tabular"], task="tabular-regression", license="CC-BY-4.0",
-                                 summary="Detects fraud in card transactions"),
-        "by-description": make_asset(alice, team, slug="ledger", name="Ledger model", tags=["accounting"],
-                                     license="MIT", description="Balances books; may help with fraud reviews."),
-        "secret": make_asset(alice, team, slug="secret-fraud", name="Fraud secret", visibility="private",
-                             tags=["finance", "hidden-tag"], task="secret-task", license="Apache-2.0"),
-        "whisper": make_asset(charlie, speech, slug="whisper", name="Whisper tiny", tags=["audio"],
-                              task="speech-recognition", license="MIT", summary="Speech to text"),
+        "by-name": make_asset(
+            alice,
+            team,
+            slug="fraud-detector",
+            name="Fraud detector xgboost",
+            tags=["finance"],
+            task="tabular-classification",
+            license="MIT",
+            summary="Flags card payments",
+        ),
+        "by-tag": make_asset(
+            alice,
+            team,
+            slug="payments-risk",
+            name="Payments risk",
+            tags=["fraud", "finance"],
+            task="tabular-classification",
+            license="MIT",
+            summary="Scores transactions",
+        ),
+        "by-summary": make_asset(
+            alice,
+            team,
+            slug="txn-scorer",
+            name="Transaction scorer",
+            kind="dataset",
+            tags=["tabular"],
+            task="tabular-regression",
+            license="CC-BY-4.0",
+            summary="Detects fraud in card transactions",
+        ),
+        "by-description": make_asset(
+            alice,
+            team,
+            slug="ledger",
+            name="Ledger model",
+            tags=["accounting"],
+            license="MIT",
+            description="Balances books; may help with fraud reviews.",
+        ),
+        "secret": make_asset(
+            alice,
+            team,
+            slug="secret-fraud",
+            name="Fraud secret",
+            visibility="private",
+            tags=["finance", "hidden-tag"],
+            task="secret-task",
+            license="Apache-2.0",
+        ),
+        "whisper": make_asset(
+            charlie,
+            speech,
+            slug="whisper",
+            name="Whisper tiny",
+            tags=["audio"],
+            task="speech-recognition",
+            license="MIT",
+            summary="Speech to text",
+        ),
     }

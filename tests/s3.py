@@ -35,13 +35,29 @@ class S3Server:
         return boto3.client("s3", endpoint_url=self.endpoint, **CREDENTIALS)
 
     def storage_settings(self) -> dict:
-        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-            "bucket_name": BUCKET, "endpoint_url": self.endpoint, "access_key": "testing", "secret_key": "testing",
-            "region_name": "us-east-1", "querystring_auth": True, "querystring_expire": 300,
-            "file_overwrite": True, "default_acl": None, "signature_version": "s3v4"}}
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": self.endpoint,
+                "access_key": "testing",
+                "secret_key": "testing",
+                "region_name": "us-east-1",
+                "querystring_auth": True,
+                "querystring_expire": 300,
+                "file_overwrite": True,
+                "default_acl": None,
+                "signature_version": "s3v4",
+            },
+        }
 
     def env(self) -> dict[str, str]:
         """The same configuration as environment variables, for a worker subprocess."""
-        return {"MODELHUB_S3_BUCKET": BUCKET, "MODELHUB_S3_ENDPOINT_URL": self.endpoint,
-                "MODELHUB_S3_ACCESS_KEY_ID": "testing", "MODELHUB_S3_SECRET_ACCESS_KEY": "testing",
-                "MODELHUB_S3_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "1"}
+        return {
+            "MODELHUB_S3_BUCKET": BUCKET,
+            "MODELHUB_S3_ENDPOINT_URL": self.endpoint,
+            "MODELHUB_S3_ACCESS_KEY_ID": "testing",
+            "MODELHUB_S3_SECRET_ACCESS_KEY": "testing",
+            "MODELHUB_S3_REGION": "us-east-1",
+            "AWS_MAX_ATTEMPTS": "1",
+        }

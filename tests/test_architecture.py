@@ -20,9 +20,12 @@ def test_every_tasks_module_is_discovered_by_the_worker():
 
     app.loader.import_default_modules()
     root = Path(__file__).resolve().parents[1]
-    modules = {".".join(p.relative_to(root).with_suffix("").parts)
-               for area in ("registry", "marketplace") for p in root.glob(f"{area}/**/tasks.py")
-               if p.parent.name != "lib"}  # registry/kernel/lib/tasks.py: helpers that send tasks by name
+    modules = {
+        ".".join(p.relative_to(root).with_suffix("").parts)
+        for area in ("registry", "marketplace")
+        for p in root.glob(f"{area}/**/tasks.py")
+        if p.parent.name != "lib"
+    }  # registry/kernel/lib/tasks.py: helpers that send tasks by name
     registered = {name.rsplit(".", 1)[0] for name in app.tasks if name.startswith(("registry.", "marketplace."))}
     assert modules <= registered, modules - registered
 

@@ -2,8 +2,21 @@ from django.contrib import admin
 
 from marketplace.admin.readonly import ReadOnlyAdmin
 from registry.governance.services import review_policy_changed
-from registry.models import (AssetVersion, Blob, Endpoint, EndpointKey, LineageEdge, ModelCard, Review, ReviewPolicy, ReviewRound,
-                             ValidationReport, VersionFile, Webhook, WebhookDelivery)
+from registry.models import (
+    AssetVersion,
+    Blob,
+    Endpoint,
+    EndpointKey,
+    LineageEdge,
+    ModelCard,
+    Review,
+    ReviewPolicy,
+    ReviewRound,
+    ValidationReport,
+    VersionFile,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 class VersionFileInline(admin.TabularInline):
@@ -19,8 +32,17 @@ class VersionFileInline(admin.TabularInline):
 class ValidationReportInline(admin.StackedInline):
     model = ValidationReport
     can_delete = False
-    readonly_fields = ["outcome", "failed_check", "reason", "details", "attempts", "task_id", "claimed_at",
-                       "started_at", "finished_at"]
+    readonly_fields = [
+        "outcome",
+        "failed_check",
+        "reason",
+        "details",
+        "attempts",
+        "task_id",
+        "claimed_at",
+        "started_at",
+        "finished_at",
+    ]
 
 
 @admin.register(AssetVersion)
@@ -30,8 +52,23 @@ class AssetVersionAdmin(admin.ModelAdmin):
     search_fields = ["asset__slug", "version", "sha256"]
     list_select_related = ["asset"]
     # Files, checksums and lifecycle state change only through services, never by hand.
-    readonly_fields = ["asset", "version", "major", "minor", "patch", "prerelease", "is_prerelease", "status",
-                       "status_changed_at", "filename", "sha256", "size", "signature", "created_by", "created_at"]
+    readonly_fields = [
+        "asset",
+        "version",
+        "major",
+        "minor",
+        "patch",
+        "prerelease",
+        "is_prerelease",
+        "status",
+        "status_changed_at",
+        "filename",
+        "sha256",
+        "size",
+        "signature",
+        "created_by",
+        "created_at",
+    ]
     inlines = [VersionFileInline, ValidationReportInline]
 
     def has_add_permission(self, request):
@@ -81,9 +118,23 @@ class ModelCardAdmin(admin.ModelAdmin):
     search_fields = ["version__asset__slug", "version__version"]
     list_select_related = ["version__asset", "updated_by"]
     # Cards change through registry.cards.services (validation, freeze rule, audit), never here.
-    readonly_fields = ["version", "sections", "body", "license", "tags", "datasets", "metrics", "base_model",
-                       "library_name", "pipeline_tag", "model_index", "extra", "updated_by", "created_at",
-                       "updated_at"]
+    readonly_fields = [
+        "version",
+        "sections",
+        "body",
+        "license",
+        "tags",
+        "datasets",
+        "metrics",
+        "base_model",
+        "library_name",
+        "pipeline_tag",
+        "model_index",
+        "extra",
+        "updated_by",
+        "created_at",
+        "updated_at",
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -122,8 +173,19 @@ class WebhookAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["pk", "webhook", "event", "status", "attempts", "last_status_code", "created_at"]
     list_filter = ["status", "event"]
-    readonly_fields = ["webhook", "event", "payload", "status", "attempts", "last_status_code", "last_error",
-                       "response_ms", "created_at", "delivered_at", "next_attempt_at"]
+    readonly_fields = [
+        "webhook",
+        "event",
+        "payload",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "response_ms",
+        "created_at",
+        "delivered_at",
+        "next_attempt_at",
+    ]
 
     def has_add_permission(self, request):
         return False

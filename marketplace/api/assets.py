@@ -35,8 +35,13 @@ class AssetSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     latest_version = serializers.CharField(allow_null=True, help_text="Highest version by semver precedence.")
     version_count = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=ReleaseStatus.choices, allow_blank=True, help_text=(
-        "Release status: the furthest status among the versions (approved if any is); empty without versions."))
+    status = serializers.ChoiceField(
+        choices=ReleaseStatus.choices,
+        allow_blank=True,
+        help_text=(
+            "Release status: the furthest status among the versions (approved if any is); empty without versions."
+        ),
+    )
     url = serializers.SerializerMethodField()
 
     def get_tags(self, asset) -> list[str]:
@@ -68,8 +73,12 @@ class AssetInputSerializer(AssetFieldsSerializer):
     kind = serializers.ChoiceField(choices=AssetKind.choices)
     team = StrictCharField(max_length=64, help_text="Slug of the owning team; you must be a member.")
     name = StrictCharField(max_length=200)
-    slug = StrictRegexField(SLUG_PATTERN, max_length=100, required=False,
-                                  help_text="Unique within the team; defaults to the slugified name.")
+    slug = StrictRegexField(
+        SLUG_PATTERN,
+        max_length=100,
+        required=False,
+        help_text="Unique within the team; defaults to the slugified name.",
+    )
 
 
 class AssetUpdateSerializer(RejectUnknownFieldsMixin, AssetFieldsSerializer):
@@ -107,8 +116,13 @@ class AssetListItemSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     latest_version = serializers.CharField(allow_null=True, help_text="Highest version by semver precedence.")
     version_count = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=ReleaseStatus.choices, allow_blank=True, help_text=(
-        "Release status: the furthest status among the versions (approved if any is); empty without versions."))
+    status = serializers.ChoiceField(
+        choices=ReleaseStatus.choices,
+        allow_blank=True,
+        help_text=(
+            "Release status: the furthest status among the versions (approved if any is); empty without versions."
+        ),
+    )
     url = serializers.URLField()
     highlights = HighlightSerializer(allow_null=True, help_text="With `q` only.")
 
@@ -118,13 +132,25 @@ def asset_list_item(row: dict, url_prefix: str, highlights: dict | None) -> dict
     `asset_search(..., as_rows=True)`."""
     team = row["team__slug"]
     return {
-        "full_slug": f"{team}/{row['slug']}", "slug": row["slug"], "kind": row["kind"], "name": row["name"],
-        "summary": row["summary"], "tags": sorted(row["tags_text"].split()), "license": row["license"],
-        "task": row["task"], "framework": row["framework"], "visibility": row["visibility"], "team": team,
+        "full_slug": f"{team}/{row['slug']}",
+        "slug": row["slug"],
+        "kind": row["kind"],
+        "name": row["name"],
+        "summary": row["summary"],
+        "tags": sorted(row["tags_text"].split()),
+        "license": row["license"],
+        "task": row["task"],
+        "framework": row["framework"],
+        "visibility": row["visibility"],
+        "team": team,
         "created_by": row["created_by__username"],
-        "created_at": iso_datetime(row["created_at"]), "updated_at": iso_datetime(row["updated_at"]),
-        "latest_version": row["latest_version"] or None, "version_count": row["version_count"],
-        "status": row["status"], "url": f"{url_prefix}{team}/{row['slug']}/", "highlights": highlights,
+        "created_at": iso_datetime(row["created_at"]),
+        "updated_at": iso_datetime(row["updated_at"]),
+        "latest_version": row["latest_version"] or None,
+        "version_count": row["version_count"],
+        "status": row["status"],
+        "url": f"{url_prefix}{team}/{row['slug']}/",
+        "highlights": highlights,
     }
 
 
@@ -133,9 +159,13 @@ class AssetPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page (a keyset cursor).")
     previous = serializers.URLField(allow_null=True)
     results = AssetListItemSerializer(many=True)
-    facets = serializers.DictField(child=FacetValueSerializer(many=True), help_text=(
-        f"Up to 50 values, most frequent first, for: {', '.join(FACET_FIELDS)}. Each facet is counted over the "
-        "matches of every other filter but not its own, so a chosen value can be widened."))
+    facets = serializers.DictField(
+        child=FacetValueSerializer(many=True),
+        help_text=(
+            f"Up to 50 values, most frequent first, for: {', '.join(FACET_FIELDS)}. Each facet is counted over the "
+            "matches of every other filter but not its own, so a chosen value can be widened."
+        ),
+    )
 
 
 class AssetListView(GenericAPIView):
@@ -144,24 +174,44 @@ class AssetListView(GenericAPIView):
     pagination_class = None  # the search pages itself (keyset cursors); see asset_search
     query_params = ("cursor", "page", "page_size")
 
-    @extend_schema(operation_id="assets_list", responses=AssetPageSerializer, parameters=[
-        OpenApiParameter("tag", str, many=True, description=f"Repeat to require several tags (at most {MAX_TAG_FILTERS})."),
-        OpenApiParameter("cursor", str, description="From a `next` or `previous` link: the page after (before) it."),
-        OpenApiParameter("page", OpenApiTypes.INT, description=(
-            f"Numbered pages, for the first {MAX_PAGE_OFFSET} results; deeper pages follow `next`.")),
-        OpenApiParameter("page_size", OpenApiTypes.INT, description=(
-            f"Results per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).")),
-    ])
+    @extend_schema(
+        operation_id="assets_list",
+        responses=AssetPageSerializer,
+        parameters=[
+            OpenApiParameter(
+                "tag", str, many=True, description=f"Repeat to require several tags (at most {MAX_TAG_FILTERS})."
+            ),
+            OpenApiParameter(
+                "cursor", str, description="From a `next` or `previous` link: the page after (before) it."
+            ),
+            OpenApiParameter(
+                "page",
+                OpenApiTypes.INT,
+                description=(f"Numbered pages, for the first {MAX_PAGE_OFFSET} results; deeper pages follow `next`."),
+            ),
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                description=(f"Results per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})."),
+            ),
+        ],
+    )
     def get(self, request):
         """Search and browse the catalogue; the exact total and facet counts come with every page."""
         found = asset_search(user=request.user, params=request.query_params, as_rows=True)
         prefix = request.build_absolute_uri(url_path("api:asset-list"))
-        next_url, previous_url = keyset_links(request, next_cursor=found.next_cursor,
-                                              previous_cursor=found.previous_cursor, page=found.page)
-        return Response({"count": found.count, "next": next_url, "previous": previous_url,
-                         "results": [asset_list_item(row, prefix, found.highlights.get(row["id"]))
-                                     for row in found.assets],
-                         "facets": found.facets})
+        next_url, previous_url = keyset_links(
+            request, next_cursor=found.next_cursor, previous_cursor=found.previous_cursor, page=found.page
+        )
+        return Response(
+            {
+                "count": found.count,
+                "next": next_url,
+                "previous": previous_url,
+                "results": [asset_list_item(row, prefix, found.highlights.get(row["id"])) for row in found.assets],
+                "facets": found.facets,
+            }
+        )
 
     def filter_queryset(self, queryset):
         return queryset  # the selector filters; filterset_class is here for the schema

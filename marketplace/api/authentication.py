@@ -33,5 +33,9 @@ class APITokenScheme(OpenApiAuthenticationExtension):
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "`Token <key>`; create keys with POST /api/v1/tokens/ or `manage.py createtoken`."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`; create keys with POST /api/v1/tokens/ or `manage.py createtoken`.",
+        }

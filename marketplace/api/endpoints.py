@@ -1,6 +1,5 @@
 """Inference endpoints over the API: deploy, follow, update, delete, keys; and the runtime's credential check."""
 
-
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -11,26 +10,52 @@ from registry.kernel.access import Visibility
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.views import APIView, GenericAPIView
 from registry.kernel.lib.slugs import SLUG_PATTERN
-from registry.endpoints.models import (ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN, Endpoint, EndpointBackend,
-                                       EndpointKey, EndpointStatus)
-from registry.endpoints.selectors import (endpoint_get, endpoint_key_list, endpoint_list, endpoint_metrics,
-                                          endpoint_team_get)
-from registry.endpoints.services import (SETTINGS_RANGES, endpoint_create, endpoint_delete, endpoint_key_create,
-                                         endpoint_key_revoke, endpoint_update, runtime_authorize)
+from registry.endpoints.models import (
+    ENDPOINT_NAME_MAX_LENGTH,
+    ENDPOINT_NAME_PATTERN,
+    Endpoint,
+    EndpointBackend,
+    EndpointKey,
+    EndpointStatus,
+)
+from registry.endpoints.selectors import (
+    endpoint_get,
+    endpoint_key_list,
+    endpoint_list,
+    endpoint_metrics,
+    endpoint_team_get,
+)
+from registry.endpoints.services import (
+    SETTINGS_RANGES,
+    endpoint_create,
+    endpoint_delete,
+    endpoint_key_create,
+    endpoint_key_revoke,
+    endpoint_update,
+    runtime_authorize,
+)
 from registry.runtime.auth import secret_matches
 from registry.versions.semver import SEMVER_PATTERN
 
 
 class EndpointSettingsSerializer(serializers.Serializer):
-    max_batch_size = serializers.IntegerField(min_value=0, max_value=256, required=False,
-                                              help_text="Adaptive batching: most requests per batch; 0 turns it off.")
+    max_batch_size = serializers.IntegerField(
+        min_value=0,
+        max_value=256,
+        required=False,
+        help_text="Adaptive batching: most requests per batch; 0 turns it off.",
+    )
     max_batch_delay_ms = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    timeout_ms = serializers.IntegerField(min_value=10, max_value=600_000, required=False,
-                                          help_text="One inference is cut off after this long.")
+    timeout_ms = serializers.IntegerField(
+        min_value=10, max_value=600_000, required=False, help_text="One inference is cut off after this long."
+    )
     replicas = serializers.IntegerField(min_value=1, max_value=8, required=False, help_text="kubernetes backend.")
-    memory_limit = serializers.IntegerField(min_value=SETTINGS_RANGES["memory_limit"][1],
-                                            max_value=SETTINGS_RANGES["memory_limit"][2], required=False,
-                                            help_text="Bytes of memory the model's process may use.")
+    memory_limit = serializers.IntegerField(
+        min_value=SETTINGS_RANGES["memory_limit"][1],
+        max_value=SETTINGS_RANGES["memory_limit"][2],
+        required=False,
+        help_text="Bytes of memory the model's process may use.",
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -71,8 +96,10 @@ class TrafficMinuteSerializer(serializers.Serializer):
 
 
 class EndpointDetailSerializer(EndpointSerializer):
-    request_count = serializers.IntegerField(allow_null=True, help_text="Requests since the model was loaded, from "
-                                             "the runtime; best effort (null when it cannot be asked).")
+    request_count = serializers.IntegerField(
+        allow_null=True,
+        help_text="Requests since the model was loaded, from the runtime; best effort (null when it cannot be asked).",
+    )
     requests_last_hour = serializers.IntegerField(allow_null=True)
     latency_p50_ms = serializers.FloatField(allow_null=True, help_text="Over the last hour.")
     latency_p95_ms = serializers.FloatField(allow_null=True, help_text="Over the last hour.")
@@ -93,19 +120,26 @@ class EndpointKeyCreatedSerializer(EndpointKeySerializer):
 class EndpointCreatedSerializer(EndpointSerializer):
     key = serializers.CharField(help_text="The endpoint's first key, shown only in this response.")
     also_created = serializers.SerializerMethodField(
-        help_text="For a solution: the endpoints of its other models, each with its key.")
+        help_text="For a solution: the endpoints of its other models, each with its key."
+    )
 
     def get_also_created(self, endpoint) -> list[dict]:
-        return [EndpointCreatedSerializer(other, context={"nested": True}).data
-                for other in getattr(endpoint, "also_created", [])]
+        return [
+            EndpointCreatedSerializer(other, context={"nested": True}).data
+            for other in getattr(endpoint, "also_created", [])
+        ]
 
 
 class EndpointInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     team = StrictRegexField(SLUG_PATTERN, max_length=64, help_text="The consuming team (you are a member).")
     asset = StrictCharField(max_length=130, help_text="'team/slug' of a model or solution.")
     version = StrictRegexField(SEMVER_PATTERN, max_length=100, required=False, help_text="An approved version.")
-    alias = StrictRegexField(SLUG_PATTERN, max_length=64, required=False,
-                             help_text="Deploy what the alias points at, and follow it when it moves.")
+    alias = StrictRegexField(
+        SLUG_PATTERN,
+        max_length=64,
+        required=False,
+        help_text="Deploy what the alias points at, and follow it when it moves.",
+    )
     name = StrictRegexField(ENDPOINT_NAME_PATTERN, max_length=ENDPOINT_NAME_MAX_LENGTH, required=False)
     settings = EndpointSettingsSerializer(required=False)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.PRIVATE)
@@ -138,9 +172,16 @@ class EndpointListView(GenericAPIView):
         with the endpoint's first key, which is shown only here."""
         data = parse_input(EndpointInputSerializer, request.data)
         team = endpoint_team_get(user=request.user, slug=data["team"])
-        created = endpoint_create(user=request.user, team=team, asset=data["asset"], version=data.get("version"),
-                                  alias=data.get("alias"), name=data.get("name"), settings=data.get("settings"),
-                                  visibility=data["visibility"])
+        created = endpoint_create(
+            user=request.user,
+            team=team,
+            asset=data["asset"],
+            version=data.get("version"),
+            alias=data.get("alias"),
+            name=data.get("name"),
+            settings=data.get("settings"),
+            visibility=data["visibility"],
+        )
         fresh = {e.pk: e for e in endpoint_list(user=request.user).filter(pk__in=[e.pk for e, _ in created])}
         with_keys = []
         for endpoint, key in created:
@@ -195,8 +236,7 @@ class EndpointKeyDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, pk, key_id):
         """Revoke a key; the runtime refuses it within seconds."""
-        endpoint_key_revoke(user=request.user, endpoint=endpoint_get(user=request.user, endpoint_id=pk),
-                            key_id=key_id)
+        endpoint_key_revoke(user=request.user, endpoint=endpoint_get(user=request.user, endpoint_id=pk), key_id=key_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -216,8 +256,9 @@ class RuntimeAuthorizeView(APIView):
     def post(self, request):
         # The same check (and header format) as the runtime's own repository routes.
         if not secret_matches(request.headers.get("Authorization", "").encode(), settings.MODELHUB_RUNTIME_SECRET):
-            return Response({"detail": "The runtime secret is required.", "code": "not_authenticated"},
-                            status=status.HTTP_401_UNAUTHORIZED)
+            return Response(
+                {"detail": "The runtime secret is required.", "code": "not_authenticated"},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
         data = parse_input(RuntimeAuthorizeInputSerializer, request.data)
-        return Response({"status": runtime_authorize(model=data["model"],
-                                                     credential_sha256=data["credential_sha256"])})
+        return Response({"status": runtime_authorize(model=data["model"], credential_sha256=data["credential_sha256"])})

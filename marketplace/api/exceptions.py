@@ -23,7 +23,11 @@ QUERY_CANCELED = "57014"
 
 def _flatten(errors, prefix="") -> list[str]:
     if isinstance(errors, dict):
-        return [m for key, value in errors.items() for m in _flatten(value, f"{prefix}{key}: " if key != "non_field_errors" else prefix)]
+        return [
+            m
+            for key, value in errors.items()
+            for m in _flatten(value, f"{prefix}{key}: " if key != "non_field_errors" else prefix)
+        ]
     if isinstance(errors, list):
         return [m for value in errors for m in _flatten(value, prefix)]
     return [f"{prefix}{errors}"]
@@ -39,16 +43,20 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         return _error(" ".join(exc.messages), "invalid", status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RequestDataTooBig):
-        return _error("The request body is over the size limit.", "payload_too_large",
-                      status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return _error(
+            "The request body is over the size limit.", "payload_too_large", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
     if isinstance(exc, TooManyFieldsSent):
         return _error("The request has too many form fields.", "invalid", status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, SuspiciousOperation):
         return _error("The request is malformed.", "invalid", status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) == QUERY_CANCELED:
         logger.warning("statement timeout on %s", context["request"].get_full_path())
-        return _error("The request took too long and was stopped; narrow the search or try again.",
-                      "timeout", status.HTTP_503_SERVICE_UNAVAILABLE)
+        return _error(
+            "The request took too long and was stopped; narrow the search or try again.",
+            "timeout",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -75,8 +83,9 @@ def api_not_found(request, exception=None):
 def api_bad_request(request, exception=None):
     if _is_api(request):
         if isinstance(exception, RequestDataTooBig):
-            return JsonResponse({"detail": "The request body is over the size limit.", "code": "payload_too_large"},
-                                status=413)
+            return JsonResponse(
+                {"detail": "The request body is over the size limit.", "code": "payload_too_large"}, status=413
+            )
         return JsonResponse({"detail": "The request is malformed.", "code": "invalid"}, status=400)
     from django.views.defaults import bad_request
 

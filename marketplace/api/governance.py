@@ -13,12 +13,29 @@ from marketplace.api.views import APIView, GenericAPIView
 from registry.assets.selectors import asset_get
 from registry.kernel.errors import InvalidInput
 from registry.governance.models import Alias, ReviewDecision, ReviewRound, RoundStatus, VersionSignature
-from registry.governance.selectors import (alias_get, alias_list, review_queue, reviewable_version_get,
-                                           version_by_alias, version_rounds, version_signature_get)
-from registry.governance.services import (COMMENT_MAX_LENGTH, alias_delete, alias_set, review_submit,
-                                          version_deprecate, version_submit)
-from registry.governance.signing import (APPROVAL_FILENAME, signing_key_id, signing_public_key_pem,
-                                         version_signature_verify)
+from registry.governance.selectors import (
+    alias_get,
+    alias_list,
+    review_queue,
+    reviewable_version_get,
+    version_by_alias,
+    version_rounds,
+    version_signature_get,
+)
+from registry.governance.services import (
+    COMMENT_MAX_LENGTH,
+    alias_delete,
+    alias_set,
+    review_submit,
+    version_deprecate,
+    version_submit,
+)
+from registry.governance.signing import (
+    APPROVAL_FILENAME,
+    signing_key_id,
+    signing_public_key_pem,
+    version_signature_verify,
+)
 from registry.versions.selectors import version_get, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 
@@ -54,8 +71,12 @@ class ReviewRoundSerializer(serializers.Serializer):
 
 
 class SubmitSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    note = StrictCharField(required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH,
-                           help_text="What reviewers should know about this release.")
+    note = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=COMMENT_MAX_LENGTH,
+        help_text="What reviewers should know about this release.",
+    )
 
 
 class ReviewInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -99,8 +120,9 @@ class VersionReviewsView(APIView):
     @extend_schema(operation_id="version_reviews_list", responses=ReviewRoundSerializer(many=True))
     def get(self, request, team, slug, version):
         """Every review round of the version, oldest first, with its reviews."""
-        return _rounds_response(reviewable_version_get(user=request.user, team=team, slug=slug, version=version),
-                                request)
+        return _rounds_response(
+            reviewable_version_get(user=request.user, team=team, slug=slug, version=version), request
+        )
 
     @extend_schema(request=ReviewInputSerializer, responses={201: ReviewRoundSerializer})
     def post(self, request, team, slug, version):
@@ -119,8 +141,7 @@ class VersionDeprecateView(APIView):
         asset = asset_get(user=request.user, team=team, slug=slug)
         data = parse_input(DeprecateSerializer, request.data)
         version_deprecate(user=request.user, version=version_get(asset=asset, version=version), reason=data["reason"])
-        return Response(VersionSerializer(version_get(asset=asset, version=version),
-                                          context={"request": request}).data)
+        return Response(VersionSerializer(version_get(asset=asset, version=version), context={"request": request}).data)
 
 
 class ReviewQueueView(GenericAPIView):
@@ -128,9 +149,15 @@ class ReviewQueueView(GenericAPIView):
     queryset = ReviewRound.objects.none()  # for the schema only; data comes from selectors
     query_params = ("status",)
 
-    @extend_schema(operation_id="reviews_list", responses=ReviewRoundSerializer(many=True), parameters=[
-        OpenApiParameter("status", str, enum=["pending"],
-                         description="pending (the default): open rounds you may review now.")])
+    @extend_schema(
+        operation_id="reviews_list",
+        responses=ReviewRoundSerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=["pending"], description="pending (the default): open rounds you may review now."
+            )
+        ],
+    )
     def get(self, request):
         """The review rounds waiting for you: open, under a policy that makes you a reviewer, not yet reviewed
         by you, and not excluded by separation of duties."""
@@ -162,8 +189,7 @@ class AliasDetailView(APIView):
         """Point the alias at an approved version (creates or moves it); protected aliases need a reviewer."""
         asset = asset_get(user=request.user, team=team, slug=slug)
         data = parse_input(AliasInputSerializer, request.data)
-        alias_set(user=request.user, asset=asset, name=alias,
-                  version=version_get(asset=asset, version=data["version"]))
+        alias_set(user=request.user, asset=asset, name=alias, version=version_get(asset=asset, version=data["version"]))
         return Response(AliasSerializer(alias_get(asset=asset, name=alias)).data)
 
     @extend_schema(responses={204: None})
@@ -183,13 +209,17 @@ class VersionByAliasView(APIView):
 
 
 def _signature(request, team, slug, version) -> VersionSignature:
-    return version_signature_get(version=visible_version_get(user=request.user, team=team, slug=slug,
-                                                             version=version))
+    return version_signature_get(version=visible_version_get(user=request.user, team=team, slug=slug, version=version))
 
 
 class VersionSignatureView(APIView):
-    @extend_schema(responses={(200, "application/json"): OpenApiResponse(
-        OpenApiTypes.OBJECT, description="The Sigstore bundle, byte for byte as signed (save it as model.sig).")})
+    @extend_schema(
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The Sigstore bundle, byte for byte as signed (save it as model.sig)."
+            )
+        }
+    )
     def get(self, request, team, slug, version):
         """The signature of an approved version: a Sigstore bundle (OpenSSF model signing) over the version's
         files plus `modelhub-approval.json`, made with the organisation key (`/api/v1/signing-key`)."""
@@ -198,8 +228,13 @@ class VersionSignatureView(APIView):
 
 
 class VersionApprovalView(APIView):
-    @extend_schema(responses={(200, "application/json"): OpenApiResponse(
-        OpenApiTypes.OBJECT, description="modelhub-approval.json, byte for byte as signed.")})
+    @extend_schema(
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="modelhub-approval.json, byte for byte as signed."
+            )
+        }
+    )
     def get(self, request, team, slug, version):
         """The signed approval record: policy, approvers, time and the sha256 of each file."""
         signature = _signature(request, team, slug, version)
@@ -224,8 +259,14 @@ class VersionSignatureCheckView(APIView):
 class SigningKeyView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(auth=[], responses={(200, "application/x-pem-file"): OpenApiResponse(
-        OpenApiTypes.STR, description="The organisation's public key (PEM).")})
+    @extend_schema(
+        auth=[],
+        responses={
+            (200, "application/x-pem-file"): OpenApiResponse(
+                OpenApiTypes.STR, description="The organisation's public key (PEM)."
+            )
+        },
+    )
     def get(self, request):
         """The public key that verifies every approval signature of this Modelhub."""
         response = HttpResponse(signing_public_key_pem(), content_type="application/x-pem-file")

@@ -47,39 +47,48 @@ class LineageGraphSerializer(serializers.Serializer):
     nodes = LineageNodeSerializer(many=True)
     edges = LineageEdgeSerializer(many=True)
     hidden_nodes = serializers.IntegerField(
-        help_text="Versions in the walk you may not see: left out, with their edges, and only counted.")
+        help_text="Versions in the walk you may not see: left out, with their edges, and only counted."
+    )
 
 
 class LineageImpactSerializer(serializers.Serializer):
     root = LineageNodeSerializer(source="root_node", help_text="The version asked about.")
     versions = LineageImpactNodeSerializer(
-        many=True, help_text="Approved versions that depend on it, directly or transitively, nearest first.")
+        many=True, help_text="Approved versions that depend on it, directly or transitively, nearest first."
+    )
     hidden_versions = serializers.IntegerField(help_text="Such versions you may not see, only counted.")
 
 
 class LineageEdgeCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    kind = serializers.ChoiceField(choices=LineageKind.choices, help_text=(
-        "trained_on: model -> dataset; derived_from: model -> model; uses: solution -> model or dataset."))
-    asset = StrictRegexField(rf"^{SLUG_URL_PATTERN}/{SLUG_URL_PATTERN}$", max_length=201,
-                             help_text="`team/slug` of the asset the version depends on.")
+    kind = serializers.ChoiceField(
+        choices=LineageKind.choices,
+        help_text=("trained_on: model -> dataset; derived_from: model -> model; uses: solution -> model or dataset."),
+    )
+    asset = StrictRegexField(
+        rf"^{SLUG_URL_PATTERN}/{SLUG_URL_PATTERN}$",
+        max_length=201,
+        help_text="`team/slug` of the asset the version depends on.",
+    )
     version = StrictRegexField(SEMVER_PATTERN, max_length=100, help_text="The version it depends on.")
 
 
 class LineageQuerySerializer(serializers.Serializer):
-    direction = serializers.ChoiceField(choices=LineageDirection.choices, default=LineageDirection.BOTH, help_text=(
-        "upstream: what the version depends on; downstream: what depends on it; both."))
-    depth = serializers.IntegerField(min_value=1, max_value=MAX_DEPTH, default=DEFAULT_DEPTH,
-                                     help_text=f"Edges to follow, 1 to {MAX_DEPTH}.")
-
+    direction = serializers.ChoiceField(
+        choices=LineageDirection.choices,
+        default=LineageDirection.BOTH,
+        help_text=("upstream: what the version depends on; downstream: what depends on it; both."),
+    )
+    depth = serializers.IntegerField(
+        min_value=1, max_value=MAX_DEPTH, default=DEFAULT_DEPTH, help_text=f"Edges to follow, 1 to {MAX_DEPTH}."
+    )
 
 
 class LineageView(APIView):
     query_params = ("direction", "depth")
 
     @extend_schema(
-        operation_id="versions_lineage_retrieve",
-        parameters=[LineageQuerySerializer],
-        responses=LineageGraphSerializer)
+        operation_id="versions_lineage_retrieve", parameters=[LineageQuerySerializer], responses=LineageGraphSerializer
+    )
     def get(self, request, team, slug, version):
         """The version's lineage graph within `depth` edges, as far as you may see it."""
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
@@ -88,21 +97,27 @@ class LineageView(APIView):
         graph = lineage_graph(user=request.user, version=found, direction=params["direction"], depth=params["depth"])
         return Response(LineageGraphSerializer(graph).data)
 
-    @extend_schema(operation_id="versions_lineage_create", request=LineageEdgeCreateSerializer,
-                   responses={201: LineageEdgeSerializer})
+    @extend_schema(
+        operation_id="versions_lineage_create",
+        request=LineageEdgeCreateSerializer,
+        responses={201: LineageEdgeSerializer},
+    )
     def post(self, request, team, slug, version):
         """Declare that this version depends on another one (team members; refused if it closes a cycle)."""
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         data = parse_input(LineageEdgeCreateSerializer, request.data)
-        edge = lineage_edge_add(user=request.user, source=found, kind=data["kind"], asset=data["asset"],
-                                version=data["version"])
+        edge = lineage_edge_add(
+            user=request.user, source=found, kind=data["kind"], asset=data["asset"], version=data["version"]
+        )
         return Response(LineageEdgeSerializer(edge).data, status=status.HTTP_201_CREATED)
 
 
 class LineageEdgeDetailView(APIView):
-    @extend_schema(operation_id="versions_lineage_destroy",
-                   parameters=[OpenApiParameter("edge_id", int, OpenApiParameter.PATH)],
-                   responses={204: OpenApiResponse(description="Removed.")})
+    @extend_schema(
+        operation_id="versions_lineage_destroy",
+        parameters=[OpenApiParameter("edge_id", int, OpenApiParameter.PATH)],
+        responses={204: OpenApiResponse(description="Removed.")},
+    )
     def delete(self, request, team, slug, version, edge_id):
         """Remove one of this version's lineage edges (team members)."""
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)

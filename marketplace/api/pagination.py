@@ -14,10 +14,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
         values = request.query_params.getlist(self.page_size_query_param)
         if not values:
             return self.page_size
-        if len(values) > 1 or not values[0].isascii() or not values[0].isdigit() \
-                or not 1 <= int(values[0]) <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [
-                f"A whole number from 1 to {self.max_page_size}, given once."]})
+        if (
+            len(values) > 1
+            or not values[0].isascii()
+            or not values[0].isdigit()
+            or not 1 <= int(values[0]) <= self.max_page_size
+        ):
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}, given once."]}
+            )
         return int(values[0])
 
     def get_page_number(self, request, paginator):
@@ -49,8 +54,9 @@ def link_with(request, **changes) -> str:
     return request.build_absolute_uri(request.path + (f"?{query}" if query else ""))
 
 
-def keyset_links(request, *, next_cursor: str | None, previous_cursor: str | None,
-                 page: int | None = None) -> tuple[str | None, str | None]:
+def keyset_links(
+    request, *, next_cursor: str | None, previous_cursor: str | None, page: int | None = None
+) -> tuple[str | None, str | None]:
     """`next` and `previous` URLs of a keyset-paginated list; numbered pages (`page=`) go back by number."""
     next_url = link_with(request, cursor=next_cursor, page=None) if next_cursor else None
     if page is not None:

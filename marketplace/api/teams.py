@@ -14,8 +14,7 @@ from registry.teams.services import team_create, team_member_add, team_member_re
 class TeamSerializer(serializers.Serializer):
     slug = StrictRegexField(SLUG_PATTERN, max_length=64)
     name = StrictCharField(max_length=100)
-    description = StrictCharField(required=False, allow_blank=True, default="",
-                                        max_length=MAX_TEAM_DESCRIPTION_CHARS)
+    description = StrictCharField(required=False, allow_blank=True, default="", max_length=MAX_TEAM_DESCRIPTION_CHARS)
     member_count = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
@@ -44,7 +43,9 @@ class TeamListView(GenericAPIView):
         """Create a team; the caller becomes its maintainer."""
         data = parse_input(TeamSerializer, request.data)
         team = team_create(user=request.user, **data)
-        return Response(TeamSerializer(team_get(user=request.user, slug=team.slug)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TeamSerializer(team_get(user=request.user, slug=team.slug)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class TeamDetailView(APIView):
@@ -68,8 +69,9 @@ class TeamMemberListView(GenericAPIView):
         """Add a member (maintainers only)."""
         team = team_get(user=request.user, slug=slug)
         data = parse_input(MembershipSerializer, request.data)
-        membership = team_member_add(actor=request.user, team=team, username=data["user"]["username"],
-                                     role=data["role"])
+        membership = team_member_add(
+            actor=request.user, team=team, username=data["user"]["username"], role=data["role"]
+        )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -88,4 +90,3 @@ class TeamMemberDetailView(APIView):
         team = team_get(user=request.user, slug=slug)
         team_member_remove(actor=request.user, team=team, username=username)
         return Response(status=status.HTTP_204_NO_CONTENT)
-

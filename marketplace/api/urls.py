@@ -2,19 +2,32 @@ from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
 from marketplace.api.audit import AuditListView
-from marketplace.api.endpoints import (EndpointDetailView, EndpointKeyDetailView, EndpointKeyListView,
-                                       EndpointListView, RuntimeAuthorizeView)
-from marketplace.api.governance import (AliasDetailView, AliasListView, ReviewQueueView, SigningKeyView,
-                                        VersionApprovalView, VersionByAliasView, VersionDeprecateView,
-                                        VersionReviewsView, VersionSignatureCheckView, VersionSignatureView,
-                                        VersionSubmitView)
+from marketplace.api.endpoints import (
+    EndpointDetailView,
+    EndpointKeyDetailView,
+    EndpointKeyListView,
+    EndpointListView,
+    RuntimeAuthorizeView,
+)
+from marketplace.api.governance import (
+    AliasDetailView,
+    AliasListView,
+    ReviewQueueView,
+    SigningKeyView,
+    VersionApprovalView,
+    VersionByAliasView,
+    VersionDeprecateView,
+    VersionReviewsView,
+    VersionSignatureCheckView,
+    VersionSignatureView,
+    VersionSubmitView,
+)
 from marketplace.api.cards import CardReadmeView, CardView
 from marketplace.api.lineage import LineageEdgeDetailView, LineageImpactView, LineageView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
-from marketplace.api.webhooks import (WebhookDeliveryListView, WebhookDetailView, WebhookListView,
-                                      WebhookTestView)
+from marketplace.api.webhooks import WebhookDeliveryListView, WebhookDetailView, WebhookListView, WebhookTestView
 from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from registry.versions.semver import SEMVER_URL_PATTERN
 
@@ -29,8 +42,11 @@ urlpatterns = [
     path("teams/<str:slug>/members/<str:username>/", TeamMemberDetailView.as_view(), name="team-member-detail"),
     path("teams/<str:slug>/webhooks/", WebhookListView.as_view(), name="webhook-list"),
     path("teams/<str:slug>/webhooks/<int:pk>/", WebhookDetailView.as_view(), name="webhook-detail"),
-    path("teams/<str:slug>/webhooks/<int:pk>/deliveries/", WebhookDeliveryListView.as_view(),
-         name="webhook-delivery-list"),
+    path(
+        "teams/<str:slug>/webhooks/<int:pk>/deliveries/",
+        WebhookDeliveryListView.as_view(),
+        name="webhook-delivery-list",
+    ),
     path("teams/<str:slug>/webhooks/<int:pk>/test", WebhookTestView.as_view(), name="webhook-test"),
     path("endpoints/", EndpointListView.as_view(), name="endpoint-list"),
     path("endpoints/<int:pk>/", EndpointDetailView.as_view(), name="endpoint-detail"),
@@ -47,13 +63,17 @@ urlpatterns = [
     re_path(_VERSION + r"/submit$", VersionSubmitView.as_view(), name="version-submit"),
     re_path(_VERSION + r"/reviews$", VersionReviewsView.as_view(), name="version-reviews"),
     re_path(_VERSION + r"/deprecate$", VersionDeprecateView.as_view(), name="version-deprecate"),
-    re_path(_ASSET + rf"/versions/@(?P<alias>{SLUG_URL_PATTERN})/$", VersionByAliasView.as_view(),
-            name="version-by-alias"),
+    re_path(
+        _ASSET + rf"/versions/@(?P<alias>{SLUG_URL_PATTERN})/$", VersionByAliasView.as_view(), name="version-by-alias"
+    ),
     re_path(_ASSET + r"/aliases/$", AliasListView.as_view(), name="alias-list"),
     re_path(_ASSET + rf"/aliases/(?P<alias>{SLUG_URL_PATTERN})$", AliasDetailView.as_view(), name="alias-detail"),
     re_path(_VERSION + r"/signature$", VersionSignatureView.as_view(), name="version-signature"),
-    re_path(_VERSION + r"/signature/verification$", VersionSignatureCheckView.as_view(),
-            name="version-signature-verification"),
+    re_path(
+        _VERSION + r"/signature/verification$",
+        VersionSignatureCheckView.as_view(),
+        name="version-signature-verification",
+    ),
     re_path(_VERSION + r"/approval$", VersionApprovalView.as_view(), name="version-approval"),
     path("reviews/", ReviewQueueView.as_view(), name="review-queue"),
     path("signing-key", SigningKeyView.as_view(), name="signing-key"),
@@ -61,7 +81,8 @@ urlpatterns = [
     re_path(_VERSION + r"/card$", CardView.as_view(), name="version-card"),
     re_path(_VERSION + r"/card/readme$", CardReadmeView.as_view(), name="version-card-readme"),
     re_path(_VERSION + r"/lineage$", LineageView.as_view(), name="version-lineage"),
-    re_path(_VERSION + r"/lineage/(?P<edge_id>[0-9]{1,18})$", LineageEdgeDetailView.as_view(),
-            name="version-lineage-edge"),
+    re_path(
+        _VERSION + r"/lineage/(?P<edge_id>[0-9]{1,18})$", LineageEdgeDetailView.as_view(), name="version-lineage-edge"
+    ),
     re_path(_VERSION + r"/impact$", LineageImpactView.as_view(), name="version-impact"),
 ]

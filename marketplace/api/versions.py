@@ -19,8 +19,12 @@ from registry.kernel.errors import InvalidInput
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_page, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
-from registry.versions.services import (version_create, version_download_record, version_update_metadata,
-                                        version_upload_authorize)
+from registry.versions.services import (
+    version_create,
+    version_download_record,
+    version_update_metadata,
+    version_upload_authorize,
+)
 
 # Multipart framing around the file: a body this much over the limit is refused before reading.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -39,8 +43,11 @@ class VersionFileSerializer(serializers.Serializer):
 
 
 def _download_url(version: AssetVersion, request) -> str:
-    return reverse("api:version-download", request=request, kwargs={
-        "team": version.asset.team.slug, "slug": version.asset.slug, "version": version.version})
+    return reverse(
+        "api:version-download",
+        request=request,
+        kwargs={"team": version.asset.team.slug, "slug": version.asset.slug, "version": version.version},
+    )
 
 
 class ValidationSerializer(serializers.Serializer):
@@ -105,27 +112,47 @@ class VersionPageSerializer(serializers.Serializer):
 
 def version_list_item(version: AssetVersion, prefix: str) -> dict:
     url = f"{prefix}{version.version}/"
-    return {"version": version.version, "status": version.status, "filename": version.filename,
-            "sha256": version.sha256, "size": version.size,
-            "aliases": version.alias_names,
-            "created_by": version.created_by.username if version.created_by_id else None,
-            "created_at": iso_datetime(version.created_at), "updated_at": iso_datetime(version.updated_at),
-            "url": url, "download_url": f"{url}download"}
+    return {
+        "version": version.version,
+        "status": version.status,
+        "filename": version.filename,
+        "sha256": version.sha256,
+        "size": version.size,
+        "aliases": version.alias_names,
+        "created_by": version.created_by.username if version.created_by_id else None,
+        "created_at": iso_datetime(version.created_at),
+        "updated_at": iso_datetime(version.updated_at),
+        "url": url,
+        "download_url": f"{url}download",
+    }
 
 
 class VersionUploadSerializer(serializers.Serializer):
-    version = StrictRegexField(SEMVER_PATTERN, max_length=100, error_messages={
-        "invalid": "Not a semantic version such as 1.0.0 or 2.1.0-rc.1 (ASCII digits, no leading 'v')."}, help_text=(
-        "Semantic version (semver.org), e.g. 1.2.0 or 2.0.0-rc.1. Versions that differ only in build metadata "
-        "(+...) have the same precedence, so the second one is refused as a duplicate."))
+    version = StrictRegexField(
+        SEMVER_PATTERN,
+        max_length=100,
+        error_messages={
+            "invalid": "Not a semantic version such as 1.0.0 or 2.1.0-rc.1 (ASCII digits, no leading 'v')."
+        },
+        help_text=(
+            "Semantic version (semver.org), e.g. 1.2.0 or 2.0.0-rc.1. Versions that differ only in build metadata "
+            "(+...) have the same precedence, so the second one is refused as a duplicate."
+        ),
+    )
     file = serializers.FileField(help_text="Models: one .onnx file, or a .zip of one .onnx and its external data.")
     metadata = StrictCharField(required=False, allow_blank=True, help_text="A JSON object.")
-    sha256 = StrictRegexField(r"^[0-9a-fA-F]{64}$", required=False,
-                                    help_text="The file's SHA-256; the upload is refused if it differs.")
-    lineage = StrictCharField(required=False, allow_blank=True, help_text=(
-        'A JSON list of what this version depends on, at most 100: [{"kind": "trained_on", "asset": "team/slug", '
-        '"version": "1.2.0"}]; kinds trained_on (model -> dataset), derived_from (model -> model), uses (solution '
-        '-> model or dataset). An invalid lineage refuses the whole upload.'))
+    sha256 = StrictRegexField(
+        r"^[0-9a-fA-F]{64}$", required=False, help_text="The file's SHA-256; the upload is refused if it differs."
+    )
+    lineage = StrictCharField(
+        required=False,
+        allow_blank=True,
+        help_text=(
+            'A JSON list of what this version depends on, at most 100: [{"kind": "trained_on", "asset": "team/slug", '
+            '"version": "1.2.0"}]; kinds trained_on (model -> dataset), derived_from (model -> model), uses (solution '
+            "-> model or dataset). An invalid lineage refuses the whole upload."
+        ),
+    )
 
 
 class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -144,8 +171,11 @@ class VersionListView(GenericAPIView):
         # before it takes the first byte, even when a CSRF check reads the body during
         # authentication (session users), so an outsider's upload is refused unread.
         if request.method == "POST":
-            request.upload_handlers = [HashingUploadHandler(request, authorize=lambda: self._authorize_upload(
-                request, kwargs["team"], kwargs["slug"]))]
+            request.upload_handlers = [
+                HashingUploadHandler(
+                    request, authorize=lambda: self._authorize_upload(request, kwargs["team"], kwargs["slug"])
+                )
+            ]
         return super().dispatch(request, *args, **kwargs)
 
     def _authorize_upload(self, django_request, team: str, slug: str):
@@ -169,20 +199,34 @@ class VersionListView(GenericAPIView):
             if length > settings.MODELHUB_MAX_UPLOAD_SIZE + MULTIPART_OVERHEAD:
                 raise upload_too_large(length)
 
-    @extend_schema(operation_id="versions_list", responses=VersionPageSerializer, parameters=[
-        OpenApiParameter("cursor", str, description="From a `next` or `previous` link: the page after (before) it."),
-        OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page, 1 to 100 (default 20)."),
-    ])
+    @extend_schema(
+        operation_id="versions_list",
+        responses=VersionPageSerializer,
+        parameters=[
+            OpenApiParameter(
+                "cursor", str, description="From a `next` or `previous` link: the page after (before) it."
+            ),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page, 1 to 100 (default 20)."),
+        ],
+    )
     def get(self, request, team, slug):
         """The asset's versions, newest first (semver precedence), by keyset pages."""
         asset = asset_get(user=request.user, team=team, slug=slug)
-        found = version_page(asset=asset, cursor=request.query_params.get("cursor"),
-                             size=PageNumberPagination().get_page_size(request))
+        found = version_page(
+            asset=asset, cursor=request.query_params.get("cursor"), size=PageNumberPagination().get_page_size(request)
+        )
         prefix = request.build_absolute_uri(request.path)
-        next_url, previous_url = keyset_links(request, next_cursor=found.next_cursor,
-                                              previous_cursor=found.previous_cursor)
-        return Response({"count": found.count, "next": next_url, "previous": previous_url,
-                         "results": [version_list_item(version, prefix) for version in found.versions]})
+        next_url, previous_url = keyset_links(
+            request, next_cursor=found.next_cursor, previous_cursor=found.previous_cursor
+        )
+        return Response(
+            {
+                "count": found.count,
+                "next": next_url,
+                "previous": previous_url,
+                "results": [version_list_item(version, prefix) for version in found.versions],
+            }
+        )
 
     @extend_schema(request={"multipart/form-data": VersionUploadSerializer}, responses={202: VersionSerializer})
     def post(self, request, team, slug):
@@ -191,9 +235,15 @@ class VersionListView(GenericAPIView):
         data = parse_input(VersionUploadSerializer, request.data)
         uploaded = data["file"]
         try:
-            version = version_create(user=request.user, asset=asset, version=data["version"],
-                                     upload=StagedFile.from_upload(uploaded), metadata=data.get("metadata"),
-                                     expected_sha256=data.get("sha256"), lineage=data.get("lineage"))
+            version = version_create(
+                user=request.user,
+                asset=asset,
+                version=data["version"],
+                upload=StagedFile.from_upload(uploaded),
+                metadata=data.get("metadata"),
+                expected_sha256=data.get("sha256"),
+                lineage=data.get("lineage"),
+            )
         finally:
             uploaded.close()
         fresh = version_get(asset=asset, version=version.version)
@@ -222,16 +272,23 @@ class VersionDownloadView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("path", str, description="A file of the version; default: its primary file.")],
-        responses={(200, "application/octet-stream"): OpenApiResponse(
-                       OpenApiTypes.BINARY, description="The file (local storage)."),
-                   302: OpenApiResponse(description="Redirect to a short-lived presigned URL (S3 storage).")})
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file (local storage)."
+            ),
+            302: OpenApiResponse(description="Redirect to a short-lived presigned URL (S3 storage)."),
+        },
+    )
     def get(self, request, team, slug, version):
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         file = version_file_get(version=found, path=request.query_params.get("path"))
         version_download_record(user=request.user, version=found, path=file.path)
         filename = safe_filename(file.path)
         url = blob_download_url(file.blob, filename=filename, ttl=settings.MODELHUB_DOWNLOAD_URL_TTL)
-        response = HttpResponseRedirect(url) if url else FileResponse(blob_open(file.blob), as_attachment=True,
-                                                                     filename=filename)
+        response = (
+            HttpResponseRedirect(url)
+            if url
+            else FileResponse(blob_open(file.blob), as_attachment=True, filename=filename)
+        )
         response["X-Checksum-SHA256"] = file.blob.sha256
         return response

@@ -6,8 +6,14 @@ from rest_framework.response import Response
 
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, parse_input
 from marketplace.api.views import APIView, GenericAPIView
-from registry.notifications.models import (SUBSCRIBABLE_EVENTS, WEBHOOK_URL_MAX_LENGTH, DeliveryStatus,
-                                           NotificationEvent, Webhook, WebhookDelivery)
+from registry.notifications.models import (
+    SUBSCRIBABLE_EVENTS,
+    WEBHOOK_URL_MAX_LENGTH,
+    DeliveryStatus,
+    NotificationEvent,
+    Webhook,
+    WebhookDelivery,
+)
 from registry.notifications.selectors import delivery_list, webhook_get, webhook_list, webhook_team_get
 from registry.notifications.services import webhook_create, webhook_delete, webhook_ping
 
@@ -15,8 +21,10 @@ from registry.notifications.services import webhook_create, webhook_delete, webh
 class WebhookSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
-    events = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS),
-                                   help_text="Events sent to it; empty means every event.")
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS),
+        help_text="Events sent to it; empty means every event.",
+    )
     secret_prefix = serializers.CharField(help_text="First characters of the signing secret.")
     active = serializers.BooleanField()
     created_by = serializers.CharField(source="created_by.username", default=None)
@@ -28,11 +36,18 @@ class WebhookCreatedSerializer(WebhookSerializer):
 
 
 class WebhookInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    url = StrictCharField(max_length=WEBHOOK_URL_MAX_LENGTH, trim_whitespace=False,
-                          help_text="http(s) URL without credentials that receives signed JSON POSTs.")
-    events = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS), required=False,
-                                   default=list, max_length=len(SUBSCRIBABLE_EVENTS) * 2,
-                                   help_text="Events to send; leave out or empty for every event.")
+    url = StrictCharField(
+        max_length=WEBHOOK_URL_MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="http(s) URL without credentials that receives signed JSON POSTs.",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS),
+        required=False,
+        default=list,
+        max_length=len(SUBSCRIBABLE_EVENTS) * 2,
+        help_text="Events to send; leave out or empty for every event.",
+    )
 
 
 class DeliverySerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ POSTGRES_INDEXES = {
     "searchterm_term_trgm": "CREATE INDEX searchterm_term_trgm ON marketplace_searchterm USING gin (term gin_trgm_ops)",
     # The facet counts of a scope and filter by an index-only scan.
     "facetcount_covering": "CREATE INDEX facetcount_covering ON marketplace_facetcount (scope, filter, facet) "
-                           "INCLUDE (value, count)",
+    "INCLUDE (value, count)",
 }
 _SCOPE = "CASE WHEN a.visibility = 'internal' THEN 0 ELSE a.team_id END"
 # Every asset counts its facet values under no filter ("*") and under each of its kind, team, task and licence.
@@ -77,12 +77,16 @@ def postgres_backwards(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         for name in POSTGRES_INDEXES:
             cursor.execute(f"DROP INDEX IF EXISTS {name}")
-        cursor.execute("ALTER TABLE marketplace_asset DROP COLUMN IF EXISTS search_vector, DROP COLUMN IF EXISTS tag_array")
         cursor.execute(
-            "CREATE INDEX asset_search_gin ON marketplace_asset USING gin ((" + SEARCH_VECTOR_SQL.replace(
-                "coalesce(tags_text, '')), 'B')", "coalesce(tags_text, '')), 'A')").replace(
-                "coalesce(summary, '')), 'C')", "coalesce(summary, '')), 'B')").replace(
-                "coalesce(description, '')), 'D')", "coalesce(description, '')), 'C')") + "))")
+            "ALTER TABLE marketplace_asset DROP COLUMN IF EXISTS search_vector, DROP COLUMN IF EXISTS tag_array"
+        )
+        cursor.execute(
+            "CREATE INDEX asset_search_gin ON marketplace_asset USING gin (("
+            + SEARCH_VECTOR_SQL.replace("coalesce(tags_text, '')), 'B')", "coalesce(tags_text, '')), 'A')")
+            .replace("coalesce(summary, '')), 'C')", "coalesce(summary, '')), 'B')")
+            .replace("coalesce(description, '')), 'D')", "coalesce(description, '')), 'C')")
+            + "))"
+        )
 
 
 def fill(apps, schema_editor):
@@ -96,69 +100,75 @@ def fill(apps, schema_editor):
     SearchTerm = apps.get_model("marketplace", "SearchTerm")
     words = set()
     for name, tags_text in Asset.objects.values_list("name", "tags_text").iterator():
-        words |= {word for word in re.findall(r"[^\W_]+", f"{name} {tags_text}".lower())
-                  if 3 <= len(word) <= 64 and not word.isdigit()}
+        words |= {
+            word
+            for word in re.findall(r"[^\W_]+", f"{name} {tags_text}".lower())
+            if 3 <= len(word) <= 64 and not word.isdigit()
+        }
     SearchTerm.objects.bulk_create([SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0008_audit_endpoint_actions'),
+        ("marketplace", "0008_audit_endpoint_actions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         TrigramExtension(),
         migrations.CreateModel(
-            name='FacetCount',
+            name="FacetCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.BigIntegerField()),
-                ('filter', models.CharField(max_length=120)),
-                ('facet', models.CharField(max_length=16)),
-                ('value', models.CharField(max_length=100)),
-                ('count', models.IntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.BigIntegerField()),
+                ("filter", models.CharField(max_length=120)),
+                ("facet", models.CharField(max_length=16)),
+                ("value", models.CharField(max_length=100)),
+                ("count", models.IntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='SearchTerm',
+            name="SearchTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=64, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("term", models.CharField(max_length=64, unique=True)),
             ],
         ),
         migrations.RemoveIndex(
-            model_name='asset',
-            name='asset_license_idx',
+            model_name="asset",
+            name="asset_license_idx",
         ),
         migrations.RemoveIndex(
-            model_name='asset',
-            name='asset_updated_idx',
+            model_name="asset",
+            name="asset_updated_idx",
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(django.db.models.functions.text.Upper('license'), name='asset_license_upper_idx'),
+            model_name="asset",
+            index=models.Index(django.db.models.functions.text.Upper("license"), name="asset_license_upper_idx"),
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(django.db.models.functions.text.Upper('framework'), name='asset_framework_upper_idx'),
+            model_name="asset",
+            index=models.Index(django.db.models.functions.text.Upper("framework"), name="asset_framework_upper_idx"),
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(fields=['updated_at', 'id'], name='asset_updated_id_idx'),
+            model_name="asset",
+            index=models.Index(fields=["updated_at", "id"], name="asset_updated_id_idx"),
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(fields=['created_at', 'id'], name='asset_created_id_idx'),
+            model_name="asset",
+            index=models.Index(fields=["created_at", "id"], name="asset_created_id_idx"),
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(fields=['name', 'slug', 'id'], name='asset_name_slug_id_idx'),
+            model_name="asset",
+            index=models.Index(fields=["name", "slug", "id"], name="asset_name_slug_id_idx"),
         ),
         migrations.AddConstraint(
-            model_name='facetcount',
-            constraint=models.UniqueConstraint(fields=('scope', 'filter', 'facet', 'value'), name='facetcount_unique_key', violation_error_message='One row per scope, filter, facet and value.'),
+            model_name="facetcount",
+            constraint=models.UniqueConstraint(
+                fields=("scope", "filter", "facet", "value"),
+                name="facetcount_unique_key",
+                violation_error_message="One row per scope, filter, facet and value.",
+            ),
         ),
         migrations.RunPython(postgres_forwards, postgres_backwards),
         migrations.RunPython(fill, migrations.RunPython.noop),

@@ -9,10 +9,17 @@ from django.db.models.functions import Coalesce
 def count_usage(apps, schema_editor):
     Asset = apps.get_model("marketplace", "Asset")
     Endpoint = apps.get_model("registry", "Endpoint")
-    live = (Endpoint.objects.filter(version__asset_id=OuterRef("pk")).exclude(status="deleted").order_by()
-            .values("version__asset_id").annotate(n=Count("pk")).values("n"))
+    live = (
+        Endpoint.objects.filter(version__asset_id=OuterRef("pk"))
+        .exclude(status="deleted")
+        .order_by()
+        .values("version__asset_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     Asset.objects.filter(pk__in=Endpoint.objects.values("version__asset_id")).update(
-        usage_count=Coalesce(Subquery(live), Value(0)))
+        usage_count=Coalesce(Subquery(live), Value(0))
+    )
 
 
 class Migration(migrations.Migration):

@@ -56,10 +56,23 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="asset",
             name="status",
-            field=models.CharField(blank=True, choices=[
-                ("approved", "Approved"), ("in_review", "In review"), ("validated", "Validated"),
-                ("validating", "Validating"), ("draft", "Draft"), ("rejected", "Rejected"), ("invalid", "Invalid"),
-                ("deprecated", "Deprecated")], db_default="", default="", editable=False, max_length=16),
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("approved", "Approved"),
+                    ("in_review", "In review"),
+                    ("validated", "Validated"),
+                    ("validating", "Validating"),
+                    ("draft", "Draft"),
+                    ("rejected", "Rejected"),
+                    ("invalid", "Invalid"),
+                    ("deprecated", "Deprecated"),
+                ],
+                db_default="",
+                default="",
+                editable=False,
+                max_length=16,
+            ),
         ),
         migrations.AddIndex(
             model_name="asset",

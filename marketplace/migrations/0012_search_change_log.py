@@ -27,7 +27,8 @@ DROP FUNCTION IF EXISTS marketplace_asset_search_change();
 
 def create_trigger(apps, schema_editor):
     apps.get_model("marketplace", "SearchState").objects.using(schema_editor.connection.alias).create(
-        id=1, epoch=str(uuid.uuid4()))
+        id=1, epoch=str(uuid.uuid4())
+    )
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(TRIGGER_SQL)
 

@@ -15,70 +15,70 @@ class Migration(migrations.Migration):
             database_operations=[],
             state_operations=[
                 migrations.RemoveField(
-                    model_name='apitoken',
-                    name='user',
+                    model_name="apitoken",
+                    name="user",
                 ),
                 migrations.RemoveField(
-                    model_name='asset',
-                    name='created_by',
+                    model_name="asset",
+                    name="created_by",
                 ),
                 migrations.RemoveField(
-                    model_name='asset',
-                    name='tags',
+                    model_name="asset",
+                    name="tags",
                 ),
                 migrations.RemoveField(
-                    model_name='asset',
-                    name='team',
+                    model_name="asset",
+                    name="team",
                 ),
                 migrations.RemoveField(
-                    model_name='auditevent',
-                    name='actor',
+                    model_name="auditevent",
+                    name="actor",
                 ),
                 migrations.RemoveField(
-                    model_name='auditevent',
-                    name='team',
+                    model_name="auditevent",
+                    name="team",
                 ),
                 migrations.DeleteModel(
-                    name='FacetCount',
+                    name="FacetCount",
                 ),
                 migrations.RemoveField(
-                    model_name='membership',
-                    name='team',
+                    model_name="membership",
+                    name="team",
                 ),
                 migrations.RemoveField(
-                    model_name='membership',
-                    name='user',
+                    model_name="membership",
+                    name="user",
                 ),
                 migrations.RemoveField(
-                    model_name='team',
-                    name='members',
+                    model_name="team",
+                    name="members",
                 ),
                 migrations.DeleteModel(
-                    name='SearchChange',
+                    name="SearchChange",
                 ),
                 migrations.DeleteModel(
-                    name='SearchState',
+                    name="SearchState",
                 ),
                 migrations.DeleteModel(
-                    name='SearchTerm',
+                    name="SearchTerm",
                 ),
                 migrations.DeleteModel(
-                    name='APIToken',
+                    name="APIToken",
                 ),
                 migrations.DeleteModel(
-                    name='Tag',
+                    name="Tag",
                 ),
                 migrations.DeleteModel(
-                    name='Asset',
+                    name="Asset",
                 ),
                 migrations.DeleteModel(
-                    name='AuditEvent',
+                    name="AuditEvent",
                 ),
                 migrations.DeleteModel(
-                    name='Membership',
+                    name="Membership",
                 ),
                 migrations.DeleteModel(
-                    name='Team',
+                    name="Team",
                 ),
             ],
         ),

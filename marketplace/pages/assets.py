@@ -42,10 +42,17 @@ def card_context(version) -> dict | None:
     card = card_get(version=version)
     if card is None:
         return None
-    sections = [{"key": key, "title": title, "html": render_markdown(card.sections.get(key) or "")}
-                for key, title in sections_for(version.asset.kind).items() if (card.sections.get(key) or "").strip()]
-    return {"card": card, "sections": sections, "body_html": render_markdown(card.body),
-            "completeness": card_completeness(card, version.asset.kind)}
+    sections = [
+        {"key": key, "title": title, "html": render_markdown(card.sections.get(key) or "")}
+        for key, title in sections_for(version.asset.kind).items()
+        if (card.sections.get(key) or "").strip()
+    ]
+    return {
+        "card": card,
+        "sections": sections,
+        "body_html": render_markdown(card.body),
+        "completeness": card_completeness(card, version.asset.kind),
+    }
 
 
 def lineage_picture(user, version) -> dict:
@@ -69,9 +76,19 @@ def lineage_picture(user, version) -> dict:
         for row, v in enumerate(columns[col]):
             x = PAD + index * (NODE_W + GAP_X)
             y = offset + row * (NODE_H + GAP_Y)
-            boxes[v.pk] = {"x": x, "y": y, "version": v, "root": v.pk == version.pk, "url": asset_url(v.asset, v.version),
-                           "label": v.asset.name[:24], "sub": f"{v.asset.kind} · {v.version}", "kind": v.asset.kind,
-                           "tx": x + 12, "ty": y + 19, "sy": y + 36}
+            boxes[v.pk] = {
+                "x": x,
+                "y": y,
+                "version": v,
+                "root": v.pk == version.pk,
+                "url": asset_url(v.asset, v.version),
+                "label": v.asset.name[:24],
+                "sub": f"{v.asset.kind} · {v.version}",
+                "kind": v.asset.kind,
+                "tx": x + 12,
+                "ty": y + 19,
+                "sy": y + 36,
+            }
     edges, seen = [], set()
     for edge in [*up.edges, *down.edges]:
         if edge.pk in seen or edge.source_id not in boxes or edge.target_id not in boxes:
@@ -80,21 +97,37 @@ def lineage_picture(user, version) -> dict:
         target, source = boxes[edge.target_id], boxes[edge.source_id]  # source depends on target: target is upstream
         x1, y1 = target["x"] + NODE_W, target["y"] + NODE_H / 2
         x2, y2 = source["x"], source["y"] + NODE_H / 2
-        edges.append({"d": f"M{x1},{y1} C{x1 + GAP_X / 2},{y1} {x2 - GAP_X / 2},{y2} {x2 - 6},{y2}",
-                      "kind": edge.kind.replace("_", " "), "lx": (x1 + x2) / 2, "ly": (y1 + y2) / 2 - 6,
-                      "title": f"{source['version'].asset.full_slug} {source['version'].version} "
-                               f"{edge.get_kind_display().lower()} {target['version'].asset.full_slug} "
-                               f"{target['version'].version}"})
-    return {"boxes": list(boxes.values()), "edges": edges, "width": len(order) * (NODE_W + GAP_X) - GAP_X + 2 * PAD,
-            "height": height, "node_w": NODE_W, "node_h": NODE_H, "hidden": up.hidden_nodes + down.hidden_nodes,
-            "alone": len(boxes) == 1}
+        edges.append(
+            {
+                "d": f"M{x1},{y1} C{x1 + GAP_X / 2},{y1} {x2 - GAP_X / 2},{y2} {x2 - 6},{y2}",
+                "kind": edge.kind.replace("_", " "),
+                "lx": (x1 + x2) / 2,
+                "ly": (y1 + y2) / 2 - 6,
+                "title": f"{source['version'].asset.full_slug} {source['version'].version} "
+                f"{edge.get_kind_display().lower()} {target['version'].asset.full_slug} "
+                f"{target['version'].version}",
+            }
+        )
+    return {
+        "boxes": list(boxes.values()),
+        "edges": edges,
+        "width": len(order) * (NODE_W + GAP_X) - GAP_X + 2 * PAD,
+        "height": height,
+        "node_w": NODE_W,
+        "node_h": NODE_H,
+        "hidden": up.hidden_nodes + down.hidden_nodes,
+        "alone": len(boxes) == 1,
+    }
 
 
 def signature_tables(signature: dict | None) -> list[dict]:
     """The ONNX signature's inputs and outputs as titled tables (those it has)."""
     signature = signature or {}
-    return [{"title": title, "items": signature[key]} for key, title in (("inputs", "Inputs"), ("outputs", "Outputs"))
-            if signature.get(key)]
+    return [
+        {"title": title, "items": signature[key]}
+        for key, title in (("inputs", "Inputs"), ("outputs", "Outputs"))
+        if signature.get(key)
+    ]
 
 
 def validation_facts(report) -> list[tuple[str, str]]:
@@ -106,8 +139,12 @@ def validation_facts(report) -> list[tuple[str, str]]:
     if details.get("ir_version"):
         facts.append(("ONNX IR version", str(details["ir_version"])))
     if isinstance(details.get("opset_imports"), dict):
-        facts.append(("Operator sets", ", ".join(f"{domain or 'ai.onnx'} {v}" for domain, v
-                                                 in sorted(details["opset_imports"].items()))))
+        facts.append(
+            (
+                "Operator sets",
+                ", ".join(f"{domain or 'ai.onnx'} {v}" for domain, v in sorted(details["opset_imports"].items())),
+            )
+        )
     if isinstance(details.get("operators_total"), int):
         facts.append(("Operators", f"{details['operators_total']:,}"))
     if isinstance(details.get("parameter_count"), int):
@@ -119,8 +156,13 @@ def validation_facts(report) -> list[tuple[str, str]]:
         facts.append(("Smoke inference", f"skipped: {smoke['skipped']}"))
     profile = details.get("profile") or {}
     if profile:
-        facts.append(("Data", f"{profile.get('format', '').upper()}, {profile.get('row_count', '?')} rows, "
-                              f"{profile.get('column_count', '?')} columns"))
+        facts.append(
+            (
+                "Data",
+                f"{profile.get('format', '').upper()}, {profile.get('row_count', '?')} rows, "
+                f"{profile.get('column_count', '?')} columns",
+            )
+        )
     return facts
 
 
@@ -144,33 +186,45 @@ def asset_detail(request, team, slug):
     version = version_get(asset=asset, version=wanted) if wanted else None
     versions = page.versions
     picker = versions if version is None or any(v.pk == version.pk for v in versions) else [version, *versions]
-    context = {"asset": asset, "versions": versions, "version": version, "version_picker": picker,
-               "versions_count": page.count,
-               "versions_newer_url": _versions_link(request, page.previous_cursor),
-               "versions_older_url": _versions_link(request, page.next_cursor),
-               "aliases": list(alias_list(asset=asset)),
-               "description_html": render_markdown(asset.description),
-               "endpoints": list(asset_endpoints(user=user, asset=asset)),
-               "can_upload": has_permission(user, Permission.VERSION_UPLOAD, asset.team),
-               "deploy_teams": [t for t in teams_of(user=user)] if asset.kind != AssetKind.DATASET else [],
-               "upload_form": UploadForm(), "kind_label": AssetKind(asset.kind).label}
+    context = {
+        "asset": asset,
+        "versions": versions,
+        "version": version,
+        "version_picker": picker,
+        "versions_count": page.count,
+        "versions_newer_url": _versions_link(request, page.previous_cursor),
+        "versions_older_url": _versions_link(request, page.next_cursor),
+        "aliases": list(alias_list(asset=asset)),
+        "description_html": render_markdown(asset.description),
+        "endpoints": list(asset_endpoints(user=user, asset=asset)),
+        "can_upload": has_permission(user, Permission.VERSION_UPLOAD, asset.team),
+        "deploy_teams": [t for t in teams_of(user=user)] if asset.kind != AssetKind.DATASET else [],
+        "upload_form": UploadForm(),
+        "kind_label": AssetKind(asset.kind).label,
+    }
     if version is not None:
         signature = version_signature_find(version=version)
-        context.update({
-            "card": card_context(version), "rounds": version_round_list(version=version),
-            "lineage": lineage_picture(user, version), "signature": signature,
-            "signature_io": version.signature or {}, "validation": getattr(version, "validation", None),
-            "io_tables": signature_tables(version.signature),
-            "validation_facts": validation_facts(getattr(version, "validation", None)),
-            "files": list(version.files.all()),
-            "deployable": version.status == VersionStatus.APPROVED and asset.kind != AssetKind.DATASET,
-            "submittable": version.status in (VersionStatus.VALIDATED, VersionStatus.REJECTED)
-                           and has_permission(user, Permission.VERSION_SUBMIT, asset.team),
-            "deploy_form": DeployForm(teams=context["deploy_teams"]),
-            "download_url": reverse("api:version-download", kwargs={"team": team, "slug": slug,
-                                                                    "version": version.version}),
-            "upload_api_url": reverse("api:version-list", kwargs={"team": team, "slug": slug}),
-        })
+        context.update(
+            {
+                "card": card_context(version),
+                "rounds": version_round_list(version=version),
+                "lineage": lineage_picture(user, version),
+                "signature": signature,
+                "signature_io": version.signature or {},
+                "validation": getattr(version, "validation", None),
+                "io_tables": signature_tables(version.signature),
+                "validation_facts": validation_facts(getattr(version, "validation", None)),
+                "files": list(version.files.all()),
+                "deployable": version.status == VersionStatus.APPROVED and asset.kind != AssetKind.DATASET,
+                "submittable": version.status in (VersionStatus.VALIDATED, VersionStatus.REJECTED)
+                and has_permission(user, Permission.VERSION_SUBMIT, asset.team),
+                "deploy_form": DeployForm(teams=context["deploy_teams"]),
+                "download_url": reverse(
+                    "api:version-download", kwargs={"team": team, "slug": slug, "version": version.version}
+                ),
+                "upload_api_url": reverse("api:version-list", kwargs={"team": team, "slug": slug}),
+            }
+        )
     return render(request, "pages/asset.html", context)
 
 
@@ -189,8 +243,15 @@ def signature_check(request, team, slug, version):
     """Verify the version's signature against its files as stored now (htmx partial; reads every file)."""
     found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
     template = "pages/partials/signature_check.html" if is_htmx(request) else "pages/signature_check.html"
-    return render(request, template, {"check": version_signature_verify(version=found), "version": found,
-                                      "asset_url": asset_url(found.asset, found.version)})
+    return render(
+        request,
+        template,
+        {
+            "check": version_signature_verify(version=found),
+            "version": found,
+            "asset_url": asset_url(found.asset, found.version),
+        },
+    )
 
 
 @csrf_exempt
@@ -203,8 +264,9 @@ def upload(request, team, slug):
     """
     asset = asset_get(user=request.user, team=team, slug=slug)
     if request.method == "POST":
-        request.upload_handlers = [HashingUploadHandler(request, authorize=lambda: version_upload_authorize(
-            user=request.user, asset=asset))]
+        request.upload_handlers = [
+            HashingUploadHandler(request, authorize=lambda: version_upload_authorize(user=request.user, asset=asset))
+        ]
     return _upload(request, asset)
 
 
@@ -214,9 +276,13 @@ def _upload(request, asset):
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         try:
-            created = version_create(user=request.user, asset=asset, version=form.cleaned_data["version"],
-                                     upload=StagedFile.from_upload(uploaded),
-                                     metadata=form.cleaned_data.get("metadata") or None)
+            created = version_create(
+                user=request.user,
+                asset=asset,
+                version=form.cleaned_data["version"],
+                upload=StagedFile.from_upload(uploaded),
+                metadata=form.cleaned_data.get("metadata") or None,
+            )
         except DomainError as exc:
             if exc.status_code == 403:
                 return error_page(request, exc)
@@ -228,8 +294,9 @@ def _upload(request, asset):
             uploaded.close()
     elif request.method == "GET":
         version_upload_authorize(user=request.user, asset=asset)
-    return render(request, "pages/upload.html", {"asset": asset, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request, "pages/upload.html", {"asset": asset, "form": form}, status=400 if request.method == "POST" else 200
+    )
 
 
 @require_POST
@@ -237,9 +304,11 @@ def _upload(request, asset):
 def submit(request, team, slug, version):
     asset = asset_get(user=request.user, team=team, slug=slug)
     found = version_get(asset=asset, version=version)
-    flash_outcome(request, lambda: version_submit(user=request.user, version=found,
-                                                  note=request.POST.get("note", "")[:5000]),
-                  f"Version {found.version} is in review.")
+    flash_outcome(
+        request,
+        lambda: version_submit(user=request.user, version=found, note=request.POST.get("note", "")[:5000]),
+        f"Version {found.version} is in review.",
+    )
     return redirect(asset_url(asset, found.version))
 
 
@@ -249,9 +318,12 @@ def alias_point(request, team, slug, version):
     """Point an alias (`production` unless named) at this approved version: the same service as the API's PUT."""
     asset = asset_get(user=request.user, team=team, slug=slug)
     found = version_get(asset=asset, version=version)
-    name = (request.POST.get("name") or "").strip().lower()[:ALIAS_NAME_MAX_LENGTH + 1]
-    flash_outcome(request, lambda: alias_set(user=request.user, asset=asset, name=name, version=found),
-                  f"@{name} now points at {found.version}.")
+    name = (request.POST.get("name") or "").strip().lower()[: ALIAS_NAME_MAX_LENGTH + 1]
+    flash_outcome(
+        request,
+        lambda: alias_set(user=request.user, asset=asset, name=name, version=found),
+        f"@{name} now points at {found.version}.",
+    )
     return redirect(asset_url(asset, found.version))
 
 
@@ -259,7 +331,7 @@ def alias_point(request, team, slug, version):
 @portal_view
 def alias_remove(request, team, slug):
     asset = asset_get(user=request.user, team=team, slug=slug)
-    name = (request.POST.get("name") or "")[:ALIAS_NAME_MAX_LENGTH + 1]
+    name = (request.POST.get("name") or "")[: ALIAS_NAME_MAX_LENGTH + 1]
     flash_outcome(request, lambda: alias_delete(user=request.user, asset=asset, name=name), f"@{name} is removed.")
     return redirect(asset_url(asset) + "#aliases")
 
@@ -276,8 +348,13 @@ def deploy(request, team, slug, version):
         return redirect(asset_url(asset, found.version))
     try:
         consumer = endpoint_team_get(user=request.user, slug=form.cleaned_data["team"])
-        created = endpoint_create(user=request.user, team=consumer, asset=asset, version=found.version,
-                                  name=form.cleaned_data.get("name") or None)
+        created = endpoint_create(
+            user=request.user,
+            team=consumer,
+            asset=asset,
+            version=found.version,
+            name=form.cleaned_data.get("name") or None,
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(asset_url(asset, found.version))
@@ -286,4 +363,3 @@ def deploy(request, team, slug, version):
         request.session[f"endpoint-key-{endpoint.pk}"] = key
     messages.success(request, f"Deploying {asset.full_slug} {found.version}: the endpoint is being provisioned.")
     return redirect("pages:endpoint", endpoint_id=created[0][0].pk)
-

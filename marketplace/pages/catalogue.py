@@ -18,10 +18,20 @@ from registry.governance.selectors import review_queue
 PAGE_SIZE = 20
 SUGGESTIONS = 6
 # The sort choices people see; each maps to the selector's `ordering`.
-SORTS = {"relevance": ("Best match", "relevance"), "updated": ("Recently updated", "-updated"),
-         "name": ("Name", "name"), "used": ("Most used", "-used")}
-FACETS = (("kind", "Kind"), ("status", "Status"), ("task", "Task"), ("license", "Licence"), ("tag", "Tag"),
-          ("team", "Team"))
+SORTS = {
+    "relevance": ("Best match", "relevance"),
+    "updated": ("Recently updated", "-updated"),
+    "name": ("Name", "name"),
+    "used": ("Most used", "-used"),
+}
+FACETS = (
+    ("kind", "Kind"),
+    ("status", "Status"),
+    ("task", "Task"),
+    ("license", "Licence"),
+    ("tag", "Tag"),
+    ("team", "Team"),
+)
 # Facets whose values have labels of their own.
 LABELS = {"kind": dict(AssetKind.choices), "status": dict(ReleaseStatus.choices)}
 MULTI_VALUED = {"tag"}
@@ -110,8 +120,15 @@ def _facet_groups(params: QueryDict, facets: dict) -> list[dict]:
             else:
                 query[name] = value
             label = LABELS.get(name, {}).get(value, value)
-            options.append({"value": value, "label": label, "count": row["count"], "selected": selected,
-                            "url": "?" + query.urlencode()})
+            options.append(
+                {
+                    "value": value,
+                    "label": label,
+                    "count": row["count"],
+                    "selected": selected,
+                    "url": "?" + query.urlencode(),
+                }
+            )
         if options:
             groups.append({"name": name, "title": title, "options": options})
     return groups
@@ -130,20 +147,35 @@ def catalogue(request):
     # The selector widens a word that matches too little to the catalogue's words most like it (typos):
     # say so, as a search engine says "showing results for".
     # Words the typed one is a prefix of are what a prefix search matches anyway: not worth a note.
-    widened = [{"word": word, "also": ", ".join(also)}
-               for word, alternatives in (result.widened.items() if result else [])
-               if (also := [a for a in alternatives if not a.startswith(word)])]
-    chosen = [{"name": name, "value": LABELS.get(name, {}).get(value, value), "url": _remove(params, name, value)}
-              for name, _ in FACETS for value in params.getlist(name)]
-    context = {"page": page, "q": q, "facet_groups": _facet_groups(params, result.facets if result else {}),
-               "error": error,
-               "sorts": [{"key": key, "label": label, "selected": key == sort} for key, (label, _) in SORTS.items()],
-               "sort": sort, "chosen": chosen,
-               # The filters in force, carried by the search form so a new query keeps them.
-               "hidden": [(name, value) for name, values in params.lists() if name not in ("q", "sort", "page", "cursor")
-                          for value in values],
-               "widened": widened,
-               "prev_url": page.prev_url, "next_url": page.next_url}
+    widened = [
+        {"word": word, "also": ", ".join(also)}
+        for word, alternatives in (result.widened.items() if result else [])
+        if (also := [a for a in alternatives if not a.startswith(word)])
+    ]
+    chosen = [
+        {"name": name, "value": LABELS.get(name, {}).get(value, value), "url": _remove(params, name, value)}
+        for name, _ in FACETS
+        for value in params.getlist(name)
+    ]
+    context = {
+        "page": page,
+        "q": q,
+        "facet_groups": _facet_groups(params, result.facets if result else {}),
+        "error": error,
+        "sorts": [{"key": key, "label": label, "selected": key == sort} for key, (label, _) in SORTS.items()],
+        "sort": sort,
+        "chosen": chosen,
+        # The filters in force, carried by the search form so a new query keeps them.
+        "hidden": [
+            (name, value)
+            for name, values in params.lists()
+            if name not in ("q", "sort", "page", "cursor")
+            for value in values
+        ],
+        "widened": widened,
+        "prev_url": page.prev_url,
+        "next_url": page.next_url,
+    }
     template = "pages/partials/catalogue_results.html" if is_htmx(request) else "pages/catalogue.html"
     return render(request, template, context, status=400 if error else 200)
 
@@ -173,8 +205,13 @@ def home(request):
         return render(request, "pages/welcome.html")
     user = request.user
     counts = asset_kind_counts(user=user)
-    context = {"q": "", "counts": [{"kind": k, "label": AssetKind(k).label, "n": n} for k, n in counts.items()],
-               "total": sum(counts.values()),
-               "recent": assets_recently_updated(user=user), "most_used": assets_most_used(user=user),
-               "reviews": review_queue(user=user)[:5], "endpoints": endpoint_list(user=user)[:5]}
+    context = {
+        "q": "",
+        "counts": [{"kind": k, "label": AssetKind(k).label, "n": n} for k, n in counts.items()],
+        "total": sum(counts.values()),
+        "recent": assets_recently_updated(user=user),
+        "most_used": assets_most_used(user=user),
+        "reviews": review_queue(user=user)[:5],
+        "endpoints": endpoint_list(user=user)[:5],
+    }
     return render(request, "pages/home.html", context)

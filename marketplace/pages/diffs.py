@@ -41,7 +41,9 @@ def card_diff(old_card, new_card, sections: dict[str, str]) -> list[dict]:
         if diff["changed"]:
             result.append({"title": title, **diff})
     for attr, title in (("body", "Free text"), ("license", "Licence")):
-        diff = line_diff(getattr(old_card, attr, "") if old_card else "", getattr(new_card, attr, "") if new_card else "")
+        diff = line_diff(
+            getattr(old_card, attr, "") if old_card else "", getattr(new_card, attr, "") if new_card else ""
+        )
         if diff["changed"]:
             result.append({"title": title, **diff})
     return result

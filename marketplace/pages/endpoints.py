@@ -45,42 +45,64 @@ def examples(endpoint, key: str | None) -> dict:
     tensors = _example_inputs(endpoint.version)
     body = json.dumps({"inputs": tensors}, separators=(", ", ": "))
     header = f"Authorization: Bearer {credential}"
-    curl = (f"curl -sS -X POST {shlex.quote(base + '/infer')} \\\n"
-            f"  -H \"{header}\" \\\n"
-            f"  -H 'Content-Type: application/json' \\\n"
-            f"  -d {shlex.quote(body)}")
-    py_requests = "\n".join([
-        "import requests", "",
-        f"response = requests.post({base + '/infer'!r},",
-        f"    headers={{\"Authorization\": \"Bearer {credential}\"}},",
-        f"    json={{\"inputs\": {json.dumps(tensors)}}}, timeout=30)",
-        "response.raise_for_status()",
-        "print(response.json()[\"outputs\"])",
-    ])
+    curl = (
+        f"curl -sS -X POST {shlex.quote(base + '/infer')} \\\n"
+        f'  -H "{header}" \\\n'
+        f"  -H 'Content-Type: application/json' \\\n"
+        f"  -d {shlex.quote(body)}"
+    )
+    py_requests = "\n".join(
+        [
+            "import requests",
+            "",
+            f"response = requests.post({base + '/infer'!r},",
+            f'    headers={{"Authorization": "Bearer {credential}"}},',
+            f'    json={{"inputs": {json.dumps(tensors)}}}, timeout=30)',
+            "response.raise_for_status()",
+            'print(response.json()["outputs"])',
+        ]
+    )
     host = urlsplit(base).netloc or "RUNTIME"
-    lines = ["import numpy as np", "import tritonclient.http as httpclient", "",
-             f"client = httpclient.InferenceServerClient({host!r})",
-             f"headers = {{\"Authorization\": \"Bearer {credential}\"}}", "inputs = []"]
+    lines = [
+        "import numpy as np",
+        "import tritonclient.http as httpclient",
+        "",
+        f"client = httpclient.InferenceServerClient({host!r})",
+        f'headers = {{"Authorization": "Bearer {credential}"}}',
+        "inputs = []",
+    ]
     for tensor in tensors:
         numpy_type = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "BOOL": "bool_"}.get(
-            tensor["datatype"], tensor["datatype"].lower())
+            tensor["datatype"], tensor["datatype"].lower()
+        )
         if tensor["datatype"] == "BYTES":
             numpy_type = "object_"
-        lines += [f"tensor = httpclient.InferInput({tensor['name']!r}, {tensor['shape']!r}, {tensor['datatype']!r})",
-                  f"tensor.set_data_from_numpy(np.array({tensor['data']!r}, dtype=np.{numpy_type})"
-                  f".reshape({tensor['shape']!r}))",
-                  "inputs.append(tensor)"]
+        lines += [
+            f"tensor = httpclient.InferInput({tensor['name']!r}, {tensor['shape']!r}, {tensor['datatype']!r})",
+            f"tensor.set_data_from_numpy(np.array({tensor['data']!r}, dtype=np.{numpy_type})"
+            f".reshape({tensor['shape']!r}))",
+            "inputs.append(tensor)",
+        ]
     outputs = [o.get("name") for o in (endpoint.version.signature or {}).get("outputs") or []]
     lines += [f"result = client.infer({endpoint.name!r}, inputs, headers=headers)"]
     lines += [f"print(result.as_numpy({name!r}))" for name in outputs]
-    return {"curl": curl, "requests": py_requests, "tritonclient": "\n".join(lines), "has_key": bool(key),
-            "inputs": [{"name": t["name"], "datatype": t["datatype"], "shape": t["shape"]} for t in tensors]}
+    return {
+        "curl": curl,
+        "requests": py_requests,
+        "tritonclient": "\n".join(lines),
+        "has_key": bool(key),
+        "inputs": [{"name": t["name"], "datatype": t["datatype"], "shape": t["shape"]} for t in tensors],
+    }
 
 
 def _status_context(endpoint) -> dict:
     metrics = endpoint_metrics(endpoint=endpoint)
-    return {"endpoint": endpoint, "metrics": metrics, "settled": endpoint.status in SETTLED,
-            "metrics_json": json.dumps(metrics)}
+    return {
+        "endpoint": endpoint,
+        "metrics": metrics,
+        "settled": endpoint.status in SETTLED,
+        "metrics_json": json.dumps(metrics),
+    }
 
 
 @portal_view
@@ -95,11 +117,16 @@ def endpoint_detail(request, endpoint_id):
 
 
 def _detail(request, endpoint, key: str | None):
-    context = {**_status_context(endpoint), "examples": examples(endpoint, key), "key": key,
-               "keys": list(endpoint_key_list(endpoint=endpoint)), "placeholder": KEY_PLACEHOLDER,
-               "signature_inputs": (endpoint.version.signature or {}).get("inputs") or [],
-               "signature_outputs": (endpoint.version.signature or {}).get("outputs") or [],
-               "datatype": v2_datatype}
+    context = {
+        **_status_context(endpoint),
+        "examples": examples(endpoint, key),
+        "key": key,
+        "keys": list(endpoint_key_list(endpoint=endpoint)),
+        "placeholder": KEY_PLACEHOLDER,
+        "signature_inputs": (endpoint.version.signature or {}).get("inputs") or [],
+        "signature_outputs": (endpoint.version.signature or {}).get("outputs") or [],
+        "datatype": v2_datatype,
+    }
     response = render(request, "pages/endpoint.html", context)
     if key:
         response["Cache-Control"] = "no-store"
@@ -123,8 +150,11 @@ def endpoint_key_new(request, endpoint_id):
 @portal_view
 def endpoint_key_revoke_view(request, endpoint_id, key_id):
     endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
-    flash_outcome(request, lambda: endpoint_key_revoke(user=request.user, endpoint=endpoint, key_id=key_id),
-                  lambda revoked: f"Key {revoked.prefix}… revoked; the runtime refuses it within seconds.")
+    flash_outcome(
+        request,
+        lambda: endpoint_key_revoke(user=request.user, endpoint=endpoint, key_id=key_id),
+        lambda revoked: f"Key {revoked.prefix}… revoked; the runtime refuses it within seconds.",
+    )
     return redirect("pages:endpoint", endpoint_id=endpoint.pk)
 
 

@@ -11,14 +11,22 @@ from registry.governance.models import ReviewDecision
 class UploadForm(forms.Form):
     version = forms.CharField(max_length=100, help_text="A semantic version, for example 1.1.0 or 2.0.0-rc.1.")
     file = forms.FileField(help_text="Models: one .onnx file, or a .zip of one .onnx and its external data.")
-    metadata = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                               help_text="Optional: a JSON object, for example {\"accuracy\": 0.97}.")
+    metadata = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='Optional: a JSON object, for example {"accuracy": 0.97}.',
+    )
 
 
 class DeployForm(forms.Form):
     team = forms.ChoiceField(label="For team", help_text="The team whose members may call and manage the endpoint.")
-    name = forms.RegexField(ENDPOINT_NAME_PATTERN, max_length=ENDPOINT_NAME_MAX_LENGTH, required=False,
-                            label="Endpoint name", help_text="Optional; lowercase letters, digits and '-'.")
+    name = forms.RegexField(
+        ENDPOINT_NAME_PATTERN,
+        max_length=ENDPOINT_NAME_MAX_LENGTH,
+        required=False,
+        label="Endpoint name",
+        help_text="Optional; lowercase letters, digits and '-'.",
+    )
 
     def __init__(self, *args, teams=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -27,8 +35,11 @@ class DeployForm(forms.Form):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=ReviewDecision.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000,
-                              help_text="Every review carries a comment: what you checked, or what must change.")
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=10_000,
+        help_text="Every review carries a comment: what you checked, or what must change.",
+    )
 
 
 class TokenForm(forms.Form):

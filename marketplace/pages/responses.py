@@ -8,15 +8,24 @@ from django.shortcuts import render
 
 from registry.kernel.errors import DomainError
 
-ERROR_TITLES = {400: "That did not work", 403: "Not allowed", 404: "Not found", 409: "Not now",
-                413: "Too large", 503: "Try again shortly"}
+ERROR_TITLES = {
+    400: "That did not work",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Not now",
+    413: "Too large",
+    503: "Try again shortly",
+}
 
 
 def error_page(request, exc: DomainError):
     status = exc.status_code if 400 <= exc.status_code < 600 else 400
-    return render(request, "pages/error.html",
-                  {"title": ERROR_TITLES.get(status, "That did not work"), "message": exc.message, "status": status},
-                  status=status)
+    return render(
+        request,
+        "pages/error.html",
+        {"title": ERROR_TITLES.get(status, "That did not work"), "message": exc.message, "status": status},
+        status=status,
+    )
 
 
 def portal_view(view):

@@ -34,8 +34,9 @@ def review(request, team, slug, version):
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and not refusal and form.is_valid():
         try:
-            review_submit(user=user, version=found, decision=form.cleaned_data["decision"],
-                          comment=form.cleaned_data["comment"])
+            review_submit(
+                user=user, version=found, decision=form.cleaned_data["decision"], comment=form.cleaned_data["comment"]
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -45,12 +46,21 @@ def review(request, team, slug, version):
     # The diffs are against the newest release below this version (approved, or approved and since deprecated).
     previous = version_below(version=found, statuses=(VersionStatus.APPROVED, VersionStatus.DEPRECATED))
     card = card_context(found)
-    context = {"version": found, "asset": found.asset, "rounds": rounds, "open_round": open_round, "refusal": refusal,
-               "form": form, "previous": previous, "card": card,
-               "card_changes": card_diff(card_get(version=previous) if previous else None, card and card["card"],
-                                         sections_for(found.asset.kind)),
-               "metadata_diff": line_diff(previous.metadata if previous else {}, found.metadata),
-               "signature_diff": line_diff(previous.signature if previous else None, found.signature),
-               "io_tables": signature_tables(found.signature),
-               "metadata_json": json.dumps(found.metadata, indent=2, sort_keys=True, ensure_ascii=False)}
+    context = {
+        "version": found,
+        "asset": found.asset,
+        "rounds": rounds,
+        "open_round": open_round,
+        "refusal": refusal,
+        "form": form,
+        "previous": previous,
+        "card": card,
+        "card_changes": card_diff(
+            card_get(version=previous) if previous else None, card and card["card"], sections_for(found.asset.kind)
+        ),
+        "metadata_diff": line_diff(previous.metadata if previous else {}, found.metadata),
+        "signature_diff": line_diff(previous.signature if previous else None, found.signature),
+        "io_tables": signature_tables(found.signature),
+        "metadata_json": json.dumps(found.metadata, indent=2, sort_keys=True, ensure_ascii=False),
+    }
     return render(request, "pages/review.html", context, status=400 if request.method == "POST" else 200)

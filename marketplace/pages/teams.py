@@ -12,8 +12,7 @@ from registry.kernel.errors import DomainError, InvalidInput
 from marketplace.pages.forms import MemberForm, RoleForm, TeamForm
 from marketplace.pages.responses import portal_view
 from registry.teams.selectors import team_get, team_list, team_members
-from registry.teams.services import (team_create, team_member_add, team_member_remove,
-                                        team_member_set_role)
+from registry.teams.services import team_create, team_member_add, team_member_remove, team_member_set_role
 
 AUDIT_PAGE_SIZE = 50
 
@@ -29,17 +28,29 @@ def team_index(request):
         else:
             messages.success(request, f"Team {team.slug} created; you are its maintainer.")
             return redirect("pages:team", slug=team.slug)
-    return render(request, "pages/teams.html", {"teams": team_list(user=request.user), "form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "pages/teams.html",
+        {"teams": team_list(user=request.user), "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @portal_view
 def team_detail(request, slug):
     team = team_get(user=request.user, slug=slug)
-    return render(request, "pages/team.html", {
-        "team": team, "members": list(team_members(team=team)), "my_role": team_role(request.user, team),
-        "can_manage": has_permission(request.user, Permission.TEAM_MANAGE_MEMBERS, team),
-        "member_form": MemberForm(), "roles": TeamRole.choices})
+    return render(
+        request,
+        "pages/team.html",
+        {
+            "team": team,
+            "members": list(team_members(team=team)),
+            "my_role": team_role(request.user, team),
+            "can_manage": has_permission(request.user, Permission.TEAM_MANAGE_MEMBERS, team),
+            "member_form": MemberForm(),
+            "roles": TeamRole.choices,
+        },
+    )
 
 
 @require_POST
@@ -53,15 +64,17 @@ def team_member_action(request, slug):
             form = MemberForm(request.POST)
             if not form.is_valid():
                 raise InvalidInput("Give a username and a role.")
-            team_member_add(actor=request.user, team=team, username=form.cleaned_data["username"],
-                            role=form.cleaned_data["role"])
+            team_member_add(
+                actor=request.user, team=team, username=form.cleaned_data["username"], role=form.cleaned_data["role"]
+            )
             messages.success(request, f"{form.cleaned_data['username']} joined {team.slug}.")
         elif action == "role":
             form = RoleForm(request.POST)
             if not form.is_valid():
                 raise InvalidInput("Choose a role.")
-            team_member_set_role(actor=request.user, team=team, username=request.POST.get("username", ""),
-                                 role=form.cleaned_data["role"])
+            team_member_set_role(
+                actor=request.user, team=team, username=request.POST.get("username", ""), role=form.cleaned_data["role"]
+            )
             messages.success(request, f"{request.POST.get('username')} is now a {form.cleaned_data['role']}.")
         elif action == "remove":
             team_member_remove(actor=request.user, team=team, username=request.POST.get("username", ""))
@@ -90,6 +103,9 @@ def team_audit(request, slug):
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     filters = params.copy()
     filters.pop("team")
-    return render(request, "pages/audit.html", {"team": team, "page": page, "error": error,
-                                                "filters": request.GET, "query": filters.urlencode()},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "pages/audit.html",
+        {"team": team, "page": page, "error": error, "filters": request.GET, "query": filters.urlencode()},
+        status=400 if error else 200,
+    )

@@ -23,7 +23,7 @@ def highlight(text, query):
     pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in terms) + r")", re.IGNORECASE)
     out, last = [], 0
     for match in pattern.finditer(text):
-        out.append(escape(text[last:match.start()]))
+        out.append(escape(text[last : match.start()]))
         out.append(f"<mark>{escape(match.group(0))}</mark>")
         last = match.end()
     out.append(escape(text[last:]))
@@ -70,8 +70,25 @@ def get_item(mapping, key):
 @register.filter
 def status_tone(status):
     """The colour family of a status badge (CSS class suffix)."""
-    return {"approved": "good", "ready": "good", "validated": "info", "passed": "good", "in_review": "warn",
-            "validating": "busy", "pending": "busy", "provisioning": "busy", "updating": "busy", "deleting": "busy",
-            "invalid": "bad", "rejected": "bad", "failed": "bad", "deprecated": "muted", "draft": "muted",
-            "open": "warn", "changes_requested": "warn", "approve": "good", "reject": "bad",
-            "request_changes": "warn"}.get(str(status), "muted")
+    return {
+        "approved": "good",
+        "ready": "good",
+        "validated": "info",
+        "passed": "good",
+        "in_review": "warn",
+        "validating": "busy",
+        "pending": "busy",
+        "provisioning": "busy",
+        "updating": "busy",
+        "deleting": "busy",
+        "invalid": "bad",
+        "rejected": "bad",
+        "failed": "bad",
+        "deprecated": "muted",
+        "draft": "muted",
+        "open": "warn",
+        "changes_requested": "warn",
+        "approve": "good",
+        "reject": "bad",
+        "request_changes": "warn",
+    }.get(str(status), "muted")

@@ -21,8 +21,11 @@ def token_index(request):
             form.add_error("name", exc.message)
         else:
             form = TokenForm()
-    response = render(request, "pages/tokens.html", {"tokens": list(token_list(user=request.user)), "form": form,
-                                                     "created": created, "key": key})
+    response = render(
+        request,
+        "pages/tokens.html",
+        {"tokens": list(token_list(user=request.user)), "form": form, "created": created, "key": key},
+    )
     if key:
         response["Cache-Control"] = "no-store"
     return response
@@ -31,6 +34,9 @@ def token_index(request):
 @require_POST
 @portal_view
 def token_revoke_view(request, token_id):
-    flash_outcome(request, lambda: token_revoke(user=request.user, token_id=token_id),
-                  lambda token: f"Token '{token.name}' revoked; it no longer works.")
+    flash_outcome(
+        request,
+        lambda: token_revoke(user=request.user, token_id=token_id),
+        lambda token: f"Token '{token.name}' revoked; it no longer works.",
+    )
     return redirect("pages:tokens")

@@ -38,8 +38,16 @@ _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 
 # Everything zipfile (and the decompressors under it) raises for a damaged archive. OSError is included
 # because the bz2/zlib layers report bad streams that way; errors writing to dest never pass through here.
-_CORRUPT_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error,
-                           NotImplementedError, RuntimeError)
+_CORRUPT_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+    RuntimeError,
+)
 
 _SPECIAL_FILE_KINDS = {
     stat.S_IFLNK: "a symbolic link",
@@ -124,8 +132,11 @@ def extract_zip_safely(zip_path: Path, dest: Path, *, limits: ArchiveLimits) -> 
                 extracted: list[ExtractedFile] = []
                 written = 0
                 for member in members:
-                    extracted.append(_extract_member(archive, member, root, limits.max_total_bytes - written,
-                                                     limits, created_files, created_dirs))
+                    extracted.append(
+                        _extract_member(
+                            archive, member, root, limits.max_total_bytes - written, limits, created_files, created_dirs
+                        )
+                    )
                     written += extracted[-1].size
                 return extracted
             except BaseException:
@@ -135,11 +146,11 @@ def extract_zip_safely(zip_path: Path, dest: Path, *, limits: ArchiveLimits) -> 
 
 # Inspection: everything decided from the central directory alone.
 
+
 def _inspect(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[_Member]:
     infos = archive.infolist()
     if len(infos) > limits.max_members:
-        raise ArchiveRejected(
-            f"The archive has {len(infos):,} entries, over the limit of {limits.max_members:,}.")
+        raise ArchiveRejected(f"The archive has {len(infos):,} entries, over the limit of {limits.max_members:,}.")
 
     files: list[_Member] = []
     file_keys: dict[str, str] = {}  # collision key -> name as written in the archive
@@ -150,8 +161,7 @@ def _inspect(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[_Member]:
         is_folder = info.filename.endswith("/")
         _check_entry_type(info, is_folder)
         if info.flag_bits & 0x1:
-            raise ArchiveRejected(
-                f"{_quote(info.filename)} is encrypted; encrypted archives are not supported.")
+            raise ArchiveRejected(f"{_quote(info.filename)} is encrypted; encrypted archives are not supported.")
         key = _collision_key("/".join(parts))
         # Parents count as folders whether or not the archive lists them, so "a" (file) + "a/b" collide.
         folder_keys.update(_collision_key("/".join(parts[:depth])) for depth in range(1, len(parts)))
@@ -168,11 +178,13 @@ def _inspect(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[_Member]:
     for member in files:
         if _collision_key(member.path) in folder_keys:
             raise ArchiveRejected(
-                f"{_quote(member.info.filename)} is used both as a file and as a folder in the archive.")
+                f"{_quote(member.info.filename)} is used both as a file and as a folder in the archive."
+            )
     if declared_total > limits.max_total_bytes:
         raise ArchiveRejected(
             f"Uncompressed, the archive expands to {_human_size(declared_total)}, "
-            f"over the limit of {_human_size(limits.max_total_bytes)}.")
+            f"over the limit of {_human_size(limits.max_total_bytes)}."
+        )
     if not files:
         raise ArchiveRejected("The archive contains no files.")
     return files
@@ -190,14 +202,15 @@ def _safe_parts(name: str, position: int, limits: ArchiveLimits) -> tuple[str, .
         raise ArchiveRejected(f"{_quote(name)} contains a backslash; use forward slashes in archive paths.")
     raw_parts = name.split("/")
     if ".." in raw_parts:
-        raise ArchiveRejected(f"{_quote(name)} contains a \"..\" component, which could point outside the archive.")
+        raise ArchiveRejected(f'{_quote(name)} contains a ".." component, which could point outside the archive.')
     parts = tuple(part for part in raw_parts if part not in ("", "."))
     if not parts:
         raise ArchiveRejected(f"Entry number {position} in the archive has an empty name.")
     path_length = len("/".join(parts))
     if path_length > limits.max_path_length:
         raise ArchiveRejected(
-            f"{_quote(name)} is a path of {path_length} characters, over the limit of {limits.max_path_length}.")
+            f"{_quote(name)} is a path of {path_length} characters, over the limit of {limits.max_path_length}."
+        )
     return parts
 
 
@@ -206,8 +219,8 @@ def _check_entry_type(info: zipfile.ZipInfo, is_folder: bool) -> None:
     file_type = stat.S_IFMT(info.external_attr >> 16)
     if file_type in _SPECIAL_FILE_KINDS:
         raise ArchiveRejected(
-            f"{_quote(info.filename)} is {_SPECIAL_FILE_KINDS[file_type]}; "
-            "only regular files and folders are allowed.")
+            f"{_quote(info.filename)} is {_SPECIAL_FILE_KINDS[file_type]}; only regular files and folders are allowed."
+        )
     expected = stat.S_IFDIR if is_folder else stat.S_IFREG
     if file_type not in (0, expected):
         what = "a file but is named like a folder" if is_folder else "a folder but is named like a file"
@@ -218,13 +231,15 @@ def _check_compression(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
     if info.compress_type not in _SUPPORTED_METHODS:
         raise ArchiveRejected(
             f"{_quote(info.filename)} uses compression method {info.compress_type}, which is not supported; "
-            "use stored or deflate.")
+            "use stored or deflate."
+        )
     if info.file_size > RATIO_CHECK_FLOOR:
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.max_ratio:
             raise ArchiveRejected(
                 f"{_quote(info.filename)} looks like a zip bomb: {_human_size(info.compress_size)} would expand "
-                f"to {_human_size(info.file_size)} ({ratio:,.0f} times), over the limit of {limits.max_ratio:g} times.")
+                f"to {_human_size(info.file_size)} ({ratio:,.0f} times), over the limit of {limits.max_ratio:g} times."
+            )
 
 
 def _collision_key(path: str) -> str:
@@ -236,8 +251,10 @@ def _collision_key(path: str) -> str:
 def _duplicate_message(first: str, second: str) -> str:
     if first == second or _safe_join(first) == _safe_join(second):
         return f"{_quote(second)} appears more than once in the archive."
-    return (f"{_quote(first)} and {_quote(second)} differ only in letter case or accent encoding, "
-            "so they would overwrite each other on some filesystems.")
+    return (
+        f"{_quote(first)} and {_quote(second)} differ only in letter case or accent encoding, "
+        "so they would overwrite each other on some filesystems."
+    )
 
 
 def _safe_join(name: str) -> str:
@@ -245,6 +262,7 @@ def _safe_join(name: str) -> str:
 
 
 # Extraction: nothing from the headers is trusted here.
+
 
 def _make_dest(dest: Path, created_dirs: list[Path]) -> Path:
     missing = []
@@ -259,8 +277,15 @@ def _make_dest(dest: Path, created_dirs: list[Path]) -> Path:
     return dest.resolve(strict=True)
 
 
-def _extract_member(archive: zipfile.ZipFile, member: _Member, root: Path, budget: int, limits: ArchiveLimits,
-                    created_files: list[Path], created_dirs: list[Path]) -> ExtractedFile:
+def _extract_member(
+    archive: zipfile.ZipFile,
+    member: _Member,
+    root: Path,
+    budget: int,
+    limits: ArchiveLimits,
+    created_files: list[Path],
+    created_dirs: list[Path],
+) -> ExtractedFile:
     """Write one member under root; budget is how many bytes the archive may still produce in total."""
     parent = _make_parents(root, member, created_dirs)
     # parent is a resolved folder inside root and O_NOFOLLOW|O_EXCL refuses an existing file or symlink, so
@@ -280,10 +305,12 @@ def _extract_member(archive: zipfile.ZipFile, member: _Member, root: Path, budge
             if size > member.info.file_size:
                 raise ArchiveRejected(
                     f"{_quote(member.info.filename)} holds more data than its header declares "
-                    f"({_human_size(member.info.file_size)}); the archive is corrupt or forged.")
+                    f"({_human_size(member.info.file_size)}); the archive is corrupt or forged."
+                )
             if size > budget:
                 raise ArchiveRejected(
-                    f"While extracting, the archive grew past the limit of {_human_size(limits.max_total_bytes)}.")
+                    f"While extracting, the archive grew past the limit of {_human_size(limits.max_total_bytes)}."
+                )
             digest.update(chunk)
             out.write(chunk)
     return ExtractedFile(path=member.path, local_path=target, sha256=digest.hexdigest(), size=size)
@@ -305,8 +332,7 @@ def _make_parents(root: Path, member: _Member, created_dirs: list[Path]) -> Path
             pass
         current = candidate.resolve(strict=True)
         if not current.is_relative_to(root):
-            raise ArchiveRejected(
-                f"{_quote(member.info.filename)} would be written outside the destination folder.")
+            raise ArchiveRejected(f"{_quote(member.info.filename)} would be written outside the destination folder.")
     return current
 
 
@@ -337,10 +363,11 @@ def _remove_created(created_files: list[Path], created_dirs: list[Path]) -> None
 
 # Messages.
 
+
 def _quote(name: str, limit: int = 120) -> str:
     printable = "".join(char if char.isprintable() else repr(char)[1:-1] for char in name)
     if len(printable) > limit:
-        printable = printable[: limit // 2] + "…" + printable[-limit // 2:]
+        printable = printable[: limit // 2] + "…" + printable[-limit // 2 :]
     return f'"{printable}"'
 
 

@@ -111,8 +111,9 @@ def blob_store(*, local_path: Path, sha256: str, size: int) -> Blob:
                 storage.save(blob_key(sha256), File(fh, name=os.path.basename(local_path)))
     except _transient_errors() as exc:
         logger.warning("storing blob %s failed: %s", sha256, exc)
-        raise TransientStorageError("Artifact storage is unavailable right now, so nothing was stored; "
-                                    "try the upload again later.") from exc
+        raise TransientStorageError(
+            "Artifact storage is unavailable right now, so nothing was stored; try the upload again later."
+        ) from exc
     try:
         blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
     except IntegrityError:
@@ -145,8 +146,9 @@ def blob_download_url(blob: Blob, *, filename: str, ttl: int) -> str | None:
     if not hasattr(storage, "bucket_name"):
         return None
     safe = filename.replace('"', "")
-    return storage.url(blob.storage_key, parameters={"ResponseContentDisposition": f'attachment; filename="{safe}"'},
-                       expire=ttl)
+    return storage.url(
+        blob.storage_key, parameters={"ResponseContentDisposition": f'attachment; filename="{safe}"'}, expire=ttl
+    )
 
 
 def blob_open(blob: Blob):
@@ -160,8 +162,9 @@ def blobs_collect_garbage(*, older_than, dry_run: bool = False) -> list[str]:
     that uses it is committed). Each row is deleted by a conditional delete that re-checks it is
     still unreferenced, and its object is removed only after that.
     """
-    candidates = list(Blob.objects.filter(created_at__lt=older_than, version_files__isnull=True)
-                      .values_list("pk", "sha256"))
+    candidates = list(
+        Blob.objects.filter(created_at__lt=older_than, version_files__isnull=True).values_list("pk", "sha256")
+    )
     removed = []
     for pk, sha256 in candidates:
         if dry_run:

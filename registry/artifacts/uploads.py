@@ -83,8 +83,9 @@ class StagedFile:
 
     @classmethod
     def from_upload(cls, uploaded) -> "StagedFile":
-        return cls(name=uploaded.name, path=Path(uploaded.temporary_file_path()), sha256=uploaded.sha256,
-                   size=uploaded.size)
+        return cls(
+            name=uploaded.name, path=Path(uploaded.temporary_file_path()), sha256=uploaded.sha256, size=uploaded.size
+        )
 
     @classmethod
     def from_path(cls, path: Path, name: str | None = None) -> "StagedFile":

@@ -24,24 +24,33 @@ ORDERINGS = {
 class AssetFilter(django_filters.FilterSet):
     """Catalogue filters shared by the API list and the portal's list page."""
 
-    q = django_filters.CharFilter(method="filter_noop", help_text=(
-        "Words over name, tags, summary and description (weighted in that order); every word must match as a "
-        "prefix. With fewer than 5 matches, each word also matches the names' and tags' words most like it or "
-        "containing it (typos, substrings)."))
+    q = django_filters.CharFilter(
+        method="filter_noop",
+        help_text=(
+            "Words over name, tags, summary and description (weighted in that order); every word must match as a "
+            "prefix. With fewer than 5 matches, each word also matches the names' and tags' words most like it or "
+            "containing it (typos, substrings)."
+        ),
+    )
     kind = django_filters.ChoiceFilter(choices=AssetKind.choices)
     tag = django_filters.CharFilter(method="filter_tags", help_text="Repeat to require several tags.")
     task = django_filters.CharFilter(field_name="task", lookup_expr="iexact")
     license = django_filters.CharFilter(field_name="license", lookup_expr="iexact")
     framework = django_filters.CharFilter(field_name="framework", lookup_expr="iexact")
-    status = django_filters.ChoiceFilter(choices=ReleaseStatus.choices, help_text=(
-        "Release status: the furthest status among the asset's versions (approved if any version is approved, "
-        "then in_review, validated, validating, draft, rejected, invalid, deprecated)."))
+    status = django_filters.ChoiceFilter(
+        choices=ReleaseStatus.choices,
+        help_text=(
+            "Release status: the furthest status among the asset's versions (approved if any version is approved, "
+            "then in_review, validated, validating, draft, rejected, invalid, deprecated)."
+        ),
+    )
     team = django_filters.CharFilter(field_name="team__slug", help_text="Slug of the owning team.")
     visibility = django_filters.ChoiceFilter(choices=Visibility.choices)
     ordering = django_filters.ChoiceFilter(
-        method="filter_noop", choices=[(key, key) for key in ORDERINGS],
+        method="filter_noop",
+        choices=[(key, key) for key in ORDERINGS],
         help_text="relevance (default with q), -updated (default without), name, -name, created, -created, updated, "
-                  "-used (most live endpoints first).",
+        "-used (most live endpoints first).",
     )
 
     class Meta:
@@ -58,8 +67,13 @@ class AssetFilter(django_filters.FilterSet):
         if not tags:
             return queryset
         # One subquery however many tags: the assets holding all of them (GROUP BY ... HAVING).
-        holding_all = (Asset.tags.through.objects.filter(tag__name__in=tags).values("asset_id")
-                       .annotate(found=Count("tag_id", distinct=True)).filter(found=len(tags)).values("asset_id"))
+        holding_all = (
+            Asset.tags.through.objects.filter(tag__name__in=tags)
+            .values("asset_id")
+            .annotate(found=Count("tag_id", distinct=True))
+            .filter(found=len(tags))
+            .values("asset_id")
+        )
         return queryset.filter(pk__in=holding_all)
 
 

@@ -65,8 +65,9 @@ class Asset(models.Model):
     latest_version = models.CharField(max_length=100, blank=True, editable=False)
     version_count = models.PositiveIntegerField(default=0, editable=False)
     # The release status (see ReleaseStatus), kept by the registry's version services; "" without versions.
-    status = models.CharField(max_length=16, choices=ReleaseStatus.choices, blank=True, default="", db_default="",
-                              editable=False)
+    status = models.CharField(
+        max_length=16, choices=ReleaseStatus.choices, blank=True, default="", db_default="", editable=False
+    )
     # Live endpoints serving any of its versions, kept by the endpoint services: "most used" is a sort key.
     usage_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 

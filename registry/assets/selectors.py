@@ -52,7 +52,14 @@ def asset_search(*, user, params, as_rows: bool = False) -> SearchPage:
         found = backend.listed(scope=scope, ids=result.ids)
     else:
         found = {asset.pk: asset for asset in asset_list(user=user).filter(pk__in=result.ids).defer("description")}
-    return SearchPage(assets=[found[pk] for pk in result.ids if pk in found], count=result.count,
-                      facets=result.facets, highlights=result.highlights, next_cursor=result.next_cursor,
-                      previous_cursor=result.previous_cursor, page=query.page, page_size=query.page_size,
-                      widened=result.widened)
+    return SearchPage(
+        assets=[found[pk] for pk in result.ids if pk in found],
+        count=result.count,
+        facets=result.facets,
+        highlights=result.highlights,
+        next_cursor=result.next_cursor,
+        previous_cursor=result.previous_cursor,
+        page=query.page,
+        page_size=query.page_size,
+        widened=result.widened,
+    )

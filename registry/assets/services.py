@@ -30,8 +30,10 @@ def normalize_tags(tags) -> list[str]:
     for tag in tags:
         name = str(tag).strip().lower()
         if not _SLUG_RE.match(name) or len(name) > 50:
-            raise InvalidInput(f"tags: '{tag}' is not a valid tag; use lowercase letters, digits and '-' "
-                               "(at most 50 characters).", field="tags")
+            raise InvalidInput(
+                f"tags: '{tag}' is not a valid tag; use lowercase letters, digits and '-' (at most 50 characters).",
+                field="tags",
+            )
         if name not in result:
             result.append(name)
     if len(result) > MAX_TAGS:
@@ -50,9 +52,12 @@ def normalize_license(value: str) -> str:
     except Exception:  # the library's own error path fails on some inputs ("MIT AND")
         problems, normalized = [_license_parse_error(value)], None
     if problems or not normalized:
-        raise InvalidInput(f"license: '{value}' is not an SPDX licence identifier or expression: "
-                           f"{'; '.join(problems) or 'invalid expression'} (examples: MIT, Apache-2.0, "
-                           "CC-BY-4.0, Apache-2.0 OR MIT, LicenseRef-yourname).", field="license")
+        raise InvalidInput(
+            f"license: '{value}' is not an SPDX licence identifier or expression: "
+            f"{'; '.join(problems) or 'invalid expression'} (examples: MIT, Apache-2.0, "
+            "CC-BY-4.0, Apache-2.0 OR MIT, LicenseRef-yourname).",
+            field="license",
+        )
     return normalized
 
 
@@ -69,8 +74,11 @@ def _license_parse_error(value: str) -> str:
 def _normalize_task(value: str) -> str:
     value = (value or "").strip().lower()
     if value and not _SLUG_RE.match(value):
-        raise InvalidInput(f"task: '{value}' is not a task name; use lowercase words joined by '-' "
-                           "(for example tabular-classification).", field="task")
+        raise InvalidInput(
+            f"task: '{value}' is not a task name; use lowercase words joined by '-' "
+            "(for example tabular-classification).",
+            field="task",
+        )
     return value
 
 
@@ -110,13 +118,23 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
 
     Slugs are unique per team, so the answer never depends on other teams' (private) assets.
     """
-    require(user, Permission.ASSET_CREATE, team,
-            f"You are not a member of the team '{team.slug}', so you cannot add assets to it.")
+    require(
+        user,
+        Permission.ASSET_CREATE,
+        team,
+        f"You are not a member of the team '{team.slug}', so you cannot add assets to it.",
+    )
     if kind not in AssetKind.values:
         raise InvalidInput(f"kind: '{kind}' is not one of {', '.join(AssetKind.values)}.", field="kind")
     slug = (slug or slugify(name or "")).strip()
-    asset = Asset(kind=kind, team=team, name=name, slug=slug, created_by=user,
-                  visibility=fields.pop("visibility", Visibility.INTERNAL))
+    asset = Asset(
+        kind=kind,
+        team=team,
+        name=name,
+        slug=slug,
+        created_by=user,
+        visibility=fields.pop("visibility", Visibility.INTERNAL),
+    )
     tags = _apply_fields(asset, fields)
     try:
         asset.full_clean(validate_unique=False, validate_constraints=False)
@@ -126,13 +144,19 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
         with transaction.atomic():
             _save(asset, tags or [])
             asset_indexed(before=None, after=AssetFacts.of(asset))
-            audit_record(actor=user, action=AuditAction.ASSET_CREATE, target=asset, team=team,
-                         data={"kind": kind, "visibility": asset.visibility})
+            audit_record(
+                actor=user,
+                action=AuditAction.ASSET_CREATE,
+                target=asset,
+                team=team,
+                data={"kind": kind, "visibility": asset.visibility},
+            )
     except IntegrityError:
         if not Asset.objects.filter(team=team, slug=slug).exists():
             raise
-        raise Conflict(f"The team '{team.slug}' already has an asset with the slug '{slug}'; choose another slug.",
-                       field="slug") from None
+        raise Conflict(
+            f"The team '{team.slug}' already has an asset with the slug '{slug}'; choose another slug.", field="slug"
+        ) from None
     return asset
 
 
@@ -149,8 +173,9 @@ def asset_update(*, user, asset: Asset, fields: dict) -> Asset:
         before = AssetFacts.of(Asset.objects.select_for_update().select_related("team").get(pk=asset.pk))
         _save(asset, tags)
         asset_indexed(before=before, after=AssetFacts.of(asset))
-        audit_record(actor=user, action=AuditAction.ASSET_UPDATE, target=asset, team=asset.team,
-                     data={"fields": sorted(fields)})
+        audit_record(
+            actor=user, action=AuditAction.ASSET_UPDATE, target=asset, team=asset.team, data={"fields": sorted(fields)}
+        )
     return asset
 
 
@@ -159,17 +184,26 @@ def asset_delete(*, user, asset: Asset) -> None:
 
     Stored blobs stay (another version may share them); `manage.py blobs_gc` removes orphans.
     """
-    require(user, Permission.ASSET_DELETE, asset.team, f"Only maintainers of '{asset.team.slug}' can delete this asset.")
+    require(
+        user, Permission.ASSET_DELETE, asset.team, f"Only maintainers of '{asset.team.slug}' can delete this asset."
+    )
     # Endpoints (registry.endpoints) serving one of its versions must be deleted first: deleting the rows would
     # leave the runtime serving a model nobody can manage. Reached by relation name, as access.py does.
     live = ["pending", "provisioning", "ready", "failed", "updating", "deleting"]
     serving = sorted(set(asset.versions.filter(endpoints__status__in=live).values_list("endpoints__name", flat=True)))
     if serving:
-        raise Conflict(f"'{asset.full_slug}' is deployed as the endpoint(s) {', '.join(serving)[:300]}; delete them "
-                       "first.", code="deployed")
+        raise Conflict(
+            f"'{asset.full_slug}' is deployed as the endpoint(s) {', '.join(serving)[:300]}; delete them first.",
+            code="deployed",
+        )
     with transaction.atomic():
         before = AssetFacts.of(Asset.objects.select_for_update().select_related("team").get(pk=asset.pk))
         asset_indexed(before=before, after=None)
-        audit_record(actor=user, action=AuditAction.ASSET_DELETE, target=asset, team=asset.team,
-                     data={"slug": asset.full_slug, "versions": asset.versions.count()})
+        audit_record(
+            actor=user,
+            action=AuditAction.ASSET_DELETE,
+            target=asset,
+            team=asset.team,
+            data={"slug": asset.full_slug, "versions": asset.versions.count()},
+        )
         asset.delete()

@@ -33,8 +33,14 @@ class WrongShape(InvalidInput):
 
 
 def empty_card_fields() -> dict:
-    return {"sections": {}, "body": "", **{f: "" for f in TEXT_FIELDS}, **{f: [] for f in NAME_LIST_FIELDS},
-            "model_index": [], "extra": {}}
+    return {
+        "sections": {},
+        "body": "",
+        **{f: "" for f in TEXT_FIELDS},
+        **{f: [] for f in NAME_LIST_FIELDS},
+        "model_index": [],
+        "extra": {},
+    }
 
 
 def _check_text(value: str, field: str) -> None:
@@ -45,8 +51,9 @@ def _check_text(value: str, field: str) -> None:
 
 
 def _check_size(value, field: str, limit: int) -> None:
-    size = len((value if isinstance(value, str) else json.dumps(value, separators=(",", ":"),
-                                                                 ensure_ascii=False)).encode())
+    size = len(
+        (value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)).encode()
+    )
     if size > limit:
         raise InvalidInput(f"{field}: {size} bytes is over the limit of {limit} bytes.", field=field)
 
@@ -139,12 +146,18 @@ def _clean_sections(value, kind: str) -> dict[str, str]:
     sections = {}
     for key, text in value.items():
         if key not in allowed:
-            raise InvalidInput(f"sections: {str(key)[:40]!r} is not a section of a {kind} card; its sections are "
-                               f"{', '.join(allowed)}.", field="sections")
+            raise InvalidInput(
+                f"sections: {str(key)[:40]!r} is not a section of a {kind} card; its sections are "
+                f"{', '.join(allowed)}.",
+                field="sections",
+            )
         text = _markdown(text, f"sections.{key}", SECTION_MAX_BYTES)
         if top_headings(text):
-            raise InvalidInput(f"sections.{key}: use headings of level 3 (###) or lower inside a section; "
-                               "level 1 and 2 headings separate the sections of a README.", field="sections")
+            raise InvalidInput(
+                f"sections.{key}: use headings of level 3 (###) or lower inside a section; "
+                "level 1 and 2 headings separate the sections of a README.",
+                field="sections",
+            )
         if text.strip():
             sections[key] = text
     return {key: sections[key] for key in allowed if key in sections}
@@ -155,8 +168,10 @@ def _clean_body(value, kind: str) -> str:
     for level, _, _, heading in top_headings(body):
         key = section_for_heading(kind, heading) if level == 2 else None
         if key is not None:
-            raise InvalidInput(f"body: the heading '## {heading[:60]}' names the section '{key}'; put that text in "
-                               f"sections.{key}.", field="body")
+            raise InvalidInput(
+                f"body: the heading '## {heading[:60]}' names the section '{key}'; put that text in sections.{key}.",
+                field="body",
+            )
     return body
 
 
@@ -189,8 +204,10 @@ def card_fields_clean(fields: dict, *, kind: str) -> dict:
         raise InvalidInput("The card must be an object.")
     unknown = sorted(str(key)[:40] for key in fields if key not in CARD_FIELDS)
     if unknown:
-        raise InvalidInput(f"Unknown card field {', '.join(map(repr, unknown[:5]))}; a card has: "
-                           f"{', '.join(CARD_FIELDS)}.", field=unknown[0])
+        raise InvalidInput(
+            f"Unknown card field {', '.join(map(repr, unknown[:5]))}; a card has: {', '.join(CARD_FIELDS)}.",
+            field=unknown[0],
+        )
     cleaned = empty_card_fields()
     cleaned["sections"] = _clean_sections(fields.get("sections"), kind)
     cleaned["body"] = _clean_body(fields.get("body"), kind)

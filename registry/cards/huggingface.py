@@ -23,8 +23,13 @@ import datetime
 import yaml
 
 from registry.assets.models import AssetKind
-from registry.cards.fields import (FRONT_MATTER_FIELDS, WrongShape, card_fields_clean, clean_front_matter_value,
-                                   trim_block)
+from registry.cards.fields import (
+    FRONT_MATTER_FIELDS,
+    WrongShape,
+    card_fields_clean,
+    clean_front_matter_value,
+    trim_block,
+)
 from registry.cards.markdown import top_headings
 from registry.cards.sections import section_for_heading, sections_for
 from registry.kernel.errors import InvalidInput, PayloadTooLarge
@@ -34,8 +39,16 @@ FRONT_MATTER_MAX_BYTES = 256 * 1024
 FRONT_MATTER_MAX_NODES = 20_000
 FRONT_MATTER_MAX_DEPTH = 32
 
-_FRONT_MATTER_ORDER = ("license", "base_model", "library_name", "pipeline_tag", "datasets", "metrics", "tags",
-                       "model-index")
+_FRONT_MATTER_ORDER = (
+    "license",
+    "base_model",
+    "library_name",
+    "pipeline_tag",
+    "datasets",
+    "metrics",
+    "tags",
+    "model-index",
+)
 
 
 def _split_front_matter(text: str) -> tuple[str | None, str]:
@@ -44,7 +57,7 @@ def _split_front_matter(text: str) -> tuple[str | None, str]:
         return None, text
     for index in range(1, len(lines)):
         if lines[index].rstrip() in ("---", "..."):
-            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:])
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :])
     raise InvalidInput("The README starts a YAML front matter with '---' but has no closing '---' line.")
 
 
@@ -87,8 +100,10 @@ def _as_json(value):
         return value.isoformat()
     if value is None or isinstance(value, str | bool | int | float):
         return value
-    raise InvalidInput(f"The README's front matter holds a {type(value).__name__} value; only strings, numbers, "
-                       "booleans, dates, lists and mappings are accepted.")
+    raise InvalidInput(
+        f"The README's front matter holds a {type(value).__name__} value; only strings, numbers, "
+        "booleans, dates, lists and mappings are accepted."
+    )
 
 
 def _load_front_matter(text: str) -> dict:
@@ -116,7 +131,7 @@ def _split_body(markdown: str, kind: str) -> tuple[dict[str, str], str]:
     sections: dict[str, list[str]] = {}
     # Runs of lines that stay in the body; a section taken out between two runs ends a run. Within a
     # run the text stays as written (a setext heading needs the line right before it, for one).
-    runs: list[list[str]] = [lines[:headings[0][1] if headings else len(lines)]]
+    runs: list[list[str]] = [lines[: headings[0][1] if headings else len(lines)]]
     taken_out = False
     for index, (level, start, end, text) in enumerate(headings):
         stop = headings[index + 1][1] if index + 1 < len(headings) else len(lines)
@@ -131,8 +146,10 @@ def _split_body(markdown: str, kind: str) -> tuple[dict[str, str], str]:
             sections.setdefault(key, []).append(trim_block("\n".join(lines[end:stop])))
             taken_out = True
     body = (trim_block("\n".join(run)) for run in runs)
-    return ({key: "\n\n".join(part for part in parts if part) for key, parts in sections.items()},
-            "\n\n".join(part for part in body if part))
+    return (
+        {key: "\n\n".join(part for part in parts if part) for key, parts in sections.items()},
+        "\n\n".join(part for part in body if part),
+    )
 
 
 def card_from_huggingface_readme(text: str, *, kind: str = AssetKind.MODEL) -> dict:
@@ -185,4 +202,3 @@ def huggingface_readme_from_fields(fields: dict, *, kind: str) -> str:
 def card_to_huggingface_readme(card) -> str:
     """The README.md of a stored card (a ModelCard with its version and asset)."""
     return huggingface_readme_from_fields(card.as_fields(), kind=card.version.asset.kind)
-

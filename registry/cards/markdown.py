@@ -15,11 +15,52 @@ from functools import lru_cache
 import nh3
 from markdown_it import MarkdownIt
 
-ALLOWED_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
-    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "s",
-    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
@@ -30,8 +71,25 @@ ALLOWED_ATTRIBUTES = {
 }
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 # Removed with everything inside them (the other disallowed tags are dropped, their text kept).
-DROPPED_WITH_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "svg", "math", "template",
-                                  "noscript", "textarea", "select", "frame", "frameset", "noembed", "xmp"})
+DROPPED_WITH_CONTENT = frozenset(
+    {
+        "script",
+        "style",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "math",
+        "template",
+        "noscript",
+        "textarea",
+        "select",
+        "frame",
+        "frameset",
+        "noembed",
+        "xmp",
+    }
+)
 LINK_REL = "nofollow noopener"
 
 
@@ -45,9 +103,16 @@ def render_markdown(text: str) -> str:
     if not text:
         return ""
     html = _parser().render(text)
-    return nh3.clean(html, tags=set(ALLOWED_TAGS), attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-                     url_schemes=set(ALLOWED_URL_SCHEMES), clean_content_tags=set(DROPPED_WITH_CONTENT),
-                     link_rel=LINK_REL, strip_comments=True, filter_style_properties={"text-align"})
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        link_rel=LINK_REL,
+        strip_comments=True,
+        filter_style_properties={"text-align"},
+    )
 
 
 def top_headings(text: str) -> list[tuple[int, int, int, str]]:
@@ -82,8 +147,9 @@ def close_open_blocks(text: str) -> str | None:
     for _ in range(4):
         if not _ends_open(text):
             return text
-        last = next((t for t in reversed(_parser().parse(text)) if t.level == 0 and t.type in ("fence", "html_block")),
-                    None)
+        last = next(
+            (t for t in reversed(_parser().parse(text)) if t.level == 0 and t.type in ("fence", "html_block")), None
+        )
         if last is None:
             return None
         if last.type == "fence":

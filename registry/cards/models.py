@@ -35,7 +35,16 @@ class ModelCard(models.Model):
 
     def as_fields(self) -> dict:
         """The card's content as the field dict services take and the README export writes."""
-        return {"sections": dict(self.sections), "body": self.body, "license": self.license,
-                "library_name": self.library_name, "pipeline_tag": self.pipeline_tag, "tags": list(self.tags),
-                "datasets": list(self.datasets), "metrics": list(self.metrics), "base_model": list(self.base_model),
-                "model_index": self.model_index, "extra": dict(self.extra)}
+        return {
+            "sections": dict(self.sections),
+            "body": self.body,
+            "license": self.license,
+            "library_name": self.library_name,
+            "pipeline_tag": self.pipeline_tag,
+            "tags": list(self.tags),
+            "datasets": list(self.datasets),
+            "metrics": list(self.metrics),
+            "base_model": list(self.base_model),
+            "model_index": self.model_index,
+            "extra": dict(self.extra),
+        }

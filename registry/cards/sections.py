@@ -44,8 +44,12 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "ethical_considerations": ("ethical consideration", "ethics"),
     "caveats_and_recommendations": ("caveats", "recommendations", "limitations", "bias risks and limitations"),
     "collection_process": ("data collection", "data collection process", "collection"),
-    "preprocessing": ("preprocessing cleaning labeling", "preprocessing cleaning and labeling",
-                      "data preprocessing", "pre-processing"),
+    "preprocessing": (
+        "preprocessing cleaning labeling",
+        "preprocessing cleaning and labeling",
+        "data preprocessing",
+        "pre-processing",
+    ),
     "uses": ("intended uses", "intended use"),
     "maintenance": ("maintainance",),
 }

@@ -16,8 +16,12 @@ def _authorize(user, version: AssetVersion) -> None:
     asset = version.asset
     if not Asset.objects.filter(asset_visible_q(user), pk=asset.pk).exists():
         raise NotFound(f"No asset named '{asset.full_slug}'.")
-    require(user, Permission.VERSION_CHANGE, asset.team,
-            f"Only members of '{asset.team.slug}' can edit the card of '{asset.full_slug}'.")
+    require(
+        user,
+        Permission.VERSION_CHANGE,
+        asset.team,
+        f"Only members of '{asset.team.slug}' can edit the card of '{asset.full_slug}'.",
+    )
 
 
 def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCard:
@@ -27,8 +31,11 @@ def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCar
         status = AssetVersion.objects.select_for_update().values_list("status", flat=True).get(pk=version.pk)
         if status in FROZEN_STATUSES:
             article = "an" if status == VersionStatus.APPROVED else "a"
-            raise Conflict(f"The card of {article} {status} version cannot change; upload a new version "
-                           f"of '{version.asset.full_slug}' with the new card.", code="card_frozen")
+            raise Conflict(
+                f"The card of {article} {status} version cannot change; upload a new version "
+                f"of '{version.asset.full_slug}' with the new card.",
+                code="card_frozen",
+            )
         card = ModelCard.objects.filter(version=version).first()
         before = card_completeness(card, kind)
         if card is None:
@@ -39,10 +46,20 @@ def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCar
         card.full_clean(exclude=["version"])
         card.save()
         after = card_completeness(card, kind)
-        audit_record(actor=user, action=AuditAction.CARD_UPDATE, target=card, team=version.asset.team,
-                     data={"asset": version.asset.full_slug, "version": version.version, "source": source,
-                           "completeness_before": before, "completeness_after": after,
-                           "sections": sorted(card.sections)})
+        audit_record(
+            actor=user,
+            action=AuditAction.CARD_UPDATE,
+            target=card,
+            team=version.asset.team,
+            data={
+                "asset": version.asset.full_slug,
+                "version": version.version,
+                "source": source,
+                "completeness_before": before,
+                "completeness_after": after,
+                "sections": sorted(card.sections),
+            },
+        )
     return card
 
 

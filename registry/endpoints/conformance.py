@@ -18,9 +18,21 @@ from registry.runtime.interface import DATATYPES
 from registry.runtime.protocol import ProtocolError, binary_tensor
 
 # Validation's numpy-style dtype names -> V2 datatypes.
-V2_DATATYPES = {"float32": "FP32", "float64": "FP64", "float16": "FP16", "int8": "INT8", "int16": "INT16",
-                "int32": "INT32", "int64": "INT64", "uint8": "UINT8", "uint16": "UINT16", "uint32": "UINT32",
-                "uint64": "UINT64", "bool": "BOOL", "string": "BYTES"}
+V2_DATATYPES = {
+    "float32": "FP32",
+    "float64": "FP64",
+    "float16": "FP16",
+    "int8": "INT8",
+    "int16": "INT16",
+    "int32": "INT32",
+    "int64": "INT64",
+    "uint8": "UINT8",
+    "uint16": "UINT16",
+    "uint32": "UINT32",
+    "uint64": "UINT64",
+    "bool": "BOOL",
+    "string": "BYTES",
+}
 MAX_GENERATED_ELEMENTS = 1_000_000
 BINARY_HEADER = "Inference-Header-Content-Length"
 
@@ -41,8 +53,9 @@ def generated_inputs(signature_inputs: list[dict], *, seed: int = 0) -> list[dic
     for spec in signature_inputs:
         datatype = v2_datatype(spec.get("dtype", ""))
         if datatype is None:
-            raise ConformanceFailure(f"input {spec.get('name')!r} has type {spec.get('dtype')}, which the check "
-                                     "cannot generate")
+            raise ConformanceFailure(
+                f"input {spec.get('name')!r} has type {spec.get('dtype')}, which the check cannot generate"
+            )
         shape = [dim if isinstance(dim, int) and dim >= 0 else 1 for dim in (spec.get("shape") or [])]
         count = math.prod(shape)
         elements += count
@@ -64,31 +77,37 @@ def _compare_tensors(kind: str, expected: list[dict], served: list[dict]) -> Non
     served_by_name = {t.get("name"): t for t in served}
     missing = [s["name"] for s in expected if s["name"] not in served_by_name]
     if missing or len(served_by_name) != len(expected):
-        raise ConformanceFailure(f"the served model's {kind} are {sorted(served_by_name)}, the validated version's "
-                                 f"are {[s['name'] for s in expected]}")
+        raise ConformanceFailure(
+            f"the served model's {kind} are {sorted(served_by_name)}, the validated version's "
+            f"are {[s['name'] for s in expected]}"
+        )
     for spec in expected:
         tensor = served_by_name[spec["name"]]
         datatype = v2_datatype(spec.get("dtype", ""))
         if datatype and tensor.get("datatype") != datatype:
-            raise ConformanceFailure(f"{kind[:-1]} {spec['name']!r} is served as {tensor.get('datatype')}, "
-                                     f"validated as {datatype}")
+            raise ConformanceFailure(
+                f"{kind[:-1]} {spec['name']!r} is served as {tensor.get('datatype')}, validated as {datatype}"
+            )
         shape = spec.get("shape")
         if shape is None:
             continue
         served_shape = list(tensor.get("shape") or [])
         if len(served_shape) != len(shape):
-            raise ConformanceFailure(f"{kind[:-1]} {spec['name']!r} is served with shape {served_shape}, "
-                                     f"validated as {shape}")
+            raise ConformanceFailure(
+                f"{kind[:-1]} {spec['name']!r} is served with shape {served_shape}, validated as {shape}"
+            )
         for want, got in zip(shape, served_shape):
             if isinstance(want, int) and isinstance(got, int) and got >= 0 and want != got:
-                raise ConformanceFailure(f"{kind[:-1]} {spec['name']!r} is served with shape {served_shape}, "
-                                         f"validated as {shape}")
+                raise ConformanceFailure(
+                    f"{kind[:-1]} {spec['name']!r} is served with shape {served_shape}, validated as {shape}"
+                )
 
 
 def _post(url: str, body: dict, headers: dict, timeout: float) -> requests.Response:
     try:
-        return requests.post(url, data=json.dumps(body), headers={**headers, "Content-Type": "application/json"},
-                             timeout=timeout)
+        return requests.post(
+            url, data=json.dumps(body), headers={**headers, "Content-Type": "application/json"}, timeout=timeout
+        )
     except requests.RequestException as exc:
         raise ConformanceFailure(f"the inference request did not complete: {type(exc).__name__}") from exc
 
@@ -98,27 +117,29 @@ def _binary_outputs(response: requests.Response) -> dict[str, np.ndarray]:
     if header_length is None:
         raise ConformanceFailure(f"the binary-output inference answered without the {BINARY_HEADER} header")
     body = response.content
-    header = json.loads(body[:int(header_length)])
+    header = json.loads(body[: int(header_length)])
     offset, arrays = int(header_length), {}
     for output in header.get("outputs", []):
         size = (output.get("parameters") or {}).get("binary_data_size")
         if size is None:
             arrays[output["name"]] = np.asarray(output.get("data"))
             continue
-        chunk = memoryview(body)[offset:offset + size]
+        chunk = memoryview(body)[offset : offset + size]
         offset += size
         if output.get("datatype") not in DATATYPES:
             raise ConformanceFailure(f"output {output.get('name')!r} came back as {output.get('datatype')} in binary")
         try:
-            arrays[output["name"]] = binary_tensor(chunk, output["name"], output["datatype"],
-                                                   tuple(output.get("shape") or []), role="output")
+            arrays[output["name"]] = binary_tensor(
+                chunk, output["name"], output["datatype"], tuple(output.get("shape") or []), role="output"
+            )
         except ProtocolError as exc:
             raise ConformanceFailure(f"the binary answer cannot be read: {exc}") from None
     return arrays
 
 
-def conformance_check(*, base_url: str, name: str, signature: dict, expected_outputs: list[dict],
-                      headers: dict, timeout: float = 60.0) -> dict:
+def conformance_check(
+    *, base_url: str, name: str, signature: dict, expected_outputs: list[dict], headers: dict, timeout: float = 60.0
+) -> dict:
     """Run the check against `{base_url}/v2/models/{name}`; returns a summary, or raises ConformanceFailure.
 
     `expected_outputs` are validation's smoke-inference outputs ({"name", "dtype"}), or the signature's
@@ -140,11 +161,16 @@ def conformance_check(*, base_url: str, name: str, signature: dict, expected_out
     if as_json.status_code != 200:
         raise ConformanceFailure(f"the JSON inference answered {as_json.status_code}: {as_json.text[:300]}")
     json_outputs = {o["name"]: o for o in as_json.json().get("outputs", [])}
-    as_binary = _post(f"{model_url}/infer", {"id": "conformance-binary", "inputs": inputs,
-                                             "parameters": {"binary_data_output": True}}, headers, timeout)
+    as_binary = _post(
+        f"{model_url}/infer",
+        {"id": "conformance-binary", "inputs": inputs, "parameters": {"binary_data_output": True}},
+        headers,
+        timeout,
+    )
     if as_binary.status_code != 200:
-        raise ConformanceFailure(f"the binary-output inference answered {as_binary.status_code}: "
-                                 f"{as_binary.text[:300]}")
+        raise ConformanceFailure(
+            f"the binary-output inference answered {as_binary.status_code}: {as_binary.text[:300]}"
+        )
     binary_outputs = _binary_outputs(as_binary)
 
     for spec in expected_outputs:
@@ -153,19 +179,25 @@ def conformance_check(*, base_url: str, name: str, signature: dict, expected_out
             raise ConformanceFailure(f"the inference did not return output {spec['name']!r}")
         datatype = v2_datatype(spec.get("dtype", ""))
         if datatype and out.get("datatype") != datatype:
-            raise ConformanceFailure(f"output {spec['name']!r} came back as {out.get('datatype')}; validation's "
-                                     f"smoke inference produced {datatype}")
+            raise ConformanceFailure(
+                f"output {spec['name']!r} came back as {out.get('datatype')}; validation's "
+                f"smoke inference produced {datatype}"
+            )
         if datatype == "BYTES":  # JSON carries strings, binary carries their UTF-8 bytes
             from_json = [value.encode() if isinstance(value, str) else value for value in out.get("data") or []]
             from_binary = binary_outputs[spec["name"]]
             if list(from_binary.shape) != list(out.get("shape") or []) or from_json != from_binary.reshape(-1).tolist():
                 raise ConformanceFailure(f"output {spec['name']!r} differs between the JSON and the binary answer")
             continue
-        from_json = np.asarray(out.get("data"), dtype=DATATYPES.get(datatype, np.dtype(np.float64))).reshape(out.get("shape"))
+        from_json = np.asarray(out.get("data"), dtype=DATATYPES.get(datatype, np.dtype(np.float64))).reshape(
+            out.get("shape")
+        )
         from_binary = binary_outputs[spec["name"]]
-        same = (from_json.shape == from_binary.shape
-                and (np.allclose(from_json, from_binary, rtol=1e-5, atol=1e-6, equal_nan=True)
-                     if from_json.dtype.kind == "f" else np.array_equal(from_json, from_binary)))
+        same = from_json.shape == from_binary.shape and (
+            np.allclose(from_json, from_binary, rtol=1e-5, atol=1e-6, equal_nan=True)
+            if from_json.dtype.kind == "f"
+            else np.array_equal(from_json, from_binary)
+        )
         if not same:
             raise ConformanceFailure(f"output {spec['name']!r} differs between the JSON and the binary answer")
     return {"inputs": [t["name"] for t in inputs], "outputs": sorted(json_outputs)}

@@ -9,8 +9,10 @@ from registry.kernel.access import Visibility
 ENDPOINT_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 ENDPOINT_NAME_MAX_LENGTH = 63
 endpoint_name_validator = RegexValidator(
-    ENDPOINT_NAME_PATTERN, "An endpoint name is 1-63 lowercase letters, digits and '-', starting and ending with a "
-                           "letter or digit (for example fraud-scorer).")
+    ENDPOINT_NAME_PATTERN,
+    "An endpoint name is 1-63 lowercase letters, digits and '-', starting and ending with a "
+    "letter or digit (for example fraud-scorer).",
+)
 
 
 class EndpointStatus(models.TextChoices):
@@ -29,8 +31,7 @@ class EndpointBackend(models.TextChoices):
 
 
 # The statuses a worker still has to act on: the provisioning task claims endpoints in these.
-WORK_STATUSES = (EndpointStatus.PENDING, EndpointStatus.PROVISIONING, EndpointStatus.UPDATING,
-                 EndpointStatus.DELETING)
+WORK_STATUSES = (EndpointStatus.PENDING, EndpointStatus.PROVISIONING, EndpointStatus.UPDATING, EndpointStatus.DELETING)
 # Endpoints that hold their name (a deleted endpoint frees it).
 LIVE_Q = ~Q(status=EndpointStatus.DELETED)
 
@@ -54,14 +55,16 @@ class Endpoint(models.Model):
     backend = models.CharField(max_length=16, choices=EndpointBackend.choices, default=EndpointBackend.LOCAL)
     url = models.CharField(max_length=500, blank=True)
     visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE)
-    created_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="Technical detail of the last failure (for operators).")
     # The version the runtime serves now (differs from `version` while updating).
-    deployed_version = models.ForeignKey("registry.AssetVersion", on_delete=models.SET_NULL, null=True, blank=True,
-                                         related_name="+")
+    deployed_version = models.ForeignKey(
+        "registry.AssetVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     task_id = models.CharField(max_length=64, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -69,11 +72,17 @@ class Endpoint(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["name"], condition=LIVE_Q, name="endpoint_name_unique_live",
-                                    violation_error_message="An endpoint with this name exists already."),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=LIVE_Q,
+                name="endpoint_name_unique_live",
+                violation_error_message="An endpoint with this name exists already.",
+            ),
         ]
-        indexes = [models.Index(fields=["status", "status_changed_at"], name="endpoint_status_idx"),
-                   models.Index(fields=["version"], name="endpoint_version_idx")]
+        indexes = [
+            models.Index(fields=["status", "status_changed_at"], name="endpoint_status_idx"),
+            models.Index(fields=["version"], name="endpoint_version_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"endpoint {self.name}"
@@ -85,8 +94,9 @@ class EndpointKey(models.Model):
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="keys")
     prefix = models.CharField(max_length=16)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The short-lived key the provisioning task calls the model with (conformance check); never listed.

@@ -17,17 +17,21 @@ from registry.governance.models import VersionSignature
 from registry.runtime.metrics import histogram_quantile
 
 METRICS_CACHE_SECONDS = 5
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)')
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
 def endpoint_list(*, user) -> QuerySet[Endpoint]:
     """Live endpoints of the caller's teams, newest first, with what the API shows, in a fixed number of queries."""
-    return (Endpoint.objects.filter(team_member_ids_q(user)).exclude(status=EndpointStatus.DELETED)
-            .select_related("team", "version__asset__team", "created_by")
-            .prefetch_related(Prefetch("version__signature_record", queryset=VersionSignature.objects.only(
-                "id", "version_id", "key_id")))
-            .order_by("-created_at", "-pk"))
+    return (
+        Endpoint.objects.filter(team_member_ids_q(user))
+        .exclude(status=EndpointStatus.DELETED)
+        .select_related("team", "version__asset__team", "created_by")
+        .prefetch_related(
+            Prefetch("version__signature_record", queryset=VersionSignature.objects.only("id", "version_id", "key_id"))
+        )
+        .order_by("-created_at", "-pk")
+    )
 
 
 def endpoint_get(*, user, endpoint_id: int) -> Endpoint:
@@ -44,8 +48,11 @@ def endpoint_team_get(*, user, slug: str) -> Team:
 
 def endpoint_key_list(*, endpoint: Endpoint) -> QuerySet[EndpointKey]:
     """The endpoint's active keys that people made (never their hashes)."""
-    return EndpointKey.objects.filter(endpoint=endpoint, revoked_at=None, internal=False).select_related(
-        "created_by").order_by("-created_at", "-pk")
+    return (
+        EndpointKey.objects.filter(endpoint=endpoint, revoked_at=None, internal=False)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def _labels(text: str | None) -> dict:
@@ -72,7 +79,7 @@ def metrics_parse(text: str, *, model: str) -> dict:
         if name.endswith("_bucket") and "le" in labels:
             if any(word in lowered for word in ("latency", "duration", "seconds", "_ms", "time")):
                 le = math.inf if labels["le"] in ("+Inf", "Inf") else float(labels["le"])
-                base = name[:-len("_bucket")]
+                base = name[: -len("_bucket")]
                 by_le = histograms.setdefault(base, {})
                 by_le[le] = by_le.get(le, 0.0) + value
         elif "request" in lowered and not any(word in lowered for word in ("fail", "error")):
@@ -91,8 +98,11 @@ def metrics_parse(text: str, *, model: str) -> dict:
         p95 = None if q95 is None else round(q95 * scale, 3)
         if requests_total is None:
             requests_total = max(by_le.values())
-    return {"request_count": None if requests_total is None else int(requests_total),
-            "latency_p50_ms": p50, "latency_p95_ms": p95}
+    return {
+        "request_count": None if requests_total is None else int(requests_total),
+        "latency_p50_ms": p50,
+        "latency_p95_ms": p95,
+    }
 
 
 def endpoint_metrics(*, endpoint: Endpoint) -> dict:
@@ -101,8 +111,13 @@ def endpoint_metrics(*, endpoint: Endpoint) -> dict:
     From Modelhub's runtime: requests since the model was loaded, and requests and p50/p95 latency over the
     last hour, in all and per minute (its stats route). From a runtime without that route: the cumulative
     figures of its Prometheus /metrics, and no per-minute traffic."""
-    empty = {"request_count": None, "requests_last_hour": None, "latency_p50_ms": None, "latency_p95_ms": None,
-             "traffic": []}
+    empty = {
+        "request_count": None,
+        "requests_last_hour": None,
+        "latency_p50_ms": None,
+        "latency_p95_ms": None,
+        "traffic": [],
+    }
     if endpoint.status != EndpointStatus.READY or endpoint.backend != "local":
         return empty
     from registry.endpoints.backends.local import LocalRuntimeBackend
@@ -114,9 +129,13 @@ def endpoint_metrics(*, endpoint: Endpoint) -> dict:
         cache.set(key, stats, METRICS_CACHE_SECONDS)
     hour = stats.get("last_hour")
     if isinstance(hour, dict):
-        return {"request_count": stats.get("requests"), "requests_last_hour": hour.get("requests"),
-                "latency_p50_ms": hour.get("latency_p50_ms"), "latency_p95_ms": hour.get("latency_p95_ms"),
-                "traffic": hour.get("per_minute") or []}
+        return {
+            "request_count": stats.get("requests"),
+            "requests_last_hour": hour.get("requests"),
+            "latency_p50_ms": hour.get("latency_p50_ms"),
+            "latency_p95_ms": hour.get("latency_p95_ms"),
+            "traffic": hour.get("per_minute") or [],
+        }
     text = cache.get("endpoint-metrics-text")
     if text is None:
         text = LocalRuntimeBackend().metrics_text() or ""

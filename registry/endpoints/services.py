@@ -38,8 +38,14 @@ from registry.tokens.models import APIToken
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.endpoints.backends import DeployRefused, RuntimeUnavailable, backend_for
 from registry.endpoints.conformance import ConformanceFailure, conformance_check
-from registry.endpoints.models import (ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN, WORK_STATUSES, Endpoint,
-                                       EndpointKey, EndpointStatus)
+from registry.endpoints.models import (
+    ENDPOINT_NAME_MAX_LENGTH,
+    ENDPOINT_NAME_PATTERN,
+    WORK_STATUSES,
+    Endpoint,
+    EndpointKey,
+    EndpointStatus,
+)
 from registry.governance.selectors import version_by_alias
 from registry.governance.signing import version_signature_verify
 from registry.lineage.models import LineageKind
@@ -86,8 +92,9 @@ def can_transition(current: str, target: str) -> bool:
 
 def _require_transition(endpoint: Endpoint, target: str, doing: str) -> None:
     if not can_transition(endpoint.status, target):
-        raise Conflict(f"Endpoint '{endpoint.name}' is {endpoint.status}: it cannot be {doing} now.",
-                       code="illegal_transition")
+        raise Conflict(
+            f"Endpoint '{endpoint.name}' is {endpoint.status}: it cannot be {doing} now.", code="illegal_transition"
+        )
 
 
 def _lease() -> timedelta:
@@ -105,8 +112,10 @@ def endpoint_settings_clean(raw: dict | None) -> dict:
         raise InvalidInput("settings is a JSON object.", field="settings")
     unknown = sorted(set(raw) - set(SETTINGS_RANGES))
     if unknown:
-        raise InvalidInput(f"Unknown setting(s) {', '.join(unknown)[:200]}; settings are: "
-                           f"{', '.join(SETTINGS_RANGES)}.", field="settings")
+        raise InvalidInput(
+            f"Unknown setting(s) {', '.join(unknown)[:200]}; settings are: {', '.join(SETTINGS_RANGES)}.",
+            field="settings",
+        )
     cleaned = {}
     for name, (default, low, high) in SETTINGS_RANGES.items():
         value = raw.get(name, default)
@@ -119,12 +128,16 @@ def endpoint_settings_clean(raw: dict | None) -> dict:
 def _check_deployable(version: AssetVersion) -> None:
     """409 unless the version is approved and its signature verifies against the files in storage."""
     if version.status != VersionStatus.APPROVED:
-        raise Conflict(f"Only approved versions can be deployed; {version.asset.full_slug} {version.version} is "
-                       f"{VersionStatus(version.status).label.lower()}.", code="not_approved")
+        raise Conflict(
+            f"Only approved versions can be deployed; {version.asset.full_slug} {version.version} is "
+            f"{VersionStatus(version.status).label.lower()}.",
+            code="not_approved",
+        )
     check = version_signature_verify(version=version)
     if not check.valid:
-        raise Conflict(f"{version.asset.full_slug} {version.version} cannot be deployed: {check.detail}",
-                       code="signature_invalid")
+        raise Conflict(
+            f"{version.asset.full_slug} {version.version} cannot be deployed: {check.detail}", code="signature_invalid"
+        )
 
 
 def _resolve(asset: Asset, *, version: str | None, alias: str | None) -> AssetVersion:
@@ -140,25 +153,39 @@ def _default_name(asset: Asset, version: AssetVersion) -> str:
 
 def _check_name(name: str) -> None:
     if not re.fullmatch(ENDPOINT_NAME_PATTERN, name or ""):
-        raise InvalidInput("An endpoint name is 1-63 lowercase letters, digits and '-', starting and ending with a "
-                           "letter or digit (for example fraud-scorer).", field="name")
+        raise InvalidInput(
+            "An endpoint name is 1-63 lowercase letters, digits and '-', starting and ending with a "
+            "letter or digit (for example fraud-scorer).",
+            field="name",
+        )
 
 
 def _used_models(solution: AssetVersion) -> list[AssetVersion]:
-    return list(AssetVersion.objects.filter(
-        lineage_in__source=solution, lineage_in__kind=LineageKind.USES, asset__kind=AssetKind.MODEL)
-        .select_related("asset__team").order_by("asset__slug", "pk"))
+    return list(
+        AssetVersion.objects.filter(
+            lineage_in__source=solution, lineage_in__kind=LineageKind.USES, asset__kind=AssetKind.MODEL
+        )
+        .select_related("asset__team")
+        .order_by("asset__slug", "pk")
+    )
 
 
 def _key_new(endpoint: Endpoint, user) -> tuple[EndpointKey, str]:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    return EndpointKey.objects.create(endpoint=endpoint, prefix=key[:12], key_hash=_key_hash(key),
-                                      created_by=user), key
+    return EndpointKey.objects.create(endpoint=endpoint, prefix=key[:12], key_hash=_key_hash(key), created_by=user), key
 
 
-def endpoint_create(*, user, team, asset: str | Asset, version: str | None = None, alias: str | None = None,
-                    name: str | None = None, settings: dict | None = None,
-                    visibility: str = Visibility.PRIVATE) -> list[tuple[Endpoint, str]]:
+def endpoint_create(
+    *,
+    user,
+    team,
+    asset: str | Asset,
+    version: str | None = None,
+    alias: str | None = None,
+    name: str | None = None,
+    settings: dict | None = None,
+    visibility: str = Visibility.PRIVATE,
+) -> list[tuple[Endpoint, str]]:
     """Deploy a version for `team` (its members): one endpoint for a model version, or one per model version a
     solution version `uses`. Each version must be approved and its signature must verify (409 otherwise).
 
@@ -183,11 +210,16 @@ def endpoint_create(*, user, team, asset: str | Asset, version: str | None = Non
             _check_deployable(chosen)
         models = _used_models(chosen)
         if not models:
-            raise InvalidInput(f"{found.full_slug} {chosen.version} uses no model version (declare `uses` lineage "
-                               "edges), so there is nothing to deploy.", field="asset")
+            raise InvalidInput(
+                f"{found.full_slug} {chosen.version} uses no model version (declare `uses` lineage "
+                "edges), so there is nothing to deploy.",
+                field="asset",
+            )
         base = name or _default_name(found, chosen)
-        targets = [(model, f"{base[:30].rstrip('-')}-{_default_name(model.asset, model)}"[:63].rstrip("-"), "")
-                   for model in models]
+        targets = [
+            (model, f"{base[:30].rstrip('-')}-{_default_name(model.asset, model)}"[:63].rstrip("-"), "")
+            for model in models
+        ]
     else:
         raise InvalidInput("Only models and solutions can be deployed; datasets are not served.", field="asset")
     for target, _, _ in targets:
@@ -196,29 +228,57 @@ def endpoint_create(*, user, team, asset: str | Asset, version: str | None = Non
     try:
         with transaction.atomic():
             for target, endpoint_name, follow in targets:
-                endpoint = Endpoint(team=team, name=endpoint_name, version=target, alias=follow, settings=cleaned,
-                                    backend=settings_backend(), visibility=visibility, created_by=user)
+                endpoint = Endpoint(
+                    team=team,
+                    name=endpoint_name,
+                    version=target,
+                    alias=follow,
+                    settings=cleaned,
+                    backend=settings_backend(),
+                    visibility=visibility,
+                    created_by=user,
+                )
                 endpoint.full_clean(validate_constraints=False)
                 endpoint.save()
                 _, key = _key_new(endpoint, user)
-                audit_record(actor=user, action=AuditAction.ENDPOINT_CREATE, target=endpoint, team=team,
-                             data={"name": endpoint.name, "asset": target.asset.full_slug, "version": target.version,
-                                   "alias": follow, "settings": cleaned, "visibility": visibility},
-                             after={"status": endpoint.status})
+                audit_record(
+                    actor=user,
+                    action=AuditAction.ENDPOINT_CREATE,
+                    target=endpoint,
+                    team=team,
+                    data={
+                        "name": endpoint.name,
+                        "asset": target.asset.full_slug,
+                        "version": target.version,
+                        "alias": follow,
+                        "settings": cleaned,
+                        "visibility": visibility,
+                    },
+                    after={"status": endpoint.status},
+                )
                 task_send_on_commit(PROVISION_TASK, endpoint.pk)
                 created.append((endpoint, key))
             asset_usage_refresh(asset_ids={target.asset_id for target, _, _ in targets})
     except IntegrityError:
-        raise Conflict(f"An endpoint named '{', '.join(n for _, n, _ in targets)[:200]}' exists already; choose "
-                       "another name.", code="name_taken", field="name") from None
+        raise Conflict(
+            f"An endpoint named '{', '.join(n for _, n, _ in targets)[:200]}' exists already; choose another name.",
+            code="name_taken",
+            field="name",
+        ) from None
     return created
 
 
 def asset_usage_refresh(*, asset_ids) -> None:
     """Recount `Asset.usage_count` (live endpoints serving any of the asset's versions) of these assets, in the
     caller's transaction: what the catalogue sorts "most used" by. An update of the count only; updated_at stays."""
-    live = (Endpoint.objects.filter(version__asset_id=OuterRef("pk")).exclude(status=S.DELETED).order_by()
-            .values("version__asset_id").annotate(n=Count("pk")).values("n"))
+    live = (
+        Endpoint.objects.filter(version__asset_id=OuterRef("pk"))
+        .exclude(status=S.DELETED)
+        .order_by()
+        .values("version__asset_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     Asset.objects.filter(pk__in=sorted(asset_ids)).update(usage_count=Coalesce(Subquery(live), Value(0)))
 
 
@@ -227,8 +287,11 @@ def settings_backend() -> str:
 
 
 def _lock(endpoint: Endpoint) -> Endpoint:
-    return (Endpoint.objects.select_for_update(of=("self",)).select_related("team", "version__asset__team")
-            .get(pk=endpoint.pk))
+    return (
+        Endpoint.objects.select_for_update(of=("self",))
+        .select_related("team", "version__asset__team")
+        .get(pk=endpoint.pk)
+    )
 
 
 def _retarget(locked: Endpoint, *, status: str, **fields) -> None:
@@ -238,8 +301,9 @@ def _retarget(locked: Endpoint, *, status: str, **fields) -> None:
         setattr(locked, field, value)
     locked.status, locked.status_reason, locked.status_changed_at = status, "", now
     locked.task_id, locked.claimed_at, locked.attempts = "", None, 0
-    locked.save(update_fields=["status", "status_reason", "status_changed_at", "task_id", "claimed_at", "attempts",
-                               *fields])
+    locked.save(
+        update_fields=["status", "status_reason", "status_changed_at", "task_id", "claimed_at", "attempts", *fields]
+    )
 
 
 def endpoint_update(*, user, endpoint: Endpoint, version: str | None = None, alias: str | None = None) -> Endpoint:
@@ -255,8 +319,14 @@ def endpoint_update(*, user, endpoint: Endpoint, version: str | None = None, ali
         _require_transition(locked, S.UPDATING, "updated")
         before = locked.version.version
         _retarget(locked, status=S.UPDATING, version=target, alias=alias or "")
-        audit_record(actor=user, action=AuditAction.ENDPOINT_UPDATE, target=locked, team=team,
-                     before={"version": before}, after={"version": target.version, "alias": alias or ""})
+        audit_record(
+            actor=user,
+            action=AuditAction.ENDPOINT_UPDATE,
+            target=locked,
+            team=team,
+            before={"version": before},
+            after={"version": target.version, "alias": alias or ""},
+        )
         task_send_on_commit(PROVISION_TASK, locked.pk)
     return locked
 
@@ -273,8 +343,14 @@ def endpoint_delete(*, user, endpoint: Endpoint) -> Endpoint:
         before = locked.status
         _retarget(locked, status=S.DELETING)
         EndpointKey.objects.filter(endpoint=locked, revoked_at=None).update(revoked_at=timezone.now())
-        audit_record(actor=user, action=AuditAction.ENDPOINT_DELETE, target=locked, team=team,
-                     before={"status": before}, after={"status": S.DELETING})
+        audit_record(
+            actor=user,
+            action=AuditAction.ENDPOINT_DELETE,
+            target=locked,
+            team=team,
+            before={"status": before},
+            after={"status": S.DELETING},
+        )
         task_send_on_commit(PROVISION_TASK, locked.pk)
     return locked
 
@@ -288,8 +364,12 @@ def endpoints_follow_alias(*, asset_id: int, alias: str) -> list[int]:
     if target is None:
         return []
     moved = []
-    candidates = (Endpoint.objects.filter(version__asset_id=asset_id, alias=alias)
-                  .exclude(version_id=target).exclude(status__in=[S.DELETING, S.DELETED]).order_by("pk"))
+    candidates = (
+        Endpoint.objects.filter(version__asset_id=asset_id, alias=alias)
+        .exclude(version_id=target)
+        .exclude(status__in=[S.DELETING, S.DELETED])
+        .order_by("pk")
+    )
     for endpoint in candidates:
         with transaction.atomic():
             locked = _lock(endpoint)
@@ -298,9 +378,15 @@ def endpoints_follow_alias(*, asset_id: int, alias: str) -> list[int]:
             before = locked.version.version
             new_version = AssetVersion.objects.get(pk=target)
             _retarget(locked, status=S.UPDATING, version=new_version)
-            audit_record(actor=None, action=AuditAction.ENDPOINT_UPDATE, target=locked, team=locked.team,
-                         before={"version": before}, after={"version": new_version.version, "alias": alias},
-                         data={"reason": f"alias '{alias}' moved"})
+            audit_record(
+                actor=None,
+                action=AuditAction.ENDPOINT_UPDATE,
+                target=locked,
+                team=locked.team,
+                before={"version": before},
+                after={"version": new_version.version, "alias": alias},
+                data={"reason": f"alias '{alias}' moved"},
+            )
             task_send_on_commit(PROVISION_TASK, locked.pk)
             moved.append(locked.pk)
     return moved
@@ -320,8 +406,13 @@ def endpoint_key_create(*, user, endpoint: Endpoint) -> tuple[EndpointKey, str]:
         if EndpointKey.objects.filter(endpoint=locked, revoked_at=None).count() >= MAX_KEYS_PER_ENDPOINT:
             raise InvalidInput(f"An endpoint has at most {MAX_KEYS_PER_ENDPOINT} active keys; revoke one first.")
         key, raw = _key_new(locked, user)
-        audit_record(actor=user, action=AuditAction.ENDPOINT_KEY_CREATE, target=locked, team=team,
-                     data={"key_id": key.pk, "prefix": key.prefix})
+        audit_record(
+            actor=user,
+            action=AuditAction.ENDPOINT_KEY_CREATE,
+            target=locked,
+            team=team,
+            data={"key_id": key.pk, "prefix": key.prefix},
+        )
     return key, raw
 
 
@@ -335,8 +426,13 @@ def endpoint_key_revoke(*, user, endpoint: Endpoint, key_id: int) -> EndpointKey
             raise NotFound(f"Endpoint '{endpoint.name}' has no active key {key_id}.")
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit_record(actor=user, action=AuditAction.ENDPOINT_KEY_REVOKE, target=endpoint, team=team,
-                     data={"key_id": key.pk, "prefix": key.prefix})
+        audit_record(
+            actor=user,
+            action=AuditAction.ENDPOINT_KEY_REVOKE,
+            target=endpoint,
+            team=team,
+            data={"key_id": key.pk, "prefix": key.prefix},
+        )
     return key
 
 
@@ -347,18 +443,27 @@ def runtime_authorize(*, model: str, credential_sha256: str) -> int:
     """Whether a credential may call endpoint `model`, as an HTTP status for the runtime: 200 (an active key of
     the endpoint, or the active API token of a member of its team), 401 (no such key or token), 403 (a token of
     a non-member on an internal endpoint), 404 (no such live endpoint, or private and not a member)."""
-    endpoint = (Endpoint.objects.filter(name=model).exclude(status__in=[S.DELETING, S.DELETED])
-                .values("pk", "team_id", "visibility").first())
+    endpoint = (
+        Endpoint.objects.filter(name=model)
+        .exclude(status__in=[S.DELETING, S.DELETED])
+        .values("pk", "team_id", "visibility")
+        .first()
+    )
     if endpoint is None:
         return 404
     if EndpointKey.objects.filter(key_hash=credential_sha256, endpoint_id=endpoint["pk"], revoked_at=None).exists():
         return 200
-    token = (APIToken.objects.filter(key_hash=credential_sha256, revoked_at=None, user__is_active=True)
-             .values("user_id", "user__is_superuser").first())
+    token = (
+        APIToken.objects.filter(key_hash=credential_sha256, revoked_at=None, user__is_active=True)
+        .values("user_id", "user__is_superuser")
+        .first()
+    )
     if token is None:
         return 401
-    if token["user__is_superuser"] or Membership.objects.filter(team_id=endpoint["team_id"],
-                                                                user_id=token["user_id"]).exists():
+    if (
+        token["user__is_superuser"]
+        or Membership.objects.filter(team_id=endpoint["team_id"], user_id=token["user_id"]).exists()
+    ):
         return 200
     return 403 if endpoint["visibility"] == Visibility.INTERNAL else 404
 
@@ -373,19 +478,33 @@ def endpoint_claim(*, endpoint_id: int, task_id: str) -> Endpoint | None:
     A pending endpoint becomes `provisioning`. Past MODELHUB_ENDPOINT_MAX_ATTEMPTS (a crash loop) it fails.
     """
     now = timezone.now()
-    claimed = (Endpoint.objects.filter(pk=endpoint_id, status__in=WORK_STATUSES)
-               .filter(Q(task_id="") | Q(task_id=task_id) | Q(claimed_at__lt=now - _lease()))
-               .update(task_id=task_id, claimed_at=now, attempts=F("attempts") + 1,
-                       status=Case(When(status=S.PENDING, then=Value(str(S.PROVISIONING))), default=F("status"))))
+    claimed = (
+        Endpoint.objects.filter(pk=endpoint_id, status__in=WORK_STATUSES)
+        .filter(Q(task_id="") | Q(task_id=task_id) | Q(claimed_at__lt=now - _lease()))
+        .update(
+            task_id=task_id,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            status=Case(When(status=S.PENDING, then=Value(str(S.PROVISIONING))), default=F("status")),
+        )
+    )
     if not claimed:
         return None
-    endpoint = (Endpoint.objects.select_related("team", "version__asset__team", "version__validation",
-                                                "deployed_version__asset")
-                .prefetch_related("version__files__blob", "deployed_version__files__blob").get(pk=endpoint_id))
+    endpoint = (
+        Endpoint.objects.select_related(
+            "team", "version__asset__team", "version__validation", "deployed_version__asset"
+        )
+        .prefetch_related("version__files__blob", "deployed_version__files__blob")
+        .get(pk=endpoint_id)
+    )
     if endpoint.attempts > settings.MODELHUB_ENDPOINT_MAX_ATTEMPTS:
-        endpoint_finish(endpoint_id=endpoint_id, task_id=task_id, ok=False,
-                        reason=f"Provisioning was interrupted {endpoint.attempts - 1} times (the worker was lost or "
-                               "killed at the time limit); delete the endpoint or deploy again.")
+        endpoint_finish(
+            endpoint_id=endpoint_id,
+            task_id=task_id,
+            ok=False,
+            reason=f"Provisioning was interrupted {endpoint.attempts - 1} times (the worker was lost or "
+            "killed at the time limit); delete the endpoint or deploy again.",
+        )
         return None
     return endpoint
 
@@ -393,17 +512,30 @@ def endpoint_claim(*, endpoint_id: int, task_id: str) -> Endpoint | None:
 def endpoint_release(*, endpoint_id: int, task_id: str) -> None:
     """Give a claim back before a retry; a transient fault is not counted as an attempt."""
     Endpoint.objects.filter(pk=endpoint_id, task_id=task_id).update(
-        task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0))
+        task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0)
+    )
 
 
-def endpoint_finish(*, endpoint_id: int, task_id: str, ok: bool, reason: str, url: str = "", error: str = "",
-                    version_id: int | None = None) -> bool:
+def endpoint_finish(
+    *,
+    endpoint_id: int,
+    task_id: str,
+    ok: bool,
+    reason: str,
+    url: str = "",
+    error: str = "",
+    version_id: int | None = None,
+) -> bool:
     """Record the outcome if `task_id` still holds the claim (and, for a deploy, the endpoint still wants the
     version that was deployed). Audits and publishes endpoint.ready / .updated / .failed / .deleted."""
     now = timezone.now()
     with transaction.atomic():
-        locked = (Endpoint.objects.select_for_update(of=("self",)).select_related("team", "version__asset__team")
-                  .filter(pk=endpoint_id, task_id=task_id, status__in=WORK_STATUSES).first())
+        locked = (
+            Endpoint.objects.select_for_update(of=("self",))
+            .select_related("team", "version__asset__team")
+            .filter(pk=endpoint_id, task_id=task_id, status__in=WORK_STATUSES)
+            .first()
+        )
         if locked is None or (version_id is not None and locked.version_id != version_id):
             return False
         was = locked.status
@@ -428,8 +560,15 @@ def endpoint_finish(*, endpoint_id: int, task_id: str, ok: bool, reason: str, ur
         locked.save(update_fields=fields)
         if target == S.DELETED:
             asset_usage_refresh(asset_ids={locked.version.asset_id})
-        audit_record(actor=None, action=action, target=locked, team=locked.team, before={"status": was},
-                     after={"status": target}, data={"reason": reason[:500], "version": locked.version.version})
+        audit_record(
+            actor=None,
+            action=action,
+            target=locked,
+            team=locked.team,
+            before={"status": was},
+            after={"status": target},
+            data={"reason": reason[:500], "version": locked.version.version},
+        )
         endpoint_event_publish(event=event, endpoint=locked, actor=None, data={"previous_status": was})
     return True
 
@@ -527,48 +666,71 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     try:
         files_dir = _materialize(endpoint, version)
     except BlobMissing as exc:
-        return endpoint_finish(**finish, ok=False, reason=f"The files of {version.asset.full_slug} {version.version} "
-                                                          f"cannot be deployed: {exc}. Ask its owners to upload it again.")
+        return endpoint_finish(
+            **finish,
+            ok=False,
+            reason=f"The files of {version.asset.full_slug} {version.version} "
+            f"cannot be deployed: {exc}. Ask its owners to upload it again.",
+        )
     check = version_signature_verify(version=version, local_files=files_dir)
     if not check.valid:
         shutil.rmtree(files_dir, ignore_errors=True)
-        return endpoint_finish(**finish, ok=False, reason=f"The approval signature of {version.asset.full_slug} "
-                                                          f"{version.version} does not verify, so it was not deployed: "
-                                                          f"{check.detail}")
+        return endpoint_finish(
+            **finish,
+            ok=False,
+            reason=f"The approval signature of {version.asset.full_slug} "
+            f"{version.version} does not verify, so it was not deployed: "
+            f"{check.detail}",
+        )
     try:
         url = backend.deploy(endpoint, files_dir)
     except DeployRefused as exc:
         return endpoint_finish(**finish, ok=False, reason=str(exc) + _roll_back(endpoint, backend))
     key, raw = _conformance_key(endpoint)
     try:
-        summary = conformance_check(base_url=backend.internal_url(endpoint), name=endpoint.name,
-                                    signature=version.signature or {}, expected_outputs=_expected_outputs(version),
-                                    headers={"Authorization": f"Bearer {raw}"})
+        summary = conformance_check(
+            base_url=backend.internal_url(endpoint),
+            name=endpoint.name,
+            signature=version.signature or {},
+            expected_outputs=_expected_outputs(version),
+            headers={"Authorization": f"Bearer {raw}"},
+        )
     except ConformanceFailure as exc:
-        return endpoint_finish(**finish, ok=False,
-                               reason=f"The runtime serves {version.asset.full_slug} {version.version}, but not as it "
-                                      f"was validated: {exc}. Check the version's signature and the runtime's log."
-                                      + _roll_back(endpoint, backend))
+        return endpoint_finish(
+            **finish,
+            ok=False,
+            reason=f"The runtime serves {version.asset.full_slug} {version.version}, but not as it "
+            f"was validated: {exc}. Check the version's signature and the runtime's log."
+            + _roll_back(endpoint, backend),
+        )
     finally:
         EndpointKey.objects.filter(pk=key.pk).delete()
     _remove_files(endpoint, keep=version)
-    return endpoint_finish(**finish, ok=True, url=url,
-                           reason=f"Serving {version.asset.full_slug} {version.version}; conformance check passed "
-                                  f"(inputs {', '.join(summary['inputs'])}; outputs {', '.join(summary['outputs'])}).")
+    return endpoint_finish(
+        **finish,
+        ok=True,
+        url=url,
+        reason=f"Serving {version.asset.full_slug} {version.version}; conformance check passed "
+        f"(inputs {', '.join(summary['inputs'])}; outputs {', '.join(summary['outputs'])}).",
+    )
 
 
 def endpoints_recover_stalled(*, now=None) -> list[int]:
     """Re-send the provisioning task for endpoints whose task was lost (never claimed, or claim past its lease).
     Safe to run concurrently: each re-send first resets the claim with a conditional update."""
     now = now or timezone.now()
-    stalled = (Endpoint.objects.filter(status__in=WORK_STATUSES)
-               .filter(Q(claimed_at__isnull=True, status_changed_at__lt=now - UNCLAIMED_GRACE)
-                       | Q(claimed_at__lt=now - _lease()))
-               .values_list("pk", "claimed_at"))
+    stalled = (
+        Endpoint.objects.filter(status__in=WORK_STATUSES)
+        .filter(
+            Q(claimed_at__isnull=True, status_changed_at__lt=now - UNCLAIMED_GRACE) | Q(claimed_at__lt=now - _lease())
+        )
+        .values_list("pk", "claimed_at")
+    )
     resent = []
     for pk, claimed_at in stalled:
-        if Endpoint.objects.filter(pk=pk, claimed_at=claimed_at).update(task_id="", claimed_at=None,
-                                                                         status_changed_at=now):
+        if Endpoint.objects.filter(pk=pk, claimed_at=claimed_at).update(
+            task_id="", claimed_at=None, status_changed_at=now
+        ):
             task_send(PROVISION_TASK, pk)
             resent.append(pk)
     if resent:

@@ -6,15 +6,27 @@ from django.conf import settings
 
 from registry.kernel.lib.tasks import backoff_seconds
 from registry.endpoints.backends import RuntimeUnavailable
-from registry.endpoints.services import (PROVISION_TASK, endpoint_finish, endpoint_provision, endpoint_release,
-                                         endpoints_recover_stalled)
+from registry.endpoints.services import (
+    PROVISION_TASK,
+    endpoint_finish,
+    endpoint_provision,
+    endpoint_release,
+    endpoints_recover_stalled,
+)
 from registry.kernel.errors import TransientStorageError
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name=PROVISION_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
-             soft_time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT, time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT + 30)
+@shared_task(
+    name=PROVISION_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    soft_time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT,
+    time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT + 30,
+)
 def endpoint_provision_task(self, endpoint_id: int) -> None:
     """Deploy, update or delete one endpoint. Idempotent (see registry.endpoints.services); retries an
     unreachable runtime or storage with exponential backoff, then fails the endpoint with the reason.
@@ -27,17 +39,26 @@ def endpoint_provision_task(self, endpoint_id: int) -> None:
     except (RuntimeUnavailable, TransientStorageError) as exc:
         retries = self.request.retries
         if retries >= settings.MODELHUB_ENDPOINT_MAX_RETRIES:
-            endpoint_finish(endpoint_id=endpoint_id, task_id=self.request.id, ok=False, error=str(exc),
-                            reason=f"Gave up after {retries + 1} tries: {exc}. Check that the inference runtime "
-                                   "(MODELHUB_RUNTIME_URL) and artifact storage are up, then update or redeploy.")
+            endpoint_finish(
+                endpoint_id=endpoint_id,
+                task_id=self.request.id,
+                ok=False,
+                error=str(exc),
+                reason=f"Gave up after {retries + 1} tries: {exc}. Check that the inference runtime "
+                "(MODELHUB_RUNTIME_URL) and artifact storage are up, then update or redeploy.",
+            )
             return
         endpoint_release(endpoint_id=endpoint_id, task_id=self.request.id)
         delay = backoff_seconds(retries, base=settings.MODELHUB_ENDPOINT_RETRY_DELAY)
         logger.warning("endpoint %s: %s; retry %s in %ss", endpoint_id, exc, retries + 1, delay)
         raise self.retry(exc=exc, countdown=delay) from None
     except SoftTimeLimitExceeded:
-        endpoint_finish(endpoint_id=endpoint_id, task_id=self.request.id, ok=False,
-                        reason=f"Provisioning took longer than {settings.MODELHUB_ENDPOINT_TIME_LIMIT} seconds.")
+        endpoint_finish(
+            endpoint_id=endpoint_id,
+            task_id=self.request.id,
+            ok=False,
+            reason=f"Provisioning took longer than {settings.MODELHUB_ENDPOINT_TIME_LIMIT} seconds.",
+        )
 
 
 @shared_task(ignore_result=True)

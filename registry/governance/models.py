@@ -16,30 +16,50 @@ class ReviewPolicy(models.Model):
     rules of a review already under way.
     """
 
-    team = models.OneToOneField("registry.Team", on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="review_policy", help_text="Empty: the default policy for every team.")
-    approvals_required = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1),
-                                                                                 MaxValueValidator(20)])
+    team = models.OneToOneField(
+        "registry.Team",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="review_policy",
+        help_text="Empty: the default policy for every team.",
+    )
+    approvals_required = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
     reviewer_groups = models.ManyToManyField(
-        "auth.Group", blank=True, related_name="+",
-        help_text="Members of these groups may review. With none, only superusers may review.")
+        "auth.Group",
+        blank=True,
+        related_name="+",
+        help_text="Members of these groups may review. With none, only superusers may review.",
+    )
     forbid_owning_team = models.BooleanField(
-        default=True, help_text="Members of the team that owns the asset may not review its versions.")
+        default=True, help_text="Members of the team that owns the asset may not review its versions."
+    )
     min_card_completeness = models.PositiveSmallIntegerField(
-        default=50, validators=[MaxValueValidator(100)],
-        help_text="Least model-card completeness (0-100) a version needs to be submitted.")
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text="Least model-card completeness (0-100) a version needs to be submitted.",
+    )
     protected_aliases = models.JSONField(
-        default=list, blank=True, help_text='Aliases only reviewers may move, e.g. ["production"].')
+        default=list, blank=True, help_text='Aliases only reviewers may move, e.g. ["production"].'
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "review policies"
         constraints = [
             # COALESCE makes the NULL team (the default policy) count as one value, on every database.
-            models.UniqueConstraint(Coalesce("team", Value(0)), name="one_review_policy_per_team",
-                                    violation_error_message="This team (or the default) already has a review policy."),
-            models.CheckConstraint(condition=Q(approvals_required__gte=1), name="review_policy_approvals_positive",
-                                   violation_error_message="At least one approval is required."),
+            models.UniqueConstraint(
+                Coalesce("team", Value(0)),
+                name="one_review_policy_per_team",
+                violation_error_message="This team (or the default) already has a review policy.",
+            ),
+            models.CheckConstraint(
+                condition=Q(approvals_required__gte=1),
+                name="review_policy_approvals_positive",
+                violation_error_message="At least one approval is required.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -59,8 +79,7 @@ class ReviewRound(models.Model):
     version = models.ForeignKey("registry.AssetVersion", on_delete=models.CASCADE, related_name="review_rounds")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=24, choices=RoundStatus.choices, default=RoundStatus.OPEN)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                     related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     submitted_at = models.DateTimeField(auto_now_add=True)
     note = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -73,10 +92,17 @@ class ReviewRound(models.Model):
     class Meta:
         ordering = ["version_id", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "number"], name="review_round_number_unique",
-                                    violation_error_message="This review round already exists."),
-            models.UniqueConstraint(fields=["version"], condition=Q(status="open"), name="one_open_round_per_version",
-                                    violation_error_message="This version is already in review."),
+            models.UniqueConstraint(
+                fields=["version", "number"],
+                name="review_round_number_unique",
+                violation_error_message="This review round already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=Q(status="open"),
+                name="one_open_round_per_version",
+                violation_error_message="This version is already in review.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,8 +125,11 @@ class Review(models.Model):
     class Meta:
         ordering = ["round_id", "created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["round", "reviewer"], name="one_review_per_reviewer_and_round",
-                                    violation_error_message="You have already reviewed this round."),
+            models.UniqueConstraint(
+                fields=["round", "reviewer"],
+                name="one_review_per_reviewer_and_round",
+                violation_error_message="You have already reviewed this round.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,8 +149,11 @@ class Alias(models.Model):
         ordering = ["asset_id", "name"]
         verbose_name_plural = "aliases"
         constraints = [
-            models.UniqueConstraint(fields=["asset", "name"], name="alias_name_unique_per_asset",
-                                    violation_error_message="The asset already has an alias of this name."),
+            models.UniqueConstraint(
+                fields=["asset", "name"],
+                name="alias_name_unique_per_asset",
+                violation_error_message="The asset already has an alias of this name.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -131,8 +163,7 @@ class Alias(models.Model):
 class VersionSignature(models.Model):
     """The organisation's signature over an approved version's files and approval record (see signing.py)."""
 
-    version = models.OneToOneField("registry.AssetVersion", on_delete=models.CASCADE,
-                                   related_name="signature_record")
+    version = models.OneToOneField("registry.AssetVersion", on_delete=models.CASCADE, related_name="signature_record")
     # The Sigstore bundle (JSON text) exactly as model_signing wrote it.
     bundle = models.TextField()
     # modelhub-approval.json exactly as signed.

@@ -12,8 +12,10 @@ from registry.versions.selectors import version_get, version_list, visible_versi
 
 def review_policy_for(*, team) -> ReviewPolicy:
     """The team's own policy, else the default one, else an unsaved policy with the model's defaults."""
-    policies = {p.team_id: p for p in ReviewPolicy.objects.filter(Q(team=team) | Q(team__isnull=True))
-                .prefetch_related("reviewer_groups")}
+    policies = {
+        p.team_id: p
+        for p in ReviewPolicy.objects.filter(Q(team=team) | Q(team__isnull=True)).prefetch_related("reviewer_groups")
+    }
     return policies.get(team.pk) or policies.get(None) or ReviewPolicy()
 
 
@@ -22,9 +24,9 @@ def policy_reviewer_group_ids(policy: ReviewPolicy) -> list[int]:
 
 
 def _rounds() -> QuerySet[ReviewRound]:
-    return (ReviewRound.objects.select_related("version__asset__team", "version__created_by", "submitted_by")
-            .prefetch_related("reviewer_groups",
-                              Prefetch("reviews", queryset=Review.objects.select_related("reviewer"))))
+    return ReviewRound.objects.select_related(
+        "version__asset__team", "version__created_by", "submitted_by"
+    ).prefetch_related("reviewer_groups", Prefetch("reviews", queryset=Review.objects.select_related("reviewer")))
 
 
 def version_rounds(*, version: AssetVersion) -> QuerySet[ReviewRound]:
@@ -35,8 +37,9 @@ def version_rounds(*, version: AssetVersion) -> QuerySet[ReviewRound]:
 def version_round_list(*, version: AssetVersion) -> list[ReviewRound]:
     """`version_rounds` for a caller that holds the version already (with its asset and team): the rounds
     point at that instance instead of reading the version, its asset and its team again with each round."""
-    rounds = list(_rounds().select_related(None).select_related("submitted_by").filter(version=version)
-                  .order_by("number"))
+    rounds = list(
+        _rounds().select_related(None).select_related("submitted_by").filter(version=version).order_by("number")
+    )
     for review_round in rounds:
         review_round.version = version
     return rounds
@@ -45,10 +48,15 @@ def version_round_list(*, version: AssetVersion) -> list[ReviewRound]:
 def round_refusal(user, review_round: ReviewRound, facts: ReviewerFacts | None = None) -> str | None:
     """Why `user` may not review `review_round` (see registry.kernel.access.review_refusal), or None."""
     version = review_round.version
-    return review_refusal(user, team=version.asset.team,
-                          reviewer_group_ids=[g.pk for g in review_round.reviewer_groups.all()],
-                          uploader_id=version.created_by_id, submitter_id=review_round.submitted_by_id,
-                          forbid_owning_team=review_round.forbid_owning_team, facts=facts)
+    return review_refusal(
+        user,
+        team=version.asset.team,
+        reviewer_group_ids=[g.pk for g in review_round.reviewer_groups.all()],
+        uploader_id=version.created_by_id,
+        submitter_id=review_round.submitted_by_id,
+        forbid_owning_team=review_round.forbid_owning_team,
+        facts=facts,
+    )
 
 
 def review_queue(*, user) -> list[ReviewRound]:
@@ -103,6 +111,8 @@ def version_signature_get(*, version: AssetVersion) -> VersionSignature:
     """The signature of a version the caller can already see; NotFound (saying why) when it has none."""
     signature = version_signature_find(version=version)
     if signature is None:
-        raise NotFound(f"Version {version.version} has no signature: only approved versions are signed "
-                       f"(it is {version.status}), shortly after approval.")
+        raise NotFound(
+            f"Version {version.version} has no signature: only approved versions are signed "
+            f"(it is {version.status}), shortly after approval."
+        )
     return signature

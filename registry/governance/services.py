@@ -34,12 +34,24 @@ ALIAS_NAME_MAX_LENGTH = 64
 
 # A decision that ends the round: (round status, version status, audit action, notification event).
 _OUTCOMES = {
-    ReviewDecision.REJECT: (RoundStatus.REJECTED, VersionStatus.REJECTED, AuditAction.VERSION_REJECTED,
-                            NotificationEvent.VERSION_REJECTED),
-    ReviewDecision.REQUEST_CHANGES: (RoundStatus.CHANGES_REQUESTED, VersionStatus.VALIDATED,
-                                     AuditAction.VERSION_CHANGES_REQUESTED, NotificationEvent.VERSION_CHANGES_REQUESTED),
-    ReviewDecision.APPROVE: (RoundStatus.APPROVED, VersionStatus.APPROVED, AuditAction.VERSION_APPROVED,
-                             NotificationEvent.VERSION_APPROVED),
+    ReviewDecision.REJECT: (
+        RoundStatus.REJECTED,
+        VersionStatus.REJECTED,
+        AuditAction.VERSION_REJECTED,
+        NotificationEvent.VERSION_REJECTED,
+    ),
+    ReviewDecision.REQUEST_CHANGES: (
+        RoundStatus.CHANGES_REQUESTED,
+        VersionStatus.VALIDATED,
+        AuditAction.VERSION_CHANGES_REQUESTED,
+        NotificationEvent.VERSION_CHANGES_REQUESTED,
+    ),
+    ReviewDecision.APPROVE: (
+        RoundStatus.APPROVED,
+        VersionStatus.APPROVED,
+        AuditAction.VERSION_APPROVED,
+        NotificationEvent.VERSION_APPROVED,
+    ),
 }
 
 
@@ -72,9 +84,12 @@ def _text(value: str, *, field: str, what: str, max_length: int = COMMENT_MAX_LE
 
 
 def _policy_snapshot(policy: ReviewPolicy) -> dict:
-    return {"policy": policy.pk, "approvals_required": policy.approvals_required,
-            "reviewer_groups": sorted(g.name for g in policy.reviewer_groups.all()) if policy.pk else [],
-            "forbid_owning_team": policy.forbid_owning_team}
+    return {
+        "policy": policy.pk,
+        "approvals_required": policy.approvals_required,
+        "reviewer_groups": sorted(g.name for g in policy.reviewer_groups.all()) if policy.pk else [],
+        "forbid_owning_team": policy.forbid_owning_team,
+    }
 
 
 def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRound:
@@ -91,26 +106,48 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
         locked = _lock_version(version, asset_first=True)
         require_transition(locked, VersionStatus.IN_REVIEW)
         if not locked.asset.license:
-            raise InvalidInput(f"Set a licence on '{locked.asset.full_slug}' (an SPDX identifier) before "
-                               "submitting a version for review.", field="license")
+            raise InvalidInput(
+                f"Set a licence on '{locked.asset.full_slug}' (an SPDX identifier) before "
+                "submitting a version for review.",
+                field="license",
+            )
         policy = review_policy_for(team=team)
         completeness = version_card_completeness(version=locked)
         if completeness < policy.min_card_completeness:
-            raise InvalidInput(f"The card of version {locked.version} is {completeness}% complete; the review policy "
-                               f"asks for at least {policy.min_card_completeness}%. Fill in its sections "
-                               "(PUT .../card) and submit again.", field="card")
+            raise InvalidInput(
+                f"The card of version {locked.version} is {completeness}% complete; the review policy "
+                f"asks for at least {policy.min_card_completeness}%. Fill in its sections "
+                "(PUT .../card) and submit again.",
+                field="card",
+            )
         number = (locked.review_rounds.aggregate(n=Max("number"))["n"] or 0) + 1
         review_round = ReviewRound.objects.create(
-            version=locked, number=number, submitted_by=user, note=note.strip(), policy=policy if policy.pk else None,
-            approvals_required=policy.approvals_required, forbid_owning_team=policy.forbid_owning_team)
+            version=locked,
+            number=number,
+            submitted_by=user,
+            note=note.strip(),
+            policy=policy if policy.pk else None,
+            approvals_required=policy.approvals_required,
+            forbid_owning_team=policy.forbid_owning_team,
+        )
         review_round.reviewer_groups.set(policy_reviewer_group_ids(policy))
         before = locked.status
         _set_status(locked, VersionStatus.IN_REVIEW)
-        audit_record(actor=user, action=AuditAction.VERSION_SUBMIT, target=locked, team=team,
-                     before={"status": before}, after={"status": locked.status},
-                     data={"round": number, "card_completeness": completeness, **_policy_snapshot(policy)})
-        event_publish(event=NotificationEvent.VERSION_SUBMITTED, version=locked, actor=user,
-                      data={"round": number, "note": review_round.note})
+        audit_record(
+            actor=user,
+            action=AuditAction.VERSION_SUBMIT,
+            target=locked,
+            team=team,
+            before={"status": before},
+            after={"status": locked.status},
+            data={"round": number, "card_completeness": completeness, **_policy_snapshot(policy)},
+        )
+        event_publish(
+            event=NotificationEvent.VERSION_SUBMITTED,
+            version=locked,
+            actor=user,
+            data={"round": number, "note": review_round.note},
+        )
     return review_round
 
 
@@ -125,11 +162,15 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
     comment = _text(comment, field="comment", what="A comment")
     with transaction.atomic():
         locked = _lock_version(version, asset_first=True)
-        review_round = (ReviewRound.objects.select_for_update(of=("self",)).filter(version=locked)
-                        .order_by("-number").first())
+        review_round = (
+            ReviewRound.objects.select_for_update(of=("self",)).filter(version=locked).order_by("-number").first()
+        )
         if review_round is None or review_round.status != RoundStatus.OPEN:
-            raise Conflict(f"Version {locked.version} is {VersionStatus(locked.status).label.lower()}, not in "
-                           "review: there is no open review round.", code="not_in_review")
+            raise Conflict(
+                f"Version {locked.version} is {VersionStatus(locked.status).label.lower()}, not in "
+                "review: there is no open review round.",
+                code="not_in_review",
+            )
         review_round.version = locked
         refusal = round_refusal(user, review_round)
         if refusal:
@@ -138,8 +179,13 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
             raise Conflict(f"You have already reviewed round {review_round.number} of version {locked.version}.")
         review = Review.objects.create(round=review_round, reviewer=user, decision=decision, comment=comment)
         team = locked.asset.team
-        audit_record(actor=user, action=AuditAction.REVIEW_SUBMIT, target=locked, team=team,
-                     data={"round": review_round.number, "decision": decision, "comment": comment[:1000]})
+        audit_record(
+            actor=user,
+            action=AuditAction.REVIEW_SUBMIT,
+            target=locked,
+            team=team,
+            data={"round": review_round.number, "decision": decision, "comment": comment[:1000]},
+        )
         approvals = review_round.reviews.filter(decision=ReviewDecision.APPROVE).count()
         if decision != ReviewDecision.APPROVE or approvals >= review_round.approvals_required:
             round_status, version_status, action, event = _OUTCOMES[decision]
@@ -148,12 +194,26 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
             review_round.status = round_status
             review_round.closed_at = timezone.now()
             review_round.save(update_fields=["status", "closed_at"])
-            approvers = list(review_round.reviews.filter(decision=ReviewDecision.APPROVE)
-                             .values_list("reviewer__username", flat=True))
-            audit_record(actor=user, action=action, target=locked, team=team, before={"status": before},
-                         after={"status": version_status}, data={"round": review_round.number, "approvers": approvers})
-            event_publish(event=event, version=locked, actor=user,
-                          data={"round": review_round.number, "approvers": approvers, "comment": comment})
+            approvers = list(
+                review_round.reviews.filter(decision=ReviewDecision.APPROVE).values_list(
+                    "reviewer__username", flat=True
+                )
+            )
+            audit_record(
+                actor=user,
+                action=action,
+                target=locked,
+                team=team,
+                before={"status": before},
+                after={"status": version_status},
+                data={"round": review_round.number, "approvers": approvers},
+            )
+            event_publish(
+                event=event,
+                version=locked,
+                actor=user,
+                data={"round": review_round.number, "approvers": approvers, "comment": comment},
+            )
             if version_status == VersionStatus.APPROVED:
                 task_send_on_commit(SIGN_TASK, locked.pk)
     return review
@@ -169,12 +229,22 @@ def version_deprecate(*, user, version: AssetVersion, reason: str) -> AssetVersi
         require_transition(locked, VersionStatus.DEPRECATED)
         aliases = sorted(locked.aliases.values_list("name", flat=True))
         if aliases:
-            raise Conflict(f"Version {locked.version} is the target of the alias(es) {', '.join(aliases)}; move or "
-                           "delete them first.", code="aliased")
+            raise Conflict(
+                f"Version {locked.version} is the target of the alias(es) {', '.join(aliases)}; move or "
+                "delete them first.",
+                code="aliased",
+            )
         before = locked.status
         _set_status(locked, VersionStatus.DEPRECATED, deprecation_reason=reason)
-        audit_record(actor=user, action=AuditAction.VERSION_DEPRECATE, target=locked, team=team,
-                     before={"status": before}, after={"status": locked.status}, data={"reason": reason})
+        audit_record(
+            actor=user,
+            action=AuditAction.VERSION_DEPRECATE,
+            target=locked,
+            team=team,
+            before={"status": before},
+            after={"status": locked.status},
+            data={"reason": reason},
+        )
     locked.deprecation_reason = reason
     return locked
 
@@ -183,16 +253,20 @@ def _require_alias_permission(user, asset: Asset, name: str) -> None:
     policy = review_policy_for(team=asset.team)
     if name in (policy.protected_aliases or []):
         if not is_reviewer(user, policy_reviewer_group_ids(policy)):
-            raise PermissionDenied(f"The alias '{name}' is protected by the review policy: only reviewers may "
-                                   "move or delete it.")
+            raise PermissionDenied(
+                f"The alias '{name}' is protected by the review policy: only reviewers may move or delete it."
+            )
         return
     require(user, Permission.ALIAS_MOVE, asset.team, f"Only members of '{asset.team.slug}' can change its aliases.")
 
 
 def _check_alias_name(name: str) -> None:
     if len(name) > ALIAS_NAME_MAX_LENGTH or not re.fullmatch(SLUG_PATTERN, name):
-        raise InvalidInput(f"An alias name is 1-{ALIAS_NAME_MAX_LENGTH} lowercase letters, digits, '-' or '_', "
-                           "starting and ending with a letter or digit (e.g. production, champion).", field="name")
+        raise InvalidInput(
+            f"An alias name is 1-{ALIAS_NAME_MAX_LENGTH} lowercase letters, digits, '-' or '_', "
+            "starting and ending with a letter or digit (e.g. production, champion).",
+            field="name",
+        )
 
 
 def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
@@ -205,8 +279,11 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
         Asset.objects.select_for_update().filter(pk=asset.pk).first()  # serialises alias creation per asset
         locked = _lock_version(version)
         if locked.status != VersionStatus.APPROVED:
-            raise Conflict(f"Aliases point at approved versions only; version {locked.version} is "
-                           f"{VersionStatus(locked.status).label.lower()}.", code="not_approved")
+            raise Conflict(
+                f"Aliases point at approved versions only; version {locked.version} is "
+                f"{VersionStatus(locked.status).label.lower()}.",
+                code="not_approved",
+            )
         alias = Alias.objects.filter(asset=asset, name=name).select_related("version").first()
         before = alias.version.version if alias else None
         if alias is None:
@@ -216,10 +293,18 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
             alias.save(update_fields=["version", "updated_by", "updated_at"])
         else:
             return alias
-        audit_record(actor=user, action=AuditAction.ALIAS_MOVE, target=asset, team=asset.team,
-                     data={"alias": name}, before={"version": before}, after={"version": locked.version})
-        event_publish(event=NotificationEvent.ALIAS_MOVED, version=locked, actor=user,
-                      data={"alias": name, "before": before})
+        audit_record(
+            actor=user,
+            action=AuditAction.ALIAS_MOVE,
+            target=asset,
+            team=asset.team,
+            data={"alias": name},
+            before={"version": before},
+            after={"version": locked.version},
+        )
+        event_publish(
+            event=NotificationEvent.ALIAS_MOVED, version=locked, actor=user, data={"alias": name, "before": before}
+        )
         # Endpoints that follow the alias are redeployed once the move is committed.
         transaction.on_commit(lambda: endpoints_follow_alias(asset_id=asset.pk, alias=name))
     return alias
@@ -232,11 +317,23 @@ def alias_delete(*, user, asset: Asset, name: str) -> None:
         if alias is None:
             raise NotFound(f"'{asset.full_slug}' has no alias '{name}'.")
         alias.delete()
-        audit_record(actor=user, action=AuditAction.ALIAS_DELETE, target=asset, team=asset.team,
-                     data={"alias": name}, before={"version": alias.version.version}, after=None)
+        audit_record(
+            actor=user,
+            action=AuditAction.ALIAS_DELETE,
+            target=asset,
+            team=asset.team,
+            data={"alias": name},
+            before={"version": alias.version.version},
+            after=None,
+        )
 
 
 def review_policy_changed(*, user, policy: ReviewPolicy, changed: list[str]) -> None:
     """Record an edit of a review policy (made in the admin) in the audit trail."""
-    audit_record(actor=user, action=AuditAction.POLICY_CHANGE, target=policy, team=policy.team,
-                 data={"changed": changed, **_policy_snapshot(policy)})
+    audit_record(
+        actor=user,
+        action=AuditAction.POLICY_CHANGE,
+        target=policy,
+        team=policy.team,
+        data={"changed": changed, **_policy_snapshot(policy)},
+    )

@@ -62,7 +62,8 @@ def _private_key_pem() -> bytes:
 def _generate_key(path: Path) -> None:
     """Create a P-256 key at `path` unless another process did first (O_EXCL)."""
     pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_name(f".{path.name}.{os.getpid()}")
     scratch.write_bytes(pem)
@@ -87,14 +88,21 @@ def _private_key() -> ec.EllipticCurvePrivateKey:
 
 def signing_public_key_pem() -> str:
     """The organisation's public key (PEM, SubjectPublicKeyInfo): what consumers verify with."""
-    return _private_key().public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        _private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def signing_key_id() -> str:
     """sha256 of the public key's DER encoding, as hex."""
-    der = _private_key().public_key().public_bytes(serialization.Encoding.DER,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = (
+        _private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return hashlib.sha256(der).hexdigest()
 
 
@@ -106,8 +114,11 @@ def _sign_directory(directory: Path) -> str:
 
     with tempfile.TemporaryDirectory(prefix="modelhub-key-") as keydir:
         key_path = Path(keydir) / "key.pem"
-        key_path.write_bytes(_private_key().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        key_path.write_bytes(
+            _private_key().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         key_path.chmod(0o600)
         bundle_path = Path(keydir) / "bundle.sig"
         model_signing.signing.Config().use_elliptic_key_signer(private_key=key_path).sign(directory, bundle_path)
@@ -124,8 +135,7 @@ def _verify_directory(directory: Path, bundle: str) -> str | None:
         bundle_path = Path(scratch) / "bundle.sig"
         bundle_path.write_text(bundle)
         try:
-            model_signing.verifying.Config().use_elliptic_key_verifier(public_key=public).verify(
-                directory, bundle_path)
+            model_signing.verifying.Config().use_elliptic_key_verifier(public_key=public).verify(directory, bundle_path)
         except Exception as exc:  # the library raises ValueError and others for a mismatch
             return " ".join(str(exc).split())[:1000] or type(exc).__name__
     return None
@@ -148,12 +158,16 @@ def approval_record(version: AssetVersion, review_round: ReviewRound) -> bytes:
         "version": version.version,
         "files": {f.path: {"sha256": f.blob.sha256, "size": f.blob.size} for f in version.files.all()},
         "review_round": review_round.number,
-        "policy": {"id": review_round.policy_id, "approvals_required": review_round.approvals_required,
-                   "reviewer_groups": sorted(g.name for g in review_round.reviewer_groups.all()),
-                   "forbid_owning_team": review_round.forbid_owning_team},
+        "policy": {
+            "id": review_round.policy_id,
+            "approvals_required": review_round.approvals_required,
+            "reviewer_groups": sorted(g.name for g in review_round.reviewer_groups.all()),
+            "forbid_owning_team": review_round.forbid_owning_team,
+        },
         "submitted_by": review_round.submitted_by.username if review_round.submitted_by else None,
-        "approvers": [{"username": r.reviewer.username, "comment": r.comment, "at": r.created_at.isoformat()}
-                      for r in approvals],
+        "approvers": [
+            {"username": r.reviewer.username, "comment": r.comment, "at": r.created_at.isoformat()} for r in approvals
+        ],
         "approved_at": review_round.closed_at.isoformat() if review_round.closed_at else None,
         "card": card_to_huggingface_readme(card) if card is not None else None,
     }
@@ -178,14 +192,19 @@ def _materialize(version: AssetVersion, root: Path, approval: bytes, *, local_fi
 
 
 def _approved_round(version: AssetVersion) -> ReviewRound | None:
-    return (ReviewRound.objects.filter(version=version, status=RoundStatus.APPROVED)
-            .select_related("submitted_by").prefetch_related("reviews__reviewer", "reviewer_groups")
-            .order_by("-number").first())
+    return (
+        ReviewRound.objects.filter(version=version, status=RoundStatus.APPROVED)
+        .select_related("submitted_by")
+        .prefetch_related("reviews__reviewer", "reviewer_groups")
+        .order_by("-number")
+        .first()
+    )
 
 
 def _load(version_id: int) -> AssetVersion | None:
-    return (AssetVersion.objects.select_related("asset__team").prefetch_related("files__blob")
-            .filter(pk=version_id).first())
+    return (
+        AssetVersion.objects.select_related("asset__team").prefetch_related("files__blob").filter(pk=version_id).first()
+    )
 
 
 def version_sign(*, version_id: int) -> VersionSignature | None:
@@ -210,10 +229,16 @@ def version_sign(*, version_id: int) -> VersionSignature | None:
         bundle = _sign_directory(root)
     try:
         with transaction.atomic():
-            signature = VersionSignature.objects.create(version=version, bundle=bundle,
-                                                        approval=approval.decode(), key_id=signing_key_id())
-            audit_record(actor=None, action=AuditAction.VERSION_SIGNED, target=version, team=version.asset.team,
-                         data={"key_id": signature.key_id, "round": review_round.number})
+            signature = VersionSignature.objects.create(
+                version=version, bundle=bundle, approval=approval.decode(), key_id=signing_key_id()
+            )
+            audit_record(
+                actor=None,
+                action=AuditAction.VERSION_SIGNED,
+                target=version,
+                team=version.asset.team,
+                data={"key_id": signature.key_id, "round": review_round.number},
+            )
     except IntegrityError:  # signed concurrently by a duplicate delivery: keep the first
         return VersionSignature.objects.get(version=version)
     return signature
@@ -247,11 +272,17 @@ def version_signature_verify(*, version: AssetVersion, local_files: Path | None 
         problem = _verify_directory(root, signature.bundle)
     if problem:
         return SignatureCheck(False, f"The signature no longer verifies: {problem}")
-    return SignatureCheck(True, "The signature verifies the version's files and approval record with the "
-                                f"organisation key {signature.key_id[:16]}.")
+    return SignatureCheck(
+        True,
+        "The signature verifies the version's files and approval record with the "
+        f"organisation key {signature.key_id[:16]}.",
+    )
 
 
 def signatures_missing(*, older_than) -> list[int]:
     """Approved versions whose signature never arrived (the task was lost), for the recovery sweep."""
-    return list(AssetVersion.objects.filter(status=VersionStatus.APPROVED, signature_record__isnull=True,
-                                            status_changed_at__lt=older_than).values_list("pk", flat=True))
+    return list(
+        AssetVersion.objects.filter(
+            status=VersionStatus.APPROVED, signature_record__isnull=True, status_changed_at__lt=older_than
+        ).values_list("pk", flat=True)
+    )

@@ -20,8 +20,12 @@ def version_sign_task(self, version_id: int) -> None:
     except TransientStorageError as exc:
         retries = self.request.retries
         if retries >= settings.MODELHUB_STORAGE_MAX_RETRIES:
-            logger.error("version %s: could not sign, storage unavailable after %s tries: %s; the recovery "
-                         "sweep will try again", version_id, retries + 1, exc)
+            logger.error(
+                "version %s: could not sign, storage unavailable after %s tries: %s; the recovery sweep will try again",
+                version_id,
+                retries + 1,
+                exc,
+            )
             return
         raise self.retry(exc=exc, countdown=backoff_seconds(retries, base=settings.MODELHUB_VALIDATION_RETRY_DELAY))
 

@@ -104,8 +104,10 @@ def asset_scope(user) -> AssetScope:
         return AssetScope(everything=True, nothing=False, team_ids=())
     # Written out: every search asks, and the ORM's query building cost twice what running this does.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT team_id FROM {user.memberships.model._meta.db_table} WHERE user_id = %s "
-                       "ORDER BY team_id", [user.pk])
+        cursor.execute(
+            f"SELECT team_id FROM {user.memberships.model._meta.db_table} WHERE user_id = %s ORDER BY team_id",
+            [user.pk],
+        )
         return AssetScope(everything=False, nothing=False, team_ids=tuple(row[0] for row in cursor.fetchall()))
 
 
@@ -152,12 +154,22 @@ class ReviewerFacts:
 
 def reviewer_facts(user) -> ReviewerFacts:
     """The user's groups and teams, in two queries."""
-    return ReviewerFacts(frozenset(user.groups.values_list("pk", flat=True)),
-                         frozenset(user.memberships.values_list("team_id", flat=True)))
+    return ReviewerFacts(
+        frozenset(user.groups.values_list("pk", flat=True)),
+        frozenset(user.memberships.values_list("team_id", flat=True)),
+    )
 
 
-def review_refusal(user, *, team, reviewer_group_ids, uploader_id, submitter_id,
-                   forbid_owning_team: bool, facts: ReviewerFacts | None = None) -> str | None:
+def review_refusal(
+    user,
+    *,
+    team,
+    reviewer_group_ids,
+    uploader_id,
+    submitter_id,
+    forbid_owning_team: bool,
+    facts: ReviewerFacts | None = None,
+) -> str | None:
     """Why `user` may not review a version under these rules (separation of duties), or None if they may.
 
     `team` owns the asset; `uploader_id` and `submitter_id` are the users who uploaded the version
@@ -176,6 +188,8 @@ def review_refusal(user, *, team, reviewer_group_ids, uploader_id, submitter_id,
     if user.pk == submitter_id:
         return "You submitted this version for review; separation of duties means someone else must review it."
     if forbid_owning_team and (member if member is not None else team_role(user, team) is not None):
-        return (f"You are a member of '{team.slug}', which owns this asset; its review policy asks for a "
-                "reviewer from outside the team.")
+        return (
+            f"You are a member of '{team.slug}', which owns this asset; its review policy asks for a "
+            "reviewer from outside the team."
+        )
     return None

@@ -77,7 +77,9 @@ def _bfs_distances(start_id: int, direction: str, depth: int) -> dict[int, int]:
             break
         found = []
         for i in range(0, len(frontier), _BFS_CHUNK):
-            rows = LineageEdge.objects.filter(**{f"{here}__in": frontier[i:i + _BFS_CHUNK]}).values_list(there, flat=True)
+            rows = LineageEdge.objects.filter(**{f"{here}__in": frontier[i : i + _BFS_CHUNK]}).values_list(
+                there, flat=True
+            )
             for node in rows:
                 if node not in distances:
                     distances[node] = distance
@@ -133,14 +135,16 @@ def lineage_upstream_path(*, start_id: int, goal_id: int, method: str | None = N
             successors.setdefault(source, []).append(target)
         next_of = lambda nodes: [(n, t) for n in nodes for t in successors.get(n, ())]  # noqa: E731
     else:
+
         def next_of(nodes):
             return LineageEdge.objects.filter(source_id__in=nodes).values_list("source_id", "target_id")
+
     parents = {start_id: None}
     frontier = [start_id]
     while frontier:
         found = []
         for i in range(0, len(frontier), _BFS_CHUNK):
-            for source, target in next_of(frontier[i:i + _BFS_CHUNK]):
+            for source, target in next_of(frontier[i : i + _BFS_CHUNK]):
                 if target in parents:
                     continue
                 parents[target] = source
@@ -155,6 +159,7 @@ def lineage_upstream_path(*, start_id: int, goal_id: int, method: str | None = N
 
 
 # --- What a caller sees --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LineageNode:
@@ -189,8 +194,9 @@ class LineageImpact:
 
 def _visible_versions(user, ids) -> dict[int, AssetVersion]:
     visible_assets = restrict_assets(Asset.objects.all(), user).values("pk")
-    rows = (AssetVersion.objects.filter(pk__in=list(ids), asset__in=visible_assets)
-            .select_related("asset__team").order_by())
+    rows = (
+        AssetVersion.objects.filter(pk__in=list(ids), asset__in=visible_assets).select_related("asset__team").order_by()
+    )
     return {row.pk: row for row in rows}
 
 
@@ -203,8 +209,14 @@ def lineage_check_walk(*, direction: str, depth) -> tuple[str, int]:
     return direction, depth
 
 
-def lineage_graph(*, user, version: AssetVersion, direction: str = LineageDirection.BOTH,
-                  depth: int = DEFAULT_DEPTH, method: str | None = None) -> LineageGraph:
+def lineage_graph(
+    *,
+    user,
+    version: AssetVersion,
+    direction: str = LineageDirection.BOTH,
+    depth: int = DEFAULT_DEPTH,
+    method: str | None = None,
+) -> LineageGraph:
     """The versions within `depth` edges of `version` (which the caller can already see) and the edges
     between them, as far as `user` may see them. Walks continue through hidden versions (a visible
     grandparent stays in the graph); hidden ones and their edges are left out and counted."""
@@ -225,18 +237,26 @@ def _edges_between(versions: dict) -> list[LineageEdge]:
 def _graph(root: AssetVersion, distances: dict[int, int], visible: dict, edges: list[LineageEdge]) -> LineageGraph:
     """The graph of one walk (`distances`) as far as the caller sees it (`visible`, which may hold more)."""
     shown = {pk: v for pk, v in visible.items() if pk in distances or pk == root.pk}
-    nodes = sorted((LineageNode(v, distances.get(pk, 0)) for pk, v in shown.items()),
-                   key=lambda n: (n.distance, n.version.asset.full_slug, n.version.pk))
-    return LineageGraph(root=root, nodes=nodes, hidden_nodes=len(distances) - len(shown),
-                        edges=[e for e in edges if e.source_id in shown and e.target_id in shown])
+    nodes = sorted(
+        (LineageNode(v, distances.get(pk, 0)) for pk, v in shown.items()),
+        key=lambda n: (n.distance, n.version.asset.full_slug, n.version.pk),
+    )
+    return LineageGraph(
+        root=root,
+        nodes=nodes,
+        hidden_nodes=len(distances) - len(shown),
+        edges=[e for e in edges if e.source_id in shown and e.target_id in shown],
+    )
 
 
 def lineage_sides(*, user, version: AssetVersion, depth: int = DEFAULT_DEPTH) -> tuple[LineageGraph, LineageGraph]:
     """The upstream and the downstream graph of `version`, as two `lineage_graph` calls would give them, with
     one visibility read and one edges read for both (a page that draws both sides)."""
     _, depth = lineage_check_walk(direction=LineageDirection.BOTH, depth=depth)
-    walks = [lineage_distances(start_id=version.pk, direction=direction, depth=depth)
-             for direction in (LineageDirection.UPSTREAM, LineageDirection.DOWNSTREAM)]
+    walks = [
+        lineage_distances(start_id=version.pk, direction=direction, depth=depth)
+        for direction in (LineageDirection.UPSTREAM, LineageDirection.DOWNSTREAM)
+    ]
     visible = _visible_versions(user, set(walks[0]) | set(walks[1]))
     visible[version.pk] = version
     edges = _edges_between(visible)
@@ -246,21 +266,28 @@ def lineage_sides(*, user, version: AssetVersion, depth: int = DEFAULT_DEPTH) ->
 def lineage_impact(*, user, version: AssetVersion, method: str | None = None) -> LineageImpact:
     """Versions in IMPACT_STATUSES that depend on `version`, directly or transitively, each with the
     length of its shortest path to it; those `user` may not see are only counted."""
-    distances = lineage_distances(start_id=version.pk, direction=LineageDirection.DOWNSTREAM,
-                                  depth=IMPACT_MAX_DEPTH, method=method)
+    distances = lineage_distances(
+        start_id=version.pk, direction=LineageDirection.DOWNSTREAM, depth=IMPACT_MAX_DEPTH, method=method
+    )
     distances.pop(version.pk, None)
-    impacted = set(AssetVersion.objects.filter(pk__in=list(distances), status__in=IMPACT_STATUSES)
-                   .values_list("pk", flat=True))
+    impacted = set(
+        AssetVersion.objects.filter(pk__in=list(distances), status__in=IMPACT_STATUSES).values_list("pk", flat=True)
+    )
     visible = _visible_versions(user, impacted)
-    nodes = sorted((LineageNode(v, distances[pk]) for pk, v in visible.items()),
-                   key=lambda n: (n.distance, n.version.asset.full_slug, n.version.pk))
+    nodes = sorted(
+        (LineageNode(v, distances[pk]) for pk, v in visible.items()),
+        key=lambda n: (n.distance, n.version.asset.full_slug, n.version.pk),
+    )
     return LineageImpact(root=version, versions=nodes, hidden_versions=len(impacted) - len(visible))
 
 
 def lineage_edge_get(*, version: AssetVersion, edge_id: int) -> LineageEdge:
     """An edge declared by `version` (its source), which the caller can already see."""
-    edge = (LineageEdge.objects.filter(pk=edge_id, source=version)
-            .select_related("source__asset__team", "target__asset__team").first())
+    edge = (
+        LineageEdge.objects.filter(pk=edge_id, source=version)
+        .select_related("source__asset__team", "target__asset__team")
+        .first()
+    )
     if edge is None:
         raise NotFound(f"Version {version.version} has no lineage edge {edge_id}.")
     return edge

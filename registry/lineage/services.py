@@ -49,8 +49,12 @@ def _label(version: AssetVersion) -> str:
 
 def lineage_authorize(*, user, source: AssetVersion) -> None:
     """Raise PermissionDenied unless `user` may declare or remove lineage of `source`."""
-    require(user, Permission.VERSION_CHANGE, source.asset.team,
-            f"Only members of '{source.asset.team.slug}' can declare lineage of '{source.asset.full_slug}'.")
+    require(
+        user,
+        Permission.VERSION_CHANGE,
+        source.asset.team,
+        f"Only members of '{source.asset.team.slug}' can declare lineage of '{source.asset.full_slug}'.",
+    )
 
 
 def _check_kind(kind, source_kind: str, target: AssetVersion | None, field: str) -> str:
@@ -58,12 +62,15 @@ def _check_kind(kind, source_kind: str, target: AssetVersion | None, field: str)
         raise InvalidInput(f"{field}kind: must be one of {', '.join(LineageKind.values)}.", field="kind")
     source_needed, target_kinds = LINEAGE_KIND_RULES[kind]
     if source_kind != source_needed:
-        raise InvalidInput(f"{field}kind: '{kind}' edges start at a {source_needed} version; this is a "
-                           f"{source_kind}.", field="kind")
+        raise InvalidInput(
+            f"{field}kind: '{kind}' edges start at a {source_needed} version; this is a {source_kind}.", field="kind"
+        )
     if target is not None and target.asset.kind not in target_kinds:
         allowed = " or ".join(sorted(target_kinds))
-        raise InvalidInput(f"{field}kind: '{kind}' edges lead to a {allowed} version; "
-                           f"{_label(target)} is a {target.asset.kind}.", field="kind")
+        raise InvalidInput(
+            f"{field}kind: '{kind}' edges lead to a {allowed} version; {_label(target)} is a {target.asset.kind}.",
+            field="kind",
+        )
     return kind
 
 
@@ -92,22 +99,29 @@ def lineage_parse_upload(*, user, source_asset: Asset, lineage) -> list[LineageT
     if not isinstance(lineage, list):
         raise InvalidInput('lineage: must be a JSON list of {"kind", "asset", "version"} objects.', field="lineage")
     if len(lineage) > MAX_LINEAGE_AT_UPLOAD:
-        raise InvalidInput(f"lineage: at most {MAX_LINEAGE_AT_UPLOAD} edges at upload; got {len(lineage)}.",
-                           field="lineage")
+        raise InvalidInput(
+            f"lineage: at most {MAX_LINEAGE_AT_UPLOAD} edges at upload; got {len(lineage)}.", field="lineage"
+        )
     if lineage:
-        require(user, Permission.VERSION_CHANGE, source_asset.team,
-                f"Only members of '{source_asset.team.slug}' can declare lineage of '{source_asset.full_slug}'.")
+        require(
+            user,
+            Permission.VERSION_CHANGE,
+            source_asset.team,
+            f"Only members of '{source_asset.team.slug}' can declare lineage of '{source_asset.full_slug}'.",
+        )
     targets, seen = [], set()
     for i, item in enumerate(lineage):
         where = f"lineage[{i}]."
         if not isinstance(item, dict) or set(item) != {"kind", "asset", "version"}:
-            raise InvalidInput(f'lineage[{i}]: must be an object with exactly "kind", "asset" and "version".',
-                               field="lineage")
+            raise InvalidInput(
+                f'lineage[{i}]: must be an object with exactly "kind", "asset" and "version".', field="lineage"
+            )
         target = lineage_resolve_target(user=user, source_kind=source_asset.kind, where=where, **item)
         key = (target.kind, target.version.pk)
         if key in seen:
-            raise InvalidInput(f"lineage[{i}]: {target.kind} {_label(target.version)} is listed twice.",
-                               field="lineage")
+            raise InvalidInput(
+                f"lineage[{i}]: {target.kind} {_label(target.version)} is listed twice.", field="lineage"
+            )
         seen.add(key)
         targets.append(target)
     return targets
@@ -130,8 +144,12 @@ def lineage_create_edges(*, user, source: AssetVersion, targets: list[LineageTar
         _lock_lineage()
         # Neither end may be deleted under the new edges; rows are locked in primary-key order.
         wanted = sorted({source.pk, *(t.version.pk for t in targets)})
-        present = set(AssetVersion.objects.select_for_update(no_key=True).filter(pk__in=wanted).order_by("pk")
-                      .values_list("pk", flat=True))
+        present = set(
+            AssetVersion.objects.select_for_update(no_key=True)
+            .filter(pk__in=wanted)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         if source.pk not in present:
             raise NotFound(f"{_label(source)} was deleted meanwhile; nothing was changed.")
         created = []
@@ -149,18 +167,25 @@ def lineage_create_edges(*, user, source: AssetVersion, targets: list[LineageTar
                 labels = {v.pk: _label(v) for v in visible.select_related("asset__team")}
                 labels = {pk: labels.get(pk, "(a version you cannot see)") for pk in path}
                 chain = " -> ".join([_label(source), *(labels[pk] for pk in path)])
-                raise LineageCycle(f"{_label(source)} {target.kind} {_label(target.version)} would close a cycle: "
-                                   f"{chain}.")
+                raise LineageCycle(
+                    f"{_label(source)} {target.kind} {_label(target.version)} would close a cycle: {chain}."
+                )
             edge = LineageEdge(source=source, target=target.version, kind=target.kind, created_by=user)
             edge.full_clean(validate_unique=False, validate_constraints=False)
             try:
                 with transaction.atomic():
                     edge.save()
             except IntegrityError:
-                raise DuplicateLineage(f"{_label(source)} already declares {target.kind} "
-                                       f"{_label(target.version)}.") from None
-            audit_record(actor=user, action=AuditAction.LINEAGE_ADD, target=edge, team=source.asset.team,
-                         data={"source": _label(source), "target": _label(target.version), "kind": target.kind})
+                raise DuplicateLineage(
+                    f"{_label(source)} already declares {target.kind} {_label(target.version)}."
+                ) from None
+            audit_record(
+                actor=user,
+                action=AuditAction.LINEAGE_ADD,
+                target=edge,
+                team=source.asset.team,
+                data={"source": _label(source), "target": _label(target.version), "kind": target.kind},
+            )
             created.append(edge)
     return created
 
@@ -173,8 +198,7 @@ def lineage_edge_add(*, user, source: AssetVersion, kind, asset, version) -> Lin
     concurrent request adds the reverse edge at the same moment.
     """
     lineage_authorize(user=user, source=source)
-    target = lineage_resolve_target(user=user, source_kind=source.asset.kind, kind=kind, asset=asset,
-                                    version=version)
+    target = lineage_resolve_target(user=user, source_kind=source.asset.kind, kind=kind, asset=asset, version=version)
     return lineage_create_edges(user=user, source=source, targets=[target])[0]
 
 
@@ -184,7 +208,11 @@ def lineage_edge_remove(*, user, edge: LineageEdge) -> None:
     lineage_authorize(user=user, source=source)
     with transaction.atomic():
         _lock_lineage()
-        audit_record(actor=user, action=AuditAction.LINEAGE_REMOVE, target=edge, team=source.asset.team,
-                     data={"source": _label(source), "target": _label(edge.target), "kind": edge.kind})
+        audit_record(
+            actor=user,
+            action=AuditAction.LINEAGE_REMOVE,
+            target=edge,
+            team=source.asset.team,
+            data={"source": _label(source), "target": _label(edge.target), "kind": edge.kind},
+        )
         LineageEdge.objects.filter(pk=edge.pk).delete()
-

@@ -6,117 +6,196 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('marketplace', '0001_initial'),
+        ("marketplace", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Blob',
+            name="Blob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('size', models.PositiveBigIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("size", models.PositiveBigIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='AssetVersion',
+            name="AssetVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=100)),
-                ('major', models.PositiveBigIntegerField()),
-                ('minor', models.PositiveBigIntegerField()),
-                ('patch', models.PositiveBigIntegerField()),
-                ('prerelease', models.CharField(blank=True, max_length=100)),
-                ('is_prerelease', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('validating', 'Validating'), ('validated', 'Validated'), ('invalid', 'Invalid'), ('in_review', 'In review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('deprecated', 'Deprecated')], default='draft', max_length=16)),
-                ('status_changed_at', models.DateTimeField(auto_now_add=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('filename', models.CharField(help_text='Name of the uploaded file.', max_length=255)),
-                ('sha256', models.CharField(help_text='SHA-256 of the uploaded file.', max_length=64)),
-                ('size', models.PositiveBigIntegerField(help_text='Size of the uploaded file in bytes.')),
-                ('signature', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='marketplace.asset')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.CharField(max_length=100)),
+                ("major", models.PositiveBigIntegerField()),
+                ("minor", models.PositiveBigIntegerField()),
+                ("patch", models.PositiveBigIntegerField()),
+                ("prerelease", models.CharField(blank=True, max_length=100)),
+                ("is_prerelease", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("validating", "Validating"),
+                            ("validated", "Validated"),
+                            ("invalid", "Invalid"),
+                            ("in_review", "In review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("deprecated", "Deprecated"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(auto_now_add=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("filename", models.CharField(help_text="Name of the uploaded file.", max_length=255)),
+                ("sha256", models.CharField(help_text="SHA-256 of the uploaded file.", max_length=64)),
+                ("size", models.PositiveBigIntegerField(help_text="Size of the uploaded file in bytes.")),
+                ("signature", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="marketplace.asset"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset_id', '-major', '-minor', '-patch', 'is_prerelease', '-prerelease'],
+                "ordering": ["asset_id", "-major", "-minor", "-patch", "is_prerelease", "-prerelease"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_name', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(max_length=64)),
-                ('target_type', models.CharField(max_length=64)),
-                ('target_id', models.CharField(max_length=64)),
-                ('target_repr', models.CharField(blank=True, max_length=300)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='marketplace.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("actor_name", models.CharField(blank=True, max_length=150)),
+                ("action", models.CharField(max_length=64)),
+                ("target_type", models.CharField(max_length=64)),
+                ("target_id", models.CharField(max_length=64)),
+                ("target_repr", models.CharField(blank=True, max_length=300)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="marketplace.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ValidationReport',
+            name="ValidationReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('pending', 'Pending'), ('passed', 'Passed'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('failed_check', models.CharField(blank=True, max_length=32)),
-                ('reason', models.TextField(blank=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='validation', to='registry.assetversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("passed", "Passed"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("failed_check", models.CharField(blank=True, max_length=32)),
+                ("reason", models.TextField(blank=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "version",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="validation",
+                        to="registry.assetversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='VersionFile',
+            name="VersionFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=255)),
-                ('is_primary', models.BooleanField(default=False)),
-                ('blob', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='version_files', to='registry.blob')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='registry.assetversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("path", models.CharField(max_length=255)),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "blob",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="version_files", to="registry.blob"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="files", to="registry.assetversion"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version_id', '-is_primary', 'path'],
+                "ordering": ["version_id", "-is_primary", "path"],
             },
         ),
         migrations.AddIndex(
-            model_name='assetversion',
-            index=models.Index(fields=['status'], name='version_status_idx'),
+            model_name="assetversion",
+            index=models.Index(fields=["status"], name="version_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='assetversion',
-            constraint=models.UniqueConstraint(fields=('asset', 'version'), name='version_unique_per_asset', violation_error_message='This asset already has a version with this number.'),
+            model_name="assetversion",
+            constraint=models.UniqueConstraint(
+                fields=("asset", "version"),
+                name="version_unique_per_asset",
+                violation_error_message="This asset already has a version with this number.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['target_type', 'target_id'], name='audit_target_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
         ),
         migrations.AddConstraint(
-            model_name='versionfile',
-            constraint=models.UniqueConstraint(fields=('version', 'path'), name='version_file_unique_path', violation_error_message='A version cannot hold two files at the same path.'),
+            model_name="versionfile",
+            constraint=models.UniqueConstraint(
+                fields=("version", "path"),
+                name="version_file_unique_path",
+                violation_error_message="A version cannot hold two files at the same path.",
+            ),
         ),
     ]

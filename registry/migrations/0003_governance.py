@@ -14,111 +14,262 @@ def create_default_policy(apps, schema_editor):
     ReviewPolicy = apps.get_model("registry", "ReviewPolicy")
     reviewers, _ = Group.objects.get_or_create(name="reviewers")
     if not ReviewPolicy.objects.filter(team__isnull=True).exists():
-        policy = ReviewPolicy.objects.create(approvals_required=1, forbid_owning_team=True,
-                                             protected_aliases=["production"])
+        policy = ReviewPolicy.objects.create(
+            approvals_required=1, forbid_owning_team=True, protected_aliases=["production"]
+        )
         policy.reviewer_groups.add(reviewers)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('marketplace', '0004_auditevent_from_registry'),
-        ('registry', '0002_version_precedence_audit_moves'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("marketplace", "0004_auditevent_from_registry"),
+        ("registry", "0002_version_precedence_audit_moves"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assetversion',
-            name='deprecation_reason',
+            model_name="assetversion",
+            name="deprecation_reason",
             field=models.TextField(blank=True),
         ),
         migrations.CreateModel(
-            name='ReviewPolicy',
+            name="ReviewPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('approvals_required', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)])),
-                ('forbid_owning_team', models.BooleanField(default=True, help_text='Members of the team that owns the asset may not review its versions.')),
-                ('min_card_completeness', models.PositiveSmallIntegerField(default=50, help_text='Least model-card completeness (0-100) a version needs to be submitted.', validators=[django.core.validators.MaxValueValidator(100)])),
-                ('protected_aliases', models.JSONField(blank=True, default=list, help_text='Aliases only reviewers may move, e.g. ["production"].')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reviewer_groups', models.ManyToManyField(blank=True, help_text='Members of these groups may review. With none, only superusers may review.', related_name='+', to='auth.group')),
-                ('team', models.OneToOneField(blank=True, help_text='Empty: the default policy for every team.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='review_policy', to='marketplace.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "approvals_required",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                    ),
+                ),
+                (
+                    "forbid_owning_team",
+                    models.BooleanField(
+                        default=True, help_text="Members of the team that owns the asset may not review its versions."
+                    ),
+                ),
+                (
+                    "min_card_completeness",
+                    models.PositiveSmallIntegerField(
+                        default=50,
+                        help_text="Least model-card completeness (0-100) a version needs to be submitted.",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                    ),
+                ),
+                (
+                    "protected_aliases",
+                    models.JSONField(
+                        blank=True, default=list, help_text='Aliases only reviewers may move, e.g. ["production"].'
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reviewer_groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Members of these groups may review. With none, only superusers may review.",
+                        related_name="+",
+                        to="auth.group",
+                    ),
+                ),
+                (
+                    "team",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="Empty: the default policy for every team.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_policy",
+                        to="marketplace.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'review policies',
+                "verbose_name_plural": "review policies",
             },
         ),
         migrations.CreateModel(
-            name='ReviewRound',
+            name="ReviewRound",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('changes_requested', 'Changes requested')], default='open', max_length=24)),
-                ('submitted_at', models.DateTimeField(auto_now_add=True)),
-                ('note', models.TextField(blank=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('approvals_required', models.PositiveSmallIntegerField()),
-                ('forbid_owning_team', models.BooleanField()),
-                ('policy', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.reviewpolicy')),
-                ('reviewer_groups', models.ManyToManyField(blank=True, related_name='+', to='auth.group')),
-                ('submitted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_rounds', to='registry.assetversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("changes_requested", "Changes requested"),
+                        ],
+                        default="open",
+                        max_length=24,
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(auto_now_add=True)),
+                ("note", models.TextField(blank=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("approvals_required", models.PositiveSmallIntegerField()),
+                ("forbid_owning_team", models.BooleanField()),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.reviewpolicy",
+                    ),
+                ),
+                ("reviewer_groups", models.ManyToManyField(blank=True, related_name="+", to="auth.group")),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_rounds",
+                        to="registry.assetversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version_id', 'number'],
+                "ordering": ["version_id", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Review',
+            name="Review",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approve', 'Approve'), ('reject', 'Reject'), ('request_changes', 'Request changes')], max_length=16)),
-                ('comment', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='registry.reviewround')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("approve", "Approve"), ("reject", "Reject"), ("request_changes", "Request changes")],
+                        max_length=16,
+                    ),
+                ),
+                ("comment", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reviews", to="registry.reviewround"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['round_id', 'created_at', 'id'],
+                "ordering": ["round_id", "created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Alias',
+            name="Alias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[a-z0-9]+(?:[-_][a-z0-9]+)*$', "Use lowercase letters and digits, separated by single '-' or '_' (for example resnet-50).")])),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='marketplace.asset')),
-                ('updated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='aliases', to='registry.assetversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9]+(?:[-_][a-z0-9]+)*$",
+                                "Use lowercase letters and digits, separated by single '-' or '_' (for example resnet-50).",
+                            )
+                        ],
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="aliases", to="marketplace.asset"
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="aliases", to="registry.assetversion"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'aliases',
-                'ordering': ['asset_id', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('asset', 'name'), name='alias_name_unique_per_asset', violation_error_message='The asset already has an alias of this name.')],
+                "verbose_name_plural": "aliases",
+                "ordering": ["asset_id", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("asset", "name"),
+                        name="alias_name_unique_per_asset",
+                        violation_error_message="The asset already has an alias of this name.",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='reviewpolicy',
-            constraint=models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('team', models.Value(0)), name='one_review_policy_per_team', violation_error_message='This team (or the default) already has a review policy.'),
+            model_name="reviewpolicy",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.comparison.Coalesce("team", models.Value(0)),
+                name="one_review_policy_per_team",
+                violation_error_message="This team (or the default) already has a review policy.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('approvals_required__gte', 1)), name='review_policy_approvals_positive', violation_error_message='At least one approval is required.'),
+            model_name="reviewpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("approvals_required__gte", 1)),
+                name="review_policy_approvals_positive",
+                violation_error_message="At least one approval is required.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewround',
-            constraint=models.UniqueConstraint(fields=('version', 'number'), name='review_round_number_unique', violation_error_message='This review round already exists.'),
+            model_name="reviewround",
+            constraint=models.UniqueConstraint(
+                fields=("version", "number"),
+                name="review_round_number_unique",
+                violation_error_message="This review round already exists.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reviewround',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('version',), name='one_open_round_per_version', violation_error_message='This version is already in review.'),
+            model_name="reviewround",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("version",),
+                name="one_open_round_per_version",
+                violation_error_message="This version is already in review.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='review',
-            constraint=models.UniqueConstraint(fields=('round', 'reviewer'), name='one_review_per_reviewer_and_round', violation_error_message='You have already reviewed this round.'),
+            model_name="review",
+            constraint=models.UniqueConstraint(
+                fields=("round", "reviewer"),
+                name="one_review_per_reviewer_and_round",
+                violation_error_message="You have already reviewed this round.",
+            ),
         ),
         migrations.RunPython(create_default_policy, migrations.RunPython.noop),
     ]

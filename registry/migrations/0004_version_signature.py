@@ -5,21 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0003_governance'),
+        ("registry", "0003_governance"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='VersionSignature',
+            name="VersionSignature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bundle', models.TextField()),
-                ('approval', models.TextField()),
-                ('key_id', models.CharField(help_text='sha256 of the signing public key (DER).', max_length=64)),
-                ('signed_at', models.DateTimeField(auto_now_add=True)),
-                ('version', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='signature_record', to='registry.assetversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("bundle", models.TextField()),
+                ("approval", models.TextField()),
+                ("key_id", models.CharField(help_text="sha256 of the signing public key (DER).", max_length=64)),
+                ("signed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "version",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signature_record",
+                        to="registry.assetversion",
+                    ),
+                ),
             ],
         ),
     ]

@@ -7,73 +7,186 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0008_audit_endpoint_actions'),
-        ('registry', '0007_notifications'),
+        ("marketplace", "0008_audit_endpoint_actions"),
+        ("registry", "0007_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='webhookdelivery',
-            name='event',
-            field=models.CharField(choices=[('version.validated', 'Version validated'), ('version.invalid', 'Version failed validation'), ('version.submitted', 'Version submitted for review'), ('version.approved', 'Version approved'), ('version.rejected', 'Version rejected'), ('version.changes_requested', 'Changes requested on a version'), ('alias.moved', 'Alias set or moved'), ('endpoint.ready', 'Inference endpoint ready'), ('endpoint.failed', 'Inference endpoint failed'), ('endpoint.updated', 'Inference endpoint updated to another version'), ('endpoint.deleted', 'Inference endpoint deleted'), ('ping', 'Test delivery')], max_length=32),
+            model_name="webhookdelivery",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("version.validated", "Version validated"),
+                    ("version.invalid", "Version failed validation"),
+                    ("version.submitted", "Version submitted for review"),
+                    ("version.approved", "Version approved"),
+                    ("version.rejected", "Version rejected"),
+                    ("version.changes_requested", "Changes requested on a version"),
+                    ("alias.moved", "Alias set or moved"),
+                    ("endpoint.ready", "Inference endpoint ready"),
+                    ("endpoint.failed", "Inference endpoint failed"),
+                    ("endpoint.updated", "Inference endpoint updated to another version"),
+                    ("endpoint.deleted", "Inference endpoint deleted"),
+                    ("ping", "Test delivery"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.CreateModel(
-            name='Endpoint',
+            name="Endpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=63, validators=[django.core.validators.RegexValidator('^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$', "An endpoint name is 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (for example fraud-scorer).")])),
-                ('alias', models.CharField(blank=True, help_text='The alias this endpoint follows, if any.', max_length=64)),
-                ('status', models.CharField(choices=[('pending', 'Pending (waiting for a worker)'), ('provisioning', 'Provisioning'), ('ready', 'Ready'), ('failed', 'Failed'), ('updating', 'Updating to another version'), ('deleting', 'Deleting'), ('deleted', 'Deleted')], default='pending', max_length=16)),
-                ('status_reason', models.TextField(blank=True)),
-                ('status_changed_at', models.DateTimeField(auto_now_add=True)),
-                ('settings', models.JSONField(blank=True, default=dict)),
-                ('backend', models.CharField(choices=[('local', 'Local runtime (registry.runtime)'), ('kubernetes', 'KServe on Kubernetes')], default='local', max_length=16)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('visibility', models.CharField(choices=[('internal', 'Internal (every signed-in user)'), ('private', 'Private (team members only)')], default='private', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('ready_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, help_text='Technical detail of the last failure (for operators).')),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('deployed_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.assetversion')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='endpoints', to='marketplace.team')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='endpoints', to='registry.assetversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        max_length=63,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+                                "An endpoint name is 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (for example fraud-scorer).",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "alias",
+                    models.CharField(blank=True, help_text="The alias this endpoint follows, if any.", max_length=64),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending (waiting for a worker)"),
+                            ("provisioning", "Provisioning"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                            ("updating", "Updating to another version"),
+                            ("deleting", "Deleting"),
+                            ("deleted", "Deleted"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("status_changed_at", models.DateTimeField(auto_now_add=True)),
+                ("settings", models.JSONField(blank=True, default=dict)),
+                (
+                    "backend",
+                    models.CharField(
+                        choices=[("local", "Local runtime (registry.runtime)"), ("kubernetes", "KServe on Kubernetes")],
+                        default="local",
+                        max_length=16,
+                    ),
+                ),
+                ("url", models.CharField(blank=True, max_length=500)),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("internal", "Internal (every signed-in user)"),
+                            ("private", "Private (team members only)"),
+                        ],
+                        default="private",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("ready_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "error",
+                    models.TextField(blank=True, help_text="Technical detail of the last failure (for operators)."),
+                ),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deployed_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.assetversion",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="endpoints", to="marketplace.team"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="endpoints",
+                        to="registry.assetversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='EndpointKey',
+            name="EndpointKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=16)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('internal', models.BooleanField(default=False)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='keys', to='registry.endpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("prefix", models.CharField(max_length=16)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("internal", models.BooleanField(default=False)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="keys", to="registry.endpoint"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='endpoint',
-            index=models.Index(fields=['status', 'status_changed_at'], name='endpoint_status_idx'),
+            model_name="endpoint",
+            index=models.Index(fields=["status", "status_changed_at"], name="endpoint_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='endpoint',
-            index=models.Index(fields=['version'], name='endpoint_version_idx'),
+            model_name="endpoint",
+            index=models.Index(fields=["version"], name="endpoint_version_idx"),
         ),
         migrations.AddConstraint(
-            model_name='endpoint',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'deleted'), _negated=True), fields=('name',), name='endpoint_name_unique_live', violation_error_message='An endpoint with this name exists already.'),
+            model_name="endpoint",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "deleted"), _negated=True),
+                fields=("name",),
+                name="endpoint_name_unique_live",
+                violation_error_message="An endpoint with this name exists already.",
+            ),
         ),
     ]

@@ -7,8 +7,10 @@ its pre-releases. One direction for every column lets a keyset page be a row com
 
 from django.db import migrations
 
-INDEX = ("CREATE INDEX version_precedence_idx ON registry_assetversion "
-         "(asset_id, major, minor, patch, (NOT is_prerelease), prerelease)")
+INDEX = (
+    "CREATE INDEX version_precedence_idx ON registry_assetversion "
+    "(asset_id, major, minor, patch, (NOT is_prerelease), prerelease)"
+)
 
 
 class Migration(migrations.Migration):

@@ -65,8 +65,10 @@ def address_refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
     if address.is_unspecified or address.is_multicast:
         return f"{address} is not an address a webhook can be sent to."
     if not address.is_global and not settings.MODELHUB_WEBHOOK_ALLOW_PRIVATE:
-        return (f"{address} is a private, loopback, link-local or reserved address; webhooks go to public "
-                "addresses only (MODELHUB_WEBHOOK_ALLOW_PRIVATE allows others).")
+        return (
+            f"{address} is a private, loopback, link-local or reserved address; webhooks go to public "
+            "addresses only (MODELHUB_WEBHOOK_ALLOW_PRIVATE allows others)."
+        )
     return None
 
 
@@ -160,16 +162,19 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> PostResul
         for scheme in ("http://", "https://"):
             session.mount(scheme, _CheckedAdapter(max_retries=0))
         try:
-            response = session.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False,
-                                    stream=True)
+            response = session.post(
+                url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False, stream=True
+            )
         except AddressRefused as exc:
             return PostResult(False, False, error=str(exc))
         except requests.Timeout as exc:
-            return PostResult(False, True, error=f"Timed out: {exc}",
-                              response_ms=int((time.monotonic() - started) * 1000))
+            return PostResult(
+                False, True, error=f"Timed out: {exc}", response_ms=int((time.monotonic() - started) * 1000)
+            )
         except requests.RequestException as exc:
-            return PostResult(False, True, error=f"Connection failed: {exc}",
-                              response_ms=int((time.monotonic() - started) * 1000))
+            return PostResult(
+                False, True, error=f"Connection failed: {exc}", response_ms=int((time.monotonic() - started) * 1000)
+            )
         with response:
             elapsed = int((time.monotonic() - started) * 1000)
             code = response.status_code

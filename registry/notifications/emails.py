@@ -53,13 +53,17 @@ def event_message(*, event: str, version: AssetVersion, data: dict) -> tuple[str
     url = data.get("url", "")
     if event == NotificationEvent.VERSION_SUBMITTED:
         note = data.get("note") or "(no note)"
-        return (f"[Modelhub] Review requested: {name}",
-                f"{data.get('actor') or 'Someone'} submitted {name} for release review.\n\nNote: {note}\n\n"
-                f"Review it: {url}reviews\nVersion: {url}\n")
+        return (
+            f"[Modelhub] Review requested: {name}",
+            f"{data.get('actor') or 'Someone'} submitted {name} for release review.\n\nNote: {note}\n\n"
+            f"Review it: {url}reviews\nVersion: {url}\n",
+        )
     decision = _DECISIONS[event]
-    return (f"[Modelhub] {name}: {decision}",
-            f"{data.get('actor') or 'A reviewer'} decided: {decision}.\n\nComment:\n{data.get('comment', '')}\n\n"
-            f"Version: {url}\nReviews: {url}reviews\n")
+    return (
+        f"[Modelhub] {name}: {decision}",
+        f"{data.get('actor') or 'A reviewer'} decided: {decision}.\n\nComment:\n{data.get('comment', '')}\n\n"
+        f"Version: {url}\nReviews: {url}reviews\n",
+    )
 
 
 def event_emails_send(*, event: str, version_id: int, data: dict, skip: list[str] = ()) -> list[str]:
@@ -70,8 +74,9 @@ def event_emails_send(*, event: str, version_id: int, data: dict, skip: list[str
     version = AssetVersion.objects.select_related("asset__team").filter(pk=version_id).first()
     if version is None:
         return []
-    recipients = [address for address in event_recipients(event=event, version=version, data=data)
-                  if address not in skip]
+    recipients = [
+        address for address in event_recipients(event=event, version=version, data=data) if address not in skip
+    ]
     if not recipients:
         return []
     subject, body = event_message(event=event, version=version, data=data)

@@ -42,7 +42,9 @@ class Webhook(models.Model):
     team = models.ForeignKey("registry.Team", on_delete=models.CASCADE, related_name="webhooks")
     url = models.CharField(max_length=WEBHOOK_URL_MAX_LENGTH)
     events = models.JSONField(default=list, blank=True, help_text="Events to send; empty means every event.")
-    secret_encrypted = models.TextField(help_text="Fernet token of the signing secret (registry.notifications.signing).")
+    secret_encrypted = models.TextField(
+        help_text="Fernet token of the signing secret (registry.notifications.signing)."
+    )
     secret_prefix = models.CharField(max_length=16, help_text="First characters of the secret, to recognise it.")
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(

@@ -36,6 +36,10 @@ def delivery_list(*, webhook: Webhook) -> QuerySet[WebhookDelivery]:
 def deliveries_lost(*, overdue: timedelta = timedelta(minutes=2), limit: int = 1000) -> list[int]:
     """Pending deliveries whose attempt is overdue (the task or its message was lost), for the sweep."""
     cutoff = timezone.now() - overdue
-    return list(WebhookDelivery.objects.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff),
-                                               status=DeliveryStatus.PENDING)
-                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return list(
+        WebhookDelivery.objects.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff), status=DeliveryStatus.PENDING
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

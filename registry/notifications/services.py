@@ -21,10 +21,23 @@ from registry.kernel.errors import InvalidInput
 from registry.kernel.lib.jsonsafe import json_safe
 from registry.kernel.lib.tasks import task_send_on_commit
 from registry.notifications.delivery import DELIVER_TASK, EMAIL_TASK, USER_AGENT, retry_delay, url_refusal, webhook_post
-from registry.notifications.models import (DELIVERY_ERROR_MAX_LENGTH, SUBSCRIBABLE_EVENTS, DeliveryStatus,
-                                           NotificationEvent, Webhook, WebhookDelivery)
-from registry.notifications.signing import (SIGNATURE_HEADER, TIMESTAMP_HEADER, SecretUnreadable, payload_signature,
-                                            secret_decrypt, secret_encrypt, secret_generate)
+from registry.notifications.models import (
+    DELIVERY_ERROR_MAX_LENGTH,
+    SUBSCRIBABLE_EVENTS,
+    DeliveryStatus,
+    NotificationEvent,
+    Webhook,
+    WebhookDelivery,
+)
+from registry.notifications.signing import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SecretUnreadable,
+    payload_signature,
+    secret_decrypt,
+    secret_encrypt,
+    secret_generate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +47,12 @@ CLAIM_LEASE = timedelta(seconds=120)
 # Celery may start a retry a moment before the due time it was given.
 CLOCK_SLACK = timedelta(seconds=1)
 # Events that send email as well as webhooks.
-EMAIL_EVENTS = {NotificationEvent.VERSION_SUBMITTED, NotificationEvent.VERSION_APPROVED,
-                NotificationEvent.VERSION_REJECTED, NotificationEvent.VERSION_CHANGES_REQUESTED}
+EMAIL_EVENTS = {
+    NotificationEvent.VERSION_SUBMITTED,
+    NotificationEvent.VERSION_APPROVED,
+    NotificationEvent.VERSION_REJECTED,
+    NotificationEvent.VERSION_CHANGES_REQUESTED,
+}
 
 
 def version_path(version) -> str:
@@ -51,9 +68,18 @@ def event_publish(*, event: str, version, actor, data: dict) -> list[WebhookDeli
     if event not in SUBSCRIBABLE_EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
     asset = version.asset
-    payload = json_safe({"asset": asset.full_slug, "kind": asset.kind, "version": version.version,
-                         "status": version.status, "actor": getattr(actor, "username", None),
-                         "url": version_path(version), **data}, max_string_bytes=16_384)
+    payload = json_safe(
+        {
+            "asset": asset.full_slug,
+            "kind": asset.kind,
+            "version": version.version,
+            "status": version.status,
+            "actor": getattr(actor, "username", None),
+            "url": version_path(version),
+            **data,
+        },
+        max_string_bytes=16_384,
+    )
     deliveries = _deliveries_create(team_id=asset.team_id, event=event, payload=payload)
     if event in EMAIL_EVENTS:
         task_send_on_commit(EMAIL_TASK, str(event), version.pk, payload)
@@ -66,11 +92,22 @@ def endpoint_event_publish(*, event: str, endpoint, actor, data: dict | None = N
     if event not in SUBSCRIBABLE_EVENTS or not str(event).startswith("endpoint."):
         raise ValueError(f"unknown endpoint event {event!r}")
     version = endpoint.version
-    payload = json_safe({"endpoint": endpoint.name, "endpoint_id": endpoint.pk, "team": endpoint.team.slug,
-                         "status": endpoint.status, "reason": endpoint.status_reason[:500],
-                         "endpoint_url": endpoint.url, "asset": version.asset.full_slug,
-                         "version": version.version, "actor": getattr(actor, "username", None),
-                         "url": f"/api/v1/endpoints/{endpoint.pk}/", **(data or {})}, max_string_bytes=16_384)
+    payload = json_safe(
+        {
+            "endpoint": endpoint.name,
+            "endpoint_id": endpoint.pk,
+            "team": endpoint.team.slug,
+            "status": endpoint.status,
+            "reason": endpoint.status_reason[:500],
+            "endpoint_url": endpoint.url,
+            "asset": version.asset.full_slug,
+            "version": version.version,
+            "actor": getattr(actor, "username", None),
+            "url": f"/api/v1/endpoints/{endpoint.pk}/",
+            **(data or {}),
+        },
+        max_string_bytes=16_384,
+    )
     return _deliveries_create(team_id=endpoint.team_id, event=event, payload=payload)
 
 
@@ -79,7 +116,8 @@ def _deliveries_create(*, team_id: int, event: str, payload: dict) -> list[Webho
     now = timezone.now()
     webhooks = [webhook for webhook in Webhook.objects.filter(team_id=team_id, active=True) if webhook.wants(event)]
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(webhook=webhook, event=event, payload=payload, next_attempt_at=now) for webhook in webhooks])
+        [WebhookDelivery(webhook=webhook, event=event, payload=payload, next_attempt_at=now) for webhook in webhooks]
+    )
     for delivery in deliveries:
         task_send_on_commit(DELIVER_TASK, delivery.pk)
     return deliveries
@@ -90,8 +128,10 @@ def _events(events) -> list[str]:
         raise InvalidInput("events is a list of event names.", field="events")
     unknown = sorted(set(events) - set(SUBSCRIBABLE_EVENTS))
     if unknown:
-        raise InvalidInput(f"Unknown event(s) {', '.join(unknown)[:200]}; events are: {', '.join(SUBSCRIBABLE_EVENTS)}.",
-                           field="events")
+        raise InvalidInput(
+            f"Unknown event(s) {', '.join(unknown)[:200]}; events are: {', '.join(SUBSCRIBABLE_EVENTS)}.",
+            field="events",
+        )
     return [event for event in SUBSCRIBABLE_EVENTS if event in events]
 
 
@@ -110,12 +150,23 @@ def webhook_create(*, user, team, url: str, events: list[str]) -> tuple[Webhook,
     with transaction.atomic():
         if Webhook.objects.select_for_update().filter(team=team).count() >= MAX_WEBHOOKS_PER_TEAM:
             raise InvalidInput(f"A team has at most {MAX_WEBHOOKS_PER_TEAM} webhooks; delete one first.")
-        webhook = Webhook(team=team, url=url, events=events, secret_encrypted=secret_encrypt(secret),
-                          secret_prefix=secret[:10], created_by=user)
+        webhook = Webhook(
+            team=team,
+            url=url,
+            events=events,
+            secret_encrypted=secret_encrypt(secret),
+            secret_prefix=secret[:10],
+            created_by=user,
+        )
         webhook.full_clean()
         webhook.save()
-        audit_record(actor=user, action=AuditAction.WEBHOOK_CREATE, target=webhook, team=team,
-                     data={"url": url, "events": events})
+        audit_record(
+            actor=user,
+            action=AuditAction.WEBHOOK_CREATE,
+            target=webhook,
+            team=team,
+            data={"url": url, "events": events},
+        )
     return webhook, secret
 
 
@@ -124,8 +175,13 @@ def webhook_delete(*, user, webhook: Webhook) -> None:
     team = webhook.team
     require(user, Permission.WEBHOOK_MANAGE, team, f"Only maintainers of '{team.slug}' can manage its webhooks.")
     with transaction.atomic():
-        audit_record(actor=user, action=AuditAction.WEBHOOK_DELETE, target=webhook, team=team,
-                     data={"url": webhook.url, "events": webhook.events})
+        audit_record(
+            actor=user,
+            action=AuditAction.WEBHOOK_DELETE,
+            target=webhook,
+            team=team,
+            data={"url": webhook.url, "events": webhook.events},
+        )
         webhook.delete()
 
 
@@ -135,16 +191,27 @@ def webhook_ping(*, user, webhook: Webhook) -> WebhookDelivery:
     require(user, Permission.WEBHOOK_MANAGE, team, f"Only maintainers of '{team.slug}' can manage its webhooks.")
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
-            webhook=webhook, event=NotificationEvent.PING, next_attempt_at=timezone.now(),
-            payload={"webhook": webhook.pk, "team": team.slug, "actor": user.username})
+            webhook=webhook,
+            event=NotificationEvent.PING,
+            next_attempt_at=timezone.now(),
+            payload={"webhook": webhook.pk, "team": team.slug, "actor": user.username},
+        )
         task_send_on_commit(DELIVER_TASK, delivery.pk)
     return delivery
 
 
 def delivery_body(delivery: WebhookDelivery) -> bytes:
     """The JSON body of a delivery: the same bytes on every attempt."""
-    return json.dumps({"id": delivery.pk, "event": delivery.event, "created_at": delivery.created_at.isoformat(),
-                       "data": delivery.payload}, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "id": delivery.pk,
+            "event": delivery.event,
+            "created_at": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
 
 
 def _record(delivery_id: int, **fields) -> None:
@@ -164,7 +231,9 @@ def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
     now = timezone.now()
     claimed = WebhookDelivery.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLOCK_SLACK),
-        pk=delivery_id, status=DeliveryStatus.PENDING, attempts__lt=max_attempts,
+        pk=delivery_id,
+        status=DeliveryStatus.PENDING,
+        attempts__lt=max_attempts,
     ).update(attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE)
     if not claimed:
         return None
@@ -180,14 +249,20 @@ def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
         return None
     body = delivery_body(delivery)
     timestamp = int(time.time())
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-Modelhub-Event": delivery.event,
-               "X-Modelhub-Delivery": str(delivery.pk), TIMESTAMP_HEADER: str(timestamp),
-               SIGNATURE_HEADER: payload_signature(secret=secret, timestamp=timestamp, body=body)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Modelhub-Event": delivery.event,
+        "X-Modelhub-Delivery": str(delivery.pk),
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: payload_signature(secret=secret, timestamp=timestamp, body=body),
+    }
     result = webhook_post(url=webhook.url, body=body, headers=headers)
     outcome = {"last_status_code": result.status_code, "last_error": result.error, "response_ms": result.response_ms}
     if result.delivered:
-        _record(delivery_id, status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), next_attempt_at=None,
-                **outcome)
+        _record(
+            delivery_id, status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), next_attempt_at=None, **outcome
+        )
         return None
     if result.retryable and delivery.attempts < max_attempts:
         delay = retry_delay(delivery.attempts)
@@ -202,6 +277,11 @@ def deliveries_expire(*, max_attempts: int) -> int:
     """Fail pending deliveries that have used every attempt but whose last one never recorded an outcome
     (the worker died during it). Returns how many."""
     return WebhookDelivery.objects.filter(
-        status=DeliveryStatus.PENDING, attempts__gte=max_attempts, next_attempt_at__lt=timezone.now(),
-    ).update(status=DeliveryStatus.FAILED, next_attempt_at=None,
-             last_error="Out of attempts: the last attempt never finished (worker lost).")
+        status=DeliveryStatus.PENDING,
+        attempts__gte=max_attempts,
+        next_attempt_at__lt=timezone.now(),
+    ).update(
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=None,
+        last_error="Out of attempts: the last attempt never finished (worker lost).",
+    )

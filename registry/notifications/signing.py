@@ -43,8 +43,9 @@ def secret_decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise SecretUnreadable("The webhook secret cannot be decrypted (the key material changed); "
-                               "delete the webhook and create it again.") from None
+        raise SecretUnreadable(
+            "The webhook secret cannot be decrypted (the key material changed); delete the webhook and create it again."
+        ) from None
 
 
 def payload_signature(*, secret: str, timestamp: int, body: bytes) -> str:

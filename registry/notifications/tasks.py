@@ -12,8 +12,9 @@ from registry.notifications.services import deliveries_expire, webhook_deliver
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name=DELIVER_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
-             ignore_result=True)
+@shared_task(
+    name=DELIVER_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True
+)
 def webhook_deliver_task(self, delivery_id: int) -> None:
     """One attempt at a webhook delivery; retried with exponential backoff while the delivery says so.
 
@@ -24,8 +25,9 @@ def webhook_deliver_task(self, delivery_id: int) -> None:
         raise self.retry(countdown=delay)
 
 
-@shared_task(name=EMAIL_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
-             ignore_result=True)
+@shared_task(
+    name=EMAIL_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True
+)
 def event_email_task(self, event: str, version_id: int, data: dict, sent: list[str] | None = None) -> None:
     """Email the people an event concerns; SMTP and connection errors are retried with backoff, skipping
     the recipients already written to."""
@@ -34,8 +36,13 @@ def event_email_task(self, event: str, version_id: int, data: dict, sent: list[s
     except EmailSendFailed as exc:
         retries = self.request.retries
         if retries + 1 >= settings.MODELHUB_EMAIL_MAX_ATTEMPTS:
-            logger.error("version %s: could not email about %s after %s attempts: %s", version_id, event,
-                         retries + 1, exc.__cause__)
+            logger.error(
+                "version %s: could not email about %s after %s attempts: %s",
+                version_id,
+                event,
+                retries + 1,
+                exc.__cause__,
+            )
             return
         raise self.retry(args=[event, version_id, data, exc.sent], countdown=retry_delay(retries + 1))
 

@@ -24,10 +24,26 @@ from time import perf_counter
 import orjson
 
 from registry.runtime import protocol
-from registry.runtime.auth import (ALLOWED, FORBIDDEN, NOT_FOUND, Authorizer, AuthorizerUnavailable,
-                                   credential_from_headers, credential_sha256, secret_matches)
-from registry.runtime.interface import (InferenceInputError, InferenceTimeout, ModelConfig, ModelHost, ModelInfo,
-                                        ModelLoadError, ModelNotFound, ModelUnavailable)
+from registry.runtime.auth import (
+    ALLOWED,
+    FORBIDDEN,
+    NOT_FOUND,
+    Authorizer,
+    AuthorizerUnavailable,
+    credential_from_headers,
+    credential_sha256,
+    secret_matches,
+)
+from registry.runtime.interface import (
+    InferenceInputError,
+    InferenceTimeout,
+    ModelConfig,
+    ModelHost,
+    ModelInfo,
+    ModelLoadError,
+    ModelNotFound,
+    ModelUnavailable,
+)
 from registry.runtime.metrics import UNKNOWN_MODEL, RuntimeMetrics
 from registry.runtime.monitoring import Monitoring
 
@@ -72,8 +88,16 @@ class HTTPError(Exception):
 
 
 _JSON = b"application/json"
-_LOAD_FIELDS = {"path": str, "sha256": str, "version": str, "max_batch_size": int, "max_batch_delay_ms": float,
-                "timeout_ms": int, "memory_limit_bytes": int, "intra_op_threads": int}
+_LOAD_FIELDS = {
+    "path": str,
+    "sha256": str,
+    "version": str,
+    "max_batch_size": int,
+    "max_batch_delay_ms": float,
+    "timeout_ms": int,
+    "memory_limit_bytes": int,
+    "intra_op_threads": int,
+}
 
 
 def _not_found(name: str) -> HTTPError:
@@ -88,8 +112,15 @@ def _error_body(message: str) -> bytes:
 class RuntimeApp:
     """The ASGI application. `create_app` builds it."""
 
-    def __init__(self, host: ModelHost, *, auth: Authorizer, metrics: RuntimeMetrics, settings: RuntimeSettings,
-                 monitoring: Monitoring | None = None):
+    def __init__(
+        self,
+        host: ModelHost,
+        *,
+        auth: Authorizer,
+        metrics: RuntimeMetrics,
+        settings: RuntimeSettings,
+        monitoring: Monitoring | None = None,
+    ):
         self.host = host
         self.auth = auth
         self.metrics = metrics
@@ -97,8 +128,12 @@ class RuntimeApp:
         self.monitoring = monitoring or Monitoring()
         self._metadata: dict[str, tuple[ModelInfo, bytes]] = {}
         server = protocol.server_metadata(settings.version, EXTENSIONS)
-        self._open_routes = {"/v2/health/live": orjson.dumps({"live": True}),
-                             "/v2/health/ready": orjson.dumps({"ready": True}), "/v2": server, "/v2/": server}
+        self._open_routes = {
+            "/v2/health/live": orjson.dumps({"live": True}),
+            "/v2/health/ready": orjson.dumps({"ready": True}),
+            "/v2": server,
+            "/v2/": server,
+        }
 
     # ------------------------------------------------------------------------------------------- plumbing
 
@@ -130,8 +165,13 @@ class RuntimeApp:
 
     @staticmethod
     async def _respond(send, status: int, body: bytes, content_type: bytes = _JSON, headers: tuple = ()):
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body)), *headers]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body)), *headers],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def _read_body(self, receive, content_length: bytes | None) -> bytes:
@@ -202,21 +242,28 @@ class RuntimeApp:
             elif name == b"x-modelhub-key":
                 key = value
             elif name == b"content-encoding" and value.lower() != b"identity":
-                raise HTTPError(415, f"Content-Encoding {value.decode('latin-1')!r} is not supported; "
-                                     "send the body uncompressed")
+                raise HTTPError(
+                    415, f"Content-Encoding {value.decode('latin-1')!r} is not supported; send the body uncompressed"
+                )
         return authorization, key, header_length, content_length
 
     def _require_secret(self, authorization: bytes | None) -> None:
         if not secret_matches(authorization, self.settings.runtime_secret):
-            raise HTTPError(401, "this route needs the runtime secret: Authorization: Bearer <secret>",
-                            ((b"www-authenticate", b"Bearer"),))
+            raise HTTPError(
+                401,
+                "this route needs the runtime secret: Authorization: Bearer <secret>",
+                ((b"www-authenticate", b"Bearer"),),
+            )
 
     async def _authorize(self, name: str, authorization: bytes | None, key: bytes | None) -> None:
         credential = credential_from_headers(authorization, key)
         if credential is None:
-            raise HTTPError(401, "credentials required: Authorization: Bearer <endpoint key>, "
-                                 "Authorization: Token <API token> or X-Modelhub-Key: <endpoint key>",
-                            ((b"www-authenticate", b"Bearer"),))
+            raise HTTPError(
+                401,
+                "credentials required: Authorization: Bearer <endpoint key>, "
+                "Authorization: Token <API token> or X-Modelhub-Key: <endpoint key>",
+                ((b"www-authenticate", b"Bearer"),),
+            )
         if not MODEL_NAME.fullmatch(name):
             raise _not_found(name)
         try:
@@ -241,7 +288,7 @@ class RuntimeApp:
     @staticmethod
     def _split_model_path(path: str) -> tuple[str, str | None, str]:
         """/v2/models/{name}[/versions/{v}][/{action}] -> (name, version, action)."""
-        parts = path[len("/v2/models/"):].split("/")
+        parts = path[len("/v2/models/") :].split("/")
         name, rest, version = parts[0], parts[1:], None
         if len(rest) >= 2 and rest[0] == "versions":
             version, rest = rest[1], rest[2:]
@@ -299,7 +346,8 @@ class RuntimeApp:
                 label = name
                 body = await self._read_body(receive, content_length)
                 request = protocol.parse_infer_request(
-                    body, protocol.parse_header_length(header_length, len(body)), info)
+                    body, protocol.parse_header_length(header_length, len(body)), info
+                )
                 outputs = await self.host.infer(name, request.inputs, request.output_names)
                 payload, json_length = protocol.encode_infer_response(info, request, outputs)
             except HTTPError as exc:
@@ -345,7 +393,7 @@ class RuntimeApp:
             ready_only = doc.get("ready") is True
             entries = [e for e in self.host.index() if not ready_only or e.get("state") == "READY"]
             return 200, orjson.dumps(entries)
-        parts = path[len("/v2/repository/models/"):].split("/") if path.startswith("/v2/repository/models/") else []
+        parts = path[len("/v2/repository/models/") :].split("/") if path.startswith("/v2/repository/models/") else []
         if len(parts) != 2 or parts[1] not in ("load", "unload"):
             raise HTTPError(404, f"no route {path}")
         name, action = parts
@@ -383,7 +431,7 @@ class RuntimeApp:
     @staticmethod
     def _load_config(name: str, parameters) -> ModelConfig:
         if not isinstance(parameters, dict):
-            raise HTTPError(400, "load needs {\"parameters\": {\"path\": ..., ...}}")
+            raise HTTPError(400, 'load needs {"parameters": {"path": ..., ...}}')
         unknown = sorted(set(parameters) - set(_LOAD_FIELDS))
         if unknown:
             raise HTTPError(400, f"unknown load parameter(s) {unknown}; known: {sorted(_LOAD_FIELDS)}")
@@ -397,13 +445,20 @@ class RuntimeApp:
             if kind is float and type(value) is int:
                 value = float(value)
             if type(value) is not kind or (kind in (int, float) and value < 0):
-                raise HTTPError(400, f"load parameter {key!r} must be a {'non-negative ' if kind is not str else ''}"
-                                     f"{kind.__name__}")
+                raise HTTPError(
+                    400, f"load parameter {key!r} must be a {'non-negative ' if kind is not str else ''}{kind.__name__}"
+                )
             fields[key] = value
         return ModelConfig(name=name, **fields)
 
 
-def create_app(host: ModelHost, *, auth: Authorizer, metrics: RuntimeMetrics, settings: RuntimeSettings,
-               monitoring: Monitoring | None = None) -> RuntimeApp:
+def create_app(
+    host: ModelHost,
+    *,
+    auth: Authorizer,
+    metrics: RuntimeMetrics,
+    settings: RuntimeSettings,
+    monitoring: Monitoring | None = None,
+) -> RuntimeApp:
     """The ASGI app over `host`; the host should call `metrics.observe_batch(model, size)` per batch."""
     return RuntimeApp(host, auth=auth, metrics=metrics, settings=settings, monitoring=monitoring)

@@ -34,8 +34,7 @@ class Authorizer(Protocol):
         """200 (allowed), 401 (unknown or revoked credential), 403 (not for this model) or 404 (no such
         model for this caller). Raises AuthorizerUnavailable."""
 
-    async def close(self) -> None:
-        ...
+    async def close(self) -> None: ...
 
 
 def credential_from_headers(authorization: bytes | None, modelhub_key: bytes | None) -> str | None:
@@ -95,8 +94,16 @@ class PortalAuthorizer:
     again.
     """
 
-    def __init__(self, portal_url: str, runtime_secret: str, *, ttl: float = 5.0, max_entries: int = 10_000,
-                 timeout: float = 2.0, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        portal_url: str,
+        runtime_secret: str,
+        *,
+        ttl: float = 5.0,
+        max_entries: int = 10_000,
+        timeout: float = 2.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.ttl = ttl
         self.max_entries = max_entries
         self._url = portal_url.rstrip("/") + AUTHORIZE_PATH
@@ -140,8 +147,9 @@ class PortalAuthorizer:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self._timeout, transport=self._transport)
         try:
-            response = await self._client.post(self._url, headers=self._headers,
-                                               json={"model": model, "credential_sha256": credential_sha256})
+            response = await self._client.post(
+                self._url, headers=self._headers, json={"model": model, "credential_sha256": credential_sha256}
+            )
         except httpx.HTTPError as exc:
             raise AuthorizerUnavailable(f"the portal could not be asked: {exc.__class__.__name__}") from None
         if response.status_code != 200:

@@ -39,8 +39,9 @@ class _Group:
 
 
 class AdaptiveBatcher:
-    def __init__(self, run: Run, *, max_batch_size: int, max_batch_delay_ms: float,
-                 on_batch: Callable[[int], None] | None = None):
+    def __init__(
+        self, run: Run, *, max_batch_size: int, max_batch_delay_ms: float, on_batch: Callable[[int], None] | None = None
+    ):
         self._run, self._max_rows, self._delay_s = run, max_batch_size, max(max_batch_delay_ms, 0) / 1000
         self._on_batch = on_batch
         self._groups: dict[tuple, _Group] = {}
@@ -52,8 +53,10 @@ class AdaptiveBatcher:
         if not 0 < count < self._max_rows:  # mixed or no rows, or a batch by itself
             self._observe(max(count, 1))
             return await self._run(inputs, output_names)
-        key = (tuple(sorted((name, array.dtype.str, array.shape[1:]) for name, array in inputs.items())),
-               None if output_names is None else tuple(output_names))
+        key = (
+            tuple(sorted((name, array.dtype.str, array.shape[1:]) for name, array in inputs.items())),
+            None if output_names is None else tuple(output_names),
+        )
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = _Group(output_names)
@@ -98,8 +101,9 @@ class AdaptiveBatcher:
             return
         total = sum(request.rows for request in requests)
         self._observe(total)
-        batch = {name: np.concatenate([request.inputs[name] for request in requests], axis=0)
-                 for name in requests[0].inputs}
+        batch = {
+            name: np.concatenate([request.inputs[name] for request in requests], axis=0) for name in requests[0].inputs
+        }
         try:
             outputs = await self._run(batch, group.output_names)
         except InferenceInputError:

@@ -59,8 +59,15 @@ import numpy as np
 from registry.runtime import ipc, worker as worker_main
 from registry.runtime.batching import AdaptiveBatcher
 from registry.runtime.interface import (
-    PLATFORM, InferenceInputError, InferenceTimeout, ModelConfig, ModelInfo, ModelLoadError, ModelNotFound,
-    ModelUnavailable, TensorSpec,
+    PLATFORM,
+    InferenceInputError,
+    InferenceTimeout,
+    ModelConfig,
+    ModelInfo,
+    ModelLoadError,
+    ModelNotFound,
+    ModelUnavailable,
+    TensorSpec,
 )
 
 logger = logging.getLogger(__name__)
@@ -115,8 +122,14 @@ def _info_from(fields: dict, max_batch_size: int) -> ModelInfo:
     def specs(items):
         return tuple(TensorSpec(item["name"], item["datatype"], tuple(item["shape"])) for item in items)
 
-    return ModelInfo(name=fields["name"], versions=tuple(fields["versions"]), platform=PLATFORM,
-                     inputs=specs(fields["inputs"]), outputs=specs(fields["outputs"]), max_batch_size=max_batch_size)
+    return ModelInfo(
+        name=fields["name"],
+        versions=tuple(fields["versions"]),
+        platform=PLATFORM,
+        inputs=specs(fields["inputs"]),
+        outputs=specs(fields["outputs"]),
+        max_batch_size=max_batch_size,
+    )
 
 
 def _batchable(info_fields: dict, config: ModelConfig) -> bool:
@@ -250,8 +263,9 @@ class _Worker:
         return header["info"]
 
     # --- requests ----------------------------------------------------------------------------------
-    async def request(self, inputs: dict[str, np.ndarray], output_names: list[str] | None,
-                      timeout_ms: int) -> dict[str, np.ndarray]:
+    async def request(
+        self, inputs: dict[str, np.ndarray], output_names: list[str] | None, timeout_ms: int
+    ) -> dict[str, np.ndarray]:
         if self.ended.done() or self._stopping or self._stop_reason:
             raise ModelUnavailable(f"Model {self.name}'s process is restarting.")
         request_id = next(self._ids)
@@ -275,8 +289,10 @@ class _Worker:
                 header, tensors = await future
         except TimeoutError:
             self._kill(f"did not answer within {limit_s:g} s and was restarted")
-            raise InferenceTimeout(f"Model {self.name} did not finish within its timeout of {timeout_ms} ms; its "
-                                   f"process did not stop the run and was restarted.") from None
+            raise InferenceTimeout(
+                f"Model {self.name} did not finish within its timeout of {timeout_ms} ms; its "
+                f"process did not stop the run and was restarted."
+            ) from None
         finally:
             self._pending.pop(request_id, None)
             if not self._pending:
@@ -288,8 +304,9 @@ class _Worker:
         if kind == "timeout":
             raise InferenceTimeout(f"Model {self.name} ran past its timeout of {timeout_ms} ms and was cut off.")
         if kind == "memory":
-            raise ModelUnavailable(f"Model {self.name} ran out of memory (its limit is "
-                                   f"{human_size(self.memory_limit)}): {message}")
+            raise ModelUnavailable(
+                f"Model {self.name} ran out of memory (its limit is {human_size(self.memory_limit)}): {message}"
+            )
         raise InferenceInputError(message or "onnxruntime refused the inputs")
 
     async def wait_idle(self) -> None:
@@ -430,8 +447,14 @@ class _Endpoint:
 class ProcessModelHost:
     """interface.ModelHost with one worker process per model; see the module docstring."""
 
-    def __init__(self, *, state_dir: str | Path, metrics=None, spawn_context=None,
-                 restart_policy: RestartPolicy = RestartPolicy()):
+    def __init__(
+        self,
+        *,
+        state_dir: str | Path,
+        metrics=None,
+        spawn_context=None,
+        restart_policy: RestartPolicy = RestartPolicy(),
+    ):
         self._state_dir = Path(state_dir) / "models"
         self._metrics = metrics
         self._context = spawn_context or default_spawn_context()
@@ -472,15 +495,22 @@ class ProcessModelHost:
         return endpoint.info if endpoint is not None and endpoint.state == READY else None
 
     def index(self) -> list[dict]:
-        entries = {name: {"name": name, "version": config.version, "state": LOADING, "reason": ""}
-                   for name, config in self._loading.items()}
+        entries = {
+            name: {"name": name, "version": config.version, "state": LOADING, "reason": ""}
+            for name, config in self._loading.items()
+        }
         for name, endpoint in self._endpoints.items():
-            entries[name] = {"name": name, "version": endpoint.config.version, "state": endpoint.state,
-                             "reason": endpoint.reason}
+            entries[name] = {
+                "name": name,
+                "version": endpoint.config.version,
+                "state": endpoint.state,
+                "reason": endpoint.reason,
+            }
         return [entries[name] for name in sorted(entries)]
 
-    async def infer(self, name: str, inputs: dict[str, np.ndarray],
-                    output_names: list[str] | None) -> dict[str, np.ndarray]:
+    async def infer(
+        self, name: str, inputs: dict[str, np.ndarray], output_names: list[str] | None
+    ) -> dict[str, np.ndarray]:
         endpoint = self._endpoints.get(name)
         if endpoint is None:
             if name in self._loading:
@@ -496,8 +526,7 @@ class ProcessModelHost:
         self._closed = True
         endpoints = list(self._endpoints.values())
         self._endpoints.clear()
-        await asyncio.gather(*(self._retire(endpoint, drain=False) for endpoint in endpoints),
-                             return_exceptions=True)
+        await asyncio.gather(*(self._retire(endpoint, drain=False) for endpoint in endpoints), return_exceptions=True)
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         self._spawner.shutdown(wait=False)
@@ -534,8 +563,12 @@ class ProcessModelHost:
     async def _start_worker(self, config: ModelConfig) -> tuple[_Worker, dict]:
         parent, child = socket.socketpair()
         try:
-            process = self._context.Process(target=worker_main.serve, args=(child, dataclasses.asdict(config)),
-                                            name=f"modelhub-model-{config.name}", daemon=True)
+            process = self._context.Process(
+                target=worker_main.serve,
+                args=(child, dataclasses.asdict(config)),
+                name=f"modelhub-model-{config.name}",
+                daemon=True,
+            )
             await self._in_executor(process.start, executor=self._spawner)
             # multiprocessing polls its children's sentinels from whichever thread starts the next one; this
             # host reads the exit status itself (on the event loop), and two readers would race for it.
@@ -546,8 +579,7 @@ class ProcessModelHost:
         finally:
             child.close()
         _, channel = await asyncio.get_running_loop().create_unix_connection(_Channel, sock=parent)
-        worker = _Worker(config.name, process, channel, memory_limit=config.memory_limit_bytes,
-                         host_load=self._load)
+        worker = _Worker(config.name, process, channel, memory_limit=config.memory_limit_bytes, host_load=self._load)
         info = await worker.handshake(LOAD_TIMEOUT_S)
         return worker, info
 
@@ -561,9 +593,12 @@ class ProcessModelHost:
         batching = _batchable(info_fields, config)
         endpoint.info = _info_from(info_fields, config.max_batch_size if batching else 0)
         if batching:
-            endpoint.batcher = AdaptiveBatcher(endpoint.run, max_batch_size=config.max_batch_size,
-                                               max_batch_delay_ms=config.max_batch_delay_ms,
-                                               on_batch=self._batch_observer(config.name))
+            endpoint.batcher = AdaptiveBatcher(
+                endpoint.run,
+                max_batch_size=config.max_batch_size,
+                max_batch_delay_ms=config.max_batch_delay_ms,
+                on_batch=self._batch_observer(config.name),
+            )
         self._attach(endpoint, worker)
         return endpoint
 
@@ -590,8 +625,10 @@ class ProcessModelHost:
         endpoint.state = UNAVAILABLE
         crashes = len(endpoint.crashes)
         if crashes >= self._policy.max_crashes:
-            endpoint.reason = (f"{reason}; it failed {crashes} times within {self._policy.window_s:g} s and is "
-                               f"not restarted (load it again to retry)")
+            endpoint.reason = (
+                f"{reason}; it failed {crashes} times within {self._policy.window_s:g} s and is "
+                f"not restarted (load it again to retry)"
+            )
             return
         delay = min(self._policy.backoff_s * 2 ** (crashes - 1), self._policy.backoff_max_s)
         endpoint.reason = f"{reason}; restarting in {delay:g} s"

@@ -49,8 +49,10 @@ def _status_line(status: int) -> bytes:
 
 def _error_response(status: int, message: str) -> bytes:
     body = orjson.dumps({"error": message})
-    return (_status_line(status) + b"content-type: application/json\r\ncontent-length: %d\r\n"
-            b"connection: close\r\n\r\n" % len(body) + body)
+    return (
+        _status_line(status) + b"content-type: application/json\r\ncontent-length: %d\r\n"
+        b"connection: close\r\n\r\n" % len(body) + body
+    )
 
 
 class _Request:
@@ -161,11 +163,18 @@ class _Connection(asyncio.Protocol):
         parsed = httptools.parse_url(self.url)
         raw_path = parsed.path
         scope = {
-            "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": self.parser.get_http_version(), "method": self.parser.get_method().decode("ascii"),
-            "scheme": "http", "path": unquote(raw_path.decode("latin-1")), "raw_path": raw_path,
-            "query_string": parsed.query or b"", "root_path": "", "headers": self.headers,
-            "server": self.server.address, "client": self.transport.get_extra_info("peername"),
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": self.parser.get_http_version(),
+            "method": self.parser.get_method().decode("ascii"),
+            "scheme": "http",
+            "path": unquote(raw_path.decode("latin-1")),
+            "raw_path": raw_path,
+            "query_string": parsed.query or b"",
+            "root_path": "",
+            "headers": self.headers,
+            "server": self.server.address,
+            "client": self.transport.get_extra_info("peername"),
         }
         body = self.body_parts[0] if len(self.body_parts) == 1 else b"".join(self.body_parts)
         self.queue.append(_Request(scope, body, self.parser.should_keep_alive()))
@@ -223,8 +232,9 @@ class _Connection(asyncio.Protocol):
                 state["parts"].append(message.get("body", b""))
                 if not message.get("more_body", False):
                     state["sent"] = True
-                    self._write_response(state["status"], state["headers"], b"".join(state["parts"]),
-                                         request.keep_alive, head_only)
+                    self._write_response(
+                        state["status"], state["headers"], b"".join(state["parts"]), request.keep_alive, head_only
+                    )
 
         try:
             await self.server.app(request.scope, receive, send)
@@ -322,8 +332,15 @@ class _Connection(asyncio.Protocol):
 class HTTPServer:
     """Serves an ASGI app on a listening socket; see the module docstring."""
 
-    def __init__(self, app, *, max_body: int, max_header_bytes: int = 64 << 10, keep_alive_s: float = 75.0,
-                 shutdown_grace_s: float = 30.0):
+    def __init__(
+        self,
+        app,
+        *,
+        max_body: int,
+        max_header_bytes: int = 64 << 10,
+        keep_alive_s: float = 75.0,
+        shutdown_grace_s: float = 30.0,
+    ):
         self.app = app
         self.max_body, self.max_header_bytes = max_body, max_header_bytes
         self.keep_alive_s, self.shutdown_grace_s = keep_alive_s, shutdown_grace_s
@@ -342,9 +359,13 @@ class HTTPServer:
         if phase == "startup":
             self._lifespan_messages: asyncio.Queue = asyncio.Queue()
             self._lifespan_answers: asyncio.Queue = asyncio.Queue()
-            self._lifespan_task = self.loop.create_task(self.app(
-                {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
-                self._lifespan_messages.get, self._lifespan_answers.put))
+            self._lifespan_task = self.loop.create_task(
+                self.app(
+                    {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
+                    self._lifespan_messages.get,
+                    self._lifespan_answers.put,
+                )
+            )
         elif self._lifespan_task.done():
             return
         await self._lifespan_messages.put({"type": f"lifespan.{phase}"})
@@ -363,8 +384,14 @@ class HTTPServer:
         if self._idle is not None and not any(connection.busy for connection in self.connections):
             self._idle.set()
 
-    async def serve(self, sock: socket.socket | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                    install_signal_handlers: bool = True) -> None:
+    async def serve(
+        self,
+        sock: socket.socket | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        install_signal_handlers: bool = True,
+    ) -> None:
         """Start the app, then accept on `sock` (or on host:port, bound only now, so that no client waits
         in the backlog of a runtime still restoring its models) until stop() or a signal; then drain and
         shut the app down."""

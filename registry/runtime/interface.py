@@ -18,11 +18,17 @@ PLATFORM = "onnx_onnxv1"
 # Open Inference Protocol datatype -> numpy dtype (BYTES tensors are numpy object arrays of bytes).
 DATATYPES: dict[str, np.dtype] = {
     "BOOL": np.dtype(np.bool_),
-    "UINT8": np.dtype(np.uint8), "UINT16": np.dtype(np.uint16), "UINT32": np.dtype(np.uint32),
+    "UINT8": np.dtype(np.uint8),
+    "UINT16": np.dtype(np.uint16),
+    "UINT32": np.dtype(np.uint32),
     "UINT64": np.dtype(np.uint64),
-    "INT8": np.dtype(np.int8), "INT16": np.dtype(np.int16), "INT32": np.dtype(np.int32),
+    "INT8": np.dtype(np.int8),
+    "INT16": np.dtype(np.int16),
+    "INT32": np.dtype(np.int32),
     "INT64": np.dtype(np.int64),
-    "FP16": np.dtype(np.float16), "FP32": np.dtype(np.float32), "FP64": np.dtype(np.float64),
+    "FP16": np.dtype(np.float16),
+    "FP32": np.dtype(np.float32),
+    "FP64": np.dtype(np.float64),
     "BYTES": np.dtype(object),
 }
 
@@ -92,8 +98,9 @@ class ModelHost(Protocol):
     def index(self) -> list[dict]:
         """V2 repository index entries: {"name", "version", "state": READY|UNAVAILABLE|LOADING, "reason"}."""
 
-    async def infer(self, name: str, inputs: dict[str, np.ndarray],
-                    output_names: list[str] | None) -> dict[str, np.ndarray]:
+    async def infer(
+        self, name: str, inputs: dict[str, np.ndarray], output_names: list[str] | None
+    ) -> dict[str, np.ndarray]:
         """Run the model; all outputs when output_names is None. Raises ModelNotFound, InferenceInputError,
         InferenceTimeout, ModelUnavailable."""
 

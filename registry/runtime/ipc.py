@@ -62,7 +62,7 @@ def _unpack_bytes(buffer: memoryview, count: int) -> np.ndarray:
         offset += _ITEM_LENGTH.size
         if offset + length > len(buffer):
             raise FrameError("a BYTES item runs past its tensor")
-        items[index] = bytes(buffer[offset:offset + length])
+        items[index] = bytes(buffer[offset : offset + length])
         offset += length
     if offset != len(buffer):
         raise FrameError("a BYTES tensor has trailing bytes")
@@ -97,7 +97,7 @@ def decode(payload: bytes | bytearray | memoryview) -> tuple[dict, dict[str, np.
         raise FrameError("a frame header runs past its frame")
     offset = _HEADER_LENGTH.size + head_length
     try:
-        header = orjson.loads(view[_HEADER_LENGTH.size:offset])
+        header = orjson.loads(view[_HEADER_LENGTH.size : offset])
     except orjson.JSONDecodeError as exc:
         raise FrameError(f"a frame header is not JSON: {exc}") from None
     if not isinstance(header, dict) or not isinstance(header.get("tensors", []), list):
@@ -109,10 +109,14 @@ def decode(payload: bytes | bytearray | memoryview) -> tuple[dict, dict[str, np.
             dtype = DATATYPES[datatype]
         except (KeyError, TypeError):
             raise FrameError(f"a bad tensor description: {spec!r}") from None
-        if not all(isinstance(dim, int) and dim >= 0 for dim in shape) or not isinstance(nbytes, int) \
-                or nbytes < 0 or offset + nbytes > len(view):
+        if (
+            not all(isinstance(dim, int) and dim >= 0 for dim in shape)
+            or not isinstance(nbytes, int)
+            or nbytes < 0
+            or offset + nbytes > len(view)
+        ):
             raise FrameError(f"tensor {name!r} does not fit its frame")
-        buffer = view[offset:offset + nbytes]
+        buffer = view[offset : offset + nbytes]
         offset += nbytes
         count = math.prod(shape)
         if datatype == "BYTES":

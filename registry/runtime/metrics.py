@@ -18,7 +18,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 # the series without bound.
 UNKNOWN_MODEL = "_unknown"
 
-LATENCY_BUCKETS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30)
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
@@ -94,18 +94,35 @@ class RuntimeMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._requests = Counter("modelhub_runtime_requests", "Inference requests by model and HTTP status.",
-                                 ["model", "code"], registry=self.registry)
-        self._failures = Counter("modelhub_runtime_request_failures",
-                                 "Inference requests that ended with an HTTP status of 400 or more.",
-                                 ["model", "code"], registry=self.registry)
-        self._latency = Histogram("modelhub_runtime_request_duration_seconds",
-                                  "Inference request latency in the app: from the request to the response handed to the server.",
-                                  ["model"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self._batch = Histogram("modelhub_runtime_batch_size", "Requests per batch the host ran.", ["model"],
-                                buckets=BATCH_BUCKETS, registry=self.registry)
-        self._inflight = Gauge("modelhub_runtime_inflight_requests", "Inference requests being served.",
-                               registry=self.registry)
+        self._requests = Counter(
+            "modelhub_runtime_requests",
+            "Inference requests by model and HTTP status.",
+            ["model", "code"],
+            registry=self.registry,
+        )
+        self._failures = Counter(
+            "modelhub_runtime_request_failures",
+            "Inference requests that ended with an HTTP status of 400 or more.",
+            ["model", "code"],
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            "modelhub_runtime_request_duration_seconds",
+            "Inference request latency in the app: from the request to the response handed to the server.",
+            ["model"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._batch = Histogram(
+            "modelhub_runtime_batch_size",
+            "Requests per batch the host ran.",
+            ["model"],
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
+        self._inflight = Gauge(
+            "modelhub_runtime_inflight_requests", "Inference requests being served.", registry=self.registry
+        )
         self._by_code: dict[tuple[str, int], tuple] = {}
         self._latency_of: dict[str, object] = {}
         self._batch_of: dict[str, object] = {}
@@ -119,8 +136,7 @@ class RuntimeMetrics:
         children = self._by_code.get((model, code))
         if children is None:
             text = str(code)
-            children = (self._requests.labels(model, text),
-                        self._failures.labels(model, text) if code >= 400 else None)
+            children = (self._requests.labels(model, text), self._failures.labels(model, text) if code >= 400 else None)
             self._by_code[(model, code)] = children
         children[0].inc()
         if children[1] is not None:

@@ -54,7 +54,7 @@ class ColumnStats:
         total = self.count + n
         delta = mean - self.mean
         self.mean = self.mean + delta * (n / total)
-        self.m2 = self.m2 + m2 + delta ** 2 * (self.count * n / total)
+        self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
         self.count = total
         np.minimum(self.min, x.min(axis=0), out=self.min)
         np.maximum(self.max, x.max(axis=0), out=self.max)
@@ -62,10 +62,14 @@ class ColumnStats:
     def as_dict(self) -> dict:
         empty = self.count == 0
         variance = self.m2 / (self.count - 1) if self.count > 1 else np.zeros_like(self.m2)
-        return {"count": self.count, "non_finite_rows": self.non_finite_rows,
-                "mean": None if empty else self.mean.tolist(),
-                "variance": None if empty else variance.tolist(),
-                "min": None if empty else self.min.tolist(), "max": None if empty else self.max.tolist()}
+        return {
+            "count": self.count,
+            "non_finite_rows": self.non_finite_rows,
+            "mean": None if empty else self.mean.tolist(),
+            "variance": None if empty else variance.tolist(),
+            "min": None if empty else self.min.tolist(),
+            "max": None if empty else self.max.tolist(),
+        }
 
 
 class ValueCounts:
@@ -138,10 +142,12 @@ class ModelMonitor:
 
     def as_dict(self) -> dict:
         self.fold()
-        return {"requests": self.requests,
-                "inputs": {name: s.as_dict() for name, s in self._inputs.items()},
-                "outputs": {name: c.as_dict() for name, c in self._outputs.items()},
-                "samples": list(self.samples)}
+        return {
+            "requests": self.requests,
+            "inputs": {name: s.as_dict() for name, s in self._inputs.items()},
+            "outputs": {name: c.as_dict() for name, c in self._outputs.items()},
+            "samples": list(self.samples),
+        }
 
 
 class Monitoring:
@@ -183,8 +189,10 @@ def _columns(arrays: list) -> np.ndarray | None:
 
 
 def _summary(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> dict:
-    return {"inputs": {n: _tensor_summary(a) for n, a in inputs.items()},
-            "outputs": {n: _tensor_summary(a) for n, a in outputs.items()}}
+    return {
+        "inputs": {n: _tensor_summary(a) for n, a in inputs.items()},
+        "outputs": {n: _tensor_summary(a) for n, a in outputs.items()},
+    }
 
 
 def _tensor_summary(array: np.ndarray) -> dict:
@@ -194,8 +202,12 @@ def _tensor_summary(array: np.ndarray) -> dict:
         head = [_text(v) for v in head]
     elif array.dtype.kind == "f":
         head = [v if np.isfinite(v) else None for v in head]
-    return {"shape": list(array.shape), "dtype": str(array.dtype), "values": head,
-            "truncated": flat.shape[0] > _SAMPLE_VALUES}
+    return {
+        "shape": list(array.shape),
+        "dtype": str(array.dtype),
+        "values": head,
+        "truncated": flat.shape[0] > _SAMPLE_VALUES,
+    }
 
 
 def _text(value) -> str:

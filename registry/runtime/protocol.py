@@ -23,7 +23,8 @@ HEADER_LENGTH = "inference-header-content-length"
 
 # Little-endian dtypes for the wire; BYTES is framed by hand (4-byte little-endian length + bytes).
 _WIRE_DTYPES: dict[str, np.dtype] = {
-    name: (dt.newbyteorder("<") if dt.itemsize > 1 else dt) for name, dt in DATATYPES.items() if name != "BYTES"}
+    name: (dt.newbyteorder("<") if dt.itemsize > 1 else dt) for name, dt in DATATYPES.items() if name != "BYTES"
+}
 _DATATYPE_OF_KIND = {np.dtype(dt).str.lstrip("<>=|"): name for name, dt in _WIRE_DTYPES.items()}
 _U32 = struct.Struct("<I")
 
@@ -58,20 +59,30 @@ def datatype_of(array: np.ndarray) -> str:
 
 # ---------------------------------------------------------------------------------------------- metadata
 
+
 def server_metadata(version: str, extensions: list[str]) -> bytes:
     return orjson.dumps({"name": "modelhub", "version": version, "extensions": extensions})
 
 
 def model_metadata(info: ModelInfo) -> bytes:
     """The `GET /v2/models/{name}` document, computed once per loaded model."""
+
     def spec(t: TensorSpec) -> dict:
         return {"name": t.name, "datatype": t.datatype, "shape": list(t.shape)}
 
-    return orjson.dumps({"name": info.name, "versions": list(info.versions), "platform": info.platform or PLATFORM,
-                         "inputs": [spec(t) for t in info.inputs], "outputs": [spec(t) for t in info.outputs]})
+    return orjson.dumps(
+        {
+            "name": info.name,
+            "versions": list(info.versions),
+            "platform": info.platform or PLATFORM,
+            "inputs": [spec(t) for t in info.inputs],
+            "outputs": [spec(t) for t in info.outputs],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------- requests
+
 
 def parse_header_length(value: bytes | None, body_length: int) -> int | None:
     """The `Inference-Header-Content-Length` value, checked against the body."""
@@ -113,8 +124,7 @@ def parse_infer_request(body: bytes, header_length: int | None, info: ModelInfo)
         name = raw.get("name")
         spec = specs.get(name) if isinstance(name, str) else None
         if spec is None:
-            raise ProtocolError(f"unknown input {name!r} for model {info.name!r}; "
-                                f"its inputs are {sorted(specs)}")
+            raise ProtocolError(f"unknown input {name!r} for model {info.name!r}; its inputs are {sorted(specs)}")
         if name in inputs:
             raise ProtocolError(f"input {name!r} is given twice")
         datatype = raw.get("datatype")
@@ -130,22 +140,26 @@ def parse_infer_request(body: bytes, header_length: int | None, info: ModelInfo)
             if "data" in raw:
                 raise ProtocolError(f"input {name!r} has both 'data' and parameters.binary_data_size")
             if header_length is None:
-                raise ProtocolError(f"input {name!r} has binary data but the request has no "
-                                    "Inference-Header-Content-Length header")
+                raise ProtocolError(
+                    f"input {name!r} has binary data but the request has no Inference-Header-Content-Length header"
+                )
             if type(size) is not int or size < 0:
                 raise ProtocolError(f"binary_data_size of input {name!r} must be a non-negative integer")
             if offset + size > len(body):
-                raise ProtocolError(f"binary data of input {name!r} ({size} bytes at offset {offset}) runs past "
-                                    f"the end of the body ({len(body)} bytes)")
-            inputs[name] = binary_tensor(view[offset:offset + size], name, datatype, shape)
+                raise ProtocolError(
+                    f"binary data of input {name!r} ({size} bytes at offset {offset}) runs past "
+                    f"the end of the body ({len(body)} bytes)"
+                )
+            inputs[name] = binary_tensor(view[offset : offset + size], name, datatype, shape)
             offset += size
         else:
             if "data" not in raw:
                 raise ProtocolError(f"input {name!r} has no 'data' and no parameters.binary_data_size")
             inputs[name] = _json_tensor(raw["data"], name, datatype, shape, count)
     if offset != len(body):
-        raise ProtocolError(f"the body has {len(body) - offset} bytes beyond the JSON header and the "
-                            "binary_data_size of the inputs")
+        raise ProtocolError(
+            f"the body has {len(body) - offset} bytes beyond the JSON header and the binary_data_size of the inputs"
+        )
     missing = [t.name for t in info.inputs if t.name not in inputs]
     if missing:
         raise ProtocolError(f"missing input(s) {missing} for model {info.name!r}")
@@ -162,12 +176,12 @@ def parse_infer_request(body: bytes, header_length: int | None, info: ModelInfo)
         for raw in raw_outputs:
             name = raw.get("name") if isinstance(raw, dict) else None
             if name not in known:
-                raise ProtocolError(f"unknown output {name!r} for model {info.name!r}; "
-                                    f"its outputs are {sorted(known)}")
+                raise ProtocolError(f"unknown output {name!r} for model {info.name!r}; its outputs are {sorted(known)}")
             out_params = _object(raw.get("parameters"), f"parameters of output {name!r}")
             if "classification" in out_params or "shared_memory_region" in out_params:
-                raise ProtocolError(f"output {name!r} asks for an extension this server does not offer "
-                                    "(classification, shared memory)")
+                raise ProtocolError(
+                    f"output {name!r} asks for an extension this server does not offer (classification, shared memory)"
+                )
             binary = out_params.get("binary_data", binary_default)
             if not isinstance(binary, bool):
                 raise ProtocolError(f"parameters.binary_data of output {name!r} must be true or false")
@@ -193,16 +207,16 @@ def _shape(raw, spec: TensorSpec) -> tuple[int, ...]:
         if type(got) is not int or got < 0:
             raise ProtocolError(f"the shape of input {spec.name!r} must be a list of non-negative integers")
     if len(raw) != len(spec.shape):
-        raise ProtocolError(f"input {spec.name!r} has shape {raw}; the model expects rank {len(spec.shape)} "
-                            f"{list(spec.shape)}")
+        raise ProtocolError(
+            f"input {spec.name!r} has shape {raw}; the model expects rank {len(spec.shape)} {list(spec.shape)}"
+        )
     for got, want in zip(raw, spec.shape):
         if want != -1 and got != want:
             raise ProtocolError(f"input {spec.name!r} has shape {raw}; the model expects {list(spec.shape)}")
     return tuple(raw)
 
 
-def binary_tensor(buf: memoryview, name: str, datatype: str, shape: tuple[int, ...],
-                  role: str = "input") -> np.ndarray:
+def binary_tensor(buf: memoryview, name: str, datatype: str, shape: tuple[int, ...], role: str = "input") -> np.ndarray:
     """A tensor from its binary data (the binary tensor extension: raw little-endian values; BYTES elements
     each a 4-byte little-endian length and the bytes). Raises ProtocolError naming the `role` tensor `name`."""
     count = prod(shape)
@@ -215,23 +229,25 @@ def binary_tensor(buf: memoryview, name: str, datatype: str, shape: tuple[int, .
             (n,) = _U32.unpack_from(buf, pos)
             pos += 4
             if pos + n > end:
-                raise ProtocolError(f"binary BYTES data of {role} {name!r}: an element of {n} bytes runs past "
-                                    "its binary_data_size")
-            items.append(bytes(buf[pos:pos + n]))
+                raise ProtocolError(
+                    f"binary BYTES data of {role} {name!r}: an element of {n} bytes runs past its binary_data_size"
+                )
+            items.append(bytes(buf[pos : pos + n]))
             pos += n
         return _bytes_tensor(items, name, shape, count, role)
     dtype = _WIRE_DTYPES[datatype]
     if len(buf) != count * dtype.itemsize:
-        raise ProtocolError(f"{role} {name!r} has {len(buf)} bytes of binary data; shape {list(shape)} of "
-                            f"{datatype} needs {count * dtype.itemsize}")
+        raise ProtocolError(
+            f"{role} {name!r} has {len(buf)} bytes of binary data; shape {list(shape)} of "
+            f"{datatype} needs {count * dtype.itemsize}"
+        )
     array = np.frombuffer(buf, dtype=dtype)
     if datatype == "BOOL" and count and array.view(np.uint8).max() > 1:
         raise ProtocolError(f"binary BOOL data of {role} {name!r} has bytes other than 0 and 1")
     return array.reshape(shape)
 
 
-def _bytes_tensor(items: list[bytes], name: str, shape: tuple[int, ...], count: int,
-                  role: str = "input") -> np.ndarray:
+def _bytes_tensor(items: list[bytes], name: str, shape: tuple[int, ...], count: int, role: str = "input") -> np.ndarray:
     if len(items) != count:
         raise ProtocolError(f"{role} {name!r} has {len(items)} BYTES elements; shape {list(shape)} needs {count}")
     array = np.empty(count, dtype=object)
@@ -248,8 +264,7 @@ def _json_tensor(data, name: str, datatype: str, shape: tuple[int, ...], count: 
     try:
         array = np.array(data)  # numpy picks the kind; checked against the datatype before the cast
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ProtocolError(f"the data of input {name!r} is not a (nested) list of {datatype} values: {exc}") \
-            from None
+        raise ProtocolError(f"the data of input {name!r} is not a (nested) list of {datatype} values: {exc}") from None
     if array.size != count:
         raise ProtocolError(f"input {name!r} has {array.size} elements; shape {list(shape)} needs {count}")
     if count and array.dtype.kind in "fO" and dtype.kind in "iu":
@@ -268,8 +283,9 @@ def _json_tensor(data, name: str, datatype: str, shape: tuple[int, ...], count: 
     if count and dtype.kind in "iu":
         limits = np.iinfo(dtype)
         if array.min() < limits.min or array.max() > limits.max:
-            raise ProtocolError(f"the data of input {name!r} is outside the range of {datatype} "
-                                f"[{limits.min}, {limits.max}]")
+            raise ProtocolError(
+                f"the data of input {name!r} is outside the range of {datatype} [{limits.min}, {limits.max}]"
+            )
     return array.astype(dtype, copy=False).reshape(shape)
 
 
@@ -297,8 +313,10 @@ def _flat_strings(data: list, name: str, depth: int = 0) -> list[bytes]:
 
 # ---------------------------------------------------------------------------------------------- responses
 
-def encode_infer_response(info: ModelInfo, request: InferRequest,
-                          outputs: dict[str, np.ndarray]) -> tuple[bytes, int | None]:
+
+def encode_infer_response(
+    info: ModelInfo, request: InferRequest, outputs: dict[str, np.ndarray]
+) -> tuple[bytes, int | None]:
     """The response body and, when any output is binary, the length of its JSON header."""
     names = request.output_names if request.output_names is not None else list(outputs)
     documents = []

@@ -58,23 +58,26 @@ def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
 def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> RuntimeSettings:
     """Settings from `argv` over `environ`; raises SettingsError on a missing secret or a bad value."""
     environ = os.environ if environ is None else environ
-    parser = argparse.ArgumentParser(prog="python -m registry.runtime",
-                                     description="Modelhub's Open Inference Protocol (KServe V2) runtime.")
+    parser = argparse.ArgumentParser(
+        prog="python -m registry.runtime", description="Modelhub's Open Inference Protocol (KServe V2) runtime."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", "--http-port", type=int, default=8081)
     parser.add_argument("--state-dir", default=environ.get("MODELHUB_RUNTIME_STATE_DIR") or "var/runtime")
     parser.add_argument("--portal-url", default=environ.get("MODELHUB_PORTAL_URL") or "http://127.0.0.1:8000")
     parser.add_argument("--max-body", type=int, default=None, help="largest request body in bytes")
-    parser.add_argument("--auth-ttl", type=float, default=None,
-                        help="seconds a credential decision of the portal is cached (default 5)")
+    parser.add_argument(
+        "--auth-ttl", type=float, default=None, help="seconds a credential decision of the portal is cached (default 5)"
+    )
     parser.add_argument("--model-name", help="with --model-dir: serve this one model from the start")
     parser.add_argument("--model-dir", help="folder holding the model (as KServe mounts it at /mnt/models)")
     args = parser.parse_args(argv)
     secret = environ.get("MODELHUB_RUNTIME_SECRET", "")
     if len(secret) < 16:
         raise SettingsError("MODELHUB_RUNTIME_SECRET must be set (16 characters or more)")
-    max_body = args.max_body if args.max_body is not None else _env_int(
-        environ, "MODELHUB_RUNTIME_MAX_BODY", DEFAULT_MAX_BODY)
+    max_body = (
+        args.max_body if args.max_body is not None else _env_int(environ, "MODELHUB_RUNTIME_MAX_BODY", DEFAULT_MAX_BODY)
+    )
     auth_ttl = args.auth_ttl if args.auth_ttl is not None else _env_float(environ, "MODELHUB_RUNTIME_AUTH_TTL", 5.0)
     if max_body <= 0 or auth_ttl < 0:
         raise SettingsError("--max-body must be positive and --auth-ttl not negative")
@@ -82,9 +85,17 @@ def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | N
     if any(len(k) != 64 or any(c not in "0123456789abcdef" for c in k) for k in static_keys):
         raise SettingsError("MODELHUB_RUNTIME_KEYS must be sha256 hex digests, separated by commas")
     preload = (_single_model(args.model_name, args.model_dir, environ),) if args.model_dir else ()
-    return RuntimeSettings(runtime_secret=secret, portal_url=args.portal_url, state_dir=args.state_dir,
-                           host=args.host, port=args.port, max_body=max_body, auth_ttl=auth_ttl,
-                           static_key_hashes=static_keys, preload=preload)
+    return RuntimeSettings(
+        runtime_secret=secret,
+        portal_url=args.portal_url,
+        state_dir=args.state_dir,
+        host=args.host,
+        port=args.port,
+        max_body=max_body,
+        auth_ttl=auth_ttl,
+        static_key_hashes=static_keys,
+        preload=preload,
+    )
 
 
 def _single_model(name: str | None, model_dir: str, environ: Mapping[str, str]) -> ModelConfig:
@@ -101,11 +112,15 @@ def _single_model(name: str | None, model_dir: str, environ: Mapping[str, str]) 
         if len(candidates) != 1:
             raise SettingsError(f"{folder} holds {len(candidates)} .onnx files; name one with MODELHUB_MODEL_FILE")
         path = candidates[0]
-    return ModelConfig(name=name, path=str(path), sha256=environ.get("MODELHUB_MODEL_SHA256", ""),
-                       version=environ.get("MODELHUB_MODEL_VERSION") or "1",
-                       max_batch_size=_env_int(environ, "MODELHUB_MAX_BATCH_SIZE", 0, allow_zero=True),
-                       max_batch_delay_ms=_env_float(environ, "MODELHUB_MAX_BATCH_DELAY_MS", 2.0),
-                       timeout_ms=_env_int(environ, "MODELHUB_TIMEOUT_MS", 30_000))
+    return ModelConfig(
+        name=name,
+        path=str(path),
+        sha256=environ.get("MODELHUB_MODEL_SHA256", ""),
+        version=environ.get("MODELHUB_MODEL_VERSION") or "1",
+        max_batch_size=_env_int(environ, "MODELHUB_MAX_BATCH_SIZE", 0, allow_zero=True),
+        max_batch_delay_ms=_env_float(environ, "MODELHUB_MAX_BATCH_DELAY_MS", 2.0),
+        timeout_ms=_env_int(environ, "MODELHUB_TIMEOUT_MS", 30_000),
+    )
 
 
 def build_app(settings: RuntimeSettings) -> RuntimeApp:
@@ -124,8 +139,13 @@ def build_app(settings: RuntimeSettings) -> RuntimeApp:
     if settings.static_key_hashes:
         auth = StaticAuthorizer({"*": set(settings.static_key_hashes)})
     else:
-        auth = PortalAuthorizer(settings.portal_url, settings.runtime_secret, ttl=settings.auth_ttl,
-                                max_entries=settings.auth_cache_size, timeout=settings.portal_timeout)
+        auth = PortalAuthorizer(
+            settings.portal_url,
+            settings.runtime_secret,
+            ttl=settings.auth_ttl,
+            max_entries=settings.auth_cache_size,
+            timeout=settings.portal_timeout,
+        )
     return create_app(host, auth=auth, metrics=metrics, settings=settings)
 
 

@@ -38,10 +38,19 @@ from registry.runtime.interface import PLATFORM
 
 # onnxruntime type string -> V2 datatype
 ORT_DATATYPES = {
-    "tensor(bool)": "BOOL", "tensor(string)": "BYTES",
-    "tensor(uint8)": "UINT8", "tensor(uint16)": "UINT16", "tensor(uint32)": "UINT32", "tensor(uint64)": "UINT64",
-    "tensor(int8)": "INT8", "tensor(int16)": "INT16", "tensor(int32)": "INT32", "tensor(int64)": "INT64",
-    "tensor(float16)": "FP16", "tensor(float)": "FP32", "tensor(double)": "FP64",
+    "tensor(bool)": "BOOL",
+    "tensor(string)": "BYTES",
+    "tensor(uint8)": "UINT8",
+    "tensor(uint16)": "UINT16",
+    "tensor(uint32)": "UINT32",
+    "tensor(uint64)": "UINT64",
+    "tensor(int8)": "INT8",
+    "tensor(int16)": "INT16",
+    "tensor(int32)": "INT32",
+    "tensor(int64)": "INT64",
+    "tensor(float16)": "FP16",
+    "tensor(float)": "FP32",
+    "tensor(double)": "FP64",
 }
 # Models whose recent runs average less than this are run on the reader thread when the worker is idle.
 INLINE_RUN_SECONDS = 0.002
@@ -122,8 +131,13 @@ def load_session(config: dict[str, Any]):
         if _is_memory_error(exc):
             raise LoadFailed(f"loading the model needed more memory than its limit: {exc}", "memory") from None
         raise LoadFailed(f"onnxruntime cannot load the model: {exc}") from None
-    info = {"name": config["name"], "versions": [str(config.get("version", "1"))], "platform": PLATFORM,
-            "inputs": _specs(session.get_inputs()), "outputs": _specs(session.get_outputs())}
+    info = {
+        "name": config["name"],
+        "versions": [str(config.get("version", "1"))],
+        "platform": PLATFORM,
+        "inputs": _specs(session.get_inputs()),
+        "outputs": _specs(session.get_outputs()),
+    }
     return session, info
 
 
@@ -256,8 +270,14 @@ class _Server:
         except (BrokenPipeError, ConnectionResetError):
             pass
         except (ipc.FrameError, MemoryError) as exc:
-            self._writer.send({"id": request_id, "ok": False, "kind": "memory" if isinstance(exc, MemoryError)
-                               else "input", "message": f"the outputs cannot be sent: {exc}"})
+            self._writer.send(
+                {
+                    "id": request_id,
+                    "ok": False,
+                    "kind": "memory" if isinstance(exc, MemoryError) else "input",
+                    "message": f"the outputs cannot be sent: {exc}",
+                }
+            )
 
     def _run(self, tensors: dict[str, np.ndarray], output_names: list[str] | None) -> dict[str, np.ndarray]:
         import onnxruntime as ort

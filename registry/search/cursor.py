@@ -15,8 +15,15 @@ from datetime import datetime
 from registry.kernel.errors import InvalidInput
 
 MAX_CURSOR_CHARS = 400
-_TYPES = {"rank": float, "id": int, "name": str, "slug": str, "created_at": datetime, "updated_at": datetime,
-          "usage_count": int}
+_TYPES = {
+    "rank": float,
+    "id": int,
+    "name": str,
+    "slug": str,
+    "created_at": datetime,
+    "updated_at": datetime,
+    "usage_count": int,
+}
 _SMALLEST = {"id": 1, "usage_count": 0}  # ids start at 1; an asset no endpoint uses has a usage count of 0
 
 
@@ -36,8 +43,9 @@ def cursor_encode(values, *, backwards: bool = False) -> str:
 
 
 def _invalid() -> InvalidInput:
-    return InvalidInput("cursor: not a cursor of this search; use the `next` or `previous` link as given.",
-                        field="cursor")
+    return InvalidInput(
+        "cursor: not a cursor of this search; use the `next` or `previous` link as given.", field="cursor"
+    )
 
 
 def _checked(value, kind, smallest: int = 1):
@@ -70,9 +78,15 @@ def cursor_decode(raw: str, keys) -> Cursor:
         payload = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise _invalid() from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("k"), list) \
-            or not isinstance(payload.get("b", False), bool) or len(payload["k"]) != len(keys):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("k"), list)
+        or not isinstance(payload.get("b", False), bool)
+        or len(payload["k"]) != len(keys)
+    ):
         raise _invalid()
-    values = tuple(_checked(value, _TYPES[name], _SMALLEST.get(name, 1))
-                   for value, (name, _) in zip(payload["k"], keys, strict=True))
+    values = tuple(
+        _checked(value, _TYPES[name], _SMALLEST.get(name, 1))
+        for value, (name, _) in zip(payload["k"], keys, strict=True)
+    )
     return Cursor(values=values, backwards=payload.get("b", False))

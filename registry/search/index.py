@@ -23,11 +23,26 @@ def vocabulary_rebuild() -> None:
 
     words: set[str] = set()
     for name, tags_text in Asset.objects.values_list("name", "tags_text").iterator(chunk_size=2000):
-        words |= vocabulary_words(AssetFacts(id=0, team_id=0, team_slug="", kind="", visibility="", task="",
-                                             license="", framework="", status="", tags=tuple(tags_text.split()),
-                                             name=name, summary="", description=""))
-    SearchTerm.objects.bulk_create([SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True,
-                                   batch_size=1000)
+        words |= vocabulary_words(
+            AssetFacts(
+                id=0,
+                team_id=0,
+                team_slug="",
+                kind="",
+                visibility="",
+                task="",
+                license="",
+                framework="",
+                status="",
+                tags=tuple(tags_text.split()),
+                name=name,
+                summary="",
+                description="",
+            )
+        )
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True, batch_size=1000
+    )
 
 
 def search_rebuild() -> None:

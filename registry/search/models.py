@@ -35,8 +35,11 @@ class FacetCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["scope", "filter", "facet", "value"], name="facetcount_unique_key",
-                                    violation_error_message="One row per scope, filter, facet and value."),
+            models.UniqueConstraint(
+                fields=["scope", "filter", "facet", "value"],
+                name="facetcount_unique_key",
+                violation_error_message="One row per scope, filter, facet and value.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -55,8 +55,14 @@ class SearchQuery:
 
     def facet_filters(self) -> dict[str, object]:
         """The active filters that are also facets."""
-        values = {"kind": self.kind, "tag": self.tags, "task": self.task, "license": self.license,
-                  "status": self.status, "team": self.team}
+        values = {
+            "kind": self.kind,
+            "tag": self.tags,
+            "task": self.task,
+            "license": self.license,
+            "status": self.status,
+            "team": self.team,
+        }
         return {name: value for name, value in values.items() if value}
 
     @property
@@ -73,8 +79,14 @@ def _whole_number(params, name: str, low: int, high: int | None) -> int | None:
     if not values:
         return None
     value = values[0]
-    if len(values) > 1 or not value.isascii() or not value.isdigit() or len(value) > 9 \
-            or int(value) < low or (high is not None and int(value) > high):
+    if (
+        len(values) > 1
+        or not value.isascii()
+        or not value.isdigit()
+        or len(value) > 9
+        or int(value) < low
+        or (high is not None and int(value) > high)
+    ):
         bound = f"from {low} to {high}" if high is not None else f"from {low}"
         raise InvalidInput(f"{name}: a whole number {bound}, given once.", field=name)
     return int(value)
@@ -105,20 +117,34 @@ def parse_search(params) -> SearchQuery:
         ordering = "relevance" if terms else "-updated"
     page_size = _whole_number(params, "page_size", 1, MAX_PAGE_SIZE) or DEFAULT_PAGE_SIZE
     page = _whole_number(params, "page", 1, None)
-    cursor_values = params.getlist("cursor") if hasattr(params, "getlist") else (
-        [params["cursor"]] if "cursor" in params else [])
+    cursor_values = (
+        params.getlist("cursor") if hasattr(params, "getlist") else ([params["cursor"]] if "cursor" in params else [])
+    )
     if len(cursor_values) > 1:
         raise InvalidInput("cursor: give it once.", field="cursor")
     cursor = cursor_decode(cursor_values[0], ORDER_KEYS[ordering]) if cursor_values else None
     if cursor is not None and page is not None:
-        raise InvalidInput("page and cursor: give one of them; follow the `next` link for the next page.",
-                           field="cursor")
+        raise InvalidInput(
+            "page and cursor: give one of them; follow the `next` link for the next page.", field="cursor"
+        )
     if page is not None and (page - 1) * page_size > MAX_PAGE_OFFSET:
-        raise InvalidInput(f"page: pages start at most {MAX_PAGE_OFFSET} results deep; follow the `next` link "
-                           "(a cursor) to go deeper.", field="page")
-    return SearchQuery(terms=terms, kind=data.get("kind") or "", tags=tags,
-                       task=(data.get("task") or "").strip().lower(), license=(data.get("license") or "").strip(),
-                       framework=(data.get("framework") or "").strip(), status=data.get("status") or "",
-                       team=(data.get("team") or "").strip(),
-                       visibility=data.get("visibility") or "", ordering=ordering, page_size=page_size, page=page,
-                       cursor=cursor)
+        raise InvalidInput(
+            f"page: pages start at most {MAX_PAGE_OFFSET} results deep; follow the `next` link "
+            "(a cursor) to go deeper.",
+            field="page",
+        )
+    return SearchQuery(
+        terms=terms,
+        kind=data.get("kind") or "",
+        tags=tags,
+        task=(data.get("task") or "").strip().lower(),
+        license=(data.get("license") or "").strip(),
+        framework=(data.get("framework") or "").strip(),
+        status=data.get("status") or "",
+        team=(data.get("team") or "").strip(),
+        visibility=data.get("visibility") or "",
+        ordering=ordering,
+        page_size=page_size,
+        page=page,
+        cursor=cursor,
+    )

@@ -44,16 +44,22 @@ def team_member_add(*, actor, team: Team, username: str, role: str = TeamRole.ME
     try:
         with transaction.atomic():
             membership = Membership.objects.create(team=team, user=user, role=role)
-            audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADD, target=team, team=team,
-                         data={"username": username, "role": role})
+            audit_record(
+                actor=actor,
+                action=AuditAction.TEAM_MEMBER_ADD,
+                target=team,
+                team=team,
+                data={"username": username, "role": role},
+            )
     except IntegrityError:
         raise Conflict(f"'{username}' is already a member of '{team.slug}'.") from None
     return membership
 
 
 def _locked_membership(team: Team, username: str) -> Membership:
-    membership = (Membership.objects.select_for_update().select_related("user")
-                  .filter(team=team, user__username=username).first())
+    membership = (
+        Membership.objects.select_for_update().select_related("user").filter(team=team, user__username=username).first()
+    )
     if membership is None:
         raise NotFound(f"'{username}' is not a member of '{team.slug}'.")
     return membership
@@ -61,11 +67,16 @@ def _locked_membership(team: Team, username: str) -> Membership:
 
 def _ensure_a_maintainer_remains(team: Team, leaving: Membership) -> None:
     # Lock every maintainer row so two concurrent demotions cannot both see "another one left".
-    maintainers = list(Membership.objects.select_for_update().filter(team=team, role=TeamRole.MAINTAINER)
-                       .order_by("pk").values_list("pk", flat=True))
+    maintainers = list(
+        Membership.objects.select_for_update()
+        .filter(team=team, role=TeamRole.MAINTAINER)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     if leaving.role == TeamRole.MAINTAINER and maintainers == [leaving.pk]:
-        raise Conflict(f"'{leaving.user.username}' is the last maintainer of '{team.slug}'; "
-                       "make someone else a maintainer first.")
+        raise Conflict(
+            f"'{leaving.user.username}' is the last maintainer of '{team.slug}'; make someone else a maintainer first."
+        )
 
 
 def team_member_set_role(*, actor, team: Team, username: str, role: str) -> Membership:
@@ -78,8 +89,13 @@ def team_member_set_role(*, actor, team: Team, username: str, role: str) -> Memb
             _ensure_a_maintainer_remains(team, membership)
         old_role, membership.role = membership.role, role
         membership.save(update_fields=["role"])
-        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ROLE, target=team, team=team,
-                     data={"username": username, "from": old_role, "to": role})
+        audit_record(
+            actor=actor,
+            action=AuditAction.TEAM_MEMBER_ROLE,
+            target=team,
+            team=team,
+            data={"username": username, "from": old_role, "to": role},
+        )
     return membership
 
 
@@ -91,5 +107,6 @@ def team_member_remove(*, actor, team: Team, username: str) -> None:
         membership = _locked_membership(team, username)
         _ensure_a_maintainer_remains(team, membership)
         membership.delete()
-        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_REMOVE, target=team, team=team,
-                     data={"username": username})
+        audit_record(
+            actor=actor, action=AuditAction.TEAM_MEMBER_REMOVE, target=team, team=team, data={"username": username}
+        )

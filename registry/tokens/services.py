@@ -53,7 +53,9 @@ def token_authenticate(key: str):
     found = users.objects.raw(
         f"SELECT u.*, t.id AS token_id, (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_stale "
         f"FROM {users._meta.db_table} u JOIN {APIToken._meta.db_table} t ON t.user_id = u.id "
-        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active", [stale_before, token_hash(key)])
+        "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active",
+        [stale_before, token_hash(key)],
+    )
     user = next(iter(found), None)
     if user is not None and user.token_stale:
         APIToken.objects.filter(pk=user.token_id).update(last_used_at=timezone.now())

@@ -135,7 +135,7 @@ def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
         if len(raw) > MAX_LINE_BYTES:
             raise DatasetInvalid(f"line {line_number} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB")
         if line_number == 1 and raw.startswith(_UTF8_BOM):
-            raw = raw[len(_UTF8_BOM):]
+            raw = raw[len(_UTF8_BOM) :]
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -150,9 +150,7 @@ def _next_row(reader: Any) -> list[str] | None:
     except csv.Error as exc:
         line = reader.line_num
         if "field larger than field limit" in str(exc):
-            raise DatasetInvalid(
-                f"line {line} has a field larger than {MAX_FIELD_BYTES // (1024 * 1024)} MB"
-            ) from None
+            raise DatasetInvalid(f"line {line} has a field larger than {MAX_FIELD_BYTES // (1024 * 1024)} MB") from None
         raise DatasetInvalid(f"line {line} could not be parsed: {exc}") from None
 
 

@@ -106,8 +106,14 @@ def _no_stage(check: str) -> None:
     pass
 
 
-def inspect_onnx(model_path: Path, *, root: Path, intra_op_threads: int = 1, smoke_time_limit: float | None = None,
-                 on_stage: Callable[[str], None] = _no_stage) -> OnnxInspection:
+def inspect_onnx(
+    model_path: Path,
+    *,
+    root: Path,
+    intra_op_threads: int = 1,
+    smoke_time_limit: float | None = None,
+    on_stage: Callable[[str], None] = _no_stage,
+) -> OnnxInspection:
     """Check the model at `model_path` and describe it, or raise ModelInvalid naming the failed check.
 
     `on_stage(check)` is called as each check starts (the sandbox reports progress with it). The
@@ -154,8 +160,10 @@ def inspect_onnx(model_path: Path, *, root: Path, intra_op_threads: int = 1, smo
         graph_name=model.graph.name,
         doc_string=model.doc_string[:DOC_STRING_LIMIT],
         inputs=[_value_info(v) for v in inputs[:MAX_LISTED]],
-        outputs=[_merge_inferred(declared, inferred_output)
-                 for declared, inferred_output in zip(model.graph.output[:MAX_LISTED], graph.output)],
+        outputs=[
+            _merge_inferred(declared, inferred_output)
+            for declared, inferred_output in zip(model.graph.output[:MAX_LISTED], graph.output)
+        ],
         inputs_total=len(inputs),
         outputs_total=len(model.graph.output),
         operator_counts=dict(sorted(operator_counts.most_common(MAX_LISTED))),
@@ -546,10 +554,10 @@ def _smoke_inference(session: ort.InferenceSession, *, time_limit: float | None)
         results = session.run(None, feeds, run_options)
     except Exception as exc:
         if run_options.terminate:
-            raise ModelInvalid(f"The smoke inference did not finish within {time_limit:g} s.", check="smoke_inference",
-                               resource="time") from exc
-        raise _failure("onnxruntime failed to run the model on generated inputs", exc,
-                       check="smoke_inference") from exc
+            raise ModelInvalid(
+                f"The smoke inference did not finish within {time_limit:g} s.", check="smoke_inference", resource="time"
+            ) from exc
+        raise _failure("onnxruntime failed to run the model on generated inputs", exc, check="smoke_inference") from exc
     finally:
         if timer is not None:
             timer.cancel()

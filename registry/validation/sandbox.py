@@ -75,8 +75,9 @@ def human_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def sandbox_run(kind: str, path: Path, *, root: Path, filename: str, limits: SandboxLimits,
-                workdir: Path) -> dict[str, Any]:
+def sandbox_run(
+    kind: str, path: Path, *, root: Path, filename: str, limits: SandboxLimits, workdir: Path
+) -> dict[str, Any]:
     """Check one file in a sandboxed child; never raises for anything the file can cause.
 
     Returns {"ok": True, "result": <inspection or profile dict, or None>} or
@@ -85,16 +86,36 @@ def sandbox_run(kind: str, path: Path, *, root: Path, filename: str, limits: San
     """
     workdir.mkdir(parents=True, exist_ok=True)
     result_path = workdir / "result.json"
-    request = {"kind": kind, "path": str(path), "root": str(root), "filename": filename,
-               "result_path": str(result_path), "memory_bytes": limits.memory_bytes,
-               "cpu_seconds": limits.cpu_seconds, "smoke_seconds": limits.smoke_seconds,
-               "file_bytes": limits.file_bytes}
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TMPDIR": str(workdir),
-           "PYTHONPATH": str(_PROJECT_ROOT), "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
+    request = {
+        "kind": kind,
+        "path": str(path),
+        "root": str(root),
+        "filename": filename,
+        "result_path": str(result_path),
+        "memory_bytes": limits.memory_bytes,
+        "cpu_seconds": limits.cpu_seconds,
+        "smoke_seconds": limits.smoke_seconds,
+        "file_bytes": limits.file_bytes,
+    }
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TMPDIR": str(workdir),
+        "PYTHONPATH": str(_PROJECT_ROOT),
+        "OMP_NUM_THREADS": "1",
+        "PYTHONFAULTHANDLER": "1",
+    }
     stage = _FIRST_STAGE[kind]
     with open(workdir / "stderr.log", "wb+") as stderr:
-        child = subprocess.Popen(CHILD_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                 cwd=workdir, env=env, start_new_session=True)
+        child = subprocess.Popen(
+            CHILD_COMMAND,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=workdir,
+            env=env,
+            start_new_session=True,
+        )
         try:
             stage, timed_out = _follow(child, json.dumps(request).encode(), stage, limits)
         finally:
@@ -106,24 +127,31 @@ def sandbox_run(kind: str, path: Path, *, root: Path, filename: str, limits: San
     if timed_out:
         if stage == "smoke_inference":
             return _failed(stage, f"The smoke inference did not finish within {limits.smoke_seconds:g} s.")
-        return _failed(stage, f"{_STAGES[stage][2]} did not finish within the validation time limit of "
-                              f"{limits.wall_seconds:g} s.")
+        return _failed(
+            stage, f"{_STAGES[stage][2]} did not finish within the validation time limit of {limits.wall_seconds:g} s."
+        )
     if child.returncode < 0:
-        logger.warning("validation child died with signal %s while %s; stderr: %s",
-                       -child.returncode, _STAGES[stage][1], stderr_tail)
+        logger.warning(
+            "validation child died with signal %s while %s; stderr: %s",
+            -child.returncode,
+            _STAGES[stage][1],
+            stderr_tail,
+        )
         return _failed(stage, _signal_reason(-child.returncode, stage, limits))
     outcome = _read_result(result_path)
     if child.returncode != 0 or outcome is None:
-        logger.error("validation child exited with status %s and no result; stderr: %s", child.returncode,
-                     stderr_tail)
-        return _failed(stage, f"The validation process failed while {_STAGES[stage][1]} "
-                              f"(exit status {child.returncode}).")
+        logger.error("validation child exited with status %s and no result; stderr: %s", child.returncode, stderr_tail)
+        return _failed(
+            stage, f"The validation process failed while {_STAGES[stage][1]} (exit status {child.returncode})."
+        )
     if outcome["ok"]:
         return {"ok": True, "result": outcome["result"]}
     reason = outcome["reason"]
     if outcome.get("resource") == "memory":
-        reason = (f"{_STAGES[outcome['check']][2]} needed more than {human_size(limits.memory_bytes)} of memory "
-                  f"(the validation limit for this model): {reason}")
+        reason = (
+            f"{_STAGES[outcome['check']][2]} needed more than {human_size(limits.memory_bytes)} of memory "
+            f"(the validation limit for this model): {reason}"
+        )
     return _failed(outcome["check"], reason)
 
 
@@ -182,8 +210,7 @@ def _signal_reason(signum: int, stage: str, limits: SandboxLimits) -> str:
     if signum == signal.SIGXCPU:
         return f"{subject} used more than {limits.cpu_seconds} s of CPU time."
     if signum == signal.SIGKILL:
-        return (f"{component} was killed (signal 9) while {doing}, most likely by the host running out of "
-                f"memory.")
+        return f"{component} was killed (signal 9) while {doing}, most likely by the host running out of memory."
     return f"{component} crashed (signal {signum}) while {doing}."
 
 
@@ -229,8 +256,9 @@ def _child_check(request: dict[str, Any]) -> dict[str, Any]:
         from registry.validation.onnx_model import ModelInvalid, inspect_onnx
 
         try:
-            inspection = inspect_onnx(path, root=root, smoke_time_limit=request["smoke_seconds"],
-                                      on_stage=_report_stage)
+            inspection = inspect_onnx(
+                path, root=root, smoke_time_limit=request["smoke_seconds"], on_stage=_report_stage
+            )
         except ModelInvalid as exc:
             return {"ok": False, "check": exc.check, "reason": exc.reason, "resource": exc.resource}
         return {"ok": True, "result": inspection.as_dict()}
@@ -242,8 +270,12 @@ def _child_check(request: dict[str, Any]) -> dict[str, Any]:
     except DatasetInvalid as exc:
         return {"ok": False, "check": "dataset_profile", "reason": exc.reason}
     except MemoryError:
-        return {"ok": False, "check": "dataset_profile", "reason": "the profiler ran out of memory",
-                "resource": "memory"}
+        return {
+            "ok": False,
+            "check": "dataset_profile",
+            "reason": "the profiler ran out of memory",
+            "resource": "memory",
+        }
     return {"ok": True, "result": profile}
 
 

@@ -61,17 +61,23 @@ def validation_claim(*, version_id: int, task_id: str) -> ValidationReport | Non
     different task may only take a claim whose lease has run out.
     """
     now = timezone.now()
-    claimed = (ValidationReport.objects
-               .filter(version_id=version_id, version__status=VersionStatus.VALIDATING)
-               .filter(Q(task_id="") | Q(task_id=task_id) | Q(claimed_at__lt=now - _lease()))
-               .update(task_id=task_id, claimed_at=now, started_at=now, attempts=F("attempts") + 1))
+    claimed = (
+        ValidationReport.objects.filter(version_id=version_id, version__status=VersionStatus.VALIDATING)
+        .filter(Q(task_id="") | Q(task_id=task_id) | Q(claimed_at__lt=now - _lease()))
+        .update(task_id=task_id, claimed_at=now, started_at=now, attempts=F("attempts") + 1)
+    )
     if not claimed:
         return None
     report = ValidationReport.objects.select_related("version__asset").get(version_id=version_id)
     if report.attempts > settings.MODELHUB_VALIDATION_MAX_ATTEMPTS:
-        validation_finish(version_id=version_id, task_id=task_id, passed=False, failed_check="interrupted",
-                          reason=f"validation was interrupted {report.attempts - 1} times (the worker was lost or "
-                                 "killed at the time limit); the model may be too large or too slow to check.")
+        validation_finish(
+            version_id=version_id,
+            task_id=task_id,
+            passed=False,
+            failed_check="interrupted",
+            reason=f"validation was interrupted {report.attempts - 1} times (the worker was lost or "
+            "killed at the time limit); the model may be too large or too slow to check.",
+        )
         return None
     return report
 
@@ -79,11 +85,20 @@ def validation_claim(*, version_id: int, task_id: str) -> ValidationReport | Non
 def validation_release(*, version_id: int, task_id: str) -> None:
     """Give a claim back before a retry; a storage retry is not counted as a failed attempt."""
     ValidationReport.objects.filter(version_id=version_id, task_id=task_id).update(
-        task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0))
+        task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0)
+    )
 
 
-def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: str, failed_check: str = "",
-                      details: dict | None = None, signature: dict | None = None) -> bool:
+def validation_finish(
+    *,
+    version_id: int,
+    task_id: str,
+    passed: bool,
+    reason: str,
+    failed_check: str = "",
+    details: dict | None = None,
+    signature: dict | None = None,
+) -> bool:
     """Record the outcome if `task_id` still holds the claim. Returns whether it was recorded."""
     now = timezone.now()
     status = VersionStatus.VALIDATED if passed else VersionStatus.INVALID
@@ -94,9 +109,12 @@ def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: st
             asset = asset_lock(asset_id)  # before the version: the order of every status change
         except NotFound:
             return False  # deleted with its versions
-        report = (ValidationReport.objects.select_for_update(of=("self",))
-                  .filter(version_id=version_id, task_id=task_id, version__status=VersionStatus.VALIDATING)
-                  .select_related("version__asset__team").first())
+        report = (
+            ValidationReport.objects.select_for_update(of=("self",))
+            .filter(version_id=version_id, task_id=task_id, version__status=VersionStatus.VALIDATING)
+            .select_related("version__asset__team")
+            .first()
+        )
         if report is None:
             return False
         report.outcome = ValidationOutcome.PASSED if passed else ValidationOutcome.FAILED
@@ -106,14 +124,24 @@ def validation_finish(*, version_id: int, task_id: str, passed: bool, reason: st
         report.finished_at = now
         report.save(update_fields=["outcome", "failed_check", "reason", "details", "finished_at"])
         AssetVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(
-            status=status, status_changed_at=now, signature=signature, updated_at=now)
+            status=status, status_changed_at=now, signature=signature, updated_at=now
+        )
         asset_release_refresh(asset)
         version = report.version
         action = AuditAction.VERSION_VALIDATED if passed else AuditAction.VERSION_INVALID
-        audit_record(actor=None, action=action, target=version, team=version.asset.team,
-                     data={"reason": reason[:500], "failed_check": failed_check})
-        event_publish(event=NotificationEvent.VERSION_VALIDATED if passed else NotificationEvent.VERSION_INVALID,
-                      version=version, actor=None, data={"status": status, "reason": reason[:500]})
+        audit_record(
+            actor=None,
+            action=action,
+            target=version,
+            team=version.asset.team,
+            data={"reason": reason[:500], "failed_check": failed_check},
+        )
+        event_publish(
+            event=NotificationEvent.VERSION_VALIDATED if passed else NotificationEvent.VERSION_INVALID,
+            version=version,
+            actor=None,
+            data={"status": status, "reason": reason[:500]},
+        )
     return True
 
 
@@ -134,8 +162,14 @@ def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size:
     kind = version.asset.kind
     if kind not in (AssetKind.MODEL, AssetKind.DATASET):
         return {"passed": True, "details": {}, "reason": "Stored and hashed; solutions are never executed."}
-    outcome = sandbox_run(MODEL if kind == AssetKind.MODEL else DATASET, root / primary, root=root, filename=primary,
-                          limits=_sandbox_limits(total_size), workdir=root.parent / "sandbox")
+    outcome = sandbox_run(
+        MODEL if kind == AssetKind.MODEL else DATASET,
+        root / primary,
+        root=root,
+        filename=primary,
+        limits=_sandbox_limits(total_size),
+        workdir=root.parent / "sandbox",
+    )
     if not outcome["ok"]:
         return {"passed": False, "failed_check": outcome["check"], "reason": outcome["reason"]}
     if kind == AssetKind.MODEL:
@@ -143,14 +177,22 @@ def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size:
         smoke = details.get("smoke_inference") or {}
         timing = f" in {smoke['seconds'] * 1000:.1f} ms" if isinstance(smoke.get("seconds"), float) else ""
         signature = {"inputs": details["inputs"], "outputs": details["outputs"]}
-        return {"passed": True, "details": details, "signature": signature,
-                "reason": f"ONNX checker, shape inference, onnxruntime session and smoke inference passed{timing}."}
+        return {
+            "passed": True,
+            "details": details,
+            "signature": signature,
+            "reason": f"ONNX checker, shape inference, onnxruntime session and smoke inference passed{timing}.",
+        }
     profile = outcome["result"]
     if profile is None:
         return {"passed": True, "details": {}, "reason": "Stored and hashed; this file format is not profiled."}
-    return {"passed": True, "details": {"profile": profile}, "signature": {"columns": profile["columns"]},
-            "reason": f"{profile['format'].upper()} with {profile['column_count']} columns and "
-                      f"{profile['row_count']} rows."}
+    return {
+        "passed": True,
+        "details": {"profile": profile},
+        "signature": {"columns": profile["columns"]},
+        "reason": f"{profile['format'].upper()} with {profile['column_count']} columns and "
+        f"{profile['row_count']} rows.",
+    }
 
 
 def _bounded(outcome: dict) -> dict:
@@ -177,8 +219,10 @@ def _bounded(outcome: dict) -> dict:
         signature = None
         omitted.append("signature")
     if omitted:
-        details["omitted"] = {"parts": omitted, "reason": f"over the {MAX_STORED_JSON_BYTES // 1024} KiB "
-                                                          "limit on what validation stores per version"}
+        details["omitted"] = {
+            "parts": omitted,
+            "reason": f"over the {MAX_STORED_JSON_BYTES // 1024} KiB limit on what validation stores per version",
+        }
     return {**outcome, "reason": text_safe(outcome["reason"]), "details": details, "signature": signature}
 
 
@@ -201,8 +245,9 @@ def version_validate(*, version_id: int, task_id: str) -> bool:
             for f in files:
                 blob_materialize(f.blob, root / f.path)
         except BlobMissing as exc:
-            return validation_finish(version_id=version_id, task_id=task_id, passed=False, failed_check="storage",
-                                     reason=str(exc))
+            return validation_finish(
+                version_id=version_id, task_id=task_id, passed=False, failed_check="storage", reason=str(exc)
+            )
         outcome = _check_files(version, root, primary, total_size=sum(f.blob.size for f in files))
     return validation_finish(version_id=version_id, task_id=task_id, **_bounded(outcome))
 
@@ -214,10 +259,14 @@ def validations_recover_stalled(*, now=None) -> list[int]:
     with a conditional update, and the task's own claim check stops a duplicate.
     """
     now = now or timezone.now()
-    stalled = (ValidationReport.objects.filter(version__status=VersionStatus.VALIDATING)
-               .filter(Q(claimed_at__isnull=True, version__status_changed_at__lt=now - UNCLAIMED_GRACE)
-                       | Q(claimed_at__lt=now - _lease()))
-               .values_list("pk", "version_id", "claimed_at"))
+    stalled = (
+        ValidationReport.objects.filter(version__status=VersionStatus.VALIDATING)
+        .filter(
+            Q(claimed_at__isnull=True, version__status_changed_at__lt=now - UNCLAIMED_GRACE)
+            | Q(claimed_at__lt=now - _lease())
+        )
+        .values_list("pk", "version_id", "claimed_at")
+    )
     resent = []
     for pk, version_id, claimed_at in stalled:
         reset = ValidationReport.objects.filter(pk=pk, claimed_at=claimed_at).update(task_id="", claimed_at=None)

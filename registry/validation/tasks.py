@@ -6,15 +6,26 @@ from django.conf import settings
 
 from registry.kernel.lib.tasks import backoff_seconds
 from registry.kernel.errors import TransientStorageError
-from registry.validation.services import (VALIDATE_TASK, validation_finish, validation_release,
-                                          validations_recover_stalled, version_validate)
+from registry.validation.services import (
+    VALIDATE_TASK,
+    validation_finish,
+    validation_release,
+    validations_recover_stalled,
+    version_validate,
+)
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name=VALIDATE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
-             soft_time_limit=settings.MODELHUB_VALIDATION_TIME_LIMIT,
-             time_limit=settings.MODELHUB_VALIDATION_TIME_LIMIT + 30)
+@shared_task(
+    name=VALIDATE_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    soft_time_limit=settings.MODELHUB_VALIDATION_TIME_LIMIT,
+    time_limit=settings.MODELHUB_VALIDATION_TIME_LIMIT + 30,
+)
 def version_validate_task(self, version_id: int) -> None:
     """Validate one version. Idempotent (see registry.validation.services); retries storage errors.
 
@@ -26,18 +37,26 @@ def version_validate_task(self, version_id: int) -> None:
     except TransientStorageError as exc:
         retries = self.request.retries
         if retries >= settings.MODELHUB_STORAGE_MAX_RETRIES:
-            validation_finish(version_id=version_id, task_id=self.request.id, passed=False, failed_check="storage",
-                              reason=f"Could not read the files from artifact storage after {retries + 1} tries: "
-                                     f"{exc}")
+            validation_finish(
+                version_id=version_id,
+                task_id=self.request.id,
+                passed=False,
+                failed_check="storage",
+                reason=f"Could not read the files from artifact storage after {retries + 1} tries: {exc}",
+            )
             return
         validation_release(version_id=version_id, task_id=self.request.id)
         delay = backoff_seconds(retries, base=settings.MODELHUB_VALIDATION_RETRY_DELAY)
         logger.warning("version %s: storage error, retry %s in %ss: %s", version_id, retries + 1, delay, exc)
         raise self.retry(exc=exc, countdown=delay) from None
     except SoftTimeLimitExceeded:
-        validation_finish(version_id=version_id, task_id=self.request.id, passed=False, failed_check="time_limit",
-                          reason=f"Validation took longer than the limit of "
-                                 f"{settings.MODELHUB_VALIDATION_TIME_LIMIT} seconds.")
+        validation_finish(
+            version_id=version_id,
+            task_id=self.request.id,
+            passed=False,
+            failed_check="time_limit",
+            reason=f"Validation took longer than the limit of {settings.MODELHUB_VALIDATION_TIME_LIMIT} seconds.",
+        )
 
 
 @shared_task(ignore_result=True)

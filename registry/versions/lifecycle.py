@@ -16,8 +16,15 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 # What a person does to move a version into each status, for messages.
-_ACTIONS = {S.VALIDATING: "validate", S.VALIDATED: "request changes", S.INVALID: "fail validation",
-            S.IN_REVIEW: "submit", S.APPROVED: "approve", S.REJECTED: "reject", S.DEPRECATED: "deprecate"}
+_ACTIONS = {
+    S.VALIDATING: "validate",
+    S.VALIDATED: "request changes",
+    S.INVALID: "fail validation",
+    S.IN_REVIEW: "submit",
+    S.APPROVED: "approve",
+    S.REJECTED: "reject",
+    S.DEPRECATED: "deprecate",
+}
 
 
 def can_transition(current: str, target: str) -> bool:
@@ -31,5 +38,7 @@ def require_transition(version, target: str) -> None:
         return
     label = S(current).label.lower()
     allowed = ", ".join(sorted(_ACTIONS[t] for t in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
-    raise Conflict(f"Version {version.version} is {label}: '{_ACTIONS[target]}' is not allowed "
-                   f"(allowed when {label}: {allowed}).", code="illegal_transition")
+    raise Conflict(
+        f"Version {version.version} is {label}: '{_ACTIONS[target]}' is not allowed (allowed when {label}: {allowed}).",
+        code="illegal_transition",
+    )

@@ -36,8 +36,9 @@ def release_status(statuses) -> str:
 def asset_release_refresh(asset: Asset) -> None:
     """Recompute `asset.status` from its versions and, when it changed, store it and update the search index
     (facet counts). Call in the transaction that changed a version, with `asset` from `asset_lock`."""
-    status = release_status(AssetVersion.objects.filter(asset_id=asset.pk).order_by()
-                            .values_list("status", flat=True).distinct())
+    status = release_status(
+        AssetVersion.objects.filter(asset_id=asset.pk).order_by().values_list("status", flat=True).distinct()
+    )
     if status == asset.status:
         return
     before = AssetFacts.of(asset)
@@ -51,6 +52,11 @@ def release_status_rebuild() -> None:
     restore). The search backend's counts derive from it: run `search_rebuild()` after (the `search_rebuild`
     command does both)."""
     precedence = Case(*(When(status=status, then=Value(i)) for i, status in enumerate(ReleaseStatus.values)))
-    furthest = (AssetVersion.objects.filter(asset_id=OuterRef("pk")).order_by().annotate(p=precedence)
-                .order_by("p").values("status")[:1])
+    furthest = (
+        AssetVersion.objects.filter(asset_id=OuterRef("pk"))
+        .order_by()
+        .annotate(p=precedence)
+        .order_by("p")
+        .values("status")[:1]
+    )
     Asset.objects.update(status=Coalesce(Subquery(furthest), Value("")))

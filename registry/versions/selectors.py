@@ -45,8 +45,9 @@ def _cursor_key(raw: str) -> tuple[tuple, bool]:
     except (binascii.Error, ValueError, UnicodeDecodeError, InvalidInput):
         semver = None
     if semver is None:
-        raise InvalidInput("cursor: not a cursor of this list; use the `next` or `previous` link as given.",
-                           field="cursor")
+        raise InvalidInput(
+            "cursor: not a cursor of this list; use the `next` or `previous` link as given.", field="cursor"
+        )
     return (semver.major, semver.minor, semver.patch, not semver.prerelease, semver.prerelease), direction == "b"
 
 
@@ -60,7 +61,7 @@ def version_page(*, asset: Asset, cursor: str | None = None, size: int = 20) -> 
     if cursor is not None:
         key, backwards = _cursor_key(cursor)
         qs = qs.filter(_beyond(key, below=not backwards))
-    rows = list(qs.order_by(*_by_precedence(descending=not backwards))[:size + 1])
+    rows = list(qs.order_by(*_by_precedence(descending=not backwards))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -72,16 +73,21 @@ def version_page(*, asset: Asset, cursor: str | None = None, size: int = 20) -> 
     for row in rows:
         row.alias_names = sorted(names[row.pk])
     has_next, has_previous = (True, more) if backwards else (more, cursor is not None)
-    return VersionPage(versions=rows, count=asset.version_count,
-                       next_cursor=_cursor(rows[-1].version, False) if rows and has_next else None,
-                       previous_cursor=_cursor(rows[0].version, True) if rows and has_previous else None)
+    return VersionPage(
+        versions=rows,
+        count=asset.version_count,
+        next_cursor=_cursor(rows[-1].version, False) if rows and has_next else None,
+        previous_cursor=_cursor(rows[0].version, True) if rows and has_previous else None,
+    )
 
 
 def version_list(*, asset: Asset) -> QuerySet[AssetVersion]:
     """Versions of an asset the caller can already see (get it with marketplace's `asset_get`)."""
-    return (AssetVersion.objects.filter(asset=asset)
-            .select_related("asset__team", "validation", "created_by")
-            .prefetch_related(Prefetch("files", queryset=VersionFile.objects.select_related("blob")), "aliases"))
+    return (
+        AssetVersion.objects.filter(asset=asset)
+        .select_related("asset__team", "validation", "created_by")
+        .prefetch_related(Prefetch("files", queryset=VersionFile.objects.select_related("blob")), "aliases")
+    )
 
 
 def version_get(*, asset: Asset, version: str) -> AssetVersion:
@@ -95,8 +101,12 @@ def version_below(*, version: AssetVersion, statuses) -> AssetVersion | None:
     """The newest version of the same asset that `version` outranks and whose status is one of `statuses`, or
     None: one index seek, however many versions the asset has."""
     key = (version.major, version.minor, version.patch, not version.is_prerelease, version.prerelease)
-    return (AssetVersion.objects.filter(asset_id=version.asset_id, status__in=list(statuses))
-            .filter(_beyond(key, below=True)).order_by(*_by_precedence(descending=True)).first())
+    return (
+        AssetVersion.objects.filter(asset_id=version.asset_id, status__in=list(statuses))
+        .filter(_beyond(key, below=True))
+        .order_by(*_by_precedence(descending=True))
+        .first()
+    )
 
 
 def visible_version_get(*, user, team: str, slug: str, version: str) -> AssetVersion:
@@ -110,7 +120,8 @@ def version_file_get(*, version: AssetVersion, path: str | None) -> VersionFile:
     if path:
         match = next((f for f in files if f.path == path), None)
         if match is None:
-            raise NotFound(f"Version {version.version} has no file '{path}'; it has: "
-                           f"{', '.join(f.path for f in files)}.")
+            raise NotFound(
+                f"Version {version.version} has no file '{path}'; it has: {', '.join(f.path for f in files)}."
+            )
         return match
     return next(f for f in files if f.is_primary)

@@ -30,8 +30,9 @@ def parse_semver(value: str) -> SemVer:
     match = _SEMVER.fullmatch(value) if len(value) <= 100 else None
     if not match:
         hint = " (drop the leading 'v')" if value[:1] in ("v", "V") else ""
-        raise InvalidInput(f"version: '{value}' is not a semantic version such as 1.0.0 or 2.1.0-rc.1{hint}.",
-                           field="version")
+        raise InvalidInput(
+            f"version: '{value}' is not a semantic version such as 1.0.0 or 2.1.0-rc.1{hint}.", field="version"
+        )
     numbers = [int(match[1]), int(match[2]), int(match[3])]
     if max(numbers) > MAX_NUMBER:
         raise InvalidInput(f"version: each number of '{value}' must be at most {MAX_NUMBER}.", field="version")

@@ -42,8 +42,10 @@ def validate_metadata(metadata) -> dict:
         raise InvalidInput("metadata: must be a JSON object.", field="metadata")
     size = len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode())
     if size > settings.MODELHUB_METADATA_MAX_BYTES:
-        raise InvalidInput(f"metadata: {size} bytes of JSON is over the limit of "
-                           f"{settings.MODELHUB_METADATA_MAX_BYTES} bytes.", field="metadata")
+        raise InvalidInput(
+            f"metadata: {size} bytes of JSON is over the limit of {settings.MODELHUB_METADATA_MAX_BYTES} bytes.",
+            field="metadata",
+        )
     return metadata
 
 
@@ -55,11 +57,16 @@ def _prepare_files(asset: Asset, upload: StagedFile, workdir: Path) -> list[_Pre
     if lower.endswith(".onnx"):
         return [_PreparedFile(filename, upload.path, upload.sha256, upload.size, True)]
     if not lower.endswith(".zip"):
-        raise UnsupportedUpload(f"file: a model version must be a single .onnx file or a .zip holding one .onnx "
-                                f"file and its external data; got '{filename}'.", field="file")
-    limits = ArchiveLimits(max_total_bytes=settings.MODELHUB_ARCHIVE_MAX_EXTRACTED_SIZE,
-                           max_ratio=settings.MODELHUB_ARCHIVE_MAX_RATIO,
-                           max_members=settings.MODELHUB_ARCHIVE_MAX_MEMBERS)
+        raise UnsupportedUpload(
+            f"file: a model version must be a single .onnx file or a .zip holding one .onnx "
+            f"file and its external data; got '{filename}'.",
+            field="file",
+        )
+    limits = ArchiveLimits(
+        max_total_bytes=settings.MODELHUB_ARCHIVE_MAX_EXTRACTED_SIZE,
+        max_ratio=settings.MODELHUB_ARCHIVE_MAX_RATIO,
+        max_members=settings.MODELHUB_ARCHIVE_MAX_MEMBERS,
+    )
     try:
         extracted = extract_zip_safely(upload.path, workdir, limits=limits)
     except ArchiveRejected as exc:
@@ -67,13 +74,22 @@ def _prepare_files(asset: Asset, upload: StagedFile, workdir: Path) -> list[_Pre
     models = [f for f in extracted if f.path.lower().endswith(".onnx")]
     if len(models) != 1:
         found = ", ".join(f.path for f in models) or "none"
-        raise UnsupportedUpload(f"file: the archive must hold exactly one .onnx file; found {len(models)} "
-                                f"({found}).", field="file")
+        raise UnsupportedUpload(
+            f"file: the archive must hold exactly one .onnx file; found {len(models)} ({found}).", field="file"
+        )
     return [_PreparedFile(f.path, f.local_path, f.sha256, f.size, f is models[0]) for f in extracted]
 
 
-def version_create(*, user, asset: Asset, version: str, upload: StagedFile, metadata=None,
-                   expected_sha256: str | None = None, lineage=None) -> AssetVersion:
+def version_create(
+    *,
+    user,
+    asset: Asset,
+    version: str,
+    upload: StagedFile,
+    metadata=None,
+    expected_sha256: str | None = None,
+    lineage=None,
+) -> AssetVersion:
     """Register a new version from an uploaded file and queue its validation.
 
     Checks everything it can before storing a byte (permission, version number, metadata, lineage,
@@ -88,9 +104,12 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
     metadata = validate_metadata(metadata)
     lineage_targets = lineage_parse_upload(user=user, source_asset=asset, lineage=lineage)
     if expected_sha256 and expected_sha256.strip().lower() != upload.sha256:
-        raise ChecksumMismatch(f"sha256: the uploaded file's SHA-256 is {upload.sha256}, not "
-                               f"{expected_sha256.strip().lower()}; the upload was corrupted or is not the file you "
-                               "meant. Nothing was stored.", field="sha256")
+        raise ChecksumMismatch(
+            f"sha256: the uploaded file's SHA-256 is {upload.sha256}, not "
+            f"{expected_sha256.strip().lower()}; the upload was corrupted or is not the file you "
+            "meant. Nothing was stored.",
+            field="sha256",
+        )
     _refuse_duplicate(asset, version, semver)
     workdir = Path(tempfile.mkdtemp(prefix="version-", dir=settings.FILE_UPLOAD_TEMP_DIR))
     try:
@@ -104,21 +123,39 @@ def version_create(*, user, asset: Asset, version: str, upload: StagedFile, meta
             # versions when it recomputes the asset's latest version and count.
             locked_asset = asset_lock(asset.pk)
             created = AssetVersion.objects.create(
-                asset=asset, version=version, major=semver.major, minor=semver.minor, patch=semver.patch,
-                prerelease=semver.prerelease, is_prerelease=bool(semver.prerelease),
-                status=VersionStatus.VALIDATING, metadata=metadata, filename=safe_filename(upload.name),
-                sha256=upload.sha256, size=upload.size, created_by=user,
+                asset=asset,
+                version=version,
+                major=semver.major,
+                minor=semver.minor,
+                patch=semver.patch,
+                prerelease=semver.prerelease,
+                is_prerelease=bool(semver.prerelease),
+                status=VersionStatus.VALIDATING,
+                metadata=metadata,
+                filename=safe_filename(upload.name),
+                sha256=upload.sha256,
+                size=upload.size,
+                created_by=user,
             )
             VersionFile.objects.bulk_create(
-                VersionFile(version=created, path=f.path, blob=blobs[f.path], is_primary=f.is_primary)
-                for f in prepared
+                VersionFile(version=created, path=f.path, blob=blobs[f.path], is_primary=f.is_primary) for f in prepared
             )
             ValidationReport.objects.create(version=created)
             _refresh_asset_versions(asset)
             asset_release_refresh(locked_asset)
-            audit_record(actor=user, action=AuditAction.VERSION_CREATE, target=created, team=asset.team,
-                         data={"asset": asset.full_slug, "version": version, "sha256": upload.sha256,
-                               "size": upload.size, "files": len(prepared)})
+            audit_record(
+                actor=user,
+                action=AuditAction.VERSION_CREATE,
+                target=created,
+                team=asset.team,
+                data={
+                    "asset": asset.full_slug,
+                    "version": version,
+                    "sha256": upload.sha256,
+                    "size": upload.size,
+                    "files": len(prepared),
+                },
+            )
             if lineage_targets:
                 lineage_create_edges(user=user, source=created, targets=lineage_targets)
             validation_enqueue_on_commit(created.pk)
@@ -135,40 +172,61 @@ def version_upload_authorize(*, user, asset: Asset) -> None:
     The upload endpoint calls it before reading the request body, so an outsider's upload is
     refused without being received.
     """
-    require(user, Permission.VERSION_UPLOAD, asset.team,
-            f"Only members of '{asset.team.slug}' can upload versions of '{asset.full_slug}'.")
+    require(
+        user,
+        Permission.VERSION_UPLOAD,
+        asset.team,
+        f"Only members of '{asset.team.slug}' can upload versions of '{asset.full_slug}'.",
+    )
 
 
 def _refuse_duplicate(asset: Asset, version: str, semver: SemVer) -> None:
     """Versions that differ only in build metadata (1.0.0+a, 1.0.0+b) have the same precedence
     (semver 10), so they would make "latest" ambiguous: the second one is a duplicate."""
-    existing = (AssetVersion.objects.filter(asset=asset, major=semver.major, minor=semver.minor,
-                                            patch=semver.patch, prerelease=semver.prerelease)
-                .values_list("version", flat=True).first())
+    existing = (
+        AssetVersion.objects.filter(
+            asset=asset, major=semver.major, minor=semver.minor, patch=semver.patch, prerelease=semver.prerelease
+        )
+        .values_list("version", flat=True)
+        .first()
+    )
     if existing is None:
         return
     same = "" if existing == version else f" ({existing}, which differs only in build metadata)"
-    raise DuplicateVersion(f"'{asset.full_slug}' already has version {version}{same}; versions are immutable, so "
-                           "upload this one under a new version number.", field="version")
+    raise DuplicateVersion(
+        f"'{asset.full_slug}' already has version {version}{same}; versions are immutable, so "
+        "upload this one under a new version number.",
+        field="version",
+    )
 
 
 def _refresh_asset_versions(asset: Asset) -> None:
     """Recompute the asset's denormalised latest version and count (inside the asset row lock)."""
     versions = AssetVersion.objects.filter(asset=asset)
     latest = versions.order_by(*AssetVersion._meta.ordering[1:]).values_list("version", flat=True).first()
-    Asset.objects.filter(pk=asset.pk).update(latest_version=latest or "", version_count=versions.count(),
-                                             updated_at=timezone.now())
+    Asset.objects.filter(pk=asset.pk).update(
+        latest_version=latest or "", version_count=versions.count(), updated_at=timezone.now()
+    )
 
 
 def version_update_metadata(*, user, version: AssetVersion, metadata) -> AssetVersion:
     """Replace a version's free-form metadata (its files never change). Team members only."""
-    require(user, Permission.VERSION_CHANGE, version.asset.team,
-            f"Only members of '{version.asset.team.slug}' can edit this version.")
+    require(
+        user,
+        Permission.VERSION_CHANGE,
+        version.asset.team,
+        f"Only members of '{version.asset.team.slug}' can edit this version.",
+    )
     version.metadata = validate_metadata(metadata)
     with transaction.atomic():
         version.save(update_fields=["metadata", "updated_at"])
-        audit_record(actor=user, action=AuditAction.VERSION_UPDATE_METADATA, target=version, team=version.asset.team,
-                     data={"keys": sorted(version.metadata)[:50]})
+        audit_record(
+            actor=user,
+            action=AuditAction.VERSION_UPDATE_METADATA,
+            target=version,
+            team=version.asset.team,
+            data={"keys": sorted(version.metadata)[:50]},
+        )
     return version
 
 
@@ -178,5 +236,10 @@ def version_download_record(*, user, version: AssetVersion, path: str) -> None:
     if version.asset.visibility != Visibility.PRIVATE:
         return
     with transaction.atomic():
-        audit_record(actor=user, action=AuditAction.VERSION_DOWNLOAD, target=version, team=version.asset.team,
-                     data={"path": path})
+        audit_record(
+            actor=user,
+            action=AuditAction.VERSION_DOWNLOAD,
+            target=version,
+            team=version.asset.team,
+            data={"path": path},
+        )

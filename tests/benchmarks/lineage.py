@@ -48,18 +48,32 @@ def build_graph(nodes: int, seed: int = 0) -> dict[str, list[int]]:
     per_level = (nodes - sum(sizes.values())) // DERIVED_LEVELS
     sizes["solution"] += nodes - sum(sizes.values()) - per_level * DERIVED_LEVELS
     layers: dict[str, list[int]] = {}
-    plan = [("dataset", "dataset", sizes["dataset"]), ("base", "model", sizes["base"]),
-            *((f"derived{i}", "model", per_level) for i in range(1, DERIVED_LEVELS + 1)),
-            ("solution", "solution", sizes["solution"])]
+    plan = [
+        ("dataset", "dataset", sizes["dataset"]),
+        ("base", "model", sizes["base"]),
+        *((f"derived{i}", "model", per_level) for i in range(1, DERIVED_LEVELS + 1)),
+        ("solution", "solution", sizes["solution"]),
+    ]
     for layer, kind, count in plan:
         # Ten versions per asset, as a registry holds them.
-        assets = Asset.objects.bulk_create(Asset(kind=kind, team=team, name=f"{layer} {i}", slug=f"{layer}-{i}")
-                                           for i in range((count + 9) // 10))
+        assets = Asset.objects.bulk_create(
+            Asset(kind=kind, team=team, name=f"{layer} {i}", slug=f"{layer}-{i}") for i in range((count + 9) // 10)
+        )
         versions = AssetVersion.objects.bulk_create(
-            AssetVersion(asset=assets[i // 10], version=f"0.0.{i % 10}", major=0, minor=0, patch=i % 10,
-                         status="approved" if rng.random() < 1 / 3 else "validated", filename="x",
-                         sha256="0" * 64, size=0, created_by=user)
-            for i in range(count))
+            AssetVersion(
+                asset=assets[i // 10],
+                version=f"0.0.{i % 10}",
+                major=0,
+                minor=0,
+                patch=i % 10,
+                status="approved" if rng.random() < 1 / 3 else "validated",
+                filename="x",
+                sha256="0" * 64,
+                size=0,
+                created_by=user,
+            )
+            for i in range(count)
+        )
         layers[layer] = [v.pk for v in versions]
     edges: set[tuple[int, int, str]] = set()
     for source in layers["base"]:
@@ -76,8 +90,9 @@ def build_graph(nodes: int, seed: int = 0) -> dict[str, list[int]]:
         deepest = layers[f"derived{DERIVED_LEVELS}"]
         for target in [rng.choice(deepest), rng.choice(models), rng.choice(layers["dataset"])]:
             edges.add((source, target, "uses"))
-    LineageEdge.objects.bulk_create((LineageEdge(source_id=s, target_id=t, kind=k, created_by=user)
-                                     for s, t, k in edges), batch_size=5000)
+    LineageEdge.objects.bulk_create(
+        (LineageEdge(source_id=s, target_id=t, kind=k, created_by=user) for s, t, k in edges), batch_size=5000
+    )
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -111,26 +126,45 @@ def run(nodes: int, runs: int) -> int:
 
     started = time.perf_counter()
     layers = build_graph(nodes)
-    print(f"graph: {AssetVersion.objects.count()} versions, {LineageEdge.objects.count()} edges, "
-          f"{2 + DERIVED_LEVELS + 1} layers, built in {time.perf_counter() - started:.1f} s")
+    print(
+        f"graph: {AssetVersion.objects.count()} versions, {LineageEdge.objects.count()} edges, "
+        f"{2 + DERIVED_LEVELS + 1} layers, built in {time.perf_counter() - started:.1f} s"
+    )
     user = get_user_model().objects.get(pk=layers["_user"][0])
-    versions = {pk: v for pk, v in AssetVersion.objects.select_related("asset__team").in_bulk(
-        [layers["solution"][0], layers["dataset"][0], layers["derived5"][0]]).items()}
-    solution, dataset, middle = (versions[layers["solution"][0]], versions[layers["dataset"][0]],
-                                 versions[layers["derived5"][0]])
+    versions = {
+        pk: v
+        for pk, v in AssetVersion.objects.select_related("asset__team")
+        .in_bulk([layers["solution"][0], layers["dataset"][0], layers["derived5"][0]])
+        .items()
+    }
+    solution, dataset, middle = (
+        versions[layers["solution"][0]],
+        versions[layers["dataset"][0]],
+        versions[layers["derived5"][0]],
+    )
     cases = [
-        ("upstream of a solution", lambda m: lineage_graph(user=user, version=solution, direction="upstream",
-                                                           depth=MAX_DEPTH, method=m)),
-        ("downstream of a dataset", lambda m: lineage_graph(user=user, version=dataset, direction="downstream",
-                                                            depth=MAX_DEPTH, method=m)),
-        ("both ways of a mid model", lambda m: lineage_graph(user=user, version=middle, direction="both",
-                                                             depth=MAX_DEPTH, method=m)),
+        (
+            "upstream of a solution",
+            lambda m: lineage_graph(user=user, version=solution, direction="upstream", depth=MAX_DEPTH, method=m),
+        ),
+        (
+            "downstream of a dataset",
+            lambda m: lineage_graph(user=user, version=dataset, direction="downstream", depth=MAX_DEPTH, method=m),
+        ),
+        (
+            "both ways of a mid model",
+            lambda m: lineage_graph(user=user, version=middle, direction="both", depth=MAX_DEPTH, method=m),
+        ),
         ("impact of a dataset", lambda m: lineage_impact(user=user, version=dataset, method=m)),
         # The walks alone, without loading versions, visibility and edges:
-        ("walk: up from solution", lambda m: lineage_distances(start_id=solution.pk, direction="upstream",
-                                                               depth=MAX_DEPTH, method=m)),
-        ("walk: down from dataset", lambda m: lineage_distances(start_id=dataset.pk, direction="downstream",
-                                                                depth=IMPACT_MAX_DEPTH, method=m)),
+        (
+            "walk: up from solution",
+            lambda m: lineage_distances(start_id=solution.pk, direction="upstream", depth=MAX_DEPTH, method=m),
+        ),
+        (
+            "walk: down from dataset",
+            lambda m: lineage_distances(start_id=dataset.pk, direction="downstream", depth=IMPACT_MAX_DEPTH, method=m),
+        ),
     ]
     print(f"median of {runs} runs, depth {MAX_DEPTH}, as a team member (visibility applied)")
     print(f"{'query':<26} {'nodes':>6} {'edges':>6} {'CTE ms':>9} {'BFS ms':>9} {'BFS/CTE':>8}")
@@ -140,17 +174,21 @@ def run(nodes: int, runs: int) -> int:
         bfs_s, bfs = _median_seconds(lambda: call(WalkMethod.BFS), runs)
         if hasattr(cte, "nodes"):
             shape = (len(cte.nodes), len(cte.edges))
-            same = ([(n.version.pk, n.distance) for n in cte.nodes] == [(n.version.pk, n.distance) for n in bfs.nodes]
-                    and [e.pk for e in cte.edges] == [e.pk for e in bfs.edges])
+            same = [(n.version.pk, n.distance) for n in cte.nodes] == [
+                (n.version.pk, n.distance) for n in bfs.nodes
+            ] and [e.pk for e in cte.edges] == [e.pk for e in bfs.edges]
         elif isinstance(cte, dict):
             shape, same = (len(cte), 0), cte == bfs
         else:
             shape = (len(cte.versions), 0)
-            same = [(n.version.pk, n.distance) for n in cte.versions] == [(n.version.pk, n.distance)
-                                                                          for n in bfs.versions]
+            same = [(n.version.pk, n.distance) for n in cte.versions] == [
+                (n.version.pk, n.distance) for n in bfs.versions
+            ]
         failed |= not same
-        print(f"{name:<26} {shape[0]:>6} {shape[1]:>6} {cte_s * 1000:>9.1f} {bfs_s * 1000:>9.1f} "
-              f"{bfs_s / cte_s:>7.2f}x{'' if same else '  MISMATCH'}")
+        print(
+            f"{name:<26} {shape[0]:>6} {shape[1]:>6} {cte_s * 1000:>9.1f} {bfs_s * 1000:>9.1f} "
+            f"{bfs_s / cte_s:>7.2f}x{'' if same else '  MISMATCH'}"
+        )
     return 1 if failed else 0
 
 

@@ -42,8 +42,10 @@ def run(runs: int) -> int:
     # template's context for the client to inspect, which is no part of serving a page.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     # As the test suite serves them: the manifest (hashed names) is only built by collectstatic.
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     started = time.perf_counter()
     call_command("seed_demo", stdout=open(os.devnull, "w"))
     print(f"demo catalogue loaded in {time.perf_counter() - started:.1f} s")

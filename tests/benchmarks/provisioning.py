@@ -43,11 +43,16 @@ def mlp_bytes(size_mb: float) -> bytes:
     w1 = (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32)
     w2 = (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32)
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
-         helper.make_node("MatMul", ["r", "W2"], ["y"])], "mlp",
+        [
+            helper.make_node("MatMul", ["x", "W1"], ["h"]),
+            helper.make_node("Relu", ["h"], ["r"]),
+            helper.make_node("MatMul", ["r", "W2"], ["y"]),
+        ],
+        "mlp",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", hidden])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", hidden])],
-        [numpy_helper.from_array(w1, "W1"), numpy_helper.from_array(w2, "W2")])
+        [numpy_helper.from_array(w1, "W1"), numpy_helper.from_array(w2, "W2")],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
 
 
@@ -57,8 +62,12 @@ class Api:
 
     def call(self, method: str, path: str, body=None, *, content_type="application/json", raw: bytes | None = None):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Authorization": f"Token {self.token}", "Content-Type": content_type})
+        request = urllib.request.Request(
+            self.base + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Token {self.token}", "Content-Type": content_type},
+        )
         try:
             with urllib.request.urlopen(request, timeout=120) as answer:
                 return answer.status, json.loads(answer.read() or b"null")
@@ -76,10 +85,15 @@ class Api:
 
 def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
     boundary = "modelhub-bench-boundary"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+    )
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
@@ -90,21 +104,40 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="provisioning-bench-") as data_dir:
         web, runtime = free_port(), free_port()
-        env = {**os.environ, "MODELHUB_DATA_DIR": data_dir, "MODELHUB_BIND": f"127.0.0.1:{web}",
-               "MODELHUB_RUNTIME_URL": f"http://127.0.0.1:{runtime}"}
+        env = {
+            **os.environ,
+            "MODELHUB_DATA_DIR": data_dir,
+            "MODELHUB_BIND": f"127.0.0.1:{web}",
+            "MODELHUB_RUNTIME_URL": f"http://127.0.0.1:{runtime}",
+        }
         log = open(Path(data_dir) / "start.log", "w")
-        stack = subprocess.Popen(["bash", "deploy/local/start"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+        stack = subprocess.Popen(
+            ["bash", "deploy/local/start"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 600
             while "API token (demo)" not in (Path(data_dir) / "start.log").read_text():
                 assert stack.poll() is None and time.monotonic() < deadline, (Path(data_dir) / "start.log").read_text()
                 time.sleep(0.5)
             manage = [sys.executable, "manage.py"]
-            token = next(line.split()[-1] for line in (Path(data_dir) / "start.log").read_text().splitlines()
-                         if "API token (demo)" in line)
-            reviewer_token = subprocess.run([*manage, "createtoken", "reviewer", "--name", "bench"], cwd=REPO, env=env,
-                                            capture_output=True, text=True, check=True).stdout.strip()
+            token = next(
+                line.split()[-1]
+                for line in (Path(data_dir) / "start.log").read_text().splitlines()
+                if "API token (demo)" in line
+            )
+            reviewer_token = subprocess.run(
+                [*manage, "createtoken", "reviewer", "--name", "bench"],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
             base = f"http://127.0.0.1:{web}/api/v1"
             demo, reviewer = Api(base, token), Api(base, reviewer_token)
             for _ in range(120):
@@ -114,19 +147,31 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.5)
 
-            status, _ = demo.call("POST", "/assets/", {"team": "demo-lab", "kind": "model", "slug": "bench-mlp",
-                                                       "name": "Benchmark MLP", "license": "Apache-2.0"})
+            status, _ = demo.call(
+                "POST",
+                "/assets/",
+                {
+                    "team": "demo-lab",
+                    "kind": "model",
+                    "slug": "bench-mlp",
+                    "name": "Benchmark MLP",
+                    "license": "Apache-2.0",
+                },
+            )
             assert status == 201, status
             content = mlp_bytes(args.size_mb)
             body, content_type = multipart({"version": "1.0.0"}, "model.onnx", content)
-            status, answer = demo.call("POST", "/assets/demo-lab/bench-mlp/versions/", raw=body,
-                                       content_type=content_type)
+            status, answer = demo.call(
+                "POST", "/assets/demo-lab/bench-mlp/versions/", raw=body, content_type=content_type
+            )
             assert status == 202, answer
             version = "/assets/demo-lab/bench-mlp/versions/1.0.0"
             validated = demo.wait(f"{version}/", "status", ("validating",), timeout=600)  # after the demo's own
             assert validated["status"] == "validated", validated["validation"]
-            sections = {key: "Written for the provisioning benchmark, long enough to count." for key in
-                        ("model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data")}
+            sections = {
+                key: "Written for the provisioning benchmark, long enough to count."
+                for key in ("model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data")
+            }
             assert demo.call("PUT", f"{version}/card", {"sections": sections, "license": "apache-2.0"})[0] == 200
             assert demo.call("POST", f"{version}/submit", {})[0] == 201
             assert reviewer.call("POST", f"{version}/reviews", {"decision": "approve", "comment": "bench"})[0] == 201
@@ -139,8 +184,11 @@ def main() -> None:
             times = []
             for run in range(args.runs):
                 started = time.perf_counter()
-                status, created = demo.call("POST", "/endpoints/", {"team": "demo-lab", "asset": "demo-lab/bench-mlp",
-                                                                   "version": "1.0.0", "name": f"bench-{run}"})
+                status, created = demo.call(
+                    "POST",
+                    "/endpoints/",
+                    {"team": "demo-lab", "asset": "demo-lab/bench-mlp", "version": "1.0.0", "name": f"bench-{run}"},
+                )
                 assert status == 202, created
                 ready = demo.wait(f"/endpoints/{created['id']}/", "status", ("pending", "provisioning"))
                 elapsed = time.perf_counter() - started

@@ -34,8 +34,10 @@ async def measure(models: int, features: int, budget_mb: float, folder: Path, st
     from registry.runtime.interface import ModelConfig
     from tests.registry.runtime import host_fixtures
 
-    paths = [host_fixtures.save(host_fixtures.dense_model(features, features, seed=index), folder / "models",
-                                f"m{index}")[0] for index in range(models)]
+    paths = [
+        host_fixtures.save(host_fixtures.dense_model(features, features, seed=index), folder / "models", f"m{index}")[0]
+        for index in range(models)
+    ]
     import multiprocessing
 
     context = None if start_method == "forkserver" else multiprocessing.get_context(start_method)
@@ -56,20 +58,29 @@ async def measure(models: int, features: int, budget_mb: float, folder: Path, st
 
         workers = [psutil.Process(host.worker_pid(f"m{index}")).memory_full_info() for index in range(models)]
         me = psutil.Process()
-        zygotes = [child for child in me.children() if child.pid not in {host.worker_pid(f"m{i}") for i in
-                                                                         range(models)}]
+        zygotes = [
+            child for child in me.children() if child.pid not in {host.worker_pid(f"m{i}") for i in range(models)}
+        ]
         others = [me.memory_full_info(), *(child.memory_full_info() for child in zygotes)]
         worker_pss = [info.pss / MIB for info in workers]
         worker_rss = [info.rss / MIB for info in workers]
         total = sum(worker_pss) + sum(info.pss / MIB for info in others)
-        print(f"start method: {start_method}; models: {models} of {features * features * 4 / MIB:.2f} MiB of weights each")
-        print(f"load: first {first * 1000:.0f} ms (includes starting the zygote), then median "
-              f"{statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms; all {models} in "
-              f"{total_load:.2f} s")
-        print(f"per worker: PSS median {statistics.median(worker_pss):.1f} MiB (max {max(worker_pss):.1f}), "
-              f"RSS median {statistics.median(worker_rss):.1f} MiB (max {max(worker_rss):.1f})")
-        print(f"host process PSS {others[0].pss / MIB:.1f} MiB, zygote PSS "
-              f"{sum(info.pss for info in others[1:]) / MIB:.1f} MiB")
+        print(
+            f"start method: {start_method}; models: {models} of {features * features * 4 / MIB:.2f} MiB of weights each"
+        )
+        print(
+            f"load: first {first * 1000:.0f} ms (includes starting the zygote), then median "
+            f"{statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms; all {models} in "
+            f"{total_load:.2f} s"
+        )
+        print(
+            f"per worker: PSS median {statistics.median(worker_pss):.1f} MiB (max {max(worker_pss):.1f}), "
+            f"RSS median {statistics.median(worker_rss):.1f} MiB (max {max(worker_rss):.1f})"
+        )
+        print(
+            f"host process PSS {others[0].pss / MIB:.1f} MiB, zygote PSS "
+            f"{sum(info.pss for info in others[1:]) / MIB:.1f} MiB"
+        )
         print(f"total PSS: {total:.0f} MiB for {models} endpoints (budget {budget_mb:.0f} MiB)")
         return 0 if total <= budget_mb else 1
     finally:

@@ -49,29 +49,42 @@ def serve(port: int, model_dir: str) -> None:
     metrics = RuntimeMetrics()
     host = InProcessHost(metrics)
     load_all(host, {MODEL: write_models(Path(model_dir))[MODEL]})
-    app = create_app(host, auth=StaticAuthorizer({"*": {hashlib.sha256(KEY.encode()).hexdigest()}}),
-                     metrics=metrics, settings=RuntimeSettings(runtime_secret=SECRET))
+    app = create_app(
+        host,
+        auth=StaticAuthorizer({"*": {hashlib.sha256(KEY.encode()).hexdigest()}}),
+        metrics=metrics,
+        settings=RuntimeSettings(runtime_secret=SECRET),
+    )
     http_server.run(app, host="127.0.0.1", port=port, max_body=app.settings.max_body)
 
 
 def request_bytes(port: int, binary: bool) -> bytes:
     if binary:
-        header = json.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4],
-                                         "parameters": {"binary_data_size": 16}}],
-                             "parameters": {"binary_data_output": True}}, separators=(",", ":")).encode()
+        header = json.dumps(
+            {
+                "inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "parameters": {"binary_data_size": 16}}],
+                "parameters": {"binary_data_output": True},
+            },
+            separators=(",", ":"),
+        ).encode()
         body = header + b"\x00\x00\x80?\x00\x00\x00@\x00\x00@@\x00\x00\x80@"  # 1, 2, 3, 4 as <f4
         extra = f"Inference-Header-Content-Length: {len(header)}\r\nContent-Type: application/octet-stream\r\n"
     else:
-        body = json.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}]},
-                          separators=(",", ":")).encode()
+        body = json.dumps(
+            {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}]},
+            separators=(",", ":"),
+        ).encode()
         extra = "Content-Type: application/json\r\n"
-    head = (f"POST /v2/models/{MODEL}/infer HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Authorization: Bearer {KEY}\r\n{extra}Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST /v2/models/{MODEL}/infer HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {KEY}\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
-async def _connection(port: int, request: bytes, stop_warmup: float, stop: float, latencies: list[int],
-                      errors: list[int]) -> None:
+async def _connection(
+    port: int, request: bytes, stop_warmup: float, stop: float, latencies: list[int], errors: list[int]
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -111,8 +124,18 @@ def load(port: int, concurrency: int, seconds: float, binary: bool) -> None:
     latencies, errors = uvloop.run(run())
     latencies.sort()
     n = len(latencies)
-    print(json.dumps({"concurrency": concurrency, "requests": n, "errors": len(errors),
-                      "rps": n / seconds, "p50_ms": latencies[n // 2] / 1e6, "p99_ms": latencies[int(n * 0.99)] / 1e6}))
+    print(
+        json.dumps(
+            {
+                "concurrency": concurrency,
+                "requests": n,
+                "errors": len(errors),
+                "rps": n / seconds,
+                "p50_ms": latencies[n // 2] / 1e6,
+                "p99_ms": latencies[int(n * 0.99)] / 1e6,
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -146,16 +169,21 @@ def main() -> int:
                         print("the runtime did not start", file=sys.stderr)
                         return 1
                     time.sleep(0.1)
-            print(f"runtime HTTP layer, model {MODEL!r}, {'binary' if args.binary else 'JSON'} tensors, "
-                  f"{os.cpu_count()} CPUs, {args.seconds:g} s per run")
+            print(
+                f"runtime HTTP layer, model {MODEL!r}, {'binary' if args.binary else 'JSON'} tensors, "
+                f"{os.cpu_count()} CPUs, {args.seconds:g} s per run"
+            )
             print(f"{'concurrency':>11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
             for concurrency in [int(c) for c in args.concurrency.split(",")]:
                 command = [sys.executable, __file__, "--_load", str(port), str(concurrency), str(args.seconds)]
-                done = subprocess.run(command + (["--binary"] if args.binary else []), capture_output=True,
-                                      text=True, check=True)
+                done = subprocess.run(
+                    command + (["--binary"] if args.binary else []), capture_output=True, text=True, check=True
+                )
                 row = json.loads(done.stdout)
-                print(f"{row['concurrency']:>11} {row['rps']:>9.0f} {row['p50_ms']:>8.3f} {row['p99_ms']:>8.3f} "
-                      f"{row['errors']:>6}")
+                print(
+                    f"{row['concurrency']:>11} {row['rps']:>9.0f} {row['p50_ms']:>8.3f} {row['p99_ms']:>8.3f} "
+                    f"{row['errors']:>6}"
+                )
         finally:
             server.terminate()
             server.wait(10)

@@ -49,31 +49,43 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 TEAMS = 50
 MEMBER_TEAMS = 3
 
-DOMAINS = ("fraud churn credit sentiment retail insurance energy weather traffic medical radiology genomics "
-           "protein speech music legal finance marketing supply logistics manufacturing agriculture satellite "
-           "cyber network telecom gaming sports news ecommerce recommendation advertising housing mortgage "
-           "payroll hiring education chemistry materials battery solar wind seismic ocean climate aviation "
-           "shipping railway automotive robotics drone retina dermatology cardiology oncology pathology "
-           "pharmacy vaccine epidemiology crime").split()
-TASKS_WORDS = ("detection classification regression forecasting segmentation ranking clustering "
-               "anomaly tagging summarization translation recognition scoring prediction extraction "
-               "generation captioning retrieval estimation parsing").split()
-ALGORITHMS = ("xgboost lightgbm catboost resnet efficientnet vit bert roberta distilbert gpt llama mistral t5 "
-              "whisper wav2vec lstm gru transformer randomforest logistic svm knn unet yolo detr clip "
-              "prophet arima tabnet autoencoder gan diffusion").split()
-TASKS = ("tabular-classification tabular-regression image-classification object-detection image-segmentation "
-         "text-classification token-classification question-answering summarization translation "
-         "text-generation speech-recognition audio-classification time-series-forecasting "
-         "anomaly-detection recommendation feature-extraction zero-shot-classification fill-mask "
-         "sentence-similarity depth-estimation video-classification").split()
-LICENSES = ("MIT Apache-2.0 BSD-3-Clause GPL-3.0-only CC-BY-4.0 CC-BY-SA-4.0 CC0-1.0 MPL-2.0 "
-            "LGPL-3.0-only AGPL-3.0-only Unlicense LicenseRef-internal").split()
+DOMAINS = (
+    "fraud churn credit sentiment retail insurance energy weather traffic medical radiology genomics "
+    "protein speech music legal finance marketing supply logistics manufacturing agriculture satellite "
+    "cyber network telecom gaming sports news ecommerce recommendation advertising housing mortgage "
+    "payroll hiring education chemistry materials battery solar wind seismic ocean climate aviation "
+    "shipping railway automotive robotics drone retina dermatology cardiology oncology pathology "
+    "pharmacy vaccine epidemiology crime"
+).split()
+TASKS_WORDS = (
+    "detection classification regression forecasting segmentation ranking clustering "
+    "anomaly tagging summarization translation recognition scoring prediction extraction "
+    "generation captioning retrieval estimation parsing"
+).split()
+ALGORITHMS = (
+    "xgboost lightgbm catboost resnet efficientnet vit bert roberta distilbert gpt llama mistral t5 "
+    "whisper wav2vec lstm gru transformer randomforest logistic svm knn unet yolo detr clip "
+    "prophet arima tabnet autoencoder gan diffusion"
+).split()
+TASKS = (
+    "tabular-classification tabular-regression image-classification object-detection image-segmentation "
+    "text-classification token-classification question-answering summarization translation "
+    "text-generation speech-recognition audio-classification time-series-forecasting "
+    "anomaly-detection recommendation feature-extraction zero-shot-classification fill-mask "
+    "sentence-similarity depth-estimation video-classification"
+).split()
+LICENSES = (
+    "MIT Apache-2.0 BSD-3-Clause GPL-3.0-only CC-BY-4.0 CC-BY-SA-4.0 CC0-1.0 MPL-2.0 "
+    "LGPL-3.0-only AGPL-3.0-only Unlicense LicenseRef-internal"
+).split()
 FRAMEWORKS = "pytorch tensorflow sklearn onnx jax xgboost keras".split()
 SYLLABLES = "ka lo mi ra tu ve sa no pe di fa gu ri zo ne ta ba lu mo si".split()
-GENERAL = ("trained evaluated dataset benchmark accuracy latency robust production pipeline features "
-           "labelled samples validation holdout baseline improved deployment monitoring drift calibrated "
-           "quantised exported onnx inference batch realtime historical records customers sensors images "
-           "documents signals hourly daily weekly regional global english multilingual").split()
+GENERAL = (
+    "trained evaluated dataset benchmark accuracy latency robust production pipeline features "
+    "labelled samples validation holdout baseline improved deployment monitoring drift calibrated "
+    "quantised exported onnx inference batch realtime historical records customers sensors images "
+    "documents signals hourly daily weekly regional global english multilingual"
+).split()
 STATUSES = ("approved", "validated", "in_review", "validating", "rejected", "invalid", "deprecated", "")
 STATUS_WEIGHTS = (40, 25, 8, 2, 5, 5, 5, 10)
 
@@ -83,8 +95,13 @@ def _admin(url: str):
     import psycopg2
 
     cfg = dj_database_url.parse(url + "/postgres")
-    conn = psycopg2.connect(dbname="postgres", user=cfg["USER"], password=cfg["PASSWORD"] or None,
-                            host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432)
+    conn = psycopg2.connect(
+        dbname="postgres",
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or None,
+        host=cfg["HOST"] or "127.0.0.1",
+        port=cfg["PORT"] or 5432,
+    )
     conn.autocommit = True
     return conn
 
@@ -112,12 +129,14 @@ def _tag_vocabulary(rng: random.Random) -> list[str]:
 
 def _sentence(rng: random.Random, domain: str, task: str, algo: str) -> str:
     words = rng.sample(GENERAL, 6)
-    return rng.choice((
-        f"This {algo} model was {words[0]} on {words[1]} {domain} {words[2]} for {task}.",
-        f"It reaches good {words[0]} on the {domain} {words[1]} benchmark with {words[2]} {words[3]}.",
-        f"Use it for {domain} {task} on {words[0]} {words[1]}; {words[2]} and {words[3]} are documented.",
-        f"The {words[0]} {words[1]} was {words[2]} before {task} with {algo}.",
-    ))
+    return rng.choice(
+        (
+            f"This {algo} model was {words[0]} on {words[1]} {domain} {words[2]} for {task}.",
+            f"It reaches good {words[0]} on the {domain} {words[1]} benchmark with {words[2]} {words[3]}.",
+            f"Use it for {domain} {task} on {words[0]} {words[1]}; {words[2]} and {words[3]} are documented.",
+            f"The {words[0]} {words[1]} was {words[2]} before {task} with {algo}.",
+        )
+    )
 
 
 def load(assets: int, versions: int, seed: int = 0) -> dict:
@@ -138,19 +157,25 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
     tags = _tag_vocabulary(rng)
     weights = [1 / (i + 1) for i in range(len(tags))]  # Zipf: a few tags are everywhere, most are rare
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO registry_team (slug, name, description, created_at) "
-                       "SELECT 'team-' || i, 'Team ' || i, '', now() FROM generate_series(0, %s) i RETURNING id",
-                       [TEAMS - 1])
+        cursor.execute(
+            "INSERT INTO registry_team (slug, name, description, created_at) "
+            "SELECT 'team-' || i, 'Team ' || i, '', now() FROM generate_series(0, %s) i RETURNING id",
+            [TEAMS - 1],
+        )
         team_ids = sorted(row[0] for row in cursor.fetchall())
         for team_id in team_ids[:MEMBER_TEAMS]:
-            cursor.execute("INSERT INTO registry_membership (team_id, user_id, role, created_at) "
-                           "VALUES (%s, %s, 'member', now())", [team_id, member.pk])
+            cursor.execute(
+                "INSERT INTO registry_membership (team_id, user_id, role, created_at) VALUES (%s, %s, 'member', now())",
+                [team_id, member.pk],
+            )
         for name in migration.POSTGRES_INDEXES:
             if name.startswith("asset_"):
                 cursor.execute(f"DROP INDEX {name}")
     started = time.perf_counter()
-    columns = ("kind, team_id, name, slug, summary, description, license, task, framework, visibility, "
-               "created_by_id, created_at, updated_at, tags_text, latest_version, version_count, status")
+    columns = (
+        "kind, team_id, name, slug, summary, description, license, task, framework, visibility, "
+        "created_by_id, created_at, updated_at, tags_text, latest_version, version_count, status"
+    )
     raw = connection.connection
     chunk = 50_000
     for first in range(0, assets, chunk):
@@ -165,38 +190,66 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
             description = " ".join(_sentence(rng, domain, task_word, algo) for _ in range(rng.randint(2, 4)))
             created = now - timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
             updated = created + timedelta(seconds=rng.randint(0, 86400 * 30))
-            buffer.write("\t".join((
-                kind, str(rng.choice(team_ids)), name, slug, summary, description, rng.choice(LICENSES),
-                rng.choice(TASKS), rng.choice(FRAMEWORKS), "private" if rng.random() < 0.2 else "internal",
-                str(member.pk), created.isoformat(), updated.isoformat(), " ".join(asset_tags), "", "0",
-                rng.choices(STATUSES, STATUS_WEIGHTS)[0])) + "\n")
+            buffer.write(
+                "\t".join(
+                    (
+                        kind,
+                        str(rng.choice(team_ids)),
+                        name,
+                        slug,
+                        summary,
+                        description,
+                        rng.choice(LICENSES),
+                        rng.choice(TASKS),
+                        rng.choice(FRAMEWORKS),
+                        "private" if rng.random() < 0.2 else "internal",
+                        str(member.pk),
+                        created.isoformat(),
+                        updated.isoformat(),
+                        " ".join(asset_tags),
+                        "",
+                        "0",
+                        rng.choices(STATUSES, STATUS_WEIGHTS)[0],
+                    )
+                )
+                + "\n"
+            )
         buffer.seek(0)
         with raw.cursor() as cursor:
             cursor.copy_expert(f"COPY registry_asset ({columns}) FROM STDIN", buffer)
         raw.commit()
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO registry_asset (kind, team_id, name, slug, summary, description, license, task, "
-                       "framework, visibility, created_by_id, created_at, updated_at, tags_text, latest_version, "
-                       "version_count) VALUES ('model', %s, 'fraud scoring giant', 'giant', 'Many versions.', '', "
-                       "'MIT', 'tabular-classification', 'onnx', 'internal', %s, now(), now(), 'big', '', 0) "
-                       "RETURNING id", [team_ids[0], member.pk])
+        cursor.execute(
+            "INSERT INTO registry_asset (kind, team_id, name, slug, summary, description, license, task, "
+            "framework, visibility, created_by_id, created_at, updated_at, tags_text, latest_version, "
+            "version_count) VALUES ('model', %s, 'fraud scoring giant', 'giant', 'Many versions.', '', "
+            "'MIT', 'tabular-classification', 'onnx', 'internal', %s, now(), now(), 'big', '', 0) "
+            "RETURNING id",
+            [team_ids[0], member.pk],
+        )
         giant = cursor.fetchone()[0]
     buffer = io.StringIO()
     for n in range(versions):
         major, minor, patch = n // 10_000, (n // 100) % 100, n % 100
-        buffer.write(f"{giant}\t{major}.{minor}.{patch}\t{major}\t{minor}\t{patch}\t\tf\tvalidated\t{now.isoformat()}\t"
-                     f"{{}}\tmodel.onnx\t{'0' * 64}\t1\t\t{member.pk}\t{now.isoformat()}\t{now.isoformat()}\n")
+        buffer.write(
+            f"{giant}\t{major}.{minor}.{patch}\t{major}\t{minor}\t{patch}\t\tf\tvalidated\t{now.isoformat()}\t"
+            f"{{}}\tmodel.onnx\t{'0' * 64}\t1\t\t{member.pk}\t{now.isoformat()}\t{now.isoformat()}\n"
+        )
     buffer.seek(0)
     with raw.cursor() as cursor:
-        cursor.copy_expert("COPY registry_assetversion (asset_id, version, major, minor, patch, prerelease, "
-                           "is_prerelease, status, status_changed_at, metadata, filename, sha256, size, "
-                           "deprecation_reason, created_by_id, created_at, updated_at) FROM STDIN", buffer)
+        cursor.copy_expert(
+            "COPY registry_assetversion (asset_id, version, major, minor, patch, prerelease, "
+            "is_prerelease, status, status_changed_at, metadata, filename, sha256, size, "
+            "deprecation_reason, created_by_id, created_at, updated_at) FROM STDIN",
+            buffer,
+        )
     raw.commit()
     loaded = time.perf_counter() - started
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE registry_asset SET version_count = %s, latest_version = %s WHERE id = %s",
-                       [versions, f"{(versions - 1) // 10_000}.{((versions - 1) // 100) % 100}.{(versions - 1) % 100}",
-                        giant])
+        cursor.execute(
+            "UPDATE registry_asset SET version_count = %s, latest_version = %s WHERE id = %s",
+            [versions, f"{(versions - 1) // 10_000}.{((versions - 1) // 100) % 100}.{(versions - 1) % 100}", giant],
+        )
         for name, statement in migration.POSTGRES_INDEXES.items():
             if name.startswith("asset_"):
                 cursor.execute(statement)
@@ -207,10 +260,19 @@ def load(assets: int, versions: int, seed: int = 0) -> dict:
     raw.autocommit = True
     with raw.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    return {"member": member, "outsider": outsider, "tokens": {
-        "member": token_create(user=member, name="bench")[1], "outsider": token_create(user=outsider, name="bench")[1]},
-        "load_s": loaded, "index_s": indexed - loaded, "total_s": time.perf_counter() - started,
-        "tags": tags, "giant": "team-0/giant"}
+    return {
+        "member": member,
+        "outsider": outsider,
+        "tokens": {
+            "member": token_create(user=member, name="bench")[1],
+            "outsider": token_create(user=outsider, name="bench")[1],
+        },
+        "load_s": loaded,
+        "index_s": indexed - loaded,
+        "total_s": time.perf_counter() - started,
+        "tags": tags,
+        "giant": "team-0/giant",
+    }
 
 
 def reset_change_log() -> None:
@@ -234,10 +296,17 @@ def reuse() -> dict:
     User = get_user_model()
     member, outsider = User.objects.get(username="member"), User.objects.get(username="outsider")
     giant = Asset.objects.get(slug="giant")
-    return {"member": member, "outsider": outsider, "assets": Asset.objects.count() - 1,
-            "versions": giant.version_count, "tags": _tag_vocabulary(random.Random(0)),
-            "tokens": {"member": token_create(user=member, name="bench")[1],
-                       "outsider": token_create(user=outsider, name="bench")[1]}}
+    return {
+        "member": member,
+        "outsider": outsider,
+        "assets": Asset.objects.count() - 1,
+        "versions": giant.version_count,
+        "tags": _tag_vocabulary(random.Random(0)),
+        "tokens": {
+            "member": token_create(user=member, name="bench")[1],
+            "outsider": token_create(user=outsider, name="bench")[1],
+        },
+    }
 
 
 def query_mix(rng: random.Random, tags: list[str], deep_cursor: str, deep_version_cursor: str) -> dict[str, list[str]]:
@@ -246,7 +315,7 @@ def query_mix(rng: random.Random, tags: list[str], deep_cursor: str, deep_versio
 
     def typo(word):
         i = rng.randrange(1, len(word) - 1)
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
 
     common_tags = tags[:60]  # the Zipf head, where a filter matches the most assets
     mix = {
@@ -266,8 +335,10 @@ def query_mix(rng: random.Random, tags: list[str], deep_cursor: str, deep_versio
         "deep page (cursor)": [f"cursor={deep_cursor}"],
         "page 50 (offset)": ["page=50&page_size=100&ordering=-created"],
     }
-    queries = {kind: [f"/api/v1/assets/?page_size=100&{q}" if "page_size" not in q else f"/api/v1/assets/?{q}"
-                      for q in qs] for kind, qs in mix.items()}
+    queries = {
+        kind: [f"/api/v1/assets/?page_size=100&{q}" if "page_size" not in q else f"/api/v1/assets/?{q}" for q in qs]
+        for kind, qs in mix.items()
+    }
     queries["100 versions"] = ["/api/v1/assets/team-0/giant/versions/?page_size=100"]
     queries["versions, deep"] = [f"/api/v1/assets/team-0/giant/versions/?page_size=100&cursor={deep_version_cursor}"]
     return queries
@@ -289,14 +360,41 @@ def _free_port() -> int:
 
 def start_server(url: str, backend: str) -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO), "DJANGO_DEBUG": "0",
-           "MODELHUB_WEB_STATEMENT_TIMEOUT_MS": "0", "MODELHUB_SEARCH_BACKEND": backend}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PYTHONPATH": str(REPO),
+        "DJANGO_DEBUG": "0",
+        "MODELHUB_WEB_STATEMENT_TIMEOUT_MS": "0",
+        "MODELHUB_SEARCH_BACKEND": backend,
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf", "marketplace.wsgi",
-         "--worker-class", "gthread", "--workers", "2", "--threads", "4", "--keep-alive", "30",
-         # --timeout: a worker loads the in-memory index itself if the master could not
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "300"],
-        cwd=REPO, env=env)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:marketplace.gunicorn_conf",
+            "marketplace.wsgi",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--keep-alive",
+            "30",
+            # --timeout: a worker loads the in-memory index itself if the master could not
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "300",
+        ],
+        cwd=REPO,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -340,7 +438,7 @@ def measure(ports: dict[str, int], token: str, queries: dict[str, list[str]], ru
         for name in ports:
             times[name][kind] = []
         for run in range(runs):
-            for name in (list(ports) if run % 2 == 0 else list(ports)[::-1]):
+            for name in list(ports) if run % 2 == 0 else list(ports)[::-1]:
                 times[name][kind].append(get(name, urls[run % len(urls)]))
     for conn in conns.values():
         conn.close()
@@ -364,8 +462,12 @@ def baseline(user, queries: dict[str, list[str]], runs: int) -> dict[str, list[f
             started = time.perf_counter()
             qs = asset_list(user=user)
             for term in search_terms(" ".join(params.get("q", []))):
-                qs = qs.filter(Q(name__icontains=term) | Q(tags_text__icontains=term) | Q(summary__icontains=term)
-                               | Q(description__icontains=term))
+                qs = qs.filter(
+                    Q(name__icontains=term)
+                    | Q(tags_text__icontains=term)
+                    | Q(summary__icontains=term)
+                    | Q(description__icontains=term)
+                )
             for tag in params.get("tag", []):
                 qs = qs.filter(tags_text__icontains=tag)
             for field in ("task", "kind", "status"):
@@ -373,7 +475,7 @@ def baseline(user, queries: dict[str, list[str]], runs: int) -> dict[str, list[f
                     qs = qs.filter(**{f"{field}__iexact": params[field][0]})
             qs.count()
             page = int(params.get("page", ["1"])[0])
-            list(qs.order_by("-updated_at", "-pk")[(page - 1) * 100:page * 100])
+            list(qs.order_by("-updated_at", "-pk")[(page - 1) * 100 : page * 100])
             samples.append((time.perf_counter() - started) * 1000)
         times[kind] = samples
     return times
@@ -412,8 +514,11 @@ def main() -> int:
     parser.add_argument("--server", default=os.environ.get("BENCH_DATABASE_SERVER", DEFAULT_SERVER))
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
     parser.add_argument("--database", help="measure a database kept by an earlier --keep run instead of loading")
-    parser.add_argument("--backends", default="postgres,memory",
-                        help="search backends to serve and compare, each by a gunicorn of its own (postgres, memory)")
+    parser.add_argument(
+        "--backends",
+        default="postgres,memory",
+        help="search backends to serve and compare, each by a gunicorn of its own (postgres, memory)",
+    )
     args = parser.parse_args()
     name = args.database or f"modelhub_bench_search_{uuid.uuid4().hex[:8]}"
     admin = _admin(args.server)
@@ -436,16 +541,22 @@ def main() -> int:
         else:
             call_command("migrate", verbosity=0)
             world = load(args.assets, args.versions)
-            print(f"catalogue: {args.assets:,} assets + 1 with {args.versions:,} versions; COPY "
-                  f"{world['load_s']:.0f} s, search indexes {world['index_s']:.0f} s, total with facet counts, "
-                  f"vocabulary and VACUUM ANALYZE {world['total_s']:.0f} s", flush=True)
+            print(
+                f"catalogue: {args.assets:,} assets + 1 with {args.versions:,} versions; COPY "
+                f"{world['load_s']:.0f} s, search indexes {world['index_s']:.0f} s, total with facet counts, "
+                f"vocabulary and VACUUM ANALYZE {world['total_s']:.0f} s",
+                flush=True,
+            )
         from django.db import connection
 
         from registry.search.cursor import cursor_encode
 
         with connection.cursor() as cursor:
-            cursor.execute("SELECT updated_at, id FROM registry_asset WHERE visibility = 'internal' "
-                           "ORDER BY updated_at DESC, id DESC OFFSET %s LIMIT 1", [args.assets // 2])
+            cursor.execute(
+                "SELECT updated_at, id FROM registry_asset WHERE visibility = 'internal' "
+                "ORDER BY updated_at DESC, id DESC OFFSET %s LIMIT 1",
+                [args.assets // 2],
+            )
             deep = cursor_encode(cursor.fetchone())
         import base64
 
@@ -464,13 +575,18 @@ def main() -> int:
             rss = sum(child.memory_info().rss for child in processes[1:])
             pss = sum(process.memory_full_info().pss for process in processes)
             peak = _peak_rss(master.pid)
-            print(f"{backend}: first search {results['member'][backend]['first']:.0f} ms (it waits for the in-memory "
-                  f"index the master loads at start; the master's peak RSS {peak / 2**20:.0f} MiB), workers' RSS "
-                  f"{rss / 2**20:.0f} MiB, master and workers' PSS {pss / 2**20:.0f} MiB (shared pages split "
-                  "between the processes)")
+            print(
+                f"{backend}: first search {results['member'][backend]['first']:.0f} ms (it waits for the in-memory "
+                f"index the master loads at start; the master's peak RSS {peak / 2**20:.0f} MiB), workers' RSS "
+                f"{rss / 2**20:.0f} MiB, master and workers' PSS {pss / 2**20:.0f} MiB (shared pages split "
+                "between the processes)"
+            )
         worst = {backend: 0.0 for backend in backends}
-        print(f"\n{'query type':<22}" + "".join(f"{b + ' member p50':>22}{'p95':>7}{'outsider p50':>14}{'p95':>7}"
-                                                  for b in backends) + f"{'naive p50':>11}{'p95':>7}")
+        print(
+            f"\n{'query type':<22}"
+            + "".join(f"{b + ' member p50':>22}{'p95':>7}{'outsider p50':>14}{'p95':>7}" for b in backends)
+            + f"{'naive p50':>11}{'p95':>7}"
+        )
         for kind in queries:
             line = f"{kind:<22}"
             for backend in backends:

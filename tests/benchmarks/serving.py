@@ -78,8 +78,9 @@ def sklearn_pipeline(path: Path) -> np.ndarray:
 
     x, y = make_classification(n_samples=2000, n_features=20, n_informative=10, n_classes=3, random_state=0)
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y)
-    model = to_onnx(pipeline, initial_types=[("input", FloatTensorType([None, 20]))], options={"zipmap": False},
-                    target_opset=17)
+    model = to_onnx(
+        pipeline, initial_types=[("input", FloatTensorType([None, 20]))], options={"zipmap": False}, target_opset=17
+    )
     path.write_bytes(model.SerializeToString())
     return x[:1].astype(np.float32)
 
@@ -89,23 +90,36 @@ def mlp(path: Path) -> np.ndarray:
     sizes = [256, 1024, 1024, 10]
     nodes, inits, previous = [], [], "input"
     for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
-        inits += [numpy_helper.from_array((rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)).astype(np.float32), f"W{i}"),
-                  numpy_helper.from_array(np.zeros(fan_out, np.float32), f"B{i}")]
+        inits += [
+            numpy_helper.from_array(
+                (rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)).astype(np.float32), f"W{i}"
+            ),
+            numpy_helper.from_array(np.zeros(fan_out, np.float32), f"B{i}"),
+        ]
         nodes.append(helper.make_node("Gemm", [previous, f"W{i}", f"B{i}"], [f"h{i}"]))
         previous = f"h{i}"
         if i < len(sizes) - 2:
             nodes.append(helper.make_node("Relu", [previous], [f"r{i}"]))
             previous = f"r{i}"
     nodes.append(helper.make_node("Identity", [previous], ["logits"]))
-    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 256])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
+    graph = helper.make_graph(
+        nodes,
+        "mlp",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 256])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
+        inits,
+    )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     return rng.standard_normal((1, 256)).astype(np.float32)
 
 
 def infer_body(row: np.ndarray) -> bytes:
-    return json.dumps({"id": "bench", "inputs": [{"name": "input", "shape": list(row.shape), "datatype": "FP32",
-                                   "data": row.ravel().tolist()}]}).encode()
+    return json.dumps(
+        {
+            "id": "bench",
+            "inputs": [{"name": "input", "shape": list(row.shape), "datatype": "FP32", "data": row.ravel().tolist()}],
+        }
+    ).encode()
 
 
 # --- servers ----------------------------------------------------------------------------------------
@@ -143,8 +157,14 @@ class Server:
     def __init__(self, name: str, command: list[str], port: int, *, env=None, cwd=None, headers=()):
         self.name, self.port, self.headers = name, port, list(headers)
         self.log = open(BENCH_DIR / f"{name}.log", "w")
-        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=cwd, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server and every process it started (workers, zygotes)."""
@@ -185,16 +205,25 @@ def start_modelhub(models: dict[str, Path], workdir: Path) -> Server:
     port = free_port()
     secret = secrets.token_urlsafe(24)
     key = secrets.token_urlsafe(24)
-    command = [sys.executable, "-m", "registry.runtime", "--port", str(port), "--state-dir",
-               str(workdir / "modelhub-state")]
+    command = [
+        sys.executable,
+        "-m",
+        "registry.runtime",
+        "--port",
+        str(port),
+        "--state-dir",
+        str(workdir / "modelhub-state"),
+    ]
     env = {"MODELHUB_RUNTIME_SECRET": secret, "MODELHUB_RUNTIME_KEYS": hashlib.sha256(key.encode()).hexdigest()}
     server = Server("modelhub", command, port, env=env, cwd=REPO, headers=[f"Authorization: Bearer {key}"])
     wait_ready(port, "/v2/health/live")
     for name, path in models.items():
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/v2/repository/models/{name}/load", method="POST",
+            f"http://127.0.0.1:{port}/v2/repository/models/{name}/load",
+            method="POST",
             data=json.dumps({"parameters": {"path": str(path)}}).encode(),
-            headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
+            headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as answer:
             assert answer.status == 200
     return server
@@ -202,8 +231,18 @@ def start_modelhub(models: dict[str, Path], workdir: Path) -> Server:
 
 def start_kserve(models: dict[str, Path], workdir: Path) -> Server:
     port = free_port()
-    server = Server("kserve", [str(peer_python("kserve")), str(PEERS / "kserve_server.py"), "--model-dir",
-                               str(workdir / "models"), "--port", str(port)], port)
+    server = Server(
+        "kserve",
+        [
+            str(peer_python("kserve")),
+            str(PEERS / "kserve_server.py"),
+            "--model-dir",
+            str(workdir / "models"),
+            "--port",
+            str(port),
+        ],
+        port,
+    )
     wait_ready(port, f"/v2/models/{next(iter(models))}/ready")
     return server
 
@@ -213,13 +252,22 @@ def start_mlserver(models: dict[str, Path], workdir: Path) -> Server:
     root = workdir / "mlserver"
     for name, path in models.items():
         (root / name).mkdir(parents=True, exist_ok=True)
-        (root / name / "model-settings.json").write_text(json.dumps(
-            {"name": name, "implementation": "mlserver_runtime.OnnxRuntime", "parameters": {"uri": str(path)}}))
-    (root / "settings.json").write_text(json.dumps(
-        {"http_port": port, "grpc_port": free_port(), "parallel_workers": 0, "metrics_endpoint": None}))
+        (root / name / "model-settings.json").write_text(
+            json.dumps(
+                {"name": name, "implementation": "mlserver_runtime.OnnxRuntime", "parameters": {"uri": str(path)}}
+            )
+        )
+    (root / "settings.json").write_text(
+        json.dumps({"http_port": port, "grpc_port": free_port(), "parallel_workers": 0, "metrics_endpoint": None})
+    )
     python = peer_python("mlserver")
-    server = Server("mlserver", [str(python.with_name("mlserver")), "start", str(root)], port,
-                    env={"PYTHONPATH": str(PEERS)}, cwd=root)
+    server = Server(
+        "mlserver",
+        [str(python.with_name("mlserver")), "start", str(root)],
+        port,
+        env={"PYTHONPATH": str(PEERS)},
+        cwd=root,
+    )
     wait_ready(port, f"/v2/models/{next(iter(models))}/ready")
     return server
 
@@ -227,30 +275,53 @@ def start_mlserver(models: dict[str, Path], workdir: Path) -> Server:
 # --- measuring --------------------------------------------------------------------------------------
 
 
-def load(server: Server, model: str, body_file: Path, concurrency: int, seconds: float, warmup: float,
-         loadgen: str) -> tuple[int, list[tuple[float, float]]]:
+def load(
+    server: Server, model: str, body_file: Path, concurrency: int, seconds: float, warmup: float, loadgen: str
+) -> tuple[int, list[tuple[float, float]]]:
     """One closed-loop run: (requests measured, [(latency in us, weight)]) -- every latency with weight 1 from
     the Python generator, 1000 quantiles weighted by requests / 1000 from wrk."""
     path = f"/v2/models/{model}/infer"
     if loadgen == "wrk":
         env = {**os.environ, "BODY_FILE": str(body_file), "HEADERS": "\n".join(server.headers)}
-        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-                   "-s", str(PEERS / "wrk_report.lua"), f"http://127.0.0.1:{server.port}{path}"]
+        command = [
+            "wrk",
+            "-t1",
+            f"-c{concurrency}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(PEERS / "wrk_report.lua"),
+            f"http://127.0.0.1:{server.port}{path}",
+        ]
         output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
         result = json.loads(next(line for line in output.splitlines() if line.startswith('{"requests"')))
         points = [(q, result["requests"] / len(result["quantiles_us"])) for q in result["quantiles_us"]]
     else:
-        command = [sys.executable, str(PEERS / "loadgen.py"), "127.0.0.1", str(server.port), path, str(body_file),
-                   str(concurrency), str(seconds), str(warmup), *server.headers]
+        command = [
+            sys.executable,
+            str(PEERS / "loadgen.py"),
+            "127.0.0.1",
+            str(server.port),
+            path,
+            str(body_file),
+            str(concurrency),
+            str(seconds),
+            str(warmup),
+            *server.headers,
+        ]
         result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         points = [(latency, 1.0) for latency in result["latencies_us"]]
     if result["errors"]:
-        raise RuntimeError(f"{server.name} answered {result['errors']} errors on {model}; see var/bench/{server.name}.log")
+        raise RuntimeError(
+            f"{server.name} answered {result['errors']} errors on {model}; see var/bench/{server.name}.log"
+        )
     return result["requests"], points
 
 
-def interleaved(servers: list[Server], model: str, body_file: Path, concurrency: int, seconds: float,
-                slice_s: float, loadgen: str) -> dict[str, dict]:
+def interleaved(
+    servers: list[Server], model: str, body_file: Path, concurrency: int, seconds: float, slice_s: float, loadgen: str
+) -> dict[str, dict]:
     """Each server's figures over round-robin slices (after one warm-up slice each, not counted): req/s over
     the measured time, p50/p99 over all requests."""
     rounds = max(1, round(seconds / slice_s))
@@ -260,7 +331,7 @@ def interleaved(servers: list[Server], model: str, body_file: Path, concurrency:
         load(server, model, body_file, concurrency, slice_s, 0.3, loadgen)
         server.wait_idle()
     for index in range(rounds):
-        order = servers[index % len(servers):] + servers[:index % len(servers)]
+        order = servers[index % len(servers) :] + servers[: index % len(servers)]
         for server in order:
             requests, measured = load(server, model, body_file, concurrency, seconds / rounds, 0.3, loadgen)
             counted[server.name] += requests
@@ -295,16 +366,23 @@ def floor(path: Path, row: np.ndarray, seconds: float) -> dict:
         session.run(None, feeds)
         latencies.append(time.perf_counter() - started)
     latencies.sort()
-    return {"throughput": round(len(latencies) / seconds, 1), "p50_ms": round(latencies[len(latencies) // 2] * 1000, 4),
-            "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 4)}
+    return {
+        "throughput": round(len(latencies) / seconds, 1),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 4),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 4),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per server and load")
     parser.add_argument("--slice", type=float, default=1.0, help="seconds of one interleaved slice")
-    parser.add_argument("--loadgen", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
-                        help="wrk (Debian's package; the default when installed) or the asyncio generator")
+    parser.add_argument(
+        "--loadgen",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="wrk (Debian's package; the default when installed) or the asyncio generator",
+    )
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--skip-peers", action="store_true")
     args = parser.parse_args()
@@ -333,19 +411,25 @@ def main() -> None:
                 servers.append(start(models, workdir))
             for model in models:
                 for concurrency in concurrencies:
-                    figures = interleaved(servers, model, bodies[model], concurrency, args.seconds, args.slice,
-                                          args.loadgen)
+                    figures = interleaved(
+                        servers, model, bodies[model], concurrency, args.seconds, args.slice, args.loadgen
+                    )
                     for name, result in figures.items():
                         results.setdefault(model, {}).setdefault(name, {})[concurrency] = result
-                        print(f"{name:9} {model:9} c={concurrency:<3} {result['throughput']:>9.1f} req/s  "
-                              f"p50 {result['p50_ms']:>7.2f} ms  p99 {result['p99_ms']:>7.2f} ms", flush=True)
+                        print(
+                            f"{name:9} {model:9} c={concurrency:<3} {result['throughput']:>9.1f} req/s  "
+                            f"p50 {result['p50_ms']:>7.2f} ms  p99 {result['p99_ms']:>7.2f} ms",
+                            flush=True,
+                        )
         finally:
             for server in servers:
                 server.stop()
         for model, path in models.items():
             result = floor(path, rows[model], min(args.seconds, 3))
-            print(f"{'floor':9} {model:9} c=1   {result['throughput']:>9.1f} run/s  p50 {result['p50_ms']:>7.4f} ms  "
-                  f"(onnxruntime in-process, no HTTP)")
+            print(
+                f"{'floor':9} {model:9} c=1   {result['throughput']:>9.1f} run/s  p50 {result['p50_ms']:>7.4f} ms  "
+                f"(onnxruntime in-process, no HTTP)"
+            )
 
         if args.skip_peers:
             return
@@ -356,8 +440,10 @@ def main() -> None:
                 peers = [by_server[p][concurrency] for p in ("kserve", "mlserver")]
                 best_throughput = max(peer["throughput"] for peer in peers)
                 best_p99 = min(peer["p99_ms"] for peer in peers)
-                line = (f"  {model:9} c={concurrency:<3} throughput x{ours[concurrency]['throughput'] / best_throughput:.2f}"
-                        f"  p99 x{ours[concurrency]['p99_ms'] / best_p99:.2f}")
+                line = (
+                    f"  {model:9} c={concurrency:<3} throughput x{ours[concurrency]['throughput'] / best_throughput:.2f}"
+                    f"  p99 x{ours[concurrency]['p99_ms'] / best_p99:.2f}"
+                )
                 if concurrency == 1:
                     best_p50 = min(peer["p50_ms"] for peer in peers)
                     line += f"  p50 x{ours[1]['p50_ms'] / best_p50:.2f}"

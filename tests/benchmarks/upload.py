@@ -118,8 +118,9 @@ def generate_model(folder: Path, size_mb: int, *, seed: int = 0) -> GeneratedMod
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", dim])],
         initializer=initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                              producer_name="modelhub-upload-benchmark")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="modelhub-upload-benchmark"
+    )
     model.ir_version = 8
     (folder / "model.onnx").write_bytes(model.SerializeToString())
     model_size = (folder / "model.onnx").stat().st_size + weights_size
@@ -132,9 +133,17 @@ def generate_model(folder: Path, size_mb: int, *, seed: int = 0) -> GeneratedMod
     with open(zip_path, "rb") as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
-    return GeneratedModel(folder=folder, zip_path=zip_path, zip_sha256=digest.hexdigest(),
-                          zip_size=zip_path.stat().st_size, model_size=model_size, weights_size=weights_size,
-                          dim=dim, layers=LAYERS, seconds=time.perf_counter() - started)
+    return GeneratedModel(
+        folder=folder,
+        zip_path=zip_path,
+        zip_sha256=digest.hexdigest(),
+        zip_size=zip_path.stat().st_size,
+        model_size=model_size,
+        weights_size=weights_size,
+        dim=dim,
+        layers=LAYERS,
+        seconds=time.perf_counter() - started,
+    )
 
 
 # --- the stack ---------------------------------------------------------------------------------------
@@ -158,11 +167,17 @@ class Stack:
     logs: dict[str, Path] = field(default_factory=dict)
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, str(REPO / "manage.py"), *args], cwd=self.data_dir, env=self.env,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, str(REPO / "manage.py"), *args],
+            cwd=self.data_dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
         if result.returncode:
-            raise BenchmarkFailed(f"manage.py {args[0]} failed ({result.returncode}):\n"
-                                  f"{result.stdout[-2000:]}{result.stderr[-3000:]}")
+            raise BenchmarkFailed(
+                f"manage.py {args[0]} failed ({result.returncode}):\n{result.stdout[-2000:]}{result.stderr[-3000:]}"
+            )
         return result.stdout
 
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
@@ -170,8 +185,15 @@ class Stack:
         with open(self.logs[name], "wb") as log:
             # A session of its own: Ctrl-C reaches only the benchmark, which then stops the whole group.
             # Run from the data folder: the file-system broker keeps its exchange table in ./control.
-            process = subprocess.Popen(argv, cwd=self.data_dir, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                argv,
+                cwd=self.data_dir,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes[name] = process
         return process
 
@@ -219,13 +241,15 @@ class Stack:
 def stack_env(data_dir: Path) -> tuple[dict[str, str], str]:
     env = dict(os.environ)
     env.pop("MODELHUB_ARTIFACTS_DIR", None)  # artifacts belong in the fresh data folder
-    env.update({
-        "MODELHUB_DATA_DIR": str(data_dir),
-        "MODELHUB_MAX_UPLOAD_SIZE": "4GiB",
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
-        "PYTHONPATH": str(REPO),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "MODELHUB_DATA_DIR": str(data_dir),
+            "MODELHUB_MAX_UPLOAD_SIZE": "4GiB",
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            "PYTHONPATH": str(REPO),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     queue = env.get("CELERY_TASK_DEFAULT_QUEUE") or "modelhub"
     if env.get("CELERY_BROKER_URL") and not env["CELERY_BROKER_URL"].startswith("filesystem://"):
         # A shared broker may have other workers on the usual queue: use one nobody else consumes.
@@ -259,26 +283,51 @@ def start_stack(data_dir: Path) -> Stack:
 
 
 def start_processes(stack: Stack) -> None:
-    stack.spawn("celery", [
-        str(BIN / "celery"), "-A", "marketplace", "worker", "--loglevel=INFO", "--concurrency=1",
-        "--pool=prefork", "-n", f"upload-bench-{uuid.uuid4().hex[:8]}@localhost", "-Q", stack.queue,
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ])
-    stack.spawn("gunicorn", [
-        str(BIN / "gunicorn"), "marketplace.wsgi", "--bind", f"127.0.0.1:{stack.port}", "--workers", "1",
-        "--timeout", "900",
-    ])
+    stack.spawn(
+        "celery",
+        [
+            str(BIN / "celery"),
+            "-A",
+            "marketplace",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "--pool=prefork",
+            "-n",
+            f"upload-bench-{uuid.uuid4().hex[:8]}@localhost",
+            "-Q",
+            stack.queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+    )
+    stack.spawn(
+        "gunicorn",
+        [
+            str(BIN / "gunicorn"),
+            "marketplace.wsgi",
+            "--bind",
+            f"127.0.0.1:{stack.port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "900",
+        ],
+    )
     deadline = time.monotonic() + 90
     web_ready = worker_ready = False
     while not (web_ready and worker_ready):
         for name, process in stack.processes.items():
             if process.poll() is not None:
-                raise BenchmarkFailed(f"{name} exited with {process.returncode} while starting:\n"
-                                      f"{stack.log_tail(name)}")
+                raise BenchmarkFailed(
+                    f"{name} exited with {process.returncode} while starting:\n{stack.log_tail(name)}"
+                )
         if time.monotonic() > deadline:
             waiting = [n for n, ok in (("gunicorn", web_ready), ("celery", worker_ready)) if not ok]
-            raise BenchmarkFailed(f"{', '.join(waiting)} did not become ready in 90 s:\n"
-                                  + "\n".join(stack.log_tail(n) for n in waiting))
+            raise BenchmarkFailed(
+                f"{', '.join(waiting)} did not become ready in 90 s:\n" + "\n".join(stack.log_tail(n) for n in waiting)
+            )
         worker_ready = worker_ready or "ready." in stack.log_tail("celery", 1_000_000)
         if not web_ready:
             try:
@@ -325,10 +374,14 @@ class MultipartBody:
 
     def __init__(self, fields: dict[str, str], *, file_field: str, path: Path, filename: str, content_type: str):
         self.boundary = f"modelhub-bench-{uuid.uuid4().hex}"
-        parts = [f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-                 for name, value in fields.items()]
-        parts.append(f'--{self.boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-                     f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n')
+        parts = [
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in fields.items()
+        ]
+        parts.append(
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+            f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+        )
         self.preamble = "".join(parts).encode()
         self.epilogue = f"\r\n--{self.boundary}--\r\n".encode()
         self.path = path
@@ -433,6 +486,7 @@ def reset_vm_hwm(pid: int) -> bool:
 
 def tree_rss_peak(root: psutil.Process) -> Callable[[], int]:
     """Largest RSS of any one process in root's tree (for Celery: the pool child running the task)."""
+
     def measure() -> int:
         largest = 0
         for process in [root, *root.children(recursive=True)]:
@@ -441,6 +495,7 @@ def tree_rss_peak(root: psutil.Process) -> Callable[[], int]:
             except psutil.NoSuchProcess:
                 pass
         return largest
+
     return measure
 
 
@@ -456,19 +511,25 @@ def run(args: argparse.Namespace, root: Path) -> int:
     print(f"working folder: {root}")
 
     model = generate_model(root / "model", args.size_mb)
-    print(f"model: {model.layers} x MatMul [{model.dim}x{model.dim}] float32, weights {mb(model.weights_size)} "
-          f"in weights.bin; model.onnx + weights.bin = {model.model_size:,} bytes ({mb(model.model_size)})")
-    print(f"zip (stored): {model.zip_size:,} bytes ({mb(model.zip_size)}), sha256 {model.zip_sha256}; "
-          f"generated in {model.seconds:.1f} s")
+    print(
+        f"model: {model.layers} x MatMul [{model.dim}x{model.dim}] float32, weights {mb(model.weights_size)} "
+        f"in weights.bin; model.onnx + weights.bin = {model.model_size:,} bytes ({mb(model.model_size)})"
+    )
+    print(
+        f"zip (stored): {model.zip_size:,} bytes ({mb(model.zip_size)}), sha256 {model.zip_sha256}; "
+        f"generated in {model.seconds:.1f} s"
+    )
 
     stack = start_stack(root / "data")
     try:
         stack_started = time.perf_counter()
         start_processes(stack)
-        print(f"stack: gunicorn on 127.0.0.1:{stack.port} + celery worker (queue {stack.queue}), data in "
-              f"{stack.data_dir}; database {stack.env.get('DATABASE_URL') and 'DATABASE_URL' or 'SQLite'}, "
-              f"broker {stack.env.get('CELERY_BROKER_URL') or 'filesystem://'}; ready in "
-              f"{time.perf_counter() - stack_started:.1f} s")
+        print(
+            f"stack: gunicorn on 127.0.0.1:{stack.port} + celery worker (queue {stack.queue}), data in "
+            f"{stack.data_dir}; database {stack.env.get('DATABASE_URL') and 'DATABASE_URL' or 'SQLite'}, "
+            f"broker {stack.env.get('CELERY_BROKER_URL') or 'filesystem://'}; ready in "
+            f"{time.perf_counter() - stack_started:.1f} s"
+        )
         return measure_upload(stack, model, total_started, rss_limit=args.rss_limit_mb)
     except Exception:  # not on Ctrl-C: the logs are for diagnosing a failure
         for name in stack.processes:
@@ -486,9 +547,17 @@ def measure_upload(stack: Stack, model: GeneratedModel, total_started: float, *,
     baseline_hwm = vm_hwm(web.pid)
     hwm_reset = reset_vm_hwm(web.pid)
 
-    body = MultipartBody({"version": VERSION, "sha256": model.zip_sha256,
-                          "metadata": json.dumps({"benchmark": "upload", "weights_bytes": model.weights_size})},
-                         file_field="file", path=model.zip_path, filename="model.zip", content_type="application/zip")
+    body = MultipartBody(
+        {
+            "version": VERSION,
+            "sha256": model.zip_sha256,
+            "metadata": json.dumps({"benchmark": "upload", "weights_bytes": model.weights_size}),
+        },
+        file_field="file",
+        path=model.zip_path,
+        filename="model.zip",
+        content_type="application/zip",
+    )
     sampler = RssSampler(lambda: web.memory_info().rss)
     sampler.start()
     try:
@@ -498,11 +567,14 @@ def measure_upload(stack: Stack, model: GeneratedModel, total_started: float, *,
     upload_hwm = vm_hwm(web.pid)
     after_rss = web.memory_info().rss
     if sampler.error:
-        raise BenchmarkFailed(f"lost the gunicorn worker while uploading ({sampler.error}):\n"
-                              f"{stack.log_tail('gunicorn')}")
+        raise BenchmarkFailed(
+            f"lost the gunicorn worker while uploading ({sampler.error}):\n{stack.log_tail('gunicorn')}"
+        )
     if result.status != 202:
-        raise BenchmarkFailed(f"upload answered {result.status} after {body.sent:,} of {body.length:,} bytes: "
-                              f"{json.dumps(result.body)[:2000]}")
+        raise BenchmarkFailed(
+            f"upload answered {result.status} after {body.sent:,} of {body.length:,} bytes: "
+            f"{json.dumps(result.body)[:2000]}"
+        )
     web_peak = max(sampled_peak, upload_hwm)
 
     # Validation: poll until the version leaves `validating`; watch the Celery worker's memory meanwhile.
@@ -538,25 +610,39 @@ def measure_upload(stack: Stack, model: GeneratedModel, total_started: float, *,
     print()
     print(f"model size:          {mb(model.model_size)} ({model.model_size:,} bytes; weights {model.weights_size:,})")
     print(f"zip size:            {mb(model.zip_size)} ({model.zip_size:,} bytes)")
-    print(f"upload:              {upload_seconds:.1f} s wall ({throughput:.0f} MB/s); body sent in "
-          f"{send_seconds:.1f} s, server answered {result.answered - result.body_sent:.1f} s later (extract + store)")
-    print(f"server recorded:     size {version['size']:,}, sha256 {version['sha256']}, "
-          f"{len(version['files'])} files: " + ", ".join(f"{f['path']} ({f['size']:,})" for f in version["files"]))
-    print(f"validation:          {version['status']} {validate_seconds:.1f} s after the upload response "
-          f"(task ran {_task_seconds(report)}; attempts {report.get('attempts')})")
-    print(f"validation reason:   {report.get('reason')!r}" + (f" [failed check: {report['failed_check']}]"
-                                                               if report.get("failed_check") else ""))
+    print(
+        f"upload:              {upload_seconds:.1f} s wall ({throughput:.0f} MB/s); body sent in "
+        f"{send_seconds:.1f} s, server answered {result.answered - result.body_sent:.1f} s later (extract + store)"
+    )
+    print(
+        f"server recorded:     size {version['size']:,}, sha256 {version['sha256']}, "
+        f"{len(version['files'])} files: " + ", ".join(f"{f['path']} ({f['size']:,})" for f in version["files"])
+    )
+    print(
+        f"validation:          {version['status']} {validate_seconds:.1f} s after the upload response "
+        f"(task ran {_task_seconds(report)}; attempts {report.get('attempts')})"
+    )
+    print(
+        f"validation reason:   {report.get('reason')!r}"
+        + (f" [failed check: {report['failed_check']}]" if report.get("failed_check") else "")
+    )
     print(f"signature:           {json.dumps(version.get('signature'))}")
     if smoke:
         print(f"smoke inference:     {json.dumps(smoke)}")
-    print(f"web worker RSS:      baseline {mb(baseline_rss)} (VmHWM {mb(baseline_hwm)}); during upload peak "
-          f"{mb(web_peak)} (sampled {mb(sampled_peak)} over {sampler.samples} samples every "
-          f"{SAMPLE_INTERVAL * 1000:.0f} ms, VmHWM {mb(upload_hwm)}"
-          f"{'' if hwm_reset else ', not reset so it includes start-up'}); after upload {mb(after_rss)}")
-    print(f"celery worker RSS:   peak {mb(worker_peak)} while validating (largest process in its tree; for "
-          "information, not checked)")
-    print(f"this benchmark:      peak RSS {mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)} "
-          "(it streams the weights and the body too)")
+    print(
+        f"web worker RSS:      baseline {mb(baseline_rss)} (VmHWM {mb(baseline_hwm)}); during upload peak "
+        f"{mb(web_peak)} (sampled {mb(sampled_peak)} over {sampler.samples} samples every "
+        f"{SAMPLE_INTERVAL * 1000:.0f} ms, VmHWM {mb(upload_hwm)}"
+        f"{'' if hwm_reset else ', not reset so it includes start-up'}); after upload {mb(after_rss)}"
+    )
+    print(
+        f"celery worker RSS:   peak {mb(worker_peak)} while validating (largest process in its tree; for "
+        "information, not checked)"
+    )
+    print(
+        f"this benchmark:      peak RSS {mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)} "
+        "(it streams the weights and the body too)"
+    )
     print(f"elapsed so far:      {time.perf_counter() - total_started:.1f} s (model generation to validated)")
 
     failures = []
@@ -565,9 +651,11 @@ def measure_upload(stack: Stack, model: GeneratedModel, total_started: float, *,
     if web_peak >= rss_limit * MB:
         failures.append(f"web worker peak RSS {mb(web_peak)} >= {rss_limit} MB: is the upload held in memory?")
     print()
-    print(f"upload: {model.zip_size / MB:.0f} MB in {upload_seconds:.1f} s ({throughput:.0f} MB/s); "
-          f"{version['status']} in {validate_seconds:.1f} s; web peak RSS {web_peak / MB:.0f} MB "
-          f"(limit {rss_limit} MB)" + ("" if not failures else " -- FAILED: " + "; ".join(failures)))
+    print(
+        f"upload: {model.zip_size / MB:.0f} MB in {upload_seconds:.1f} s ({throughput:.0f} MB/s); "
+        f"{version['status']} in {validate_seconds:.1f} s; web peak RSS {web_peak / MB:.0f} MB "
+        f"(limit {rss_limit} MB)" + ("" if not failures else " -- FAILED: " + "; ".join(failures))
+    )
     return 1 if failures else 0
 
 
@@ -578,17 +666,23 @@ def _task_seconds(report: dict) -> str:
     if not (started and finished):
         return "?"
     delta = datetime.fromisoformat(finished.replace("Z", "+00:00")) - datetime.fromisoformat(
-        started.replace("Z", "+00:00"))
+        started.replace("Z", "+00:00")
+    )
     return f"{delta.total_seconds():.1f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size-mb", type=int, default=512, help="weights in MB (MiB) of float32 (default: 512)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder (model, data dir, logs)")
-    parser.add_argument("--rss-limit-mb", type=int, default=RSS_LIMIT_MB,
-                        help=f"fail when the web worker's peak RSS reaches this (default: {RSS_LIMIT_MB})")
+    parser.add_argument(
+        "--rss-limit-mb",
+        type=int,
+        default=RSS_LIMIT_MB,
+        help=f"fail when the web worker's peak RSS reaches this (default: {RSS_LIMIT_MB})",
+    )
     args = parser.parse_args(argv)
     if args.size_mb < 1:
         parser.error("--size-mb must be at least 1")

@@ -14,17 +14,28 @@ def test_admin_pages_render_for_staff(alice, team, tmp_path):
     admin = make_user("root", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(admin)
-    for url in ["/admin/", "/admin/registry/asset/", "/admin/registry/team/", "/admin/registry/apitoken/",
-                "/admin/registry/assetversion/", f"/admin/registry/assetversion/{version.pk}/change/",
-                "/admin/registry/auditevent/", "/admin/registry/blob/", "/admin/registry/modelcard/",
-                f"/admin/registry/modelcard/{card.pk}/change/"]:
+    for url in [
+        "/admin/",
+        "/admin/registry/asset/",
+        "/admin/registry/team/",
+        "/admin/registry/apitoken/",
+        "/admin/registry/assetversion/",
+        f"/admin/registry/assetversion/{version.pk}/change/",
+        "/admin/registry/auditevent/",
+        "/admin/registry/blob/",
+        "/admin/registry/modelcard/",
+        f"/admin/registry/modelcard/{card.pk}/change/",
+    ]:
         assert client.get(url).status_code == 200, url
 
 
 def test_lineage_edges_are_listed_read_only(alice, team):
-    model, dataset = (bare_versions(make_asset(alice, team, kind=kind, slug=kind), 1)[0] for kind in ("model", "dataset"))
-    edge = lineage_edge_add(user=alice, source=model, kind="trained_on", asset=dataset.asset.full_slug,
-                            version=dataset.version)
+    model, dataset = (
+        bare_versions(make_asset(alice, team, kind=kind, slug=kind), 1)[0] for kind in ("model", "dataset")
+    )
+    edge = lineage_edge_add(
+        user=alice, source=model, kind="trained_on", asset=dataset.asset.full_slug, version=dataset.version
+    )
     client = Client()
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
     listing = client.get("/admin/registry/lineageedge/")
@@ -42,11 +53,15 @@ def test_admin_is_closed_to_non_staff(alice):
 
 def test_webhooks_are_listed_without_their_secret(alice, team):
     from registry.notifications.services import webhook_create
+
     webhook, secret = webhook_create(user=alice, team=team, url="https://hooks.example.com/x", events=[])
     client = Client()
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    for url in ["/admin/registry/webhook/", f"/admin/registry/webhook/{webhook.pk}/change/",
-                "/admin/registry/webhookdelivery/"]:
+    for url in [
+        "/admin/registry/webhook/",
+        f"/admin/registry/webhook/{webhook.pk}/change/",
+        "/admin/registry/webhookdelivery/",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert secret.encode() not in response.content and webhook.secret_encrypted.encode() not in response.content
@@ -58,7 +73,7 @@ def test_endpoints_are_listed_read_only_without_key_hashes(alice, bob, dave, tea
     from tests.registry.endpoint_fixtures import approved_model
 
     approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
-    (endpoint, key), = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0")
+    ((endpoint, key),) = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0")
     client = Client()
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
     for url in ["/admin/registry/endpoint/", f"/admin/registry/endpoint/{endpoint.pk}/change/"]:

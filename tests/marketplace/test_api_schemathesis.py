@@ -44,8 +44,10 @@ def world(db, tmp_path_factory):
     asset = make_asset(alice, team, slug="iris", kind="model", tags=["tabular"], license="MIT")
     make_asset(alice, team, slug="secret", visibility="private")
     make_version(alice, asset, tmp_path_factory.mktemp("upload"), onnx_bytes(), version="1.0.0")
-    yield {name: {"Authorization": f"Token {token_create(user=user, name='fuzz')[1]}"}
-           for name, user in (("owner", alice), ("outsider", charlie))}
+    yield {
+        name: {"Authorization": f"Token {token_create(user=user, name='fuzz')[1]}"}
+        for name, user in (("owner", alice), ("outsider", charlie))
+    }
     for signal in (request_started, request_finished):
         signal.connect(close_old_connections)
 
@@ -61,8 +63,13 @@ def _call(case, headers):
     case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
 
-_bounded = settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=REPEATABLE,
-                    suppress_health_check=list(HealthCheck))
+_bounded = settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    database=None,
+    derandomize=REPEATABLE,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @schema.parametrize()

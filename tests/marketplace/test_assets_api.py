@@ -6,9 +6,17 @@ from tests.factories import make_asset, make_team
 
 pytestmark = pytest.mark.django_db
 
-NEW_ASSET = {"kind": "model", "team": "vision", "name": "Iris classifier", "summary": "Classifies irises",
-             "description": "# Iris\nA *small* model.", "tags": ["Tabular", "iris"], "license": "apache-2.0",
-             "task": "tabular-classification", "framework": "scikit-learn"}
+NEW_ASSET = {
+    "kind": "model",
+    "team": "vision",
+    "name": "Iris classifier",
+    "summary": "Classifies irises",
+    "description": "# Iris\nA *small* model.",
+    "tags": ["Tabular", "iris"],
+    "license": "apache-2.0",
+    "task": "tabular-classification",
+    "framework": "scikit-learn",
+}
 
 
 def test_member_creates_asset_with_normalised_fields(bob_api, bob, team):
@@ -30,13 +38,16 @@ def test_outsider_cannot_create_asset_in_someone_elses_team(charlie_api, team):
     assert not Asset.objects.exists()
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("license", "not-a-licence", "SPDX"),
-    ("kind", "notebook", "kind"),
-    ("tags", ["has space"], "tag"),
-    ("task", "Tabular Classification", "task"),
-    ("slug", "bad slug!", "slug"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("license", "not-a-licence", "SPDX"),
+        ("kind", "notebook", "kind"),
+        ("tags", ["has space"], "tag"),
+        ("task", "Tabular Classification", "task"),
+        ("slug", "bad slug!", "slug"),
+    ],
+)
 def test_bad_fields_are_400_naming_the_field(alice_api, team, field, value, message):
     response = alice_api.post("/api/v1/assets/", {**NEW_ASSET, field: value}, format="json")
     assert response.status_code == 400, response.json()
@@ -53,7 +64,9 @@ def test_duplicate_slug_is_409(alice_api, team):
 
 def test_member_edits_and_outsider_cannot(bob_api, charlie_api, alice, team):
     asset = make_asset(alice, team, slug="resnet")
-    response = bob_api.patch("/api/v1/assets/vision/resnet/", {"summary": "Image model", "tags": ["vision"]}, format="json")
+    response = bob_api.patch(
+        "/api/v1/assets/vision/resnet/", {"summary": "Image model", "tags": ["vision"]}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["summary"] == "Image model" and response.json()["tags"] == ["vision"]
     assert charlie_api.patch("/api/v1/assets/vision/resnet/", {"summary": "mine now"}, format="json").status_code == 403
@@ -84,8 +97,12 @@ def test_private_asset_is_404_for_outsiders_everywhere(alice, team, bob_api, cha
     make_asset(alice, team, slug="secret", visibility="private", tags=["hidden"])
     make_asset(alice, team, slug="open", tags=["hidden"])
     assert bob_api.get("/api/v1/assets/vision/secret/").status_code == 200
-    for url in ["/api/v1/assets/vision/secret/", "/api/v1/assets/vision/secret/versions/",
-                "/api/v1/assets/vision/secret/versions/1.0.0/", "/api/v1/assets/vision/secret/versions/1.0.0/download"]:
+    for url in [
+        "/api/v1/assets/vision/secret/",
+        "/api/v1/assets/vision/secret/versions/",
+        "/api/v1/assets/vision/secret/versions/1.0.0/",
+        "/api/v1/assets/vision/secret/versions/1.0.0/download",
+    ]:
         response = charlie_api.get(url)
         assert response.status_code == 404, url
         assert response.json()["detail"] == "No asset named 'vision/secret'."

@@ -35,10 +35,18 @@ def test_owner_writes_and_everybody_who_sees_the_asset_reads(alice_api, charlie_
     assert empty.json()["completeness"] == 0 and empty.json()["sections"] == {} and empty.json()["frozen"] is False
     assert list(empty.json()["section_titles"])[0] == "model_details"
 
-    response = alice_api.put(CARD, {"license": "mit", "body": "# Iris\n\n" + FULL + " <script>alert(1)</script>",
-                                    "sections": {"intended_use": FULL + " [docs](javascript:alert(1))"},
-                                    "tags": ["tabular"], "model_index": [{"name": "iris", "results": []}],
-                                    "extra": {"language": ["en"]}}, format="json")
+    response = alice_api.put(
+        CARD,
+        {
+            "license": "mit",
+            "body": "# Iris\n\n" + FULL + " <script>alert(1)</script>",
+            "sections": {"intended_use": FULL + " [docs](javascript:alert(1))"},
+            "tags": ["tabular"],
+            "model_index": [{"name": "iris", "results": []}],
+            "extra": {"language": ["en"]},
+        },
+        format="json",
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["completeness"] == 3 * 100 // 11 and body["updated_by"] == "alice"
@@ -70,7 +78,8 @@ def test_teammate_imports_a_readme_and_exports_it(bob_api, iris):
     # Importing the export changes nothing.
     again = put_readme(bob_api, readme).json()
     assert {k: again[k] for k in ("sections", "body", "extra", "model_index", "tags")} == {
-        k: body[k] for k in ("sections", "body", "extra", "model_index", "tags")}
+        k: body[k] for k in ("sections", "body", "extra", "model_index", "tags")
+    }
 
 
 def test_readme_of_a_version_without_a_card_is_empty(alice_api, iris):
@@ -80,8 +89,12 @@ def test_readme_of_a_version_without_a_card_is_empty(alice_api, iris):
 
 def test_private_assets_are_404_for_outsiders_on_every_card_route(charlie_api, alice_api, secret):
     assert alice_api.get(SECRET_CARD).status_code == 200
-    for response in (charlie_api.get(SECRET_CARD), charlie_api.put(SECRET_CARD, {"body": FULL}, format="json"),
-                     charlie_api.get(SECRET_CARD + "/readme"), put_readme(charlie_api, "# x", SECRET_CARD + "/readme")):
+    for response in (
+        charlie_api.get(SECRET_CARD),
+        charlie_api.put(SECRET_CARD, {"body": FULL}, format="json"),
+        charlie_api.get(SECRET_CARD + "/readme"),
+        put_readme(charlie_api, "# x", SECRET_CARD + "/readme"),
+    ):
         assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert not ModelCard.objects.exists()
 
@@ -100,24 +113,27 @@ def test_cards_of_approved_versions_are_409(alice_api, iris):
     assert ModelCard.objects.get().body == FULL
 
 
-@pytest.mark.parametrize("send", [
-    lambda c: c.put(CARD, {"sections": {"intended_use": "x" * (64 * 1024 + 1)}}, format="json"),
-    lambda c: c.put(CARD, {"body": "x" * (256 * 1024 + 1)}, format="json"),
-    lambda c: c.put(CARD, {"sections": {"motivation": FULL}}, format="json"),
-    lambda c: c.put(CARD, {"sections": ["intended_use"]}, format="json"),
-    lambda c: c.put(CARD, {"body": 5}, format="json"),
-    lambda c: c.put(CARD, {"body": None}, format="json"),
-    lambda c: c.put(CARD, {"tags": "a"}, format="json"),
-    lambda c: c.put(CARD, {"colour": "red"}, format="json"),
-    lambda c: c.put(CARD, {"extra": {"a": "\u0000"}}, format="json"),
-    lambda c: c.put(CARD, [1, 2], format="json"),
-    lambda c: c.put(CARD, b"{not json", content_type="application/json"),
-    lambda c: put_readme(c, b"\xff\xfe not utf-8"),
-    lambda c: put_readme(c, ""),
-    lambda c: put_readme(c, "---\na: &x [1]\nb: *x\n---\n"),
-    lambda c: put_readme(c, "---\na: [1\n---\n"),
-    lambda c: put_readme(c, "---\na: !!python/object/apply:os.system ['id']\n---\n"),
-])
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda c: c.put(CARD, {"sections": {"intended_use": "x" * (64 * 1024 + 1)}}, format="json"),
+        lambda c: c.put(CARD, {"body": "x" * (256 * 1024 + 1)}, format="json"),
+        lambda c: c.put(CARD, {"sections": {"motivation": FULL}}, format="json"),
+        lambda c: c.put(CARD, {"sections": ["intended_use"]}, format="json"),
+        lambda c: c.put(CARD, {"body": 5}, format="json"),
+        lambda c: c.put(CARD, {"body": None}, format="json"),
+        lambda c: c.put(CARD, {"tags": "a"}, format="json"),
+        lambda c: c.put(CARD, {"colour": "red"}, format="json"),
+        lambda c: c.put(CARD, {"extra": {"a": "\u0000"}}, format="json"),
+        lambda c: c.put(CARD, [1, 2], format="json"),
+        lambda c: c.put(CARD, b"{not json", content_type="application/json"),
+        lambda c: put_readme(c, b"\xff\xfe not utf-8"),
+        lambda c: put_readme(c, ""),
+        lambda c: put_readme(c, "---\na: &x [1]\nb: *x\n---\n"),
+        lambda c: put_readme(c, "---\na: [1\n---\n"),
+        lambda c: put_readme(c, "---\na: !!python/object/apply:os.system ['id']\n---\n"),
+    ],
+)
 def test_malformed_input_is_400(alice_api, iris, send):
     response = send(alice_api)
     assert response.status_code == 400, response.content

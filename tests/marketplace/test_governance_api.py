@@ -14,8 +14,9 @@ V = "/api/v1/assets/vision/clf/versions/1.0.0"
 
 @pytest.fixture
 def version(alice, team, tmp_path):
-    return make_validated_version(alice, make_asset(alice, team, slug="clf", license="MIT",
-                                                    visibility="private"), tmp_path)
+    return make_validated_version(
+        alice, make_asset(alice, team, slug="clf", license="MIT", visibility="private"), tmp_path
+    )
 
 
 @pytest.fixture
@@ -46,10 +47,14 @@ def test_submit_review_and_alias_through_the_api(version, bob_api, dave_api, ali
     rounds = alice_api.get(f"{V}/reviews").json()
     assert rounds[0]["reviews"][0] == {**rounds[0]["reviews"][0], "reviewer": "dave", "decision": "approve"}
 
-    assert alice_api.put("/api/v1/assets/vision/clf/aliases/production", {"version": "1.0.0"},
-                         format="json").status_code == 403  # protected: reviewers only
-    assert bob_api.put("/api/v1/assets/vision/clf/aliases/champion", {"version": "1.0.0"},
-                       format="json").status_code == 200
+    assert (
+        alice_api.put("/api/v1/assets/vision/clf/aliases/production", {"version": "1.0.0"}, format="json").status_code
+        == 403
+    )  # protected: reviewers only
+    assert (
+        bob_api.put("/api/v1/assets/vision/clf/aliases/champion", {"version": "1.0.0"}, format="json").status_code
+        == 200
+    )
     resolved = alice_api.get("/api/v1/assets/vision/clf/versions/@champion/")
     assert resolved.status_code == 200 and resolved.json()["version"] == "1.0.0"
     assert resolved.json()["aliases"] == ["champion"]
@@ -66,14 +71,17 @@ def test_submit_review_and_alias_through_the_api(version, bob_api, dave_api, ali
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path, body, expected", [
-    ("/submit", {"note": 5}, 400),
-    ("/submit", {"surprise": 1}, 400),
-    ("/reviews", {"decision": "approve"}, 400),
-    ("/reviews", {"decision": "ship-it", "comment": "x"}, 400),
-    ("/reviews", {"decision": "approve", "comment": "not in review"}, 409),
-    ("/deprecate", {}, 400),
-])
+@pytest.mark.parametrize(
+    "path, body, expected",
+    [
+        ("/submit", {"note": 5}, 400),
+        ("/submit", {"surprise": 1}, 400),
+        ("/reviews", {"decision": "approve"}, 400),
+        ("/reviews", {"decision": "ship-it", "comment": "x"}, 400),
+        ("/reviews", {"decision": "approve", "comment": "not in review"}, 409),
+        ("/deprecate", {}, 400),
+    ],
+)
 def test_bad_governance_requests_are_4xx_with_a_message(path, body, expected, version, alice_api, dave):
     response = alice_api.post(f"{V}{path}", body, format="json")
     assert response.status_code == expected and response.json()["detail"]
@@ -87,8 +95,9 @@ def test_alias_to_a_version_that_is_not_approved_is_409(version, alice_api):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_reviewers_approving_at_the_same_moment_give_one_outcome(alice, team, tmp_path, bob_api, dave_api,
-                                                                    erin_api):
+def test_two_reviewers_approving_at_the_same_moment_give_one_outcome(
+    alice, team, tmp_path, bob_api, dave_api, erin_api
+):
     # An internal asset: the loser still sees the version, so it is told the round is closed (a private
     # asset would be a 404 for it once the round it could review has closed).
     version = make_validated_version(alice, make_asset(alice, team, slug="clf", license="MIT"), tmp_path)

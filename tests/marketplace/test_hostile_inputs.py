@@ -29,8 +29,13 @@ def iris(alice, team):
 
 
 def _state() -> dict:
-    return {"assets": Asset.objects.count(), "teams": Team.objects.count(), "versions": AssetVersion.objects.count(),
-            "blobs": Blob.objects.count(), "audit": AuditEvent.objects.count()}
+    return {
+        "assets": Asset.objects.count(),
+        "teams": Team.objects.count(),
+        "versions": AssetVersion.objects.count(),
+        "blobs": Blob.objects.count(),
+        "audit": AuditEvent.objects.count(),
+    }
 
 
 def upload(version="1.0.0", metadata=None):
@@ -50,11 +55,17 @@ def as_json(method: str, url: str, data):
 
 CASES = {
     # search: bounded work per request
-    "11 tag filters": (("get", "/api/v1/assets/", {"data": {"tag": [f"t{i}" for i in range(11)]}}),
-                       400, "at most 10 tags"),
+    "11 tag filters": (
+        ("get", "/api/v1/assets/", {"data": {"tag": [f"t{i}" for i in range(11)]}}),
+        400,
+        "at most 10 tags",
+    ),
     "50 tag filters": (("get", "/api/v1/assets/", {"data": {"tag": [f"t{i}" for i in range(50)]}}), 400, "at most"),
-    "60 query parameters": (("get", "/api/v1/assets/", {"data": {"framework": ["x"] * 60}}),
-                            400, "at most 30 query parameters"),
+    "60 query parameters": (
+        ("get", "/api/v1/assets/", {"data": {"framework": ["x"] * 60}}),
+        400,
+        "at most 30 query parameters",
+    ),
     "a 10,000-character query": (("get", "/api/v1/assets/", {"data": {"q": "a" * 10_000}}), 400, "at most 500"),
     "NUL in a tag filter": (("get", "/api/v1/assets/?tag=a%00b", {}), 400, "NUL"),
     "NUL in a path segment": (("delete", "/api/v1/teams/vision/members/a%00b/", {}), 400, "NUL"),
@@ -65,50 +76,78 @@ CASES = {
     "version number over 64 bits": (upload("99999999999999999999.0.0"), 400, "at most 9223372036854775807"),
     "version of 300 characters": (upload("1.0.0-" + "a" * 300), 400, "version"),
     # metadata and JSON bodies
-    "metadata nested 2,000 levels (multipart)": (upload(metadata="[" * 2000 + "]" * 2000),
-                                                 400, "nested more than"),
+    "metadata nested 2,000 levels (multipart)": (upload(metadata="[" * 2000 + "]" * 2000), 400, "nested more than"),
     "metadata with NaN (multipart)": (upload(metadata='{"loss": NaN}'), 400, "NaN"),
     "metadata with Infinity (multipart)": (upload(metadata='{"loss": -Infinity}'), 400, "Infinity"),
     "metadata with \\u0000 (multipart)": (upload(metadata='{"note": "a\\u0000b"}'), 400, "NUL"),
     "metadata with a lone surrogate (multipart)": (upload(metadata='{"note": "\\ud800"}'), 400, "surrogate"),
     "metadata that is a list": (upload(metadata="[1, 2]"), 400, "JSON object"),
     "JSON body of 50,000 [": (raw_json("patch", VERSIONS + "0.1.0/", "[" * 50_000), 400, "nested"),
-    "PATCH metadata nested 2,000 levels": (raw_json("patch", VERSIONS + "0.1.0/",
-                                                    '{"metadata": ' + "[" * 2000 + "]" * 2000 + "}"),
-                                           400, "nested"),
+    "PATCH metadata nested 2,000 levels": (
+        raw_json("patch", VERSIONS + "0.1.0/", '{"metadata": ' + "[" * 2000 + "]" * 2000 + "}"),
+        400,
+        "nested",
+    ),
     "PATCH metadata with NaN": (raw_json("patch", VERSIONS + "0.1.0/", '{"metadata": {"x": NaN}}'), 400, "NaN"),
-    "PATCH metadata with \\u0000": (raw_json("patch", VERSIONS + "0.1.0/", '{"metadata": {"x": "\\u0000"}}'),
-                                    400, "NUL"),
-    "PATCH metadata with a lone surrogate key": (raw_json("patch", VERSIONS + "0.1.0/",
-                                                          '{"metadata": {"\\udfff": 1}}'), 400, "surrogate"),
-    "JSON body that is not UTF-8": (raw_json("patch", VERSIONS + "0.1.0/", b'{"metadata": {"x": "\xff"}}'),
-                                    400, "JSON"),
-    "JSON body over the size limit": (raw_json("patch", VERSIONS + "0.1.0/",
-                                               '{"metadata": {"x": "' + "a" * 3_000_000 + '"}}'), 413, "limit"),
+    "PATCH metadata with \\u0000": (
+        raw_json("patch", VERSIONS + "0.1.0/", '{"metadata": {"x": "\\u0000"}}'),
+        400,
+        "NUL",
+    ),
+    "PATCH metadata with a lone surrogate key": (
+        raw_json("patch", VERSIONS + "0.1.0/", '{"metadata": {"\\udfff": 1}}'),
+        400,
+        "surrogate",
+    ),
+    "JSON body that is not UTF-8": (
+        raw_json("patch", VERSIONS + "0.1.0/", b'{"metadata": {"x": "\xff"}}'),
+        400,
+        "JSON",
+    ),
+    "JSON body over the size limit": (
+        raw_json("patch", VERSIONS + "0.1.0/", '{"metadata": {"x": "' + "a" * 3_000_000 + '"}}'),
+        413,
+        "limit",
+    ),
     # catalogue fields
     "licence 'MIT AND'": (as_json("patch", ASSET, {"license": "MIT AND"}), 400, "AND requires two or more"),
-    "asset slug '-'": (as_json("post", "/api/v1/assets/", {"kind": "model", "team": "vision", "name": "x",
-                                                           "slug": "-"}), 400, "slug"),
-    "asset slug '_'": (as_json("post", "/api/v1/assets/", {"kind": "model", "team": "vision", "name": "x",
-                                                           "slug": "_"}), 400, "slug"),
-    "asset slug with capitals": (as_json("post", "/api/v1/assets/", {"kind": "model", "team": "vision", "name": "x",
-                                                                     "slug": "Iris"}), 400, "slug"),
+    "asset slug '-'": (
+        as_json("post", "/api/v1/assets/", {"kind": "model", "team": "vision", "name": "x", "slug": "-"}),
+        400,
+        "slug",
+    ),
+    "asset slug '_'": (
+        as_json("post", "/api/v1/assets/", {"kind": "model", "team": "vision", "name": "x", "slug": "_"}),
+        400,
+        "slug",
+    ),
+    "asset slug with capitals": (
+        as_json("post", "/api/v1/assets/", {"kind": "model", "team": "vision", "name": "x", "slug": "Iris"}),
+        400,
+        "slug",
+    ),
     "team slug '-'": (as_json("post", "/api/v1/teams/", {"slug": "-", "name": "x"}), 400, "slug"),
     "team slug with capitals": (as_json("post", "/api/v1/teams/", {"slug": "Vision", "name": "x"}), 400, "slug"),
-    "team description of 10,001 characters": (as_json("post", "/api/v1/teams/", {"slug": "big", "name": "x",
-                                                                                  "description": "d" * 10_001}),
-                                               400, "description"),
+    "team description of 10,001 characters": (
+        as_json("post", "/api/v1/teams/", {"slug": "big", "name": "x", "description": "d" * 10_001}),
+        400,
+        "description",
+    ),
     "asset name with NUL": (as_json("patch", ASSET, {"name": "a\x00b"}), 400, "NUL"),
     # transport
-    "malformed multipart": (("post", VERSIONS, {"data": b"--nope\r\n\r\n", "content_type":
-                                                "multipart/form-data; boundary=xyz"}), 400, ""),
+    "malformed multipart": (
+        ("post", VERSIONS, {"data": b"--nope\r\n\r\n", "content_type": "multipart/form-data; boundary=xyz"}),
+        400,
+        "",
+    ),
     "token id over 64 bits": (("delete", "/api/v1/tokens/99999999999999999999999/", {}), 404, ""),
 }
 
 
 @pytest.mark.parametrize("request_spec, expected_status, message", CASES.values(), ids=CASES.keys())
-def test_hostile_input_is_a_4xx_json_error_and_writes_nothing(alice_api, alice, iris, tmp_path, request_spec,
-                                                              expected_status, message):
+def test_hostile_input_is_a_4xx_json_error_and_writes_nothing(
+    alice_api, alice, iris, tmp_path, request_spec, expected_status, message
+):
     from tests.factories import make_version
 
     make_version(alice, iris, tmp_path, onnx_bytes(), version="0.1.0")
@@ -166,8 +205,9 @@ def test_a_crash_in_a_view_is_a_json_500(alice_api, monkeypatch):
 def test_slug_of_another_teams_private_asset_does_not_leak(alice, team, charlie, charlie_api):
     make_asset(alice, team, slug="secret-model", visibility="private")
     make_team(charlie, slug="charlies")
-    response = charlie_api.post("/api/v1/assets/", {"kind": "model", "team": "charlies", "name": "Mine",
-                                                    "slug": "secret-model"}, format="json")
+    response = charlie_api.post(
+        "/api/v1/assets/", {"kind": "model", "team": "charlies", "name": "Mine", "slug": "secret-model"}, format="json"
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["full_slug"] == "charlies/secret-model"
     assert charlie_api.get("/api/v1/assets/vision/secret-model/").status_code == 404
@@ -176,8 +216,11 @@ def test_slug_of_another_teams_private_asset_does_not_leak(alice, team, charlie,
 def test_outsiders_upload_is_refused_before_the_body_is_read(charlie_api, iris, monkeypatch):
     received = []
     original = HashingUploadHandler.receive_data_chunk
-    monkeypatch.setattr(HashingUploadHandler, "receive_data_chunk",
-                        lambda self, data, start: received.append(len(data)) or original(self, data, start))
+    monkeypatch.setattr(
+        HashingUploadHandler,
+        "receive_data_chunk",
+        lambda self, data, start: received.append(len(data)) or original(self, data, start),
+    )
     big = SimpleUploadedFile("model.onnx", b"\0" * (3 * 1024 * 1024))
     response = charlie_api.post(VERSIONS, {"version": "1.0.0", "file": big}, format="multipart")
     assert response.status_code == 403
@@ -188,13 +231,17 @@ def test_outsiders_session_upload_is_refused_before_the_body_is_read(charlie, ir
     from rest_framework.test import APIClient
 
     received = []
-    monkeypatch.setattr(HashingUploadHandler, "receive_data_chunk",
-                        lambda self, data, start: received.append(len(data)))
+    monkeypatch.setattr(
+        HashingUploadHandler, "receive_data_chunk", lambda self, data, start: received.append(len(data))
+    )
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(charlie)
     client.cookies["csrftoken"] = "x" * 32
-    response = client.post(VERSIONS, {"version": "1.0.0", "file": SimpleUploadedFile("m.onnx", b"\0" * 2_000_000),
-                                      "csrfmiddlewaretoken": "x" * 32}, format="multipart")
+    response = client.post(
+        VERSIONS,
+        {"version": "1.0.0", "file": SimpleUploadedFile("m.onnx", b"\0" * 2_000_000), "csrfmiddlewaretoken": "x" * 32},
+        format="multipart",
+    )
     assert response.status_code == 403
     assert received == []
 

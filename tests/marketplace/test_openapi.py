@@ -60,7 +60,8 @@ def test_schema_is_valid_without_warnings_and_covers_every_endpoint(tmp_path):
     assert version_field["pattern"].startswith("^(0|[1-9][0-9]*)")
     patch = schema["paths"]["/api/v1/assets/{team}/{slug}/versions/{version}/"]["patch"]["requestBody"]
     assert schema["components"]["schemas"][patch["content"]["application/json"]["schema"]["$ref"].split("/")[-1]][
-        "required"] == ["metadata"]
+        "required"
+    ] == ["metadata"]
     error = schema["paths"]["/api/v1/teams/"]["get"]["responses"]["401"]["content"]["application/json"]["schema"]
     assert error["$ref"].endswith("/Error")
     assert "multipart/form-data" in upload["requestBody"]["content"]

@@ -10,14 +10,50 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def catalogue(alice, team, charlie):
     other = make_team(charlie, slug="speech")
-    make_asset(alice, team, slug="iris-classifier", name="Iris classifier", kind="model", tags=["tabular", "iris"],
-               task="tabular-classification", license="MIT", summary="Predicts the iris species")
-    make_asset(alice, team, slug="flowers", name="Flower photos", kind="dataset", tags=["images"],
-               task="image-classification", license="CC-BY-4.0", description="Contains some iris pictures too")
-    make_asset(alice, team, slug="wine-quality", name="Wine quality", kind="dataset", tags=["tabular"],
-               task="tabular-regression", license="MIT", summary="Red and white wines")
-    make_asset(charlie, other, slug="whisper-tiny", name="Whisper tiny", kind="model", tags=["audio"],
-               task="speech-recognition", license="MIT", summary="Speech to text")
+    make_asset(
+        alice,
+        team,
+        slug="iris-classifier",
+        name="Iris classifier",
+        kind="model",
+        tags=["tabular", "iris"],
+        task="tabular-classification",
+        license="MIT",
+        summary="Predicts the iris species",
+    )
+    make_asset(
+        alice,
+        team,
+        slug="flowers",
+        name="Flower photos",
+        kind="dataset",
+        tags=["images"],
+        task="image-classification",
+        license="CC-BY-4.0",
+        description="Contains some iris pictures too",
+    )
+    make_asset(
+        alice,
+        team,
+        slug="wine-quality",
+        name="Wine quality",
+        kind="dataset",
+        tags=["tabular"],
+        task="tabular-regression",
+        license="MIT",
+        summary="Red and white wines",
+    )
+    make_asset(
+        charlie,
+        other,
+        slug="whisper-tiny",
+        name="Whisper tiny",
+        kind="model",
+        tags=["audio"],
+        task="speech-recognition",
+        license="MIT",
+        summary="Speech to text",
+    )
 
 
 def slugs_of(body):
@@ -53,8 +89,12 @@ def test_filters_combine_with_search_and_facets_count_the_matches(alice_api, cat
     assert {a["slug"] for a in body["results"]} == {"iris-classifier", "wine-quality"}
     assert body["facets"]["kind"] == [{"value": "dataset", "count": 1}, {"value": "model", "count": 1}]
     # Disjunctive (issue 8): the tag facet leaves its own filter out, so other tags stay offered.
-    assert body["facets"]["tag"] == [{"value": "tabular", "count": 2}, {"value": "audio", "count": 1},
-                                     {"value": "images", "count": 1}, {"value": "iris", "count": 1}]
+    assert body["facets"]["tag"] == [
+        {"value": "tabular", "count": 2},
+        {"value": "audio", "count": 1},
+        {"value": "images", "count": 1},
+        {"value": "iris", "count": 1},
+    ]
     assert body["facets"]["license"] == [{"value": "MIT", "count": 2}]
     assert body["facets"]["team"] == [{"value": "vision", "count": 2}]
     assert body["count"] == 2
@@ -63,8 +103,12 @@ def test_filters_combine_with_search_and_facets_count_the_matches(alice_api, cat
 
 
 def test_ordering(alice_api, catalogue):
-    assert slugs(alice_api.get("/api/v1/assets/?ordering=name")) == ["flowers", "iris-classifier", "whisper-tiny",
-                                                                     "wine-quality"]
+    assert slugs(alice_api.get("/api/v1/assets/?ordering=name")) == [
+        "flowers",
+        "iris-classifier",
+        "whisper-tiny",
+        "wine-quality",
+    ]
     assert slugs(alice_api.get("/api/v1/assets/?ordering=-created"))[0] == "whisper-tiny"
 
 
@@ -87,8 +131,9 @@ def test_bad_filter_values_are_400(alice_api, catalogue):
 def test_search_uses_the_gin_index_on_the_stored_vector(catalogue):
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
-        cursor.execute("EXPLAIN SELECT id FROM registry_asset a "
-                       "WHERE a.search_vector @@ to_tsquery('english', 'iris:*')")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM registry_asset a WHERE a.search_vector @@ to_tsquery('english', 'iris:*')"
+        )
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")
     assert "asset_search_vector_gin" in plan

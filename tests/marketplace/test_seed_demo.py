@@ -50,14 +50,19 @@ def test_seed_registers_the_catalogue_for_validation():
     team = Team.objects.get(slug="demo-lab")
     assert Membership.objects.filter(team=team, user=demo, role=TeamRole.MAINTAINER).exists()
     kinds = dict(Asset.objects.filter(team=team).values_list("slug", "kind"))
-    assert kinds == {**dict.fromkeys(DATASETS, AssetKind.DATASET), **dict.fromkeys(MODELS, AssetKind.MODEL),
-                     "iris-quickstart": AssetKind.SOLUTION}
+    assert kinds == {
+        **dict.fromkeys(DATASETS, AssetKind.DATASET),
+        **dict.fromkeys(MODELS, AssetKind.MODEL),
+        "iris-quickstart": AssetKind.SOLUTION,
+    }
     versions = AssetVersion.objects.filter(asset__team=team)
     governed = {"iris-logreg": VersionStatus.APPROVED, "wine-random-forest": VersionStatus.IN_REVIEW}
     assert sorted(versions.values_list("asset__slug", "version", "status")) == sorted(
-        (slug, "1.0.0", governed.get(slug, VersionStatus.VALIDATING)) for slug in kinds)
-    assert {v.validation.outcome for v in versions.exclude(asset__slug__in=governed).select_related("validation")} \
-        == {ValidationOutcome.PENDING}
+        (slug, "1.0.0", governed.get(slug, VersionStatus.VALIDATING)) for slug in kinds
+    )
+    assert {v.validation.outcome for v in versions.exclude(asset__slug__in=governed).select_related("validation")} == {
+        ValidationOutcome.PENDING
+    }
     assert "Demo catalogue ready: 24 created, 0 already there." in output
 
     iris = Asset.objects.get(slug="iris")
@@ -116,14 +121,22 @@ def test_models_pass_validation_with_plain_tensor_outputs():
 
 def test_running_twice_creates_nothing_new():
     seed()
-    counts = (get_user_model().objects.count(), Team.objects.count(), Asset.objects.count(),
-              AssetVersion.objects.count())
+    counts = (
+        get_user_model().objects.count(),
+        Team.objects.count(),
+        Asset.objects.count(),
+        AssetVersion.objects.count(),
+    )
     version_validate(version_id=version_of("diabetes-ridge").pk, task_id="t")
 
     output = seed()
 
-    assert (get_user_model().objects.count(), Team.objects.count(), Asset.objects.count(),
-            AssetVersion.objects.count()) == counts
+    assert (
+        get_user_model().objects.count(),
+        Team.objects.count(),
+        Asset.objects.count(),
+        AssetVersion.objects.count(),
+    ) == counts
     assert "0 created, 20 already there" in output
     assert "created " not in output
     assert version_of("diabetes-ridge").status == VersionStatus.VALIDATED  # left alone
@@ -145,8 +158,12 @@ def test_demo_shows_governance_lineage_and_cards_working():
     assert [(r.reviewer.username, r.decision) for r in round_.reviews.all()] == [("reviewer", "approve")]
     reviewer = get_user_model().objects.get(username="reviewer")
     assert [r.version.asset.slug for r in review_queue(user=reviewer)] == ["wine-random-forest"]
-    edges = {(e.source.asset.slug, e.kind, e.target.asset.slug)
-             for e in LineageEdge.objects.select_related("source__asset", "target__asset")}
-    assert edges == {*((model, "trained_on", dataset) for model, dataset in MODELS.items()),
-                     ("iris-quickstart", "uses", "iris-logreg")}
+    edges = {
+        (e.source.asset.slug, e.kind, e.target.asset.slug)
+        for e in LineageEdge.objects.select_related("source__asset", "target__asset")
+    }
+    assert edges == {
+        *((model, "trained_on", dataset) for model, dataset in MODELS.items()),
+        ("iris-quickstart", "uses", "iris-logreg"),
+    }
     assert all(version_card_completeness(version=v) >= 50 for v in AssetVersion.objects.exclude(asset__kind="solution"))

@@ -39,8 +39,7 @@ def test_adding_an_existing_member_is_409_and_unknown_user_404(alice_api, team):
 
 def test_plain_member_and_outsider_cannot_manage_members(bob_api, charlie_api, team, charlie):
     assert bob_api.post("/api/v1/teams/vision/members/", {"username": "charlie"}, format="json").status_code == 403
-    assert charlie_api.post("/api/v1/teams/vision/members/", {"username": "charlie"},
-                            format="json").status_code == 403
+    assert charlie_api.post("/api/v1/teams/vision/members/", {"username": "charlie"}, format="json").status_code == 403
     assert charlie_api.delete("/api/v1/teams/vision/members/bob/").status_code == 403
     assert not Membership.objects.filter(team=team, user=charlie).exists()
 
@@ -54,12 +53,11 @@ def test_last_maintainer_cannot_leave_or_be_demoted(alice_api, team):
     response = alice_api.delete("/api/v1/teams/vision/members/alice/")
     assert response.status_code == 409
     assert "last maintainer" in response.json()["detail"]
-    assert alice_api.patch("/api/v1/teams/vision/members/alice/", {"role": "member"},
-                           format="json").status_code == 409
-    assert alice_api.patch("/api/v1/teams/vision/members/bob/", {"role": "maintainer"},
-                           format="json").status_code == 200
-    assert alice_api.patch("/api/v1/teams/vision/members/alice/", {"role": "member"},
-                           format="json").status_code == 200
+    assert alice_api.patch("/api/v1/teams/vision/members/alice/", {"role": "member"}, format="json").status_code == 409
+    assert (
+        alice_api.patch("/api/v1/teams/vision/members/bob/", {"role": "maintainer"}, format="json").status_code == 200
+    )
+    assert alice_api.patch("/api/v1/teams/vision/members/alice/", {"role": "member"}, format="json").status_code == 200
 
 
 def test_bad_role_is_400(alice_api, team):

@@ -40,15 +40,24 @@ def test_upload_answers_202_validating_then_validates(bob_api, model_asset):
     body = response.json()
     assert body["status"] == "validating" and body["validation"]["outcome"] == "pending"
     assert body["sha256"] == hashlib.sha256(content).hexdigest() and body["size"] == len(content)
-    assert body["files"] == [{"path": "model.onnx", "sha256": body["sha256"], "size": len(content), "primary": True,
-                              "download_url": "http://testserver/api/v1/assets/vision/iris/versions/1.0.0/download"}]
+    assert body["files"] == [
+        {
+            "path": "model.onnx",
+            "sha256": body["sha256"],
+            "size": len(content),
+            "primary": True,
+            "download_url": "http://testserver/api/v1/assets/vision/iris/versions/1.0.0/download",
+        }
+    ]
     assert body["metadata"] == {"epochs": 3}
 
     version = validate()
     assert version.status == "validated"
     detail = bob_api.get(f"{URL}1.0.0/").json()
-    assert detail["signature"] == {"inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 4]}],
-                                   "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 3]}]}
+    assert detail["signature"] == {
+        "inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 4]}],
+        "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 3]}],
+    }
     report = detail["validation"]
     assert report["outcome"] == "passed" and report["attempts"] == 1
     assert report["details"]["opset_imports"] == {"ai.onnx": 17}
@@ -72,8 +81,10 @@ def test_identical_content_is_stored_once(alice_api, model_asset):
 def test_zip_with_external_data_validates_and_lists_every_file(alice_api, model_asset, tmp_path):
     response = upload(alice_api, external_data_zip(tmp_path), filename="bundle.zip")
     assert response.status_code == 202, response.json()
-    assert {(f["path"], f["primary"]) for f in response.json()["files"]} == {("model.onnx", True),
-                                                                            ("weights.bin", False)}
+    assert {(f["path"], f["primary"]) for f in response.json()["files"]} == {
+        ("model.onnx", True),
+        ("weights.bin", False),
+    }
     weights = next(f for f in response.json()["files"] if f["path"] == "weights.bin")
     assert weights["download_url"].endswith("/versions/1.0.0/download?path=weights.bin")
     version = validate()
@@ -118,6 +129,7 @@ def test_outsider_cannot_upload_or_edit(charlie_api, alice_api, model_asset):
 
 
 # --- bad input: each gets a clear error and leaves nothing half-written ---------------------------
+
 
 def test_missing_token_is_401(anon_api, model_asset):
     response = upload(anon_api, onnx_bytes())
@@ -273,6 +285,10 @@ def test_member_uploads_through_a_browser_session_with_csrf(bob, model_asset):
     client.cookies["csrftoken"] = "s" * 32
     data = {"version": "1.0.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())}
     assert client.post(URL, data, format="multipart").status_code == 403  # no CSRF token: refused
-    response = client.post(URL, {**data, "file": SimpleUploadedFile("model.onnx", onnx_bytes())},
-                           format="multipart", HTTP_X_CSRFTOKEN="s" * 32)
+    response = client.post(
+        URL,
+        {**data, "file": SimpleUploadedFile("model.onnx", onnx_bytes())},
+        format="multipart",
+        HTTP_X_CSRFTOKEN="s" * 32,
+    )
     assert response.status_code == 202, response.json()

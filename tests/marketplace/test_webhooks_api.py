@@ -12,8 +12,9 @@ HOOKS = "/api/v1/teams/vision/webhooks/"
 
 @pytest.fixture
 def hook(team, alice_api):
-    response = alice_api.post(HOOKS, {"url": "https://hooks.example.com/modelhub", "events": ["version.approved"]},
-                              format="json")
+    response = alice_api.post(
+        HOOKS, {"url": "https://hooks.example.com/modelhub", "events": ["version.approved"]}, format="json"
+    )
     assert response.status_code == 201, response.json()
     return response.json()
 
@@ -39,34 +40,42 @@ def test_member_reads_webhooks_and_deliveries_but_cannot_manage(hook, bob_api):
 
 
 def test_outsider_gets_404_everywhere(hook, charlie_api):
-    for response in (charlie_api.get(HOOKS), charlie_api.post(HOOKS, {"url": "https://example.com/"}, format="json"),
-                     charlie_api.get(f"{HOOKS}{hook['id']}/"), charlie_api.delete(f"{HOOKS}{hook['id']}/"),
-                     charlie_api.get(f"{HOOKS}{hook['id']}/deliveries/"),
-                     charlie_api.post(f"{HOOKS}{hook['id']}/test")):
+    for response in (
+        charlie_api.get(HOOKS),
+        charlie_api.post(HOOKS, {"url": "https://example.com/"}, format="json"),
+        charlie_api.get(f"{HOOKS}{hook['id']}/"),
+        charlie_api.delete(f"{HOOKS}{hook['id']}/"),
+        charlie_api.get(f"{HOOKS}{hook['id']}/deliveries/"),
+        charlie_api.post(f"{HOOKS}{hook['id']}/test"),
+    ):
         assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert Webhook.objects.count() == 1
 
 
 def test_a_webhook_of_another_team_is_404(hook, client_for, charlie):
     from tests.factories import make_team
+
     make_team(charlie, slug="other")
     assert client_for(charlie).get(f"/api/v1/teams/other/webhooks/{hook['id']}/").status_code == 404
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"url": "ftp://example.com/hook"}, "url"),
-    ({"url": "https://user:pw@example.com/hook"}, "url"),
-    ({"url": "https://token@example.com/hook"}, "url"),
-    ({"url": "https://example.com/" + "a" * 2000}, "url"),
-    ({"url": "https://exa mple.com/"}, "url"),
-    ({"url": "https:///nohost"}, "url"),
-    ({"url": "http://10.0.0.8/hook"}, "url"),
-    ({"url": "http://[::ffff:127.0.0.1]/hook"}, "url"),
-    ({"url": 5}, "url"),
-    ({"url": "https://example.com/", "events": ["version.nope"]}, "events"),
-    ({"url": "https://example.com/", "events": ["ping"]}, "events"),
-    ({"url": "https://example.com/", "secret": "mine"}, "secret"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"url": "ftp://example.com/hook"}, "url"),
+        ({"url": "https://user:pw@example.com/hook"}, "url"),
+        ({"url": "https://token@example.com/hook"}, "url"),
+        ({"url": "https://example.com/" + "a" * 2000}, "url"),
+        ({"url": "https://exa mple.com/"}, "url"),
+        ({"url": "https:///nohost"}, "url"),
+        ({"url": "http://10.0.0.8/hook"}, "url"),
+        ({"url": "http://[::ffff:127.0.0.1]/hook"}, "url"),
+        ({"url": 5}, "url"),
+        ({"url": "https://example.com/", "events": ["version.nope"]}, "events"),
+        ({"url": "https://example.com/", "events": ["ping"]}, "events"),
+        ({"url": "https://example.com/", "secret": "mine"}, "secret"),
+    ],
+)
 def test_bad_input_is_400_and_stores_nothing(team, alice_api, settings, body, field):
     settings.MODELHUB_WEBHOOK_ALLOW_PRIVATE = False
     response = alice_api.post(HOOKS, body, format="json")

@@ -18,11 +18,30 @@ import onnxruntime as ort
 
 from registry.runtime.metrics import RecentLatency
 
-ORT_TO_V2 = {"tensor(float)": "FP32", "tensor(double)": "FP64", "tensor(float16)": "FP16", "tensor(int64)": "INT64",
-             "tensor(int32)": "INT32", "tensor(int16)": "INT16", "tensor(int8)": "INT8", "tensor(uint8)": "UINT8",
-             "tensor(bool)": "BOOL", "tensor(string)": "BYTES"}
-V2_TO_NUMPY = {"FP32": np.float32, "FP64": np.float64, "FP16": np.float16, "INT64": np.int64, "INT32": np.int32,
-               "INT16": np.int16, "INT8": np.int8, "UINT8": np.uint8, "BOOL": np.bool_, "BYTES": object}
+ORT_TO_V2 = {
+    "tensor(float)": "FP32",
+    "tensor(double)": "FP64",
+    "tensor(float16)": "FP16",
+    "tensor(int64)": "INT64",
+    "tensor(int32)": "INT32",
+    "tensor(int16)": "INT16",
+    "tensor(int8)": "INT8",
+    "tensor(uint8)": "UINT8",
+    "tensor(bool)": "BOOL",
+    "tensor(string)": "BYTES",
+}
+V2_TO_NUMPY = {
+    "FP32": np.float32,
+    "FP64": np.float64,
+    "FP16": np.float16,
+    "INT64": np.int64,
+    "INT32": np.int32,
+    "INT16": np.int16,
+    "INT8": np.int8,
+    "UINT8": np.uint8,
+    "BOOL": np.bool_,
+    "BYTES": object,
+}
 BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0)
 
 
@@ -65,8 +84,11 @@ class FakeRuntime:
         except Exception as exc:
             return 400, {"error": f"onnxruntime cannot load the model: {exc}"}
         with self.lock:
-            self.models[name] = {"session": session, "version": str(parameters.get("version", "1")),
-                                 "parameters": parameters}
+            self.models[name] = {
+                "session": session,
+                "version": str(parameters.get("version", "1")),
+                "parameters": parameters,
+            }
         return 200, {}
 
     def metadata(self, name: str) -> dict:
@@ -74,11 +96,19 @@ class FakeRuntime:
         session = model["session"]
 
         def spec(arg):
-            return {"name": arg.name, "datatype": ORT_TO_V2.get(arg.type, arg.type),
-                    "shape": [d if isinstance(d, int) else -1 for d in (arg.shape or [])]}
+            return {
+                "name": arg.name,
+                "datatype": ORT_TO_V2.get(arg.type, arg.type),
+                "shape": [d if isinstance(d, int) else -1 for d in (arg.shape or [])],
+            }
 
-        return {"name": name, "versions": [model["version"]], "platform": "onnx_onnxv1",
-                "inputs": [spec(a) for a in session.get_inputs()], "outputs": [spec(a) for a in session.get_outputs()]}
+        return {
+            "name": name,
+            "versions": [model["version"]],
+            "platform": "onnx_onnxv1",
+            "inputs": [spec(a) for a in session.get_inputs()],
+            "outputs": [spec(a) for a in session.get_outputs()],
+        }
 
     def infer(self, name: str, body: dict) -> tuple[dict, bytes | None]:
         session = self.models[name]["session"]
@@ -106,8 +136,12 @@ class FakeRuntime:
             else:
                 out["data"] = value.ravel().tolist()
             outputs.append(out)
-        answer = {"model_name": name, "model_version": self.models[name]["version"], "id": body.get("id", ""),
-                  "outputs": outputs}
+        answer = {
+            "model_name": name,
+            "model_version": self.models[name]["version"],
+            "id": body.get("id", ""),
+            "outputs": outputs,
+        }
         return answer, (b"".join(chunks) if binary else None)
 
     def metrics(self) -> str:
@@ -118,8 +152,10 @@ class FakeRuntime:
             lines.append("# TYPE fake_request_duration_seconds histogram")
             for name, values in self.latencies.items():
                 for bound in BUCKETS:
-                    lines.append(f'fake_request_duration_seconds_bucket{{model="{name}",le="{bound}"}} '
-                                 f'{sum(v <= bound for v in values)}')
+                    lines.append(
+                        f'fake_request_duration_seconds_bucket{{model="{name}",le="{bound}"}} '
+                        f"{sum(v <= bound for v in values)}"
+                    )
                 lines.append(f'fake_request_duration_seconds_bucket{{model="{name}",le="+Inf"}} {len(values)}')
                 lines.append(f'fake_request_duration_seconds_count{{model="{name}"}} {len(values)}')
         return "\n".join(lines) + "\n"
@@ -199,8 +235,13 @@ class FakeRuntime:
                         runtime.unavailable_for -= 1
                         return self._send(503, {"error": "starting up"})
                     if parts[2:] == ["index"]:
-                        return self._send(200, [{"name": n, "version": m["version"], "state": "READY", "reason": ""}
-                                                for n, m in runtime.models.items()])
+                        return self._send(
+                            200,
+                            [
+                                {"name": n, "version": m["version"], "state": "READY", "reason": ""}
+                                for n, m in runtime.models.items()
+                            ],
+                        )
                     name, action = parts[3], parts[4]
                     if action == "load":
                         code, answer = runtime.load(name, body.get("parameters") or {})

@@ -29,11 +29,28 @@ def live_runtime(live_server, tmp_path):
     """The real runtime on a free port: (url, port, log path)."""
     port = free_port()
     log = open(tmp_path / "runtime.log", "w")
-    env = {**os.environ, "MODELHUB_RUNTIME_SECRET": django_settings.MODELHUB_RUNTIME_SECRET,
-           "MODELHUB_RUNTIME_AUTH_TTL": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "registry.runtime", "--port", str(port), "--state-dir",
-                                str(tmp_path / "runtime-state"), "--portal-url", live_server.url],
-                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "MODELHUB_RUNTIME_SECRET": django_settings.MODELHUB_RUNTIME_SECRET,
+        "MODELHUB_RUNTIME_AUTH_TTL": "1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "registry.runtime",
+            "--port",
+            str(port),
+            "--state-dir",
+            str(tmp_path / "runtime-state"),
+            "--portal-url",
+            live_server.url,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     client = triton.InferenceServerClient(f"127.0.0.1:{port}")
     deadline = time.monotonic() + 30
     while True:
@@ -55,6 +72,9 @@ def live_runtime_worker_env(live_runtime, settings, tmp_path):
     """The environment a Celery worker needs to provision endpoints on `live_runtime`."""
     url, _port, _log = live_runtime
     settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
-    return {"MODELHUB_RUNTIME_URL": url, "MODELHUB_RUNTIME_PUBLIC_URL": url,
-            "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR,
-            "MODELHUB_RUNTIME_SECRET": settings.MODELHUB_RUNTIME_SECRET}
+    return {
+        "MODELHUB_RUNTIME_URL": url,
+        "MODELHUB_RUNTIME_PUBLIC_URL": url,
+        "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR,
+        "MODELHUB_RUNTIME_SECRET": settings.MODELHUB_RUNTIME_SECRET,
+    }

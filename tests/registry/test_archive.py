@@ -19,8 +19,13 @@ LIMITS = ArchiveLimits(max_total_bytes=256 * MiB)
 
 # Offsets of fixed fields in a central directory record; the local file header has the same fields two
 # bytes earlier (it lacks "version made by").
-_CENTRAL_FIELDS = {"flag_bits": (8, "<H"), "compress_type": (10, "<H"), "crc": (16, "<L"),
-                   "compress_size": (20, "<L"), "file_size": (24, "<L")}
+_CENTRAL_FIELDS = {
+    "flag_bits": (8, "<H"),
+    "compress_type": (10, "<H"),
+    "crc": (16, "<L"),
+    "compress_size": (20, "<L"),
+    "file_size": (24, "<L"),
+}
 
 
 def write_zip(path: Path, entries, compression=zipfile.ZIP_DEFLATED) -> Path:
@@ -42,7 +47,7 @@ def patch_headers(path: Path, name: str, *, local: bool = True, **fields: int) -
     position = data.find(b"PK\x01\x02")
     while position != -1:
         name_length = struct.unpack_from("<H", data, position + 28)[0]
-        if bytes(data[position + 46:position + 46 + name_length]) == encoded:
+        if bytes(data[position + 46 : position + 46 + name_length]) == encoded:
             break
         position = data.find(b"PK\x01\x02", position + 4)
     else:
@@ -69,36 +74,46 @@ def dest(tmp_path: Path) -> Path:
 
 def test_extracts_nested_files_with_hashes_and_sizes(tmp_path, dest):
     graph, weights, notes = b"onnx graph bytes", os.urandom(3 * MiB), b"x" * 10
-    archive = write_zip(tmp_path / "model.zip", [
-        ("model/", b""),
-        ("model/model.onnx", graph),
-        ("model/weights/layer0.bin", weights),
-        ("./README.txt", notes),
-    ])
+    archive = write_zip(
+        tmp_path / "model.zip",
+        [
+            ("model/", b""),
+            ("model/model.onnx", graph),
+            ("model/weights/layer0.bin", weights),
+            ("./README.txt", notes),
+        ],
+    )
 
     extracted = extract_zip_safely(archive, dest, limits=LIMITS)
 
     root = dest.resolve()
     assert extracted == [
         ExtractedFile("model/model.onnx", root / "model/model.onnx", hashlib.sha256(graph).hexdigest(), len(graph)),
-        ExtractedFile("model/weights/layer0.bin", root / "model/weights/layer0.bin",
-                      hashlib.sha256(weights).hexdigest(), len(weights)),
+        ExtractedFile(
+            "model/weights/layer0.bin",
+            root / "model/weights/layer0.bin",
+            hashlib.sha256(weights).hexdigest(),
+            len(weights),
+        ),
         ExtractedFile("README.txt", root / "README.txt", hashlib.sha256(notes).hexdigest(), len(notes)),
     ]
     assert (dest / "model/weights/layer0.bin").read_bytes() == weights
     assert tree(dest) == {"model", "model/model.onnx", "model/weights", "model/weights/layer0.bin", "README.txt"}
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("../evil.txt", '"../evil.txt" contains a ".." component'),
-    ("a/../../evil", '"a/../../evil" contains a ".." component'),
-    ("a/../b", '"a/../b" contains a ".." component'),
-    ("/etc/x", '"/etc/x" is an absolute path'),
-    ("C:/evil.txt", '"C:/evil.txt" starts with a drive letter'),
-    ("c:evil.txt", '"c:evil.txt" starts with a drive letter'),
-    ("a\\..\\evil.txt", '"a\\..\\evil.txt" contains a backslash'),
-    ("./", "Entry number 2 in the archive has an empty name."),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../evil.txt", '"../evil.txt" contains a ".." component'),
+        ("a/../../evil", '"a/../../evil" contains a ".." component'),
+        ("a/../b", '"a/../b" contains a ".." component'),
+        ("/etc/x", '"/etc/x" is an absolute path'),
+        ("C:/evil.txt", '"C:/evil.txt" starts with a drive letter'),
+        ("c:evil.txt", '"c:evil.txt" starts with a drive letter'),
+        ("a\\..\\evil.txt", '"a\\..\\evil.txt" contains a backslash'),
+        ("./", "Entry number 2 in the archive has an empty name."),
+    ],
+)
 def test_rejects_unsafe_names_and_writes_nothing(tmp_path, dest, name, expected):
     archive = write_zip(tmp_path / "evil.zip", [("fine.txt", b"fine"), (name, b"evil")])
     before = tree(tmp_path)
@@ -184,13 +199,20 @@ def test_rejects_encrypted_members(tmp_path, dest):
     assert list(dest.iterdir()) == []
 
 
-@pytest.mark.parametrize(("first", "second", "expected"), [
-    ("model.onnx", "model.onnx", '"model.onnx" appears more than once in the archive.'),
-    ("dir/a.bin", "dir//./a.bin", '"dir//./a.bin" appears more than once in the archive.'),
-    ("Model.onnx", "model.onnx", '"Model.onnx" and "model.onnx" differ only in letter case'),
-    (unicodedata.normalize("NFC", "café.bin"), unicodedata.normalize("NFD", "café.bin"), "differ only in letter case"),
-    ("model", "model/weights.bin", '"model" is used both as a file and as a folder in the archive.'),
-])
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("model.onnx", "model.onnx", '"model.onnx" appears more than once in the archive.'),
+        ("dir/a.bin", "dir//./a.bin", '"dir//./a.bin" appears more than once in the archive.'),
+        ("Model.onnx", "model.onnx", '"Model.onnx" and "model.onnx" differ only in letter case'),
+        (
+            unicodedata.normalize("NFC", "café.bin"),
+            unicodedata.normalize("NFD", "café.bin"),
+            "differ only in letter case",
+        ),
+        ("model", "model/weights.bin", '"model" is used both as a file and as a folder in the archive.'),
+    ],
+)
 def test_rejects_names_that_collide(tmp_path, dest, first, second, expected):
     archive = write_zip(tmp_path / "dupes.zip", [(first, b"one"), (second, b"two")])
 
@@ -260,11 +282,14 @@ def test_rejects_compression_methods_without_a_bounded_reader(tmp_path, dest):
 def test_failure_on_a_later_member_removes_only_what_this_call_created(tmp_path, dest):
     (dest / "keep.txt").write_bytes(b"already here")
     (dest / "model").mkdir()
-    archive = write_zip(tmp_path / "partial.zip", [
-        ("model/model.onnx", b"graph"),
-        ("model/weights/a.bin", os.urandom(2 * MiB)),
-        ("model/weights/b.bin", b"b" * 1000),
-    ])
+    archive = write_zip(
+        tmp_path / "partial.zip",
+        [
+            ("model/model.onnx", b"graph"),
+            ("model/weights/a.bin", os.urandom(2 * MiB)),
+            ("model/weights/b.bin", b"b" * 1000),
+        ],
+    )
     patch_headers(archive, "model/weights/b.bin", crc=0, local=False)
 
     corrupt = r'^"model/weights/b.bin" is corrupt and cannot be extracted \(Bad CRC-32'

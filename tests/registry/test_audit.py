@@ -26,10 +26,13 @@ def test_events_form_a_hash_chain(alice, team):
 
 
 @requires_postgresql
-@pytest.mark.parametrize("statement", [
-    "UPDATE registry_auditevent SET actor_name = 'mallory'",
-    "DELETE FROM registry_auditevent",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE registry_auditevent SET actor_name = 'mallory'",
+        "DELETE FROM registry_auditevent",
+    ],
+)
 def test_postgresql_refuses_rewriting_the_trail(statement, alice, team):
     with pytest.raises(DatabaseError, match="audit events are append-only"), transaction.atomic():
         with connection.cursor() as cursor:
@@ -67,19 +70,24 @@ def test_audit_verify_finds_a_rewritten_event_and_a_deleted_one(alice, team, cap
 
 def test_events_carry_the_request_id_and_before_after(alice, bob, dave, team, tmp_path, alice_api, bob_api):
     version = make_validated_version(alice, make_asset(alice, team, slug="clf", license="MIT"), tmp_path)
-    response = bob_api.post("/api/v1/assets/vision/clf/versions/1.0.0/submit", {}, format="json",
-                            HTTP_X_REQUEST_ID="trace-12345678")
+    response = bob_api.post(
+        "/api/v1/assets/vision/clf/versions/1.0.0/submit", {}, format="json", HTTP_X_REQUEST_ID="trace-12345678"
+    )
     assert response.status_code == 201 and response["X-Request-ID"] == "trace-12345678"
     event = AuditEvent.objects.get(action="version.submit", target_id=str(version.pk))
-    assert (event.request_id, event.before, event.after) == ("trace-12345678", {"status": "validated"},
-                                                             {"status": "in_review"})
+    assert (event.request_id, event.before, event.after) == (
+        "trace-12345678",
+        {"status": "validated"},
+        {"status": "in_review"},
+    )
     generated = alice_api.get("/api/v1/audit/?action=version.submit")
     assert len(generated["X-Request-ID"]) == 32  # a client id that is not well-formed is replaced
     assert generated.json()["results"][0]["request_id"] == "trace-12345678"
 
 
-def test_audit_api_scopes_to_the_callers_teams_and_filters(alice, bob, charlie, team, alice_api, charlie_api,
-                                                           client_for):
+def test_audit_api_scopes_to_the_callers_teams_and_filters(
+    alice, bob, charlie, team, alice_api, charlie_api, client_for
+):
     make_asset(alice, team, slug="mine")
     other = make_team(charlie, slug="elsewhere")
     make_asset(charlie, other, slug="theirs")
@@ -101,8 +109,9 @@ def test_downloading_a_private_file_is_audited_and_an_internal_one_is_not(alice,
     assert bob_api.get("/api/v1/assets/vision/secret/versions/1.0.0/download").status_code == 200
     assert bob_api.get("/api/v1/assets/vision/open/versions/1.0.0/download").status_code == 200
     downloads = AuditEvent.objects.filter(action="version.download")
-    assert [(e.target_id, e.actor_name, e.data) for e in downloads] == [(str(private.pk), "bob",
-                                                                         {"path": "model.onnx"})]
+    assert [(e.target_id, e.actor_name, e.data) for e in downloads] == [
+        (str(private.pk), "bob", {"path": "model.onnx"})
+    ]
     assert not downloads.filter(target_id=str(internal.pk)).exists()
 
 
@@ -113,11 +122,14 @@ def test_deleting_a_team_member_account_leaves_the_trail_intact(alice, bob, team
     assert audit_chain_verify()[1] == [] and event.actor_id is not None
 
 
-@pytest.mark.parametrize("query, status", [
-    ("since=0744-08-04T10:59:05%2B20:24", 200),  # an offset PostgreSQL refuses: converted to UTC first
-    ("until=0001-01-01T00:00:00%2B01:00", 400),  # before year 1 in UTC
-    ("until=", 400),
-    ("since=2026-13-01", 400),
-])
+@pytest.mark.parametrize(
+    "query, status",
+    [
+        ("since=0744-08-04T10:59:05%2B20:24", 200),  # an offset PostgreSQL refuses: converted to UTC first
+        ("until=0001-01-01T00:00:00%2B01:00", 400),  # before year 1 in UTC
+        ("until=", 400),
+        ("since=2026-13-01", 400),
+    ],
+)
 def test_odd_times_are_answered_not_500(query, status, alice_api):
     assert alice_api.get(f"/api/v1/audit/?{query}").status_code == status

@@ -8,8 +8,13 @@ import pytest
 
 from registry.kernel.audit.models import AuditEvent
 from registry.cards.fields import card_fields_clean, empty_card_fields
-from registry.cards.huggingface import (FRONT_MATTER_MAX_BYTES, README_MAX_BYTES, card_from_huggingface_readme,
-                                        card_to_huggingface_readme, huggingface_readme_from_fields)
+from registry.cards.huggingface import (
+    FRONT_MATTER_MAX_BYTES,
+    README_MAX_BYTES,
+    card_from_huggingface_readme,
+    card_to_huggingface_readme,
+    huggingface_readme_from_fields,
+)
 from registry.cards.markdown import render_markdown
 from registry.cards.models import ModelCard
 from registry.cards.selectors import card_completeness, version_card_completeness
@@ -36,6 +41,7 @@ def version(alice, team, tmp_path):
 
 # --- completeness ---------------------------------------------------------------------------------
 
+
 def test_completeness_counts_sections_body_and_licence_with_a_minimum_length():
     assert card_completeness(None, "model") == 0
     card = ModelCard(sections={}, body="", license="")
@@ -45,9 +51,20 @@ def test_completeness_counts_sections_body_and_licence_with_a_minimum_length():
     card.sections = {"intended_use": "TBD", "training_data": "  [More Information   Needed]"}  # 3 and 22 chars
     card.body = FULL
     assert card_completeness(card, "model") == 3 * 100 // 11
-    card.sections = {key: FULL for key in ("model_details", "intended_use", "factors", "metrics", "evaluation_data",
-                                          "training_data", "quantitative_analyses", "ethical_considerations",
-                                          "caveats_and_recommendations")}
+    card.sections = {
+        key: FULL
+        for key in (
+            "model_details",
+            "intended_use",
+            "factors",
+            "metrics",
+            "evaluation_data",
+            "training_data",
+            "quantitative_analyses",
+            "ethical_considerations",
+            "caveats_and_recommendations",
+        )
+    }
     assert card_completeness(card, "model") == 100
     # A dataset counts its datasheet sections, none of which a model card has.
     assert card_completeness(card, "dataset") == 2 * 100 // 9
@@ -57,16 +74,21 @@ def test_completeness_counts_sections_body_and_licence_with_a_minimum_length():
 
 def test_version_card_completeness_is_zero_without_a_card_and_follows_updates(alice, version):
     assert version_card_completeness(version=version) == 0
-    card_update(user=alice, version=version, fields={"license": "mit", "body": FULL,
-                                                     "sections": {"intended_use": FULL}})
+    card_update(
+        user=alice, version=version, fields={"license": "mit", "body": FULL, "sections": {"intended_use": FULL}}
+    )
     assert version_card_completeness(version=version) == 3 * 100 // 11
 
 
 # --- services -------------------------------------------------------------------------------------
 
+
 def test_teammate_updates_the_card_with_an_audit_event(bob, version):
-    card = card_update(user=bob, version=version, fields={"license": "apache-2.0", "tags": "vision",
-                                                          "sections": {"intended_use": "\n\n" + FULL + "  \n"}})
+    card = card_update(
+        user=bob,
+        version=version,
+        fields={"license": "apache-2.0", "tags": "vision", "sections": {"intended_use": "\n\n" + FULL + "  \n"}},
+    )
     assert card.sections == {"intended_use": FULL} and card.tags == ["vision"] and card.updated_by == bob
     event = AuditEvent.objects.get(action="card.update")
     assert event.actor == bob and event.target_id == str(card.pk)
@@ -81,8 +103,7 @@ def test_teammate_updates_the_card_with_an_audit_event(bob, version):
 def test_outsiders_cannot_update(charlie, alice, team, tmp_path, version):
     with pytest.raises(PermissionDenied):
         card_update(user=charlie, version=version, fields={"body": FULL})
-    private = make_version(alice, make_asset(alice, team, slug="secret", visibility="private"), tmp_path,
-                           onnx_bytes())
+    private = make_version(alice, make_asset(alice, team, slug="secret", visibility="private"), tmp_path, onnx_bytes())
     with pytest.raises(NotFound):
         card_update(user=charlie, version=private, fields={"body": FULL})
     with pytest.raises(NotFound):
@@ -102,22 +123,25 @@ def test_cards_of_approved_and_deprecated_versions_are_frozen(alice, version, st
     assert ModelCard.objects.get().body == FULL
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"sections": {"intended_use": "x" * (64 * 1024 + 1)}}, "over the limit"),
-    ({"body": "x" * (256 * 1024 + 1)}, "over the limit"),
-    ({"sections": {"motivation": FULL}}, "not a section of a model card"),
-    ({"sections": {"intended_use": "## Sub\n\ntext"}}, "level 3"),
-    ({"sections": {"intended_use": 3}}, "Markdown text"),
-    ({"body": "intro\n\n## Training data\n\nrows"}, "sections.training_data"),
-    ({"body": "a\x00b"}, "NUL"),
-    ({"tags": ["ok", 7]}, "list of strings"),
-    ({"tags": ["t"] * 101}, "at most 100"),
-    ({"license": "x" * 101}, "at most 100"),
-    ({"model_index": {"name": "x"}}, "must be a list"),
-    ({"extra": {"deep": _nested(40)}}, "nested"),
-    ({"extra": {"tags": ["a"]}}, "set tags instead"),
-    ({"colour": "red"}, "Unknown card field"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"sections": {"intended_use": "x" * (64 * 1024 + 1)}}, "over the limit"),
+        ({"body": "x" * (256 * 1024 + 1)}, "over the limit"),
+        ({"sections": {"motivation": FULL}}, "not a section of a model card"),
+        ({"sections": {"intended_use": "## Sub\n\ntext"}}, "level 3"),
+        ({"sections": {"intended_use": 3}}, "Markdown text"),
+        ({"body": "intro\n\n## Training data\n\nrows"}, "sections.training_data"),
+        ({"body": "a\x00b"}, "NUL"),
+        ({"tags": ["ok", 7]}, "list of strings"),
+        ({"tags": ["t"] * 101}, "at most 100"),
+        ({"license": "x" * 101}, "at most 100"),
+        ({"model_index": {"name": "x"}}, "must be a list"),
+        ({"extra": {"deep": _nested(40)}}, "nested"),
+        ({"extra": {"tags": ["a"]}}, "set tags instead"),
+        ({"colour": "red"}, "Unknown card field"),
+    ],
+)
 def test_invalid_fields_are_refused_with_the_field_named(alice, version, fields, message):
     with pytest.raises(InvalidInput, match=message):
         card_update(user=alice, version=version, fields=fields)
@@ -153,7 +177,7 @@ HOSTILE = [
     "![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
     "<svg onload=alert(1)><script>alert(1)</script></svg>",
     '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
-    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>",
     '<math href="javascript:alert(1)">x</math>',
     "<iframe src=https://evil.example></iframe>",
     "<object data=x.swf></object><embed src=x.swf>",
@@ -178,8 +202,25 @@ class _Elements(HTMLParser):
         self.tags.append((tag, attrs))
 
 
-SAFE_TAGS = {"p", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "div", "details", "code", "pre", "em",
-             "strong", "span", "br"}
+SAFE_TAGS = {
+    "p",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "div",
+    "details",
+    "code",
+    "pre",
+    "em",
+    "strong",
+    "span",
+    "br",
+}
 
 
 @pytest.mark.parametrize("markdown", HOSTILE)
@@ -206,8 +247,10 @@ def test_nothing_executable_survives_rendering(markdown):
 
 
 def test_rendering_keeps_ordinary_markdown_and_marks_links():
-    html = render_markdown("# Title\n\n**bold** `code` [site](https://example.org)\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n"
-                           "<details><summary>More</summary>hidden</details>\n\n![img](https://example.org/i.png)")
+    html = render_markdown(
+        "# Title\n\n**bold** `code` [site](https://example.org)\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n"
+        "<details><summary>More</summary>hidden</details>\n\n![img](https://example.org/i.png)"
+    )
     assert "<h1>Title</h1>" in html and "<strong>bold</strong>" in html and "<code>code</code>" in html
     assert '<a href="https://example.org" rel="nofollow noopener">site</a>' in html
     assert '<td style="text-align:right">2</td>' in html and "<details><summary>More</summary>" in html
@@ -215,6 +258,7 @@ def test_rendering_keeps_ordinary_markdown_and_marks_links():
 
 
 # --- Hugging Face README import/export ------------------------------------------------------------
+
 
 def test_model_readme_maps_front_matter_and_sections():
     fields = card_from_huggingface_readme((HF_CARDS / "sentiment_model.md").read_text(), kind="model")
@@ -226,10 +270,17 @@ def test_model_readme_maps_front_matter_and_sections():
     result = fields["model_index"][0]["results"][0]
     assert result["metrics"][0] == {"type": "accuracy", "value": 0.9106, "name": "Accuracy", "verified": False}
     assert set(fields["extra"]) == {"language", "widget", "co2_eq_emissions"}
-    assert list(fields["sections"]) == ["model_details", "intended_use", "training_data", "quantitative_analyses",
-                                        "caveats_and_recommendations"]
-    assert fields["sections"]["intended_use"].startswith("Classifying") and "### Out-of-scope use" in \
-        fields["sections"]["intended_use"]
+    assert list(fields["sections"]) == [
+        "model_details",
+        "intended_use",
+        "training_data",
+        "quantitative_analyses",
+        "caveats_and_recommendations",
+    ]
+    assert (
+        fields["sections"]["intended_use"].startswith("Classifying")
+        and "### Out-of-scope use" in fields["sections"]["intended_use"]
+    )
     # Unknown headings, the title and the text before it stay in the body, in order; a heading
     # inside a code block is not a section.
     assert fields["body"].startswith("<!-- This model card") and "# distilbert-sst2-sentiment" in fields["body"]
@@ -240,12 +291,21 @@ def test_model_readme_maps_front_matter_and_sections():
 def test_dataset_readme_maps_datasheet_sections():
     fields = card_from_huggingface_readme((HF_CARDS / "reviews_dataset.md").read_text(), kind="dataset")
     assert fields["license"] == "cc-by-sa-4.0" and fields["tags"] == ["reviews", "sentiment"]
-    assert list(fields["sections"]) == ["motivation", "composition", "collection_process", "preprocessing", "uses",
-                                        "distribution", "maintenance"]
+    assert list(fields["sections"]) == [
+        "motivation",
+        "composition",
+        "collection_process",
+        "preprocessing",
+        "uses",
+        "distribution",
+        "maintenance",
+    ]
     assert fields["extra"]["dataset_info"]["splits"][0]["num_examples"] == 40000
     assert fields["extra"]["last_updated"] == "2024-03-18"  # a YAML date, kept as text
     assert fields["extra"]["dataset_info"]["features"][1]["dtype"]["class_label"]["names"] == {
-        "0": "negative", "1": "positive"}
+        "0": "negative",
+        "1": "positive",
+    }
     assert "## Dataset Description" in fields["body"] and "## Citation Information" in fields["body"]
     # The same README read as a model card keeps the datasheet headings in the body ("Uses" names
     # the model card's intended use).
@@ -253,8 +313,10 @@ def test_dataset_readme_maps_datasheet_sections():
     assert list(as_model["sections"]) == ["intended_use"] and "## Motivation" in as_model["body"]
 
 
-@pytest.mark.parametrize("name, kind", [("sentiment_model.md", "model"), ("reviews_dataset.md", "dataset"),
-                                        ("sentiment_model.md", "solution")])
+@pytest.mark.parametrize(
+    "name, kind",
+    [("sentiment_model.md", "model"), ("reviews_dataset.md", "dataset"), ("sentiment_model.md", "solution")],
+)
 def test_round_trip_is_lossless(name, kind):
     fields = card_from_huggingface_readme((HF_CARDS / name).read_text(), kind=kind)
     exported = huggingface_readme_from_fields(fields, kind=kind)
@@ -263,13 +325,18 @@ def test_round_trip_is_lossless(name, kind):
     assert huggingface_readme_from_fields(card_from_huggingface_readme(exported, kind=kind), kind=kind) == exported
 
 
-@pytest.mark.parametrize("fields", [
-    {"body": "---\nnot: front matter\n---\n\ntext", "sections": {"factors": "```py\n## not a heading"}},
-    {"body": "Intro\n\n## Other\n\n<!-- open comment", "sections": {"metrics": "a\n\n```\ncode"}},
-    {"base_model": ["a/b", "c/d"], "extra": {"license": ["mit", "apache-2.0"], "on": "yes", "n": 1.5,
-                                             "when": "2024-01-01", "empty": None}},
-    {},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"body": "---\nnot: front matter\n---\n\ntext", "sections": {"factors": "```py\n## not a heading"}},
+        {"body": "Intro\n\n## Other\n\n<!-- open comment", "sections": {"metrics": "a\n\n```\ncode"}},
+        {
+            "base_model": ["a/b", "c/d"],
+            "extra": {"license": ["mit", "apache-2.0"], "on": "yes", "n": 1.5, "when": "2024-01-01", "empty": None},
+        },
+        {},
+    ],
+)
 def test_round_trip_of_awkward_fields(fields):
     cleaned = card_fields_clean(fields, kind="model")
     exported = huggingface_readme_from_fields(cleaned, kind="model")
@@ -284,24 +351,32 @@ def test_repeated_and_variant_headings():
     assert card_from_huggingface_readme("no front matter") == {**empty_card_fields(), "body": "no front matter"}
 
 
-@pytest.mark.parametrize("text, error, message", [
-    ("---\na: &x [1, 2]\nb: *x\n---\n", InvalidInput, "alias"),
-    ("---\n" + "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-     + "---\n", InvalidInput, "alias"),
-    ("---\nx: " + "[" * 40 + "]" * 40 + "\n---\n", InvalidInput, "nested"),
-    ("---\nx: [" + ",".join(["1"] * 20_001) + "]\n---\n", InvalidInput, "more than"),
-    ("---\nx: " + "y" * FRONT_MATTER_MAX_BYTES + "\n---\n", InvalidInput, "front matter is"),
-    ("x" * (README_MAX_BYTES + 1), PayloadTooLarge, "over the limit"),
-    ("---\nlicense: mit\n", InvalidInput, "no closing"),
-    ("---\n- a\n- b\n---\n", InvalidInput, "mapping"),
-    ("---\na: [1\n---\n", InvalidInput, "not valid YAML"),
-    ("---\na: !!python/object/apply:os.system ['echo pwned']\n---\n", InvalidInput, "not valid YAML"),
-    ("---\na: !!binary aGVsbG8=\n---\n", InvalidInput, "bytes"),
-    ("---\na: !!set {x}\n---\n", InvalidInput, "set"),
-    ("---\na: .nan\n---\n", InvalidInput, "NaN"),
-    ("---\n[a]: b\n---\n", InvalidInput, "key"),
-    ("# t\n\nNUL \x00 here", InvalidInput, "NUL"),
-])
+@pytest.mark.parametrize(
+    "text, error, message",
+    [
+        ("---\na: &x [1, 2]\nb: *x\n---\n", InvalidInput, "alias"),
+        (
+            "---\n"
+            + "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+            + "---\n",
+            InvalidInput,
+            "alias",
+        ),
+        ("---\nx: " + "[" * 40 + "]" * 40 + "\n---\n", InvalidInput, "nested"),
+        ("---\nx: [" + ",".join(["1"] * 20_001) + "]\n---\n", InvalidInput, "more than"),
+        ("---\nx: " + "y" * FRONT_MATTER_MAX_BYTES + "\n---\n", InvalidInput, "front matter is"),
+        ("x" * (README_MAX_BYTES + 1), PayloadTooLarge, "over the limit"),
+        ("---\nlicense: mit\n", InvalidInput, "no closing"),
+        ("---\n- a\n- b\n---\n", InvalidInput, "mapping"),
+        ("---\na: [1\n---\n", InvalidInput, "not valid YAML"),
+        ("---\na: !!python/object/apply:os.system ['echo pwned']\n---\n", InvalidInput, "not valid YAML"),
+        ("---\na: !!binary aGVsbG8=\n---\n", InvalidInput, "bytes"),
+        ("---\na: !!set {x}\n---\n", InvalidInput, "set"),
+        ("---\na: .nan\n---\n", InvalidInput, "NaN"),
+        ("---\n[a]: b\n---\n", InvalidInput, "key"),
+        ("# t\n\nNUL \x00 here", InvalidInput, "NUL"),
+    ],
+)
 def test_hostile_readmes_are_refused(text, error, message):
     with pytest.raises(error, match=message):
         card_from_huggingface_readme(text)

@@ -26,13 +26,17 @@ def profile_error(path, filename) -> DatasetInvalid:
 
 
 def test_csv_columns_get_the_narrowest_type_and_null_counts(tmp_path):
-    path = write(tmp_path, "upload", (
-        "\ufeffid,score,ratio,flag,label,blank,mixed_bool\r\n"
-        "1,0.5,1,true,a,,true\r\n"
-        "-2,,2.5e3,FALSE,\"multi\nline\",,1\r\n"
-        "\r\n"
-        "+3,7,NaN,,b c,,no\r\n"
-    ).encode())
+    path = write(
+        tmp_path,
+        "upload",
+        (
+            "\ufeffid,score,ratio,flag,label,blank,mixed_bool\r\n"
+            "1,0.5,1,true,a,,true\r\n"
+            '-2,,2.5e3,FALSE,"multi\nline",,1\r\n'
+            "\r\n"
+            "+3,7,NaN,,b c,,no\r\n"
+        ).encode(),
+    )
 
     profile = profile_dataset(path, filename="Train.CSV")
 
@@ -112,7 +116,7 @@ def test_too_many_columns_is_invalid(tmp_path):
 def test_field_over_10_mb_is_invalid_and_the_csv_limit_is_restored(tmp_path):
     limit_before = csv.field_size_limit()
     huge = b"x" * (10 * 1024 * 1024 + 1)
-    path = write(tmp_path, "a.csv", b"a,b\n1,2\n3,\"" + huge + b"\"\n")
+    path = write(tmp_path, "a.csv", b'a,b\n1,2\n3,"' + huge + b'"\n')
 
     error = profile_error(path, "a.csv")
 
@@ -152,12 +156,14 @@ def test_other_formats_are_not_profiled_or_opened(tmp_path, filename):
 
 
 def test_parquet_profile_comes_from_metadata(tmp_path):
-    table = pa.table({
-        "id": pa.array(range(10), pa.int64()),
-        "name": pa.array([f"n{i}" for i in range(10)], pa.string()),
-        "score": pa.array([i / 2 for i in range(10)], pa.float64()),
-        "tags": pa.array([["a"]] * 10, pa.list_(pa.string())),
-    })
+    table = pa.table(
+        {
+            "id": pa.array(range(10), pa.int64()),
+            "name": pa.array([f"n{i}" for i in range(10)], pa.string()),
+            "score": pa.array([i / 2 for i in range(10)], pa.float64()),
+            "tags": pa.array([["a"]] * 10, pa.list_(pa.string())),
+        }
+    )
     path = tmp_path / "upload"
     pq.write_table(table, path, row_group_size=4)
 

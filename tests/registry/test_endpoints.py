@@ -11,9 +11,16 @@ from registry.kernel.audit.models import AuditEvent
 from registry.artifacts.models import blob_key
 from registry.endpoints.models import Endpoint, EndpointKey
 from registry.endpoints.selectors import metrics_parse
-from registry.endpoints.services import (endpoint_claim, endpoint_create, endpoint_delete, endpoint_finish,
-                                         endpoint_key_revoke, endpoint_provision, endpoint_update,
-                                         endpoints_recover_stalled)
+from registry.endpoints.services import (
+    endpoint_claim,
+    endpoint_create,
+    endpoint_delete,
+    endpoint_finish,
+    endpoint_key_revoke,
+    endpoint_provision,
+    endpoint_update,
+    endpoints_recover_stalled,
+)
 from registry.endpoints.tasks import endpoint_provision_task
 from registry.governance.services import alias_set
 from registry.lineage.models import LineageEdge
@@ -53,13 +60,16 @@ def create(user, team, **kwargs):
     kwargs.setdefault("asset", "vision/clf")
     if "alias" not in kwargs:
         kwargs.setdefault("version", "1.0.0")
-    (endpoint, key), = endpoint_create(user=user, team=team, **kwargs)
+    ((endpoint, key),) = endpoint_create(user=user, team=team, **kwargs)
     return endpoint, key
 
 
 def events(webhook) -> list[str]:
-    return list(WebhookDelivery.objects.filter(webhook=webhook, event__startswith="endpoint.").order_by("pk")
-                .values_list("event", flat=True))
+    return list(
+        WebhookDelivery.objects.filter(webhook=webhook, event__startswith="endpoint.")
+        .order_by("pk")
+        .values_list("event", flat=True)
+    )
 
 
 def test_deploy_reaches_ready_after_the_conformance_check(bob, team, v1, runtime, webhook, settings):
@@ -106,7 +116,9 @@ def test_a_runtime_that_is_not_up_yet_is_retried_until_ready(bob, team, v1, runt
     endpoint_provision_task.apply(args=[endpoint.pk])
     endpoint.refresh_from_db()
     assert endpoint.status == "ready", endpoint.status_reason
-    assert [c for c in runtime.calls if c[1].endswith("/load")] == [("POST", "/v2/repository/models/clf-1-0-0/load")] * 3
+    assert [c for c in runtime.calls if c[1].endswith("/load")] == [
+        ("POST", "/v2/repository/models/clf-1-0-0/load")
+    ] * 3
     assert endpoint.attempts == 1  # transient faults are not counted as attempts
 
 
@@ -141,8 +153,10 @@ def test_a_changed_approval_record_fails_the_deploy_on_the_signature_check(bob, 
     VersionSignature.objects.filter(pk=record.pk).update(approval=record.approval.replace('"dave"', '"mallory"'))
     endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
     endpoint.refresh_from_db()
-    assert endpoint.status == "failed" and "approval signature of vision/clf 1.0.0 does not verify" in \
-        endpoint.status_reason
+    assert (
+        endpoint.status == "failed"
+        and "approval signature of vision/clf 1.0.0 does not verify" in endpoint.status_reason
+    )
     assert runtime.models == {}
 
 
@@ -233,10 +247,12 @@ def test_outsiders_cannot_deploy_and_unapproved_versions_are_refused(alice, bob,
 def test_deploying_a_solution_deploys_each_model_it_uses(alice, bob, dave, team, tmp_path, runtime):
     a = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave, slug="detector")
     b = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave, slug="ranker")
-    solution = make_validated_version(alice, make_asset(alice, team, kind="solution", slug="shop", license="MIT"),
-                                      tmp_path)
-    LineageEdge.objects.bulk_create([LineageEdge(source=solution, target=a, kind="uses"),
-                                     LineageEdge(source=solution, target=b, kind="uses")])
+    solution = make_validated_version(
+        alice, make_asset(alice, team, kind="solution", slug="shop", license="MIT"), tmp_path
+    )
+    LineageEdge.objects.bulk_create(
+        [LineageEdge(source=solution, target=a, kind="uses"), LineageEdge(source=solution, target=b, kind="uses")]
+    )
     approve(solution, submitter=bob, reviewer=dave, signature=None)
     created = endpoint_create(user=bob, team=team, asset=solution.asset, version="1.0.0", name="shop")
     assert [(e.name, e.version_id) for e, _ in created] == [("shop-detector-1-0-0", a.pk), ("shop-ranker-1-0-0", b.pk)]
@@ -245,8 +261,9 @@ def test_deploying_a_solution_deploys_each_model_it_uses(alice, bob, dave, team,
     assert sorted(runtime.models) == ["shop-detector-1-0-0", "shop-ranker-1-0-0"]
 
 
-def test_endpoints_follow_their_alias_when_it_moves(alice, bob, dave, team, v1, tmp_path, runtime,
-                                                    django_capture_on_commit_callbacks):
+def test_endpoints_follow_their_alias_when_it_moves(
+    alice, bob, dave, team, v1, tmp_path, runtime, django_capture_on_commit_callbacks
+):
     alias_set(user=bob, asset=v1.asset, name="staging", version=v1)
     following, _ = create(bob, team, alias="staging", name="follows")
     pinned, _ = create(bob, team, name="pinned")
@@ -265,8 +282,12 @@ def test_endpoints_follow_their_alias_when_it_moves(alice, bob, dave, team, v1, 
 
 
 def _authorize(client, model, credential, secret):
-    return client.post(AUTHORIZE, {"model": model, "credential_sha256": hashlib.sha256(credential.encode()).hexdigest()},
-                       format="json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client.post(
+        AUTHORIZE,
+        {"model": model, "credential_sha256": hashlib.sha256(credential.encode()).hexdigest()},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
 
 
 def test_runtime_authorize_answers_per_credential(alice, bob, charlie, team, v1, anon_api, settings):
@@ -300,17 +321,22 @@ def test_runtime_authorize_answers_per_credential(alice, bob, charlie, team, v1,
 
 
 def test_metrics_are_parsed_whatever_their_names():
-    text = "\n".join([
-        "# TYPE rt_inference_requests_total counter",
-        'rt_inference_requests_total{model="m",code="200"} 7',
-        'rt_inference_requests_total{model="other"} 100',
-        'rt_inference_request_failures_total{model="m"} 3',
-        'rt_latency_seconds_bucket{model="m",le="0.01"} 5',
-        'rt_latency_seconds_bucket{model="m",le="0.1"} 10',
-        'rt_latency_seconds_bucket{model="m",le="+Inf"} 10',
-    ])
+    text = "\n".join(
+        [
+            "# TYPE rt_inference_requests_total counter",
+            'rt_inference_requests_total{model="m",code="200"} 7',
+            'rt_inference_requests_total{model="other"} 100',
+            'rt_inference_request_failures_total{model="m"} 3',
+            'rt_latency_seconds_bucket{model="m",le="0.01"} 5',
+            'rt_latency_seconds_bucket{model="m",le="0.1"} 10',
+            'rt_latency_seconds_bucket{model="m",le="+Inf"} 10',
+        ]
+    )
     figures = metrics_parse(text, model="m")
     assert figures["request_count"] == 7
     assert figures["latency_p50_ms"] == 10.0 and figures["latency_p95_ms"] == 91.0
-    assert metrics_parse("garbage\n", model="m") == {"request_count": None, "latency_p50_ms": None,
-                                                       "latency_p95_ms": None}
+    assert metrics_parse("garbage\n", model="m") == {
+        "request_count": None,
+        "latency_p50_ms": None,
+        "latency_p95_ms": None,
+    }

@@ -47,9 +47,13 @@ class FakeKubernetes:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                call = {"method": self.command, "path": parts.path, "query": parse_qs(parts.query),
-                        "content_type": self.headers.get("Content-Type"),
-                        "body": yaml.safe_load(raw) if raw else None}
+                call = {
+                    "method": self.command,
+                    "path": parts.path,
+                    "query": parse_qs(parts.query),
+                    "content_type": self.headers.get("Content-Type"),
+                    "body": yaml.safe_load(raw) if raw else None,
+                }
                 fake.calls.append(call)
                 return call
 
@@ -66,8 +70,15 @@ class FakeKubernetes:
                 fake.gets += 1
                 ready = fake.gets >= fake.ready_after
                 name = obj["metadata"]["name"]
-                status = {"conditions": [{"type": "Ready", "status": "True" if ready else "False",
-                                          "reason": "" if ready else "PredictorNotReady"}]}
+                status = {
+                    "conditions": [
+                        {
+                            "type": "Ready",
+                            "status": "True" if ready else "False",
+                            "reason": "" if ready else "PredictorNotReady",
+                        }
+                    ]
+                }
                 if ready:
                     status["url"] = f"http://{name}.modelhub.example.com"
                 self._answer(200, {**obj, "status": status})
@@ -91,11 +102,18 @@ class FakeKubernetes:
 def cluster(settings, tmp_path, _isolated_storage):
     fake = FakeKubernetes()
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "test",
-        "clusters": [{"name": "fake", "cluster": {"server": fake.url}}],
-        "users": [{"name": "modelhub", "user": {"token": "test-token"}}],
-        "contexts": [{"name": "test", "context": {"cluster": "fake", "user": "modelhub"}}]}))
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "test",
+                "clusters": [{"name": "fake", "cluster": {"server": fake.url}}],
+                "users": [{"name": "modelhub", "user": {"token": "test-token"}}],
+                "contexts": [{"name": "test", "context": {"cluster": "fake", "user": "modelhub"}}],
+            }
+        )
+    )
     settings.MODELHUB_KUBERNETES_CONFIG = str(kubeconfig)
     settings.MODELHUB_KUBERNETES_NAMESPACE = "models"
     settings.MODELHUB_RUNTIME_IMAGE = "registry.example.com/modelhub-runtime:1.2"
@@ -109,16 +127,24 @@ def cluster(settings, tmp_path, _isolated_storage):
 
 
 def test_deploy_applies_the_runtime_and_the_inference_service_then_waits_for_ready(
-        alice, bob, dave, team, tmp_path, cluster, monkeypatch):
+    alice, bob, dave, team, tmp_path, cluster, monkeypatch
+):
     monkeypatch.setattr("registry.endpoints.backends.kubernetes.POLL_SECONDS", 0.01)
     version = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
-    (endpoint, _), = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0", name="clf",
-                                     settings={"replicas": 3, "memory_limit": 1 << 30})
+    ((endpoint, _),) = endpoint_create(
+        user=bob,
+        team=team,
+        asset="vision/clf",
+        version="1.0.0",
+        name="clf",
+        settings={"replicas": 3, "memory_limit": 1 << 30},
+    )
     assert endpoint.backend == "kubernetes"
     files_dir = tmp_path / "files"
     files_dir.mkdir()
-    (files_dir / "model.onnx").write_bytes(artifact_storage().open(f"blobs/sha256/{version.sha256[:2]}/"
-                                                                   f"{version.sha256[2:4]}/{version.sha256}").read())
+    (files_dir / "model.onnx").write_bytes(
+        artifact_storage().open(f"blobs/sha256/{version.sha256[:2]}/{version.sha256[2:4]}/{version.sha256}").read()
+    )
 
     url = KubernetesBackend().deploy(endpoint, files_dir)
     assert url == "http://clf.modelhub.example.com/v2/models/clf"
@@ -128,7 +154,9 @@ def test_deploy_applies_the_runtime_and_the_inference_service_then_waits_for_rea
         assert call["query"]["fieldManager"] == ["modelhub"] and call["query"]["force"][0].lower() == "true"
     assert runtime_call["path"] == f"{BASE}/v1alpha1/namespaces/models/servingruntimes/modelhub-runtime"
     container = runtime_call["body"]["spec"]["containers"][0]
-    assert runtime_call["body"]["kind"] == "ServingRuntime" and runtime_call["body"]["spec"]["protocolVersions"] == ["v2"]
+    assert runtime_call["body"]["kind"] == "ServingRuntime" and runtime_call["body"]["spec"]["protocolVersions"] == [
+        "v2"
+    ]
     assert container["image"] == "registry.example.com/modelhub-runtime:1.2"
     assert container["command"] == ["python", "-m", "registry.runtime"]
 
@@ -153,7 +181,7 @@ def test_deploy_applies_the_runtime_and_the_inference_service_then_waits_for_rea
 def test_without_s3_the_deploy_is_refused_with_a_reason(alice, bob, dave, team, tmp_path, cluster, settings):
     settings.S3_BUCKET = ""
     approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
-    (endpoint, _), = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0")
+    ((endpoint, _),) = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0")
     endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
     endpoint.refresh_from_db()
     assert endpoint.status == "failed" and "MODELHUB_S3_BUCKET" in endpoint.status_reason
@@ -185,16 +213,31 @@ def test_the_serving_runtime_container_starts_our_runtime_on_the_mounted_model(t
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    args = [a.replace("{{.Name}}", "clf").replace("/mnt/models", str(mounted)).replace("--http-port=8080", f"--http-port={port}")
-            .replace("--host=0.0.0.0", "--host=127.0.0.1") for a in container["args"]]
+    args = [
+        a.replace("{{.Name}}", "clf")
+        .replace("/mnt/models", str(mounted))
+        .replace("--http-port=8080", f"--http-port={port}")
+        .replace("--host=0.0.0.0", "--host=127.0.0.1")
+        for a in container["args"]
+    ]
     assert any(a.startswith("--model-dir=") for a in args) and "--model-name=clf" in args
     assert {e["name"] for e in container["env"]} == {"MODELHUB_PORTAL_URL", "MODELHUB_RUNTIME_SECRET"}
     key = "k" * 24
-    env = {**os.environ, "MODELHUB_RUNTIME_SECRET": "s" * 24, "MODELHUB_MODEL_FILE": "model.onnx",
-           "MODELHUB_MODEL_VERSION": "1.0.0", "MODELHUB_RUNTIME_KEYS": hashlib.sha256(key.encode()).hexdigest(),
-           "MODELHUB_RUNTIME_STATE_DIR": str(tmp_path / "state")}
-    process = subprocess.Popen([sys.executable, *container["command"][1:], *args], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "MODELHUB_RUNTIME_SECRET": "s" * 24,
+        "MODELHUB_MODEL_FILE": "model.onnx",
+        "MODELHUB_MODEL_VERSION": "1.0.0",
+        "MODELHUB_RUNTIME_KEYS": hashlib.sha256(key.encode()).hexdigest(),
+        "MODELHUB_RUNTIME_STATE_DIR": str(tmp_path / "state"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, *container["command"][1:], *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}/v2/models/clf"
         for _ in range(200):
@@ -205,15 +248,17 @@ def test_the_serving_runtime_container_starts_our_runtime_on_the_mounted_model(t
                 time.sleep(0.05)
         assert answer.status_code == 200 and answer.json()["versions"] == ["1.0.0"]
         infer = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}
-        assert requests.post(f"{url}/infer", json=infer, headers={"Authorization": f"Bearer {key}"},
-                             timeout=5).json()["outputs"][0]["shape"] == [1, 3]
+        assert requests.post(f"{url}/infer", json=infer, headers={"Authorization": f"Bearer {key}"}, timeout=5).json()[
+            "outputs"
+        ][0]["shape"] == [1, 3]
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def test_blobs_gc_removes_published_copies_no_live_endpoint_serves(alice, bob, dave, team, tmp_path, cluster,
-                                                                     monkeypatch):
+def test_blobs_gc_removes_published_copies_no_live_endpoint_serves(
+    alice, bob, dave, team, tmp_path, cluster, monkeypatch
+):
     from io import StringIO
 
     from django.core.files.base import ContentFile
@@ -223,7 +268,7 @@ def test_blobs_gc_removes_published_copies_no_live_endpoint_serves(alice, bob, d
 
     monkeypatch.setattr("registry.endpoints.backends.kubernetes.POLL_SECONDS", 0.01)
     version = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
-    (endpoint, _), = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0", name="clf")
+    ((endpoint, _),) = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0", name="clf")
     files_dir = tmp_path / "files"
     files_dir.mkdir()
     (files_dir / "model.onnx").write_bytes(b"onnx bytes")

@@ -26,12 +26,16 @@ def celery_worker_env(live_runtime_worker_env):
     return live_runtime_worker_env
 
 
-def test_deploy_then_call_with_tritonclient(celery_worker, live_runtime, alice, bob, dave, team, tmp_path, bob_api,
-                                            settings):
+def test_deploy_then_call_with_tritonclient(
+    celery_worker, live_runtime, alice, bob, dave, team, tmp_path, bob_api, settings
+):
     url, port, log = live_runtime
     version = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
-    created = bob_api.post("/api/v1/endpoints/", {"team": "vision", "asset": "vision/clf", "version": "1.0.0",
-                                                  "settings": {"max_batch_size": 8}}, format="json")
+    created = bob_api.post(
+        "/api/v1/endpoints/",
+        {"team": "vision", "asset": "vision/clf", "version": "1.0.0", "settings": {"max_batch_size": 8}},
+        format="json",
+    )
     assert created.status_code == 202, created.json()
     detail = f"/api/v1/endpoints/{created.json()['id']}/"
     deadline = time.monotonic() + 60
@@ -42,6 +46,7 @@ def test_deploy_then_call_with_tritonclient(celery_worker, live_runtime, alice, 
     name, key = data["name"], created.json()["key"]
 
     client = triton.InferenceServerClient(f"127.0.0.1:{port}")
+
     def headers() -> dict:  # a new dict each call: tritonclient adds its own headers to the one it is given
         return {"Authorization": f"Bearer {key}"}
 
@@ -54,8 +59,9 @@ def test_deploy_then_call_with_tritonclient(celery_worker, live_runtime, alice, 
     binary = client.infer(name, [tensor], headers=headers()).as_numpy("y")  # binary outputs by default
     json_tensor = triton.InferInput("x", list(rows.shape), "FP32")
     json_tensor.set_data_from_numpy(rows, binary_data=False)
-    as_json = client.infer(name, [json_tensor], outputs=[triton.InferRequestedOutput("y", binary_data=False)],
-                           headers=headers()).as_numpy("y")
+    as_json = client.infer(
+        name, [json_tensor], outputs=[triton.InferRequestedOutput("y", binary_data=False)], headers=headers()
+    ).as_numpy("y")
     files = AssetVersion.objects.get(pk=version.pk).files.get()
     model_path = Path(settings.MODELHUB_RUNTIME_MODELS_DIR) / name / version.sha256 / files.path
     expected = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"]).run(None, {"x": rows})[0]

@@ -30,15 +30,20 @@ def runtime(settings):
 @pytest.fixture
 def celery_worker_env(runtime, settings, tmp_path):
     settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
-    return {"MODELHUB_RUNTIME_URL": runtime.url, "MODELHUB_RUNTIME_PUBLIC_URL": runtime.url,
-            "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR}
+    return {
+        "MODELHUB_RUNTIME_URL": runtime.url,
+        "MODELHUB_RUNTIME_PUBLIC_URL": runtime.url,
+        "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR,
+    }
 
 
-def test_the_worker_provisions_an_endpoint(celery_worker, runtime, alice, bob, dave, team, tmp_path, bob_api,
-                                           charlie_api):
+def test_the_worker_provisions_an_endpoint(
+    celery_worker, runtime, alice, bob, dave, team, tmp_path, bob_api, charlie_api
+):
     approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
-    created = bob_api.post("/api/v1/endpoints/", {"team": "vision", "asset": "vision/clf", "version": "1.0.0"},
-                           format="json")
+    created = bob_api.post(
+        "/api/v1/endpoints/", {"team": "vision", "asset": "vision/clf", "version": "1.0.0"}, format="json"
+    )
     assert created.status_code == 202
     detail = f"/api/v1/endpoints/{created.json()['id']}/"
     deadline = time.monotonic() + 60

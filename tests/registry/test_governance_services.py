@@ -6,8 +6,7 @@ from registry.kernel.audit.models import AuditEvent
 from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.governance.models import ReviewPolicy, RoundStatus
 from registry.governance.selectors import review_queue, version_by_alias
-from registry.governance.services import (alias_delete, alias_set, review_submit, version_deprecate,
-                                          version_submit)
+from registry.governance.services import alias_delete, alias_set, review_submit, version_deprecate, version_submit
 from registry.versions.models import AssetVersion
 from tests.factories import make_asset, make_user, make_validated_version
 
@@ -29,8 +28,11 @@ def status_of(version) -> str:
 
 
 def actions_on(version) -> list[str]:
-    return list(AuditEvent.objects.filter(target_id=str(version.pk), target_type="registry.assetversion")
-                .order_by("id").values_list("action", flat=True))
+    return list(
+        AuditEvent.objects.filter(target_id=str(version.pk), target_type="registry.assetversion")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
 
 
 def approved(version, *, submitter, reviewer):
@@ -57,8 +59,11 @@ def test_submit_needs_a_validated_version_a_licence_and_a_member(alice, team, as
     pending = make_validated_version(alice, asset, tmp_path, version="2.0.0")
     AssetVersion.objects.filter(pk=pending.pk).update(status="validating")
     pending.refresh_from_db()
-    with pytest.raises(Conflict, match=r"Version 2.0.0 is validating: 'submit' is not allowed \(allowed when "
-                                       r"validating: fail validation, request changes\)"):
+    with pytest.raises(
+        Conflict,
+        match=r"Version 2.0.0 is validating: 'submit' is not allowed \(allowed when "
+        r"validating: fail validation, request changes\)",
+    ):
         version_submit(user=alice, version=pending)
     unlicensed = make_validated_version(alice, make_asset(alice, team, slug="nolicence"), tmp_path)
     with pytest.raises(InvalidInput, match="licence"):
@@ -73,17 +78,23 @@ def test_illegal_transitions_name_the_allowed_ones(version, bob, dave, alice):
     with pytest.raises(Conflict, match="no open review round"):
         review_submit(user=dave, version=version, decision="approve", comment="again")
     version_deprecate(user=alice, version=version, reason="Superseded by 2.0.0.")
-    with pytest.raises(Conflict, match=r"is deprecated: 'deprecate' is not allowed \(allowed when deprecated: "
-                                       r"nothing\)"):
+    with pytest.raises(
+        Conflict,
+        match=r"is deprecated: 'deprecate' is not allowed \(allowed when deprecated: "
+        r"nothing\)",
+    ):
         version_deprecate(user=alice, version=version, reason="again")
 
 
-@pytest.mark.parametrize("who, reason", [
-    ("alice", "You uploaded this version"),
-    ("bob", "You submitted this version"),
-    ("charlie", "You are not a reviewer"),
-    ("teammate_reviewer", "You are a member of 'vision'"),
-])
+@pytest.mark.parametrize(
+    "who, reason",
+    [
+        ("alice", "You uploaded this version"),
+        ("bob", "You submitted this version"),
+        ("charlie", "You are not a reviewer"),
+        ("teammate_reviewer", "You are a member of 'vision'"),
+    ],
+)
 def test_separation_of_duties(who, reason, version, alice, bob, charlie, team, reviewers):
     from registry.teams.services import team_member_add
 
@@ -99,8 +110,9 @@ def test_separation_of_duties(who, reason, version, alice, bob, charlie, team, r
     assert version not in [r.version for r in review_queue(user=user)]
 
 
-def test_a_team_policy_can_allow_team_reviewers_and_ask_for_two_approvals(version, alice, bob, dave, erin, team,
-                                                                          reviewers):
+def test_a_team_policy_can_allow_team_reviewers_and_ask_for_two_approvals(
+    version, alice, bob, dave, erin, team, reviewers
+):
     policy = ReviewPolicy.objects.create(team=team, approvals_required=2, forbid_owning_team=False)
     policy.reviewer_groups.add(reviewers)
     teammate = make_user("tim")
@@ -159,8 +171,9 @@ def test_review_queue_shows_only_what_the_caller_may_act_on(version, alice, bob,
     assert review_queue(user=dave) == [] and review_queue(user=erin) == []
 
 
-def test_the_review_queue_costs_the_same_queries_however_long(version, alice, bob, dave, team, tmp_path,
-                                                              django_assert_num_queries):
+def test_the_review_queue_costs_the_same_queries_however_long(
+    version, alice, bob, dave, team, tmp_path, django_assert_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -205,8 +218,7 @@ def test_aliases_point_at_approved_versions_and_protected_ones_need_a_reviewer(v
     alias_set(user=dave, asset=asset, name="production", version=second)
     assert version_by_alias(asset=asset, name="production").version == "2.0.0"
     move = AuditEvent.objects.filter(action="alias.move").order_by("id").last()
-    assert (move.data, move.before, move.after) == ({"alias": "production"}, {"version": "1.0.0"},
-                                                     {"version": "2.0.0"})
+    assert (move.data, move.before, move.after) == ({"alias": "production"}, {"version": "1.0.0"}, {"version": "2.0.0"})
     with pytest.raises(PermissionDenied, match="protected"):
         alias_delete(user=alice, asset=asset, name="production")
     with pytest.raises(InvalidInput, match="alias name"):
@@ -219,11 +231,17 @@ def test_submit_needs_a_card_as_complete_as_the_policy_asks(alice, asset, tmp_pa
     from registry.cards.services import card_update
 
     version = make_validated_version(alice, asset, tmp_path, card=False)
-    with pytest.raises(InvalidInput, match=r"card of version 1.0.0 is 0% complete; the review policy asks for at "
-                                           r"least 50%"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"card of version 1.0.0 is 0% complete; the review policy asks for at "
+        r"least 50%",
+    ):
         version_submit(user=alice, version=version)
-    card_update(user=alice, version=version, fields={"sections": {"intended_use": "Sorting iris flowers by petal."},
-                                                     "license": "mit"})
+    card_update(
+        user=alice,
+        version=version,
+        fields={"sections": {"intended_use": "Sorting iris flowers by petal."}, "license": "mit"},
+    )
     with pytest.raises(InvalidInput, match="is 18% complete"):
         version_submit(user=alice, version=version)
     ReviewPolicy.objects.filter(team__isnull=True).update(min_card_completeness=10)

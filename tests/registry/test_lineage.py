@@ -45,17 +45,23 @@ def world(alice, team):
 
 def test_edge_kinds_join_the_asset_kinds_they_name(alice, world):
     edge = add(alice, world["model"], world["dataset"], "trained_on")
-    assert (edge.source, edge.target, edge.kind, edge.created_by) == (world["model"], world["dataset"], "trained_on",
-                                                                       alice)
+    assert (edge.source, edge.target, edge.kind, edge.created_by) == (
+        world["model"],
+        world["dataset"],
+        "trained_on",
+        alice,
+    )
     add(alice, world["model2"], world["model"], "derived_from")
     add(alice, world["solution"], world["model2"], "uses")
     add(alice, world["solution"], world["dataset"], "uses")
-    refused = [("model", "model2", "trained_on", "lead to a dataset version"),
-               ("dataset", "model", "trained_on", "start at a model version"),
-               ("model", "dataset", "derived_from", "lead to a model version"),
-               ("solution", "model", "derived_from", "start at a model version"),
-               ("model", "dataset", "uses", "start at a solution version"),
-               ("solution", "model", "teleported_from", "must be one of trained_on, derived_from, uses")]
+    refused = [
+        ("model", "model2", "trained_on", "lead to a dataset version"),
+        ("dataset", "model", "trained_on", "start at a model version"),
+        ("model", "dataset", "derived_from", "lead to a model version"),
+        ("solution", "model", "derived_from", "start at a model version"),
+        ("model", "dataset", "uses", "start at a solution version"),
+        ("solution", "model", "teleported_from", "must be one of trained_on, derived_from, uses"),
+    ]
     for source, target, kind, message in refused:
         with pytest.raises(InvalidInput, match=message):
             add(alice, world[source], world[target], kind)
@@ -87,10 +93,15 @@ def test_a_cycle_is_refused_naming_its_path(alice, world):
 def test_a_cycle_through_a_hidden_version_does_not_name_it(alice, bob, charlie, team):
     """bob's a -> charlie's private h -> bob's b: b -> a is refused without naming h."""
     a, b = bare_versions(make_asset(alice, team, kind="model", slug="open"), 2)
-    hidden = bare_versions(make_asset(charlie, make_team(charlie, slug="theirs"), kind="model", slug="h",
-                                      visibility="private"), 1)[0]
-    LineageEdge.objects.bulk_create([LineageEdge(source=a, target=hidden, kind="derived_from"),
-                                     LineageEdge(source=hidden, target=b, kind="derived_from")])
+    hidden = bare_versions(
+        make_asset(charlie, make_team(charlie, slug="theirs"), kind="model", slug="h", visibility="private"), 1
+    )[0]
+    LineageEdge.objects.bulk_create(
+        [
+            LineageEdge(source=a, target=hidden, kind="derived_from"),
+            LineageEdge(source=hidden, target=b, kind="derived_from"),
+        ]
+    )
     with pytest.raises(LineageCycle) as refused:
         add(bob, b, a)
     assert f"{label(b)} -> {label(a)} -> (a version you cannot see) -> {label(b)}" in refused.value.message
@@ -118,8 +129,9 @@ def test_only_source_team_members_declare_and_remove_and_hidden_targets_do_not_e
     with pytest.raises(NotFound) as hidden:
         add(alice, world["model"], secret, "trained_on")
     with pytest.raises(NotFound) as missing:
-        lineage_edge_add(user=alice, source=world["model"], kind="trained_on", asset="elsewhere/nothing",
-                         version="0.0.0")
+        lineage_edge_add(
+            user=alice, source=world["model"], kind="trained_on", asset="elsewhere/nothing", version="0.0.0"
+        )
     assert hidden.value.message == "No asset named 'elsewhere/secret'."
     assert missing.value.message == "No asset named 'elsewhere/nothing'."
     with pytest.raises(PermissionDenied):
@@ -197,19 +209,24 @@ def test_recursive_cte_and_python_bfs_give_the_same_answers(alice, team):
     assert lineage_upstream_path(start_id=goal.pk, goal_id=start.pk, method=WalkMethod.CTE) is None
     AssetVersion.objects.filter(pk__in=[v.pk for v in versions[100:]]).update(status="approved")
     impacts = [lineage_impact(user=alice, version=goal, method=m) for m in WalkMethod.values]
-    assert [[(n.version.pk, n.distance) for n in i.versions] for i in impacts][0] == \
-           [[(n.version.pk, n.distance) for n in i.versions] for i in impacts][1]
+    assert [[(n.version.pk, n.distance) for n in i.versions] for i in impacts][0] == [
+        [(n.version.pk, n.distance) for n in i.versions] for i in impacts
+    ][1]
     assert impacts[0].versions and all(n.version.status == "approved" for n in impacts[0].versions)
 
 
 @postgres_only
 def test_walks_end_on_a_cycle_that_bypassed_the_services(alice, team):
     a, b, c = bare_versions(make_asset(alice, team, kind="model", slug="loop"), 3)
-    LineageEdge.objects.bulk_create(LineageEdge(source=s, target=t, kind="derived_from")
-                                    for s, t in ((a, b), (b, c), (c, a)))
+    LineageEdge.objects.bulk_create(
+        LineageEdge(source=s, target=t, kind="derived_from") for s, t in ((a, b), (b, c), (c, a))
+    )
     for method in WalkMethod.values:
-        assert lineage_distances(start_id=a.pk, direction="upstream", depth=20, method=method) == \
-               {a.pk: 0, b.pk: 1, c.pk: 2}
+        assert lineage_distances(start_id=a.pk, direction="upstream", depth=20, method=method) == {
+            a.pk: 0,
+            b.pk: 1,
+            c.pk: 2,
+        }
         assert lineage_upstream_path(start_id=a.pk, goal_id=c.pk, method=method) == [a.pk, b.pk, c.pk]
 
 
@@ -274,4 +291,3 @@ def test_deleting_a_version_removes_its_edges(alice, world):
     add(alice, world["model"], world["dataset"], "trained_on")
     world["dataset"].delete()
     assert not LineageEdge.objects.exists()
-

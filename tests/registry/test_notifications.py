@@ -33,6 +33,7 @@ pytestmark = pytest.mark.django_db
 
 # --- a real receiver -----------------------------------------------------------------------------
 
+
 class Receiver(http.server.ThreadingHTTPServer):
     """Records every POST; answers with the next code of `answers` (then 200); checks the signature."""
 
@@ -59,11 +60,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         timestamp = self.headers["X-Modelhub-Timestamp"]
-        expected = "sha256=" + hmac.new(self.server.secret.encode(), f"{timestamp}.".encode() + body,
-                                        hashlib.sha256).hexdigest()
-        self.server.requests.append({
-            "headers": dict(self.headers), "json": json.loads(body), "path": self.path,
-            "signature_valid": hmac.compare_digest(expected, self.headers["X-Modelhub-Signature"])})
+        expected = (
+            "sha256="
+            + hmac.new(self.server.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        )
+        self.server.requests.append(
+            {
+                "headers": dict(self.headers),
+                "json": json.loads(body),
+                "path": self.path,
+                "signature_valid": hmac.compare_digest(expected, self.headers["X-Modelhub-Signature"]),
+            }
+        )
         code = self.server.answers.pop(0) if self.server.answers else 200
         self.send_response(code)
         self.end_headers()
@@ -90,6 +98,7 @@ def run_tasks(monkeypatch):
     """Notification tasks sent by name run here, in-process (retries at once), instead of going to the
     broker; other tasks (signing) are only recorded."""
     import registry.notifications.tasks  # noqa: F401  (registers the tasks, as the worker's autodiscovery does)
+
     sent = []
 
     def send_task(name, args=(), **kwargs):
@@ -120,7 +129,10 @@ def published(event=None) -> list[str]:
 
 # --- which service publishes what ---------------------------------------------------------------
 
-def test_each_service_publishes_its_event_once(alice, bob, team, released, dave, erin, django_capture_on_commit_callbacks):
+
+def test_each_service_publishes_its_event_once(
+    alice, bob, team, released, dave, erin, django_capture_on_commit_callbacks
+):
     hook_for(team, alice, "https://hooks.example.com/all")
     with django_capture_on_commit_callbacks() as callbacks:
         version_submit(user=bob, version=released, note="Ready.")
@@ -137,8 +149,10 @@ def test_each_service_publishes_its_event_once(alice, bob, team, released, dave,
     assert WebhookDelivery.objects.get(event="alias.moved").payload["alias"] == "production"
 
 
-@pytest.mark.parametrize("decision, event, status", [("reject", "version.rejected", "rejected"),
-                                                      ("request_changes", "version.changes_requested", "validated")])
+@pytest.mark.parametrize(
+    "decision, event, status",
+    [("reject", "version.rejected", "rejected"), ("request_changes", "version.changes_requested", "validated")],
+)
 def test_closing_decisions_publish_their_event(alice, bob, team, released, dave, decision, event, status):
     hook_for(team, alice, "https://hooks.example.com/all")
     version_submit(user=bob, version=released)
@@ -172,6 +186,7 @@ def test_validation_outcome_is_published_once(alice, team, tmp_path, passed, eve
 
 def test_webhooks_get_only_their_events_and_their_teams(alice, bob, team, released, charlie):
     from tests.factories import make_team
+
     only_approved, _ = hook_for(team, alice, "https://hooks.example.com/a", ["version.approved"])
     everything, _ = hook_for(team, alice, "https://hooks.example.com/b")
     hook_for(make_team(charlie, slug="other"), charlie, "https://hooks.example.com/c")
@@ -183,14 +198,17 @@ def test_webhooks_get_only_their_events_and_their_teams(alice, bob, team, releas
 
 # --- emails --------------------------------------------------------------------------------------
 
+
 def _emails(**addresses):
     from django.contrib.auth import get_user_model
+
     for username, address in addresses.items():
         get_user_model().objects.filter(username=username).update(email=address)
 
 
-def test_submission_emails_the_reviewers_who_may_review_it(alice, bob, team, released, dave, erin, reviewers,
-                                                            run_tasks, django_capture_on_commit_callbacks):
+def test_submission_emails_the_reviewers_who_may_review_it(
+    alice, bob, team, released, dave, erin, reviewers, run_tasks, django_capture_on_commit_callbacks
+):
     # Members of the owning team may review under this policy, so only separation of duties keeps
     # alice (uploader) and bob (submitter) out; frank is a reviewer without an email address.
     ReviewPolicy.objects.filter(team__isnull=True).update(forbid_owning_team=False)
@@ -208,10 +226,12 @@ def test_submission_emails_the_reviewers_who_may_review_it(alice, bob, team, rel
     assert "/api/v1/assets/vision/clf/versions/1.0.0/" in message.body
 
 
-@pytest.mark.parametrize("decision, word", [("approve", "approved"), ("reject", "rejected"),
-                                             ("request_changes", "changes requested")])
-def test_a_decision_emails_submitter_and_uploader_with_the_comment(alice, bob, team, released, dave, erin, run_tasks,
-                                                                   django_capture_on_commit_callbacks, decision, word):
+@pytest.mark.parametrize(
+    "decision, word", [("approve", "approved"), ("reject", "rejected"), ("request_changes", "changes requested")]
+)
+def test_a_decision_emails_submitter_and_uploader_with_the_comment(
+    alice, bob, team, released, dave, erin, run_tasks, django_capture_on_commit_callbacks, decision, word
+):
     _emails(alice="alice@example.com", bob="bob@example.com", dave="dave@example.com", erin="erin@example.com")
     version_submit(user=bob, version=released)
     mail.outbox.clear()
@@ -222,11 +242,13 @@ def test_a_decision_emails_submitter_and_uploader_with_the_comment(alice, bob, t
     assert "The calibration plot is missing." in mail.outbox[0].body and "dave" in mail.outbox[0].body
 
 
-def test_smtp_errors_are_retried_without_writing_twice(alice, bob, team, released, dave, erin, run_tasks, settings,
-                                                       monkeypatch, django_capture_on_commit_callbacks):
+def test_smtp_errors_are_retried_without_writing_twice(
+    alice, bob, team, released, dave, erin, run_tasks, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     import smtplib
 
     from django.core.mail.backends.locmem import EmailBackend
+
     settings.MODELHUB_WEBHOOK_RETRY_DELAY = 0
     _emails(dave="dave@example.com", erin="erin@example.com")
     real_send = EmailBackend.send_messages
@@ -246,6 +268,7 @@ def test_smtp_errors_are_retried_without_writing_twice(alice, bob, team, release
 
 # --- signing, addresses, backoff -----------------------------------------------------------------
 
+
 def test_signature_is_hmac_sha256_of_timestamp_dot_body():
     body = b'{"id":1,"event":"ping"}'
     expected = hmac.new(b"whsec_test", b"1700000000." + body, hashlib.sha256).hexdigest()
@@ -253,8 +276,22 @@ def test_signature_is_hmac_sha256_of_timestamp_dot_body():
     assert payload_signature(secret="whsec_other", timestamp=1700000000, body=body) != f"sha256={expected}"
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-                                     "100.64.0.1", "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1", "0.0.0.0"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:10.0.0.1",
+        "0.0.0.0",
+    ],
+)
 def test_private_addresses_are_refused_unless_allowed(settings, address):
     settings.MODELHUB_WEBHOOK_ALLOW_PRIVATE = False
     assert address_refusal(ipaddress.ip_address(address))
@@ -269,8 +306,9 @@ def test_public_addresses_are_allowed(settings):
     assert address_refusal(ipaddress.ip_address("2606:2800:220:1:248:1893:25c8:1946")) is None
 
 
-def test_delivery_refuses_a_name_that_resolves_to_loopback(alice, team, released, receiver, settings, run_tasks,
-                                                           django_capture_on_commit_callbacks):
+def test_delivery_refuses_a_name_that_resolves_to_loopback(
+    alice, team, released, receiver, settings, run_tasks, django_capture_on_commit_callbacks
+):
     port = receiver.server_address[1]
     webhook, receiver.secret = hook_for(team, alice, f"http://localhost:{port}/hook")
     settings.MODELHUB_WEBHOOK_ALLOW_PRIVATE = False
@@ -285,6 +323,7 @@ def test_delivery_refuses_a_name_that_resolves_to_loopback(alice, team, released
 def test_the_connected_address_is_checked_too(alice, team, released, receiver, settings, monkeypatch):
     """DNS rebinding: the name looked public when checked, then connects to loopback."""
     from registry.notifications import delivery as delivery_module
+
     _webhook, receiver.secret = hook_for(team, alice, receiver.url)
     settings.MODELHUB_WEBHOOK_ALLOW_PRIVATE = False
     monkeypatch.setattr(delivery_module, "host_refusal", lambda url: None)
@@ -302,6 +341,7 @@ def test_backoff_doubles_and_is_capped(settings):
 
 
 # --- delivery to the real receiver ---------------------------------------------------------------
+
 
 def _publish(released, **kwargs):
     return event_publish(event="version.validated", version=released, actor=None, data={})[0]
@@ -324,8 +364,9 @@ def test_direct_delivery_is_signed_and_complete(alice, team, released, receiver,
     assert delivery.delivered_at is not None and delivery.response_ms is not None
 
 
-def test_two_500s_then_200_is_delivered_on_the_third_attempt(alice, team, released, receiver, run_tasks,
-                                                            django_capture_on_commit_callbacks):
+def test_two_500s_then_200_is_delivered_on_the_third_attempt(
+    alice, team, released, receiver, run_tasks, django_capture_on_commit_callbacks
+):
     _webhook, receiver.secret = hook_for(team, alice, receiver.url)
     receiver.answers = [500, 500]
     with django_capture_on_commit_callbacks(execute=True):
@@ -336,8 +377,9 @@ def test_two_500s_then_200_is_delivered_on_the_third_attempt(alice, team, releas
     assert {r["json"]["id"] for r in receiver.requests} == {delivery.pk}
 
 
-@pytest.mark.parametrize("code, retried", [(503, True), (429, True), (500, True), (404, False), (400, False),
-                                           (410, False), (302, False)])
+@pytest.mark.parametrize(
+    "code, retried", [(503, True), (429, True), (500, True), (404, False), (400, False), (410, False), (302, False)]
+)
 def test_5xx_and_429_are_retried_other_answers_are_final(alice, team, released, receiver, settings, code, retried):
     settings.MODELHUB_WEBHOOK_RETRY_DELAY = 7
     _webhook, receiver.secret = hook_for(team, alice, receiver.url)
@@ -377,15 +419,18 @@ def test_a_delivered_or_claimed_delivery_is_not_sent_again(alice, team, released
     assert len(receiver.requests) == 1
     # A second worker arriving while the first holds the claim (its lease) does nothing either.
     other = _publish(released)
-    WebhookDelivery.objects.filter(pk=other.pk).update(next_attempt_at=timezone.now() + timedelta(seconds=60),
-                                                       attempts=1)
+    WebhookDelivery.objects.filter(pk=other.pk).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=60), attempts=1
+    )
     assert webhook_deliver(delivery_id=other.pk, max_attempts=6) is None
     assert len(receiver.requests) == 1 and WebhookDelivery.objects.get(pk=other.pk).attempts == 1
 
 
-def test_the_sweep_resends_lost_deliveries_and_fails_exhausted_ones(alice, team, released, receiver, run_tasks,
-                                                                    settings):
+def test_the_sweep_resends_lost_deliveries_and_fails_exhausted_ones(
+    alice, team, released, receiver, run_tasks, settings
+):
     from registry.notifications.tasks import webhook_deliveries_recover_task
+
     settings.MODELHUB_WEBHOOK_MAX_ATTEMPTS = 3
     _webhook, receiver.secret = hook_for(team, alice, receiver.url)
     lost, exhausted, fresh = _publish(released), _publish(released), _publish(released)
@@ -411,17 +456,20 @@ def test_ping_reaches_the_receiver(alice, team, alice_api, receiver, run_tasks, 
 
 # --- through a real Celery worker ------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.worker
 @pytest.mark.parametrize("celery_worker_env", [{"MODELHUB_WEBHOOK_ALLOW_PRIVATE": "1"}])
-def test_an_approval_reaches_the_receiver_through_the_worker(celery_worker, alice, team, bob_api, dave, client_for,
-                                                             receiver, tmp_path):
+def test_an_approval_reaches_the_receiver_through_the_worker(
+    celery_worker, alice, team, bob_api, dave, client_for, receiver, tmp_path
+):
     released = make_validated_version(alice, make_asset(alice, team, slug="clf", license="Apache-2.0"), tmp_path)
     _webhook, receiver.secret = hook_for(team, alice, receiver.url, ["version.approved"])
     version = "/api/v1/assets/vision/clf/versions/1.0.0"
     assert bob_api.post(f"{version}/submit", {}, format="json").status_code == 201
-    response = client_for(dave).post(f"{version}/reviews", {"decision": "approve", "comment": "Ship it."},
-                                     format="json")
+    response = client_for(dave).post(
+        f"{version}/reviews", {"decision": "approve", "comment": "Ship it."}, format="json"
+    )
     assert response.status_code == 201 and response.json()["version_status"] == "approved"
     try:
         receiver.wait_for(1, timeout=60)

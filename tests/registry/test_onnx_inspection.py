@@ -37,8 +37,14 @@ def gemm_relu_model(*, doc_string: str = "") -> onnx.ModelProto:
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None])],
         [weights, bias],
     )
-    model = helper.make_model(graph, opset_imports=OPSET, ir_version=IR_VERSION, producer_name="modelhub-tests",
-                              producer_version="0.1", doc_string=doc_string)
+    model = helper.make_model(
+        graph,
+        opset_imports=OPSET,
+        ir_version=IR_VERSION,
+        producer_name="modelhub-tests",
+        producer_version="0.1",
+        doc_string=doc_string,
+    )
     check_model(model, full_check=True)
     return model
 
@@ -50,8 +56,15 @@ def single_node_model(node: onnx.NodeProto, *, inputs, outputs, initializers=(),
 
 def save_external(model: onnx.ModelProto, path: Path, *, convert_attribute: bool = False) -> None:
     """Save with all initializers (and, with convert_attribute, Constant values) in weights.bin."""
-    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location="weights.bin", size_threshold=0, convert_attribute=convert_attribute)
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="weights.bin",
+        size_threshold=0,
+        convert_attribute=convert_attribute,
+    )
 
 
 def relocate_external_data(model_path: Path, location: str) -> None:
@@ -140,8 +153,7 @@ def test_sklearn_model_reports_unknown_batch_dimension(version_dir, iris_classif
 
     classifier, sample = iris_classifier
     model_path = version_dir / "model.onnx"
-    model_path.write_bytes(to_onnx(classifier, sample, options={"zipmap": False}, target_opset=17)
-                           .SerializeToString())
+    model_path.write_bytes(to_onnx(classifier, sample, options={"zipmap": False}, target_opset=17).SerializeToString())
 
     inspection = inspect_onnx(model_path, root=version_dir)
 
@@ -177,8 +189,11 @@ def test_sklearn_zipmap_output_is_described_as_sequence_of_maps(version_dir, iri
 
 def test_sequence_input_skips_smoke_inference(version_dir):
     sequence = helper.make_tensor_sequence_value_info("s", TensorProto.FLOAT, None)
-    model = single_node_model(helper.make_node("SequenceLength", ["s"], ["n"]), inputs=[sequence],
-                              outputs=[helper.make_tensor_value_info("n", TensorProto.INT64, [])])
+    model = single_node_model(
+        helper.make_node("SequenceLength", ["s"], ["n"]),
+        inputs=[sequence],
+        outputs=[helper.make_tensor_value_info("n", TensorProto.INT64, [])],
+    )
     model_path = version_dir / "model.onnx"
     onnx.save_model(model, str(model_path))
 
@@ -211,9 +226,7 @@ def test_model_with_external_data_validates(version_dir):
 # --- hostile or broken external data ------------------------------------------------------------------
 
 
-def test_external_data_outside_the_folder_is_rejected_before_anything_reads_it(
-    version_dir, nothing_may_load
-):
+def test_external_data_outside_the_folder_is_rejected_before_anything_reads_it(version_dir, nothing_may_load):
     model_path = version_dir / "model.onnx"
     save_external(gemm_relu_model(), model_path)
     # A real, well-sized file at the target: only the path check can stop this.
@@ -339,8 +352,10 @@ def test_external_attribute_tensor_inside_a_subgraph_is_checked(version_dir, not
     else_branch = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "else", [], branch_out)
     model = single_node_model(
         helper.make_node("If", ["c"], ["y"], then_branch=then_branch, else_branch=else_branch),
-        inputs=[helper.make_tensor_value_info("c", TensorProto.BOOL, []),
-                helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
+        inputs=[
+            helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [3]),
+        ],
         outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
     )
     model_path = version_dir / "model.onnx"

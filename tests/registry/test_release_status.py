@@ -28,8 +28,13 @@ def status_of(asset) -> str:
 def validated(version, *, passed: bool = True) -> None:
     """What the validation task does with a version: claim it, then record the outcome."""
     assert validation_claim(version_id=version.pk, task_id=f"t-{version.pk}") is not None
-    assert validation_finish(version_id=version.pk, task_id=f"t-{version.pk}", passed=passed,
-                             reason="checked" if passed else "broken", failed_check="" if passed else "checker")
+    assert validation_finish(
+        version_id=version.pk,
+        task_id=f"t-{version.pk}",
+        passed=passed,
+        reason="checked" if passed else "broken",
+        failed_check="" if passed else "checker",
+    )
 
 
 def facet(body, name="status") -> dict:
@@ -68,8 +73,9 @@ def test_the_status_follows_uploads_validation_reviews_and_deprecation(alice, bo
     assert status_of(asset) == "invalid"  # 2.0.0 failed; the others are deprecated
 
 
-def test_the_status_facet_filters_and_counts_like_the_others(alice, bob, charlie, dave, team, tmp_path, bob_api,
-                                                             charlie_api):
+def test_the_status_facet_filters_and_counts_like_the_others(
+    alice, bob, charlie, dave, team, tmp_path, bob_api, charlie_api
+):
     approved = make_asset(alice, team, slug="approved-one", license="MIT", tags=["fraud"])
     version = make_validated_version(alice, approved, tmp_path)
     version_submit(user=bob, version=version)
@@ -91,8 +97,13 @@ def test_the_status_facet_filters_and_counts_like_the_others(alice, bob, charlie
     assert bob_api.get(f"/api/v1/assets/{team.slug}/approved-one/").json()["status"] == "approved"
 
     for user in (bob, charlie):
-        for params in ({}, {"status": "approved"}, {"status": "validated", "q": "fraud"}, {"kind": "model"},
-                       {"status": "validated", "tag": "fraud"}):
+        for params in (
+            {},
+            {"status": "approved"},
+            {"status": "validated", "q": "fraud"},
+            {"kind": "model"},
+            {"status": "validated", "tag": "fraud"},
+        ):
             postgres, fallback = both_backends(user, params)
             assert postgres == fallback, (user.username, params)
 
@@ -144,8 +155,9 @@ def test_concurrent_changes_to_two_versions_of_one_asset_leave_the_right_status(
     def finish(version) -> None:
         try:
             barrier.wait()
-            validation_finish(version_id=version.pk, task_id=f"t-{version.pk}", passed=False, reason="broken",
-                              failed_check="checker")
+            validation_finish(
+                version_id=version.pk, task_id=f"t-{version.pk}", passed=False, reason="broken", failed_check="checker"
+            )
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

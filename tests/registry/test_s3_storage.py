@@ -29,13 +29,16 @@ def s3_storage(settings, s3_server):
 
 
 def test_upload_stores_content_addressed_object_and_download_redirects_to_presigned_url(
-        s3_storage, alice, team, alice_api):
+    s3_storage, alice, team, alice_api
+):
     make_asset(alice, team, slug="iris")
     content = onnx_bytes(linear_model(seed=7))
     sha = hashlib.sha256(content).hexdigest()
-    response = alice_api.post("/api/v1/assets/vision/iris/versions/",
-                              {"version": "1.0.0", "file": SimpleUploadedFile("model.onnx", content)},
-                              format="multipart")
+    response = alice_api.post(
+        "/api/v1/assets/vision/iris/versions/",
+        {"version": "1.0.0", "file": SimpleUploadedFile("model.onnx", content)},
+        format="multipart",
+    )
     assert response.status_code == 202, response.json()
 
     head = s3_storage.client().head_object(Bucket=BUCKET, Key=blob_key(sha))
@@ -52,8 +55,9 @@ def test_upload_stores_content_addressed_object_and_download_redirects_to_presig
     assert fetched.headers["Content-Disposition"] == 'attachment; filename="model.onnx"'
 
 
-def test_presigned_url_is_only_handed_to_callers_who_may_see_the_asset(s3_storage, alice, team, bob_api,
-                                                                     charlie_api, tmp_path):
+def test_presigned_url_is_only_handed_to_callers_who_may_see_the_asset(
+    s3_storage, alice, team, bob_api, charlie_api, tmp_path
+):
     secret = make_asset(alice, team, slug="secret", visibility="private")
     make_version(alice, secret, tmp_path, onnx_bytes(), version="1.0.0")
     url = "/api/v1/assets/vision/secret/versions/1.0.0/download"
@@ -65,9 +69,11 @@ def test_presigned_url_is_only_handed_to_callers_who_may_see_the_asset(s3_storag
 def test_validation_reads_the_files_back_from_s3(s3_storage, alice, team, alice_api, tmp_path):
     make_asset(alice, team, slug="ext")
     archive = external_data_zip(tmp_path, in_features=16, out_features=8)
-    response = alice_api.post("/api/v1/assets/vision/ext/versions/",
-                              {"version": "1.0.0", "file": SimpleUploadedFile("bundle.zip", archive)},
-                              format="multipart")
+    response = alice_api.post(
+        "/api/v1/assets/vision/ext/versions/",
+        {"version": "1.0.0", "file": SimpleUploadedFile("bundle.zip", archive)},
+        format="multipart",
+    )
     assert response.status_code == 202
     version = AssetVersion.objects.get(asset__slug="ext")
     assert version_validate(version_id=version.pk, task_id="t") is True
@@ -80,9 +86,11 @@ def test_storage_outage_on_upload_is_503_and_records_nothing(settings, alice, te
     down = S3Server()  # never started: nothing listens on its port
     settings.STORAGES = {**settings.STORAGES, "artifacts": down.storage_settings()}
     make_asset(alice, team, slug="iris")
-    response = alice_api.post("/api/v1/assets/vision/iris/versions/",
-                              {"version": "1.0.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())},
-                              format="multipart")
+    response = alice_api.post(
+        "/api/v1/assets/vision/iris/versions/",
+        {"version": "1.0.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())},
+        format="multipart",
+    )
     assert response.status_code == 503
     assert "storage is unavailable" in response.json()["detail"]
     assert not AssetVersion.objects.exists()

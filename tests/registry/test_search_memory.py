@@ -35,20 +35,40 @@ from registry.tokens.services import token_create
 from tests.conftest import REPO, subprocess_database_url
 from tests.factories import make_asset, make_search_catalogue
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="the in-memory backend reads PostgreSQL")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the in-memory backend reads PostgreSQL"),
+]
 
 PARAMS = [
-    {"q": "fraud"}, {"q": "fraud det"}, {"q": "frud"}, {"q": "raud"}, {"q": "zzqqxx"}, {"tag": "finance"},
-    {"q": "fraud", "tag": "finance", "kind": "model"}, {"license": "mit", "kind": "model"},
-    {"task": "TABULAR-classification", "tag": "finance"}, {"team": "speech", "q": "whisper"},
-    {"q": "fraud", "page_size": "2"}, {"q": "balancing"}, {"q": "detects transaction"}, {"q": "the fraud"},
-    {"q": "the"}, {"q": "happiness"}, {"q": "fraud", "ordering": "-updated", "page_size": "2"},
-    {"q": "fraud", "ordering": "-used"}, {"q": "fraud", "ordering": "created"}, {"q": "fraud", "page": "2",
-                                                                                  "page_size": "2"},
-    {"q": "fraud", "visibility": "private"}, {"q": "fraud", "framework": "onnx"}, {"q": "fraud", "status": "draft"},
+    {"q": "fraud"},
+    {"q": "fraud det"},
+    {"q": "frud"},
+    {"q": "raud"},
+    {"q": "zzqqxx"},
+    {"tag": "finance"},
+    {"q": "fraud", "tag": "finance", "kind": "model"},
+    {"license": "mit", "kind": "model"},
+    {"task": "TABULAR-classification", "tag": "finance"},
+    {"team": "speech", "q": "whisper"},
+    {"q": "fraud", "page_size": "2"},
+    {"q": "balancing"},
+    {"q": "detects transaction"},
+    {"q": "the fraud"},
+    {"q": "the"},
+    {"q": "happiness"},
+    {"q": "fraud", "ordering": "-updated", "page_size": "2"},
+    {"q": "fraud", "ordering": "-used"},
+    {"q": "fraud", "ordering": "created"},
+    {"q": "fraud", "page": "2", "page_size": "2"},
+    {"q": "fraud", "visibility": "private"},
+    {"q": "fraud", "framework": "onnx"},
+    {"q": "fraud", "status": "draft"},
     # answered by the PostgreSQL backend it extends: the precomputed counts, orderings by name
-    {}, {"kind": "model"}, {"task": "tabular-classification", "ordering": "-used"}, {"q": "fraud", "ordering": "name"},
+    {},
+    {"kind": "model"},
+    {"task": "tabular-classification", "ordering": "-used"},
+    {"q": "fraud", "ordering": "name"},
 ]
 
 
@@ -62,8 +82,11 @@ def memory():
 @pytest.fixture
 def catalogue(alice, team, charlie):
     made = make_search_catalogue(alice, team, charlie)
-    made["by-summary"] = asset_update(user=alice, asset=made["by-summary"], fields={
-        "summary": "Detects fraud in card transactions, fraud after fraud"})  # a word three times in one field
+    made["by-summary"] = asset_update(
+        user=alice,
+        asset=made["by-summary"],
+        fields={"summary": "Detects fraud in card transactions, fraud after fraud"},
+    )  # a word three times in one field
     made["mood"] = make_asset(alice, team, slug="mood", name="Happy customers", summary="Hoping for the best")
     return made
 
@@ -73,15 +96,24 @@ def answers(backend, user, params: dict) -> dict:
     for key, value in params.items():
         qd.setlist(key, [value])
     found = backend.search(scope=asset_scope(user), query=parse_search(qd))
-    return {"ids": found.ids, "count": found.count, "facets": found.facets, "widened": found.widened,
-            "highlights": found.highlights, "next": found.next_cursor, "previous": found.previous_cursor}
+    return {
+        "ids": found.ids,
+        "count": found.count,
+        "facets": found.facets,
+        "widened": found.widened,
+        "highlights": found.highlights,
+        "next": found.next_cursor,
+        "previous": found.previous_cursor,
+    }
 
 
 def assert_same(memory, users, params_list=PARAMS):
     for user in users:
         for params in params_list:
             assert answers(memory, user, params) == answers(PostgresSearchBackend(), user, params), (
-                user.username, params)
+                user.username,
+                params,
+            )
 
 
 def test_the_same_answers_as_postgresql(memory, alice, charlie, catalogue):
@@ -95,16 +127,27 @@ def test_cursor_pages_walk_the_same_rows(memory, alice, team, charlie):
     ("fraud detector", 20 matches at varied distances and weights): PostgreSQL ranks the matches whose bound
     can reach the page, a batch at a time."""
     for i in range(30):
-        make_asset(alice, team, slug=f"fraud-{i}", name=f"Fraud {i}" + (" detector" if i % 5 == 0 else ""),
-                   summary="detector " * (i % 3) + "fraud " * (i % 4) + "spotting",
-                   description="a fraud detector" if i % 7 == 0 else "")
+        make_asset(
+            alice,
+            team,
+            slug=f"fraud-{i}",
+            name=f"Fraud {i}" + (" detector" if i % 5 == 0 else ""),
+            summary="detector " * (i % 3) + "fraud " * (i % 4) + "spotting",
+            description="a fraud detector" if i % 7 == 0 else "",
+        )
     Asset.objects.filter(slug__in=["fraud-4", "fraud-9"]).update(usage_count=2)
-    for params in ({"q": "fraud", "page": "4", "page_size": "3"}, {"q": "fraud", "ordering": "-used", "page": "2",
-                                                                      "page_size": "3"},
-                   {"q": "fraud detector", "page": "3", "page_size": "3"}):
+    for params in (
+        {"q": "fraud", "page": "4", "page_size": "3"},
+        {"q": "fraud", "ordering": "-used", "page": "2", "page_size": "3"},
+        {"q": "fraud detector", "page": "3", "page_size": "3"},
+    ):
         assert answers(memory, charlie, params) == answers(PostgresSearchBackend(), charlie, params), params
-    for q, ordering, total in (("fraud", "relevance", 30), ("fraud", "-updated", 30), ("fraud", "-used", 30),
-                               ("fraud detector", "relevance", 23)):
+    for q, ordering, total in (
+        ("fraud", "relevance", 30),
+        ("fraud", "-updated", 30),
+        ("fraud", "-used", 30),
+        ("fraud detector", "relevance", 23),
+    ):
         seen, params = [], {"q": q, "ordering": ordering, "page_size": "3"}
         while True:
             mine, theirs = answers(memory, charlie, params), answers(PostgresSearchBackend(), charlie, params)
@@ -118,8 +161,7 @@ def test_cursor_pages_walk_the_same_rows(memory, alice, team, charlie):
         assert back == answers(PostgresSearchBackend(), charlie, {**params, "cursor": mine["previous"]})
 
 
-def test_deep_offset_pages_of_the_precomputed_path_come_from_the_index(memory, monkeypatch, alice, charlie,
-                                                                        catalogue):
+def test_deep_offset_pages_of_the_precomputed_path_come_from_the_index(memory, monkeypatch, alice, charlie, catalogue):
     monkeypatch.setattr(memory_module, "DEEP_OFFSET", 2)
     original, calls = MemorySearchBackend._page_rows, []
 
@@ -128,9 +170,13 @@ def test_deep_offset_pages_of_the_precomputed_path_come_from_the_index(memory, m
         return original(self, *args)
 
     monkeypatch.setattr(MemorySearchBackend, "_page_rows", counted)
-    for params in ({"page": "2", "page_size": "2", "ordering": "-created"}, {"page": "3", "page_size": "2"},
-                   {"page": "2", "page_size": "2", "ordering": "-used", "kind": "model"},
-                   {"page": "2", "page_size": "2", "team": "speech"}, {"page": "2", "page_size": "2", "ordering": "name"}):
+    for params in (
+        {"page": "2", "page_size": "2", "ordering": "-created"},
+        {"page": "3", "page_size": "2"},
+        {"page": "2", "page_size": "2", "ordering": "-used", "kind": "model"},
+        {"page": "2", "page_size": "2", "team": "speech"},
+        {"page": "2", "page_size": "2", "ordering": "name"},
+    ):
         for user in (alice, charlie):
             assert answers(memory, user, params) == answers(PostgresSearchBackend(), user, params), params
     assert calls.count("name") == 0 and len(calls) == 8  # names keep PostgreSQL's collation
@@ -151,9 +197,16 @@ def test_several_word_ranks_equal_ts_rank(memory, monkeypatch, alice, team, char
     """`calc_rank_and` reproduced from the positions: ts_rank of AND queries of prefixes (some matching several
     lexemes of one asset, some several words' alternatives) equals the index's rank for every match, to the last
     bit, whatever the fields, repetitions and distances (past 100 positions apart too)."""
-    texts = ["fraud detector", "detector of fraud", "fraud fraud fraud detector", "detector " * 5 + "fraud",
-             "fraud " + "filler " * 20 + "detector", "fraud " + "filler " * 120 + "detector",
-             "fraudulent detection by a fraud detector detecting frauds", "card fraud detector for card payments"]
+    texts = [
+        "fraud detector",
+        "detector of fraud",
+        "fraud fraud fraud detector",
+        "detector " * 5 + "fraud",
+        "fraud " + "filler " * 20 + "detector",
+        "fraud " + "filler " * 120 + "detector",
+        "fraudulent detection by a fraud detector detecting frauds",
+        "card fraud detector for card payments",
+    ]
     for i, text in enumerate(texts):
         if len(text) <= 200:
             make_asset(alice, team, slug=f"n{i}", name=text, tags=["fraud", "cards"])
@@ -162,14 +215,21 @@ def test_several_word_ranks_equal_ts_rank(memory, monkeypatch, alice, team, char
     answers(memory, charlie, {"q": "fraud detector"})
     base = memory.index.base
     row_of = {int(asset): row for row, asset in enumerate(base.ids)}
-    queries = {"'fraud':* & 'detector':*": ["fraud", "detector"], "'fraud':* & 'detect':*": ["fraud", "detect"],
-               "'fraud':* & 'detect':* & 'card':*": ["fraud", "detect", "card"],
-               "( 'frud':* | 'fraud':* ) & 'detector':*": ["frud", "fraud", "detector"],
-               "'detect':* & 'detector':*": ["detect", "detector"], "'fraud':* & 'fraud':*": ["fraud", "fraud"]}
+    queries = {
+        "'fraud':* & 'detector':*": ["fraud", "detector"],
+        "'fraud':* & 'detect':*": ["fraud", "detect"],
+        "'fraud':* & 'detect':* & 'card':*": ["fraud", "detect", "card"],
+        "( 'frud':* | 'fraud':* ) & 'detector':*": ["frud", "fraud", "detector"],
+        "'detect':* & 'detector':*": ["detect", "detector"],
+        "'fraud':* & 'fraud':*": ["fraud", "fraud"],
+    }
     with connection.cursor() as cursor:
         for text, items in queries.items():
-            cursor.execute("SELECT id, ts_rank(search_vector, %s::tsquery) FROM registry_asset "
-                           "WHERE search_vector @@ %s::tsquery ORDER BY id", [text, text])
+            cursor.execute(
+                "SELECT id, ts_rank(search_vector, %s::tsquery) FROM registry_asset "
+                "WHERE search_vector @@ %s::tsquery ORDER BY id",
+                [text, text],
+            )
             expected = cursor.fetchall()
             assert len(expected) > 10, text
             rank, exact = base.rank_and(items, np.array([row_of[asset] for asset, _ in expected]))
@@ -184,7 +244,9 @@ def test_several_word_ranks_equal_ts_rank(memory, monkeypatch, alice, team, char
 def test_every_committed_change_is_followed(memory, alice, bob, charlie, catalogue):
     assert_same(memory, (charlie,), [{"q": "fraud"}])  # loaded
     changed = {catalogue[name].pk for name in ("by-tag", "secret", "by-name", "by-description", "by-summary")}
-    asset_update(user=alice, asset=catalogue["by-tag"], fields={"tags": ["fraud", "new-tag"], "license": "BSD-3-Clause"})
+    asset_update(
+        user=alice, asset=catalogue["by-tag"], fields={"tags": ["fraud", "new-tag"], "license": "BSD-3-Clause"}
+    )
     asset_update(user=alice, asset=catalogue["secret"], fields={"visibility": "internal"})
     asset_update(user=alice, asset=catalogue["by-name"], fields={"visibility": "private", "name": "Renamed"})
     asset_delete(user=alice, asset=catalogue["by-description"])
@@ -203,8 +265,9 @@ def test_a_change_committed_after_a_search_read_the_log_is_not_missed(memory, al
     slow = psycopg2.connect(**connection.get_connection_params())
     try:
         with slow.cursor() as cursor:  # an open transaction changes an asset and keeps its xid in flight
-            cursor.execute("UPDATE registry_asset SET name = 'Zebra ledger' WHERE id = %s",
-                           [catalogue["by-description"].pk])
+            cursor.execute(
+                "UPDATE registry_asset SET name = 'Zebra ledger' WHERE id = %s", [catalogue["by-description"].pk]
+            )
         asset_update(user=charlie, asset=catalogue["whisper"], fields={"name": "Zebra whisper"})  # a later writer
         assert answers(memory, charlie, {"q": "zebra"})["count"] == 1  # the log read moves on past it
         slow.commit()
@@ -289,12 +352,19 @@ def test_the_api_answers_from_the_memory_backend(memory, settings, charlie_api, 
 
 
 def _web_env(**extra) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": subprocess_database_url(), "PYTHONPATH": str(REPO), "DJANGO_DEBUG": "0",
-            "MODELHUB_DATA_DIR": str(settings.DATA_DIR), **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": subprocess_database_url(),
+        "PYTHONPATH": str(REPO),
+        "DJANGO_DEBUG": "0",
+        "MODELHUB_DATA_DIR": str(settings.DATA_DIR),
+        **extra,
+    }
 
 
-def test_the_web_master_loads_the_index_once_before_forking_and_workers_follow_changes(memory, tmp_path, alice,
-                                                                                         charlie, catalogue):
+def test_the_web_master_loads_the_index_once_before_forking_and_workers_follow_changes(
+    memory, tmp_path, alice, charlie, catalogue
+):
     key = token_create(user=charlie, name="web")[1]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -302,10 +372,29 @@ def test_the_web_master_loads_the_index_once_before_forking_and_workers_follow_c
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:marketplace.gunicorn_conf", "marketplace.wsgi",
-             "--worker-class", "gthread", "--workers", "2", "--threads", "2", "--bind", f"127.0.0.1:{port}",
-             "--log-level", "info"], cwd=REPO, env=_web_env(MODELHUB_SEARCH_BACKEND="memory"), stdout=log,
-            stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:marketplace.gunicorn_conf",
+                "marketplace.wsgi",
+                "--worker-class",
+                "gthread",
+                "--workers",
+                "2",
+                "--threads",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "info",
+            ],
+            cwd=REPO,
+            env=_web_env(MODELHUB_SEARCH_BACKEND="memory"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
     def search(q: str) -> dict:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # a new connection: either worker
@@ -324,7 +413,8 @@ def test_the_web_master_loads_the_index_once_before_forking_and_workers_follow_c
             time.sleep(0.2)
         text = log_path.read_text()
         assert "in-memory search index loaded" in text and (
-            text.index("in-memory search index loaded") < text.index("Booting worker")), text
+            text.index("in-memory search index loaded") < text.index("Booting worker")
+        ), text
         expected = answers(PostgresSearchBackend(), charlie, {"q": "fraud"})
         slugs = dict(Asset.objects.values_list("id", "slug"))
         for _ in range(6):
@@ -342,17 +432,26 @@ def test_the_web_master_loads_the_index_once_before_forking_and_workers_follow_c
 
 def test_the_web_master_freezes_what_it_loaded_and_closes_its_connections(memory):
     # The catalogue is empty: the index loads (a CSV of nothing is no error) and answers.
-    script = ("import gc, django; django.setup(); from django.db import connection; "
-              "from marketplace import gunicorn_conf; from registry.search.backends import search_backend; "
-              "gunicorn_conf.when_ready(None); "
-              "print(gc.get_freeze_count() > 10_000, search_backend().index.base.size == 0, connection.connection)")
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env=_web_env(MODELHUB_SEARCH_BACKEND="memory", DJANGO_SETTINGS_MODULE="marketplace.settings"))
+    script = (
+        "import gc, django; django.setup(); from django.db import connection; "
+        "from marketplace import gunicorn_conf; from registry.search.backends import search_backend; "
+        "gunicorn_conf.when_ready(None); "
+        "print(gc.get_freeze_count() > 10_000, search_backend().index.base.size == 0, connection.connection)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_web_env(MODELHUB_SEARCH_BACKEND="memory", DJANGO_SETTINGS_MODULE="marketplace.settings"),
+    )
     assert done.stdout.split() == ["True", "True", "None"], done.stderr[-3000:]
 
 
 def test_the_change_log_is_pruned_a_period_late_and_an_index_that_slept_through_it_loads_afresh(
-        memory, alice, charlie, catalogue):
+    memory, alice, charlie, catalogue
+):
     from registry.search.tasks import search_log_prune_task
 
     awake, asleep = MemorySearchBackend(), MemorySearchBackend()
@@ -385,8 +484,10 @@ def test_a_load_fails_whole_when_either_half_of_its_copy_fails(memory):
     for bad in (0, 1):
         connections = [psycopg2.connect(**connection.get_connection_params()) for _ in range(2)]
         try:
-            jobs = [(raw.cursor(), b"COPY (SELECT 1 / %d) TO STDOUT" % (0 if i == bad else 1), io.BytesIO())
-                    for i, raw in enumerate(connections)]
+            jobs = [
+                (raw.cursor(), b"COPY (SELECT 1 / %d) TO STDOUT" % (0 if i == bad else 1), io.BytesIO())
+                for i, raw in enumerate(connections)
+            ]
             with pytest.raises(psycopg2.errors.DivisionByZero):
                 memory_module._copy_both(*jobs)
         finally:

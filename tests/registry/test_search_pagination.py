@@ -17,8 +17,14 @@ pytestmark = pytest.mark.django_db
 def ties(alice, team):
     """25 assets with one updated_at and one created_at, five names shared by five assets each."""
     for i in range(25):
-        make_asset(alice, team, slug=f"same-{i:02d}", name=f"Fraud model {i % 5}", tags=["same"],
-                   summary="fraud " * (i % 3 + 1))
+        make_asset(
+            alice,
+            team,
+            slug=f"same-{i:02d}",
+            name=f"Fraud model {i % 5}",
+            tags=["same"],
+            summary="fraud " * (i % 3 + 1),
+        )
     moment = timezone.now()
     Asset.objects.update(updated_at=moment, created_at=moment)
 
@@ -34,8 +40,19 @@ def walk(api, url: str) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize("query", ["", "ordering=name", "ordering=-name", "ordering=created", "ordering=-updated",
-                                   "q=fraud", "q=fraud&ordering=-created", "tag=same&ordering=updated"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "ordering=name",
+        "ordering=-name",
+        "ordering=created",
+        "ordering=-updated",
+        "q=fraud",
+        "q=fraud&ordering=-created",
+        "tag=same&ordering=updated",
+    ],
+)
 def test_following_next_visits_every_match_once_in_order(alice_api, ties, query):
     everything = [item["slug"] for item in alice_api.get(f"/api/v1/assets/?page_size=100&{query}").json()["results"]]
     assert len(everything) == 25
@@ -69,21 +86,24 @@ def _cursor(payload) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"cursor": "not-base64!"}, "cursor"),
-    ({"cursor": _cursor({"k": ["x", 1]})}, "cursor"),
-    ({"cursor": _cursor({"k": [1.5]})}, "cursor"),
-    ({"cursor": _cursor({"k": ["2026-01-01T00:00:00", 1]})}, "cursor"),  # no time zone
-    ({"cursor": _cursor({"k": ["2026-01-01T00:00:00+00:00", 2**70]})}, "cursor"),
-    ({"cursor": _cursor(["list"])}, "cursor"),
-    ({"cursor": "a" * 1000}, "cursor"),
-    ({"cursor": [_cursor({"k": []}), "x"]}, "cursor"),
-    ({"q": "fraud", "cursor": _cursor({"k": [float("nan"), 1]})}, "cursor"),
-    ({"page": "2", "cursor": _cursor({"k": ["2026-01-01T00:00:00+00:00", 1]})}, "page and cursor"),
-    ({"page": "1000", "page_size": "100"}, "cursor"),
-    ({"page": "0"}, "page"),
-    ({"page_size": "101"}, "page_size"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"cursor": "not-base64!"}, "cursor"),
+        ({"cursor": _cursor({"k": ["x", 1]})}, "cursor"),
+        ({"cursor": _cursor({"k": [1.5]})}, "cursor"),
+        ({"cursor": _cursor({"k": ["2026-01-01T00:00:00", 1]})}, "cursor"),  # no time zone
+        ({"cursor": _cursor({"k": ["2026-01-01T00:00:00+00:00", 2**70]})}, "cursor"),
+        ({"cursor": _cursor(["list"])}, "cursor"),
+        ({"cursor": "a" * 1000}, "cursor"),
+        ({"cursor": [_cursor({"k": []}), "x"]}, "cursor"),
+        ({"q": "fraud", "cursor": _cursor({"k": [float("nan"), 1]})}, "cursor"),
+        ({"page": "2", "cursor": _cursor({"k": ["2026-01-01T00:00:00+00:00", 1]})}, "page and cursor"),
+        ({"page": "1000", "page_size": "100"}, "cursor"),
+        ({"page": "0"}, "page"),
+        ({"page_size": "101"}, "page_size"),
+    ],
+)
 def test_bad_cursors_and_pages_are_400(alice_api, ties, params, message):
     response = alice_api.get("/api/v1/assets/", params)
     assert response.status_code == 400, response.content
@@ -97,10 +117,24 @@ def test_versions_list_is_light_and_keyset_paged(alice, team, alice_api, charlie
     bare_versions(asset, 23)
     from registry.versions.models import AssetVersion
 
-    AssetVersion.objects.bulk_create([
-        AssetVersion(asset=asset, version=v, major=0, minor=0, patch=22, prerelease=v.split("-")[1],
-                     is_prerelease=True, status="validated", filename="none", sha256="0" * 64, size=0)
-        for v in ("0.0.22-rc.1", "0.0.22-beta")])
+    AssetVersion.objects.bulk_create(
+        [
+            AssetVersion(
+                asset=asset,
+                version=v,
+                major=0,
+                minor=0,
+                patch=22,
+                prerelease=v.split("-")[1],
+                is_prerelease=True,
+                status="validated",
+                filename="none",
+                sha256="0" * 64,
+                size=0,
+            )
+            for v in ("0.0.22-rc.1", "0.0.22-beta")
+        ]
+    )
     Asset.objects.filter(pk=asset.pk).update(version_count=25)
     url = "/api/v1/assets/vision/many/versions/?page_size=6"
     seen, pages = [], []
@@ -143,13 +177,29 @@ def test_the_release_below_a_version_is_found_by_precedence(alice, team):
 
     asset = make_asset(alice, team, slug="ranked")
     made = {}
-    for number, status in (("2.0.0", "approved"), ("1.0.0", "approved"), ("2.1.0-rc.1", "approved"),
-                           ("2.1.0", "in_review"), ("1.5.0", "deprecated"), ("2.0.1", "rejected")):
+    for number, status in (
+        ("2.0.0", "approved"),
+        ("1.0.0", "approved"),
+        ("2.1.0-rc.1", "approved"),
+        ("2.1.0", "in_review"),
+        ("1.5.0", "deprecated"),
+        ("2.0.1", "rejected"),
+    ):
         major, minor, rest = number.split(".", 2)
         patch, _, pre = rest.partition("-")
         made[number] = AssetVersion.objects.create(
-            asset=asset, version=number, major=int(major), minor=int(minor), patch=int(patch), prerelease=pre,
-            is_prerelease=bool(pre), status=status, filename="m.onnx", sha256="0" * 64, size=1)
+            asset=asset,
+            version=number,
+            major=int(major),
+            minor=int(minor),
+            patch=int(patch),
+            prerelease=pre,
+            is_prerelease=bool(pre),
+            status=status,
+            filename="m.onnx",
+            sha256="0" * 64,
+            size=1,
+        )
 
     def below(number, statuses=("approved", "deprecated")):
         found = version_below(version=made[number], statuses=statuses)

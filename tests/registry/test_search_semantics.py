@@ -15,8 +15,10 @@ from registry.search.backends.postgres import PostgresSearchBackend
 from registry.search.query import parse_search
 from tests.factories import make_asset, make_search_catalogue
 
-pytestmark = [pytest.mark.django_db,
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's semantics")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's semantics"),
+]
 
 
 @pytest.fixture
@@ -35,8 +37,15 @@ def both_backends(user, params: dict):
     answers = []
     for backend in (PostgresSearchBackend(), FallbackSearchBackend()):
         found = backend.search(scope=asset_scope(user), query=query)
-        answers.append({"ids": found.ids, "count": found.count, "facets": found.facets, "widened": found.widened,
-                        "highlights": found.highlights})
+        answers.append(
+            {
+                "ids": found.ids,
+                "count": found.count,
+                "facets": found.facets,
+                "widened": found.widened,
+                "highlights": found.highlights,
+            }
+        )
     return answers
 
 
@@ -48,8 +57,12 @@ def _qd(params: dict) -> QueryDict:
 
 
 def test_rank_weighs_name_over_tags_over_summary_over_description(charlie_api, catalogue):
-    assert slugs(charlie_api.get("/api/v1/assets/?q=fraud")) == ["fraud-detector", "payments-risk", "txn-scorer",
-                                                                 "ledger"]
+    assert slugs(charlie_api.get("/api/v1/assets/?q=fraud")) == [
+        "fraud-detector",
+        "payments-risk",
+        "txn-scorer",
+        "ledger",
+    ]
 
 
 def test_prefix_matches_as_you_type(charlie_api, catalogue):
@@ -92,7 +105,11 @@ def test_facets_are_disjunctive(bob_api, catalogue):
     assert body["count"] == 3  # fraud-detector, payments-risk, secret-fraud
     # Each facet leaves its own filter out: other tags and kinds stay offered with their counts.
     assert {f["value"]: f["count"] for f in body["facets"]["tag"]} == {
-        "finance": 3, "fraud": 1, "hidden-tag": 1, "accounting": 1}
+        "finance": 3,
+        "fraud": 1,
+        "hidden-tag": 1,
+        "accounting": 1,
+    }
     assert {f["value"]: f["count"] for f in body["facets"]["kind"]} == {"model": 3}
     assert {f["value"]: f["count"] for f in body["facets"]["license"]} == {"MIT": 2, "Apache-2.0": 1}
     widened = bob_api.get("/api/v1/assets/?q=fraud&tag=finance").json()
@@ -102,8 +119,21 @@ def test_facets_are_disjunctive(bob_api, catalogue):
     assert by_kind["count"] == 1
 
 
-@pytest.mark.parametrize("query", ["", "q=fraud", "kind=model", "tag=finance", "task=secret-task", "license=apache-2.0",
-                                   "visibility=private", "q=frud", "team=vision", "kind=model&tag=hidden-tag"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=fraud",
+        "kind=model",
+        "tag=finance",
+        "task=secret-task",
+        "license=apache-2.0",
+        "visibility=private",
+        "q=frud",
+        "team=vision",
+        "kind=model&tag=hidden-tag",
+    ],
+)
 def test_an_outsider_learns_nothing_of_private_assets_from_counts(charlie_api, bob_api, catalogue, query):
     outsider = charlie_api.get(f"/api/v1/assets/?{query}").json()
     assert "secret-fraud" not in {item["slug"] for item in outsider["results"]}
@@ -119,7 +149,9 @@ def test_an_outsider_learns_nothing_of_private_assets_from_counts(charlie_api, b
 
 def test_counts_of_the_unfiltered_catalogue_follow_every_change(alice, bob, charlie, catalogue):
     """The precomputed counts (no words, no filter or only kind) equal counts made from the rows."""
-    asset_update(user=alice, asset=catalogue["by-tag"], fields={"tags": ["fraud", "new-tag"], "license": "BSD-3-Clause"})
+    asset_update(
+        user=alice, asset=catalogue["by-tag"], fields={"tags": ["fraud", "new-tag"], "license": "BSD-3-Clause"}
+    )
     asset_update(user=alice, asset=catalogue["secret"], fields={"visibility": "internal"})
     asset_update(user=alice, asset=catalogue["by-name"], fields={"visibility": "private", "task": "other-task"})
     asset_delete(user=alice, asset=catalogue["by-description"])
@@ -130,12 +162,28 @@ def test_counts_of_the_unfiltered_catalogue_follow_every_change(alice, bob, char
             assert postgres["facets"] == fallback["facets"], (user, params)
 
 
-@pytest.mark.parametrize("params", [
-    {"q": "fraud"}, {"q": "fraud det"}, {"q": "frud"}, {"q": "raud"}, {"q": "zzqqxx"}, {"tag": "finance"},
-    {"q": "fraud", "tag": "finance", "kind": "model"}, {"q": "fraud", "ordering": "name"}, {"license": "mit"},
-    {"task": "TABULAR-classification"}, {"team": "speech"}, {"q": "fraud", "page_size": "2"},
-    {"q": "balancing"}, {"q": "detects transaction"}, {"q": "the fraud"}, {"q": "the"}, {"q": "happiness"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "fraud"},
+        {"q": "fraud det"},
+        {"q": "frud"},
+        {"q": "raud"},
+        {"q": "zzqqxx"},
+        {"tag": "finance"},
+        {"q": "fraud", "tag": "finance", "kind": "model"},
+        {"q": "fraud", "ordering": "name"},
+        {"license": "mit"},
+        {"task": "TABULAR-classification"},
+        {"team": "speech"},
+        {"q": "fraud", "page_size": "2"},
+        {"q": "balancing"},
+        {"q": "detects transaction"},
+        {"q": "the fraud"},
+        {"q": "the"},
+        {"q": "happiness"},
+    ],
+)
 def test_the_fallback_backend_gives_the_same_answers(alice, charlie, catalogue, params):
     for user in (alice, charlie):
         postgres, fallback = both_backends(user, params)
@@ -156,6 +204,7 @@ def test_listed_rows_are_alike_in_both_backends_and_only_what_the_caller_may_see
 def test_words_match_by_their_stems_in_both_backends(alice, team, charlie, catalogue):
     make_asset(alice, team, slug="mood", name="Happy customers", summary="Hoping for the best")
     for backend in (PostgresSearchBackend(), FallbackSearchBackend()):
+
         def found(q):
             result = backend.search(scope=asset_scope(charlie), query=parse_search(_qd({"q": q})))
             return {Asset.objects.get(pk=pk).slug for pk in result.ids}, result.highlights
@@ -165,7 +214,9 @@ def test_words_match_by_their_stems_in_both_backends(alice, team, charlie, catal
         assert slugs_ == {"mood"}, backend.name
         marked = next(iter(highlights.values()))
         assert (marked["name"], marked["summary"]) == (
-            "<mark>Happy</mark> customers", "<mark>Hoping</mark> for the best"), backend.name
+            "<mark>Happy</mark> customers",
+            "<mark>Hoping</mark> for the best",
+        ), backend.name
         assert found("the fraud")[0] == found("fraud")[0], backend.name  # a stop word is no condition
 
 
@@ -218,10 +269,10 @@ def test_a_facet_lists_its_fifty_most_frequent_values_ties_in_byte_order(alice, 
     precomputed counts (no words), from the matches (words, a filter) and in the fallback."""
     common = [f"tag-{n:02}" for n in range(30)]  # three assets each
     for i in range(6):
-        make_asset(alice, team, slug=f"common-{i}", name=f"Fraud common {i}", tags=common[15 * (i // 3):][:15])
+        make_asset(alice, team, slug=f"common-{i}", name=f"Fraud common {i}", tags=common[15 * (i // 3) :][:15])
     singles = ["onea", "one-b", *(f"one-c{n:02}" for n in range(38))]  # one asset each
     for n in range(0, len(singles), 20):
-        make_asset(alice, team, slug=f"single-{n}", name=f"Fraud single {n}", tags=singles[n:n + 20])
+        make_asset(alice, team, slug=f"single-{n}", name=f"Fraud single {n}", tags=singles[n : n + 20])
     ranked = common + sorted(singles)[:20]
     assert "onea" not in ranked and "one-b" in ranked
     for params in ({}, {"q": "fraud"}, {"kind": "model", "q": "fraud"}, {"team": team.slug}):

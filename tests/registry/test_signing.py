@@ -13,8 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from registry.kernel.audit.models import AuditEvent
 from registry.governance.models import VersionSignature
 from registry.governance.services import review_submit, version_submit
-from registry.governance.signing import (APPROVAL_FILENAME, signing_key_id, version_sign,
-                                         version_signature_verify)
+from registry.governance.signing import APPROVAL_FILENAME, signing_key_id, version_sign, version_signature_verify
 from tests.factories import make_asset, make_validated_version
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +42,21 @@ def download_for_offline_check(client, folder: Path) -> tuple[Path, Path]:
 
 
 def cli_verify(model_dir: Path, bundle: Path, public_key: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(MODEL_SIGNING_CLI), "verify", "key", "--signature", str(bundle), "--public_key",
-                           str(public_key), str(model_dir)], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [
+            str(MODEL_SIGNING_CLI),
+            "verify",
+            "key",
+            "--signature",
+            str(bundle),
+            "--public_key",
+            str(public_key),
+            str(model_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_approved_version_is_signed_once_and_audited(approved_version):
@@ -105,15 +117,19 @@ def test_server_side_check_reports_a_file_changed_in_storage(approved_version, a
 
 def test_signing_key_from_a_setting_and_bad_keys_are_refused(settings, approved_version):
     key = ec.generate_private_key(ec.SECP256R1())
-    settings.MODELHUB_SIGNING_KEY = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                      serialization.NoEncryption()).decode()
+    settings.MODELHUB_SIGNING_KEY = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     signature = version_sign(version_id=approved_version.pk)
     der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     import hashlib
 
     assert signature.key_id == hashlib.sha256(der).hexdigest()
-    settings.MODELHUB_SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    settings.MODELHUB_SIGNING_KEY = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
     with pytest.raises(ImproperlyConfigured, match="elliptic-curve"):
         signing_key_id()
     settings.MODELHUB_SIGNING_KEY = ""

@@ -23,25 +23,55 @@ from django.conf import settings
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "upgrade"
 # The catalogue tables that move (old name -> new); every other table keeps its name.
-RENAMED = {f"marketplace_{name}": f"registry_{name}"
-           for name in ("team", "membership", "apitoken", "asset", "tag", "asset_tags", "searchterm", "facetcount",
-                        "searchstate", "searchchange")}
-MOVED_MODELS = {"team", "membership", "apitoken", "asset", "tag", "searchterm", "facetcount", "searchstate",
-                "searchchange", "auditevent"}
+RENAMED = {
+    f"marketplace_{name}": f"registry_{name}"
+    for name in (
+        "team",
+        "membership",
+        "apitoken",
+        "asset",
+        "tag",
+        "asset_tags",
+        "searchterm",
+        "facetcount",
+        "searchstate",
+        "searchchange",
+    )
+}
+MOVED_MODELS = {
+    "team",
+    "membership",
+    "apitoken",
+    "asset",
+    "tag",
+    "searchterm",
+    "facetcount",
+    "searchstate",
+    "searchchange",
+    "auditevent",
+}
 
 
 def _manage(database_url: str, tmp_path: Path, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": database_url, "MODELHUB_DATA_DIR": str(tmp_path / "data"),
-           "DJANGO_SETTINGS_MODULE": "marketplace.settings"}
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MODELHUB_DATA_DIR": str(tmp_path / "data"),
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
 
 def _expected_after(before: dict[str, tuple]) -> dict[str, tuple]:
-    return {RENAMED.get(table, table): fingerprint for table, fingerprint in before.items()
-            if table != "django_content_type"}  # checked on its own: its rows change label
+    return {
+        RENAMED.get(table, table): fingerprint
+        for table, fingerprint in before.items()
+        if table != "django_content_type"
+    }  # checked on its own: its rows change label
 
 
 def _without_content_types(found: dict[str, tuple]) -> dict[str, tuple]:
@@ -67,10 +97,29 @@ def pg_upgrade_db():
         cursor.execute(f'CREATE DATABASE "{name}"')
     try:
         env = {**os.environ, "PGPASSWORD": cfg["PASSWORD"] or ""}
-        restored = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", params["host"],
-                                   "-p", str(params["port"]), "-U", params["user"], "-d", name,
-                                   "-f", str(FIXTURES / "catalogue_postgresql.sql")],
-                                  env=env, capture_output=True, text=True, timeout=120)
+        restored = subprocess.run(
+            [
+                "psql",
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                params["host"],
+                "-p",
+                str(params["port"]),
+                "-U",
+                params["user"],
+                "-d",
+                name,
+                "-f",
+                str(FIXTURES / "catalogue_postgresql.sql"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert restored.returncode == 0, restored.stderr[-3000:]
         url = f"postgres://{params['user']}@{params['host']}:{params['port']}/{name}"
         if cfg["PASSWORD"]:
@@ -95,8 +144,9 @@ def _pg_fingerprints(cursor) -> dict[str, tuple]:
     for table in _pg_tables(cursor):
         if table == "django_migrations":
             continue
-        cursor.execute(f"SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) "
-                       f'FROM "{table}" t')
+        cursor.execute(
+            f"SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM \"{table}\" t"
+        )
         found[table] = cursor.fetchone()
     return found
 
@@ -113,8 +163,9 @@ def test_postgresql_database_migrates_forward_with_nothing_lost(pg_upgrade_db, t
         content_types_before = _pg_content_types(cursor)
         cursor.execute("SELECT count(*) FROM auth_permission")
         permissions_before = cursor.fetchone()[0]
-    empty = [table for table, (count, _) in before.items() if table.startswith(("marketplace_", "registry_"))
-             and not count]
+    empty = [
+        table for table, (count, _) in before.items() if table.startswith(("marketplace_", "registry_")) and not count
+    ]
     assert not empty, f"the fixture has no rows in {empty}"
 
     _manage(url, tmp_path, "migrate", "--noinput")
@@ -137,8 +188,10 @@ def test_postgresql_database_migrates_forward_with_nothing_lost(pg_upgrade_db, t
         assert cursor.fetchone()[0] == "public.registry_asset_id_seq"
         cursor.execute("SELECT max(id) FROM registry_team")
         last_team = cursor.fetchone()[0]
-        cursor.execute("INSERT INTO registry_team (slug, name, description, created_at) "
-                       "VALUES ('after-upgrade', 'After', '', now()) RETURNING id")
+        cursor.execute(
+            "INSERT INTO registry_team (slug, name, description, created_at) "
+            "VALUES ('after-upgrade', 'After', '', now()) RETURNING id"
+        )
         assert cursor.fetchone()[0] > last_team
 
         # The audit trail still refuses to be rewritten.
@@ -148,8 +201,9 @@ def test_postgresql_database_migrates_forward_with_nothing_lost(pg_upgrade_db, t
         # The search change log still records every asset change, now in the renamed table.
         cursor.execute("SELECT count(*) FROM registry_searchchange")
         logged = cursor.fetchone()[0]
-        cursor.execute("UPDATE registry_asset SET summary = summary || '.' WHERE id = (SELECT min(id) FROM "
-                       "registry_asset)")
+        cursor.execute(
+            "UPDATE registry_asset SET summary = summary || '.' WHERE id = (SELECT min(id) FROM registry_asset)"
+        )
         cursor.execute("SELECT count(*) FROM registry_searchchange")
         assert cursor.fetchone()[0] == logged + 1
         cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE '%asset_search_change'")
@@ -165,8 +219,12 @@ def test_postgresql_database_migrates_forward_with_nothing_lost(pg_upgrade_db, t
 
 def _sqlite_fingerprints(connection: sqlite3.Connection) -> dict[str, tuple]:
     found = {}
-    tables = [row[0] for row in connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1")]
+    tables = [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+        )
+    ]
     for table in tables:
         if table == "django_migrations":
             continue
@@ -180,19 +238,24 @@ def test_sqlite_database_migrates_forward_with_nothing_lost(tmp_path):
     connection = sqlite3.connect(path)
     connection.executescript((FIXTURES / "catalogue_sqlite.sql").read_text())
     before = _sqlite_fingerprints(connection)
-    content_types_before = {(app, model): pk for app, model, pk in
-                            connection.execute("SELECT app_label, model, id FROM django_content_type")}
+    content_types_before = {
+        (app, model): pk
+        for app, model, pk in connection.execute("SELECT app_label, model, id FROM django_content_type")
+    }
     connection.close()
-    empty = [table for table, (count, _) in before.items() if table.startswith(("marketplace_", "registry_"))
-             and not count]
+    empty = [
+        table for table, (count, _) in before.items() if table.startswith(("marketplace_", "registry_")) and not count
+    ]
     assert not empty, f"the fixture has no rows in {empty}"
 
     _manage(f"sqlite:///{path}", tmp_path, "migrate", "--noinput")
 
     connection = sqlite3.connect(path)
     assert _without_content_types(_sqlite_fingerprints(connection)) == _expected_after(before)
-    content_types = {(app, model): pk for app, model, pk in
-                     connection.execute("SELECT app_label, model, id FROM django_content_type")}
+    content_types = {
+        (app, model): pk
+        for app, model, pk in connection.execute("SELECT app_label, model, id FROM django_content_type")
+    }
     for model in MOVED_MODELS:
         if ("marketplace", model) in content_types_before:
             assert content_types[("registry", model)] == content_types_before[("marketplace", model)]

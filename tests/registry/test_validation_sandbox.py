@@ -12,8 +12,12 @@ from registry.kernel.audit.models import AuditAction
 from registry.kernel.lib.jsonsafe import json_size
 from registry.validation import sandbox
 from registry.validation.sandbox import MODEL, SandboxLimits, sandbox_run
-from registry.validation.services import MAX_STORED_JSON_BYTES, NAME_MAX_BYTES, validations_recover_stalled, \
-    version_validate
+from registry.validation.services import (
+    MAX_STORED_JSON_BYTES,
+    NAME_MAX_BYTES,
+    validations_recover_stalled,
+    version_validate,
+)
 from registry.versions.models import AssetVersion
 from tests.factories import endless_loop_model, make_asset, make_version, memory_bomb_model, onnx_bytes, relu_model
 
@@ -57,30 +61,40 @@ def fake_child(monkeypatch, script: str) -> None:
 
 
 CHILD_SCRIPTS = {
-    "segfault": ("import ctypes, sys; sys.stdin.read(); print('stage runtime_session', flush=True); "
-                 "ctypes.string_at(0)",
-                 "runtime_session", "onnxruntime crashed (signal 11) while loading the model."),
+    "segfault": (
+        "import ctypes, sys; sys.stdin.read(); print('stage runtime_session', flush=True); ctypes.string_at(0)",
+        "runtime_session",
+        "onnxruntime crashed (signal 11) while loading the model.",
+    ),
     "ignores the terminate flag": (
         "import sys, time; sys.stdin.read(); print('stage smoke_inference', flush=True); time.sleep(600)",
-        "smoke_inference", "The smoke inference did not finish within 1 s."),
-    "exits without a result": ("import sys; sys.stdin.read(); print('stage checker', flush=True); sys.exit(3)",
-                               "checker", "The validation process failed while checking the model (exit status 3)."),
+        "smoke_inference",
+        "The smoke inference did not finish within 1 s.",
+    ),
+    "exits without a result": (
+        "import sys; sys.stdin.read(); print('stage checker', flush=True); sys.exit(3)",
+        "checker",
+        "The validation process failed while checking the model (exit status 3).",
+    ),
     "killed by the OOM killer": (
         "import os, signal, sys; sys.stdin.read(); print('stage shape_inference', flush=True); "
         "os.kill(os.getpid(), signal.SIGKILL)",
-        "shape_inference", "ONNX shape inference was killed (signal 9) while inferring shapes, most likely by the "
-                           "host running out of memory."),
+        "shape_inference",
+        "ONNX shape inference was killed (signal 9) while inferring shapes, most likely by the "
+        "host running out of memory.",
+    ),
     "writes a forged result": (
         "import json, sys; r = json.load(sys.stdin); print('stage parse', flush=True); "
         "open(r['result_path'], 'w').write(json.dumps({'ok': False, 'check': '../../etc', 'reason': 1}))",
-        "parse", "The validation process failed while reading the model (exit status 0)."),
+        "parse",
+        "The validation process failed while reading the model (exit status 0).",
+    ),
 }
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", CHILD_SCRIPTS)
-def test_a_child_that_dies_hangs_or_lies_is_a_final_readable_result(case, alice, team, tmp_path, settings,
-                                                                    monkeypatch):
+def test_a_child_that_dies_hangs_or_lies_is_a_final_readable_result(case, alice, team, tmp_path, settings, monkeypatch):
     script, check, reason = CHILD_SCRIPTS[case]
     fake_child(monkeypatch, script)
     settings.MODELHUB_SMOKE_TIME_LIMIT = 1
@@ -98,18 +112,24 @@ def test_cpu_time_limit_ends_the_child(tmp_path):
     root.mkdir()
     (root / "model.onnx").write_bytes(onnx_bytes(endless_loop_model()))
     limits = SandboxLimits(memory_bytes=1 << 32, cpu_seconds=1, smoke_seconds=60, wall_seconds=60, file_bytes=1 << 30)
-    outcome = sandbox_run(MODEL, root / "model.onnx", root=root, filename="model.onnx", limits=limits,
-                          workdir=tmp_path / "work")
-    assert outcome == {"ok": False, "check": "smoke_inference",
-                       "reason": "The smoke inference used more than 1 s of CPU time."}
+    outcome = sandbox_run(
+        MODEL, root / "model.onnx", root=root, filename="model.onnx", limits=limits, workdir=tmp_path / "work"
+    )
+    assert outcome == {
+        "ok": False,
+        "check": "smoke_inference",
+        "reason": "The smoke inference used more than 1 s of CPU time.",
+    }
 
 
 def test_the_child_gets_no_secrets_and_no_django(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://secret@db/x")
     monkeypatch.setenv("MODELHUB_S3_SECRET_ACCESS_KEY", "secret")
     report = tmp_path / "env.json"
-    fake_child(monkeypatch, "import json, os, sys; sys.stdin.read(); "
-                            f"open({str(report)!r}, 'w').write(json.dumps(dict(os.environ)))")
+    fake_child(
+        monkeypatch,
+        f"import json, os, sys; sys.stdin.read(); open({str(report)!r}, 'w').write(json.dumps(dict(os.environ)))",
+    )
     root = tmp_path / "files"
     root.mkdir()
     limits = SandboxLimits(memory_bytes=1 << 32, cpu_seconds=5, smoke_seconds=5, wall_seconds=10, file_bytes=1 << 30)
@@ -124,8 +144,9 @@ def test_the_child_gets_no_secrets_and_no_django(tmp_path, monkeypatch):
 def test_wide_csv_with_long_names_stores_a_bounded_profile(alice, team, tmp_path):
     header = ",".join(f"{i:04d}" + "é" * 2000 for i in range(2000))  # 2,000 columns, ~4 KB names
     row = ",".join(["1"] * 2000)
-    version = validated(alice, team, tmp_path, f"{header}\n{row}\n{row}\n".encode(), kind="dataset",
-                        filename="wide.csv")
+    version = validated(
+        alice, team, tmp_path, f"{header}\n{row}\n{row}\n".encode(), kind="dataset", filename="wide.csv"
+    )
     assert version.status == "validated"
     profile = version.validation.details["profile"]
     assert profile["column_count"] == 2000 and profile["row_count"] == 2
@@ -150,8 +171,9 @@ def test_nul_characters_in_names_are_stored(alice, team, tmp_path):
 def test_audit_data_is_made_storable(alice, team):
     from registry.kernel.audit.services import audit_record
 
-    event = audit_record(actor=alice, action=AuditAction.TEAM_CREATE, target=team,
-                         data={"name\x00": ["x\x00y", "\ud800", float("nan")]})
+    event = audit_record(
+        actor=alice, action=AuditAction.TEAM_CREATE, target=team, data={"name\x00": ["x\x00y", "\ud800", float("nan")]}
+    )
     event.refresh_from_db()
     assert event.data == {"name\ufffd": ["x\ufffdy", "\ufffd", None]}
 

@@ -68,9 +68,13 @@ def test_dataset_csv_is_profiled_not_executed(alice, team, tmp_path):
     version_validate(version_id=version.pk, task_id="t")
     version.refresh_from_db()
     assert version.status == "validated"
-    assert version.signature == {"columns": [{"name": "a", "type": "integer", "nulls": 0},
-                                             {"name": "b", "type": "float", "nulls": 1},
-                                             {"name": "label", "type": "string", "nulls": 0}]}
+    assert version.signature == {
+        "columns": [
+            {"name": "a", "type": "integer", "nulls": 0},
+            {"name": "b", "type": "float", "nulls": 1},
+            {"name": "label", "type": "string", "nulls": 0},
+        ]
+    }
     assert version.validation.details["profile"]["row_count"] == 2
 
 

@@ -10,8 +10,13 @@ from registry.kernel.audit.models import AuditEvent
 from registry.validation.models import ValidationReport
 from registry.validation.tasks import version_validate_task
 from registry.versions.models import AssetVersion
-from tests.conftest import require_real_services, start_celery_worker, stop_celery_worker, wait_for_status, \
-    worker_log_count
+from tests.conftest import (
+    require_real_services,
+    start_celery_worker,
+    stop_celery_worker,
+    wait_for_status,
+    worker_log_count,
+)
 from tests.factories import endless_loop_model, linear_model, make_asset, memory_bomb_model, onnx_bytes
 from tests.s3 import BUCKET, S3Server
 
@@ -19,8 +24,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def upload(client, slug, content, version="1.0.0"):
-    return client.post(f"/api/v1/assets/vision/{slug}/versions/",
-                       {"version": version, "file": SimpleUploadedFile("model.onnx", content)}, format="multipart")
+    return client.post(
+        f"/api/v1/assets/vision/{slug}/versions/",
+        {"version": version, "file": SimpleUploadedFile("model.onnx", content)},
+        format="multipart",
+    )
 
 
 def wait_for_log(process, text: str, count: int, timeout: float = 60) -> None:
@@ -36,8 +44,10 @@ def test_upload_is_validated_by_the_worker(celery_worker, alice, team, alice_api
     assert response.status_code == 202 and response.json()["status"] == "validating"
     data = wait_for_status(alice_api, "/api/v1/assets/vision/iris/versions/1.0.0/")
     assert data["status"] == "validated", (data["validation"], celery_worker.log_path.read_text()[-3000:])
-    assert data["signature"] == {"inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 5]}],
-                                 "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 2]}]}
+    assert data["signature"] == {
+        "inputs": [{"name": "x", "dtype": "float32", "shape": ["batch", 5]}],
+        "outputs": [{"name": "y", "dtype": "float32", "shape": ["batch", 2]}],
+    }
     assert data["validation"]["details"]["smoke_inference"]["seconds"] > 0
 
 
@@ -53,8 +63,7 @@ def test_duplicate_deliveries_record_one_outcome(celery_worker, alice, team, ali
     assert AuditEvent.objects.filter(action="version.validated", target_id=str(version.pk)).count() == 1
 
 
-def test_storage_outage_is_retried_until_storage_is_back(transactional_db, alice, team, alice_api, settings,
-                                                         tmp_path):
+def test_storage_outage_is_retried_until_storage_is_back(transactional_db, alice, team, alice_api, settings, tmp_path):
     """S3 goes away between upload and validation; the worker retries and validates once it is back."""
     require_real_services()
     s3 = S3Server().start()
@@ -63,8 +72,11 @@ def test_storage_outage_is_retried_until_storage_is_back(transactional_db, alice
     make_asset(alice, team, slug="s3m")
     assert upload(alice_api, "s3m", onnx_bytes(linear_model(3, 3))).status_code == 202  # queued, no worker yet
     s3.stop()  # moto keeps its objects in this process; only the endpoint goes away
-    worker = start_celery_worker(tmp_path / "s3-worker.log", queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                                 extra_env={**s3.env(), "MODELHUB_VALIDATION_RETRY_DELAY": "1"})
+    worker = start_celery_worker(
+        tmp_path / "s3-worker.log",
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        extra_env={**s3.env(), "MODELHUB_VALIDATION_RETRY_DELAY": "1"},
+    )
     try:
         wait_for_log(worker, "Retry in", 1)
         assert AssetVersion.objects.get(asset__slug="s3m").status == "validating"
@@ -83,16 +95,19 @@ def worker_rss(process) -> int:
     return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
 
 
-@pytest.mark.parametrize("celery_worker_env", [{"MODELHUB_VALIDATION_MAX_MEMORY": "1GiB",
-                                                "MODELHUB_SMOKE_TIME_LIMIT": "2"}])
+@pytest.mark.parametrize(
+    "celery_worker_env", [{"MODELHUB_VALIDATION_MAX_MEMORY": "1GiB", "MODELHUB_SMOKE_TIME_LIMIT": "2"}]
+)
 def test_hostile_models_end_invalid_and_cost_the_worker_nothing(celery_worker, alice, team, alice_api):
     make_asset(alice, team, slug="warm")
     assert upload(alice_api, "warm", onnx_bytes(linear_model(4, 2))).status_code == 202
     assert wait_for_status(alice_api, "/api/v1/assets/vision/warm/versions/1.0.0/")["status"] == "validated"
     baseline = worker_rss(celery_worker)
 
-    hostile = {"bomb": (memory_bomb_model(1 << 31), "The smoke inference needed more than 1 GiB of memory"),
-               "loop": (endless_loop_model(), "The smoke inference did not finish within 2 s.")}
+    hostile = {
+        "bomb": (memory_bomb_model(1 << 31), "The smoke inference needed more than 1 GiB of memory"),
+        "loop": (endless_loop_model(), "The smoke inference did not finish within 2 s."),
+    }
     for slug, (model, _reason) in hostile.items():
         make_asset(alice, team, slug=slug)
         assert upload(alice_api, slug, onnx_bytes(model)).status_code == 202

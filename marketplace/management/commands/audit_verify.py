@@ -11,6 +11,7 @@ class Command(BaseCommand):
         for problem in problems:
             self.stderr.write(problem)
         if problems:
-            raise CommandError(f"the audit trail has been tampered with: {len(problems)} problem(s) in {checked} "
-                               "events checked")
+            raise CommandError(
+                f"the audit trail has been tampered with: {len(problems)} problem(s) in {checked} events checked"
+            )
         self.stdout.write(f"audit trail intact: {checked} events, chain verified")

@@ -100,63 +100,101 @@ UCI = "UCI Machine Learning Repository, via scikit-learn's bundled copy (`sklear
 
 DATASETS = (
     DemoDataset(
-        slug="iris", name="Iris", loader="load_iris",
+        slug="iris",
+        name="Iris",
+        loader="load_iris",
         summary="Fisher's iris flowers: 4 measurements of 150 flowers from 3 species.",
-        task="tabular-classification", license="CC-BY-4.0", tags=("tabular", "classification", "botany", "demo"),
+        task="tabular-classification",
+        license="CC-BY-4.0",
+        tags=("tabular", "classification", "botany", "demo"),
         source=UCI.format(loader="load_iris"),
         citation="Fisher, R. A. (1936). The use of multiple measurements in taxonomic problems. "
-                 "Annals of Eugenics, 7(2), 179-188. UCI dataset doi:10.24432/C56C76.",
+        "Annals of Eugenics, 7(2), 179-188. UCI dataset doi:10.24432/C56C76.",
         target="the species: 0 = setosa, 1 = versicolor, 2 = virginica",
     ),
     DemoDataset(
-        slug="wine", name="Wine", loader="load_wine",
+        slug="wine",
+        name="Wine",
+        loader="load_wine",
         summary="Chemical analysis of 178 Italian wines from three cultivars.",
-        task="tabular-classification", license="CC-BY-4.0", tags=("tabular", "classification", "chemistry", "demo"),
+        task="tabular-classification",
+        license="CC-BY-4.0",
+        tags=("tabular", "classification", "chemistry", "demo"),
         source=UCI.format(loader="load_wine"),
         citation="Aeberhard, S. & Forina, M. (1991). Wine [Dataset]. UCI Machine Learning Repository. "
-                 "doi:10.24432/C5PC7J.",
+        "doi:10.24432/C5PC7J.",
         target="the cultivar: 0, 1 or 2",
     ),
     DemoDataset(
-        slug="breast-cancer", name="Breast Cancer Wisconsin (Diagnostic)", loader="load_breast_cancer",
+        slug="breast-cancer",
+        name="Breast Cancer Wisconsin (Diagnostic)",
+        loader="load_breast_cancer",
         summary="30 features of cell nuclei from 569 breast mass images, labelled malignant or benign.",
-        task="tabular-classification", license="CC-BY-4.0", tags=("tabular", "classification", "medical", "demo"),
+        task="tabular-classification",
+        license="CC-BY-4.0",
+        tags=("tabular", "classification", "medical", "demo"),
         source=UCI.format(loader="load_breast_cancer"),
         citation="Wolberg, W., Mangasarian, O., Street, N. & Street, W. (1995). Breast Cancer Wisconsin "
-                 "(Diagnostic) [Dataset]. UCI Machine Learning Repository. doi:10.24432/C5DW2B.",
+        "(Diagnostic) [Dataset]. UCI Machine Learning Repository. doi:10.24432/C5DW2B.",
         target="the diagnosis: 0 = malignant, 1 = benign",
     ),
     DemoDataset(
-        slug="diabetes", name="Diabetes", loader="load_diabetes",
+        slug="diabetes",
+        name="Diabetes",
+        loader="load_diabetes",
         summary="Ten baseline variables of 442 diabetes patients and their disease progression one year later.",
-        task="tabular-regression", license="BSD-3-Clause", tags=("tabular", "regression", "medical", "demo"),
+        task="tabular-regression",
+        license="BSD-3-Clause",
+        tags=("tabular", "regression", "medical", "demo"),
         source="Efron et al., distributed with scikit-learn (`sklearn.datasets.load_diabetes`); the ten "
-               "features are mean-centred and scaled as scikit-learn ships them",
+        "features are mean-centred and scaled as scikit-learn ships them",
         citation="Efron, B., Hastie, T., Johnstone, I. & Tibshirani, R. (2004). Least Angle Regression. "
-                 "Annals of Statistics, 32(2), 407-499.",
+        "Annals of Statistics, 32(2), 407-499.",
         target="a quantitative measure of disease progression one year after baseline",
     ),
 )
 
 MODELS = (
-    DemoModel(slug="iris-logreg", name="Iris logistic regression", dataset="iris", classifier=True,
-              summary="Predicts the iris species from the four flower measurements.",
-              make_estimator=lambda: LogisticRegression(max_iter=1000),
-              estimator="`LogisticRegression(max_iter=1000)`", tags=("classification", "logistic-regression", "demo")),
-    DemoModel(slug="wine-random-forest", name="Wine random forest", dataset="wine", classifier=True,
-              summary="Predicts a wine's cultivar from its chemical analysis.",
-              make_estimator=lambda: RandomForestClassifier(n_estimators=20, max_depth=5, random_state=RANDOM_STATE),
-              estimator="`RandomForestClassifier(n_estimators=20, max_depth=5)`",
-              tags=("classification", "random-forest", "demo")),
-    DemoModel(slug="breast-cancer-logreg", name="Breast cancer logistic regression", dataset="breast-cancer",
-              classifier=True, summary="Classifies a breast mass as malignant or benign from 30 nucleus features.",
-              make_estimator=lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
-              estimator="`StandardScaler` followed by `LogisticRegression(max_iter=1000)`",
-              tags=("classification", "logistic-regression", "medical", "demo")),
-    DemoModel(slug="diabetes-ridge", name="Diabetes ridge regression", dataset="diabetes", classifier=False,
-              summary="Predicts disease progression one year ahead from ten baseline variables.",
-              make_estimator=lambda: Ridge(alpha=1.0),
-              estimator="`Ridge(alpha=1.0)`", tags=("regression", "ridge", "medical", "demo")),
+    DemoModel(
+        slug="iris-logreg",
+        name="Iris logistic regression",
+        dataset="iris",
+        classifier=True,
+        summary="Predicts the iris species from the four flower measurements.",
+        make_estimator=lambda: LogisticRegression(max_iter=1000),
+        estimator="`LogisticRegression(max_iter=1000)`",
+        tags=("classification", "logistic-regression", "demo"),
+    ),
+    DemoModel(
+        slug="wine-random-forest",
+        name="Wine random forest",
+        dataset="wine",
+        classifier=True,
+        summary="Predicts a wine's cultivar from its chemical analysis.",
+        make_estimator=lambda: RandomForestClassifier(n_estimators=20, max_depth=5, random_state=RANDOM_STATE),
+        estimator="`RandomForestClassifier(n_estimators=20, max_depth=5)`",
+        tags=("classification", "random-forest", "demo"),
+    ),
+    DemoModel(
+        slug="breast-cancer-logreg",
+        name="Breast cancer logistic regression",
+        dataset="breast-cancer",
+        classifier=True,
+        summary="Classifies a breast mass as malignant or benign from 30 nucleus features.",
+        make_estimator=lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+        estimator="`StandardScaler` followed by `LogisticRegression(max_iter=1000)`",
+        tags=("classification", "logistic-regression", "medical", "demo"),
+    ),
+    DemoModel(
+        slug="diabetes-ridge",
+        name="Diabetes ridge regression",
+        dataset="diabetes",
+        classifier=False,
+        summary="Predicts disease progression one year ahead from ten baseline variables.",
+        make_estimator=lambda: Ridge(alpha=1.0),
+        estimator="`Ridge(alpha=1.0)`",
+        tags=("regression", "ridge", "medical", "demo"),
+    ),
 )
 
 SOLUTION_SLUG = "iris-quickstart"
@@ -207,31 +245,43 @@ def dataset_description(dataset: DemoDataset, loaded: LoadedData) -> str:
 def train(model: DemoModel, loaded: LoadedData):
     """Fit on the training part of a fixed split; returns (estimator, metrics on the held-out part)."""
     x_train, x_test, y_train, y_test = train_test_split(
-        loaded.data, loaded.target, test_size=TEST_SIZE, random_state=RANDOM_STATE,
-        stratify=loaded.target if model.classifier else None)
+        loaded.data,
+        loaded.target,
+        test_size=TEST_SIZE,
+        random_state=RANDOM_STATE,
+        stratify=loaded.target if model.classifier else None,
+    )
     estimator = model.make_estimator().fit(x_train, y_train)
     predicted = estimator.predict(x_test)
     if model.classifier:
         metrics = {"accuracy": round(float((predicted == y_test).mean()), 4)}
     else:
-        metrics = {"r2": round(float(r2_score(y_test, predicted)), 4),
-                   "mae": round(float(mean_absolute_error(y_test, predicted)), 4)}
+        metrics = {
+            "r2": round(float(r2_score(y_test, predicted)), 4),
+            "mae": round(float(mean_absolute_error(y_test, predicted)), 4),
+        }
     return estimator, {**metrics, "test_rows": len(y_test)}
 
 
 def to_onnx_bytes(model: DemoModel, estimator, n_features: int) -> bytes:
     # zipmap=False: plain `label` and `probabilities` tensors instead of a sequence of maps.
     options = {"zipmap": False} if model.classifier else None
-    onnx_model = to_onnx(estimator, initial_types=[("input", FloatTensorType([None, n_features]))],
-                         options=options, target_opset=ONNX_OPSET)
+    onnx_model = to_onnx(
+        estimator,
+        initial_types=[("input", FloatTensorType([None, n_features]))],
+        options=options,
+        target_opset=ONNX_OPSET,
+    )
     return onnx_model.SerializeToString()
 
 
 def model_description(model: DemoModel, dataset: DemoDataset, loaded: LoadedData, metrics: dict) -> str:
     if model.classifier:
         classes = ", ".join(f"{i} = {name}" for i, name in enumerate(loaded.classes))
-        outputs = (f"- `label`: int64 `[batch]`, the predicted class ({classes}).\n"
-                   f"- `probabilities`: float32 `[batch, {len(loaded.classes)}]`, one column per class.\n")
+        outputs = (
+            f"- `label`: int64 `[batch]`, the predicted class ({classes}).\n"
+            f"- `probabilities`: float32 `[batch, {len(loaded.classes)}]`, one column per class.\n"
+        )
         score = f"accuracy {metrics['accuracy']:.3f}"
     else:
         outputs = "- `variable`: float32 `[batch, 1]`, the predicted disease progression.\n"
@@ -287,38 +337,48 @@ and `probabilities` (float32, `[batch, 3]`). The training data is the `iris` dat
 def model_card(model: DemoModel, dataset: DemoDataset, loaded: LoadedData, metadata: dict) -> dict:
     """A model card (Mitchell et al. sections) from what the demo knows about the model."""
     shown = ", ".join(f"{k} {v}" for k, v in metadata["metrics"].items())
-    return {"license": "apache-2.0", "library_name": "onnx", "tags": list(model.tags),
-            "datasets": [f"{TEAM_SLUG}/{dataset.slug}"], "pipeline_tag": dataset.task,
-            "sections": {
-                "model_details": f"scikit-learn {model.estimator}, exported to ONNX opset {ONNX_OPSET} with skl2onnx.",
-                "intended_use": f"{model.summary} A teaching example of the Modelhub release flow; not for "
-                                "decisions about people, plants or wine.",
-                "metrics": f"Held-out {shown} on {metadata['evaluation']['test_rows']} rows "
-                           f"({int(TEST_SIZE * 100)}% split, random_state={RANDOM_STATE}).",
-                "training_data": f"`{TEAM_SLUG}/{dataset.slug}` {VERSION}: {dataset.summary}",
-                "evaluation_data": f"The held-out {int(TEST_SIZE * 100)}% of `{dataset.slug}`, stratified for "
-                                   "classifiers.",
-                "caveats_and_recommendations": "Small, old, well-studied data: the scores say little about any "
-                                               "other population.",
-            }}
+    return {
+        "license": "apache-2.0",
+        "library_name": "onnx",
+        "tags": list(model.tags),
+        "datasets": [f"{TEAM_SLUG}/{dataset.slug}"],
+        "pipeline_tag": dataset.task,
+        "sections": {
+            "model_details": f"scikit-learn {model.estimator}, exported to ONNX opset {ONNX_OPSET} with skl2onnx.",
+            "intended_use": f"{model.summary} A teaching example of the Modelhub release flow; not for "
+            "decisions about people, plants or wine.",
+            "metrics": f"Held-out {shown} on {metadata['evaluation']['test_rows']} rows "
+            f"({int(TEST_SIZE * 100)}% split, random_state={RANDOM_STATE}).",
+            "training_data": f"`{TEAM_SLUG}/{dataset.slug}` {VERSION}: {dataset.summary}",
+            "evaluation_data": f"The held-out {int(TEST_SIZE * 100)}% of `{dataset.slug}`, stratified for classifiers.",
+            "caveats_and_recommendations": "Small, old, well-studied data: the scores say little about any "
+            "other population.",
+        },
+    }
 
 
 def datasheet(dataset: DemoDataset, loaded: LoadedData) -> dict:
     """A datasheet (Gebru et al. sections) for a demo dataset."""
-    return {"license": dataset.license.lower(), "tags": list(dataset.tags), "sections": {
-        "motivation": f"{dataset.summary} Bundled with scikit-learn as a teaching dataset.",
-        "composition": f"{len(loaded.data)} rows of {len(loaded.columns)} numeric features and `{TARGET_COLUMN}`: "
-                       f"{dataset.target}.",
-        "collection_process": f"See the original publication: {dataset.citation}",
-        "preprocessing": "Feature names lower-cased with non-alphanumerics replaced by `_`; values written as the "
-                         "shortest text that reads back as the same float.",
-        "distribution": f"{dataset.source}; licence {dataset.license}.",
-    }}
+    return {
+        "license": dataset.license.lower(),
+        "tags": list(dataset.tags),
+        "sections": {
+            "motivation": f"{dataset.summary} Bundled with scikit-learn as a teaching dataset.",
+            "composition": f"{len(loaded.data)} rows of {len(loaded.columns)} numeric features and `{TARGET_COLUMN}`: "
+            f"{dataset.target}.",
+            "collection_process": f"See the original publication: {dataset.citation}",
+            "preprocessing": "Feature names lower-cased with non-alphanumerics replaced by `_`; values written as the "
+            "shortest text that reads back as the same float.",
+            "distribution": f"{dataset.source}; licence {dataset.license}.",
+        },
+    }
 
 
 class Command(BaseCommand):
-    help = ("Register a small demo catalogue (user demo/demo, team demo-lab, 4 datasets, 4 ONNX models and a "
-            "solution) through the normal services. Safe to run again: existing items are skipped.")
+    help = (
+        "Register a small demo catalogue (user demo/demo, team demo-lab, 4 datasets, 4 ONNX models and a "
+        "solution) through the normal services. Safe to run again: existing items are skipped."
+    )
 
     def handle(self, *args, **options):
         self.counts = Counter()
@@ -370,8 +430,12 @@ class Command(BaseCommand):
         try:
             team = team_get(user=user, slug=TEAM_SLUG)
         except NotFound:
-            team = team_create(user=user, slug=TEAM_SLUG, name="Demo lab",
-                               description="Demo datasets, models and solutions registered by `manage.py seed_demo`.")
+            team = team_create(
+                user=user,
+                slug=TEAM_SLUG,
+                name="Demo lab",
+                description="Demo datasets, models and solutions registered by `manage.py seed_demo`.",
+            )
             self._created(f"team {TEAM_SLUG} (maintainer {user.username})")
         else:
             self._skipped(f"team {TEAM_SLUG}")
@@ -385,13 +449,22 @@ class Command(BaseCommand):
             self._created(f"{kind} {slug}")
             return asset
         if asset.kind != kind:
-            raise CommandError(f"The asset '{slug}' exists but is a {asset.kind}, not a {kind}; "
-                               "rename or delete it and run seed_demo again.")
+            raise CommandError(
+                f"The asset '{slug}' exists but is a {asset.kind}, not a {kind}; "
+                "rename or delete it and run seed_demo again."
+            )
         self._skipped(f"{kind} {slug}")
         return asset
 
-    def _version(self, user, asset: Asset, *, build: Callable[[], tuple[Path, dict, str]], card: Callable[[dict], dict],
-                 lineage: list[dict] | None = None) -> None:
+    def _version(
+        self,
+        user,
+        asset: Asset,
+        *,
+        build: Callable[[], tuple[Path, dict, str]],
+        card: Callable[[dict], dict],
+        lineage: list[dict] | None = None,
+    ) -> None:
         """Upload version VERSION of `asset` unless it exists; `build` writes the file only when needed.
 
         `card(metadata)` gives the version's card fields (written once, while the card is empty).
@@ -401,30 +474,51 @@ class Command(BaseCommand):
             self._skipped(label)
             return
         path, metadata, note = build()
-        version = version_create(user=user, asset=asset, version=VERSION, upload=StagedFile.from_path(path),
-                                 metadata=metadata, lineage=lineage)
+        version = version_create(
+            user=user,
+            asset=asset,
+            version=VERSION,
+            upload=StagedFile.from_path(path),
+            metadata=metadata,
+            lineage=lineage,
+        )
         card_update(user=user, version=version, fields=card(metadata))
         self.counts["versions"] += 1
         self._created(f"{label} ({path.name}, {note}, with a card)")
 
     def _dataset(self, user, team: Team, dataset: DemoDataset, loaded: LoadedData, workdir: Path) -> None:
-        asset = self._asset(user, team, kind=AssetKind.DATASET, slug=dataset.slug, name=dataset.name,
-                            summary=dataset.summary, describe=lambda: dataset_description(dataset, loaded),
-                            tags=list(dataset.tags), license=dataset.license, task=dataset.task, framework="")
+        asset = self._asset(
+            user,
+            team,
+            kind=AssetKind.DATASET,
+            slug=dataset.slug,
+            name=dataset.name,
+            summary=dataset.summary,
+            describe=lambda: dataset_description(dataset, loaded),
+            tags=list(dataset.tags),
+            license=dataset.license,
+            task=dataset.task,
+            framework="",
+        )
 
         def build():
             path = workdir / f"{dataset.slug}.csv"
             write_csv(loaded, path)
-            metadata = {"source": f"sklearn.datasets.{dataset.loader}", "rows": len(loaded.data),
-                        "features": loaded.columns, "target": TARGET_COLUMN}
+            metadata = {
+                "source": f"sklearn.datasets.{dataset.loader}",
+                "rows": len(loaded.data),
+                "features": loaded.columns,
+                "target": TARGET_COLUMN,
+            }
             if loaded.classes:
                 metadata["classes"] = loaded.classes
             return path, metadata, f"{len(loaded.data)} rows, {len(loaded.columns) + 1} columns"
 
         self._version(user, asset, build=build, card=lambda _metadata: datasheet(dataset, loaded))
 
-    def _model(self, user, team: Team, model: DemoModel, dataset: DemoDataset, loaded: LoadedData,
-               workdir: Path) -> None:
+    def _model(
+        self, user, team: Team, model: DemoModel, dataset: DemoDataset, loaded: LoadedData, workdir: Path
+    ) -> None:
         # Trained at most once per run; only when the asset or its version still has to be created.
         trained = {}
 
@@ -433,10 +527,19 @@ class Command(BaseCommand):
                 trained["estimator"], trained["metrics"] = train(model, loaded)
             return trained["estimator"], trained["metrics"]
 
-        asset = self._asset(user, team, kind=AssetKind.MODEL, slug=model.slug, name=model.name,
-                            summary=model.summary, describe=lambda: model_description(model, dataset, loaded, fit()[1]),
-                            tags=list(model.tags), license="Apache-2.0", task=dataset.task,
-                            framework="scikit-learn")
+        asset = self._asset(
+            user,
+            team,
+            kind=AssetKind.MODEL,
+            slug=model.slug,
+            name=model.name,
+            summary=model.summary,
+            describe=lambda: model_description(model, dataset, loaded, fit()[1]),
+            tags=list(model.tags),
+            license="Apache-2.0",
+            task=dataset.task,
+            framework="scikit-learn",
+        )
 
         def build():
             estimator, metrics = fit()
@@ -454,27 +557,48 @@ class Command(BaseCommand):
             shown = ", ".join(f"{k} {v}" for k, v in metadata["metrics"].items())
             return path, metadata, shown
 
-        self._version(user, asset, build=build, card=lambda metadata: model_card(model, dataset, loaded, metadata),
-                      lineage=[{"kind": "trained_on", "asset": f"{TEAM_SLUG}/{dataset.slug}", "version": VERSION}])
+        self._version(
+            user,
+            asset,
+            build=build,
+            card=lambda metadata: model_card(model, dataset, loaded, metadata),
+            lineage=[{"kind": "trained_on", "asset": f"{TEAM_SLUG}/{dataset.slug}", "version": VERSION}],
+        )
 
     def _solution(self, user, team: Team, workdir: Path) -> None:
         asset = self._asset(
-            user, team, kind=AssetKind.SOLUTION, slug=SOLUTION_SLUG, name="Iris quickstart",
+            user,
+            team,
+            kind=AssetKind.SOLUTION,
+            slug=SOLUTION_SLUG,
+            name="Iris quickstart",
             summary="How to download the iris-logreg model and classify flowers with onnxruntime.",
             describe=lambda: SOLUTION_README.format(version=VERSION),
-            tags=["quickstart", "onnxruntime", "demo"], license="Apache-2.0", task="tabular-classification",
-            framework="")
+            tags=["quickstart", "onnxruntime", "demo"],
+            license="Apache-2.0",
+            task="tabular-classification",
+            framework="",
+        )
 
         def build():
             path = workdir / "README.md"
             path.write_text(SOLUTION_README.format(version=VERSION))
             return path, {"uses": [{"asset": "iris-logreg", "version": VERSION}]}, "documentation"
 
-        self._version(user, asset, build=build, card=lambda _metadata: {
-            "license": "apache-2.0", "body": SOLUTION_README.format(version=VERSION), "sections": {
-                "intended_use": "Getting started with the iris-logreg model from Python and onnxruntime.",
-                "model_details": f"Uses `{TEAM_SLUG}/{APPROVED_MODEL}` {VERSION}; documentation only, never run."}},
-            lineage=[{"kind": "uses", "asset": f"{TEAM_SLUG}/{APPROVED_MODEL}", "version": VERSION}])
+        self._version(
+            user,
+            asset,
+            build=build,
+            card=lambda _metadata: {
+                "license": "apache-2.0",
+                "body": SOLUTION_README.format(version=VERSION),
+                "sections": {
+                    "intended_use": "Getting started with the iris-logreg model from Python and onnxruntime.",
+                    "model_details": f"Uses `{TEAM_SLUG}/{APPROVED_MODEL}` {VERSION}; documentation only, never run.",
+                },
+            },
+            lineage=[{"kind": "uses", "asset": f"{TEAM_SLUG}/{APPROVED_MODEL}", "version": VERSION}],
+        )
 
     # --- governance -----------------------------------------------------------------------------
 
@@ -499,12 +623,17 @@ class Command(BaseCommand):
 
     def _governance(self, user, team: Team) -> None:
         reviewer = self._reviewer()
-        approved = self._validated(version_get(asset=asset_get(user=user, team=team.slug, slug=APPROVED_MODEL),
-                                               version=VERSION))
+        approved = self._validated(
+            version_get(asset=asset_get(user=user, team=team.slug, slug=APPROVED_MODEL), version=VERSION)
+        )
         if approved.status == VersionStatus.VALIDATED:
             version_submit(user=user, version=approved, note="First release of the iris classifier.")
-            review_submit(user=reviewer, version=approved, decision="approve",
-                          comment="Card complete, metrics reproduce on the held-out split, licence fine.")
+            review_submit(
+                user=reviewer,
+                version=approved,
+                decision="approve",
+                comment="Card complete, metrics reproduce on the held-out split, licence fine.",
+            )
             self._created(f"review: {APPROVED_MODEL} {VERSION} submitted by {user.username}, approved by {REVIEWER}")
         approved.refresh_from_db()
         if approved.status == VersionStatus.APPROVED:
@@ -513,8 +642,9 @@ class Command(BaseCommand):
             if not Alias.objects.filter(asset=approved.asset, name="production").exists():
                 alias_set(user=reviewer, asset=approved.asset, name="production", version=approved)
                 self._created(f"alias {APPROVED_MODEL}@production -> {VERSION}")
-        pending = self._validated(version_get(asset=asset_get(user=user, team=team.slug, slug=PENDING_MODEL),
-                                              version=VERSION))
+        pending = self._validated(
+            version_get(asset=asset_get(user=user, team=team.slug, slug=PENDING_MODEL), version=VERSION)
+        )
         if pending.status == VersionStatus.VALIDATED and card_get(version=pending) is not None:
             version_submit(user=user, version=pending, note="Ready for review.")
             self._created(f"review: {PENDING_MODEL} {VERSION} waits in {REVIEWER}'s queue")

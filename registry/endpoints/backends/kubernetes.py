@@ -37,23 +37,34 @@ def serving_runtime_manifest() -> dict:
     return {
         "apiVersion": f"{KSERVE_GROUP}/v1alpha1",
         "kind": "ServingRuntime",
-        "metadata": {"name": RUNTIME_NAME, "namespace": settings.MODELHUB_KUBERNETES_NAMESPACE,
-                     "labels": {"app.kubernetes.io/managed-by": "modelhub"}},
+        "metadata": {
+            "name": RUNTIME_NAME,
+            "namespace": settings.MODELHUB_KUBERNETES_NAMESPACE,
+            "labels": {"app.kubernetes.io/managed-by": "modelhub"},
+        },
         "spec": {
             "supportedModelFormats": [{"name": "onnx", "version": "1", "autoSelect": True}],
             "protocolVersions": ["v2"],
-            "containers": [{
-                "name": "kserve-container",
-                "image": settings.MODELHUB_RUNTIME_IMAGE,
-                "command": ["python", "-m", "registry.runtime"],
-                "args": ["--model-name={{.Name}}", "--model-dir=/mnt/models", "--http-port=8080", "--host=0.0.0.0"],
-                # The runtime asks the portal about credentials, with the secret the portal shares with it
-                # (a Kubernetes Secret holding MODELHUB_RUNTIME_SECRET's value: see deploy/production).
-                "env": [{"name": "MODELHUB_PORTAL_URL", "value": settings.MODELHUB_PORTAL_URL},
-                        {"name": "MODELHUB_RUNTIME_SECRET", "valueFrom": {"secretKeyRef": {
-                            "name": settings.MODELHUB_KUBERNETES_RUNTIME_SECRET, "key": "secret"}}}],
-                "ports": [{"containerPort": 8080, "protocol": "TCP"}],
-            }],
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": settings.MODELHUB_RUNTIME_IMAGE,
+                    "command": ["python", "-m", "registry.runtime"],
+                    "args": ["--model-name={{.Name}}", "--model-dir=/mnt/models", "--http-port=8080", "--host=0.0.0.0"],
+                    # The runtime asks the portal about credentials, with the secret the portal shares with it
+                    # (a Kubernetes Secret holding MODELHUB_RUNTIME_SECRET's value: see deploy/production).
+                    "env": [
+                        {"name": "MODELHUB_PORTAL_URL", "value": settings.MODELHUB_PORTAL_URL},
+                        {
+                            "name": "MODELHUB_RUNTIME_SECRET",
+                            "valueFrom": {
+                                "secretKeyRef": {"name": settings.MODELHUB_KUBERNETES_RUNTIME_SECRET, "key": "secret"}
+                            },
+                        },
+                    ],
+                    "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                }
+            ],
         },
     }
 
@@ -67,28 +78,39 @@ def inference_service_manifest(endpoint) -> dict:
         "apiVersion": f"{KSERVE_GROUP}/v1beta1",
         "kind": "InferenceService",
         "metadata": {
-            "name": endpoint.name, "namespace": settings.MODELHUB_KUBERNETES_NAMESPACE,
+            "name": endpoint.name,
+            "namespace": settings.MODELHUB_KUBERNETES_NAMESPACE,
             "labels": {"app.kubernetes.io/managed-by": "modelhub", "modelhub.dev/endpoint-id": str(endpoint.pk)},
-            "annotations": {"modelhub.dev/asset": version.asset.full_slug, "modelhub.dev/version": version.version,
-                            "modelhub.dev/sha256": primary.blob.sha256},
+            "annotations": {
+                "modelhub.dev/asset": version.asset.full_slug,
+                "modelhub.dev/version": version.version,
+                "modelhub.dev/sha256": primary.blob.sha256,
+            },
         },
-        "spec": {"predictor": {
-            "minReplicas": replicas, "maxReplicas": replicas,
-            "model": {
-                "modelFormat": {"name": "onnx"},
-                "runtime": RUNTIME_NAME,
-                "protocolVersion": "v2",
-                "storageUri": storage_uri(version),
-                "env": [{"name": "MODELHUB_MODEL_FILE", "value": primary.path},
+        "spec": {
+            "predictor": {
+                "minReplicas": replicas,
+                "maxReplicas": replicas,
+                "model": {
+                    "modelFormat": {"name": "onnx"},
+                    "runtime": RUNTIME_NAME,
+                    "protocolVersion": "v2",
+                    "storageUri": storage_uri(version),
+                    "env": [
+                        {"name": "MODELHUB_MODEL_FILE", "value": primary.path},
                         {"name": "MODELHUB_MODEL_SHA256", "value": primary.blob.sha256},
                         {"name": "MODELHUB_MODEL_VERSION", "value": version.version},
                         {"name": "MODELHUB_MAX_BATCH_SIZE", "value": str(params["max_batch_size"])},
                         {"name": "MODELHUB_MAX_BATCH_DELAY_MS", "value": str(params["max_batch_delay_ms"])},
-                        {"name": "MODELHUB_TIMEOUT_MS", "value": str(params["timeout_ms"])}],
-                "resources": {"limits": {"memory": str(params["memory_limit_bytes"])},
-                              "requests": {"memory": str(params["memory_limit_bytes"])}},
-            },
-        }},
+                        {"name": "MODELHUB_TIMEOUT_MS", "value": str(params["timeout_ms"])},
+                    ],
+                    "resources": {
+                        "limits": {"memory": str(params["memory_limit_bytes"])},
+                        "requests": {"memory": str(params["memory_limit_bytes"])},
+                    },
+                },
+            }
+        },
     }
 
 
@@ -113,8 +135,9 @@ def _call(fn, *args, **kwargs):
     except ApiException as exc:
         if exc.status >= 500 or exc.status == 429:
             raise RuntimeUnavailable(f"the Kubernetes API answered {exc.status}: {exc.reason}") from exc
-        raise DeployRefused(f"Kubernetes refused the request ({exc.status} {exc.reason}): "
-                            f"{(exc.body or '')[:500]}") from exc
+        raise DeployRefused(
+            f"Kubernetes refused the request ({exc.status} {exc.reason}): {(exc.body or '')[:500]}"
+        ) from exc
     except HTTPError as exc:
         raise RuntimeUnavailable(f"the Kubernetes API could not be reached: {type(exc).__name__}") from exc
 
@@ -129,8 +152,10 @@ def _ready(obj: dict) -> tuple[bool, str]:
 class KubernetesBackend:
     def _publish(self, version, files_dir: Path) -> None:
         if not settings.S3_BUCKET:
-            raise DeployRefused("The kubernetes backend serves files from S3: set MODELHUB_S3_BUCKET (KServe's storage "
-                                "initializer cannot read the portal's local artifact folder).")
+            raise DeployRefused(
+                "The kubernetes backend serves files from S3: set MODELHUB_S3_BUCKET (KServe's storage "
+                "initializer cannot read the portal's local artifact folder)."
+            )
         storage = artifact_storage()
         for f in version.files.all():
             name = f"{runtime_prefix(version)}/{f.path}"
@@ -142,11 +167,30 @@ class KubernetesBackend:
         self._publish(endpoint.version, files_dir)
         api = _api()
         namespace = settings.MODELHUB_KUBERNETES_NAMESPACE
-        _call(api.patch_namespaced_custom_object, KSERVE_GROUP, "v1alpha1", namespace, "servingruntimes",
-              RUNTIME_NAME, serving_runtime_manifest(), field_manager=FIELD_MANAGER, force=True, _content_type=APPLY)
-        _call(api.patch_namespaced_custom_object, KSERVE_GROUP, "v1beta1", namespace, "inferenceservices",
-              endpoint.name, inference_service_manifest(endpoint), field_manager=FIELD_MANAGER, force=True,
-              _content_type=APPLY)
+        _call(
+            api.patch_namespaced_custom_object,
+            KSERVE_GROUP,
+            "v1alpha1",
+            namespace,
+            "servingruntimes",
+            RUNTIME_NAME,
+            serving_runtime_manifest(),
+            field_manager=FIELD_MANAGER,
+            force=True,
+            _content_type=APPLY,
+        )
+        _call(
+            api.patch_namespaced_custom_object,
+            KSERVE_GROUP,
+            "v1beta1",
+            namespace,
+            "inferenceservices",
+            endpoint.name,
+            inference_service_manifest(endpoint),
+            field_manager=FIELD_MANAGER,
+            force=True,
+            _content_type=APPLY,
+        )
         deadline = time.monotonic() + settings.MODELHUB_KUBERNETES_READY_TIMEOUT
         while True:
             obj = self._get(api, endpoint)
@@ -154,18 +198,32 @@ class KubernetesBackend:
             if ready and (obj.get("status") or {}).get("url"):
                 return f"{obj['status']['url'].rstrip('/')}/v2/models/{endpoint.name}"
             if time.monotonic() > deadline:
-                raise DeployRefused(f"The InferenceService '{endpoint.name}' was not Ready after "
-                                    f"{settings.MODELHUB_KUBERNETES_READY_TIMEOUT} s: {message}")
+                raise DeployRefused(
+                    f"The InferenceService '{endpoint.name}' was not Ready after "
+                    f"{settings.MODELHUB_KUBERNETES_READY_TIMEOUT} s: {message}"
+                )
             time.sleep(POLL_SECONDS)
 
     def _get(self, api, endpoint) -> dict:
-        return _call(api.get_namespaced_custom_object, KSERVE_GROUP, "v1beta1", settings.MODELHUB_KUBERNETES_NAMESPACE,
-                     "inferenceservices", endpoint.name)
+        return _call(
+            api.get_namespaced_custom_object,
+            KSERVE_GROUP,
+            "v1beta1",
+            settings.MODELHUB_KUBERNETES_NAMESPACE,
+            "inferenceservices",
+            endpoint.name,
+        )
 
     def remove(self, endpoint) -> None:
         try:
-            _call(_api().delete_namespaced_custom_object, KSERVE_GROUP, "v1beta1",
-                  settings.MODELHUB_KUBERNETES_NAMESPACE, "inferenceservices", endpoint.name)
+            _call(
+                _api().delete_namespaced_custom_object,
+                KSERVE_GROUP,
+                "v1beta1",
+                settings.MODELHUB_KUBERNETES_NAMESPACE,
+                "inferenceservices",
+                endpoint.name,
+            )
         except DeployRefused as exc:
             if "(404 " not in str(exc):  # already gone is what we want
                 raise
@@ -196,7 +254,8 @@ def published_copies_collect_garbage(*, older_than, dry_run: bool = False) -> li
         return []
     live = Endpoint.objects.exclude(status=EndpointStatus.DELETED)
     in_use = set(live.values_list("version__sha256", flat=True)) | set(
-        live.exclude(deployed_version=None).values_list("deployed_version__sha256", flat=True))
+        live.exclude(deployed_version=None).values_list("deployed_version__sha256", flat=True)
+    )
     removed = []
     for digest in sorted(set(digests) - in_use):
         files = _files_under(storage, f"runtime/{digest}")

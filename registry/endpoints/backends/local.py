@@ -14,16 +14,19 @@ def runtime_headers() -> dict:
     return {"Authorization": f"Bearer {settings.MODELHUB_RUNTIME_SECRET}"}
 
 
-def runtime_request(method: str, path: str, *, json: dict | None = None, timeout: float | None = None,
-                    base_url: str | None = None) -> requests.Response:
+def runtime_request(
+    method: str, path: str, *, json: dict | None = None, timeout: float | None = None, base_url: str | None = None
+) -> requests.Response:
     """One call to the runtime; connection faults, timeouts and 5xx answers become RuntimeUnavailable."""
     url = f"{base_url or settings.MODELHUB_RUNTIME_URL}{path}"
     try:
-        response = requests.request(method, url, json=json, headers=runtime_headers(),
-                                    timeout=timeout or settings.MODELHUB_RUNTIME_TIMEOUT)
+        response = requests.request(
+            method, url, json=json, headers=runtime_headers(), timeout=timeout or settings.MODELHUB_RUNTIME_TIMEOUT
+        )
     except requests.RequestException as exc:
-        raise RuntimeUnavailable(f"the inference runtime at {settings.MODELHUB_RUNTIME_URL} did not answer: "
-                                 f"{type(exc).__name__}") from exc
+        raise RuntimeUnavailable(
+            f"the inference runtime at {settings.MODELHUB_RUNTIME_URL} did not answer: {type(exc).__name__}"
+        ) from exc
     if response.status_code >= 500:
         raise RuntimeUnavailable(f"the inference runtime answered {response.status_code} to {method} {path}")
     return response
@@ -39,13 +42,19 @@ def _error_of(response: requests.Response) -> str:
 class LocalRuntimeBackend:
     def deploy(self, endpoint, files_dir: Path) -> str:
         primary = next(f for f in endpoint.version.files.all() if f.is_primary)
-        parameters = {"path": str((files_dir / primary.path).resolve()), "sha256": primary.blob.sha256,
-                      "version": endpoint.version.version, **model_settings(endpoint)}
-        response = runtime_request("POST", f"/v2/repository/models/{endpoint.name}/load",
-                                   json={"parameters": parameters})
+        parameters = {
+            "path": str((files_dir / primary.path).resolve()),
+            "sha256": primary.blob.sha256,
+            "version": endpoint.version.version,
+            **model_settings(endpoint),
+        }
+        response = runtime_request(
+            "POST", f"/v2/repository/models/{endpoint.name}/load", json={"parameters": parameters}
+        )
         if response.status_code != 200:
-            raise DeployRefused(f"The inference runtime could not load version {endpoint.version.version}: "
-                                f"{_error_of(response)}")
+            raise DeployRefused(
+                f"The inference runtime could not load version {endpoint.version.version}: {_error_of(response)}"
+            )
         return f"{settings.MODELHUB_RUNTIME_PUBLIC_URL}/v2/models/{endpoint.name}"
 
     def remove(self, endpoint) -> None:

@@ -16,20 +16,59 @@ GENESIS_HASH = "0" * 64
 CHAIN_LOCK_KEY = 0x4D48_4155_4454  # "MHAUDT"
 
 
-def event_hash(*, seq: int, prev_hash: str, created_at, actor_id, actor_name: str, action: str, target_type: str,
-               target_id: str, target_repr: str, team_id, data, before, after, request_id: str) -> str:
+def event_hash(
+    *,
+    seq: int,
+    prev_hash: str,
+    created_at,
+    actor_id,
+    actor_name: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    target_repr: str,
+    team_id,
+    data,
+    before,
+    after,
+    request_id: str,
+) -> str:
     canonical = {
-        "seq": seq, "prev_hash": prev_hash, "created_at": created_at.astimezone(UTC).isoformat(),
-        "actor_id": actor_id, "actor_name": actor_name, "action": action, "target_type": target_type,
-        "target_id": target_id, "target_repr": target_repr, "team_id": team_id, "data": data,
-        "before": before, "after": after, "request_id": request_id,
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "created_at": created_at.astimezone(UTC).isoformat(),
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_repr": target_repr,
+        "team_id": team_id,
+        "data": data,
+        "before": before,
+        "after": after,
+        "request_id": request_id,
     }
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.sha256(encoded).hexdigest()
 
 
-HASHED_FIELDS = ("seq", "prev_hash", "created_at", "actor_id", "actor_name", "action", "target_type", "target_id",
-                 "target_repr", "team_id", "data", "before", "after", "request_id")
+HASHED_FIELDS = (
+    "seq",
+    "prev_hash",
+    "created_at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "target_type",
+    "target_id",
+    "target_repr",
+    "team_id",
+    "data",
+    "before",
+    "after",
+    "request_id",
+)
 
 
 def stored_event_hash(event) -> str:

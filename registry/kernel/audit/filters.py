@@ -29,8 +29,9 @@ class AuditFilter(django_filters.FilterSet):
 
     action = django_filters.ChoiceFilter(choices=AuditAction.choices)
     actor = django_filters.CharFilter(field_name="actor_name", help_text="Username of who acted.")
-    target_type = django_filters.CharFilter(method="filter_target_type",
-                                            help_text="e.g. registry.assetversion, registry.asset.")
+    target_type = django_filters.CharFilter(
+        method="filter_target_type", help_text="e.g. registry.assetversion, registry.asset."
+    )
     target_id = django_filters.CharFilter()
     team = django_filters.CharFilter(field_name="team__slug", help_text="Slug of the team the object belongs to.")
     request_id = django_filters.CharFilter()

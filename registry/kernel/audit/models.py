@@ -50,16 +50,23 @@ class AuditEvent(models.Model):
     deleting an account or a team never has to touch (or is blocked by) the trail.
     """
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-                              null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # Kept as text too, so the record still names the actor after the account is deleted.
     actor_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64, choices=AuditAction.choices)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
     target_repr = models.CharField(max_length=300, blank=True)
-    team = models.ForeignKey("registry.Team", on_delete=models.DO_NOTHING, db_constraint=False, null=True,
-                             blank=True, related_name="+")
+    team = models.ForeignKey(
+        "registry.Team", on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
     data = models.JSONField(default=dict, blank=True)
     # The state of what changed, where the action has one (a status, an alias target, a role).
     before = models.JSONField(null=True, blank=True)
@@ -81,8 +88,9 @@ class AuditEvent(models.Model):
 # Events written before the catalogue's models moved from the `marketplace` app into `registry` (migration
 # registry 0011) name their targets by the old label. They stay as written, since the hash chain covers
 # `target_type`; a read by target type asks for both names.
-_FORMER_TARGET_TYPES = {f"registry.{name}": f"marketplace.{name}"
-                        for name in ("team", "membership", "apitoken", "asset", "tag")}
+_FORMER_TARGET_TYPES = {
+    f"registry.{name}": f"marketplace.{name}" for name in ("team", "membership", "apitoken", "asset", "tag")
+}
 
 
 def target_type_names(target_type: str) -> list[str]:

@@ -25,8 +25,10 @@ def audit_chain_verify(*, max_problems: int = MAX_PROBLEMS) -> tuple[int, list[s
         elif event.prev_hash != prev_hash:
             problems.append(f"event {event.seq} does not link to the event before it (its prev_hash differs)")
         if stored_event_hash(event) != event.hash:
-            problems.append(f"event {event.seq} ({event.action} on {event.target_type}:{event.target_id}, id "
-                            f"{event.pk}) was changed after it was written: its hash does not match its fields")
+            problems.append(
+                f"event {event.seq} ({event.action} on {event.target_type}:{event.target_id}, id "
+                f"{event.pk}) was changed after it was written: its hash does not match its fields"
+            )
         if len(problems) >= max_problems:
             break
         expected_seq, prev_hash = event.seq + 1, event.hash

@@ -15,8 +15,9 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
-def audit_record(*, actor, action: AuditAction, target: models.Model, team=None, data: dict | None = None,
-                 before=None, after=None) -> AuditEvent:
+def audit_record(
+    *, actor, action: AuditAction, target: models.Model, team=None, data: dict | None = None, before=None, after=None
+) -> AuditEvent:
     """Append an audit event to the hash chain. Call it inside the transaction of the change it records,
     as late as possible: appending holds the chain's lock until that transaction ends.
 

@@ -8,4 +8,5 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 # The same rule as a URL path converter regex (no anchors).
 SLUG_URL_PATTERN = r"[a-z0-9]+(?:[-_][a-z0-9]+)*"
 slug_validator = RegexValidator(
-    SLUG_PATTERN, "Use lowercase letters and digits, separated by single '-' or '_' (for example resnet-50).")
+    SLUG_PATTERN, "Use lowercase letters and digits, separated by single '-' or '_' (for example resnet-50)."
+)

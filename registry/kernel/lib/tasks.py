@@ -33,4 +33,4 @@ def task_send_on_commit(name: str, *args) -> None:
 
 def backoff_seconds(retries: int, *, base: float, cap: float = 600) -> float:
     """Exponential backoff before retry number `retries + 1`: base, 2*base, 4*base, ... at most `cap`."""
-    return min(base * 2 ** retries, cap)
+    return min(base * 2**retries, cap)

@@ -26,10 +26,13 @@ def _backend(name: str) -> SearchBackend:
         from registry.search.backends.fallback import FallbackSearchBackend
 
         return FallbackSearchBackend()
-    raise ImproperlyConfigured(f"MODELHUB_SEARCH_BACKEND: '{name}' is not a search backend (postgres, memory, fallback).")
+    raise ImproperlyConfigured(
+        f"MODELHUB_SEARCH_BACKEND: '{name}' is not a search backend (postgres, memory, fallback)."
+    )
 
 
 def search_backend() -> SearchBackend:
     name = getattr(settings, "MODELHUB_SEARCH_BACKEND", "") or (
-        "postgres" if connection.vendor == "postgresql" else "fallback")
+        "postgres" if connection.vendor == "postgresql" else "fallback"
+    )
     return _backend(name)

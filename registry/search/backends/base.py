@@ -29,9 +29,26 @@ MIN_WIDENED_TERM = 3
 MARK_START, MARK_END = "\x02", "\x03"
 # What a search result lists (the API's list items), read as plain rows: a hundred model instances with their
 # team and creator cost twice what a hundred dicts do.
-LISTED_FIELDS = ("id", "kind", "name", "slug", "summary", "license", "task", "framework", "visibility", "team__slug",
-                 "created_by__username", "created_at", "updated_at", "tags_text", "latest_version", "version_count",
-                 "status", "usage_count")
+LISTED_FIELDS = (
+    "id",
+    "kind",
+    "name",
+    "slug",
+    "summary",
+    "license",
+    "task",
+    "framework",
+    "visibility",
+    "team__slug",
+    "created_by__username",
+    "created_at",
+    "updated_at",
+    "tags_text",
+    "latest_version",
+    "version_count",
+    "status",
+    "usage_count",
+)
 
 
 @dataclass(frozen=True)
@@ -54,10 +71,21 @@ class AssetFacts:
 
     @classmethod
     def of(cls, asset) -> "AssetFacts":
-        return cls(id=asset.pk, team_id=asset.team_id, team_slug=asset.team.slug, kind=asset.kind,
-                   visibility=asset.visibility, task=asset.task, license=asset.license, framework=asset.framework,
-                   status=asset.status, tags=tuple(asset.tags_text.split()), name=asset.name, summary=asset.summary,
-                   description=asset.description)
+        return cls(
+            id=asset.pk,
+            team_id=asset.team_id,
+            team_slug=asset.team.slug,
+            kind=asset.kind,
+            visibility=asset.visibility,
+            task=asset.task,
+            license=asset.license,
+            framework=asset.framework,
+            status=asset.status,
+            tags=tuple(asset.tags_text.split()),
+            name=asset.name,
+            summary=asset.summary,
+            description=asset.description,
+        )
 
 
 @dataclass
@@ -107,7 +135,7 @@ def trigrams(text: str) -> set[str]:
     grams: set[str] = set()
     for word in re.findall(r"[^\W_]+", text.lower()):
         padded = f"  {word} "
-        grams.update(padded[i:i + 3] for i in range(len(padded) - 2))
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
 
 

@@ -22,27 +22,55 @@ from django.db.models import Q
 
 from registry.kernel.access import AssetScope, Visibility
 from registry.assets.models import Asset
-from registry.search.backends.base import (ALTERNATIVES_PER_TERM, MARK_END, MARK_START, MIN_WIDENED_TERM,
-                                              SIMILARITY_THRESHOLD, WIDEN_BELOW, AssetFacts, SearchBackend,
-                                              SearchResult, highlight_html, similarity)
+from registry.search.backends.base import (
+    ALTERNATIVES_PER_TERM,
+    MARK_END,
+    MARK_START,
+    MIN_WIDENED_TERM,
+    SIMILARITY_THRESHOLD,
+    WIDEN_BELOW,
+    AssetFacts,
+    SearchBackend,
+    SearchResult,
+    highlight_html,
+    similarity,
+)
 from registry.search.cursor import cursor_encode
 from registry.search.models import SearchTerm
 from registry.search.query import FACET_LIMIT, FACETS, SearchQuery
 
 _WORD = re.compile(r"[^\W_]+")
 _FIELDS = (("name", 1.0), ("tags_text", 0.4), ("summary", 0.2), ("description", 0.1))
-_ROW_FIELDS = ("id", "kind", "task", "license", "status", "framework", "team_id", "team__slug", "tags_text", "name",
-               "summary", "description", "slug", "created_at", "updated_at", "usage_count")
+_ROW_FIELDS = (
+    "id",
+    "kind",
+    "task",
+    "license",
+    "status",
+    "framework",
+    "team_id",
+    "team__slug",
+    "tags_text",
+    "name",
+    "summary",
+    "description",
+    "slug",
+    "created_at",
+    "updated_at",
+    "usage_count",
+)
 
 
 # PostgreSQL's english stop words (share/tsearch_data/english.stop): not indexed, dropped from queries.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself
 it its itself they them their theirs themselves what which who whom this that these those am is are was were be
 been being have has had having do does did doing a an the and but if or because as until while of at by for with
 about against between into through during before after above below to from up down in out on off over under
 again further then once here there when where why how all any both each few more most other some such no nor not
-only own same so than too very s t can will just don should now""".split())
+only own same so than too very s t can will just don should now""".split()
+)
 _stemmers = threading.local()  # a Snowball stemmer keeps state while it works: one per thread
 
 
@@ -127,8 +155,11 @@ class FallbackSearchBackend(SearchBackend):
             fields = {field: _lexemes(row[field]) for field, _ in _FIELDS}
             rank, ok = 0.0, True
             for group in stems:
-                weights = [weight for field, weight in _FIELDS
-                           if any(lexeme.startswith(stem) for lexeme in fields[field] for stem in group)]
+                weights = [
+                    weight
+                    for field, weight in _FIELDS
+                    if any(lexeme.startswith(stem) for lexeme in fields[field] for stem in group)
+                ]
                 if not weights:
                     ok = False
                     break
@@ -144,8 +175,11 @@ class FallbackSearchBackend(SearchBackend):
         for term in terms:
             if len(term) < MIN_WIDENED_TERM:
                 continue
-            scored = [(similarity(term, word), word) for word in vocabulary
-                      if term in word or similarity(term, word) >= SIMILARITY_THRESHOLD]
+            scored = [
+                (similarity(term, word), word)
+                for word in vocabulary
+                if term in word or similarity(term, word) >= SIMILARITY_THRESHOLD
+            ]
             scored.sort(key=lambda pair: (-pair[0], pair[1]))
             words = [word for _, word in scored[:ALTERNATIVES_PER_TERM] if word != term]
             if words:
@@ -181,8 +215,10 @@ class FallbackSearchBackend(SearchBackend):
         result = SearchResult(ids=[row["id"] for row in page], count=len(matches), facets=facets, widened=widened)
         if groups:
             flat = [stem for group in _stem_groups(groups) for stem in group]
-            result.highlights = {row["id"]: {"name": self._mark(row["name"], flat),
-                                             "summary": self._mark(row["summary"], flat)} for row in page}
+            result.highlights = {
+                row["id"]: {"name": self._mark(row["name"], flat), "summary": self._mark(row["summary"], flat)}
+                for row in page
+            }
         self._cursors(result, query, page, more)
         return result
 
@@ -201,14 +237,16 @@ class FallbackSearchBackend(SearchBackend):
     def _page(self, matches: list[dict], query: SearchQuery):
         keys = query.order_keys
         backwards = bool(query.cursor and query.cursor.backwards)
-        ordered = sorted(matches, key=cmp_to_key(
-            lambda a, b: self._compare(self._key(a, keys), self._key(b, keys), keys, backwards)))
+        ordered = sorted(
+            matches, key=cmp_to_key(lambda a, b: self._compare(self._key(a, keys), self._key(b, keys), keys, backwards))
+        )
         if query.cursor is not None:
-            ordered = [row for row in ordered
-                       if self._compare(self._key(row, keys), query.cursor.values, keys, backwards) > 0]
-        window = ordered[query.offset:query.offset + query.page_size + 1]
+            ordered = [
+                row for row in ordered if self._compare(self._key(row, keys), query.cursor.values, keys, backwards) > 0
+            ]
+        window = ordered[query.offset : query.offset + query.page_size + 1]
         more = len(window) > query.page_size
-        page = window[:query.page_size]
+        page = window[: query.page_size]
         if backwards:
             page.reverse()
         return page, ordered, more
@@ -218,7 +256,7 @@ class FallbackSearchBackend(SearchBackend):
         keys = query.order_keys
         backwards = bool(query.cursor and query.cursor.backwards)
         has_next = more if not backwards else True
-        has_previous = (more if backwards else query.cursor is not None)
+        has_previous = more if backwards else query.cursor is not None
         if page and has_next:
             result.next_cursor = cursor_encode(tuple(page[-1][name] for name, _ in keys))
         if page and has_previous and query.page is None:

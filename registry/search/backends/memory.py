@@ -58,11 +58,15 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WORD_DISTANCE = np.array([1.0 / (1.005 + 0.05 * math.exp(d / 1.5 - 2)) for d in range(101)] + [1e-30], np.float32)
 # A match whose several-word rank takes more position pairs than this is ranked by PostgreSQL instead.
 MAX_PAIRS = 256
-_ROWS_SQL = ("SELECT a.id, a.kind, a.task, a.license, a.status, a.framework, a.team_id, a.visibility = 'internal', "
-             "a.tags_text, (extract(epoch FROM a.updated_at) * 1000000)::bigint, "
-             "(extract(epoch FROM a.created_at) * 1000000)::bigint, a.usage_count FROM registry_asset a")
-_POSTINGS_SQL = ("SELECT a.id, u.lexeme, array_to_string(u.weights, ''), array_to_string(u.positions, ' ') "
-                 "FROM registry_asset a CROSS JOIN LATERAL unnest(a.search_vector) u")
+_ROWS_SQL = (
+    "SELECT a.id, a.kind, a.task, a.license, a.status, a.framework, a.team_id, a.visibility = 'internal', "
+    "a.tags_text, (extract(epoch FROM a.updated_at) * 1000000)::bigint, "
+    "(extract(epoch FROM a.created_at) * 1000000)::bigint, a.usage_count FROM registry_asset a"
+)
+_POSTINGS_SQL = (
+    "SELECT a.id, u.lexeme, array_to_string(u.weights, ''), array_to_string(u.positions, ' ') "
+    "FROM registry_asset a CROSS JOIN LATERAL unnest(a.search_vector) u"
+)
 
 
 def entry_contribution(weights: str) -> float:
@@ -87,15 +91,32 @@ def _datetime(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(micros))
 
 
-_COLUMNS = ("id", "kind", "task", "license", "status", "framework", "team_id", "internal", "tags_text", "updated",
-            "created", "usage")
+_COLUMNS = (
+    "id",
+    "kind",
+    "task",
+    "license",
+    "status",
+    "framework",
+    "team_id",
+    "internal",
+    "tags_text",
+    "updated",
+    "created",
+    "usage",
+)
 
 
 def _column_types() -> dict:
     import pyarrow as pa
 
-    return dict(zip(_COLUMNS, [pa.int64(), *[pa.string()] * 5, pa.int64(), pa.bool_(), pa.string(),
-                               *[pa.int64()] * 3], strict=True))
+    return dict(
+        zip(
+            _COLUMNS,
+            [pa.int64(), *[pa.string()] * 5, pa.int64(), pa.bool_(), pa.string(), *[pa.int64()] * 3],
+            strict=True,
+        )
+    )
 
 
 def _table(rows: list[tuple]):
@@ -104,8 +125,12 @@ def _table(rows: list[tuple]):
 
     rows = sorted(rows)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
-    return pa.table({name: pa.array(list(values), kind)
-                     for (name, kind), values in zip(_column_types().items(), columns, strict=True)})
+    return pa.table(
+        {
+            name: pa.array(list(values), kind)
+            for (name, kind), values in zip(_column_types().items(), columns, strict=True)
+        }
+    )
 
 
 def _csv_reader(data: io.BytesIO):
@@ -121,10 +146,17 @@ def _table_from_csv(data: io.BytesIO):
 
     if not data.getbuffer().nbytes:
         return _table([])  # an empty catalogue (pyarrow refuses an empty file)
-    return csv.read_csv(_csv_reader(data), read_options=csv.ReadOptions(column_names=list(_COLUMNS)),
-                        convert_options=csv.ConvertOptions(column_types=_column_types(), true_values=["t"],
-                                                           false_values=["f"],
-                                                           strings_can_be_null=False, quoted_strings_can_be_null=False))
+    return csv.read_csv(
+        _csv_reader(data),
+        read_options=csv.ReadOptions(column_names=list(_COLUMNS)),
+        convert_options=csv.ConvertOptions(
+            column_types=_column_types(),
+            true_values=["t"],
+            false_values=["f"],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 class _Codes:
@@ -134,8 +166,11 @@ class _Codes:
         encoded = column.dictionary_encode() if len(column) else None
         self.values: list = encoded.dictionary.to_pylist() if encoded is not None else []
         self.index = {value: i for i, value in enumerate(self.values)}
-        self.codes = (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32) if encoded is not None
-                      else np.zeros(0, np.int32))
+        self.codes = (
+            encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+            if encoded is not None
+            else np.zeros(0, np.int32)
+        )
 
 
 def _csr(owner: np.ndarray, items: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -182,10 +217,14 @@ class Postings:
         lexeme_index = {lexeme: i for i, lexeme in enumerate(lexemes)}
         weight_index = {w: i for i, w in enumerate(weights)}
         positions = np.array([int(p) for row in rows for p in row[3].split()], np.uint16)
-        return cls(np.array([row[0] for row in rows], np.int64),
-                   np.array([lexeme_index[row[1]] for row in rows], np.int64), lexemes,
-                   _small(np.array([weight_index[row[2]] for row in rows], np.int64), len(weights)), weights,
-                   positions)
+        return cls(
+            np.array([row[0] for row in rows], np.int64),
+            np.array([lexeme_index[row[1]] for row in rows], np.int64),
+            lexemes,
+            _small(np.array([weight_index[row[2]] for row in rows], np.int64), len(weights)),
+            weights,
+            positions,
+        )
 
     @classmethod
     def concat(cls, parts: list[Postings]) -> Postings:
@@ -200,9 +239,14 @@ class Postings:
 
         terms = [np.array([lexeme_index[x] for x in part.lexemes], np.int64)[part.terms] for part in parts]
         codes = [np.array([weight_index[w] for w in part.weights], np.int64)[part.codes] for part in parts]
-        return cls(joined([part.ids for part in parts], np.int64), joined(terms, np.int64), lexemes,
-                   _small(joined(codes, np.int64), len(weights)), weights,
-                   joined([part.positions for part in parts], np.uint16))
+        return cls(
+            joined([part.ids for part in parts], np.int64),
+            joined(terms, np.int64),
+            lexemes,
+            _small(joined(codes, np.int64), len(weights)),
+            weights,
+            joined([part.positions for part in parts], np.uint16),
+        )
 
     def pointers(self) -> np.ndarray:
         """Where each entry's positions start in `positions` (and, last, their end)."""
@@ -223,10 +267,17 @@ class Postings:
         for i, data in enumerate(parts):
             parts[i] = None
             if data.getbuffer().nbytes:
-                tables.append(csv.read_csv(_csv_reader(data), read_options=csv.ReadOptions(
-                    column_names=["id", "lexeme", "w", "p"]), convert_options=csv.ConvertOptions(
-                        column_types={"id": pa.int64(), "lexeme": pa.string(), "w": pa.string(), "p": pa.string()},
-                        strings_can_be_null=False, quoted_strings_can_be_null=False)))
+                tables.append(
+                    csv.read_csv(
+                        _csv_reader(data),
+                        read_options=csv.ReadOptions(column_names=["id", "lexeme", "w", "p"]),
+                        convert_options=csv.ConvertOptions(
+                            column_types={"id": pa.int64(), "lexeme": pa.string(), "w": pa.string(), "p": pa.string()},
+                            strings_can_be_null=False,
+                            quoted_strings_can_be_null=False,
+                        ),
+                    )
+                )
             del data
         if not tables:
             return cls.from_rows([])
@@ -237,9 +288,14 @@ class Postings:
         patterns = table["w"].combine_chunks().dictionary_encode()
         weights = patterns.dictionary.to_pylist()
         positions = pc.cast(pc.list_flatten(pc.utf8_split_whitespace(table["p"].combine_chunks())), pa.uint16())
-        return cls(table["id"].to_numpy().astype(np.int64), terms, lexemes,
-                   _small(patterns.indices.to_numpy(zero_copy_only=False), len(weights)), weights,
-                   positions.to_numpy(zero_copy_only=False))
+        return cls(
+            table["id"].to_numpy().astype(np.int64),
+            terms,
+            lexemes,
+            _small(patterns.indices.to_numpy(zero_copy_only=False), len(weights)),
+            weights,
+            positions.to_numpy(zero_copy_only=False),
+        )
 
     def by_asset(self) -> dict[int, Postings]:
         """These entries split by asset."""
@@ -250,9 +306,17 @@ class Postings:
         np.cumsum((pointers[1:] - pointers[:-1])[order], out=at[1:])
         assets, starts = np.unique(ids, return_index=True)
         ends = [*starts[1:], len(ids)]
-        return {int(asset): Postings(ids[a:b], self.terms[order[a:b]], self.lexemes, self.codes[order[a:b]],
-                                     self.weights, positions[at[a]:at[b]])
-                for asset, a, b in zip(assets, starts, ends, strict=True)}
+        return {
+            int(asset): Postings(
+                ids[a:b],
+                self.terms[order[a:b]],
+                self.lexemes,
+                self.codes[order[a:b]],
+                self.weights,
+                positions[at[a] : at[b]],
+            )
+            for asset, a, b in zip(assets, starts, ends, strict=True)
+        }
 
 
 class Segment:
@@ -271,8 +335,9 @@ class Segment:
         self.framework_upper = _Codes(pc.utf8_upper(column["framework"]))
         self.team = _Codes(column["team_id"])
         self.internal = column["internal"].to_numpy(zero_copy_only=False).astype(bool)
-        self.updated, self.created, self.usage = (column[name].to_numpy(zero_copy_only=False).astype(np.int64)
-                                                  for name in ("updated", "created", "usage"))
+        self.updated, self.created, self.usage = (
+            column[name].to_numpy(zero_copy_only=False).astype(np.int64) for name in ("updated", "created", "usage")
+        )
         split = pc.utf8_split_whitespace(column["tags_text"])
         owner = pc.list_parent_indices(split).to_numpy(zero_copy_only=False).astype(np.int64)
         names = pc.list_flatten(split)
@@ -316,13 +381,13 @@ class Segment:
 
     def word_rows(self, prefix: str) -> np.ndarray:
         start, end = self.term_range(prefix)
-        return self.post_rows[self.post_ptr[start]:self.post_ptr[end]]
+        return self.post_rows[self.post_ptr[start] : self.post_ptr[end]]
 
     def rows_with_tag(self, tag: str) -> np.ndarray:
         code = self.tag_index.get(tag)
         if code is None:
             return np.zeros(0, np.int64)
-        return self.tag_rows[self.tag_rows_ptr[code]:self.tag_rows_ptr[code + 1]]
+        return self.tag_rows[self.tag_rows_ptr[code] : self.tag_rows_ptr[code + 1]]
 
     def rank_or(self, items: list[str], rows: np.ndarray) -> np.ndarray:
         """`ts_rank` of `rows` for an OR of prefix items (`calc_rank_or`): per item, per matching lexeme in
@@ -372,10 +437,21 @@ class Segment:
                     last[row_k[ends]] = ends
                 pick = last[row_i]
                 both = np.flatnonzero(pick >= 0)
-                parts.append((row_i[both], np.full(len(both), i), both, np.full(len(both), k), first_i[both],
-                              code_i[both], first_k[pick[both]], code_k[pick[both]]))
-        row, item_i, entry, item_k, first_i, code_i, first_k, code_k = (np.concatenate(column)
-                                                                        for column in zip(*parts))
+                parts.append(
+                    (
+                        row_i[both],
+                        np.full(len(both), i),
+                        both,
+                        np.full(len(both), k),
+                        first_i[both],
+                        code_i[both],
+                        first_k[pick[both]],
+                        code_k[pick[both]],
+                    )
+                )
+        row, item_i, entry, item_k, first_i, code_i, first_k, code_k = (
+            np.concatenate(column) for column in zip(*parts)
+        )
         count_i, count_k = self.pattern_len[code_i], self.pattern_len[code_k]
         pairs = count_i * count_k
         spread = np.repeat(np.arange(len(row)), pairs)
@@ -409,8 +485,11 @@ class Segment:
                 live = int(np.searchsorted(-lengths, -step, side="left"))  # how many have more than `step` pairs
                 target, value = by_row[starts[:live]], term[starts[:live] + step]
                 current = rank[target]
-                rank[target] = np.where(current < 0, value, (1.0 - (1.0 - current.astype(np.float64))
-                                                             * (1.0 - value.astype(np.float64))).astype(np.float32))
+                rank[target] = np.where(
+                    current < 0,
+                    value,
+                    (1.0 - (1.0 - current.astype(np.float64)) * (1.0 - value.astype(np.float64))).astype(np.float32),
+                )
         rank[rank < 0] = np.float32(1e-20)
         return rank, exact
 
@@ -457,15 +536,19 @@ class _Loader:
                 connections.append(psycopg2.connect(**params))
                 connections[-1].set_session(isolation_level="REPEATABLE READ", readonly=True)
             cursor, other = (raw.cursor() for raw in connections)
-            cursor.execute("SELECT (SELECT epoch FROM registry_searchstate WHERE id = 1), "
-                           "pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_export_snapshot(), "
-                           "(SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY id) FROM registry_asset)")
+            cursor.execute(
+                "SELECT (SELECT epoch FROM registry_searchstate WHERE id = 1), "
+                "pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_export_snapshot(), "
+                "(SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY id) FROM registry_asset)"
+            )
             epoch, xmin, snapshot, middle = cursor.fetchone()
             other.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])  # the same data, read by a second server process
             rows, postings = io.BytesIO(), [io.BytesIO(), io.BytesIO()]
             half = f"COPY ({_POSTINGS_SQL} WHERE a.id {{}} %s) TO STDOUT (FORMAT csv)"
-            _copy_both((cursor, cursor.mogrify(half.format("<"), [middle or 0]), postings[0]),
-                       (other, other.mogrify(half.format(">="), [middle or 0]), postings[1]))
+            _copy_both(
+                (cursor, cursor.mogrify(half.format("<"), [middle or 0]), postings[0]),
+                (other, other.mogrify(half.format(">="), [middle or 0]), postings[1]),
+            )
             cursor.copy_expert(f"COPY ({_ROWS_SQL} ORDER BY a.id) TO STDOUT (FORMAT csv)", rows)
             for raw in connections:
                 raw.commit()
@@ -520,7 +603,9 @@ class _Index:
                 "SELECT s.epoch, pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
                 "pg_current_xact_id_if_assigned()::text::bigint, s.pruned_below, c.id, c.asset_id, "
                 "c.xid::text::bigint FROM (SELECT 1) one LEFT JOIN registry_searchstate s ON s.id = 1 "
-                "LEFT JOIN registry_searchchange c ON c.xid >= %s::text::xid8", [str(self.xmin)])
+                "LEFT JOIN registry_searchchange c ON c.xid >= %s::text::xid8",
+                [str(self.xmin)],
+            )
             found = cursor.fetchall()
             epoch, xmin, own_xid, pruned_below = found[0][:4]
             if epoch is None:
@@ -536,8 +621,13 @@ class _Index:
                 return None, set()  # the caller's own transaction changed the epoch: PostgreSQL answers
             log_rows = [(row[4], row[5], row[6]) for row in found if row[4] is not None]
             own = {asset for _, asset, xid in log_rows if xid == own_xid}
-            fresh = sorted({asset for entry, asset, xid in log_rows
-                            if xid != own_xid and entry not in self.applied and asset not in own})
+            fresh = sorted(
+                {
+                    asset
+                    for entry, asset, xid in log_rows
+                    if xid != own_xid and entry not in self.applied and asset not in own
+                }
+            )
             if fresh:
                 self._apply(cursor, fresh, log_rows, own_xid, xmin)
             elif xmin > self.xmin:
@@ -551,8 +641,12 @@ class _Index:
             return  # another thread has loaded it meanwhile
         started = time.monotonic()
         base, epoch, xmin = _Loader.everything(connection.get_connection_params())
-        log.info("in-memory search index loaded: %d assets in %.1f s (process %d)", base.size,
-                 time.monotonic() - started, os.getpid())
+        log.info(
+            "in-memory search index loaded: %d assets in %.1f s (process %d)",
+            base.size,
+            time.monotonic() - started,
+            os.getpid(),
+        )
         self.base, self.epoch, self.xmin, self.applied, self.changed = base, epoch, xmin, {}, {}
         self.view = _View(base, np.ones(base.size, bool), ())
 
@@ -570,8 +664,9 @@ class _Index:
         big = len(self.changed) > max(OVERLAY_REBUILD, self.base.size // 200)
         if big and not self.rebuilding:
             self.rebuilding = True
-            threading.Thread(target=self._rebuild, args=(connection.get_connection_params(),),
-                             daemon=True, name="search-rebuild").start()
+            threading.Thread(
+                target=self._rebuild, args=(connection.get_connection_params(),), daemon=True, name="search-rebuild"
+            ).start()
 
     def _view(self) -> _View:
         base = self.base
@@ -638,8 +733,14 @@ def _marked(size: int, row_lists: list[np.ndarray]) -> np.ndarray:
     return mask
 
 
-def _matches(segment: Segment, alive: np.ndarray | None, scope: AssetScope, query: SearchQuery,
-             groups: list[list[str]], team_ids: dict[str, int | None]) -> _Matches:
+def _matches(
+    segment: Segment,
+    alive: np.ndarray | None,
+    scope: AssetScope,
+    query: SearchQuery,
+    groups: list[list[str]],
+    team_ids: dict[str, int | None],
+) -> _Matches:
     mask = np.ones(segment.size, bool) if alive is None else alive.copy()
     if not scope.everything:
         mine = np.zeros(len(segment.team.values) + 1, bool)
@@ -661,10 +762,13 @@ def _matches(segment: Segment, alive: np.ndarray | None, scope: AssetScope, quer
                 has &= _marked(segment.size, [segment.rows_with_tag(tag)])
             flags[name] = has[rows]
             continue
-        column, value = {"kind": (segment.kind, query.kind), "task": (segment.task, query.task),
-                         "license": (segment.license_upper, query.license.upper()),
-                         "status": (segment.status, query.status),
-                         "team": (segment.team, team_ids.get(query.team))}[name]
+        column, value = {
+            "kind": (segment.kind, query.kind),
+            "task": (segment.task, query.task),
+            "license": (segment.license_upper, query.license.upper()),
+            "status": (segment.status, query.status),
+            "team": (segment.team, team_ids.get(query.team)),
+        }[name]
         flags[name] = _equals(column, value)[rows]
     return _Matches(segment, rows, flags)
 
@@ -681,8 +785,13 @@ def _tally(matches: _Matches, facet: str) -> tuple[np.ndarray, list]:
     if facet == "tag":
         codes, names = _gather(segment.tag_ptr, segment.tag_codes, rows), segment.tag_names
     else:
-        column = {"kind": segment.kind, "task": segment.task, "license": segment.license,
-                  "status": segment.status, "team": segment.team}[facet]
+        column = {
+            "kind": segment.kind,
+            "task": segment.task,
+            "license": segment.license,
+            "status": segment.status,
+            "team": segment.team,
+        }[facet]
         codes, names = column.codes[rows], column.values
     return np.bincount(codes, minlength=len(names)), names
 
@@ -832,11 +941,15 @@ class MemorySearchBackend(PostgresSearchBackend):
                     columns[name].append(rank)
                     inexact.append(segment.ids[rows[~exact]])
                 elif name == "rank":
-                    columns[name].append(segment.rank_or(groups[0], rows) if groups
-                                         else np.zeros(len(rows), np.float32))
+                    columns[name].append(
+                        segment.rank_or(groups[0], rows) if groups else np.zeros(len(rows), np.float32)
+                    )
                 elif name != "id":
-                    columns[name].append({"updated_at": segment.updated, "created_at": segment.created,
-                                          "usage_count": segment.usage}[name][rows])
+                    columns[name].append(
+                        {"updated_at": segment.updated, "created_at": segment.created, "usage_count": segment.usage}[
+                            name
+                        ][rows]
+                    )
         all_ids = np.concatenate(ids)
         values = {name: np.concatenate(parts) for name, parts in columns.items() if name != "id"}
         values["id"] = all_ids
@@ -859,7 +972,7 @@ class MemorySearchBackend(PostgresSearchBackend):
             candidates = candidates[first <= np.partition(first, wanted - 1)[wanted - 1]]
         # lexsort: the last key is the primary one.
         order = candidates[np.lexsort([sort_key(name, desc, candidates) for name, desc in reversed(keys)])]
-        window = order[query.offset:query.offset + query.page_size + 1]
+        window = order[query.offset : query.offset + query.page_size + 1]
         rows = [tuple(self._value(name, values[name][i]) for name, _ in keys) for i in window]
         return rows[::-1] if backwards else rows
 
@@ -867,8 +980,10 @@ class MemorySearchBackend(PostgresSearchBackend):
     def _ts_ranks(cursor, tsquery: str, values: dict, ids: np.ndarray) -> None:
         """PostgreSQL's `ts_rank` into values["rank"] for the matches `ids` (the few whose positions make too many
         pairs to fold here)."""
-        cursor.execute("SELECT id, ts_rank(search_vector, to_tsquery('english', %s)) FROM registry_asset "
-                       "WHERE id = ANY(%s)", [tsquery, ids.tolist()])
+        cursor.execute(
+            "SELECT id, ts_rank(search_vector, to_tsquery('english', %s)) FROM registry_asset WHERE id = ANY(%s)",
+            [tsquery, ids.tolist()],
+        )
         found = dict(cursor.fetchall())
         at = np.flatnonzero(np.isin(values["id"], ids))
         values["rank"][at] = [found.get(int(i), 0.0) for i in values["id"][at]]

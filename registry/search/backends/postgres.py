@@ -21,17 +21,29 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from registry.kernel.access import AssetScope
-from registry.search.backends.base import (ALTERNATIVES_PER_TERM, MARK_END, MARK_START, MIN_WIDENED_TERM,
-                                              LISTED_FIELDS, SIMILARITY_THRESHOLD, WIDEN_BELOW, AssetFacts,
-                                              SearchBackend, SearchResult, highlight_html)
+from registry.search.backends.base import (
+    ALTERNATIVES_PER_TERM,
+    MARK_END,
+    MARK_START,
+    MIN_WIDENED_TERM,
+    LISTED_FIELDS,
+    SIMILARITY_THRESHOLD,
+    WIDEN_BELOW,
+    AssetFacts,
+    SearchBackend,
+    SearchResult,
+    highlight_html,
+)
 from registry.search.cursor import cursor_encode
 from registry.search.query import FACET_LIMIT, FACETS, SearchQuery
 
 CONFIG = "english"
-_LISTED_SQL = ("SELECT a.id, a.kind, a.name, a.slug, a.summary, a.license, a.task, a.framework, a.visibility, t.slug, "
-               "u.username, a.created_at, a.updated_at, a.tags_text, a.latest_version, a.version_count, a.status, "
-               "a.usage_count FROM registry_asset a JOIN registry_team t ON t.id = a.team_id "
-               "LEFT JOIN auth_user u ON u.id = a.created_by_id")  # LISTED_FIELDS' columns, in their order
+_LISTED_SQL = (
+    "SELECT a.id, a.kind, a.name, a.slug, a.summary, a.license, a.task, a.framework, a.visibility, t.slug, "
+    "u.username, a.created_at, a.updated_at, a.tags_text, a.latest_version, a.version_count, a.status, "
+    "a.usage_count FROM registry_asset a JOIN registry_team t ON t.id = a.team_id "
+    "LEFT JOIN auth_user u ON u.id = a.created_by_id"
+)  # LISTED_FIELDS' columns, in their order
 # What the stored column holds; migration 0009 creates the column from this very expression.
 SEARCH_VECTOR_SQL = (
     "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || "
@@ -44,8 +56,15 @@ SEARCH_VECTOR_SQL = (
 _GROUPED = {"kind": "m.kind", "task": "m.task", "license": "m.license", "status": "m.status", "team": "tm.slug"}
 PRECOMPUTED_FILTERS = frozenset({"kind", "task", "license", "status", "team"})
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
-_COLUMNS = {"rank": "rank", "id": "id", "name": "name", "slug": "slug", "created_at": "created_at",
-            "updated_at": "updated_at", "usage_count": "usage_count"}
+_COLUMNS = {
+    "rank": "rank",
+    "id": "id",
+    "name": "name",
+    "slug": "slug",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "usage_count": "usage_count",
+}
 
 
 def _tsquery_text(groups: list[list[str]]) -> str:
@@ -155,8 +174,10 @@ class PostgresSearchBackend(SearchBackend):
         if not query.facet_filters():
             return True
         where = self._base(scope, query, tsquery)
-        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM registry_asset a WHERE {where.sql()} LIMIT %s) x",
-                       [*where.params, WIDEN_BELOW])
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM registry_asset a WHERE {where.sql()} LIMIT %s) x",
+            [*where.params, WIDEN_BELOW],
+        )
         return cursor.fetchone()[0] < WIDEN_BELOW
 
     def _alternatives(self, cursor, terms) -> dict[str, list[str]]:
@@ -166,8 +187,9 @@ class PostgresSearchBackend(SearchBackend):
                 continue
             cursor.execute(
                 "SELECT term FROM registry_searchterm WHERE (term %% %s AND similarity(term, %s) >= %s) "
-                "OR term LIKE %s ORDER BY similarity(term, %s) DESC, term COLLATE \"C\" LIMIT %s",
-                [term, term, SIMILARITY_THRESHOLD, f"%{term}%", term, ALTERNATIVES_PER_TERM])
+                'OR term LIKE %s ORDER BY similarity(term, %s) DESC, term COLLATE "C" LIMIT %s',
+                [term, term, SIMILARITY_THRESHOLD, f"%{term}%", term, ALTERNATIVES_PER_TERM],
+            )
             words = [row[0] for row in cursor.fetchall() if row[0] != term]
             if words:
                 found[term] = words
@@ -185,9 +207,11 @@ class PostgresSearchBackend(SearchBackend):
         params = ([tsquery] if rank else []) + where.params
         keyset, keyset_params = self._keyset(keys, query, backwards)
         order = ", ".join(f"s.{_COLUMNS[name]} {'DESC' if desc != backwards else 'ASC'}" for name, desc in keys)
-        sql = (f"SELECT {select}{', ' if select else ''}s.id FROM (SELECT a.id, a.name, a.slug, a.created_at, "
-               f"a.updated_at, a.usage_count{rank} FROM registry_asset a WHERE {where.sql()}) s WHERE {keyset} "
-               f"ORDER BY {order} LIMIT %s OFFSET %s")
+        sql = (
+            f"SELECT {select}{', ' if select else ''}s.id FROM (SELECT a.id, a.name, a.slug, a.created_at, "
+            f"a.updated_at, a.usage_count{rank} FROM registry_asset a WHERE {where.sql()}) s WHERE {keyset} "
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
+        )
         cursor.execute(sql, params + keyset_params + [query.page_size + 1, query.offset])
         rows = cursor.fetchall()
         return rows[::-1] if backwards else rows
@@ -232,9 +256,12 @@ class PostgresSearchBackend(SearchBackend):
             f"SELECT a.id, ts_headline('english', translate(a.name, {strip}, ''), q, %s), "
             f"ts_headline('english', translate(a.summary, {strip}, ''), q, %s) "
             "FROM registry_asset a, to_tsquery('english', %s) q WHERE a.id = ANY(%s)",
-            [_HEADLINE, _HEADLINE, tsquery, ids])
-        return {pk: {"name": highlight_html(name), "summary": highlight_html(summary)}
-                for pk, name, summary in cursor.fetchall()}
+            [_HEADLINE, _HEADLINE, tsquery, ids],
+        )
+        return {
+            pk: {"name": highlight_html(name), "summary": highlight_html(summary)}
+            for pk, name, summary in cursor.fetchall()
+        }
 
     def listed(self, *, scope: AssetScope, ids: list[int]) -> dict[int, dict]:
         # One statement written out: the ORM's query building for these joins cost more than running it.
@@ -261,8 +288,11 @@ class PostgresSearchBackend(SearchBackend):
             found, rows = self._computed_counts(cursor, scope, query, tsquery, computed)
             counts.update(found)
         total = counts.pop("_total", [("", 0)])
-        return ((total[0][1] if total else 0),
-                {facet: [{"value": v, "count": n} for v, n in counts.get(facet, [])] for facet in FACETS}, rows)
+        return (
+            (total[0][1] if total else 0),
+            {facet: [{"value": v, "count": n} for v, n in counts.get(facet, [])] for facet in FACETS},
+            rows,
+        )
 
     def _count_groups(self, query: SearchQuery, tsquery: str | None) -> tuple[dict, dict]:
         """The facets (and "_total") grouped by the filters their counts apply (every active one but the facet's
@@ -306,16 +336,24 @@ class PostgresSearchBackend(SearchBackend):
             where.add("filter = %s", self._filter_key(next(iter(filters)), query) if filters else "*")
             names = [facet for facet in facets if facet not in ("_total", "tag")]
             if "_total" in facets:
-                parts.append(f"SELECT '_total' AS facet, '' AS value, coalesce(sum(count), 0) AS n "
-                             f"FROM registry_facetcount WHERE {where.sql()} AND facet = 'kind'")
+                parts.append(
+                    f"SELECT '_total' AS facet, '' AS value, coalesce(sum(count), 0) AS n "
+                    f"FROM registry_facetcount WHERE {where.sql()} AND facet = 'kind'"
+                )
                 params += where.params
             if "tag" in facets:
-                parts.append(_top_values(f"SELECT 'tag', value, sum(count) AS n FROM registry_facetcount "
-                                         f"WHERE {where.sql()} AND facet = 'tag' GROUP BY value HAVING sum(count) > 0"))
+                parts.append(
+                    _top_values(
+                        f"SELECT 'tag', value, sum(count) AS n FROM registry_facetcount "
+                        f"WHERE {where.sql()} AND facet = 'tag' GROUP BY value HAVING sum(count) > 0"
+                    )
+                )
                 params += where.params
             if names:
-                parts.append(f"SELECT facet, value, sum(count) AS n FROM registry_facetcount WHERE {where.sql()} "
-                             "AND facet = ANY(%s) GROUP BY facet, value HAVING sum(count) > 0")
+                parts.append(
+                    f"SELECT facet, value, sum(count) AS n FROM registry_facetcount WHERE {where.sql()} "
+                    "AND facet = ANY(%s) GROUP BY facet, value HAVING sum(count) > 0"
+                )
                 params += [*where.params, names]
         return self._top(cursor, parts, params)
 
@@ -341,8 +379,23 @@ class PostgresSearchBackend(SearchBackend):
         if "TRUE" not in alternatives:
             where.add("(" + " OR ".join(f"({alt})" for alt in alternatives) + ")", *alt_params)
         keys = query.order_keys
-        columns = ", ".join(["a.id", "a.kind", "a.task", "a.license", "a.status", "a.team_id", "a.tag_array", "a.name",
-                             "a.slug", "a.created_at", "a.updated_at", "a.usage_count", *flags])
+        columns = ", ".join(
+            [
+                "a.id",
+                "a.kind",
+                "a.task",
+                "a.license",
+                "a.status",
+                "a.team_id",
+                "a.tag_array",
+                "a.name",
+                "a.slug",
+                "a.created_at",
+                "a.updated_at",
+                "a.usage_count",
+                *flags,
+            ]
+        )
         if "rank" in dict(keys):
             columns += ", ts_rank(a.search_vector, to_tsquery('english', %s)) AS rank"
             flag_params = [*flag_params, tsquery]
@@ -353,19 +406,26 @@ class PostgresSearchBackend(SearchBackend):
             if "_total" in facets:
                 page_sql, page_params = self._page_from_matches(query, condition.replace("m.", "s."))
             if "tag" in facets:
-                parts.append(_top_values("SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tag_array) t "
-                                         f"WHERE {condition} GROUP BY t"))
+                parts.append(
+                    _top_values(
+                        "SELECT 'tag', t, count(*) FROM m CROSS JOIN LATERAL unnest(m.tag_array) t "
+                        f"WHERE {condition} GROUP BY t"
+                    )
+                )
             single = [facet for facet in facets if facet != "tag"]
             if single:
                 # The other facets of this group (and the total) in one pass: one grouping set each.
                 sets = ", ".join("()" if facet == "_total" else f"({_GROUPED[facet]})" for facet in single)
-                label = " ".join(f"WHEN grouping({_GROUPED[facet]}) = 0 THEN '{facet}'"
-                                 for facet in single if facet != "_total")
+                label = " ".join(
+                    f"WHEN grouping({_GROUPED[facet]}) = 0 THEN '{facet}'" for facet in single if facet != "_total"
+                )
                 value = ", ".join(_GROUPED[facet] for facet in single if facet != "_total")
-                parts.append(f"SELECT * FROM (SELECT CASE {label} ELSE '_total' END AS facet, "
-                             f"coalesce({value}{', ' if value else ''}'') AS value, count(*) AS n FROM m "
-                             f"JOIN registry_team tm ON tm.id = m.team_id WHERE {condition} "
-                             f"GROUP BY GROUPING SETS ({sets})) g WHERE g.value <> '' OR g.facet = '_total'")
+                parts.append(
+                    f"SELECT * FROM (SELECT CASE {label} ELSE '_total' END AS facet, "
+                    f"coalesce({value}{', ' if value else ''}'') AS value, count(*) AS n FROM m "
+                    f"JOIN registry_team tm ON tm.id = m.team_id WHERE {condition} "
+                    f"GROUP BY GROUPING SETS ({sets})) g WHERE g.value <> '' OR g.facet = '_total'"
+                )
         prefix = f"WITH m AS MATERIALIZED (SELECT {columns} FROM registry_asset a WHERE {where.sql()}) "
         found = self._top(cursor, parts, flag_params + where.params, prefix=prefix, extra=(page_sql, page_params))
         rows = None
@@ -383,16 +443,20 @@ class PostgresSearchBackend(SearchBackend):
         keyset, keyset_params = self._keyset(keys, query, backwards)
         order = ", ".join(f"s.{_COLUMNS[name]} {'DESC' if desc != backwards else 'ASC'}" for name, desc in keys)
         values = ", ".join(f"p.{_COLUMNS[name]}" for name, _ in keys)
-        return (f"SELECT '_page', coalesce(json_agg(json_build_array({values}) ORDER BY p.r), '[]')::text, 0, 0 "
-                f"FROM (SELECT s.*, row_number() OVER (ORDER BY {order}) AS r FROM m s WHERE {condition} "
-                f"AND {keyset} ORDER BY {order} LIMIT %s OFFSET %s) p",
-                [*keyset_params, query.page_size + 1, query.offset])
+        return (
+            f"SELECT '_page', coalesce(json_agg(json_build_array({values}) ORDER BY p.r), '[]')::text, 0, 0 "
+            f"FROM (SELECT s.*, row_number() OVER (ORDER BY {order}) AS r FROM m s WHERE {condition} "
+            f"AND {keyset} ORDER BY {order} LIMIT %s OFFSET %s) p",
+            [*keyset_params, query.page_size + 1, query.offset],
+        )
 
     @staticmethod
     def _row(values: list, keys) -> tuple:
         """A page row from JSON: the sort key values (timestamps parsed back), the id last."""
-        return tuple(datetime.fromisoformat(value) if name in ("created_at", "updated_at") else value
-                     for value, (name, _) in zip(values, keys, strict=True))
+        return tuple(
+            datetime.fromisoformat(value) if name in ("created_at", "updated_at") else value
+            for value, (name, _) in zip(values, keys, strict=True)
+        )
 
     @staticmethod
     def _top(cursor, parts: list[str], params: list, prefix: str = "", extra=("", ())) -> dict:
@@ -400,9 +464,11 @@ class PostgresSearchBackend(SearchBackend):
         frequent first (ties by value in byte order, as the fallback sorts them). `extra` is one more
         (facet, value, n, r) query whose rows come back as they are."""
         extra_sql, extra_params = extra
-        sql = (f"{prefix}SELECT facet, value, n, r FROM (SELECT facet, value, n, row_number() OVER (PARTITION BY "
-               f"facet ORDER BY n DESC, value COLLATE \"C\") AS r FROM ({' UNION ALL '.join(parts)}) "
-               f"u(facet, value, n)) x WHERE r <= %s{' UNION ALL ' + extra_sql if extra_sql else ''}")
+        sql = (
+            f"{prefix}SELECT facet, value, n, r FROM (SELECT facet, value, n, row_number() OVER (PARTITION BY "
+            f'facet ORDER BY n DESC, value COLLATE "C") AS r FROM ({" UNION ALL ".join(parts)}) '
+            f"u(facet, value, n)) x WHERE r <= %s{' UNION ALL ' + extra_sql if extra_sql else ''}"
+        )
         cursor.execute(sql, [*params, FACET_LIMIT, *extra_params])
         found: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for facet, value, n, _ in sorted(cursor.fetchall(), key=lambda row: (row[0], row[3])):
@@ -413,8 +479,13 @@ class PostgresSearchBackend(SearchBackend):
 
     @staticmethod
     def _filter_key(name: str, query: SearchQuery) -> str:
-        value = {"kind": query.kind, "task": query.task, "license": query.license.upper(), "status": query.status,
-                 "team": query.team}[name]
+        value = {
+            "kind": query.kind,
+            "task": query.task,
+            "license": query.license.upper(),
+            "status": query.status,
+            "team": query.team,
+        }[name]
         return f"{name}={value}"
 
     @staticmethod
@@ -422,8 +493,11 @@ class PostgresSearchBackend(SearchBackend):
         """The (scope, filter, facet, value) rows an asset counts in: its facet values under no filter ("*")
         and under each of its own kind, task, licence, status and team (the filters a search may apply alone)."""
         scope = 0 if facts.visibility == "internal" else facts.team_id
-        optional = (("task", facts.task, facts.task), ("license", facts.license, facts.license.upper()),
-                    ("status", facts.status, facts.status))
+        optional = (
+            ("task", facts.task, facts.task),
+            ("license", facts.license, facts.license.upper()),
+            ("status", facts.status, facts.status),
+        )
         keys = [("kind", facts.kind), ("team", facts.team_slug), *(("tag", tag) for tag in facts.tags)]
         keys += [(facet, value) for facet, value, _ in optional if value]
         filters = ["*", f"kind={facts.kind}", f"team={facts.team_slug}"]
@@ -443,9 +517,12 @@ class PostgresSearchBackend(SearchBackend):
         params = [item for key, delta in changes for item in (*key, delta)]
         with connection.cursor() as cursor:
             # Rows in key order, so two writers never lock the same rows in opposite orders.
-            cursor.execute(f"INSERT INTO registry_facetcount (scope, filter, facet, value, count) VALUES {values} "
-                           "ON CONFLICT (scope, filter, facet, value) DO UPDATE "
-                           "SET count = registry_facetcount.count + EXCLUDED.count", params)
+            cursor.execute(
+                f"INSERT INTO registry_facetcount (scope, filter, facet, value, count) VALUES {values} "
+                "ON CONFLICT (scope, filter, facet, value) DO UPDATE "
+                "SET count = registry_facetcount.count + EXCLUDED.count",
+                params,
+            )
 
     def rebuild(self) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -461,8 +538,11 @@ def change_log_reset(cursor) -> None:
     """Start the asset change log again under a new epoch: every in-memory index (backends/memory.py) loads the
     catalogue afresh, and what the log held (a bulk load logs every row) is gone."""
     cursor.execute("TRUNCATE registry_searchchange")
-    cursor.execute("INSERT INTO registry_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
-                   "SET epoch = EXCLUDED.epoch", [str(uuid.uuid4())])
+    cursor.execute(
+        "INSERT INTO registry_searchstate (id, epoch) VALUES (1, %s) ON CONFLICT (id) DO UPDATE "
+        "SET epoch = EXCLUDED.epoch",
+        [str(uuid.uuid4())],
+    )
 
 
 def change_log_prune(cursor) -> int:
@@ -475,8 +555,10 @@ def change_log_prune(cursor) -> int:
         return 0  # no log to follow until a rebuild writes the state row
     cursor.execute("DELETE FROM registry_searchchange WHERE xid < %s::text::xid8", [str(found[0])])
     removed = cursor.rowcount
-    cursor.execute("UPDATE registry_searchstate SET pruned_below = GREATEST(pruned_below, prune_next), "
-                   "prune_next = pg_snapshot_xmin(pg_current_snapshot())::text::bigint WHERE id = 1")
+    cursor.execute(
+        "UPDATE registry_searchstate SET pruned_below = GREATEST(pruned_below, prune_next), "
+        "prune_next = pg_snapshot_xmin(pg_current_snapshot())::text::bigint WHERE id = 1"
+    )
     return removed
 
 

@@ -23,7 +23,7 @@ async def _read_answer(reader) -> int:
     start = lower.find(b"content-length:")
     if start != -1:
         end = lower.find(b"\r\n", start)
-        await reader.readexactly(int(head[start + 15:end]))
+        await reader.readexactly(int(head[start + 15 : end]))
     elif b"transfer-encoding: chunked" in lower:
         while True:
             size = int((await reader.readuntil(b"\r\n"))[:-2].split(b";")[0], 16)
@@ -53,34 +53,47 @@ async def _connection(host, port, request, warmup_end, deadline, latencies, erro
 
 async def run(host, port, path, body, concurrency, seconds, warmup, headers) -> dict:
     extra = "".join(f"{h}\r\n" for h in headers)
-    request = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n{extra}\r\n").encode() + body
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n{extra}\r\n"
+    ).encode() + body
     latencies: list[float] = []
     errors: list[int] = []
     now = time.perf_counter()
     warmup_end, deadline = now + warmup, now + warmup + seconds
-    await asyncio.gather(*(_connection(host, port, request, warmup_end, deadline, latencies, errors)
-                           for _ in range(concurrency)))
+    await asyncio.gather(
+        *(_connection(host, port, request, warmup_end, deadline, latencies, errors) for _ in range(concurrency))
+    )
     latencies.sort()
 
     def pct(p: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 3) if latencies else None
 
-    return {"requests": len(latencies), "errors": len(errors), "seconds": seconds,
-            "throughput": round(len(latencies) / seconds, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-            "latencies_us": [round(latency * 1e6) for latency in latencies]}
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "seconds": seconds,
+        "throughput": round(len(latencies) / seconds, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "latencies_us": [round(latency * 1e6) for latency in latencies],
+    }
 
 
 def main() -> None:
     host, port, path, body_file, concurrency, seconds, warmup, *headers = sys.argv[1:]
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass
     body = open(body_file, "rb").read()
-    print(json.dumps(asyncio.run(run(host, int(port), path, body, int(concurrency), float(seconds), float(warmup),
-                                     headers))))
+    print(
+        json.dumps(
+            asyncio.run(run(host, int(port), path, body, int(concurrency), float(seconds), float(warmup), headers))
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,7 @@ class OnnxRuntime(MLModel):
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(self.settings.parameters.uri, options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(self.settings.parameters.uri, options, providers=["CPUExecutionProvider"])
         self._output_names = [o.name for o in self._session.get_outputs()]
         return True
 
@@ -26,5 +25,9 @@ class OnnxRuntime(MLModel):
         feeds = {inp.name: NumpyCodec.decode_input(inp) for inp in payload.inputs}
         results = self._session.run(None, feeds)
         return InferenceResponse(
-            model_name=self.name, id=payload.id,
-            outputs=[NumpyCodec.encode_output(name, np.asarray(value)) for name, value in zip(self._output_names, results)])
+            model_name=self.name,
+            id=payload.id,
+            outputs=[
+                NumpyCodec.encode_output(name, np.asarray(value)) for name, value in zip(self._output_names, results)
+            ],
+        )

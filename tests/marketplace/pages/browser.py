@@ -20,6 +20,7 @@ SCREENSHOTS = Path(os.environ.get("MODELHUB_SCREENSHOTS_DIR", REPO / "var" / "te
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
+
 @pytest.fixture(scope="module")
 def chromium():
     """One browser for the browser tests (they live in one module). Module-scoped, not session-scoped:
@@ -35,8 +36,7 @@ def chromium():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         print(f"\nportal screenshots: {SCREENSHOTS}")
         yield browser
@@ -66,8 +66,9 @@ def browser_as(chromium, live_server):
             session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
             session.save()
-            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
-                                  "url": live_server.url}])
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}]
+            )
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))

@@ -11,7 +11,9 @@ def portal(alice, bob, dave, tmp_path):
 @pytest.fixture
 def signed_in(client):
     """A Django test client signed in as the given user (session auth, as a browser)."""
+
     def sign_in(user):
         client.force_login(user)
         return client
+
     return sign_in

@@ -162,7 +162,8 @@ def celery_worker_env(request):
 
 @pytest.mark.worker
 def test_deploy_an_endpoint_watch_it_turn_ready_and_call_it_with_the_shown_curl(
-        portal, browser_as, bob, live_runtime, live_runtime_worker_env, celery_worker, settings):
+    portal, browser_as, bob, live_runtime, live_runtime_worker_env, celery_worker, settings
+):
     settings.MODELHUB_RUNTIME_URL = live_runtime[0]  # the portal reads the runtime's figures from there
     page = browser_as(bob)
     page.goto("/assets/vision/clf/?version=1.0.0")
@@ -187,14 +188,18 @@ def test_deploy_an_endpoint_watch_it_turn_ready_and_call_it_with_the_shown_curl(
     for _ in range(3):
         subprocess.run(["bash", "-c", curl], capture_output=True, timeout=30, check=True)
     first = int(page.locator("#endpoint-status .figure strong").first.inner_text())
-    page.wait_for_function(f"parseInt(document.querySelector('#endpoint-status .figure strong').textContent) >= {first + 3}",
-                           timeout=20_000)
+    page.wait_for_function(
+        f"parseInt(document.querySelector('#endpoint-status .figure strong').textContent) >= {first + 3}",
+        timeout=20_000,
+    )
     # The chart draws the runtime's last hour per minute on a fixed 60-minute axis (quiet minutes at zero):
     # this minute's point counts the requests just sent.
-    page.wait_for_function("document.querySelectorAll('[data-chart] circle.dot-requests').length >= 1 && "
-                           "document.querySelector('[data-chart] .line-requests').getAttribute('points')"
-                           ".split(' ').length === 60 && "
-                           f"parseInt(document.querySelector('[data-chart-label]').textContent) >= 3")
+    page.wait_for_function(
+        "document.querySelectorAll('[data-chart] circle.dot-requests').length >= 1 && "
+        "document.querySelector('[data-chart] .line-requests').getAttribute('points')"
+        ".split(' ').length === 60 && "
+        f"parseInt(document.querySelector('[data-chart-label]').textContent) >= 3"
+    )
     expect(page.locator("[data-chart-label]")).to_contain_text("in the last hour")
     shoot(page, "11-endpoint")
     page.goto("/endpoints/")
@@ -238,8 +243,15 @@ def test_an_outsider_sees_no_private_asset_anywhere(portal, browser_as, charlie)
     page.goto("/")
     expect(page.locator("main")).not_to_contain_text("Hidden flower model")
     expect(page.locator("main")).not_to_contain_text("Vision notes")
-    for url in ("/catalogue/", "/catalogue/?q=hidden", "/catalogue/?team=secret", "/catalogue/?q=notes",
-                "/catalogue/suggest?q=hid", "/reviews/", "/endpoints/"):
+    for url in (
+        "/catalogue/",
+        "/catalogue/?q=hidden",
+        "/catalogue/?team=secret",
+        "/catalogue/?q=notes",
+        "/catalogue/suggest?q=hid",
+        "/reviews/",
+        "/endpoints/",
+    ):
         page.goto(url)
         text = page.locator("body").inner_text()
         assert "Hidden flower model" not in text and "Vision notes" not in text, url

@@ -7,11 +7,25 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/catalogue/", "/catalogue/?q=iris", "/catalogue/?kind=model&sort=name", "/catalogue/?sort=used",
-         "/catalogue/?status=approved", "/catalogue/suggest?q=wi", "/assets/demo-lab/iris-logreg/",
-         "/assets/demo-lab/iris/", "/assets/demo-lab/wine-random-forest/", "/reviews/",
-         "/reviews/demo-lab/wine-random-forest/1.0.0/", "/endpoints/", "/teams/", "/teams/demo-lab/",
-         "/teams/demo-lab/audit/", "/tokens/"]
+PAGES = [
+    "/",
+    "/catalogue/",
+    "/catalogue/?q=iris",
+    "/catalogue/?kind=model&sort=name",
+    "/catalogue/?sort=used",
+    "/catalogue/?status=approved",
+    "/catalogue/suggest?q=wi",
+    "/assets/demo-lab/iris-logreg/",
+    "/assets/demo-lab/iris/",
+    "/assets/demo-lab/wine-random-forest/",
+    "/reviews/",
+    "/reviews/demo-lab/wine-random-forest/1.0.0/",
+    "/endpoints/",
+    "/teams/",
+    "/teams/demo-lab/",
+    "/teams/demo-lab/audit/",
+    "/tokens/",
+]
 
 
 def pages_for(username: str) -> list[str]:

@@ -33,6 +33,7 @@ def queries(client, url: str) -> int:
 
 # --- Signing in and the home page -----------------------------------------------------------------
 
+
 def test_signed_out_visitors_get_the_welcome_page_and_are_sent_to_sign_in(client, portal):
     home = client.get("/")
     assert home.status_code == 200 and "Sign in to browse" in text(home)
@@ -63,6 +64,7 @@ def test_home_shows_counts_recent_and_what_waits(signed_in, portal, alice, dave)
 
 
 # --- Catalogue ------------------------------------------------------------------------------------
+
 
 def test_catalogue_searches_filters_sorts_and_highlights(signed_in, portal, alice):
     client = signed_in(alice)
@@ -116,12 +118,24 @@ def test_htmx_requests_get_the_results_partial(signed_in, portal, alice):
 
 # --- Asset page -----------------------------------------------------------------------------------
 
+
 def test_asset_page_shows_card_signature_files_lineage_reviews_and_release(signed_in, portal, bob):
     page = text(signed_in(bob).get("/assets/vision/clf/?version=1.0.0"))
-    for expected in ("Flower classifier", "Intended use of this release", "batch × 4", "Passed.",
-                     portal.approved.sha256, "/api/v1/assets/vision/clf/versions/1.0.0/download", "@production",
-                     "/assets/vision/flowers/?version=1.0.0", "trained on", "Reproduced.",
-                     "Approved and signed by the organisation key", "Deploy 1.0.0", "Upload a version"):
+    for expected in (
+        "Flower classifier",
+        "Intended use of this release",
+        "batch × 4",
+        "Passed.",
+        portal.approved.sha256,
+        "/api/v1/assets/vision/clf/versions/1.0.0/download",
+        "@production",
+        "/assets/vision/flowers/?version=1.0.0",
+        "trained on",
+        "Reproduced.",
+        "Approved and signed by the organisation key",
+        "Deploy 1.0.0",
+        "Upload a version",
+    ):
         assert expected in page, expected
     assert "<strong>species</strong>" in page  # the description is rendered Markdown
 
@@ -163,18 +177,22 @@ def test_version_status_partial_asks_the_page_to_reload_once_validated(signed_in
 
 # --- Upload ---------------------------------------------------------------------------------------
 
+
 def test_upload_without_javascript_streams_through_the_same_service(signed_in, portal, bob, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = signed_in(bob)
     assert client.get("/assets/vision/clf/upload").status_code == 200
-    response = client.post("/assets/vision/clf/upload", {
-        "version": "1.3.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes()), "metadata": '{"a": 1}'})
+    response = client.post(
+        "/assets/vision/clf/upload",
+        {"version": "1.3.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes()), "metadata": '{"a": 1}'},
+    )
     assert response.status_code == 302 and response["Location"] == "/assets/vision/clf/?version=1.3.0"
     created = AssetVersion.objects.get(asset=portal.clf, version="1.3.0")
     assert created.status == "validating" and created.metadata == {"a": 1} and created.created_by == bob
-    again = client.post("/assets/vision/clf/upload", {"version": "1.3.0",
-                                                      "file": SimpleUploadedFile("model.onnx", onnx_bytes())})
+    again = client.post(
+        "/assets/vision/clf/upload", {"version": "1.3.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())}
+    )
     assert again.status_code == 400 and "already has version 1.3.0" in text(again)
 
 
@@ -184,12 +202,14 @@ def test_upload_needs_the_csrf_token_and_membership(portal, charlie, bob, client
 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(bob)
-    refused = strict.post("/assets/vision/clf/upload", {"version": "1.4.0",
-                                                        "file": SimpleUploadedFile("m.onnx", onnx_bytes())})
+    refused = strict.post(
+        "/assets/vision/clf/upload", {"version": "1.4.0", "file": SimpleUploadedFile("m.onnx", onnx_bytes())}
+    )
     assert refused.status_code == 403
     client.force_login(charlie)
-    outsider = client.post("/assets/vision/clf/upload", {"version": "1.4.0",
-                                                         "file": SimpleUploadedFile("m.onnx", onnx_bytes())})
+    outsider = client.post(
+        "/assets/vision/clf/upload", {"version": "1.4.0", "file": SimpleUploadedFile("m.onnx", onnx_bytes())}
+    )
     assert outsider.status_code == 403 and "Only members of &#x27;vision&#x27;" in text(outsider)
     assert client.get("/assets/vision/clf/upload").status_code == 403
     assert not AssetVersion.objects.filter(version="1.4.0").exists()
@@ -204,15 +224,21 @@ def test_the_api_upload_accepts_the_browser_session_with_csrf(portal, bob):
     token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    without = browser.post("/api/v1/assets/vision/clf/versions/", {
-        "version": "1.5.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())})
+    without = browser.post(
+        "/api/v1/assets/vision/clf/versions/",
+        {"version": "1.5.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())},
+    )
     assert without.status_code == 403
-    response = browser.post("/api/v1/assets/vision/clf/versions/", {
-        "version": "1.5.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())}, HTTP_X_CSRFTOKEN=token)
+    response = browser.post(
+        "/api/v1/assets/vision/clf/versions/",
+        {"version": "1.5.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())},
+        HTTP_X_CSRFTOKEN=token,
+    )
     assert response.status_code == 202 and response.json()["status"] == "validating"
 
 
 # --- Reviews --------------------------------------------------------------------------------------
+
 
 def test_review_queue_and_page_show_the_diff_and_record_a_decision(signed_in, portal, dave):
     client = signed_in(dave)
@@ -237,13 +263,14 @@ def test_the_uploader_and_submitter_cannot_review(signed_in, portal, bob):
 
 # --- Deploy and endpoints -------------------------------------------------------------------------
 
+
 def test_deploy_creates_an_endpoint_and_its_page_shows_the_key_and_examples(signed_in, portal, bob):
     client = signed_in(bob)
     response = client.post("/assets/vision/clf/versions/1.0.0/deploy", {"team": "vision", "name": "flower-clf"})
     endpoint = Endpoint.objects.get(name="flower-clf")
     assert response.status_code == 302 and response["Location"] == f"/endpoints/{endpoint.pk}/"
     page = text(client.get(response["Location"]))
-    key = page.split('data-endpoint-key>')[1].split("<")[0]
+    key = page.split("data-endpoint-key>")[1].split("<")[0]
     assert key.startswith("mhe_") and f"Bearer {key}" in page
     assert "curl -sS -X POST" in page and "tritonclient.http" in page and "requests.post(" in page
     assert "&quot;shape&quot;: [1, 4]" in page and "&quot;datatype&quot;: &quot;FP32&quot;" in page
@@ -266,7 +293,7 @@ def test_members_create_and_revoke_endpoint_keys_on_its_page(signed_in, portal, 
     endpoint = Endpoint.objects.get(name="flower-clf")
     created = client.post(f"/endpoints/{endpoint.pk}/keys")
     assert created.status_code == 200 and created["Cache-Control"] == "no-store"
-    key = text(created).split('data-endpoint-key>')[1].split("<")[0]
+    key = text(created).split("data-endpoint-key>")[1].split("<")[0]
     assert key.startswith("mhe_") and f"Bearer {key}" in text(created)
     made = EndpointKey.objects.filter(endpoint=endpoint, internal=False).order_by("-pk").first()
     assert key.startswith(made.prefix)
@@ -303,6 +330,7 @@ def test_endpoints_are_only_for_the_teams_members(signed_in, portal, bob, charli
 
 
 # --- Teams, audit, tokens -------------------------------------------------------------------------
+
 
 def test_team_page_lets_maintainers_manage_members(signed_in, portal, alice, bob, charlie):
     client = signed_in(alice)
@@ -353,18 +381,37 @@ def test_tokens_are_shown_once_and_revoked(signed_in, portal, alice, bob, client
 
 # --- Privacy, errors, the API for browsers --------------------------------------------------------
 
+
 @pytest.mark.parametrize("who", ["charlie", "dave"])
 def test_outsiders_see_no_private_asset_anywhere(signed_in, portal, request, who):
     client = signed_in(request.getfixturevalue(who))
-    for url in ("/", "/catalogue/", "/catalogue/?q=hidden", "/catalogue/?q=notes", "/catalogue/?team=secret",
-                "/catalogue/?sort=used", "/catalogue/suggest?q=hid", "/catalogue/?q=hiddn", "/reviews/", "/endpoints/",
-                "/teams/", "/teams/secret/", "/teams/secret/audit/", "/assets/vision/flowers/",
-                "/assets/vision/clf/"):
+    for url in (
+        "/",
+        "/catalogue/",
+        "/catalogue/?q=hidden",
+        "/catalogue/?q=notes",
+        "/catalogue/?team=secret",
+        "/catalogue/?sort=used",
+        "/catalogue/suggest?q=hid",
+        "/catalogue/?q=hiddn",
+        "/reviews/",
+        "/endpoints/",
+        "/teams/",
+        "/teams/secret/",
+        "/teams/secret/audit/",
+        "/assets/vision/flowers/",
+        "/assets/vision/clf/",
+    ):
         response = client.get(url)
         assert response.status_code in (200, 400), url
         assert not any(marker in text(response) for marker in PRIVATE_MARKERS), url
-    for url in ("/assets/secret/hidden-model/", "/assets/vision/vision-notes/", "/assets/secret/hidden-model/upload",
-                "/reviews/secret/hidden-model/1.0.0/", "/assets/secret/hidden-model/versions/1.0.0/status"):
+    for url in (
+        "/assets/secret/hidden-model/",
+        "/assets/vision/vision-notes/",
+        "/assets/secret/hidden-model/upload",
+        "/reviews/secret/hidden-model/1.0.0/",
+        "/assets/secret/hidden-model/versions/1.0.0/status",
+    ):
         response = client.get(url)
         # The page may repeat the address that was asked for, but nothing about what is (or is not) there.
         assert response.status_code == 404 and "Hidden flower model" not in text(response), url
@@ -407,16 +454,27 @@ def test_a_browser_opening_the_api_gets_json_not_a_500(client, portal, alice):
 # --- A fixed number of queries, and fast ----------------------------------------------------------
 
 PAGES = {
-    "/": 8, "/catalogue/": 10, "/catalogue/?q=flower&kind=model&sort=name": 12, "/catalogue/?sort=used": 10,
-    "/catalogue/suggest?q=flo": 11, "/assets/vision/clf/": 23, "/assets/vision/clf/?version=1.0.0": 23,
-    "/reviews/": 7, "/reviews/vision/clf/1.1.0/": 19, "/endpoints/": 3, "/teams/": 3, "/teams/vision/": 6,
-    "/teams/vision/audit/": 5, "/tokens/": 3,
+    "/": 8,
+    "/catalogue/": 10,
+    "/catalogue/?q=flower&kind=model&sort=name": 12,
+    "/catalogue/?sort=used": 10,
+    "/catalogue/suggest?q=flo": 11,
+    "/assets/vision/clf/": 23,
+    "/assets/vision/clf/?version=1.0.0": 23,
+    "/reviews/": 7,
+    "/reviews/vision/clf/1.1.0/": 19,
+    "/endpoints/": 3,
+    "/teams/": 3,
+    "/teams/vision/": 6,
+    "/teams/vision/audit/": 5,
+    "/tokens/": 3,
 }
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_pages_run_a_bounded_number_of_queries_whatever_the_catalogue_size(signed_in, portal, alice, dave, tmp_path,
-                                                                           url, django_assert_max_num_queries):
+def test_pages_run_a_bounded_number_of_queries_whatever_the_catalogue_size(
+    signed_in, portal, alice, dave, tmp_path, url, django_assert_max_num_queries
+):
     client = signed_in(dave if url.startswith("/reviews/") else alice)
     client.get(url)  # the session's first request also reads the session's user once more
     before = queries(client, url)
@@ -424,8 +482,9 @@ def test_pages_run_a_bounded_number_of_queries_whatever_the_catalogue_size(signe
     with django_assert_max_num_queries(PAGES[url]):
         client.get(url)
     for n in range(8):  # more assets, tags, versions, reviews and events: the same number of queries
-        asset = make_asset(alice, portal.team, slug=f"more-{n}", name=f"Flower model {n}", tags=["tabular", f"t{n}"],
-                           license="MIT")
+        asset = make_asset(
+            alice, portal.team, slug=f"more-{n}", name=f"Flower model {n}", tags=["tabular", f"t{n}"], license="MIT"
+        )
         from tests.factories import make_validated_version
 
         make_validated_version(alice, asset, tmp_path, version="1.0.0")
@@ -472,7 +531,7 @@ def test_the_versions_table_pages_through_many_versions_in_the_same_queries(sign
     assert queries(client, "/assets/vision/many/") == few
     first = text(client.get("/assets/vision/many/"))
     assert first.count('<a href="?version=') == 20 and "45 versions, newest first" in first
-    assert '<option value="0.0.44" selected>' in first and "?version=0.0.24\"" not in first
+    assert '<option value="0.0.44" selected>' in first and '?version=0.0.24"' not in first
     older = re.search(r'href="([^"]+)" rel="next">Older', first).group(1).replace("&amp;", "&")
     second = text(client.get("/assets/vision/many/" + older))
     assert '<a href="?version=0.0.24">' in second and '<a href="?version=0.0.44">' not in second

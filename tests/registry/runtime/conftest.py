@@ -61,6 +61,7 @@ def load_all(host: InProcessHost, paths) -> None:
     async def go():
         for name, path in paths.items():
             await host.load(ModelConfig(name=name, path=str(path)))
+
     asyncio.run(go())
 
 
@@ -95,15 +96,18 @@ class FakePortal:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if self.path != "/api/v1/internal/runtime/authorize" or \
-                        self.headers.get("Authorization") != f"Bearer {SECRET}":
+                if (
+                    self.path != "/api/v1/internal/runtime/authorize"
+                    or self.headers.get("Authorization") != f"Bearer {SECRET}"
+                ):
                     self.send_response(403)
                     self.end_headers()
                     return
                 portal.calls.append(body)
                 time.sleep(portal.delay)
-                answer = json.dumps({"status": portal.decisions.get((body["model"], body["credential_sha256"]),
-                                                                    401)}).encode()
+                answer = json.dumps(
+                    {"status": portal.decisions.get((body["model"], body["credential_sha256"]), 401)}
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))

@@ -12,19 +12,46 @@ import numpy as np
 import onnxruntime as ort
 from onnx import TensorProto, helper
 
-from registry.runtime.interface import (PLATFORM, InferenceInputError, ModelConfig, ModelInfo, ModelLoadError,
-                                        ModelNotFound, TensorSpec)
+from registry.runtime.interface import (
+    PLATFORM,
+    InferenceInputError,
+    ModelConfig,
+    ModelInfo,
+    ModelLoadError,
+    ModelNotFound,
+    TensorSpec,
+)
 
-ONNX_TYPES = {"BOOL": TensorProto.BOOL, "UINT8": TensorProto.UINT8, "UINT16": TensorProto.UINT16,
-              "UINT32": TensorProto.UINT32, "UINT64": TensorProto.UINT64, "INT8": TensorProto.INT8,
-              "INT16": TensorProto.INT16, "INT32": TensorProto.INT32, "INT64": TensorProto.INT64,
-              "FP16": TensorProto.FLOAT16, "FP32": TensorProto.FLOAT, "FP64": TensorProto.DOUBLE,
-              "BYTES": TensorProto.STRING}
-_ORT_TYPES = {"tensor(bool)": "BOOL", "tensor(uint8)": "UINT8", "tensor(uint16)": "UINT16",
-              "tensor(uint32)": "UINT32", "tensor(uint64)": "UINT64", "tensor(int8)": "INT8",
-              "tensor(int16)": "INT16", "tensor(int32)": "INT32", "tensor(int64)": "INT64",
-              "tensor(float16)": "FP16", "tensor(float)": "FP32", "tensor(double)": "FP64",
-              "tensor(string)": "BYTES"}
+ONNX_TYPES = {
+    "BOOL": TensorProto.BOOL,
+    "UINT8": TensorProto.UINT8,
+    "UINT16": TensorProto.UINT16,
+    "UINT32": TensorProto.UINT32,
+    "UINT64": TensorProto.UINT64,
+    "INT8": TensorProto.INT8,
+    "INT16": TensorProto.INT16,
+    "INT32": TensorProto.INT32,
+    "INT64": TensorProto.INT64,
+    "FP16": TensorProto.FLOAT16,
+    "FP32": TensorProto.FLOAT,
+    "FP64": TensorProto.DOUBLE,
+    "BYTES": TensorProto.STRING,
+}
+_ORT_TYPES = {
+    "tensor(bool)": "BOOL",
+    "tensor(uint8)": "UINT8",
+    "tensor(uint16)": "UINT16",
+    "tensor(uint32)": "UINT32",
+    "tensor(uint64)": "UINT64",
+    "tensor(int8)": "INT8",
+    "tensor(int16)": "INT16",
+    "tensor(int32)": "INT32",
+    "tensor(int64)": "INT64",
+    "tensor(float16)": "FP16",
+    "tensor(float)": "FP32",
+    "tensor(double)": "FP64",
+    "tensor(string)": "BYTES",
+}
 
 
 def _model_bytes(nodes, inputs, outputs) -> bytes:
@@ -37,26 +64,36 @@ def _model_bytes(nodes, inputs, outputs) -> bytes:
 def identity_model(datatype: str) -> bytes:
     """y = x, shape [batch, 3]."""
     kind = ONNX_TYPES[datatype]
-    return _model_bytes([helper.make_node("Identity", ["x"], ["y"])],
-                        [helper.make_tensor_value_info("x", kind, ["batch", 3])],
-                        [helper.make_tensor_value_info("y", kind, ["batch", 3])])
+    return _model_bytes(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        [helper.make_tensor_value_info("x", kind, ["batch", 3])],
+        [helper.make_tensor_value_info("y", kind, ["batch", 3])],
+    )
 
 
 def add_model(features: int = 4) -> bytes:
     """y = x + 1 (FP32), shape [batch, features]: the dynamic batch dimension."""
     one = helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0])
-    return _model_bytes([helper.make_node("Constant", [], ["c"], value=one), helper.make_node("Add", ["x", "c"], ["y"])],
-                        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", features])],
-                        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", features])])
+    return _model_bytes(
+        [helper.make_node("Constant", [], ["c"], value=one), helper.make_node("Add", ["x", "c"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", features])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", features])],
+    )
 
 
 def two_output_model(features: int = 4) -> bytes:
     """doubled = x + x (FP32 [batch, features]); label = argmax(x, axis 1) (INT64 [batch])."""
-    return _model_bytes([helper.make_node("Add", ["x", "x"], ["doubled"]),
-                         helper.make_node("ArgMax", ["x"], ["label"], axis=1, keepdims=0)],
-                        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", features])],
-                        [helper.make_tensor_value_info("doubled", TensorProto.FLOAT, ["batch", features]),
-                         helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"])])
+    return _model_bytes(
+        [
+            helper.make_node("Add", ["x", "x"], ["doubled"]),
+            helper.make_node("ArgMax", ["x"], ["label"], axis=1, keepdims=0),
+        ],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", features])],
+        [
+            helper.make_tensor_value_info("doubled", TensorProto.FLOAT, ["batch", features]),
+            helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]),
+        ],
+    )
 
 
 def write_models(folder: Path) -> dict[str, Path]:
@@ -96,8 +133,14 @@ class InProcessHost:
             session = ort.InferenceSession(config.path, options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ModelLoadError(str(exc)) from None
-        info = ModelInfo(config.name, (config.version,), PLATFORM, tuple(_spec(a) for a in session.get_inputs()),
-                         tuple(_spec(a) for a in session.get_outputs()), config.max_batch_size)
+        info = ModelInfo(
+            config.name,
+            (config.version,),
+            PLATFORM,
+            tuple(_spec(a) for a in session.get_inputs()),
+            tuple(_spec(a) for a in session.get_outputs()),
+            config.max_batch_size,
+        )
         self.sessions[config.name] = (session, info)
         return info
 
@@ -110,8 +153,10 @@ class InProcessHost:
         return entry[1] if entry is not None else None
 
     def index(self) -> list[dict]:
-        ready = [{"name": n, "version": i.versions[-1], "state": "READY", "reason": ""}
-                 for n, (_, i) in self.sessions.items()]
+        ready = [
+            {"name": n, "version": i.versions[-1], "state": "READY", "reason": ""}
+            for n, (_, i) in self.sessions.items()
+        ]
         return ready + list(self.not_ready.values())
 
     async def infer(self, name, inputs, output_names):

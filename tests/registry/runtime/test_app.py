@@ -29,6 +29,7 @@ def auth() -> dict:
     # A fresh dict each call: tritonclient adds Inference-Header-Content-Length to the dict it is given.
     return dict(AUTH)
 
+
 ADMIN = {"Authorization": f"Bearer {SECRET}"}
 RNG = np.random.default_rng(7)
 
@@ -52,6 +53,7 @@ def ort_run(model_files, name, feeds):
 
 # ------------------------------------------------------------------------------------------ open routes
 
+
 def test_health_and_server_metadata_are_open(http, triton):
     assert http.get("/v2/health/live").json() == {"live": True}
     assert http.get("/v2/health/ready").status_code == 200
@@ -64,17 +66,26 @@ def test_health_and_server_metadata_are_open(http, triton):
 
 # ------------------------------------------------------------------------------------------ tritonclient
 
+
 def test_model_metadata_and_readiness(triton, http):
     meta = triton.get_model_metadata("two-outputs", headers=auth())
-    assert meta == {"name": "two-outputs", "versions": ["1"], "platform": "onnx_onnxv1",
-                    "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 4]}],
-                    "outputs": [{"name": "doubled", "datatype": "FP32", "shape": [-1, 4]},
-                                {"name": "label", "datatype": "INT64", "shape": [-1]}]}
+    assert meta == {
+        "name": "two-outputs",
+        "versions": ["1"],
+        "platform": "onnx_onnxv1",
+        "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 4]}],
+        "outputs": [
+            {"name": "doubled", "datatype": "FP32", "shape": [-1, 4]},
+            {"name": "label", "datatype": "INT64", "shape": [-1]},
+        ],
+    }
     assert triton.get_model_metadata("two-outputs", "1", headers=auth()) == meta
     assert triton.is_model_ready("two-outputs", headers=auth())
     assert http.get("/v2/models/two-outputs/versions/9", headers=auth()).status_code == 404
     assert http.get("/v2/models/two-outputs/versions/1/ready", headers=auth()).json() == {
-        "name": "two-outputs", "ready": True}
+        "name": "two-outputs",
+        "ready": True,
+    }
 
 
 def test_infer_binary_outputs_by_default_match_onnxruntime(triton, model_files):
@@ -115,8 +126,9 @@ def test_every_datatype_through_tritonclient(triton, binary_in, binary_out):
             x = (RNG.random((2, 3)) * 100).astype(tritonhttp.triton_to_np_dtype(datatype))
         given = tritonhttp.InferInput("x", [2, 3], datatype)
         given.set_data_from_numpy(x, binary_data=binary_in)
-        result = triton.infer(name, [given], outputs=[tritonhttp.InferRequestedOutput("y", binary_data=binary_out)],
-                              headers=auth())
+        result = triton.infer(
+            name, [given], outputs=[tritonhttp.InferRequestedOutput("y", binary_data=binary_out)], headers=auth()
+        )
         y = result.as_numpy("y")
         if datatype == "BYTES":
             expected = [v.encode() for v in x.reshape(-1)]
@@ -135,22 +147,29 @@ def test_tritonclient_sees_the_error_message(triton):
 
 # ------------------------------------------------------------------------------------------ plain HTTP
 
+
 def infer_doc(data, shape=(1, 4), **extra):
     return {"inputs": [{"name": "x", "datatype": "FP32", "shape": list(shape), "data": data}], **extra}
 
 
 def test_json_request_with_nested_data_gets_a_json_response(http):
-    response = http.post("/v2/models/add/infer", json=infer_doc([[1, 2, 3, 4], [5, 6, 7, 8]], (2, 4), id="abc"),
-                         headers=auth())
+    response = http.post(
+        "/v2/models/add/infer", json=infer_doc([[1, 2, 3, 4], [5, 6, 7, 8]], (2, 4), id="abc"), headers=auth()
+    )
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     assert "inference-header-content-length" not in response.headers
-    assert response.json() == {"model_name": "add", "model_version": "1", "id": "abc", "outputs": [
-        {"name": "y", "datatype": "FP32", "shape": [2, 4], "data": [2, 3, 4, 5, 6, 7, 8, 9]}]}
+    assert response.json() == {
+        "model_name": "add",
+        "model_version": "1",
+        "id": "abc",
+        "outputs": [{"name": "y", "datatype": "FP32", "shape": [2, 4], "data": [2, 3, 4, 5, 6, 7, 8, 9]}],
+    }
 
 
 def test_binary_output_response_framing(http):
-    response = http.post("/v2/models/add/infer", headers=auth(),
-                         json=infer_doc([1, 2, 3, 4], parameters={"binary_data_output": True}))
+    response = http.post(
+        "/v2/models/add/infer", headers=auth(), json=infer_doc([1, 2, 3, 4], parameters={"binary_data_output": True})
+    )
     assert response.headers["content-type"] == "application/octet-stream"
     length = int(response.headers["inference-header-content-length"])
     header = orjson.loads(response.content[:length])
@@ -158,23 +177,43 @@ def test_binary_output_response_framing(http):
     assert np.frombuffer(response.content[length:], "<f4").tolist() == [2, 3, 4, 5]
 
 
-BINARY_HEADER = orjson.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4],
-                                          "parameters": {"binary_data_size": 16}}]})
+BINARY_HEADER = orjson.dumps(
+    {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "parameters": {"binary_data_size": 16}}]}
+)
 BAD_REQUESTS = [
     ("malformed JSON", b"{", {}, 400, "malformed JSON"),
-    ("unknown input", orjson.dumps({"inputs": [{"name": "q", "datatype": "FP32", "shape": [1, 4],
-                                                "data": [1, 2, 3, 4]}]}), {}, 400, "unknown input 'q'"),
-    ("wrong datatype", orjson.dumps({"inputs": [{"name": "x", "datatype": "INT32", "shape": [1, 4],
-                                                 "data": [1, 2, 3, 4]}]}), {}, 400, "expects FP32"),
+    (
+        "unknown input",
+        orjson.dumps({"inputs": [{"name": "q", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}]}),
+        {},
+        400,
+        "unknown input 'q'",
+    ),
+    (
+        "wrong datatype",
+        orjson.dumps({"inputs": [{"name": "x", "datatype": "INT32", "shape": [1, 4], "data": [1, 2, 3, 4]}]}),
+        {},
+        400,
+        "expects FP32",
+    ),
     ("rank", orjson.dumps(infer_doc([1, 2, 3, 4], (4,))), {}, 400, "rank 2"),
     ("fixed dim", orjson.dumps(infer_doc([1, 2, 3], (1, 3))), {}, 400, "expects [-1, 4]"),
     ("data length", orjson.dumps(infer_doc([1, 2, 3], (1, 4))), {}, 400, "has 3 elements"),
-    ("unknown output", orjson.dumps(infer_doc([1, 2, 3, 4], outputs=[{"name": "zz"}])), {}, 400,
-     "unknown output 'zz'"),
-    ("header past body", orjson.dumps(infer_doc([1, 2, 3, 4])), {"Inference-Header-Content-Length": "9999"}, 400,
-     "outside the body"),
-    ("sizes", BINARY_HEADER + b"\0" * 20, {"Inference-Header-Content-Length": str(len(BINARY_HEADER))}, 400,
-     "4 bytes beyond the JSON header"),
+    ("unknown output", orjson.dumps(infer_doc([1, 2, 3, 4], outputs=[{"name": "zz"}])), {}, 400, "unknown output 'zz'"),
+    (
+        "header past body",
+        orjson.dumps(infer_doc([1, 2, 3, 4])),
+        {"Inference-Header-Content-Length": "9999"},
+        400,
+        "outside the body",
+    ),
+    (
+        "sizes",
+        BINARY_HEADER + b"\0" * 20,
+        {"Inference-Header-Content-Length": str(len(BINARY_HEADER))},
+        400,
+        "4 bytes beyond the JSON header",
+    ),
     ("binary without header", BINARY_HEADER, {}, 400, "no Inference-Header-Content-Length"),
 ]
 
@@ -194,8 +233,11 @@ def test_compressed_requests_are_415(triton):
 
 
 def test_an_input_given_twice_is_400(http):
-    response = http.post("/v2/models/add/infer", headers=auth(), json={"inputs": [
-        {"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}] * 2})
+    response = http.post(
+        "/v2/models/add/infer",
+        headers=auth(),
+        json={"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}] * 2},
+    )
     assert response.status_code == 400 and "given twice" in response.json()["error"]
 
 
@@ -208,9 +250,14 @@ def test_oversized_bodies_get_413(http):
     assert chunked.status_code == 413 and "over the limit" in chunked.json()["error"]
 
 
-@pytest.mark.parametrize("error, status", [(InferenceTimeout("ran past 30000 ms"), 504),
-                                           (ModelUnavailable("the model's process ran out of memory"), 503),
-                                           (InferenceInputError("index out of range"), 400)])
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        (InferenceTimeout("ran past 30000 ms"), 504),
+        (ModelUnavailable("the model's process ran out of memory"), 503),
+        (InferenceInputError("index out of range"), 400),
+    ],
+)
 def test_host_errors_map_to_statuses(runtime, http, error, status):
     runtime.host.fail_with["add"] = error
     response = http.post("/v2/models/add/infer", json=infer_doc([1, 2, 3, 4]), headers=auth())
@@ -218,11 +265,17 @@ def test_host_errors_map_to_statuses(runtime, http, error, status):
 
 
 def test_a_model_that_is_not_ready_is_503(runtime, http):
-    runtime.host.not_ready["restarting"] = {"name": "restarting", "version": "1", "state": "UNAVAILABLE",
-                                            "reason": "crashed; restarting"}
+    runtime.host.not_ready["restarting"] = {
+        "name": "restarting",
+        "version": "1",
+        "state": "UNAVAILABLE",
+        "reason": "crashed; restarting",
+    }
     try:
-        for response in (http.get("/v2/models/restarting", headers=auth()),
-                         http.post("/v2/models/restarting/infer", json=infer_doc([1, 2, 3, 4]), headers=auth())):
+        for response in (
+            http.get("/v2/models/restarting", headers=auth()),
+            http.post("/v2/models/restarting/infer", json=infer_doc([1, 2, 3, 4]), headers=auth()),
+        ):
             assert response.status_code == 503 and "crashed; restarting" in response.json()["error"]
     finally:
         del runtime.host.not_ready["restarting"]
@@ -230,9 +283,9 @@ def test_a_model_that_is_not_ready_is_503(runtime, http):
 
 # ------------------------------------------------------------------------------------------ credentials
 
+
 def test_model_routes_need_a_credential(http):
-    for method, path in (("GET", "/v2/models/add"), ("GET", "/v2/models/add/ready"),
-                         ("POST", "/v2/models/add/infer")):
+    for method, path in (("GET", "/v2/models/add"), ("GET", "/v2/models/add/ready"), ("POST", "/v2/models/add/infer")):
         response = http.request(method, path, json=infer_doc([1, 2, 3, 4]))
         assert response.status_code == 401 and "credentials required" in response.json()["error"]
         response = http.request(method, path, json=infer_doc([1, 2, 3, 4]), headers={"Authorization": "Bearer nope"})
@@ -240,8 +293,11 @@ def test_model_routes_need_a_credential(http):
 
 
 def test_every_credential_form_is_accepted(http):
-    for headers in ({"Authorization": f"Bearer {ADD_ONLY_KEY}"}, {"Authorization": f"Token {ADD_ONLY_KEY}"},
-                    {"X-Modelhub-Key": ADD_ONLY_KEY}):
+    for headers in (
+        {"Authorization": f"Bearer {ADD_ONLY_KEY}"},
+        {"Authorization": f"Token {ADD_ONLY_KEY}"},
+        {"X-Modelhub-Key": ADD_ONLY_KEY},
+    ):
         assert http.get("/v2/models/add", headers=headers).status_code == 200
 
 
@@ -267,8 +323,9 @@ def test_repository_and_stats_routes_need_the_runtime_secret(http):
 
 def portal_runtime(portal_url, host, ttl=5.0):
     auth = PortalAuthorizer(portal_url, SECRET, ttl=ttl, timeout=1.0)
-    return ServerThread(create_app(host, auth=auth, metrics=RuntimeMetrics(),
-                                   settings=RuntimeSettings(runtime_secret=SECRET)))
+    return ServerThread(
+        create_app(host, auth=auth, metrics=RuntimeMetrics(), settings=RuntimeSettings(runtime_secret=SECRET))
+    )
 
 
 def test_portal_decisions_are_cached_and_revocation_lands_after_the_ttl(fake_portal, runtime):
@@ -296,14 +353,19 @@ def test_concurrent_misses_make_one_portal_call(fake_portal, runtime):
     fake_portal.decisions[("add", sha("k2"))] = 200
     with portal_runtime(fake_portal.url, runtime.host) as server, httpx.Client(base_url=server.url) as client:
         with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda _: httpx.get(f"{server.url}/v2/models/add", headers={
-                "X-Modelhub-Key": "k2"}).status_code, range(8)))
+            statuses = list(
+                pool.map(
+                    lambda _: httpx.get(f"{server.url}/v2/models/add", headers={"X-Modelhub-Key": "k2"}).status_code,
+                    range(8),
+                )
+            )
         assert statuses == [200] * 8 and len(fake_portal.calls) == 1
         assert client.get("/v2/models/add", headers={"X-Modelhub-Key": "k3"}).status_code == 401
 
 
 def test_portal_unreachable_is_503_and_not_cached(runtime):
     import socket
+
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     dead = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening: connection refused
@@ -318,47 +380,70 @@ def test_portal_unreachable_is_503_and_not_cached(runtime):
 
 def test_the_cache_is_bounded():
     async def go():
-        auth = PortalAuthorizer("http://portal.invalid", SECRET, max_entries=3,
-                                transport=httpx.MockTransport(lambda request: httpx.Response(200, json={"status": 200})))
+        auth = PortalAuthorizer(
+            "http://portal.invalid",
+            SECRET,
+            max_entries=3,
+            transport=httpx.MockTransport(lambda request: httpx.Response(200, json={"status": 200})),
+        )
         for i in range(5):
             assert await auth.authorize("m", f"{i:064x}") == 200
         await auth.close()
         return auth._cache
+
     assert [k[1][-1] for k in asyncio.run(go())] == ["2", "3", "4"]
 
 
 # ------------------------------------------------------------------------------------------ repository
 
+
 def test_repository_load_infer_unload(runtime, http, model_files):
-    params = {"path": str(model_files["add"]), "version": 3, "max_batch_size": 8, "max_batch_delay_ms": 1,
-              "timeout_ms": 1000, "memory_limit_bytes": 1 << 30, "sha256": ""}
+    params = {
+        "path": str(model_files["add"]),
+        "version": 3,
+        "max_batch_size": 8,
+        "max_batch_delay_ms": 1,
+        "timeout_ms": 1000,
+        "memory_limit_bytes": 1 << 30,
+        "sha256": "",
+    }
     response = http.post("/v2/repository/models/add-copy/load", json={"parameters": params}, headers=ADMIN)
     assert response.status_code == 200 and response.json() == {"name": "add-copy", "load": True, "versions": ["3"]}
     entries = http.post("/v2/repository/index", json={"ready": True}, headers=ADMIN).json()
     assert {"name": "add-copy", "version": "3", "state": "READY", "reason": ""} in entries
-    assert http.post("/v2/models/add-copy/versions/3/infer", json=infer_doc([0, 0, 0, 0]),
-                     headers=auth()).json()["model_version"] == "3"
-    assert http.post("/v2/repository/models/add-copy/unload", headers=ADMIN).json() == {"name": "add-copy",
-                                                                                        "unload": True}
+    assert (
+        http.post("/v2/models/add-copy/versions/3/infer", json=infer_doc([0, 0, 0, 0]), headers=auth()).json()[
+            "model_version"
+        ]
+        == "3"
+    )
+    assert http.post("/v2/repository/models/add-copy/unload", headers=ADMIN).json() == {
+        "name": "add-copy",
+        "unload": True,
+    }
     assert http.get("/v2/models/add-copy", headers=auth()).status_code == 404
     assert http.post("/v2/repository/models/add-copy/unload", headers=ADMIN).status_code == 404
 
 
-@pytest.mark.parametrize("name, body, message", [
-    ("Bad_Name", {"parameters": {"path": "x.onnx"}}, "must match"),
-    ("m1", {}, "needs"),
-    ("m1", {"parameters": {}}, "'path'"),
-    ("m1", {"parameters": {"path": "x.onnx", "gpu": True}}, "unknown load parameter(s) ['gpu']"),
-    ("m1", {"parameters": {"path": "x.onnx", "timeout_ms": "soon"}}, "'timeout_ms' must be"),
-    ("m1", {"parameters": {"path": "x.onnx", "max_batch_size": -1}}, "non-negative"),
-    ("m1", {"parameters": {"path": "/nonexistent.onnx"}}, "could not be loaded"),
-])
+@pytest.mark.parametrize(
+    "name, body, message",
+    [
+        ("Bad_Name", {"parameters": {"path": "x.onnx"}}, "must match"),
+        ("m1", {}, "needs"),
+        ("m1", {"parameters": {}}, "'path'"),
+        ("m1", {"parameters": {"path": "x.onnx", "gpu": True}}, "unknown load parameter(s) ['gpu']"),
+        ("m1", {"parameters": {"path": "x.onnx", "timeout_ms": "soon"}}, "'timeout_ms' must be"),
+        ("m1", {"parameters": {"path": "x.onnx", "max_batch_size": -1}}, "non-negative"),
+        ("m1", {"parameters": {"path": "/nonexistent.onnx"}}, "could not be loaded"),
+    ],
+)
 def test_bad_load_requests_are_400(http, name, body, message):
     response = http.post(f"/v2/repository/models/{name}/load", json=body, headers=ADMIN)
     assert response.status_code == 400 and message in response.json()["error"]
 
 
 # ------------------------------------------------------------------------------------------ metrics and stats
+
 
 def test_metrics_count_requests_failures_latency_batches(http):
     http.post("/v2/models/add/infer", json=infer_doc([1, 2, 3, 4]), headers=auth())
@@ -380,8 +465,10 @@ def test_inflight_gauge_counts_requests_being_served(runtime, http):
     body = {"inputs": [{"name": "x", "datatype": "INT8", "shape": [1, 3], "data": [1, 2, 3]}]}
     try:
         with ThreadPoolExecutor(2) as pool:
-            slow = [pool.submit(httpx.post, f"{runtime.url}/v2/models/identity-int8/infer", json=body,
-                                headers=auth()) for _ in range(2)]
+            slow = [
+                pool.submit(httpx.post, f"{runtime.url}/v2/models/identity-int8/infer", json=body, headers=auth())
+                for _ in range(2)
+            ]
             deadline = time.monotonic() + 1.5  # both are in the runtime well before their 2 s are over
             while "modelhub_runtime_inflight_requests 2.0" not in http.get("/metrics").text:
                 assert time.monotonic() < deadline, "the gauge never showed both requests"
@@ -394,8 +481,10 @@ def test_inflight_gauge_counts_requests_being_served(runtime, http):
 
 def test_stats_of_a_model(http, triton, model_files):
     params = {"path": str(model_files["two-outputs"])}
-    assert http.post("/v2/repository/models/stats-model/load", json={"parameters": params},
-                     headers=ADMIN).status_code == 200
+    assert (
+        http.post("/v2/repository/models/stats-model/load", json={"parameters": params}, headers=ADMIN).status_code
+        == 200
+    )
     x = RNG.normal(size=(40, 4)).astype(np.float32)
     for chunk in np.split(x, 10):
         given = tritonhttp.InferInput("x", list(chunk.shape), "FP32")
@@ -413,7 +502,9 @@ def test_stats_of_a_model(http, triton, model_files):
     assert "doubled" not in stats["outputs"]  # float outputs have no value counts
     assert len(stats["samples"]) == 10 and stats["samples"][0]["inputs"]["x"]["shape"] == [4, 4]
     hour = stats["last_hour"]
-    assert hour["requests"] == 10 and hour["latency_p50_ms"] > 0 and sum(m["requests"] for m in hour["per_minute"]) == 10
+    assert (
+        hour["requests"] == 10 and hour["latency_p50_ms"] > 0 and sum(m["requests"] for m in hour["per_minute"]) == 10
+    )
     assert http.get("/v2/models/no-such/stats", headers=ADMIN).status_code == 404
     http.post("/v2/repository/models/stats-model/unload", headers=ADMIN)
     assert http.get("/v2/models/stats-model/stats", headers=ADMIN).status_code == 404
@@ -421,29 +512,40 @@ def test_stats_of_a_model(http, triton, model_files):
 
 # ------------------------------------------------------------------------------------------ process
 
+
 def test_shutdown_closes_the_host(model_files):
     host = InProcessHost()
     load_all(host, {"add": model_files["add"]})
-    app = create_app(host, auth=StaticAuthorizer({}), metrics=RuntimeMetrics(),
-                     settings=RuntimeSettings(runtime_secret=SECRET))
+    app = create_app(
+        host, auth=StaticAuthorizer({}), metrics=RuntimeMetrics(), settings=RuntimeSettings(runtime_secret=SECRET)
+    )
     with ServerThread(app):
         assert not host.closed
     assert host.closed
 
 
 def test_settings_from_arguments_and_environment():
-    env = {"MODELHUB_RUNTIME_SECRET": SECRET, "MODELHUB_PORTAL_URL": "http://portal:8000",
-           "MODELHUB_RUNTIME_STATE_DIR": "/srv/runtime", "MODELHUB_RUNTIME_MAX_BODY": "1024"}
+    env = {
+        "MODELHUB_RUNTIME_SECRET": SECRET,
+        "MODELHUB_PORTAL_URL": "http://portal:8000",
+        "MODELHUB_RUNTIME_STATE_DIR": "/srv/runtime",
+        "MODELHUB_RUNTIME_MAX_BODY": "1024",
+    }
     settings = parse_settings(["--port", "9000"], env)
     assert (settings.port, settings.portal_url, settings.state_dir, settings.max_body) == (
-        9000, "http://portal:8000", "/srv/runtime", 1024)
+        9000,
+        "http://portal:8000",
+        "/srv/runtime",
+        1024,
+    )
     assert parse_settings(["--portal-url", "http://other", "--max-body", "5"], env).max_body == 5
     with pytest.raises(SettingsError, match="MODELHUB_RUNTIME_SECRET"):
         parse_settings([], {})
     with pytest.raises(SettingsError, match="MODELHUB_RUNTIME_MAX_BODY"):
         parse_settings([], {**env, "MODELHUB_RUNTIME_MAX_BODY": "lots"})
-    done = subprocess.run([sys.executable, "-m", "registry.runtime"], capture_output=True, text=True,
-                          env={"PATH": "/usr/bin"}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "registry.runtime"], capture_output=True, text=True, env={"PATH": "/usr/bin"}, timeout=60
+    )
     assert done.returncode == 2 and "MODELHUB_RUNTIME_SECRET" in done.stderr
 
 
@@ -460,10 +562,11 @@ def test_build_app_wires_the_process_host_metrics_and_portal(monkeypatch, tmp_pa
             made.update(state_dir=state_dir, metrics=metrics)
 
     # The real registry.runtime.host is another engineer's; build_app imports it only when called.
-    monkeypatch.setitem(sys.modules, "registry.runtime.host",
-                        types.SimpleNamespace(ProcessModelHost=ProcessModelHost))
-    settings = parse_settings(["--state-dir", str(tmp_path / "state"), "--portal-url", "http://portal:1",
-                               "--auth-ttl", "2"], {"MODELHUB_RUNTIME_SECRET": SECRET})
+    monkeypatch.setitem(sys.modules, "registry.runtime.host", types.SimpleNamespace(ProcessModelHost=ProcessModelHost))
+    settings = parse_settings(
+        ["--state-dir", str(tmp_path / "state"), "--portal-url", "http://portal:1", "--auth-ttl", "2"],
+        {"MODELHUB_RUNTIME_SECRET": SECRET},
+    )
     app = build_app(settings)
     assert made == {"state_dir": str(tmp_path / "state"), "metrics": app.metrics}
     assert (tmp_path / "state").is_dir() and isinstance(app.auth, PortalAuthorizer) and app.auth.ttl == 2
@@ -478,16 +581,23 @@ def test_main_serves_until_sigterm(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     # The process host is another engineer's: the in-process one stands in for it, under its name.
-    script = ("import sys, types\n"
-              "from tests.registry.runtime.inprocess_host import InProcessHost\n"
-              "class ProcessModelHost(InProcessHost):\n"
-              "    def __init__(self, *, state_dir, metrics):\n"
-              "        super().__init__(metrics)\n"
-              "sys.modules['registry.runtime.host'] = types.SimpleNamespace(ProcessModelHost=ProcessModelHost)\n"
-              "from registry.runtime.server import main\n"
-              f"sys.exit(main(['--port', '{port}', '--state-dir', {str(tmp_path / 'state')!r}]))\n")
-    server = subprocess.Popen([sys.executable, "-c", script], env={"MODELHUB_RUNTIME_SECRET": SECRET, "PATH": "/usr/bin"},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    script = (
+        "import sys, types\n"
+        "from tests.registry.runtime.inprocess_host import InProcessHost\n"
+        "class ProcessModelHost(InProcessHost):\n"
+        "    def __init__(self, *, state_dir, metrics):\n"
+        "        super().__init__(metrics)\n"
+        "sys.modules['registry.runtime.host'] = types.SimpleNamespace(ProcessModelHost=ProcessModelHost)\n"
+        "from registry.runtime.server import main\n"
+        f"sys.exit(main(['--port', '{port}', '--state-dir', {str(tmp_path / 'state')!r}]))\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env={"MODELHUB_RUNTIME_SECRET": SECRET, "PATH": "/usr/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -498,8 +608,7 @@ def test_main_serves_until_sigterm(tmp_path):
                 assert time.monotonic() < deadline and server.poll() is None, server.stdout.read()
                 time.sleep(0.05)
         assert response.json() == {"live": True} and "server" not in response.headers
-        assert httpx.post(f"http://127.0.0.1:{port}/v2/repository/index",
-                          headers=ADMIN).json() == []
+        assert httpx.post(f"http://127.0.0.1:{port}/v2/repository/index", headers=ADMIN).json() == []
     finally:
         server.send_signal(signal.SIGTERM)
         # A graceful stop: in-flight requests finish, the host closes (lifespan), the process exits 0.

@@ -24,8 +24,9 @@ def test_requests_group_by_shape_split_back_and_fall_back_to_single_runs():
         batcher = AdaptiveBatcher(double, max_batch_size=4, max_batch_delay_ms=20, on_batch=sizes.append)
         wide = [np.full((1, 3), i, np.float32) for i in range(5)]
         narrow = np.ones((2, 2), np.float32)
-        results = await asyncio.gather(*(batcher.submit({"x": x}, None) for x in wide),
-                                       batcher.submit({"x": narrow}, None))
+        results = await asyncio.gather(
+            *(batcher.submit({"x": x}, None) for x in wide), batcher.submit({"x": narrow}, None)
+        )
         for x, result in zip(wide, results, strict=False):
             assert np.array_equal(result["y"], x * 2)
         assert np.array_equal(results[-1]["y"], narrow * 2)
@@ -33,8 +34,9 @@ def test_requests_group_by_shape_split_back_and_fall_back_to_single_runs():
         calls.clear()
 
         good, bad = np.ones((1, 3), np.float32), -np.ones((1, 3), np.float32)
-        outcomes = await asyncio.gather(batcher.submit({"x": good}, None), batcher.submit({"x": bad}, None),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(
+            batcher.submit({"x": good}, None), batcher.submit({"x": bad}, None), return_exceptions=True
+        )
         assert np.array_equal(outcomes[0]["y"], good * 2) and isinstance(outcomes[1], InferenceInputError)
         assert calls == [2, 1, 1]  # the batch was refused, so each ran alone
         calls.clear()

@@ -16,7 +16,13 @@ import pytest
 
 from registry.runtime.host import ProcessModelHost, RestartPolicy
 from registry.runtime.interface import (
-    DATATYPES, InferenceInputError, InferenceTimeout, ModelConfig, ModelLoadError, ModelNotFound, ModelUnavailable,
+    DATATYPES,
+    InferenceInputError,
+    InferenceTimeout,
+    ModelConfig,
+    ModelLoadError,
+    ModelNotFound,
+    ModelUnavailable,
 )
 from tests.registry.runtime import host_fixtures as models
 
@@ -89,8 +95,14 @@ def test_every_datatype_loads_infers_and_unloads(tmp_path):
             only = await host.infer("types", {f"in_{dt}": array for dt, array in values.items()}, ["out_BOOL"])
             assert list(only) == ["out_BOOL"]
             with pytest.raises(InferenceInputError):  # onnxruntime string tensors are UTF-8
-                await host.infer("types", {**{f"in_{dt}": a for dt, a in values.items()},
-                                           "in_BYTES": np.array([[b"\xff", b""], [b"", b""]], dtype=object)}, None)
+                await host.infer(
+                    "types",
+                    {
+                        **{f"in_{dt}": a for dt, a in values.items()},
+                        "in_BYTES": np.array([[b"\xff", b""], [b"", b""]], dtype=object),
+                    },
+                    None,
+                )
             pid = host.worker_pid("types")
             await host.unload("types")
             assert host.info("types") is None and host.index() == []
@@ -216,8 +228,9 @@ def test_concurrent_requests_are_batched_with_the_results_of_single_runs(tmp_pat
 
     async def scenario():
         async with running_host(tmp_path / "state", metrics=metrics) as host:
-            batched = await host.load(ModelConfig(name="batched", path=str(dense[0]), max_batch_size=16,
-                                                  max_batch_delay_ms=50))
+            batched = await host.load(
+                ModelConfig(name="batched", path=str(dense[0]), max_batch_size=16, max_batch_delay_ms=50)
+            )
             await host.load(ModelConfig(name="single", path=str(dense[0])))
             assert batched.max_batch_size == 16
             fixed = await host.load(ModelConfig(name="counter", path=str(counter[0]), max_batch_size=16))
@@ -311,8 +324,9 @@ def test_a_worker_that_stops_answering_is_killed_and_restarted(tmp_path, counter
 
     async def scenario():
         async with running_host(tmp_path / "state", restart_policy=RestartPolicy(backoff_s=0.05)) as host:
-            loading = asyncio.ensure_future(host.load(ModelConfig(name="counter", path=str(counter[0]),
-                                                                  timeout_ms=200)))
+            loading = asyncio.ensure_future(
+                host.load(ModelConfig(name="counter", path=str(counter[0]), timeout_ms=200))
+            )
             await asyncio.sleep(0)
             assert host.index() == [{"name": "counter", "version": "1", "state": "LOADING", "reason": ""}]
             with pytest.raises(ModelUnavailable, match="loading"):
@@ -338,10 +352,17 @@ def test_a_worker_that_stops_answering_is_killed_and_restarted(tmp_path, counter
 
 
 def test_the_host_imports_no_django():
-    probe = ("import sys, registry.runtime.host, registry.runtime.worker, registry.runtime.batching; "
-             "print(sorted(name for name in sys.modules if name.split('.')[0] == 'django'))")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
-                            env={key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"})
+    probe = (
+        "import sys, registry.runtime.host, registry.runtime.worker, registry.runtime.batching; "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'django'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.registry.runtime.conftest import ServerThread
 
+
 class EchoApp:
     """Answers `{method} {path}?{query} {body length}`; /slow waits for `release`; /boom raises."""
 
@@ -102,7 +103,8 @@ def test_pipelined_requests_are_answered_in_order(server):
     bodies = []
     for _ in range(40):
         while b"\r\n\r\n" not in buffered or len(buffered.split(b"\r\n\r\n", 1)[1]) < int(
-                buffered.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0]):
+            buffered.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0]
+        ):
             buffered += sock.recv(65536)
         head, rest = buffered.split(b"\r\n\r\n", 1)
         length = int(head.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
@@ -114,7 +116,9 @@ def test_pipelined_requests_are_answered_in_order(server):
 
 def test_chunked_bodies_and_percent_encoded_paths(server):
     sock = connect(server)
-    sock.sendall(b"POST /a%20b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n")
+    sock.sendall(
+        b"POST /a%20b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"
+    )
     assert read_response(sock)[2] == b"POST /a b? 7"
     sock.close()
 
@@ -129,8 +133,15 @@ def test_a_declared_body_over_the_limit_is_413_before_it_is_sent(server):
 
 def test_a_chunked_body_over_the_limit_is_413(server):
     sock = connect(server)
-    sock.sendall(b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + b"200\r\n" + b"a" * 512 +
-                 b"\r\n" + b"200\r\n" + b"a" * 512 + b"\r\n")
+    sock.sendall(
+        b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"200\r\n"
+        + b"a" * 512
+        + b"\r\n"
+        + b"200\r\n"
+        + b"a" * 512
+        + b"\r\n"
+    )
     status, _, body = read_response(sock)
     assert status == 413 and b"over the limit" in body
 

@@ -26,8 +26,10 @@ def test_running_statistics_match_numpy_across_folds():
 def test_the_reservoir_is_bounded_and_summaries_are_small():
     monitor = ModelMonitor(sample_size=8, rng=random.Random(3))
     for i in range(1000):
-        monitor.observe({"x": np.full((1, 100), i, np.float32), "s": np.array([b"y" * 500], dtype=object)},
-                        {"label": np.array([i % 3])})
+        monitor.observe(
+            {"x": np.full((1, 100), i, np.float32), "s": np.array([b"y" * 500], dtype=object)},
+            {"label": np.array([i % 3])},
+        )
     doc = monitor.as_dict()
     assert doc["requests"] == 1000 and len(doc["samples"]) == 8
     kept = sorted(s["inputs"]["x"]["values"][0] for s in doc["samples"])
@@ -61,6 +63,7 @@ def test_metrics_forget_a_model():
 
 # --------------------------------------------------------------------------------- the last hour
 
+
 def test_the_last_hour_counts_minutes_apart_and_forgets_older_ones():
     from registry.runtime.metrics import RecentLatency
 
@@ -76,8 +79,12 @@ def test_the_last_hour_counts_minutes_apart_and_forgets_older_ones():
     assert [m["minute"] for m in window["per_minute"]] == [start, start + 120]
     first = window["per_minute"][0]
     assert first["requests"] == 100 and 0.5 < first["latency_p50_ms"] <= 1.0 and 100 < first["latency_p95_ms"] <= 250
-    assert window["per_minute"][1] == {"minute": start + 120, "requests": 1, "latency_p50_ms": 3.75,
-                                       "latency_p95_ms": 4.875}
+    assert window["per_minute"][1] == {
+        "minute": start + 120,
+        "requests": 1,
+        "latency_p50_ms": 3.75,
+        "latency_p95_ms": 4.875,
+    }
     # An hour on, the first minute is out of the window, and its slot is reused with fresh counts.
     assert recent.window(start + 3600 + 1)["requests"] == 1
     recent.observe(0.0007, start + 3600 + 1)

@@ -18,10 +18,18 @@ SECRET, KEY = "s" * 24, "k" * 24
 
 
 def start(port: int, state: Path) -> subprocess.Popen:
-    env = {**os.environ, "MODELHUB_RUNTIME_SECRET": SECRET,
-           "MODELHUB_RUNTIME_KEYS": hashlib.sha256(KEY.encode()).hexdigest()}
-    process = subprocess.Popen([sys.executable, "-m", "registry.runtime", "--port", str(port), "--state-dir", str(state)],
-                               cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "MODELHUB_RUNTIME_SECRET": SECRET,
+        "MODELHUB_RUNTIME_KEYS": hashlib.sha256(KEY.encode()).hexdigest(),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "registry.runtime", "--port", str(port), "--state-dir", str(state)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(300):
         try:
             requests.get(f"http://127.0.0.1:{port}/v2/health/live", timeout=1)
@@ -41,18 +49,24 @@ def test_a_restarted_runtime_serves_what_it_served_before(tmp_path):
     url = f"http://127.0.0.1:{port}/v2"
     first = start(port, tmp_path / "state")
     try:
-        loaded = requests.post(f"{url}/repository/models/dense/load", json={"parameters": {"path": str(path),
-                               "sha256": digest}}, headers={"Authorization": f"Bearer {SECRET}"}, timeout=30)
+        loaded = requests.post(
+            f"{url}/repository/models/dense/load",
+            json={"parameters": {"path": str(path), "sha256": digest}},
+            headers={"Authorization": f"Bearer {SECRET}"},
+            timeout=30,
+        )
         assert loaded.status_code == 200, loaded.text
-        before = requests.post(f"{url}/models/dense/infer", json=infer, headers={"Authorization": f"Bearer {KEY}"},
-                               timeout=10).json()["outputs"][0]["data"]
+        before = requests.post(
+            f"{url}/models/dense/infer", json=infer, headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+        ).json()["outputs"][0]["data"]
     finally:
         first.terminate()
         first.wait(timeout=20)
     second = start(port, tmp_path / "state")
     try:
-        after = requests.post(f"{url}/models/dense/infer", json=infer, headers={"Authorization": f"Bearer {KEY}"},
-                              timeout=10)
+        after = requests.post(
+            f"{url}/models/dense/infer", json=infer, headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+        )
         assert after.status_code == 200 and after.json()["outputs"][0]["data"] == before
     finally:
         second.terminate()
