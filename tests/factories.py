@@ -10,9 +10,9 @@ import onnx
 from django.contrib.auth import get_user_model
 from onnx import TensorProto, helper, numpy_helper
 
+from registry.artifacts.uploads import StagedFile
 from registry.assets.services import asset_create
 from registry.teams.services import team_create, team_member_add
-from registry.artifacts.uploads import StagedFile
 from registry.versions.models import AssetVersion
 from registry.versions.services import version_create
 

@@ -4,16 +4,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from registry.kernel.access import Visibility
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.pagination import iso_datetime, keyset_links
 from marketplace.api.views import APIView, GenericAPIView
 from registry.assets.filters import MAX_TAG_FILTERS, AssetFilter
 from registry.assets.models import AssetKind, ReleaseStatus
 from registry.assets.selectors import FACET_FIELDS, asset_get, asset_search
-from registry.search.query import DEFAULT_PAGE_SIZE, MAX_PAGE_OFFSET, MAX_PAGE_SIZE
 from registry.assets.services import MAX_DESCRIPTION_CHARS, MAX_TAGS, asset_create, asset_delete, asset_update
+from registry.kernel.access import Visibility
 from registry.kernel.lib.slugs import SLUG_PATTERN
+from registry.search.query import DEFAULT_PAGE_SIZE, MAX_PAGE_OFFSET, MAX_PAGE_SIZE
 from registry.teams.selectors import team_get
 
 

@@ -6,10 +6,8 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from registry.kernel.access import Visibility
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.views import APIView, GenericAPIView
-from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.endpoints.models import (
     ENDPOINT_NAME_MAX_LENGTH,
     ENDPOINT_NAME_PATTERN,
@@ -34,6 +32,8 @@ from registry.endpoints.services import (
     endpoint_update,
     runtime_authorize,
 )
+from registry.kernel.access import Visibility
+from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.runtime.auth import secret_matches
 from registry.versions.semver import SEMVER_PATTERN
 
@@ -61,7 +61,7 @@ class EndpointSettingsSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise serializers.ValidationError({field: "Unknown setting." for field in unknown[:10]})
+                raise serializers.ValidationError(dict.fromkeys(unknown[:10], "Unknown setting."))
         return super().to_internal_value(data)
 
 

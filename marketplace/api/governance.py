@@ -11,7 +11,6 @@ from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, Str
 from marketplace.api.versions import VersionSerializer
 from marketplace.api.views import APIView, GenericAPIView
 from registry.assets.selectors import asset_get
-from registry.kernel.errors import InvalidInput
 from registry.governance.models import Alias, ReviewDecision, ReviewRound, RoundStatus, VersionSignature
 from registry.governance.selectors import (
     alias_get,
@@ -36,6 +35,7 @@ from registry.governance.signing import (
     signing_public_key_pem,
     version_signature_verify,
 )
+from registry.kernel.errors import InvalidInput
 from registry.versions.selectors import version_get, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 

@@ -15,7 +15,7 @@ class RejectUnknownFieldsMixin:
     def validate(self, attrs):
         unknown = set(getattr(self, "initial_data", {})) - set(self.fields)
         if unknown:
-            raise ValidationError({field: "This field cannot be changed." for field in sorted(unknown)})
+            raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
         return super().validate(attrs)
 
 

@@ -2,9 +2,9 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 
+from registry.cards.huggingface import README_MAX_BYTES
 from registry.kernel.errors import PayloadTooLarge
 from registry.kernel.lib.json_input import JSONRejected, parse_json
-from registry.cards.huggingface import README_MAX_BYTES
 
 
 class StrictJSONParser(JSONParser):

@@ -2,9 +2,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from registry.kernel.access import TeamRole
 from marketplace.api.input import StrictCharField, StrictRegexField, parse_input
 from marketplace.api.views import APIView, GenericAPIView
+from registry.kernel.access import TeamRole
 from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.teams.models import MAX_TEAM_DESCRIPTION_CHARS, Membership, Team
 from registry.teams.selectors import team_get, team_list, team_members

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
 from marketplace.api.audit import AuditListView
+from marketplace.api.cards import CardReadmeView, CardView
 from marketplace.api.endpoints import (
     EndpointDetailView,
     EndpointKeyDetailView,
@@ -22,7 +23,6 @@ from marketplace.api.governance import (
     VersionSignatureView,
     VersionSubmitView,
 )
-from marketplace.api.cards import CardReadmeView, CardView
 from marketplace.api.lineage import LineageEdgeDetailView, LineageImpactView, LineageView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView

@@ -12,9 +12,9 @@ from rest_framework.reverse import reverse
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.pagination import PageNumberPagination, iso_datetime, keyset_links
 from marketplace.api.views import APIView, GenericAPIView
-from registry.assets.selectors import asset_get
 from registry.artifacts.storage import blob_download_url, blob_open
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
+from registry.assets.selectors import asset_get
 from registry.kernel.errors import InvalidInput
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_page, visible_version_get

@@ -7,23 +7,23 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from registry.kernel.access import Permission, has_permission
-from registry.assets.models import AssetKind
-from registry.assets.selectors import asset_get
-from registry.kernel.errors import DomainError
 from marketplace.pages.forms import DeployForm, UploadForm
 from marketplace.pages.responses import error_page, flash_outcome, is_htmx, portal_view
-from registry.teams.selectors import teams_of
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile
+from registry.assets.models import AssetKind
+from registry.assets.selectors import asset_get
 from registry.cards.markdown import render_markdown
-from registry.cards.selectors import card_completeness, card_get
 from registry.cards.sections import sections_for
+from registry.cards.selectors import card_completeness, card_get
 from registry.endpoints.selectors import asset_endpoints, endpoint_team_get
 from registry.endpoints.services import endpoint_create
 from registry.governance.selectors import alias_list, version_round_list, version_signature_find
 from registry.governance.services import ALIAS_NAME_MAX_LENGTH, alias_delete, alias_set, version_submit
 from registry.governance.signing import version_signature_verify
+from registry.kernel.access import Permission, has_permission
+from registry.kernel.errors import DomainError
 from registry.lineage.selectors import lineage_sides
+from registry.teams.selectors import teams_of
 from registry.versions.models import VersionStatus
 from registry.versions.selectors import version_get, version_page, visible_version_get
 from registry.versions.services import version_create, version_upload_authorize
@@ -198,7 +198,7 @@ def asset_detail(request, team, slug):
         "description_html": render_markdown(asset.description),
         "endpoints": list(asset_endpoints(user=user, asset=asset)),
         "can_upload": has_permission(user, Permission.VERSION_UPLOAD, asset.team),
-        "deploy_teams": [t for t in teams_of(user=user)] if asset.kind != AssetKind.DATASET else [],
+        "deploy_teams": list(teams_of(user=user)) if asset.kind != AssetKind.DATASET else [],
         "upload_form": UploadForm(),
         "kind_label": AssetKind(asset.kind).label,
     }

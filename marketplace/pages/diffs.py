@@ -32,7 +32,7 @@ def line_diff(old, new) -> dict:
 
 def card_diff(old_card, new_card, sections: dict[str, str]) -> list[dict]:
     """Per card part (each section, the body, the licence): its title and the diff, changed parts only."""
-    parts = [(key, title) for key, title in sections.items()]
+    parts = list(sections.items())
     result = []
     for key, title in parts:
         old = (old_card.sections.get(key) or "") if old_card else ""

@@ -8,12 +8,12 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from registry.kernel.errors import DomainError
 from marketplace.pages.responses import flash_outcome, portal_view
 from registry.endpoints.conformance import ConformanceFailure, generated_inputs, v2_datatype
 from registry.endpoints.models import EndpointStatus
 from registry.endpoints.selectors import endpoint_get, endpoint_key_list, endpoint_list, endpoint_metrics
 from registry.endpoints.services import endpoint_key_create, endpoint_key_revoke
+from registry.kernel.errors import DomainError
 
 SETTLED = {EndpointStatus.READY, EndpointStatus.FAILED, EndpointStatus.DELETED}
 KEY_PLACEHOLDER = "$MODELHUB_KEY"

@@ -2,10 +2,10 @@
 
 from django import forms
 
-from registry.kernel.access import TeamRole
-from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.endpoints.models import ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN
 from registry.governance.models import ReviewDecision
+from registry.kernel.access import TeamRole
+from registry.kernel.lib.slugs import SLUG_PATTERN
 
 
 class UploadForm(forms.Form):

@@ -5,16 +5,16 @@ import json
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from registry.kernel.errors import DomainError
 from marketplace.pages.assets import card_context, signature_tables
 from marketplace.pages.diffs import card_diff, line_diff
 from marketplace.pages.forms import ReviewForm
 from marketplace.pages.responses import portal_view
-from registry.cards.selectors import card_get
 from registry.cards.sections import sections_for
+from registry.cards.selectors import card_get
 from registry.governance.models import RoundStatus
 from registry.governance.selectors import review_queue, reviewable_version_get, round_refusal, version_round_list
 from registry.governance.services import review_submit
+from registry.kernel.errors import DomainError
 from registry.versions.models import VersionStatus
 from registry.versions.selectors import version_below
 

@@ -6,11 +6,11 @@ from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from marketplace.pages.forms import MemberForm, RoleForm, TeamForm
+from marketplace.pages.responses import portal_view
 from registry.kernel.access import Permission, TeamRole, has_permission, team_role
 from registry.kernel.audit.selectors import audit_search
 from registry.kernel.errors import DomainError, InvalidInput
-from marketplace.pages.forms import MemberForm, RoleForm, TeamForm
-from marketplace.pages.responses import portal_view
 from registry.teams.selectors import team_get, team_list, team_members
 from registry.teams.services import team_create, team_member_add, team_member_remove, team_member_set_role
 

@@ -3,9 +3,9 @@
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from registry.kernel.errors import DomainError
 from marketplace.pages.forms import TokenForm
 from marketplace.pages.responses import flash_outcome, portal_view
+from registry.kernel.errors import DomainError
 from registry.tokens.selectors import token_list
 from registry.tokens.services import token_create, token_revoke
 

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
-from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from marketplace.pages import accounts, assets, catalogue, endpoints, reviews, teams, tokens
+from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from registry.versions.semver import SEMVER_URL_PATTERN
 
 app_name = "pages"

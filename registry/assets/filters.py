@@ -1,8 +1,8 @@
 import django_filters
 from django.db.models import Count
 
-from registry.kernel.access import Visibility
 from registry.assets.models import Asset, AssetKind, ReleaseStatus
+from registry.kernel.access import Visibility
 
 # Bounds on a search request, so no query string can make the database work without limit.
 MAX_TAG_FILTERS = 10

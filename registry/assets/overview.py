@@ -11,7 +11,7 @@ from registry.assets.selectors import asset_list
 
 def asset_kind_counts(*, user) -> dict[str, int]:
     """{kind: number of assets the caller may see}, every kind present (0 when none)."""
-    counts = {kind: 0 for kind in AssetKind.values}
+    counts = dict.fromkeys(AssetKind.values, 0)
     rows = asset_list(user=user).order_by().values("kind").annotate(n=Count("pk")).values_list("kind", "n")
     counts.update(dict(rows))
     return counts

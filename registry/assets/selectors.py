@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
-from registry.kernel.access import asset_scope, restrict_assets
 from registry.assets.models import Asset
+from registry.kernel.access import asset_scope, restrict_assets
 from registry.kernel.errors import NotFound
 from registry.search.backends import search_backend
 from registry.search.page import SearchPage

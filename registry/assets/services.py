@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from license_expression import ExpressionError, get_spdx_licensing
 
-from registry.kernel.access import Permission, Visibility, require
 from registry.assets.models import Asset, AssetKind, Tag
+from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput

@@ -9,10 +9,10 @@ name list given as one string becomes a list of one.
 
 import json
 
-from registry.kernel.lib.json_input import JSONRejected, check_json_document
 from registry.cards.markdown import close_open_blocks, top_headings
 from registry.cards.sections import section_for_heading, sections_for
 from registry.kernel.errors import InvalidInput
+from registry.kernel.lib.json_input import JSONRejected, check_json_document
 
 SECTION_MAX_BYTES = 64 * 1024
 BODY_MAX_BYTES = 256 * 1024
@@ -36,7 +36,7 @@ def empty_card_fields() -> dict:
     return {
         "sections": {},
         "body": "",
-        **{f: "" for f in TEXT_FIELDS},
+        **dict.fromkeys(TEXT_FIELDS, ""),
         **{f: [] for f in NAME_LIST_FIELDS},
         "model_index": [],
         "extra": {},

@@ -1,13 +1,13 @@
 from django.db import transaction
 
-from registry.kernel.access import Permission, asset_visible_q, require
 from registry.assets.models import Asset
-from registry.kernel.audit.models import AuditAction
-from registry.kernel.audit.services import audit_record
 from registry.cards.fields import card_fields_clean
 from registry.cards.huggingface import card_from_huggingface_readme
 from registry.cards.models import ModelCard
 from registry.cards.selectors import FROZEN_STATUSES, card_completeness
+from registry.kernel.access import Permission, asset_visible_q, require
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, NotFound
 from registry.versions.models import AssetVersion, VersionStatus
 

@@ -8,13 +8,13 @@ import re
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
-from registry.kernel.access import Permission, team_member_ids_q
-from registry.kernel.errors import NotFound
-from registry.teams.models import Team
-from registry.teams.selectors import team_get_for
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointStatus
 from registry.governance.models import VersionSignature
+from registry.kernel.access import Permission, team_member_ids_q
+from registry.kernel.errors import NotFound
 from registry.runtime.metrics import histogram_quantile
+from registry.teams.models import Team
+from registry.teams.selectors import team_get_for
 
 METRICS_CACHE_SECONDS = 5
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
@@ -56,7 +56,7 @@ def endpoint_key_list(*, endpoint: Endpoint) -> QuerySet[EndpointKey]:
 
 
 def _labels(text: str | None) -> dict:
-    return {k: v for k, v in _LABEL.findall(text or "")}
+    return dict(_LABEL.findall(text or ""))
 
 
 def metrics_parse(text: str, *, model: str) -> dict:

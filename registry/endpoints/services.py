@@ -26,16 +26,9 @@ from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from registry.kernel.access import Permission, Visibility, require
+from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.assets.models import Asset, AssetKind
 from registry.assets.selectors import asset_get
-from registry.kernel.audit.models import AuditAction
-from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, InvalidInput, NotFound
-from registry.kernel.lib.tasks import task_send, task_send_on_commit
-from registry.teams.models import Membership
-from registry.tokens.models import APIToken
-from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.endpoints.backends import DeployRefused, RuntimeUnavailable, backend_for
 from registry.endpoints.conformance import ConformanceFailure, conformance_check
 from registry.endpoints.models import (
@@ -48,9 +41,16 @@ from registry.endpoints.models import (
 )
 from registry.governance.selectors import version_by_alias
 from registry.governance.signing import version_signature_verify
+from registry.kernel.access import Permission, Visibility, require
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.audit.services import audit_record
+from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.lib.tasks import task_send, task_send_on_commit
 from registry.lineage.models import LineageKind
 from registry.notifications.models import NotificationEvent
 from registry.notifications.services import endpoint_event_publish
+from registry.teams.models import Membership
+from registry.tokens.models import APIToken
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_get
 

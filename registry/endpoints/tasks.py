@@ -4,7 +4,6 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from registry.kernel.lib.tasks import backoff_seconds
 from registry.endpoints.backends import RuntimeUnavailable
 from registry.endpoints.services import (
     PROVISION_TASK,
@@ -14,6 +13,7 @@ from registry.endpoints.services import (
     endpoints_recover_stalled,
 )
 from registry.kernel.errors import TransientStorageError
+from registry.kernel.lib.tasks import backoff_seconds
 
 logger = logging.getLogger(__name__)
 

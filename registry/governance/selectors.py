@@ -2,10 +2,10 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from registry.kernel.access import ReviewerFacts, review_refusal, reviewer_facts
 from registry.assets.models import Asset
-from registry.kernel.errors import NotFound
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, RoundStatus, VersionSignature
+from registry.kernel.access import ReviewerFacts, review_refusal, reviewer_facts
+from registry.kernel.errors import NotFound
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import version_get, version_list, visible_version_get
 

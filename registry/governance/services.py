@@ -11,18 +11,18 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from registry.kernel.access import Permission, is_reviewer, require
 from registry.assets.models import Asset
-from registry.kernel.audit.models import AuditAction
-from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from registry.kernel.lib.slugs import SLUG_PATTERN
-from registry.kernel.lib.tasks import task_send_on_commit
 from registry.cards.selectors import version_card_completeness
 from registry.endpoints.services import endpoints_follow_alias
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
 from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
 from registry.governance.signing import SIGN_TASK
+from registry.kernel.access import Permission, is_reviewer, require
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.audit.services import audit_record
+from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from registry.kernel.lib.slugs import SLUG_PATTERN
+from registry.kernel.lib.tasks import task_send_on_commit
 from registry.notifications.models import NotificationEvent
 from registry.notifications.services import event_publish
 from registry.versions.lifecycle import require_transition

@@ -28,12 +28,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 
-from registry.kernel.audit.models import AuditAction
-from registry.kernel.audit.services import audit_record
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.cards.huggingface import card_to_huggingface_readme
 from registry.cards.selectors import card_get
 from registry.governance.models import ReviewDecision, ReviewRound, RoundStatus, VersionSignature
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.audit.services import audit_record
 from registry.versions.models import AssetVersion, VersionStatus
 
 logger = logging.getLogger(__name__)

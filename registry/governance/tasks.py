@@ -5,9 +5,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from registry.kernel.lib.tasks import backoff_seconds, task_send
-from registry.kernel.errors import TransientStorageError
 from registry.governance.signing import SIGN_TASK, signatures_missing, version_sign
+from registry.kernel.errors import TransientStorageError
+from registry.kernel.lib.tasks import backoff_seconds, task_send
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,9 @@ def version_sign_task(self, version_id: int) -> None:
                 exc,
             )
             return
-        raise self.retry(exc=exc, countdown=backoff_seconds(retries, base=settings.MODELHUB_VALIDATION_RETRY_DELAY))
+        raise self.retry(
+            exc=exc, countdown=backoff_seconds(retries, base=settings.MODELHUB_VALIDATION_RETRY_DELAY)
+        ) from exc
 
 
 @shared_task(ignore_result=True)

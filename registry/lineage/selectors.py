@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from django.db import connection, models
 
-from registry.kernel.access import restrict_assets
 from registry.assets.models import Asset
+from registry.kernel.access import restrict_assets
 from registry.kernel.errors import InvalidInput, NotFound
 from registry.lineage.models import LineageEdge
 from registry.versions.models import AssetVersion, VersionStatus

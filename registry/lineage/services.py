@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 
-from registry.kernel.access import Permission, require, restrict_assets
 from registry.assets.models import Asset
 from registry.assets.selectors import asset_get
+from registry.kernel.access import Permission, require, restrict_assets
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
-from registry.kernel.lib.json_input import json_field_value
 from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.lib.json_input import json_field_value
 from registry.lineage.models import LINEAGE_KIND_RULES, LineageEdge, LineageKind
 from registry.lineage.selectors import lineage_upstream_path
 from registry.versions.models import AssetVersion

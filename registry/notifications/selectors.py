@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from registry.kernel.access import Permission
 from registry.kernel.errors import NotFound
+from registry.notifications.models import DeliveryStatus, Webhook, WebhookDelivery
 from registry.teams.models import Team
 from registry.teams.selectors import team_get_for
-from registry.notifications.models import DeliveryStatus, Webhook, WebhookDelivery
 
 
 def webhook_team_get(*, user, slug: str) -> Team:

@@ -44,7 +44,7 @@ def event_email_task(self, event: str, version_id: int, data: dict, sent: list[s
                 exc.__cause__,
             )
             return
-        raise self.retry(args=[event, version_id, data, exc.sent], countdown=retry_delay(retries + 1))
+        raise self.retry(args=[event, version_id, data, exc.sent], countdown=retry_delay(retries + 1)) from exc
 
 
 @shared_task(ignore_result=True)

@@ -56,7 +56,8 @@ from typing import Any
 
 import numpy as np
 
-from registry.runtime import ipc, worker as worker_main
+from registry.runtime import ipc
+from registry.runtime import worker as worker_main
 from registry.runtime.batching import AdaptiveBatcher
 from registry.runtime.interface import (
     PLATFORM,

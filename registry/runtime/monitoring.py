@@ -132,7 +132,7 @@ class ModelMonitor:
                 stats = self._inputs[name] = ColumnStats(columns.shape[1])
             stats.update(columns)
         for name, first in pending[0][1].items():
-            if not (first.dtype.kind in "iuOSU"):
+            if first.dtype.kind not in "iuOSU":
                 continue
             arrays = [p[1][name] for p in pending if name in p[1]]
             counts = self._outputs.get(name)

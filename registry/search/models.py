@@ -66,13 +66,19 @@ class SearchState(models.Model):
     pruned_below = models.BigIntegerField(default=0, db_default=0)
     prune_next = models.BigIntegerField(default=0, db_default=0)
 
+    def __str__(self) -> str:
+        return f"epoch {self.epoch}, pruned below {self.pruned_below}"
+
 
 class SearchChange(models.Model):
     """The asset change log the in-memory index follows: a row per inserted, updated or deleted asset row,
-    written by a trigger on the asset table (PostgreSQL; migration 0012), with the writing transaction's id.
+    written by a trigger on the asset table (PostgreSQL; marketplace 0012, registry 0011), with the writing transaction's id.
     A reader takes every row whose transaction id is at or above the oldest transaction its previous read
     could not see yet (its snapshot's xmin), so no change is missed however transactions interleave.
     `search_rebuild` empties it; `change_log_prune` removes what every reader has had a period to read."""
 
     asset_id = models.BigIntegerField()
     xid = XactIdField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"asset {self.asset_id} in transaction {self.xid}"

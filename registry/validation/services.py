@@ -17,13 +17,13 @@ from django.db import transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
+from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.assets.models import AssetKind
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import NotFound
 from registry.kernel.lib.jsonsafe import json_safe, json_size, text_safe
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
-from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.notifications.models import NotificationEvent
 from registry.notifications.services import event_publish
 from registry.validation.models import ValidationOutcome, ValidationReport

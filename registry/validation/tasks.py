@@ -4,8 +4,8 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from registry.kernel.lib.tasks import backoff_seconds
 from registry.kernel.errors import TransientStorageError
+from registry.kernel.lib.tasks import backoff_seconds
 from registry.validation.services import (
     VALIDATE_TASK,
     validation_finish,

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Prefetch, QuerySet
 from django.db.models.expressions import OrderBy, RawSQL
 
+from registry.artifacts.models import VersionFile
 from registry.assets.models import Asset
 from registry.assets.selectors import asset_get
-from registry.artifacts.models import VersionFile
 from registry.kernel.errors import InvalidInput, NotFound
 from registry.versions.models import AssetVersion
 from registry.versions.semver import parse_semver

@@ -8,16 +8,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.kernel.access import Permission, Visibility, require
-from registry.assets.models import Asset, AssetKind
-from registry.kernel.audit.models import AuditAction
-from registry.kernel.audit.services import audit_record
-from registry.kernel.lib.json_input import json_field_value
 from registry.artifacts.archive import ArchiveLimits, ArchiveRejected, extract_zip_safely
 from registry.artifacts.models import VersionFile
 from registry.artifacts.storage import blob_store
 from registry.artifacts.uploads import StagedFile, safe_filename
+from registry.assets.models import Asset, AssetKind
+from registry.kernel.access import Permission, Visibility, require
+from registry.kernel.audit.models import AuditAction
+from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, UnsupportedUpload
+from registry.kernel.lib.json_input import json_field_value
 from registry.lineage.services import lineage_create_edges, lineage_parse_upload
 from registry.validation.models import ValidationReport
 from registry.validation.services import validation_enqueue_on_commit

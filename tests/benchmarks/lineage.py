@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.benchmarks.scratch import scratch_database  # noqa: E402 - after the path
+from tests.benchmarks.scratch import scratch_database
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelhub_bench_lineage"
 DERIVED_LEVELS = 10
@@ -37,8 +37,8 @@ def build_graph(nodes: int, seed: int = 0) -> dict[str, list[int]]:
     from django.contrib.auth import get_user_model
 
     from registry.assets.models import Asset
-    from registry.teams.services import team_create
     from registry.lineage.models import LineageEdge
+    from registry.teams.services import team_create
     from registry.versions.models import AssetVersion
 
     rng = random.Random(seed)
@@ -131,12 +131,11 @@ def run(nodes: int, runs: int) -> int:
         f"{2 + DERIVED_LEVELS + 1} layers, built in {time.perf_counter() - started:.1f} s"
     )
     user = get_user_model().objects.get(pk=layers["_user"][0])
-    versions = {
-        pk: v
-        for pk, v in AssetVersion.objects.select_related("asset__team")
+    versions = dict(
+        AssetVersion.objects.select_related("asset__team")
         .in_bulk([layers["solution"][0], layers["dataset"][0], layers["derived5"][0]])
         .items()
-    }
+    )
     solution, dataset, middle = (
         versions[layers["solution"][0]],
         versions[layers["dataset"][0]],

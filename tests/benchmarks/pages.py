@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.benchmarks.scratch import scratch_database  # noqa: E402 - after the path
+from tests.benchmarks.scratch import scratch_database
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/modelhub_bench_pages"
 BUDGET_MS = 100.0

@@ -168,10 +168,10 @@ def main() -> None:
             version = "/assets/demo-lab/bench-mlp/versions/1.0.0"
             validated = demo.wait(f"{version}/", "status", ("validating",), timeout=600)  # after the demo's own
             assert validated["status"] == "validated", validated["validation"]
-            sections = {
-                key: "Written for the provisioning benchmark, long enough to count."
-                for key in ("model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data")
-            }
+            sections = dict.fromkeys(
+                ("model_details", "intended_use", "factors", "metrics", "evaluation_data", "training_data"),
+                "Written for the provisioning benchmark, long enough to count.",
+            )
             assert demo.call("PUT", f"{version}/card", {"sections": sections, "license": "apache-2.0"})[0] == 200
             assert demo.call("POST", f"{version}/submit", {})[0] == 201
             assert reviewer.call("POST", f"{version}/reviews", {"decision": "approve", "comment": "bench"})[0] == 201

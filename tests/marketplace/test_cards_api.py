@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.kernel.audit.models import AuditEvent
 from registry.cards.models import ModelCard
+from registry.kernel.audit.models import AuditEvent
 from registry.versions.models import AssetVersion, VersionStatus
 from tests.factories import make_asset, make_version, onnx_bytes
 

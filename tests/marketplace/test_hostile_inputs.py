@@ -7,11 +7,11 @@ from django.db import OperationalError, connection, transaction
 from django.test import RequestFactory
 
 from marketplace.api.exceptions import exception_handler
+from registry.artifacts.models import Blob
+from registry.artifacts.uploads import HashingUploadHandler
 from registry.assets.models import Asset
 from registry.kernel.audit.models import AuditEvent
 from registry.teams.models import Team
-from registry.artifacts.models import Blob
-from registry.artifacts.uploads import HashingUploadHandler
 from registry.versions.models import AssetVersion
 from tests.factories import make_asset, make_team, onnx_bytes
 

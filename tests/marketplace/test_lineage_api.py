@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from registry.kernel.audit.models import AuditEvent
 from registry.artifacts.models import Blob
+from registry.kernel.audit.models import AuditEvent
 from registry.lineage.models import LineageEdge
 from registry.versions.models import AssetVersion
 from tests.factories import bare_versions, make_asset, make_team, onnx_bytes

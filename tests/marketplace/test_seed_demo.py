@@ -7,10 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from registry.artifacts.storage import blob_open
 from registry.assets.models import Asset, AssetKind
 from registry.kernel.access import TeamRole
 from registry.teams.models import Membership, Team
-from registry.artifacts.storage import blob_open
 from registry.validation.models import ValidationOutcome
 from registry.validation.services import version_validate
 from registry.versions.models import AssetVersion, VersionStatus

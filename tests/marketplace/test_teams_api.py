@@ -1,8 +1,8 @@
 import pytest
 
 from registry.kernel.access import TeamRole
-from registry.teams.models import Membership
 from registry.kernel.audit.models import AuditEvent
+from registry.teams.models import Membership
 
 pytestmark = pytest.mark.django_db
 

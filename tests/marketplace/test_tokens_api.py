@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from registry.tokens.models import APIToken
 from registry.kernel.audit.models import AuditEvent
+from registry.tokens.models import APIToken
 
 pytestmark = pytest.mark.django_db
 

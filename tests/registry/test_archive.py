@@ -357,11 +357,10 @@ def test_large_stored_member_is_extracted_in_bounded_memory(tmp_path, dest):
     block = os.urandom(MiB)
     expected = hashlib.sha256()
     path = tmp_path / "stored.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
-        with archive.open("weights.bin", "w") as member:
-            for _ in range(size // MiB):
-                member.write(block)
-                expected.update(block)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive, archive.open("weights.bin", "w") as member:
+        for _ in range(size // MiB):
+            member.write(block)
+            expected.update(block)
 
     tracemalloc.start()
     try:

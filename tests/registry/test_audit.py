@@ -34,9 +34,12 @@ def test_events_form_a_hash_chain(alice, team):
     ],
 )
 def test_postgresql_refuses_rewriting_the_trail(statement, alice, team):
-    with pytest.raises(DatabaseError, match="audit events are append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
+    with (
+        pytest.raises(DatabaseError, match="audit events are append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
     assert AuditEvent.objects.filter(actor_name="alice").exists()
 
 

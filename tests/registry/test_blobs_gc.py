@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from registry.assets.services import asset_delete
 from registry.artifacts.models import Blob, blob_key
 from registry.artifacts.storage import artifact_storage
+from registry.assets.services import asset_delete
 from tests.factories import linear_model, make_asset, make_version, onnx_bytes
 
 pytestmark = pytest.mark.django_db

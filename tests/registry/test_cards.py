@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from registry.kernel.audit.models import AuditEvent
 from registry.cards.fields import card_fields_clean, empty_card_fields
 from registry.cards.huggingface import (
     FRONT_MATTER_MAX_BYTES,
@@ -19,6 +18,7 @@ from registry.cards.markdown import render_markdown
 from registry.cards.models import ModelCard
 from registry.cards.selectors import card_completeness, version_card_completeness
 from registry.cards.services import card_import_huggingface, card_update
+from registry.kernel.audit.models import AuditEvent
 from registry.kernel.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
 from registry.versions.models import AssetVersion, VersionStatus
 from tests.factories import make_asset, make_version, onnx_bytes
@@ -51,9 +51,8 @@ def test_completeness_counts_sections_body_and_licence_with_a_minimum_length():
     card.sections = {"intended_use": "TBD", "training_data": "  [More Information   Needed]"}  # 3 and 22 chars
     card.body = FULL
     assert card_completeness(card, "model") == 3 * 100 // 11
-    card.sections = {
-        key: FULL
-        for key in (
+    card.sections = dict.fromkeys(
+        (
             "model_details",
             "intended_use",
             "factors",
@@ -63,8 +62,9 @@ def test_completeness_counts_sections_body_and_licence_with_a_minimum_length():
             "quantitative_analyses",
             "ethical_considerations",
             "caveats_and_recommendations",
-        )
-    }
+        ),
+        FULL,
+    )
     assert card_completeness(card, "model") == 100
     # A dataset counts its datasheet sections, none of which a model card has.
     assert card_completeness(card, "dataset") == 2 * 100 // 9

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from registry.kernel.audit.models import AuditEvent
 from registry.artifacts.models import blob_key
 from registry.endpoints.models import Endpoint, EndpointKey
 from registry.endpoints.selectors import metrics_parse
@@ -23,6 +22,7 @@ from registry.endpoints.services import (
 )
 from registry.endpoints.tasks import endpoint_provision_task
 from registry.governance.services import alias_set
+from registry.kernel.audit.models import AuditEvent
 from registry.lineage.models import LineageEdge
 from registry.notifications.models import Webhook, WebhookDelivery
 from tests.factories import make_asset, make_validated_version

@@ -21,7 +21,7 @@ DTYPES = {
 
 
 @pytest.mark.parametrize("datatype", sorted(DTYPES))
-def test_every_datatype_passes_on_the_runtime(runtime, datatype):  # noqa: F811
+def test_every_datatype_passes_on_the_runtime(runtime, datatype):
     tensor = {"dtype": DTYPES[datatype], "shape": [-1, 3]}
     summary = conformance_check(
         base_url=runtime.url,
@@ -33,7 +33,7 @@ def test_every_datatype_passes_on_the_runtime(runtime, datatype):  # noqa: F811
     assert summary == {"inputs": ["x"], "outputs": ["y"]}
 
 
-def test_string_outputs_are_compared_between_json_and_binary(runtime, monkeypatch):  # noqa: F811
+def test_string_outputs_are_compared_between_json_and_binary(runtime, monkeypatch):
     from registry.runtime import protocol
 
     original = protocol._binary_bytes

@@ -2,11 +2,11 @@
 
 import pytest
 
-from registry.kernel.audit.models import AuditEvent
-from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.governance.models import ReviewPolicy, RoundStatus
 from registry.governance.selectors import review_queue, version_by_alias
 from registry.governance.services import alias_delete, alias_set, review_submit, version_deprecate, version_submit
+from registry.kernel.audit.models import AuditEvent
+from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.versions.models import AssetVersion
 from tests.factories import make_asset, make_user, make_validated_version
 

@@ -23,9 +23,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.http import QueryDict
 
-from registry.kernel.access import asset_scope
 from registry.assets.models import Asset
 from registry.assets.services import asset_delete, asset_update
+from registry.kernel.access import asset_scope
 from registry.search.backends import memory as memory_module
 from registry.search.backends.memory import MemorySearchBackend, entry_contribution
 from registry.search.backends.postgres import PostgresSearchBackend

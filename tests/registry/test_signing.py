@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.exceptions import ImproperlyConfigured
 
-from registry.kernel.audit.models import AuditEvent
 from registry.governance.models import VersionSignature
 from registry.governance.services import review_submit, version_submit
 from registry.governance.signing import APPROVAL_FILENAME, signing_key_id, version_sign, version_signature_verify
+from registry.kernel.audit.models import AuditEvent
 from tests.factories import make_asset, make_validated_version
 
 pytestmark = pytest.mark.django_db

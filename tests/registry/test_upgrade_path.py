@@ -15,7 +15,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import dj_database_url
 import psycopg2
 import pytest
 from django.conf import settings

@@ -38,19 +38,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from registry.artifacts.uploads import StagedFile
 from registry.assets.models import Asset, AssetKind
 from registry.assets.selectors import asset_get
 from registry.assets.services import asset_create
-from registry.kernel.errors import DomainError, NotFound
-from registry.teams.models import Team
-from registry.teams.selectors import team_get
-from registry.teams.services import team_create
-from registry.artifacts.uploads import StagedFile
 from registry.cards.selectors import card_get
 from registry.cards.services import card_update
 from registry.governance.models import Alias
 from registry.governance.services import alias_set, review_submit, version_submit
 from registry.governance.signing import version_sign
+from registry.kernel.errors import DomainError, NotFound
+from registry.teams.models import Team
+from registry.teams.selectors import team_get
+from registry.teams.services import team_create
 from registry.validation.services import version_validate
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_get, version_list

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from registry.kernel.access import AssetScope, Visibility
 from registry.assets.models import Asset
+from registry.kernel.access import AssetScope, Visibility
 from registry.search.query import SearchQuery
 
 # Typo and substring widening: when the words match fewer of the assets the caller may see than this (and
@@ -113,7 +113,8 @@ class SearchBackend(ABC):
 
     def prepare(self) -> None:
         """Load what searching keeps in memory, if anything: the web server calls this once before it forks its
-        workers (marketplace.gunicorn_conf)."""
+        workers (marketplace.gunicorn_conf). Nothing, unless a backend keeps something."""
+        return None
 
     def listed(self, *, scope: AssetScope, ids: list[int]) -> dict[int, dict]:
         """The LISTED_FIELDS of the assets `ids` that `scope` may see, by id, read from the catalogue (the

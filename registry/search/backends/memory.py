@@ -456,11 +456,11 @@ class Segment:
         pairs = count_i * count_k
         spread = np.repeat(np.arange(len(row)), pairs)
         within = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
-        l, p = within // count_k[spread], within % count_k[spread]
-        pos_i = self.post_positions[first_i[spread] + l].astype(np.int64)
-        pos_k = self.post_positions[first_k[spread] + p].astype(np.int64)
-        w_i = self.pattern_weights[self.pattern_ptr[code_i[spread]] + l]
-        w_k = self.pattern_weights[self.pattern_ptr[code_k[spread]] + p]
+        nth_i, nth_k = within // count_k[spread], within % count_k[spread]
+        pos_i = self.post_positions[first_i[spread] + nth_i].astype(np.int64)
+        pos_k = self.post_positions[first_k[spread] + nth_k].astype(np.int64)
+        w_i = self.pattern_weights[self.pattern_ptr[code_i[spread]] + nth_i]
+        w_k = self.pattern_weights[self.pattern_ptr[code_k[spread]] + nth_k]
         distance = np.abs(pos_i - pos_k)
         counted = distance > 0
         weight = (w_i * w_k * _WORD_DISTANCE[np.minimum(distance, 101)]).astype(np.float32)  # float32, as C

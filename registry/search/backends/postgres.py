@@ -23,10 +23,10 @@ from django.db import connection, transaction
 from registry.kernel.access import AssetScope
 from registry.search.backends.base import (
     ALTERNATIVES_PER_TERM,
+    LISTED_FIELDS,
     MARK_END,
     MARK_START,
     MIN_WIDENED_TERM,
-    LISTED_FIELDS,
     SIMILARITY_THRESHOLD,
     WIDEN_BELOW,
     AssetFacts,

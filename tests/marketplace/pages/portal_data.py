@@ -11,9 +11,9 @@ secret (mallory maintains) owns:
 
 from dataclasses import dataclass
 
-from registry.kernel.access import Visibility
 from registry.cards.services import card_update
 from registry.governance.services import alias_set, version_submit
+from registry.kernel.access import Visibility
 from registry.lineage.services import lineage_edge_add
 from registry.teams.models import Team
 from registry.validation.services import validation_claim, validation_finish

@@ -7,7 +7,6 @@ the folder) and checked with axe-core: no serious or critical violation anywhere
 import json
 import re
 import subprocess
-import time
 
 import pytest
 import requests
@@ -198,7 +197,7 @@ def test_deploy_an_endpoint_watch_it_turn_ready_and_call_it_with_the_shown_curl(
         "document.querySelectorAll('[data-chart] circle.dot-requests').length >= 1 && "
         "document.querySelector('[data-chart] .line-requests').getAttribute('points')"
         ".split(' ').length === 60 && "
-        f"parseInt(document.querySelector('[data-chart-label]').textContent) >= 3"
+        "parseInt(document.querySelector('[data-chart-label]').textContent) >= 3"
     )
     expect(page.locator("[data-chart-label]")).to_contain_text("in the last hour")
     shoot(page, "11-endpoint")

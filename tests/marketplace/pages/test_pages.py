@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registry.tokens.models import APIToken
 from registry.endpoints.models import Endpoint
+from registry.tokens.models import APIToken
 from registry.versions.models import AssetVersion
 from tests.factories import make_asset, onnx_bytes
 

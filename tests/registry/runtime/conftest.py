@@ -10,9 +10,9 @@ import pytest
 
 from registry.runtime.app import RuntimeSettings, create_app
 from registry.runtime.auth import StaticAuthorizer
+from registry.runtime.http_server import HTTPServer
 from registry.runtime.interface import ModelConfig
 from registry.runtime.metrics import RuntimeMetrics
-from registry.runtime.http_server import HTTPServer
 from tests.registry.runtime.inprocess_host import InProcessHost, write_models
 
 SECRET = "runtime-secret-for-tests-0123456789"
