@@ -9,11 +9,12 @@ from marketplace.api.pagination import iso_datetime, keyset_links
 from marketplace.api.views import APIView, GenericAPIView
 from registry.assets.filters import MAX_TAG_FILTERS, AssetFilter
 from registry.assets.models import AssetKind, ReleaseStatus
-from registry.assets.selectors import FACET_FIELDS, asset_get, asset_search
+from registry.assets.selectors import asset_get
 from registry.assets.services import MAX_DESCRIPTION_CHARS, MAX_TAGS, asset_create, asset_delete, asset_update
 from registry.kernel.access import Visibility
 from registry.kernel.lib.slugs import SLUG_PATTERN
-from registry.search.query import DEFAULT_PAGE_SIZE, MAX_PAGE_OFFSET, MAX_PAGE_SIZE
+from registry.search.query import DEFAULT_PAGE_SIZE, FACETS, MAX_PAGE_OFFSET, MAX_PAGE_SIZE
+from registry.search.selectors import asset_search
 from registry.teams.selectors import team_get
 
 
@@ -162,7 +163,7 @@ class AssetPageSerializer(serializers.Serializer):
     facets = serializers.DictField(
         child=FacetValueSerializer(many=True),
         help_text=(
-            f"Up to 50 values, most frequent first, for: {', '.join(FACET_FIELDS)}. Each facet is counted over the "
+            f"Up to 50 values, most frequent first, for: {', '.join(FACETS)}. Each facet is counted over the "
             "matches of every other filter but not its own, so a chosen value can be widened."
         ),
     )

@@ -10,7 +10,7 @@ from registry.notifications.models import (
     SUBSCRIBABLE_EVENTS,
     WEBHOOK_URL_MAX_LENGTH,
     DeliveryStatus,
-    NotificationEvent,
+    Event,
     Webhook,
     WebhookDelivery,
 )
@@ -52,7 +52,7 @@ class WebhookInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 class DeliverySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    event = serializers.ChoiceField(choices=NotificationEvent.choices)
+    event = serializers.ChoiceField(choices=Event.choices)
     status = serializers.ChoiceField(choices=DeliveryStatus.choices)
     attempts = serializers.IntegerField()
     last_status_code = serializers.IntegerField(allow_null=True)

@@ -8,12 +8,12 @@ from django.shortcuts import render
 from marketplace.pages.responses import is_htmx, portal_view
 from registry.assets.models import AssetKind, ReleaseStatus
 from registry.assets.overview import asset_kind_counts, assets_most_used, assets_recently_updated
-from registry.assets.selectors import asset_search
 from registry.endpoints.selectors import endpoint_list
 from registry.governance.selectors import review_queue
 from registry.kernel.errors import InvalidInput
 from registry.search.page import SearchPage
 from registry.search.query import MAX_PAGE_OFFSET
+from registry.search.selectors import asset_search
 
 PAGE_SIZE = 20
 SUGGESTIONS = 6

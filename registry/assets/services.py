@@ -5,14 +5,14 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from license_expression import ExpressionError, get_spdx_licensing
 
+from registry.assets.events import AssetChanged, AssetDeleting
 from registry.assets.models import Asset, AssetKind, Tag
 from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput
+from registry.kernel.events import publish
 from registry.kernel.lib.validation import raise_invalid
-from registry.search.backends.base import AssetFacts
-from registry.search.index import asset_indexed
 from registry.teams.models import Team
 
 MAX_TAGS = 20
@@ -143,7 +143,7 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
     try:
         with transaction.atomic():
             _save(asset, tags or [])
-            asset_indexed(before=None, after=AssetFacts.of(asset))
+            publish(AssetChanged.of(before=None, after=asset))
             audit_record(
                 actor=user,
                 action=AuditAction.ASSET_CREATE,
@@ -170,9 +170,9 @@ def asset_update(*, user, asset: Asset, fields: dict) -> Asset:
         raise_invalid(exc)
     with transaction.atomic():
         # The row as stored, locked: search counts move from exactly this state to the new one.
-        before = AssetFacts.of(Asset.objects.select_for_update().select_related("team").get(pk=asset.pk))
+        before = Asset.objects.select_for_update().select_related("team").get(pk=asset.pk)
         _save(asset, tags)
-        asset_indexed(before=before, after=AssetFacts.of(asset))
+        publish(AssetChanged.of(before=before, after=asset))
         audit_record(
             actor=user, action=AuditAction.ASSET_UPDATE, target=asset, team=asset.team, data={"fields": sorted(fields)}
         )
@@ -187,18 +187,11 @@ def asset_delete(*, user, asset: Asset) -> None:
     require(
         user, Permission.ASSET_DELETE, asset.team, f"Only maintainers of '{asset.team.slug}' can delete this asset."
     )
-    # Endpoints (registry.endpoints) serving one of its versions must be deleted first: deleting the rows would
-    # leave the runtime serving a model nobody can manage. Reached by relation name, as access.py does.
-    live = ["pending", "provisioning", "ready", "failed", "updating", "deleting"]
-    serving = sorted(set(asset.versions.filter(endpoints__status__in=live).values_list("endpoints__name", flat=True)))
-    if serving:
-        raise Conflict(
-            f"'{asset.full_slug}' is deployed as the endpoint(s) {', '.join(serving)[:300]}; delete them first.",
-            code="deployed",
-        )
     with transaction.atomic():
-        before = AssetFacts.of(Asset.objects.select_for_update().select_related("team").get(pk=asset.pk))
-        asset_indexed(before=before, after=None)
+        before = Asset.objects.select_for_update().select_related("team").get(pk=asset.pk)
+        # Areas holding something that must not vanish with the asset refuse here (endpoints serving it).
+        publish(AssetDeleting(asset=before))
+        publish(AssetChanged.of(before=before, after=None))
         audit_record(
             actor=user,
             action=AuditAction.ASSET_DELETE,

@@ -39,16 +39,16 @@ from registry.endpoints.models import (
     EndpointKey,
     EndpointStatus,
 )
+from registry.governance.models import Alias
 from registry.governance.selectors import version_by_alias
 from registry.governance.signing import version_signature_verify
 from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
 from registry.lineage.models import LineageKind
-from registry.notifications.models import NotificationEvent
-from registry.notifications.services import endpoint_event_publish
 from registry.teams.models import Membership
 from registry.tokens.models import APIToken
 from registry.versions.models import AssetVersion, VersionStatus
@@ -356,10 +356,8 @@ def endpoint_delete(*, user, endpoint: Endpoint) -> Endpoint:
 
 
 def endpoints_follow_alias(*, asset_id: int, alias: str) -> list[int]:
-    """Redeploy the endpoints that follow `alias` of the asset to the version it points at now. Called by
-    registry.governance.services.alias_set after its commit; idempotent (endpoints already there are left)."""
-    from registry.governance.models import Alias
-
+    """Redeploy the endpoints that follow `alias` of the asset to the version it points at now. Called once an
+    alias move commits (registry.endpoints.subscribers); idempotent (endpoints already there are left)."""
     target = Alias.objects.filter(asset_id=asset_id, name=alias).values_list("version_id", flat=True).first()
     if target is None:
         return []
@@ -540,12 +538,12 @@ def endpoint_finish(
             return False
         was = locked.status
         if not ok:
-            target, action, event = S.FAILED, AuditAction.ENDPOINT_FAILED, NotificationEvent.ENDPOINT_FAILED
+            target, action, event = S.FAILED, AuditAction.ENDPOINT_FAILED, Event.ENDPOINT_FAILED
         elif was == S.DELETING:
-            target, action, event = S.DELETED, AuditAction.ENDPOINT_DELETE, NotificationEvent.ENDPOINT_DELETED
+            target, action, event = S.DELETED, AuditAction.ENDPOINT_DELETE, Event.ENDPOINT_DELETED
         else:
             target, action = S.READY, AuditAction.ENDPOINT_READY
-            event = NotificationEvent.ENDPOINT_UPDATED if was == S.UPDATING else NotificationEvent.ENDPOINT_READY
+            event = Event.ENDPOINT_UPDATED if was == S.UPDATING else Event.ENDPOINT_READY
         if not can_transition(was, target):
             return False
         locked.status, locked.status_reason, locked.status_changed_at = target, reason[:2000], now
@@ -569,7 +567,7 @@ def endpoint_finish(
             after={"status": target},
             data={"reason": reason[:500], "version": locked.version.version},
         )
-        endpoint_event_publish(event=event, endpoint=locked, actor=None, data={"previous_status": was})
+        publish(DomainEvent(name=event, subject=locked, data={"previous_status": was}))
     return True
 
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from registry.assets.models import Asset
 from registry.cards.selectors import version_card_completeness
-from registry.endpoints.services import endpoints_follow_alias
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
 from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
 from registry.governance.signing import SIGN_TASK
@@ -21,10 +20,9 @@ from registry.kernel.access import Permission, is_reviewer, require
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.kernel.lib.tasks import task_send_on_commit
-from registry.notifications.models import NotificationEvent
-from registry.notifications.services import event_publish
 from registry.versions.lifecycle import require_transition
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh
@@ -38,19 +36,19 @@ _OUTCOMES = {
         RoundStatus.REJECTED,
         VersionStatus.REJECTED,
         AuditAction.VERSION_REJECTED,
-        NotificationEvent.VERSION_REJECTED,
+        Event.VERSION_REJECTED,
     ),
     ReviewDecision.REQUEST_CHANGES: (
         RoundStatus.CHANGES_REQUESTED,
         VersionStatus.VALIDATED,
         AuditAction.VERSION_CHANGES_REQUESTED,
-        NotificationEvent.VERSION_CHANGES_REQUESTED,
+        Event.VERSION_CHANGES_REQUESTED,
     ),
     ReviewDecision.APPROVE: (
         RoundStatus.APPROVED,
         VersionStatus.APPROVED,
         AuditAction.VERSION_APPROVED,
-        NotificationEvent.VERSION_APPROVED,
+        Event.VERSION_APPROVED,
     ),
 }
 
@@ -142,11 +140,13 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
             after={"status": locked.status},
             data={"round": number, "card_completeness": completeness, **_policy_snapshot(policy)},
         )
-        event_publish(
-            event=NotificationEvent.VERSION_SUBMITTED,
-            version=locked,
-            actor=user,
-            data={"round": number, "note": review_round.note},
+        publish(
+            DomainEvent(
+                name=Event.VERSION_SUBMITTED,
+                subject=locked,
+                actor=user,
+                data={"round": number, "note": review_round.note},
+            )
         )
     return review_round
 
@@ -208,11 +208,13 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
                 after={"status": version_status},
                 data={"round": review_round.number, "approvers": approvers},
             )
-            event_publish(
-                event=event,
-                version=locked,
-                actor=user,
-                data={"round": review_round.number, "approvers": approvers, "comment": comment},
+            publish(
+                DomainEvent(
+                    name=event,
+                    subject=locked,
+                    actor=user,
+                    data={"round": review_round.number, "approvers": approvers, "comment": comment},
+                )
             )
             if version_status == VersionStatus.APPROVED:
                 task_send_on_commit(SIGN_TASK, locked.pk)
@@ -302,11 +304,8 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
             before={"version": before},
             after={"version": locked.version},
         )
-        event_publish(
-            event=NotificationEvent.ALIAS_MOVED, version=locked, actor=user, data={"alias": name, "before": before}
-        )
-        # Endpoints that follow the alias are redeployed once the move is committed.
-        transaction.on_commit(lambda: endpoints_follow_alias(asset_id=asset.pk, alias=name))
+        # Webhooks hear of it; endpoints that follow the alias are redeployed once the move is committed.
+        publish(DomainEvent(name=Event.ALIAS_MOVED, subject=locked, actor=user, data={"alias": name, "before": before}))
     return alias
 
 

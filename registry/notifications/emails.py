@@ -9,13 +9,13 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 
 from registry.governance.selectors import round_refusal, version_rounds
-from registry.notifications.models import NotificationEvent
+from registry.notifications.models import Event
 from registry.versions.models import AssetVersion
 
 _DECISIONS = {
-    NotificationEvent.VERSION_APPROVED: "approved",
-    NotificationEvent.VERSION_REJECTED: "rejected",
-    NotificationEvent.VERSION_CHANGES_REQUESTED: "changes requested",
+    Event.VERSION_APPROVED: "approved",
+    Event.VERSION_REJECTED: "rejected",
+    Event.VERSION_CHANGES_REQUESTED: "changes requested",
 }
 
 
@@ -37,7 +37,7 @@ def event_recipients(*, event: str, version: AssetVersion, data: dict) -> list[s
     if review_round is None:
         return []
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    if event == NotificationEvent.VERSION_SUBMITTED:
+    if event == Event.VERSION_SUBMITTED:
         candidates = users.filter(groups__in=review_round.reviewer_groups.all()).distinct()
         chosen = [user for user in candidates if round_refusal(user, review_round) is None]
     elif event in _DECISIONS:
@@ -51,7 +51,7 @@ def event_message(*, event: str, version: AssetVersion, data: dict) -> tuple[str
     """(subject, plain-text body) of the email about `event`."""
     name = f"{version.asset.full_slug} {version.version}"
     url = data.get("url", "")
-    if event == NotificationEvent.VERSION_SUBMITTED:
+    if event == Event.VERSION_SUBMITTED:
         note = data.get("note") or "(no note)"
         return (
             f"[Modelhub] Review requested: {name}",

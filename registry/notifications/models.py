@@ -2,26 +2,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from registry.kernel.events import Event
 
-class NotificationEvent(models.TextChoices):
-    """What happened to a version; the `event` of a webhook delivery and of the emails it causes."""
-
-    VERSION_VALIDATED = "version.validated", "Version validated"
-    VERSION_INVALID = "version.invalid", "Version failed validation"
-    VERSION_SUBMITTED = "version.submitted", "Version submitted for review"
-    VERSION_APPROVED = "version.approved", "Version approved"
-    VERSION_REJECTED = "version.rejected", "Version rejected"
-    VERSION_CHANGES_REQUESTED = "version.changes_requested", "Changes requested on a version"
-    ALIAS_MOVED = "alias.moved", "Alias set or moved"
-    ENDPOINT_READY = "endpoint.ready", "Inference endpoint ready"
-    ENDPOINT_FAILED = "endpoint.failed", "Inference endpoint failed"
-    ENDPOINT_UPDATED = "endpoint.updated", "Inference endpoint updated to another version"
-    ENDPOINT_DELETED = "endpoint.deleted", "Inference endpoint deleted"
-    # Sent only by "test" on one webhook; never subscribed to.
-    PING = "ping", "Test delivery"
-
-
-SUBSCRIBABLE_EVENTS = [event for event in NotificationEvent.values if event != NotificationEvent.PING]
+SUBSCRIBABLE_EVENTS = [event for event in Event.values if event != Event.PING]
 WEBHOOK_URL_MAX_LENGTH = 2000
 DELIVERY_ERROR_MAX_LENGTH = 1000
 
@@ -74,7 +57,7 @@ class WebhookDelivery(models.Model):
     """
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=32, choices=NotificationEvent.choices)
+    event = models.CharField(max_length=32, choices=Event.choices)
     payload = models.JSONField(default=dict, help_text="The `data` of the JSON body.")
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)

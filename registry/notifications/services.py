@@ -25,7 +25,7 @@ from registry.notifications.models import (
     DELIVERY_ERROR_MAX_LENGTH,
     SUBSCRIBABLE_EVENTS,
     DeliveryStatus,
-    NotificationEvent,
+    Event,
     Webhook,
     WebhookDelivery,
 )
@@ -48,10 +48,10 @@ CLAIM_LEASE = timedelta(seconds=120)
 CLOCK_SLACK = timedelta(seconds=1)
 # Events that send email as well as webhooks.
 EMAIL_EVENTS = {
-    NotificationEvent.VERSION_SUBMITTED,
-    NotificationEvent.VERSION_APPROVED,
-    NotificationEvent.VERSION_REJECTED,
-    NotificationEvent.VERSION_CHANGES_REQUESTED,
+    Event.VERSION_SUBMITTED,
+    Event.VERSION_APPROVED,
+    Event.VERSION_REJECTED,
+    Event.VERSION_CHANGES_REQUESTED,
 }
 
 
@@ -192,7 +192,7 @@ def webhook_ping(*, user, webhook: Webhook) -> WebhookDelivery:
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
             webhook=webhook,
-            event=NotificationEvent.PING,
+            event=Event.PING,
             next_attempt_at=timezone.now(),
             payload={"webhook": webhook.pk, "team": team.slug, "actor": user.username},
         )
@@ -239,7 +239,7 @@ def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
         return None
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
     webhook = delivery.webhook
-    if not webhook.active and delivery.event != NotificationEvent.PING:
+    if not webhook.active and delivery.event != Event.PING:
         _record(delivery_id, status=DeliveryStatus.FAILED, next_attempt_at=None, last_error="The webhook is inactive.")
         return None
     try:

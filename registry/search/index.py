@@ -1,6 +1,7 @@
-"""Keeping search in step with the catalogue: the asset services call `asset_indexed` in the transaction
-of every change, and `search_rebuild` recomputes everything derived (after a bulk load or a restore)."""
+"""Keeping search in step with the catalogue: `asset_indexed` runs in the transaction of every asset change
+(subscribed to the assets area's AssetChanged in `subscribers.py`), and `search_rebuild` recomputes everything derived (after a bulk load or a restore)."""
 
+from registry.assets.models import Asset
 from registry.search.backends import search_backend
 from registry.search.backends.base import AssetFacts, vocabulary_words
 from registry.search.models import SearchTerm
@@ -19,8 +20,6 @@ def asset_indexed(*, before: AssetFacts | None, after: AssetFacts | None) -> Non
 
 def vocabulary_rebuild() -> None:
     """Add every name and tag word of the catalogue to the vocabulary (words are never removed)."""
-    from registry.assets.models import Asset
-
     words: set[str] = set()
     for name, tags_text in Asset.objects.values_list("name", "tags_text").iterator(chunk_size=2000):
         words |= vocabulary_words(

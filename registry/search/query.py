@@ -15,8 +15,7 @@ MAX_PAGE_SIZE = 100
 # whose cost does not grow with depth. An offset makes the database read and drop every row before it.
 MAX_PAGE_OFFSET = 10_000
 # Facets are filters too: a facet's own filter is left out of its counts (disjunctive facets).
-FACET_FILTERS = ("kind", "tag", "task", "license", "status", "team")
-FACETS = FACET_FILTERS
+FACETS = ("kind", "tag", "task", "license", "status", "team")
 FACET_LIMIT = 50
 # Sort keys per ordering: (key, descending). Each ends with the primary key, so the order is total and a
 # keyset cursor never skips or repeats a row among ties. "relevance" without words is -updated.

@@ -22,10 +22,9 @@ from registry.assets.models import AssetKind
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import NotFound
+from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.jsonsafe import json_safe, json_size, text_safe
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
-from registry.notifications.models import NotificationEvent
-from registry.notifications.services import event_publish
 from registry.validation.models import ValidationOutcome, ValidationReport
 from registry.validation.sandbox import DATASET, MODEL, SandboxLimits, sandbox_run
 from registry.versions.lifecycle import can_transition
@@ -136,11 +135,12 @@ def validation_finish(
             team=version.asset.team,
             data={"reason": reason[:500], "failed_check": failed_check},
         )
-        event_publish(
-            event=NotificationEvent.VERSION_VALIDATED if passed else NotificationEvent.VERSION_INVALID,
-            version=version,
-            actor=None,
-            data={"status": status, "reason": reason[:500]},
+        publish(
+            DomainEvent(
+                name=Event.VERSION_VALIDATED if passed else Event.VERSION_INVALID,
+                subject=version,
+                data={"status": status, "reason": reason[:500]},
+            )
         )
     return True
 

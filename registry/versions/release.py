@@ -8,13 +8,15 @@ in opposite orders; and each recount reads the versions after the lock, so concu
 versions of one asset leave the status of both.
 """
 
+import copy
+
 from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
+from registry.assets.events import AssetChanged
 from registry.assets.models import Asset, ReleaseStatus
 from registry.kernel.errors import NotFound
-from registry.search.backends.base import AssetFacts
-from registry.search.index import asset_indexed
+from registry.kernel.events import publish
 from registry.versions.models import AssetVersion
 
 
@@ -41,10 +43,10 @@ def asset_release_refresh(asset: Asset) -> None:
     )
     if status == asset.status:
         return
-    before = AssetFacts.of(asset)
+    before = copy.copy(asset)
     Asset.objects.filter(pk=asset.pk).update(status=status)
     asset.status = status
-    asset_indexed(before=before, after=AssetFacts.of(asset))
+    publish(AssetChanged(before=before, after=asset))
 
 
 def release_status_rebuild() -> None:

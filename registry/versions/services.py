@@ -17,10 +17,9 @@ from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, UnsupportedUpload
+from registry.kernel.events import publish
 from registry.kernel.lib.json_input import json_field_value
-from registry.lineage.services import lineage_create_edges, lineage_parse_upload
-from registry.validation.models import ValidationReport
-from registry.validation.services import validation_enqueue_on_commit
+from registry.versions.events import VersionCreated, VersionUploading
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh
 from registry.versions.semver import SemVer, parse_semver
@@ -102,7 +101,9 @@ def version_create(
     semver = parse_semver(version)
     version = version.strip()
     metadata = validate_metadata(metadata)
-    lineage_targets = lineage_parse_upload(user=user, source_asset=asset, lineage=lineage)
+    # Lineage (registry.lineage) checks and resolves what the upload declares, before a byte is stored.
+    uploading = VersionUploading(user=user, asset=asset, declared={"lineage": lineage})
+    publish(uploading)
     if expected_sha256 and expected_sha256.strip().lower() != upload.sha256:
         raise ChecksumMismatch(
             f"sha256: the uploaded file's SHA-256 is {upload.sha256}, not "
@@ -140,7 +141,6 @@ def version_create(
             VersionFile.objects.bulk_create(
                 VersionFile(version=created, path=f.path, blob=blobs[f.path], is_primary=f.is_primary) for f in prepared
             )
-            ValidationReport.objects.create(version=created)
             _refresh_asset_versions(asset)
             asset_release_refresh(locked_asset)
             audit_record(
@@ -156,9 +156,9 @@ def version_create(
                     "files": len(prepared),
                 },
             )
-            if lineage_targets:
-                lineage_create_edges(user=user, source=created, targets=lineage_targets)
-            validation_enqueue_on_commit(created.pk)
+            # Lineage records the declared edges; validation (registry.validation) opens the version's pending
+            # report and queues its check once this commits.
+            publish(VersionCreated(user=user, version=created, resolved=uploading.resolved))
     except IntegrityError:
         # Lost a race with a concurrent upload of the same number; its blobs are shared or collectable.
         _refuse_duplicate(asset, version, semver)

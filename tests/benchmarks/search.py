@@ -669,7 +669,7 @@ def serialise_cost(user) -> float:
     from django.test import RequestFactory
 
     from marketplace.api.assets import asset_list_item
-    from registry.assets.selectors import asset_search
+    from registry.search.selectors import asset_search
 
     found = asset_search(user=user, params={"q": "fraud", "page_size": "100"}, as_rows=True)
     request = RequestFactory().get("/api/v1/assets/")

@@ -7,12 +7,12 @@ from django.db import connection
 from django.http import QueryDict
 
 from registry.assets.models import Asset
-from registry.assets.selectors import asset_search
 from registry.assets.services import asset_delete, asset_update
 from registry.kernel.access import asset_scope
 from registry.search.backends.fallback import FallbackSearchBackend
 from registry.search.backends.postgres import PostgresSearchBackend
 from registry.search.query import parse_search
+from registry.search.selectors import asset_search
 from tests.factories import make_asset, make_search_catalogue
 
 pytestmark = [
