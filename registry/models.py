@@ -6,7 +6,7 @@ from registry.cards.models import ModelCard
 from registry.endpoints.models import Endpoint, EndpointKey
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, VersionSignature
 from registry.kernel.access import TeamRole, Visibility
-from registry.kernel.audit.models import AuditAction, AuditEvent
+from registry.kernel.audit.models import AuditEvent
 from registry.lineage.models import LineageEdge, LineageKind
 from registry.notifications.models import Webhook, WebhookDelivery
 from registry.search.models import FacetCount, SearchChange, SearchState, SearchTerm
@@ -21,7 +21,6 @@ __all__ = [
     "Asset",
     "AssetKind",
     "AssetVersion",
-    "AuditAction",
     "AuditEvent",
     "Blob",
     "Endpoint",

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from marketplace.api.views import GenericAPIView
 from registry.kernel.audit.filters import AuditFilter
-from registry.kernel.audit.models import AuditAction, AuditEvent
+from registry.kernel.audit.models import AUDIT_ACTION_CHOICES, AuditEvent
 from registry.kernel.audit.selectors import audit_search
 
 
@@ -11,7 +11,7 @@ class AuditEventSerializer(serializers.Serializer):
     seq = serializers.IntegerField(help_text="Position in the hash chain.")
     created_at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_name", help_text="Username; empty for the system.")
-    action = serializers.ChoiceField(choices=AuditAction.choices)
+    action = serializers.ChoiceField(choices=AUDIT_ACTION_CHOICES)
     target_type = serializers.CharField()
     target_id = serializers.CharField()
     target = serializers.CharField(source="target_repr")

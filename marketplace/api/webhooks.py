@@ -7,10 +7,10 @@ from rest_framework.response import Response
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, parse_input
 from marketplace.api.views import APIView, GenericAPIView
 from registry.notifications.models import (
+    DELIVERY_EVENT_CHOICES,
     SUBSCRIBABLE_EVENTS,
     WEBHOOK_URL_MAX_LENGTH,
     DeliveryStatus,
-    Event,
     Webhook,
     WebhookDelivery,
 )
@@ -52,7 +52,7 @@ class WebhookInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 class DeliverySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    event = serializers.ChoiceField(choices=Event.choices)
+    event = serializers.ChoiceField(choices=DELIVERY_EVENT_CHOICES)
     status = serializers.ChoiceField(choices=DeliveryStatus.choices)
     attempts = serializers.IntegerField()
     last_status_code = serializers.IntegerField(allow_null=True)

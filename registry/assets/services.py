@@ -8,10 +8,9 @@ from license_expression import ExpressionError, get_spdx_licensing
 from registry.assets.events import AssetChanged, AssetDeleting
 from registry.assets.models import Asset, AssetKind, Tag
 from registry.kernel.access import Permission, Visibility, require
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput
-from registry.kernel.events import publish
+from registry.kernel.events import Event, publish
 from registry.kernel.lib.validation import raise_invalid
 from registry.teams.models import Team
 
@@ -146,7 +145,7 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
             publish(AssetChanged.of(before=None, after=asset))
             audit_record(
                 actor=user,
-                action=AuditAction.ASSET_CREATE,
+                action=Event.ASSET_CREATED,
                 target=asset,
                 team=team,
                 data={"kind": kind, "visibility": asset.visibility},
@@ -174,7 +173,7 @@ def asset_update(*, user, asset: Asset, fields: dict) -> Asset:
         _save(asset, tags)
         publish(AssetChanged.of(before=before, after=asset))
         audit_record(
-            actor=user, action=AuditAction.ASSET_UPDATE, target=asset, team=asset.team, data={"fields": sorted(fields)}
+            actor=user, action=Event.ASSET_UPDATED, target=asset, team=asset.team, data={"fields": sorted(fields)}
         )
     return asset
 
@@ -194,7 +193,7 @@ def asset_delete(*, user, asset: Asset) -> None:
         publish(AssetChanged.of(before=before, after=None))
         audit_record(
             actor=user,
-            action=AuditAction.ASSET_DELETE,
+            action=Event.ASSET_DELETED,
             target=asset,
             team=asset.team,
             data={"slug": asset.full_slug, "versions": asset.versions.count()},

@@ -6,9 +6,9 @@ from registry.cards.huggingface import card_from_huggingface_readme
 from registry.cards.models import ModelCard
 from registry.cards.selectors import FROZEN_STATUSES, card_completeness
 from registry.kernel.access import Permission, asset_visible_q, require
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, NotFound
+from registry.kernel.events import Event
 from registry.versions.models import AssetVersion, VersionStatus
 
 
@@ -48,7 +48,7 @@ def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCar
         after = card_completeness(card, kind)
         audit_record(
             actor=user,
-            action=AuditAction.CARD_UPDATE,
+            action=Event.CARD_UPDATED,
             target=card,
             team=version.asset.team,
             data={

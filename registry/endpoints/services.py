@@ -43,7 +43,6 @@ from registry.governance.models import Alias
 from registry.governance.selectors import version_by_alias
 from registry.governance.signing import version_signature_verify
 from registry.kernel.access import Permission, Visibility, require
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound
 from registry.kernel.events import DomainEvent, Event, publish
@@ -243,7 +242,7 @@ def endpoint_create(
                 _, key = _key_new(endpoint, user)
                 audit_record(
                     actor=user,
-                    action=AuditAction.ENDPOINT_CREATE,
+                    action=Event.ENDPOINT_CREATED,
                     target=endpoint,
                     team=team,
                     data={
@@ -321,7 +320,7 @@ def endpoint_update(*, user, endpoint: Endpoint, version: str | None = None, ali
         _retarget(locked, status=S.UPDATING, version=target, alias=alias or "")
         audit_record(
             actor=user,
-            action=AuditAction.ENDPOINT_UPDATE,
+            action=Event.ENDPOINT_UPDATE_REQUESTED,
             target=locked,
             team=team,
             before={"version": before},
@@ -345,7 +344,7 @@ def endpoint_delete(*, user, endpoint: Endpoint) -> Endpoint:
         EndpointKey.objects.filter(endpoint=locked, revoked_at=None).update(revoked_at=timezone.now())
         audit_record(
             actor=user,
-            action=AuditAction.ENDPOINT_DELETE,
+            action=Event.ENDPOINT_DELETE_REQUESTED,
             target=locked,
             team=team,
             before={"status": before},
@@ -378,7 +377,7 @@ def endpoints_follow_alias(*, asset_id: int, alias: str) -> list[int]:
             _retarget(locked, status=S.UPDATING, version=new_version)
             audit_record(
                 actor=None,
-                action=AuditAction.ENDPOINT_UPDATE,
+                action=Event.ENDPOINT_UPDATE_REQUESTED,
                 target=locked,
                 team=locked.team,
                 before={"version": before},
@@ -406,7 +405,7 @@ def endpoint_key_create(*, user, endpoint: Endpoint) -> tuple[EndpointKey, str]:
         key, raw = _key_new(locked, user)
         audit_record(
             actor=user,
-            action=AuditAction.ENDPOINT_KEY_CREATE,
+            action=Event.ENDPOINT_KEY_CREATED,
             target=locked,
             team=team,
             data={"key_id": key.pk, "prefix": key.prefix},
@@ -426,7 +425,7 @@ def endpoint_key_revoke(*, user, endpoint: Endpoint, key_id: int) -> EndpointKey
         key.save(update_fields=["revoked_at"])
         audit_record(
             actor=user,
-            action=AuditAction.ENDPOINT_KEY_REVOKE,
+            action=Event.ENDPOINT_KEY_REVOKED,
             target=endpoint,
             team=team,
             data={"key_id": key.pk, "prefix": key.prefix},
@@ -538,11 +537,11 @@ def endpoint_finish(
             return False
         was = locked.status
         if not ok:
-            target, action, event = S.FAILED, AuditAction.ENDPOINT_FAILED, Event.ENDPOINT_FAILED
+            target, event = S.FAILED, Event.ENDPOINT_FAILED
         elif was == S.DELETING:
-            target, action, event = S.DELETED, AuditAction.ENDPOINT_DELETE, Event.ENDPOINT_DELETED
+            target, event = S.DELETED, Event.ENDPOINT_DELETED
         else:
-            target, action = S.READY, AuditAction.ENDPOINT_READY
+            target = S.READY
             event = Event.ENDPOINT_UPDATED if was == S.UPDATING else Event.ENDPOINT_READY
         if not can_transition(was, target):
             return False
@@ -560,7 +559,7 @@ def endpoint_finish(
             asset_usage_refresh(asset_ids={locked.version.asset_id})
         audit_record(
             actor=None,
-            action=action,
+            action=event,
             target=locked,
             team=locked.team,
             before={"status": was},

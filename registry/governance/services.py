@@ -17,7 +17,6 @@ from registry.governance.models import Alias, Review, ReviewDecision, ReviewPoli
 from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
 from registry.governance.signing import SIGN_TASK
 from registry.kernel.access import Permission, is_reviewer, require
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.kernel.events import DomainEvent, Event, publish
@@ -35,19 +34,19 @@ _OUTCOMES = {
     ReviewDecision.REJECT: (
         RoundStatus.REJECTED,
         VersionStatus.REJECTED,
-        AuditAction.VERSION_REJECTED,
+        Event.VERSION_REJECTED,
         Event.VERSION_REJECTED,
     ),
     ReviewDecision.REQUEST_CHANGES: (
         RoundStatus.CHANGES_REQUESTED,
         VersionStatus.VALIDATED,
-        AuditAction.VERSION_CHANGES_REQUESTED,
+        Event.VERSION_CHANGES_REQUESTED,
         Event.VERSION_CHANGES_REQUESTED,
     ),
     ReviewDecision.APPROVE: (
         RoundStatus.APPROVED,
         VersionStatus.APPROVED,
-        AuditAction.VERSION_APPROVED,
+        Event.VERSION_APPROVED,
         Event.VERSION_APPROVED,
     ),
 }
@@ -133,7 +132,7 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
         _set_status(locked, VersionStatus.IN_REVIEW)
         audit_record(
             actor=user,
-            action=AuditAction.VERSION_SUBMIT,
+            action=Event.VERSION_SUBMITTED,
             target=locked,
             team=team,
             before={"status": before},
@@ -181,7 +180,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
         team = locked.asset.team
         audit_record(
             actor=user,
-            action=AuditAction.REVIEW_SUBMIT,
+            action=Event.REVIEW_SUBMITTED,
             target=locked,
             team=team,
             data={"round": review_round.number, "decision": decision, "comment": comment[:1000]},
@@ -240,7 +239,7 @@ def version_deprecate(*, user, version: AssetVersion, reason: str) -> AssetVersi
         _set_status(locked, VersionStatus.DEPRECATED, deprecation_reason=reason)
         audit_record(
             actor=user,
-            action=AuditAction.VERSION_DEPRECATE,
+            action=Event.VERSION_DEPRECATED,
             target=locked,
             team=team,
             before={"status": before},
@@ -297,7 +296,7 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
             return alias
         audit_record(
             actor=user,
-            action=AuditAction.ALIAS_MOVE,
+            action=Event.ALIAS_MOVED,
             target=asset,
             team=asset.team,
             data={"alias": name},
@@ -318,7 +317,7 @@ def alias_delete(*, user, asset: Asset, name: str) -> None:
         alias.delete()
         audit_record(
             actor=user,
-            action=AuditAction.ALIAS_DELETE,
+            action=Event.ALIAS_DELETED,
             target=asset,
             team=asset.team,
             data={"alias": name},
@@ -331,7 +330,7 @@ def review_policy_changed(*, user, policy: ReviewPolicy, changed: list[str]) -> 
     """Record an edit of a review policy (made in the admin) in the audit trail."""
     audit_record(
         actor=user,
-        action=AuditAction.POLICY_CHANGE,
+        action=Event.POLICY_CHANGED,
         target=policy,
         team=policy.team,
         data={"changed": changed, **_policy_snapshot(policy)},

@@ -32,8 +32,8 @@ from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.cards.huggingface import card_to_huggingface_readme
 from registry.cards.selectors import card_get
 from registry.governance.models import ReviewDecision, ReviewRound, RoundStatus, VersionSignature
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
+from registry.kernel.events import Event
 from registry.versions.models import AssetVersion, VersionStatus
 
 logger = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def version_sign(*, version_id: int) -> VersionSignature | None:
             )
             audit_record(
                 actor=None,
-                action=AuditAction.VERSION_SIGNED,
+                action=Event.VERSION_SIGNED,
                 target=version,
                 team=version.asset.team,
                 data={"key_id": signature.key_id, "round": review_round.number},

@@ -19,20 +19,48 @@ from django.db import models
 
 
 class Event(models.TextChoices):
-    """What happened, by name: the `event` of a webhook delivery and of the emails it causes."""
+    """What happened, by name, in the past tense: the `action` of an audit event, the `event` of a webhook
+    delivery (the subset in registry.notifications.models.SUBSCRIBABLE_EVENTS) and of the emails it causes."""
 
+    TEAM_CREATED = "team.created", "Team created"
+    TEAM_MEMBER_ADDED = "team.member_added", "Member added"
+    TEAM_MEMBER_ROLE_CHANGED = "team.member_role_changed", "Member role changed"
+    TEAM_MEMBER_REMOVED = "team.member_removed", "Member removed"
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
+    ASSET_CREATED = "asset.created", "Asset created"
+    ASSET_UPDATED = "asset.updated", "Asset edited"
+    ASSET_DELETED = "asset.deleted", "Asset deleted"
+    VERSION_CREATED = "version.created", "Version uploaded"
+    VERSION_METADATA_UPDATED = "version.metadata_updated", "Version metadata edited"
     VERSION_VALIDATED = "version.validated", "Version validated"
     VERSION_INVALID = "version.invalid", "Version failed validation"
     VERSION_SUBMITTED = "version.submitted", "Version submitted for review"
+    REVIEW_SUBMITTED = "review.submitted", "Review given"
     VERSION_APPROVED = "version.approved", "Version approved"
     VERSION_REJECTED = "version.rejected", "Version rejected"
     VERSION_CHANGES_REQUESTED = "version.changes_requested", "Changes requested on a version"
+    VERSION_SIGNED = "version.signed", "Approved version signed"
+    VERSION_DEPRECATED = "version.deprecated", "Version deprecated"
+    VERSION_DOWNLOADED = "version.downloaded", "File of a private version downloaded"
     ALIAS_MOVED = "alias.moved", "Alias set or moved"
+    ALIAS_DELETED = "alias.deleted", "Alias deleted"
+    POLICY_CHANGED = "policy.changed", "Review policy changed"
+    CARD_UPDATED = "card.updated", "Model card edited"
+    LINEAGE_ADDED = "lineage.added", "Lineage edge declared"
+    LINEAGE_REMOVED = "lineage.removed", "Lineage edge removed"
+    WEBHOOK_CREATED = "webhook.created", "Webhook created"
+    WEBHOOK_DELETED = "webhook.deleted", "Webhook deleted"
+    ENDPOINT_CREATED = "endpoint.created", "Inference endpoint created"
     ENDPOINT_READY = "endpoint.ready", "Inference endpoint ready"
     ENDPOINT_FAILED = "endpoint.failed", "Inference endpoint failed"
+    ENDPOINT_UPDATE_REQUESTED = "endpoint.update_requested", "Inference endpoint update requested"
     ENDPOINT_UPDATED = "endpoint.updated", "Inference endpoint updated to another version"
+    ENDPOINT_DELETE_REQUESTED = "endpoint.delete_requested", "Inference endpoint deletion requested"
     ENDPOINT_DELETED = "endpoint.deleted", "Inference endpoint deleted"
-    # Sent only by "test" on one webhook; never subscribed to.
+    ENDPOINT_KEY_CREATED = "endpoint.key_created", "Endpoint key created"
+    ENDPOINT_KEY_REVOKED = "endpoint.key_revoked", "Endpoint key revoked"
+    # Sent only by "test" on one webhook; never subscribed to, never audited.
     PING = "ping", "Test delivery"
 
 

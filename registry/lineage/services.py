@@ -13,9 +13,9 @@ from django.db import IntegrityError, connection, transaction
 from registry.assets.models import Asset
 from registry.assets.selectors import asset_get
 from registry.kernel.access import Permission, require, restrict_assets
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.events import Event
 from registry.kernel.lib.json_input import json_field_value
 from registry.lineage.models import LINEAGE_KIND_RULES, LineageEdge, LineageKind
 from registry.lineage.selectors import lineage_upstream_path
@@ -181,7 +181,7 @@ def lineage_create_edges(*, user, source: AssetVersion, targets: list[LineageTar
                 ) from None
             audit_record(
                 actor=user,
-                action=AuditAction.LINEAGE_ADD,
+                action=Event.LINEAGE_ADDED,
                 target=edge,
                 team=source.asset.team,
                 data={"source": _label(source), "target": _label(target.version), "kind": target.kind},
@@ -210,7 +210,7 @@ def lineage_edge_remove(*, user, edge: LineageEdge) -> None:
         _lock_lineage()
         audit_record(
             actor=user,
-            action=AuditAction.LINEAGE_REMOVE,
+            action=Event.LINEAGE_REMOVED,
             target=edge,
             team=source.asset.team,
             data={"source": _label(source), "target": _label(edge.target), "kind": edge.kind},

@@ -4,7 +4,21 @@ from django.db import models
 
 from registry.kernel.events import Event
 
-SUBSCRIBABLE_EVENTS = [event for event in Event.values if event != Event.PING]
+# The events a webhook can subscribe to, in the order the API lists them; the rest are audit records only.
+SUBSCRIBABLE_EVENTS = [
+    Event.VERSION_VALIDATED,
+    Event.VERSION_INVALID,
+    Event.VERSION_SUBMITTED,
+    Event.VERSION_APPROVED,
+    Event.VERSION_REJECTED,
+    Event.VERSION_CHANGES_REQUESTED,
+    Event.ALIAS_MOVED,
+    Event.ENDPOINT_READY,
+    Event.ENDPOINT_FAILED,
+    Event.ENDPOINT_UPDATED,
+    Event.ENDPOINT_DELETED,
+]
+DELIVERY_EVENT_CHOICES = [(event.value, event.label) for event in [*SUBSCRIBABLE_EVENTS, Event.PING]]
 WEBHOOK_URL_MAX_LENGTH = 2000
 DELIVERY_ERROR_MAX_LENGTH = 1000
 
@@ -57,7 +71,7 @@ class WebhookDelivery(models.Model):
     """
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=32, choices=Event.choices)
+    event = models.CharField(max_length=32, choices=DELIVERY_EVENT_CHOICES)
     payload = models.JSONField(default=dict, help_text="The `data` of the JSON body.")
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)

@@ -15,9 +15,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from registry.kernel.access import Permission, require
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import InvalidInput
+from registry.kernel.events import Event
 from registry.kernel.lib.jsonsafe import json_safe
 from registry.kernel.lib.tasks import task_send_on_commit
 from registry.notifications.delivery import DELIVER_TASK, EMAIL_TASK, USER_AGENT, retry_delay, url_refusal, webhook_post
@@ -25,7 +25,6 @@ from registry.notifications.models import (
     DELIVERY_ERROR_MAX_LENGTH,
     SUBSCRIBABLE_EVENTS,
     DeliveryStatus,
-    Event,
     Webhook,
     WebhookDelivery,
 )
@@ -162,7 +161,7 @@ def webhook_create(*, user, team, url: str, events: list[str]) -> tuple[Webhook,
         webhook.save()
         audit_record(
             actor=user,
-            action=AuditAction.WEBHOOK_CREATE,
+            action=Event.WEBHOOK_CREATED,
             target=webhook,
             team=team,
             data={"url": url, "events": events},
@@ -177,7 +176,7 @@ def webhook_delete(*, user, webhook: Webhook) -> None:
     with transaction.atomic():
         audit_record(
             actor=user,
-            action=AuditAction.WEBHOOK_DELETE,
+            action=Event.WEBHOOK_DELETED,
             target=webhook,
             team=team,
             data={"url": webhook.url, "events": webhook.events},

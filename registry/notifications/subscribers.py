@@ -1,11 +1,14 @@
 """Webhooks and emails for what happens to a team's versions and endpoints (registry.kernel.events)."""
 
 from registry.kernel.events import DomainEvent, subscribe
+from registry.notifications.models import SUBSCRIBABLE_EVENTS
 from registry.notifications.services import endpoint_event_publish, event_publish
 
 
 @subscribe(DomainEvent)
 def notify(event: DomainEvent) -> None:
+    if event.name not in SUBSCRIBABLE_EVENTS:
+        return
     if event.name.startswith("endpoint."):
         endpoint_event_publish(event=event.name, endpoint=event.subject, actor=event.actor, data=event.data)
     else:

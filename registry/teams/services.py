@@ -2,9 +2,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from registry.kernel.access import Permission, TeamRole, require
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.events import Event
 from registry.kernel.lib.validation import raise_invalid
 from registry.teams.models import Membership, Team
 from registry.teams.selectors import user_get_by_username
@@ -21,7 +21,7 @@ def team_create(*, user, slug: str, name: str, description: str = "") -> Team:
         with transaction.atomic():
             team.save()
             Membership.objects.create(team=team, user=user, role=TeamRole.MAINTAINER)
-            audit_record(actor=user, action=AuditAction.TEAM_CREATE, target=team, team=team, data={"name": name})
+            audit_record(actor=user, action=Event.TEAM_CREATED, target=team, team=team, data={"name": name})
     except IntegrityError:
         raise Conflict(f"A team with the slug '{slug}' already exists.", field="slug") from None
     return team
@@ -46,7 +46,7 @@ def team_member_add(*, actor, team: Team, username: str, role: str = TeamRole.ME
             membership = Membership.objects.create(team=team, user=user, role=role)
             audit_record(
                 actor=actor,
-                action=AuditAction.TEAM_MEMBER_ADD,
+                action=Event.TEAM_MEMBER_ADDED,
                 target=team,
                 team=team,
                 data={"username": username, "role": role},
@@ -91,7 +91,7 @@ def team_member_set_role(*, actor, team: Team, username: str, role: str) -> Memb
         membership.save(update_fields=["role"])
         audit_record(
             actor=actor,
-            action=AuditAction.TEAM_MEMBER_ROLE,
+            action=Event.TEAM_MEMBER_ROLE_CHANGED,
             target=team,
             team=team,
             data={"username": username, "from": old_role, "to": role},
@@ -107,6 +107,4 @@ def team_member_remove(*, actor, team: Team, username: str) -> None:
         membership = _locked_membership(team, username)
         _ensure_a_maintainer_remains(team, membership)
         membership.delete()
-        audit_record(
-            actor=actor, action=AuditAction.TEAM_MEMBER_REMOVE, target=team, team=team, data={"username": username}
-        )
+        audit_record(actor=actor, action=Event.TEAM_MEMBER_REMOVED, target=team, team=team, data={"username": username})

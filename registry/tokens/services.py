@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import InvalidInput, NotFound
+from registry.kernel.events import Event
 from registry.tokens.models import APIToken
 
 KEY_PREFIX = "mh_"
@@ -28,7 +28,7 @@ def token_create(*, user, name: str) -> tuple[APIToken, str]:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = APIToken.objects.create(user=user, name=name, prefix=key[:11], key_hash=token_hash(key))
-        audit_record(actor=user, action=AuditAction.TOKEN_CREATE, target=token, data={"name": name})
+        audit_record(actor=user, action=Event.TOKEN_CREATED, target=token, data={"name": name})
     return token, key
 
 
@@ -40,7 +40,7 @@ def token_revoke(*, user, token_id: int) -> APIToken:
             raise NotFound(f"You have no active token with id {token_id}.")
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=user, action=AuditAction.TOKEN_REVOKE, target=token, data={"name": token.name})
+        audit_record(actor=user, action=Event.TOKEN_REVOKED, target=token, data={"name": token.name})
     return token
 
 

@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.assets.models import AssetKind
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import NotFound
 from registry.kernel.events import DomainEvent, Event, publish
@@ -127,7 +126,7 @@ def validation_finish(
         )
         asset_release_refresh(asset)
         version = report.version
-        action = AuditAction.VERSION_VALIDATED if passed else AuditAction.VERSION_INVALID
+        action = Event.VERSION_VALIDATED if passed else Event.VERSION_INVALID
         audit_record(
             actor=None,
             action=action,

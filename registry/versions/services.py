@@ -14,10 +14,9 @@ from registry.artifacts.storage import blob_store
 from registry.artifacts.uploads import StagedFile, safe_filename
 from registry.assets.models import Asset, AssetKind
 from registry.kernel.access import Permission, Visibility, require
-from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, UnsupportedUpload
-from registry.kernel.events import publish
+from registry.kernel.events import Event, publish
 from registry.kernel.lib.json_input import json_field_value
 from registry.versions.events import VersionCreated, VersionUploading
 from registry.versions.models import AssetVersion, VersionStatus
@@ -145,7 +144,7 @@ def version_create(
             asset_release_refresh(locked_asset)
             audit_record(
                 actor=user,
-                action=AuditAction.VERSION_CREATE,
+                action=Event.VERSION_CREATED,
                 target=created,
                 team=asset.team,
                 data={
@@ -222,7 +221,7 @@ def version_update_metadata(*, user, version: AssetVersion, metadata) -> AssetVe
         version.save(update_fields=["metadata", "updated_at"])
         audit_record(
             actor=user,
-            action=AuditAction.VERSION_UPDATE_METADATA,
+            action=Event.VERSION_METADATA_UPDATED,
             target=version,
             team=version.asset.team,
             data={"keys": sorted(version.metadata)[:50]},
@@ -238,7 +237,7 @@ def version_download_record(*, user, version: AssetVersion, path: str) -> None:
     with transaction.atomic():
         audit_record(
             actor=user,
-            action=AuditAction.VERSION_DOWNLOAD,
+            action=Event.VERSION_DOWNLOADED,
             target=version,
             team=version.asset.team,
             data={"path": path},

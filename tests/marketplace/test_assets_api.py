@@ -28,7 +28,7 @@ def test_member_creates_asset_with_normalised_fields(bob_api, bob, team):
     assert body["license"] == "Apache-2.0"
     assert body["team"] == "vision" and body["created_by"] == "bob" and body["visibility"] == "internal"
     assert body["latest_version"] is None and body["version_count"] == 0
-    assert AuditEvent.objects.filter(action="asset.create", actor=bob, target_id=str(Asset.objects.get().pk)).exists()
+    assert AuditEvent.objects.filter(action="asset.created", actor=bob, target_id=str(Asset.objects.get().pk)).exists()
 
 
 def test_outsider_cannot_create_asset_in_someone_elses_team(charlie_api, team):
@@ -90,7 +90,7 @@ def test_only_maintainers_delete(alice_api, bob_api, alice, team):
     assert bob_api.delete("/api/v1/assets/vision/resnet/").status_code == 403
     assert alice_api.delete("/api/v1/assets/vision/resnet/").status_code == 204
     assert not Asset.objects.filter(slug="resnet").exists()
-    assert AuditEvent.objects.filter(action="asset.delete", data__slug="vision/resnet").exists()
+    assert AuditEvent.objects.filter(action="asset.deleted", data__slug="vision/resnet").exists()
 
 
 def test_private_asset_is_404_for_outsiders_everywhere(alice, team, bob_api, charlie_api):

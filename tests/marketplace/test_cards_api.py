@@ -69,7 +69,7 @@ def test_teammate_imports_a_readme_and_exports_it(bob_api, iris):
     assert body["license"] == "apache-2.0" and body["pipeline_tag"] == "text-classification"
     assert body["model_index"][0]["results"][0]["metrics"][0]["value"] == 0.9106
     assert "intended_use" in body["sections"] and "<table>" in body["html"]["body"]
-    assert AuditEvent.objects.get(action="card.update").data["source"] == "huggingface_readme"
+    assert AuditEvent.objects.get(action="card.updated").data["source"] == "huggingface_readme"
 
     exported = bob_api.get(README)
     assert exported.status_code == 200 and exported["Content-Type"].startswith("text/markdown")

@@ -157,7 +157,7 @@ def test_remove_an_edge(alice_api, bob_api, iris):
     assert bob_api.delete(f"{MODEL}/lineage/{edge['id']}").status_code == 204
     assert bob_api.delete(f"{MODEL}/lineage/{edge['id']}").status_code == 404
     assert not LineageEdge.objects.exists()
-    assert AuditEvent.objects.filter(action="lineage.remove", actor_name="bob").count() == 1
+    assert AuditEvent.objects.filter(action="lineage.removed", actor_name="bob").count() == 1
 
 
 def test_impact_lists_approved_dependants(alice_api, charlie_api, iris):
@@ -207,7 +207,7 @@ def test_upload_declares_lineage_in_the_same_transaction(bob_api, tuned, iris):
         (iris["dataset"].pk, "trained_on"),
         (iris["model"].pk, "derived_from"),
     }
-    assert AuditEvent.objects.filter(action="lineage.add", actor_name="bob").count() == 2
+    assert AuditEvent.objects.filter(action="lineage.added", actor_name="bob").count() == 2
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ def test_any_user_creates_a_team_and_becomes_its_maintainer(charlie_api, charlie
     assert response.status_code == 201, response.json()
     assert response.json()["member_count"] == 1
     assert Membership.objects.get(team__slug="nlp", user=charlie).role == TeamRole.MAINTAINER
-    assert AuditEvent.objects.filter(action="team.create", actor=charlie).exists()
+    assert AuditEvent.objects.filter(action="team.created", actor=charlie).exists()
 
 
 def test_duplicate_team_slug_is_409(alice_api, team):

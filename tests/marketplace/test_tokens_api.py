@@ -33,7 +33,7 @@ def test_create_shows_key_once_and_stores_only_its_hash(alice_api, alice):
     listed = alice_api.get("/api/v1/tokens/").json()["results"]
     assert {"ci", "tests"} == {t["name"] for t in listed}
     assert all("key" not in t for t in listed)
-    assert AuditEvent.objects.filter(action="token.create", actor=alice).exists()
+    assert AuditEvent.objects.filter(action="token.created", actor=alice).exists()
 
 
 def test_revoked_token_stops_working(alice_api, anon_api):

@@ -27,7 +27,7 @@ def test_maintainer_creates_a_webhook_and_sees_the_secret_once(hook, alice_api):
     listed = alice_api.get(HOOKS).json()["results"]
     assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
     assert "secret" not in alice_api.get(f"{HOOKS}{hook['id']}/").json()
-    assert AuditEvent.objects.filter(action="webhook.create", target_id=str(hook["id"])).count() == 1
+    assert AuditEvent.objects.filter(action="webhook.created", target_id=str(hook["id"])).count() == 1
 
 
 def test_member_reads_webhooks_and_deliveries_but_cannot_manage(hook, bob_api):
@@ -88,7 +88,7 @@ def test_delete_is_audited_and_removes_the_log(hook, alice_api):
     assert alice_api.post(f"{HOOKS}{hook['id']}/test").status_code == 202
     assert alice_api.delete(f"{HOOKS}{hook['id']}/").status_code == 204
     assert not Webhook.objects.exists() and not WebhookDelivery.objects.exists()
-    event = AuditEvent.objects.get(action="webhook.delete")
+    event = AuditEvent.objects.get(action="webhook.deleted")
     assert event.target_id == str(hook["id"]) and event.actor_name == "alice" and event.team.slug == "vision"
     assert alice_api.get(f"{HOOKS}{hook['id']}/").status_code == 404
 

@@ -90,14 +90,14 @@ def test_teammate_updates_the_card_with_an_audit_event(bob, version):
         fields={"license": "apache-2.0", "tags": "vision", "sections": {"intended_use": "\n\n" + FULL + "  \n"}},
     )
     assert card.sections == {"intended_use": FULL} and card.tags == ["vision"] and card.updated_by == bob
-    event = AuditEvent.objects.get(action="card.update")
+    event = AuditEvent.objects.get(action="card.updated")
     assert event.actor == bob and event.target_id == str(card.pk)
     assert event.data["completeness_before"] == 0 and event.data["completeness_after"] == 2 * 100 // 11
     # A PUT replaces: what is left out becomes empty, and the audit shows the drop.
     card = card_update(user=bob, version=version, fields={"body": FULL})
     assert card.sections == {} and card.license == "" and card.tags == []
     assert ModelCard.objects.count() == 1
-    assert AuditEvent.objects.filter(action="card.update").first().data["completeness_before"] == 2 * 100 // 11
+    assert AuditEvent.objects.filter(action="card.updated").first().data["completeness_before"] == 2 * 100 // 11
 
 
 def test_outsiders_cannot_update(charlie, alice, team, tmp_path, version):
@@ -108,7 +108,7 @@ def test_outsiders_cannot_update(charlie, alice, team, tmp_path, version):
         card_update(user=charlie, version=private, fields={"body": FULL})
     with pytest.raises(NotFound):
         card_import_huggingface(user=charlie, version=private, text="# x")
-    assert not ModelCard.objects.exists() and not AuditEvent.objects.filter(action="card.update").exists()
+    assert not ModelCard.objects.exists() and not AuditEvent.objects.filter(action="card.updated").exists()
 
 
 @pytest.mark.parametrize("status", [VersionStatus.APPROVED, VersionStatus.DEPRECATED])
@@ -152,7 +152,7 @@ def test_import_service_replaces_the_card_and_exports_it_again(bob, version):
     text = (HF_CARDS / "sentiment_model.md").read_text()
     card = card_import_huggingface(user=bob, version=version, text=text)
     assert card.license == "apache-2.0" and card.model_index[0]["name"] == "distilbert-sst2-sentiment"
-    event = AuditEvent.objects.get(action="card.update")
+    event = AuditEvent.objects.get(action="card.updated")
     assert event.data["source"] == "huggingface_readme" and event.data["completeness_after"] > 0
     card = ModelCard.objects.select_related("version__asset").get()
     assert card_from_huggingface_readme(card_to_huggingface_readme(card)) == card.as_fields()

@@ -75,7 +75,7 @@ def events(webhook) -> list[str]:
 def test_deploy_reaches_ready_after_the_conformance_check(bob, team, v1, runtime, webhook, settings):
     endpoint, key = create(bob, team)
     assert endpoint.status == "pending" and endpoint.name == "clf-1-0-0" and key.startswith("mhe_")
-    assert AuditEvent.objects.filter(action="endpoint.create", target_id=str(endpoint.pk)).exists()
+    assert AuditEvent.objects.filter(action="endpoint.created", target_id=str(endpoint.pk)).exists()
 
     assert endpoint_provision(endpoint_id=endpoint.pk, task_id="t1") is True
     endpoint.refresh_from_db()

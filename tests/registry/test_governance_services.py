@@ -48,7 +48,7 @@ def test_submit_then_approve_records_every_step(version, bob, dave):
     review_submit(user=dave, version=version, decision="approve", comment="Metrics reproduce.")
     review_round.refresh_from_db()
     assert (review_round.status, status_of(version)) == ("approved", "approved")
-    assert actions_on(version)[-3:] == ["version.submit", "review.submit", "version.approved"]
+    assert actions_on(version)[-3:] == ["version.submitted", "review.submitted", "version.approved"]
     approval = AuditEvent.objects.filter(action="version.approved").get()
     assert approval.data["approvers"] == ["dave"] and approval.actor_name == "dave"
 
@@ -217,7 +217,7 @@ def test_aliases_point_at_approved_versions_and_protected_ones_need_a_reviewer(v
     approved(second, submitter=bob, reviewer=dave)
     alias_set(user=dave, asset=asset, name="production", version=second)
     assert version_by_alias(asset=asset, name="production").version == "2.0.0"
-    move = AuditEvent.objects.filter(action="alias.move").order_by("id").last()
+    move = AuditEvent.objects.filter(action="alias.moved").order_by("id").last()
     assert (move.data, move.before, move.after) == ({"alias": "production"}, {"version": "1.0.0"}, {"version": "2.0.0"})
     with pytest.raises(PermissionDenied, match="protected"):
         alias_delete(user=alice, asset=asset, name="production")
@@ -246,4 +246,4 @@ def test_submit_needs_a_card_as_complete_as_the_policy_asks(alice, asset, tmp_pa
         version_submit(user=alice, version=version)
     ReviewPolicy.objects.filter(team__isnull=True).update(min_card_completeness=10)
     assert version_submit(user=alice, version=version).number == 1
-    assert AuditEvent.objects.get(action="version.submit").data["card_completeness"] == 18
+    assert AuditEvent.objects.get(action="version.submitted").data["card_completeness"] == 18

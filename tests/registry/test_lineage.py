@@ -66,7 +66,7 @@ def test_edge_kinds_join_the_asset_kinds_they_name(alice, world):
         with pytest.raises(InvalidInput, match=message):
             add(alice, world[source], world[target], kind)
     assert LineageEdge.objects.count() == 4
-    assert AuditEvent.objects.filter(action="lineage.add").count() == 4
+    assert AuditEvent.objects.filter(action="lineage.added").count() == 4
 
 
 def test_duplicate_and_self_edges_are_refused_by_service_and_database(alice, world):
@@ -138,7 +138,7 @@ def test_only_source_team_members_declare_and_remove_and_hidden_targets_do_not_e
         lineage_edge_remove(user=charlie, edge=edge)
     lineage_edge_remove(user=bob, edge=lineage_edge_get(version=world["model"], edge_id=edge.pk))
     assert not LineageEdge.objects.exists()
-    removed = AuditEvent.objects.get(action="lineage.remove")
+    removed = AuditEvent.objects.get(action="lineage.removed")
     assert removed.actor == bob and removed.data["kind"] == "trained_on"
     with pytest.raises(NotFound):
         lineage_edge_get(version=world["dataset"], edge_id=edge.pk)

@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from registry.kernel.audit.models import AuditAction
+from registry.kernel.events import Event
 from registry.kernel.lib.jsonsafe import json_size
 from registry.validation import sandbox
 from registry.validation.sandbox import MODEL, SandboxLimits, sandbox_run
@@ -172,7 +172,7 @@ def test_audit_data_is_made_storable(alice, team):
     from registry.kernel.audit.services import audit_record
 
     event = audit_record(
-        actor=alice, action=AuditAction.TEAM_CREATE, target=team, data={"name\x00": ["x\x00y", "\ud800", float("nan")]}
+        actor=alice, action=Event.TEAM_CREATED, target=team, data={"name\x00": ["x\x00y", "\ud800", float("nan")]}
     )
     event.refresh_from_db()
     assert event.data == {"name\ufffd": ["x\ufffdy", "\ufffd", None]}

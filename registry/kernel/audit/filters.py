@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 
-from registry.kernel.audit.models import AuditAction, AuditEvent, target_type_names
+from registry.kernel.audit.models import AUDIT_ACTION_CHOICES, AuditEvent, action_names, target_type_names
 
 
 class UTCDateTimeField(IsoDateTimeField):
@@ -27,7 +27,7 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
 class AuditFilter(django_filters.FilterSet):
     """Filters of the audit trail, for the API and the portal."""
 
-    action = django_filters.ChoiceFilter(choices=AuditAction.choices)
+    action = django_filters.ChoiceFilter(choices=AUDIT_ACTION_CHOICES, method="filter_action")
     actor = django_filters.CharFilter(field_name="actor_name", help_text="Username of who acted.")
     target_type = django_filters.CharFilter(
         method="filter_target_type", help_text="e.g. registry.assetversion, registry.asset."
@@ -41,6 +41,9 @@ class AuditFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = []
+
+    def filter_action(self, queryset, name, value):
+        return queryset.filter(action__in=action_names(value))
 
     def filter_target_type(self, queryset, name, value):
         return queryset.filter(target_type__in=target_type_names(value))

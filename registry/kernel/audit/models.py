@@ -2,44 +2,52 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from registry.kernel.events import Event
 
-class AuditAction(models.TextChoices):
-    TEAM_CREATE = "team.create", "Team created"
-    TEAM_MEMBER_ADD = "team.member_add", "Member added"
-    TEAM_MEMBER_ROLE = "team.member_role", "Member role changed"
-    TEAM_MEMBER_REMOVE = "team.member_remove", "Member removed"
-    TOKEN_CREATE = "token.create", "API token created"
-    TOKEN_REVOKE = "token.revoke", "API token revoked"
-    ASSET_CREATE = "asset.create", "Asset created"
-    ASSET_UPDATE = "asset.update", "Asset edited"
-    ASSET_DELETE = "asset.delete", "Asset deleted"
-    VERSION_CREATE = "version.create", "Version uploaded"
-    VERSION_UPDATE_METADATA = "version.update_metadata", "Version metadata edited"
-    VERSION_VALIDATED = "version.validated", "Version validated"
-    VERSION_INVALID = "version.invalid", "Version failed validation"
-    VERSION_SUBMIT = "version.submit", "Version submitted for review"
-    VERSION_APPROVED = "version.approved", "Version approved"
-    VERSION_REJECTED = "version.rejected", "Version rejected"
-    VERSION_CHANGES_REQUESTED = "version.changes_requested", "Changes requested on a version"
-    VERSION_DEPRECATE = "version.deprecate", "Version deprecated"
-    REVIEW_SUBMIT = "review.submit", "Review given"
-    ALIAS_MOVE = "alias.move", "Alias set or moved"
-    ALIAS_DELETE = "alias.delete", "Alias deleted"
-    POLICY_CHANGE = "policy.change", "Review policy changed"
-    VERSION_DOWNLOAD = "version.download", "File of a private version downloaded"
-    VERSION_SIGNED = "version.signed", "Approved version signed"
-    CARD_UPDATE = "card.update", "Model card edited"
-    LINEAGE_ADD = "lineage.add", "Lineage edge declared"
-    LINEAGE_REMOVE = "lineage.remove", "Lineage edge removed"
-    WEBHOOK_CREATE = "webhook.create", "Webhook created"
-    WEBHOOK_DELETE = "webhook.delete", "Webhook deleted"
-    ENDPOINT_CREATE = "endpoint.create", "Inference endpoint created"
-    ENDPOINT_READY = "endpoint.ready", "Inference endpoint ready"
-    ENDPOINT_FAILED = "endpoint.failed", "Inference endpoint failed"
-    ENDPOINT_UPDATE = "endpoint.update", "Inference endpoint update requested"
-    ENDPOINT_DELETE = "endpoint.delete", "Inference endpoint deleted"
-    ENDPOINT_KEY_CREATE = "endpoint.key_create", "Endpoint key created"
-    ENDPOINT_KEY_REVOKE = "endpoint.key_revoke", "Endpoint key revoked"
+# The actions recorded before audit actions and webhook events became one vocabulary (registry.kernel.events.Event,
+# 2026-12). Their rows keep them, since the hash chain covers `action`; a read by action asks for both names.
+FORMER_ACTIONS = {
+    "team.create": Event.TEAM_CREATED,
+    "team.member_add": Event.TEAM_MEMBER_ADDED,
+    "team.member_role": Event.TEAM_MEMBER_ROLE_CHANGED,
+    "team.member_remove": Event.TEAM_MEMBER_REMOVED,
+    "token.create": Event.TOKEN_CREATED,
+    "token.revoke": Event.TOKEN_REVOKED,
+    "asset.create": Event.ASSET_CREATED,
+    "asset.update": Event.ASSET_UPDATED,
+    "asset.delete": Event.ASSET_DELETED,
+    "version.create": Event.VERSION_CREATED,
+    "version.update_metadata": Event.VERSION_METADATA_UPDATED,
+    "version.submit": Event.VERSION_SUBMITTED,
+    "version.deprecate": Event.VERSION_DEPRECATED,
+    "review.submit": Event.REVIEW_SUBMITTED,
+    "alias.move": Event.ALIAS_MOVED,
+    "alias.delete": Event.ALIAS_DELETED,
+    "policy.change": Event.POLICY_CHANGED,
+    "version.download": Event.VERSION_DOWNLOADED,
+    "card.update": Event.CARD_UPDATED,
+    "lineage.add": Event.LINEAGE_ADDED,
+    "lineage.remove": Event.LINEAGE_REMOVED,
+    "webhook.create": Event.WEBHOOK_CREATED,
+    "webhook.delete": Event.WEBHOOK_DELETED,
+    "endpoint.create": Event.ENDPOINT_CREATED,
+    "endpoint.update": Event.ENDPOINT_UPDATE_REQUESTED,
+    # Recorded both when a deletion was asked for and when it was done.
+    "endpoint.delete": Event.ENDPOINT_DELETE_REQUESTED,
+    "endpoint.key_create": Event.ENDPOINT_KEY_CREATED,
+    "endpoint.key_revoke": Event.ENDPOINT_KEY_REVOKED,
+}
+AUDIT_ACTION_CHOICES = [
+    *((event.value, event.label) for event in Event if event != Event.PING),
+    *((former, f"{Event(current).label} (as recorded before 2026-12)") for former, current in FORMER_ACTIONS.items()),
+]
+
+
+def action_names(action: str) -> list[str]:
+    """The names events of `action` were recorded under: itself, and its former names."""
+    return [action, *(former for former, current in FORMER_ACTIONS.items() if current == action)] + (
+        ["endpoint.delete"] if action == Event.ENDPOINT_DELETED else []
+    )
 
 
 class AuditEvent(models.Model):
@@ -60,7 +68,7 @@ class AuditEvent(models.Model):
     )
     # Kept as text too, so the record still names the actor after the account is deleted.
     actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64, choices=AuditAction.choices)
+    action = models.CharField(max_length=64, choices=AUDIT_ACTION_CHOICES)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
     target_repr = models.CharField(max_length=300, blank=True)

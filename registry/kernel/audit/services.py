@@ -2,7 +2,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from registry.kernel.audit.chain import CHAIN_LOCK_KEY, GENESIS_HASH, event_hash
-from registry.kernel.audit.models import AuditAction, AuditEvent
+from registry.kernel.audit.models import AuditEvent
+from registry.kernel.events import Event
 from registry.kernel.lib.jsonsafe import json_safe, text_safe
 from registry.kernel.lib.request_context import request_id_get
 
@@ -16,7 +17,7 @@ def _lock_chain() -> None:
 
 
 def audit_record(
-    *, actor, action: AuditAction, target: models.Model, team=None, data: dict | None = None, before=None, after=None
+    *, actor, action: Event, target: models.Model, team=None, data: dict | None = None, before=None, after=None
 ) -> AuditEvent:
     """Append an audit event to the hash chain. Call it inside the transaction of the change it records,
     as late as possible: appending holds the chain's lock until that transaction ends.
@@ -24,7 +25,7 @@ def audit_record(
     `data`, `before` and `after` may carry names taken from uploaded files: they are made storable
     (json_safe), never refused.
     """
-    if action not in AuditAction.values:
+    if action not in Event.values or action == Event.PING:
         raise ValueError(f"unknown audit action {action!r}")
     fields = {
         "actor_id": actor.pk if actor is not None and actor.is_authenticated else None,

@@ -233,7 +233,7 @@ def test_team_pages_and_audit_log(portal, browser_as, alice, charlie):
     expect(page.get_by_role("status")).to_contain_text("charlie joined vision")
     shoot(page, "15-team")
     page.get_by_role("link", name="Audit log").click()
-    expect(page.locator("tbody")).to_contain_text("team.member_add")
+    expect(page.locator("tbody")).to_contain_text("team.member_added")
     shoot(page, "16-audit")
 
 

@@ -357,10 +357,10 @@ def test_creating_a_team_from_the_directory(signed_in, portal, charlie):
 
 def test_team_audit_log_shows_the_teams_events_to_members_only(signed_in, portal, alice, charlie):
     page = text(signed_in(alice).get("/teams/vision/audit/"))
-    assert "version.create" in page and "team.member_add" in page
-    filtered = text(signed_in(alice).get("/teams/vision/audit/?action=lineage.add"))
-    assert "<code>lineage.add</code>" in filtered and "<code>version.create</code>" not in filtered
-    assert "<code>version.create</code>" not in text(signed_in(charlie).get("/teams/vision/audit/"))
+    assert "version.created" in page and "team.member_added" in page
+    filtered = text(signed_in(alice).get("/teams/vision/audit/?action=lineage.added"))
+    assert "<code>lineage.added</code>" in filtered and "<code>version.created</code>" not in filtered
+    assert "<code>version.created</code>" not in text(signed_in(charlie).get("/teams/vision/audit/"))
     bad = signed_in(alice).get("/teams/vision/audit/?since=yesterday")
     assert bad.status_code == 400
 
