@@ -2,11 +2,13 @@
 command line adds the address, workers, threads and timeouts).
 
 - The master loads the application before it forks the workers (`preload_app`), and so does the search backend
-  what it keeps in memory (the in-memory backend's index: 40 s and a 4.6 GiB peak at a million assets, paid once
-  at start instead of by each worker's first search, its arrays then shared by the workers).
+  what it keeps in memory (the in-memory backend's index, paid once at start instead of by each worker's first
+  search, its arrays then shared by the workers).
 - Then every object alive is moved out of the garbage collector's sight (`gc.freeze`): a full collection
-  otherwise walks the whole application (about 130,000 objects, 50 ms here) in the middle of some request,
-  and writing to the objects' headers would copy their pages into each worker.
+  otherwise walks the whole application in the middle of some request, and writing to the objects' headers
+  would copy their pages into each worker.
+
+What these cost and save, measured: registry/search/README.md.
 """
 
 import gc

@@ -2,11 +2,10 @@
 
 Process model. One worker process per loaded model (worker.py), so one model's crash, memory blow-up
 or hang never takes another model or the server down. Workers are forked by multiprocessing's
-forkserver, a zygote that imported numpy, onnxruntime and the worker module once: a worker starts in
-milliseconds and shares those pages copy-on-write with every other worker. Measured with
-tests/benchmarks/runtime_density.py (50 models of 1 MiB, 2 vCPUs): about 14 MiB of PSS per worker and
-60 ms to load each, 748 MiB in all with the host and the zygote; a fresh interpreter per worker would cost
-32 MiB and 330 ms each (README, "Runtime processes"). A script that embeds the host needs the
+forkserver, a zygote that imported numpy, onnxruntime and the worker module once: a worker starts without
+importing them again and shares those pages copy-on-write with every other worker, so a worker costs a
+fraction of a fresh interpreter in memory and start time (tests/benchmarks/runtime_density.py; the figures
+are in registry/runtime/README.md). A script that embeds the host needs the
 `if __name__ == "__main__":` guard, because multiprocessing imports the main module again in each worker.
 
 Each worker talks to the host over a socketpair with explicit framing (ipc.py): requests carry an

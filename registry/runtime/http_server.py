@@ -2,9 +2,9 @@
 
 Why not uvicorn. At one connection, most of an inference's latency is the server's own machinery, not
 the model: uvicorn writes a response's head and body as two packets, starts a task per request when the
-headers arrive and hands the body over through events, and a hello-world ASGI app measured 120 us p50
-under it against 35 us as a bare httptools protocol (wrk, one connection, this machine). This server
-keeps only what the runtime needs:
+headers arrive and hands the body over through events; a hello-world ASGI app answers several times slower
+under it than as a bare httptools protocol (measured in registry/runtime/README.md). This server keeps only
+what the runtime needs:
 
 - requests are read whole before the app sees them (the body limit is checked against Content-Length
   before any body byte is buffered, and again while a chunked body streams in: 413 either way);

@@ -1,6 +1,6 @@
 """The in-memory search backend (PostgreSQL): the catalogue's search columns held in each process as arrays,
-so a search costs array operations over its matches (microseconds per thousand) instead of a heap visit per
-match in the database (microseconds each), and facet counts stay exact however many assets a word matches.
+so a search costs array operations over its matches instead of a heap visit per match in the database, and
+facet counts stay exact however many assets a word matches (figures: registry/search/README.md).
 
 What it holds, per asset: the id, facet values as integer codes (kind, task, licence, status, team, tags),
 visibility, the sort keys (updated, created, usage), and an inverted index of the asset's *own PostgreSQL
@@ -11,13 +11,14 @@ PostgreSQL's C computes them). Orderings by name, searches the precomputed count
 answer (no words, at most one facet filter) and searches by a caller with uncommitted asset changes of its
 own go to the PostgreSQL backend, which this one extends (it also keeps the precomputed counts).
 
-Staying in step. A trigger logs every change of an asset row with its transaction id (migration 0012). Each
-search first reads, in one statement, the log rows at or above the previous read's snapshot xmin (the oldest
-transaction that read could not see), and loads those assets again into an overlay that hides their base
-rows. The base is loaded over a connection of its own in one REPEATABLE READ snapshot; when the overlay
-passes OVERLAY_REBUILD assets (or a 200th of the base) a thread loads a new base while searches go on. A
-new epoch in `registry_searchstate` (`search_rebuild`) loads everything again; without the row (a truncated
-catalogue) PostgreSQL answers until `search_rebuild` writes one.
+Staying in step. A trigger logs every change of an asset row with its transaction id
+(marketplace/migrations/0012_search_change_log.py). Each search first reads, in one statement, the log rows at
+or above the previous read's snapshot xmin (the oldest transaction that read could not see), and loads those
+assets again into an overlay that hides their base rows. The base is loaded over a connection of its own in
+one REPEATABLE READ snapshot; when the overlay passes OVERLAY_REBUILD assets (or a 200th of the base) a thread
+loads a new base while searches go on. A new epoch in `registry_searchstate` (`search_rebuild`) loads
+everything again; without the row (a truncated catalogue) PostgreSQL answers until `search_rebuild` writes
+one.
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """The PostgreSQL search backend: everything a page needs in a few statements whose cost is bounded by
 the page size and the number of matches, never by the size of the catalogue.
 
-- Words: a stored, weighted `search_vector` column (name A, tags B, summary C, description D; migration
-  0009) under a GIN index, matched with prefix queries (`word:*`) and ranked by `ts_rank`.
+- Words: a stored, weighted `search_vector` column (name A, tags B, summary C, description D;
+  marketplace/migrations/0009_search.py) under a GIN index, matched with prefix queries (`word:*`) and
+  ranked by `ts_rank`.
 - Few matches: each word also matches the vocabulary words (`registry_searchterm`, trigram-indexed)
   most like it or containing it: `frud` finds fraud, `raud` finds fraud.
 - Filters: equality on indexed columns (`task`, `upper(license)`, `upper(framework)`, `kind`, `team_id`)
   and tag containment on the `tag_array` column (GIN).
-- Facets and the total: for the unfiltered catalogue (or one kind, or one visibility) from the
-  precomputed `registry_facetcount`; otherwise in one statement over the matches, each facet counted
+- Facets and the total: without words and with at most one kind, task, licence, status or team filter from
+  the precomputed `registry_facetcount`; otherwise in one statement over the matches, each facet counted
   without its own filter (disjunctive facets).
 - Pages: keyset (`cursor`) over an index per ordering, so page 10,000 costs what page 1 costs.
 """
