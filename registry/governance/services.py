@@ -29,26 +29,15 @@ from registry.versions.release import asset_lock, asset_release_refresh
 COMMENT_MAX_LENGTH = 10_000
 ALIAS_NAME_MAX_LENGTH = 64
 
-# A decision that ends the round: (round status, version status, audit action, notification event).
+# A decision that ends the round: (round status, version status, event).
 _OUTCOMES = {
-    ReviewDecision.REJECT: (
-        RoundStatus.REJECTED,
-        VersionStatus.REJECTED,
-        Event.VERSION_REJECTED,
-        Event.VERSION_REJECTED,
-    ),
+    ReviewDecision.REJECT: (RoundStatus.REJECTED, VersionStatus.REJECTED, Event.VERSION_REJECTED),
     ReviewDecision.REQUEST_CHANGES: (
         RoundStatus.CHANGES_REQUESTED,
         VersionStatus.VALIDATED,
         Event.VERSION_CHANGES_REQUESTED,
-        Event.VERSION_CHANGES_REQUESTED,
     ),
-    ReviewDecision.APPROVE: (
-        RoundStatus.APPROVED,
-        VersionStatus.APPROVED,
-        Event.VERSION_APPROVED,
-        Event.VERSION_APPROVED,
-    ),
+    ReviewDecision.APPROVE: (RoundStatus.APPROVED, VersionStatus.APPROVED, Event.VERSION_APPROVED),
 }
 
 
@@ -187,7 +176,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
         )
         approvals = review_round.reviews.filter(decision=ReviewDecision.APPROVE).count()
         if decision != ReviewDecision.APPROVE or approvals >= review_round.approvals_required:
-            round_status, version_status, action, event = _OUTCOMES[decision]
+            round_status, version_status, event = _OUTCOMES[decision]
             before = locked.status
             _set_status(locked, version_status)
             review_round.status = round_status
@@ -200,7 +189,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
             )
             audit_record(
                 actor=user,
-                action=action,
+                action=event,
                 target=locked,
                 team=team,
                 before={"status": before},
