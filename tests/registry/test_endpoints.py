@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from registry.artifacts.models import blob_key
+from registry.endpoints.backends.prometheus import metrics_parse
 from registry.endpoints.models import Endpoint, EndpointKey
-from registry.endpoints.selectors import metrics_parse
 from registry.endpoints.services import (
     endpoint_claim,
     endpoint_create,
@@ -340,3 +340,36 @@ def test_metrics_are_parsed_whatever_their_names():
         "latency_p50_ms": None,
         "latency_p95_ms": None,
     }
+
+
+def test_the_figures_of_an_endpoint_come_from_its_backend(bob, team, v1, bob_api, monkeypatch):
+    from registry.endpoints import selectors
+
+    asked = []
+
+    class Backend:
+        def metrics(self, endpoint):
+            asked.append(endpoint.pk)
+            return {"request_count": 41, "latency_p50_ms": 1.5}
+
+    monkeypatch.setattr(selectors, "backend_for", lambda endpoint: Backend())
+    endpoint, _ = create(bob, team)
+    detail = f"/api/v1/endpoints/{endpoint.pk}/"
+    assert bob_api.get(detail).json()["request_count"] is None and asked == []  # not ready: not asked
+    Endpoint.objects.filter(pk=endpoint.pk).update(status="ready")
+    read = bob_api.get(detail).json()
+    assert asked == [endpoint.pk]
+    shown = {name: read[name] for name in ("request_count", "latency_p50_ms", "latency_p95_ms", "traffic")}
+    assert shown == {"request_count": 41, "latency_p50_ms": 1.5, "latency_p95_ms": None, "traffic": []}
+    assert bob_api.get(detail).json()["request_count"] == 41 and asked == [endpoint.pk]  # cached a few seconds
+
+
+def test_the_local_backend_reads_the_runtimes_figures(bob, team, v1, runtime):
+    from registry.endpoints.backends import backend_for
+
+    endpoint, _ = create(bob, team)
+    endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
+    endpoint.refresh_from_db()
+    figures = backend_for(endpoint).metrics(endpoint)
+    assert figures["request_count"] == 2 and figures["requests_last_hour"] == 2
+    assert sum(minute["requests"] for minute in figures["traffic"]) == 2
