@@ -182,10 +182,8 @@ class EndpointListView(GenericAPIView):
             settings=data.get("settings"),
             visibility=data["visibility"],
         )
-        fresh = {e.pk: e for e in endpoint_list(user=request.user).filter(pk__in=[e.pk for e, _ in created])}
         with_keys = []
         for endpoint, key in created:
-            endpoint = fresh[endpoint.pk]
             endpoint.key = key
             with_keys.append(endpoint)
         first = with_keys[0]
@@ -204,14 +202,16 @@ class EndpointDetailView(APIView):
         """Move the endpoint to another approved version, or to an alias it then follows."""
         endpoint = endpoint_get(user=request.user, endpoint_id=pk)
         data = parse_input(EndpointUpdateSerializer, request.data)
-        endpoint_update(user=request.user, endpoint=endpoint, version=data.get("version"), alias=data.get("alias"))
-        return Response(_detail(endpoint_get(user=request.user, endpoint_id=pk)), status=status.HTTP_202_ACCEPTED)
+        updated = endpoint_update(
+            user=request.user, endpoint=endpoint, version=data.get("version"), alias=data.get("alias")
+        )
+        return Response(_detail(updated), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={202: EndpointDetailSerializer})
     def delete(self, request, pk):
         """Delete the endpoint: its keys stop working at once; the runtime unloads it shortly after."""
-        endpoint_delete(user=request.user, endpoint=endpoint_get(user=request.user, endpoint_id=pk))
-        return Response(_detail(endpoint_get(user=request.user, endpoint_id=pk)), status=status.HTTP_202_ACCEPTED)
+        deleting = endpoint_delete(user=request.user, endpoint=endpoint_get(user=request.user, endpoint_id=pk))
+        return Response(_detail(deleting), status=status.HTTP_202_ACCEPTED)
 
 
 class EndpointKeyListView(GenericAPIView):

@@ -15,6 +15,7 @@ from registry.assets.selectors import asset_get
 from registry.cards.markdown import render_markdown
 from registry.cards.sections import sections_for
 from registry.cards.selectors import card_completeness, card_get
+from registry.endpoints.lifecycle import DEPLOYABLE_KINDS, can_deploy
 from registry.endpoints.selectors import asset_endpoints, endpoint_team_get
 from registry.endpoints.services import endpoint_create
 from registry.governance.selectors import alias_list, version_round_list, version_signature_find
@@ -24,6 +25,7 @@ from registry.kernel.access import Permission, has_permission
 from registry.kernel.errors import DomainError
 from registry.lineage.selectors import lineage_sides
 from registry.teams.selectors import teams_of
+from registry.versions.lifecycle import can_transition
 from registry.versions.models import VersionStatus
 from registry.versions.selectors import version_get, version_page, visible_version_get
 from registry.versions.services import version_create, version_upload_authorize
@@ -198,7 +200,7 @@ def asset_detail(request, team, slug):
         "description_html": render_markdown(asset.description),
         "endpoints": list(asset_endpoints(user=user, asset=asset)),
         "can_upload": has_permission(user, Permission.VERSION_UPLOAD, asset.team),
-        "deploy_teams": list(teams_of(user=user)) if asset.kind != AssetKind.DATASET else [],
+        "deploy_teams": list(teams_of(user=user)) if asset.kind in DEPLOYABLE_KINDS else [],
         "upload_form": UploadForm(),
         "kind_label": AssetKind(asset.kind).label,
     }
@@ -215,8 +217,8 @@ def asset_detail(request, team, slug):
                 "io_tables": signature_tables(version.signature),
                 "validation_facts": validation_facts(getattr(version, "validation", None)),
                 "files": list(version.files.all()),
-                "deployable": version.status == VersionStatus.APPROVED and asset.kind != AssetKind.DATASET,
-                "submittable": version.status in (VersionStatus.VALIDATED, VersionStatus.REJECTED)
+                "deployable": can_deploy(version.status, asset.kind),
+                "submittable": can_transition(version.status, VersionStatus.IN_REVIEW)
                 and has_permission(user, Permission.VERSION_SUBMIT, asset.team),
                 "deploy_form": DeployForm(teams=context["deploy_teams"]),
                 "download_url": reverse(

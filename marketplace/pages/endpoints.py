@@ -10,12 +10,11 @@ from django.views.decorators.http import require_POST
 
 from marketplace.pages.responses import flash_outcome, portal_view
 from registry.endpoints.conformance import ConformanceFailure, generated_inputs, v2_datatype
-from registry.endpoints.models import EndpointStatus
+from registry.endpoints.lifecycle import is_settled
 from registry.endpoints.selectors import endpoint_get, endpoint_key_list, endpoint_list, endpoint_metrics
 from registry.endpoints.services import endpoint_key_create, endpoint_key_revoke
 from registry.kernel.errors import DomainError
 
-SETTLED = {EndpointStatus.READY, EndpointStatus.FAILED, EndpointStatus.DELETED}
 KEY_PLACEHOLDER = "$MODELHUB_KEY"
 
 
@@ -100,7 +99,7 @@ def _status_context(endpoint) -> dict:
     return {
         "endpoint": endpoint,
         "metrics": metrics,
-        "settled": endpoint.status in SETTLED,
+        "settled": is_settled(endpoint.status),
         "metrics_json": json.dumps(metrics),
     }
 
@@ -111,7 +110,7 @@ def endpoint_detail(request, endpoint_id):
     # Shown until the endpoint has settled (ready or failed), then forgotten: the key is never stored unhashed.
     session_key = f"endpoint-key-{endpoint.pk}"
     key = request.session.get(session_key)
-    if key and endpoint.status in SETTLED:
+    if key and is_settled(endpoint.status):
         del request.session[session_key]
     return _detail(request, endpoint, key)
 
@@ -163,6 +162,6 @@ def endpoint_status(request, endpoint_id):
     """The status block (htmx polls it): status, URL and the runtime's figures; reloads the page once settled."""
     endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
     response = render(request, "pages/partials/endpoint_status.html", _status_context(endpoint))
-    if endpoint.status in SETTLED and request.GET.get("settled") == "0":
+    if is_settled(endpoint.status) and request.GET.get("settled") == "0":
         response["HX-Refresh"] = "true"  # the URL and examples appear with the ready endpoint
     return response

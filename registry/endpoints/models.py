@@ -41,7 +41,7 @@ class Endpoint(models.Model):
 
     `team` is the consuming team (who may call and manage it), not necessarily the asset's owner. When
     created from an alias, `alias` is remembered and the endpoint follows the alias when it moves.
-    `task_id`, `claimed_at` and `attempts` are the provisioning claim (registry.endpoints.services).
+    `task_id`, `claimed_at` and `attempts` are the provisioning claim (registry.endpoints.services.provisioning).
     """
 
     team = models.ForeignKey("registry.Team", on_delete=models.CASCADE, related_name="endpoints")

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
     time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT + 30,
 )
 def endpoint_provision_task(self, endpoint_id: int) -> None:
-    """Deploy, update or delete one endpoint. Idempotent (see registry.endpoints.services); retries an
+    """Deploy, update or delete one endpoint. Idempotent (see registry.endpoints.services.provisioning); retries an
     unreachable runtime or storage with exponential backoff, then fails the endpoint with the reason.
 
     acks_late + reject_on_worker_lost: a lost worker's message is delivered again and the same task id takes

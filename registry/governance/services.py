@@ -22,7 +22,7 @@ from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionD
 from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.kernel.lib.tasks import task_send_on_commit
-from registry.versions.lifecycle import require_transition
+from registry.versions.lifecycle import allowed_clause, require_transition
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh
 
@@ -156,7 +156,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
         if review_round is None or review_round.status != RoundStatus.OPEN:
             raise Conflict(
                 f"Version {locked.version} is {VersionStatus(locked.status).label.lower()}, not in "
-                "review: there is no open review round.",
+                f"review: there is no open review round {allowed_clause(locked.status)}.",
                 code="not_in_review",
             )
         review_round.version = locked

@@ -31,14 +31,23 @@ def can_transition(current: str, target: str) -> bool:
     return target in ALLOWED_TRANSITIONS.get(current, frozenset())
 
 
+def allowed_actions(current: str) -> str:
+    """What a version in `current` allows, for messages: 'deprecate, submit', or 'nothing'."""
+    return ", ".join(sorted(_ACTIONS[t] for t in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
+
+
+def allowed_clause(current: str) -> str:
+    """'(allowed when approved: deprecate)': the end of a refusal, so that it says what can be done instead."""
+    return f"(allowed when {S(current).label.lower()}: {allowed_actions(current)})"
+
+
 def require_transition(version, target: str) -> None:
     """Raise Conflict (409) unless `version` may move to `target`; the message names what is allowed."""
     current = version.status
     if can_transition(current, target):
         return
-    label = S(current).label.lower()
-    allowed = ", ".join(sorted(_ACTIONS[t] for t in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
     raise Conflict(
-        f"Version {version.version} is {label}: '{_ACTIONS[target]}' is not allowed (allowed when {label}: {allowed}).",
+        f"Version {version.version} is {S(current).label.lower()}: '{_ACTIONS[target]}' is not allowed "
+        f"{allowed_clause(current)}.",
         code="illegal_transition",
     )

@@ -121,3 +121,15 @@ def test_two_reviewers_approving_at_the_same_moment_give_one_outcome(
     assert AssetVersion.objects.get(pk=version.pk).status == "approved"
     assert AuditEvent.objects.filter(action="version.approved").count() == 1
     assert version.review_rounds.get().reviews.count() == 1
+
+
+@pytest.mark.django_db
+def test_reviewing_an_approved_version_is_409_naming_what_it_allows(version, bob_api, dave_api, alice_api):
+    assert bob_api.post(f"{V}/submit", {}, format="json").status_code == 201
+    assert dave_api.post(f"{V}/reviews", {"decision": "approve", "comment": "ok"}, format="json").status_code == 201
+    # (dave, outside the team, no longer sees the private asset once its round closed; its owner does.)
+    again = alice_api.post(f"{V}/reviews", {"decision": "approve", "comment": "again"}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "not_in_review"
+    assert again.json()["detail"] == (
+        "Version 1.0.0 is approved, not in review: there is no open review round (allowed when approved: deprecate)."
+    )

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from registry.artifacts.models import blob_key
+from registry.endpoints.backends.prometheus import metrics_parse
 from registry.endpoints.models import Endpoint, EndpointKey
-from registry.endpoints.selectors import metrics_parse
 from registry.endpoints.services import (
     endpoint_claim,
     endpoint_create,
@@ -340,3 +340,84 @@ def test_metrics_are_parsed_whatever_their_names():
         "latency_p50_ms": None,
         "latency_p95_ms": None,
     }
+
+
+def test_the_transition_table_covers_every_status_and_settles_where_no_work_is_left():
+    from registry.endpoints.lifecycle import ALLOWED_TRANSITIONS, SETTLED_STATUSES, can_transition
+    from registry.endpoints.models import EndpointStatus
+
+    assert set(ALLOWED_TRANSITIONS) == set(EndpointStatus.values)
+    assert can_transition("ready", "updating") and can_transition("failed", "deleting")
+    assert not can_transition("deleting", "updating") and not can_transition("deleted", "deleting")
+    assert set(SETTLED_STATUSES) == {"ready", "failed", "deleted"}
+
+
+def test_a_refused_transition_names_what_the_status_allows(bob, team, v1, bob_api):
+    from registry.kernel.errors import Conflict
+
+    endpoint, _ = create(bob, team)
+    endpoint_delete(user=bob, endpoint=endpoint)
+    with pytest.raises(
+        Conflict,
+        match=r"^Endpoint 'clf-1-0-0' is deleting: 'update' is not allowed "
+        r"\(allowed when deleting: mark deleted, mark failed\)\.$",
+    ) as refused:
+        endpoint_update(user=bob, endpoint=endpoint, version="1.0.0")
+    assert refused.value.code == "illegal_transition"
+    # The API answers with the same sentence.
+    answer = bob_api.patch(f"/api/v1/endpoints/{endpoint.pk}/", {"version": "1.0.0"}, format="json")
+    assert answer.status_code == 409 and "(allowed when deleting: mark deleted, mark failed)" in answer.json()["detail"]
+
+    Endpoint.objects.filter(pk=endpoint.pk).update(status="deleted")
+    with pytest.raises(Conflict, match=r"is deleted: 'delete' is not allowed \(allowed when deleted: nothing\)"):
+        endpoint_delete(user=bob, endpoint=endpoint)
+    Endpoint.objects.filter(pk=endpoint.pk).update(status="provisioning")
+    with pytest.raises(
+        Conflict, match=r"is provisioning: 'update' is not allowed \(allowed when provisioning: delete, mark failed"
+    ):
+        endpoint_update(user=bob, endpoint=endpoint, version="1.0.0")
+
+
+def test_update_and_delete_return_the_endpoint_ready_to_serialise(bob, team, v1, django_assert_num_queries):
+    endpoint, _ = create(bob, team)
+    assert endpoint.created_by.username == "bob" and endpoint.team.slug == "vision"
+    Endpoint.objects.filter(pk=endpoint.pk).update(status="ready")
+    updated = endpoint_update(user=bob, endpoint=endpoint, version="1.0.0")
+    deleting = endpoint_delete(user=bob, endpoint=updated)
+    with django_assert_num_queries(0):  # what the API serialises is loaded already
+        assert (updated.status, deleting.status) == ("updating", "deleting")
+        assert deleting.created_by.username == "bob" and deleting.version.asset.full_slug == "vision/clf"
+        assert deleting.version.signature_record.key_id
+
+
+def test_the_figures_of_an_endpoint_come_from_its_backend(bob, team, v1, bob_api, monkeypatch):
+    from registry.endpoints import selectors
+
+    asked = []
+
+    class Backend:
+        def metrics(self, endpoint):
+            asked.append(endpoint.pk)
+            return {"request_count": 41, "latency_p50_ms": 1.5}
+
+    monkeypatch.setattr(selectors, "backend_for", lambda endpoint: Backend())
+    endpoint, _ = create(bob, team)
+    detail = f"/api/v1/endpoints/{endpoint.pk}/"
+    assert bob_api.get(detail).json()["request_count"] is None and asked == []  # not ready: not asked
+    Endpoint.objects.filter(pk=endpoint.pk).update(status="ready")
+    read = bob_api.get(detail).json()
+    assert asked == [endpoint.pk]
+    shown = {name: read[name] for name in ("request_count", "latency_p50_ms", "latency_p95_ms", "traffic")}
+    assert shown == {"request_count": 41, "latency_p50_ms": 1.5, "latency_p95_ms": None, "traffic": []}
+    assert bob_api.get(detail).json()["request_count"] == 41 and asked == [endpoint.pk]  # cached a few seconds
+
+
+def test_the_local_backend_reads_the_runtimes_figures(bob, team, v1, runtime):
+    from registry.endpoints.backends import backend_for
+
+    endpoint, _ = create(bob, team)
+    endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
+    endpoint.refresh_from_db()
+    figures = backend_for(endpoint).metrics(endpoint)
+    assert figures["request_count"] == 2 and figures["requests_last_hour"] == 2
+    assert sum(minute["requests"] for minute in figures["traffic"]) == 2

@@ -291,3 +291,24 @@ def test_blobs_gc_removes_published_copies_no_live_endpoint_serves(
     Endpoint.objects.filter(pk=endpoint.pk).update(status=EndpointStatus.DELETED)
     assert f"deleted runtime/{version.sha256}/" in gc()
     assert not artifact_storage().exists(f"runtime/{version.sha256}/model.onnx")
+
+
+def test_a_kubernetes_endpoints_figures_are_not_available_and_the_cluster_is_not_asked(
+    alice, bob, dave, team, tmp_path, cluster
+):
+    from registry.endpoints.models import Endpoint
+    from registry.endpoints.selectors import endpoint_metrics
+
+    approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
+    ((endpoint, _),) = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0", name="clf")
+    Endpoint.objects.filter(pk=endpoint.pk).update(status="ready")
+    endpoint.refresh_from_db()
+    assert KubernetesBackend().metrics(endpoint) is None
+    assert endpoint_metrics(endpoint=endpoint) == {
+        "request_count": None,
+        "requests_last_hour": None,
+        "latency_p50_ms": None,
+        "latency_p95_ms": None,
+        "traffic": [],
+    }
+    assert cluster.calls == []

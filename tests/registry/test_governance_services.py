@@ -75,7 +75,10 @@ def test_illegal_transitions_name_the_allowed_ones(version, bob, dave, alice):
     approved(version, submitter=bob, reviewer=dave)
     with pytest.raises(Conflict, match=r"is approved: 'submit' is not allowed \(allowed when approved: deprecate\)"):
         version_submit(user=bob, version=version)
-    with pytest.raises(Conflict, match="no open review round"):
+    with pytest.raises(
+        Conflict,
+        match=r"is approved, not in review: there is no open review round \(allowed when approved: deprecate\)",
+    ):
         review_submit(user=dave, version=version, decision="approve", comment="again")
     version_deprecate(user=alice, version=version, reason="Superseded by 2.0.0.")
     with pytest.raises(

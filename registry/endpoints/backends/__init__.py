@@ -3,7 +3,8 @@
 `deploy(endpoint, files_dir) -> url` loads (or atomically replaces) the endpoint's current version and
 returns the public URL of its V2 model; `remove(endpoint)` unloads it (idempotent); `status(endpoint)`
 says what the backend reports now. `internal_url(endpoint)` is where the portal itself talks V2 to the
-model (the conformance check). Backends raise RuntimeUnavailable for faults worth retrying and
+model (the conformance check). `metrics(endpoint)` is the serving figures of a ready endpoint (best effort;
+None when the backend cannot report them). Backends raise RuntimeUnavailable for faults worth retrying and
 DeployRefused for a refusal a person has to act on.
 """
 
@@ -21,6 +22,16 @@ class DeployRefused(Exception):
     """The backend refused the model; str() says why, for the endpoint's owner."""
 
 
+# The figures `metrics()` reports, each None when unknown; `traffic` is per minute of the last hour.
+METRICS_UNAVAILABLE: dict = {
+    "request_count": None,
+    "requests_last_hour": None,
+    "latency_p50_ms": None,
+    "latency_p95_ms": None,
+    "traffic": [],
+}
+
+
 class EndpointBackend(Protocol):
     def deploy(self, endpoint, files_dir: Path) -> str: ...
 
@@ -29,6 +40,11 @@ class EndpointBackend(Protocol):
     def status(self, endpoint) -> dict: ...
 
     def internal_url(self, endpoint) -> str: ...
+
+    def metrics(self, endpoint) -> dict | None:
+        """Some or all of METRICS_UNAVAILABLE's figures for a ready endpoint, or None when the backend has none
+        to give. Never raises for an unreachable runtime: the figures are best effort."""
+        ...
 
 
 def backend_for(endpoint) -> EndpointBackend:

@@ -238,6 +238,11 @@ class KubernetesBackend:
         url = (status.get("address") or {}).get("url") or status.get("url") or ""
         return url.rstrip("/")
 
+    def metrics(self, endpoint) -> None:
+        """Not available: KServe's predictors give their figures to the cluster's monitoring (Prometheus scrapes
+        the pods), which the portal does not read, so the endpoint's figures stay null."""
+        return None
+
 
 def published_copies_collect_garbage(*, older_than, dry_run: bool = False) -> list[str]:
     """Delete the `runtime/{sha256}/` copies that no live endpoint (in any state but deleted) serves or is

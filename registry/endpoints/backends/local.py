@@ -8,6 +8,7 @@ import requests
 from django.conf import settings
 
 from registry.endpoints.backends import DeployRefused, RuntimeUnavailable, model_settings
+from registry.endpoints.backends.prometheus import metrics_parse
 
 
 def runtime_headers() -> dict:
@@ -71,6 +72,23 @@ class LocalRuntimeBackend:
 
     def internal_url(self, endpoint) -> str:
         return settings.MODELHUB_RUNTIME_URL
+
+    def metrics(self, endpoint) -> dict | None:
+        """From Modelhub's runtime: requests since the model was loaded, and requests and p50/p95 latency over the
+        last hour, in all and per minute (its stats route). From a runtime without that route: the cumulative
+        figures of its Prometheus /metrics, and no per-minute traffic. None when neither answers."""
+        stats = self.model_stats(endpoint.name) or {}
+        hour = stats.get("last_hour")
+        if isinstance(hour, dict):
+            return {
+                "request_count": stats.get("requests"),
+                "requests_last_hour": hour.get("requests"),
+                "latency_p50_ms": hour.get("latency_p50_ms"),
+                "latency_p95_ms": hour.get("latency_p95_ms"),
+                "traffic": hour.get("per_minute") or [],
+            }
+        text = self.metrics_text()
+        return metrics_parse(text, model=endpoint.name) if text else None
 
     def model_stats(self, name: str) -> dict | None:
         """The runtime's stats of one model (GET /v2/models/{name}/stats), or None when it has none."""

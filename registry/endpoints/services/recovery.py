@@ -1,0 +1,44 @@
+"""The recovery sweep: no endpoint stays in a work status because its task was lost."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.endpoints.models import WORK_STATUSES, Endpoint, EndpointKey
+from registry.endpoints.services.provisioning import PROVISION_TASK, claim_lease
+from registry.kernel.lib.tasks import task_send
+
+logger = logging.getLogger(__name__)
+
+# How long an enqueued but unclaimed endpoint may wait before the sweep sends its task again.
+UNCLAIMED_GRACE = timedelta(minutes=2)
+
+
+def endpoints_recover_stalled(*, now=None) -> list[int]:
+    """Re-send the provisioning task for endpoints whose task was lost (never claimed, or claim past its lease).
+    Safe to run concurrently: each re-send first resets the claim with a conditional update."""
+    now = now or timezone.now()
+    stalled = (
+        Endpoint.objects.filter(status__in=WORK_STATUSES)
+        .filter(
+            Q(claimed_at__isnull=True, status_changed_at__lt=now - UNCLAIMED_GRACE)
+            | Q(claimed_at__lt=now - claim_lease())
+        )
+        .values_list("pk", "claimed_at")
+    )
+    resent = []
+    for pk, claimed_at in stalled:
+        if Endpoint.objects.filter(pk=pk, claimed_at=claimed_at).update(
+            task_id="", claimed_at=None, status_changed_at=now
+        ):
+            task_send(PROVISION_TASK, pk)
+            resent.append(pk)
+    if resent:
+        logger.warning("re-sent stalled endpoint provisioning for %s", resent)
+    # Conformance-check keys a killed task never deleted: nobody knows them, but they must not stay valid.
+    EndpointKey.objects.filter(internal=True, created_at__lt=now - claim_lease()).delete()
+    return resent
