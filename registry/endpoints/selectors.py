@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointStatus
 from registry.governance.models import VersionSignature
-from registry.kernel.access import Permission, team_member_ids_q
+from registry.kernel.access import Permission, restrict
 from registry.kernel.errors import NotFound
 from registry.runtime.metrics import histogram_quantile
 from registry.teams.models import Team
@@ -24,7 +24,7 @@ _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 def endpoint_list(*, user) -> QuerySet[Endpoint]:
     """Live endpoints of the caller's teams, newest first, with what the API shows, in a fixed number of queries."""
     return (
-        Endpoint.objects.filter(team_member_ids_q(user))
+        restrict(Endpoint.objects.all(), user, Permission.ENDPOINT_VIEW)
         .exclude(status=EndpointStatus.DELETED)
         .select_related("team", "version__asset__team", "created_by")
         .prefetch_related(

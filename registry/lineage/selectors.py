@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection, models
 
-from registry.assets.models import Asset
-from registry.kernel.access import restrict_assets
+from registry.kernel.access import Permission, restrict
 from registry.kernel.errors import InvalidInput, NotFound
 from registry.lineage.models import LineageEdge
 from registry.versions.models import AssetVersion, VersionStatus
@@ -193,10 +192,8 @@ class LineageImpact:
 
 
 def _visible_versions(user, ids) -> dict[int, AssetVersion]:
-    visible_assets = restrict_assets(Asset.objects.all(), user).values("pk")
-    rows = (
-        AssetVersion.objects.filter(pk__in=list(ids), asset__in=visible_assets).select_related("asset__team").order_by()
-    )
+    rows = restrict(AssetVersion.objects.filter(pk__in=list(ids)), user, Permission.ASSET_VIEW)
+    rows = rows.select_related("asset__team").order_by()
     return {row.pk: row for row in rows}
 
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 
 from registry.assets.models import Asset
 from registry.assets.selectors import asset_get
-from registry.kernel.access import Permission, require, restrict_assets
+from registry.kernel.access import Permission, require, restrict
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound
@@ -163,7 +163,7 @@ def lineage_create_edges(*, user, source: AssetVersion, targets: list[LineageTar
             path = lineage_upstream_path(start_id=target.version.pk, goal_id=source.pk)
             if path is not None:
                 # The cycle may run through versions the user may not see: they are not named.
-                visible = AssetVersion.objects.filter(pk__in=path, asset__in=restrict_assets(Asset.objects.all(), user))
+                visible = restrict(AssetVersion.objects.filter(pk__in=path), user, Permission.ASSET_VIEW)
                 labels = {v.pk: _label(v) for v in visible.select_related("asset__team")}
                 labels = {pk: labels.get(pk, "(a version you cannot see)") for pk in path}
                 chain = " -> ".join([_label(source), *(labels[pk] for pk in path)])
