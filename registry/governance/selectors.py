@@ -4,7 +4,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from registry.assets.models import Asset
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, RoundStatus, VersionSignature
-from registry.kernel.access import ReviewerFacts, review_refusal, reviewer_facts
+from registry.kernel.access import Permission, ReviewerFacts, restrict, review_refusal, reviewer_facts
 from registry.kernel.errors import NotFound
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import version_get, version_list, visible_version_get
@@ -64,9 +64,7 @@ def review_queue(*, user) -> list[ReviewRound]:
     if not user.is_authenticated:
         return []
     candidates = _rounds().filter(status=RoundStatus.OPEN).exclude(reviews__reviewer=user)
-    if not user.is_superuser:
-        candidates = candidates.filter(reviewer_groups__in=user.groups.all()).distinct()
-    rounds = list(candidates.order_by("submitted_at", "pk"))
+    rounds = list(restrict(candidates, user, Permission.VERSION_REVIEW).order_by("submitted_at", "pk"))
     if not rounds:
         return []
     facts = reviewer_facts(user)  # a fixed number of queries however long the queue

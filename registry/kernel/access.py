@@ -37,6 +37,8 @@ class Permission(models.TextChoices):
     VERSION_CHANGE = "version.change", "Edit a version's metadata"
     VERSION_SUBMIT = "version.submit", "Submit a version for release review"
     VERSION_DEPRECATE = "version.deprecate", "Deprecate a version"
+    # Granted by a review policy's reviewer groups, not by a team role (see review_refusal).
+    VERSION_REVIEW = "version.review", "Review versions whose review policy names one of the user's groups"
     ALIAS_MOVE = "alias.move", "Set, move and delete the asset's aliases"
     ASSET_VIEW = "asset.view", "See the team's private assets and their versions (internal ones are everyone's)"
     AUDIT_VIEW = "audit.view", "Read the team's audit trail (everyone reads the events of their own actions)"
@@ -98,16 +100,18 @@ class ReadRule:
     lookups from that model (data, so the kernel imports no area's model). A row passes when any part
     holds: `internal`, the lookup of an asset visibility that is internal (every signed-in user's);
     `team`, the lookup of the owning team's id, one of the teams where the user holds the permission;
-    `actor`, the lookup of the user who acted, the caller; `through`, a relation to a model with a rule
-    of its own under the same permission, the row's related row passing that rule."""
+    `actor`, the lookup of the user who acted, the caller; `groups`, the lookup of the groups a row
+    names, one of the user's groups (a many-valued lookup: restrict makes the rows distinct); `through`,
+    a relation to a model with a rule of its own under the same permission, the related row passing it."""
 
     internal: str = ""
     team: str = ""
     actor: str = ""
+    groups: str = ""
     through: str = ""
 
     def __post_init__(self):
-        if not (self.internal or self.team or self.actor or self.through):
+        if not (self.internal or self.team or self.actor or self.groups or self.through):
             raise ImproperlyConfigured("A ReadRule that names no lookup would let no row through: name one.")
 
 
@@ -129,6 +133,10 @@ READ_RULES: dict[str, dict[str, ReadRule]] = {
     Permission.AUDIT_VIEW: {
         "registry.AuditEvent": ReadRule(team="team_id", actor="actor_id"),
     },
+    # The rounds a user may be asked to review; review_refusal then applies separation of duties.
+    Permission.VERSION_REVIEW: {
+        "registry.ReviewRound": ReadRule(groups="reviewer_groups"),
+    },
 }
 
 
@@ -141,7 +149,8 @@ def restrict(queryset: QuerySet, user, permission: Permission) -> QuerySet:
         return queryset.none()
     if user.is_superuser:
         return queryset.all()
-    return queryset.filter(_read_q(queryset.model, rule, user, permission))
+    narrowed = queryset.filter(_read_q(queryset.model, rule, user, permission))
+    return narrowed.distinct() if rule.groups else narrowed
 
 
 def _read_rule(model, permission: Permission) -> ReadRule:
@@ -159,6 +168,8 @@ def _read_q(model, rule: ReadRule, user, permission: Permission) -> Q:
         parts.append(Q(**{f"{rule.team}__in": _team_ids(user, permission)}))
     if rule.actor:
         parts.append(Q(**{rule.actor: user.pk}))
+    if rule.groups:
+        parts.append(Q(**{f"{rule.groups}__in": user.groups.all()}))
     if rule.through:
         related = model._meta.get_field(rule.through).related_model
         passing = related._default_manager.filter(_read_q(related, _read_rule(related, permission), user, permission))

@@ -2,13 +2,14 @@
 (teammate), charlie (outsider), a superuser, an anonymous and an inactive user; the search scope agrees."""
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from registry.assets.models import Asset
 from registry.endpoints.models import Endpoint
+from registry.governance.models import ReviewRound
 from registry.kernel import access
 from registry.kernel.access import Permission, TeamRole, Visibility, asset_scope, restrict
 from registry.kernel.audit.models import AuditAction, AuditEvent
@@ -136,6 +137,32 @@ def test_audit_events_are_the_team_s_and_one_s_own(world, who):
         assert {e.team_id for e in seen} - {None} == (
             {world["elsewhere"].pk} if who == "charlie" else {world["team"].pk}
         )
+
+
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("alice", []),  # in no reviewer group: her team's round is not hers to review
+        ("dave", ["vision", "elsewhere"]),  # in both groups of vision's round: it comes once
+        ("erin", ["vision"]),
+        ("root", ["vision", "elsewhere"]),
+        ("anonymous", []),
+        ("inactive", []),
+    ],
+)
+def test_review_rounds_are_their_reviewer_groups(world, reviewers, dave, erin, who, expected):
+    seniors = Group.objects.create(name="seniors")
+    dave.groups.add(seniors)
+    rounds = {}
+    for name, groups in (("vision", [reviewers, seniors]), ("elsewhere", [seniors])):
+        version = world["versions"]["private" if name == "vision" else "elsewhere"]
+        rounds[name] = ReviewRound.objects.create(
+            version=version, number=1, approvals_required=1, forbid_owning_team=True
+        )
+        rounds[name].reviewer_groups.set(groups)
+    users = {**world["users"], "dave": dave, "erin": erin}
+    narrowed = restrict(ReviewRound.objects.all(), users[who], Permission.VERSION_REVIEW)
+    assert sorted(narrowed.values_list("pk", flat=True)) == sorted(rounds[name].pk for name in expected)
 
 
 def test_a_rule_that_needs_maintainers_leaves_members_out(world, monkeypatch):
