@@ -75,8 +75,8 @@ def _bfs_distances(start_id: int, direction: str, depth: int) -> dict[int, int]:
         if not frontier:
             break
         found = []
-        for i in range(0, len(frontier), _BFS_CHUNK):
-            rows = LineageEdge.objects.filter(**{f"{here}__in": frontier[i : i + _BFS_CHUNK]}).values_list(
+        for start in range(0, len(frontier), _BFS_CHUNK):
+            rows = LineageEdge.objects.filter(**{f"{here}__in": frontier[start : start + _BFS_CHUNK]}).values_list(
                 there, flat=True
             )
             for node in rows:
@@ -142,8 +142,8 @@ def lineage_upstream_path(*, start_id: int, goal_id: int, method: str | None = N
     frontier = [start_id]
     while frontier:
         found = []
-        for i in range(0, len(frontier), _BFS_CHUNK):
-            for source, target in next_of(frontier[i : i + _BFS_CHUNK]):
+        for start in range(0, len(frontier), _BFS_CHUNK):
+            for source, target in next_of(frontier[start : start + _BFS_CHUNK]):
                 if target in parents:
                     continue
                 parents[target] = source

@@ -110,17 +110,17 @@ def lineage_parse_upload(*, user, source_asset: Asset, lineage) -> list[LineageT
             f"Only members of '{source_asset.team.slug}' can declare lineage of '{source_asset.full_slug}'.",
         )
     targets, seen = [], set()
-    for i, item in enumerate(lineage):
-        where = f"lineage[{i}]."
+    for index, item in enumerate(lineage):
+        where = f"lineage[{index}]."
         if not isinstance(item, dict) or set(item) != {"kind", "asset", "version"}:
             raise InvalidInput(
-                f'lineage[{i}]: must be an object with exactly "kind", "asset" and "version".', field="lineage"
+                f'lineage[{index}]: must be an object with exactly "kind", "asset" and "version".', field="lineage"
             )
         target = lineage_resolve_target(user=user, source_kind=source_asset.kind, where=where, **item)
         key = (target.kind, target.version.pk)
         if key in seen:
             raise InvalidInput(
-                f"lineage[{i}]: {target.kind} {_label(target.version)} is listed twice.", field="lineage"
+                f"lineage[{index}]: {target.kind} {_label(target.version)} is listed twice.", field="lineage"
             )
         seen.add(key)
         targets.append(target)

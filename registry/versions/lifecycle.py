@@ -1,29 +1,29 @@
 """The version lifecycle: the one table of allowed status transitions that every service asks."""
 
 from registry.kernel.errors import Conflict
-from registry.versions.models import VersionStatus as S
+from registry.versions.models import VersionStatus
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.VALIDATING}),
-    S.VALIDATING: frozenset({S.VALIDATED, S.INVALID}),
-    S.VALIDATED: frozenset({S.IN_REVIEW, S.DEPRECATED, S.VALIDATING}),
-    S.INVALID: frozenset({S.VALIDATING}),
+    VersionStatus.DRAFT: frozenset({VersionStatus.VALIDATING}),
+    VersionStatus.VALIDATING: frozenset({VersionStatus.VALIDATED, VersionStatus.INVALID}),
+    VersionStatus.VALIDATED: frozenset({VersionStatus.IN_REVIEW, VersionStatus.DEPRECATED, VersionStatus.VALIDATING}),
+    VersionStatus.INVALID: frozenset({VersionStatus.VALIDATING}),
     # Back to validated when a reviewer asks for changes.
-    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.VALIDATED}),
-    S.APPROVED: frozenset({S.DEPRECATED}),
-    S.REJECTED: frozenset({S.IN_REVIEW, S.DEPRECATED}),
-    S.DEPRECATED: frozenset(),
+    VersionStatus.IN_REVIEW: frozenset({VersionStatus.APPROVED, VersionStatus.REJECTED, VersionStatus.VALIDATED}),
+    VersionStatus.APPROVED: frozenset({VersionStatus.DEPRECATED}),
+    VersionStatus.REJECTED: frozenset({VersionStatus.IN_REVIEW, VersionStatus.DEPRECATED}),
+    VersionStatus.DEPRECATED: frozenset(),
 }
 
 # What a person does to move a version into each status, for messages.
 _ACTIONS = {
-    S.VALIDATING: "validate",
-    S.VALIDATED: "request changes",
-    S.INVALID: "fail validation",
-    S.IN_REVIEW: "submit",
-    S.APPROVED: "approve",
-    S.REJECTED: "reject",
-    S.DEPRECATED: "deprecate",
+    VersionStatus.VALIDATING: "validate",
+    VersionStatus.VALIDATED: "request changes",
+    VersionStatus.INVALID: "fail validation",
+    VersionStatus.IN_REVIEW: "submit",
+    VersionStatus.APPROVED: "approve",
+    VersionStatus.REJECTED: "reject",
+    VersionStatus.DEPRECATED: "deprecate",
 }
 
 
@@ -36,8 +36,10 @@ def require_transition(version, target: str) -> None:
     current = version.status
     if can_transition(current, target):
         return
-    label = S(current).label.lower()
-    allowed = ", ".join(sorted(_ACTIONS[t] for t in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
+    label = VersionStatus(current).label.lower()
+    allowed = (
+        ", ".join(sorted(_ACTIONS[allowed] for allowed in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
+    )
     raise Conflict(
         f"Version {version.version} is {label}: '{_ACTIONS[target]}' is not allowed (allowed when {label}: {allowed}).",
         code="illegal_transition",
