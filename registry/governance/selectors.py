@@ -77,10 +77,17 @@ def reviewable_version_get(*, user, team: str, slug: str, version: str) -> Asset
     try:
         return visible_version_get(user=user, team=team, slug=slug, version=version)
     except NotFound:
-        asset = Asset.objects.filter(team__slug=team, slug=slug).first()
-        found = version_list(asset=asset).filter(version=version).first() if asset else None
-        open_round = _rounds().filter(version=found, status=RoundStatus.OPEN).first() if found else None
+        rounds = _rounds().filter(
+            version__asset__team__slug=team,
+            version__asset__slug=slug,
+            version__version=version,
+            status=RoundStatus.OPEN,
+        )
+        open_round = restrict(rounds, user, Permission.VERSION_REVIEW).first()
         if open_round is None or round_refusal(user, open_round) is not None:
+            raise NotFound(f"No asset named '{team}/{slug}'.") from None
+        found = version_list(asset=open_round.version.asset).filter(pk=open_round.version_id).first()
+        if found is None:
             raise NotFound(f"No asset named '{team}/{slug}'.") from None
         return found
 
