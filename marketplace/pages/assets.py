@@ -75,21 +75,21 @@ def lineage_picture(user, version) -> dict:
     boxes = {}
     for index, col in enumerate(order):
         offset = (height - (len(columns[col]) * (NODE_H + GAP_Y) - GAP_Y)) / 2
-        for row, v in enumerate(columns[col]):
-            x = PAD + index * (NODE_W + GAP_X)
-            y = offset + row * (NODE_H + GAP_Y)
-            boxes[v.pk] = {
-                "x": x,
-                "y": y,
-                "version": v,
-                "root": v.pk == version.pk,
-                "url": asset_url(v.asset, v.version),
-                "label": v.asset.name[:24],
-                "sub": f"{v.asset.kind} · {v.version}",
-                "kind": v.asset.kind,
-                "tx": x + 12,
-                "ty": y + 19,
-                "sy": y + 36,
+        for row, shown in enumerate(columns[col]):
+            left = PAD + index * (NODE_W + GAP_X)
+            top = offset + row * (NODE_H + GAP_Y)
+            boxes[shown.pk] = {
+                "x": left,
+                "y": top,
+                "version": shown,
+                "root": shown.pk == version.pk,
+                "url": asset_url(shown.asset, shown.version),
+                "label": shown.asset.name[:24],
+                "sub": f"{shown.asset.kind} · {shown.version}",
+                "kind": shown.asset.kind,
+                "tx": left + 12,
+                "ty": top + 19,
+                "sy": top + 36,
             }
     edges, seen = [], set()
     for edge in [*up.edges, *down.edges]:

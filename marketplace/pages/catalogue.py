@@ -143,7 +143,7 @@ def catalogue(request):
     except InvalidInput as exc:
         result, sort, error = None, "relevance", exc.message
     page = ResultsPage(result, params)
-    q = params.get("q", "")
+    words = params.get("q", "")
     # The selector widens a word that matches too little to the catalogue's words most like it (typos):
     # say so, as a search engine says "showing results for".
     # Words the typed one is a prefix of are what a prefix search matches anyway: not worth a note.
@@ -159,7 +159,7 @@ def catalogue(request):
     ]
     context = {
         "page": page,
-        "q": q,
+        "q": words,
         "facet_groups": _facet_groups(params, result.facets if result else {}),
         "error": error,
         "sorts": [{"key": key, "label": label, "selected": key == sort} for key, (label, _) in SORTS.items()],
@@ -189,15 +189,15 @@ def _remove(params: QueryDict, name: str, value: str) -> str:
 @portal_view
 def suggest(request):
     """Suggestions while typing in a search box (htmx): the first matches by relevance."""
-    q = request.GET.get("q", "").strip()
+    words = request.GET.get("q", "").strip()
     assets = []
-    if q:
+    if words:
         try:
-            result, _sort = _search(request.user, QueryDict.fromkeys(["q"], value=q[:200]), page_size=SUGGESTIONS)
+            result, _sort = _search(request.user, QueryDict.fromkeys(["q"], value=words[:200]), page_size=SUGGESTIONS)
             assets = result.assets
         except InvalidInput:
             assets = []
-    return render(request, "pages/partials/suggestions.html", {"assets": assets, "q": q})
+    return render(request, "pages/partials/suggestions.html", {"assets": assets, "q": words})
 
 
 def home(request):

@@ -14,19 +14,19 @@ def _lines(value) -> list[str]:
 
 def line_diff(old, new) -> dict:
     """{"changed": bool, "lines": [{"op": "add" | "del" | "same" | "gap", "text": str}]} with 2 lines of context."""
-    a, b = _lines(old), _lines(new)
-    if a == b:
+    before, after = _lines(old), _lines(new)
+    if before == after:
         return {"changed": False, "lines": []}
     lines = []
-    for group in difflib.SequenceMatcher(None, a, b).get_grouped_opcodes(2):
+    for group in difflib.SequenceMatcher(None, before, after).get_grouped_opcodes(2):
         if lines:
             lines.append({"op": "gap", "text": "…"})
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                lines += [{"op": "same", "text": t} for t in a[i1:i2]]
+                lines += [{"op": "same", "text": t} for t in before[i1:i2]]
                 continue
-            lines += [{"op": "del", "text": t} for t in a[i1:i2]]
-            lines += [{"op": "add", "text": t} for t in b[j1:j2]]
+            lines += [{"op": "del", "text": t} for t in before[i1:i2]]
+            lines += [{"op": "add", "text": t} for t in after[j1:j2]]
     return {"changed": True, "lines": lines}
 
 

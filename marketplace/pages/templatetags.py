@@ -42,9 +42,9 @@ def demote_headings(html, levels=2):
 
 
 @register.filter
-def filesize(n):
+def filesize(size):
     try:
-        return human_size(int(n))
+        return human_size(int(size))
     except (TypeError, ValueError):
         return ""
 
@@ -57,14 +57,6 @@ def shape(dims):
     if not dims:
         return "scalar"
     return " × ".join("?" if d in (None, -1, "") else str(d) for d in dims)
-
-
-@register.filter
-def get_item(mapping, key):
-    try:
-        return mapping.get(key)
-    except AttributeError:
-        return None
 
 
 @register.filter

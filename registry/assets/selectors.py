@@ -1,13 +1,13 @@
 from django.db.models import QuerySet
 
 from registry.assets.models import Asset
-from registry.kernel.access import restrict_assets
+from registry.kernel.access import Permission, restrict
 from registry.kernel.errors import NotFound
 
 
 def asset_list(*, user) -> QuerySet[Asset]:
     """The assets `user` may see, with what a listing shows loaded in one query (tags are on the row)."""
-    return restrict_assets(Asset.objects.all(), user).select_related("team", "created_by")
+    return restrict(Asset.objects.all(), user, Permission.ASSET_VIEW).select_related("team", "created_by")
 
 
 def asset_get(*, user, team: str, slug: str) -> Asset:

@@ -5,7 +5,7 @@ from registry.cards.fields import card_fields_clean
 from registry.cards.huggingface import card_from_huggingface_readme
 from registry.cards.models import ModelCard
 from registry.cards.selectors import FROZEN_STATUSES, card_completeness
-from registry.kernel.access import Permission, asset_visible_q, require
+from registry.kernel.access import Permission, require, restrict
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, NotFound
 from registry.kernel.events import Event
@@ -14,7 +14,7 @@ from registry.versions.models import AssetVersion, VersionStatus
 
 def _authorize(user, version: AssetVersion) -> None:
     asset = version.asset
-    if not Asset.objects.filter(asset_visible_q(user), pk=asset.pk).exists():
+    if not restrict(Asset.objects.all(), user, Permission.ASSET_VIEW).filter(pk=asset.pk).exists():
         raise NotFound(f"No asset named '{asset.full_slug}'.")
     require(
         user,

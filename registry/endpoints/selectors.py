@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from registry.endpoints.backends import METRICS_UNAVAILABLE, backend_for
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointStatus
 from registry.governance.models import VersionSignature
-from registry.kernel.access import Permission, team_member_ids_q
+from registry.kernel.access import Permission, restrict
 from registry.kernel.errors import NotFound
 from registry.teams.models import Team
 from registry.teams.selectors import team_get_for
@@ -19,7 +19,7 @@ METRICS_CACHE_SECONDS = 5
 def endpoint_list(*, user) -> QuerySet[Endpoint]:
     """Live endpoints of the caller's teams, newest first, with what the API shows, in a fixed number of queries."""
     return (
-        Endpoint.objects.filter(team_member_ids_q(user))
+        restrict(Endpoint.objects.all(), user, Permission.ENDPOINT_VIEW)
         .exclude(status=EndpointStatus.DELETED)
         .select_related("team", "version__asset__team", "created_by")
         .prefetch_related(

@@ -4,7 +4,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from registry.assets.models import Asset
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, RoundStatus, VersionSignature
-from registry.kernel.access import ReviewerFacts, review_refusal, reviewer_facts
+from registry.kernel.access import Permission, ReviewerFacts, restrict, review_refusal, reviewer_facts
 from registry.kernel.errors import NotFound
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import version_get, version_list, visible_version_get
@@ -64,9 +64,7 @@ def review_queue(*, user) -> list[ReviewRound]:
     if not user.is_authenticated:
         return []
     candidates = _rounds().filter(status=RoundStatus.OPEN).exclude(reviews__reviewer=user)
-    if not user.is_superuser:
-        candidates = candidates.filter(reviewer_groups__in=user.groups.all()).distinct()
-    rounds = list(candidates.order_by("submitted_at", "pk"))
+    rounds = list(restrict(candidates, user, Permission.VERSION_REVIEW).order_by("submitted_at", "pk"))
     if not rounds:
         return []
     facts = reviewer_facts(user)  # a fixed number of queries however long the queue
@@ -79,10 +77,17 @@ def reviewable_version_get(*, user, team: str, slug: str, version: str) -> Asset
     try:
         return visible_version_get(user=user, team=team, slug=slug, version=version)
     except NotFound:
-        asset = Asset.objects.filter(team__slug=team, slug=slug).first()
-        found = version_list(asset=asset).filter(version=version).first() if asset else None
-        open_round = _rounds().filter(version=found, status=RoundStatus.OPEN).first() if found else None
+        rounds = _rounds().filter(
+            version__asset__team__slug=team,
+            version__asset__slug=slug,
+            version__version=version,
+            status=RoundStatus.OPEN,
+        )
+        open_round = restrict(rounds, user, Permission.VERSION_REVIEW).first()
         if open_round is None or round_refusal(user, open_round) is not None:
+            raise NotFound(f"No asset named '{team}/{slug}'.") from None
+        found = version_list(asset=open_round.version.asset).filter(pk=open_round.version_id).first()
+        if found is None:
             raise NotFound(f"No asset named '{team}/{slug}'.") from None
         return found
 

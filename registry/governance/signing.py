@@ -177,17 +177,17 @@ def approval_record(version: AssetVersion, review_round: ReviewRound) -> bytes:
 def _materialize(version: AssetVersion, root: Path, approval: bytes, *, local_files: Path | None = None) -> None:
     """The signed folder: the version's files (hard links to `local_files` when the caller already holds a
     checked copy, else read from storage) and the approval record."""
-    for f in version.files.all():
-        target = root / f.path
+    for version_file in version.files.all():
+        target = root / version_file.path
         if local_files is None:
-            blob_materialize(f.blob, target)
+            blob_materialize(version_file.blob, target)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(local_files / f.path, target)
+            os.link(local_files / version_file.path, target)
         except OSError:  # another file system, or a missing file (which then fails the verification)
-            if (local_files / f.path).is_file():
-                shutil.copyfile(local_files / f.path, target)
+            if (local_files / version_file.path).is_file():
+                shutil.copyfile(local_files / version_file.path, target)
     (root / APPROVAL_FILENAME).write_bytes(approval)
 
 

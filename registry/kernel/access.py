@@ -1,13 +1,17 @@
 """Who may do what: every permission rule of Modelhub, in one place.
 
-Services call `require(...)` before a change and selectors call `restrict_assets(...)` before a
-read, so a view never decides by itself. Rules are stated per team: an asset's permissions are
-those of its owning team. The module is part of the kernel: it imports no catalogue or registry
-module and reaches memberships through their relation names only.
+Services call `require(...)` before a change and selectors call `restrict(...)` before a read, so a
+view never decides by itself. Rules are stated per team: an asset's permissions are those of its
+owning team. The module is part of the kernel: it imports no catalogue or registry module; it reaches
+memberships through their relation names and other models through lookups declared as data
+(`READ_RULES`, keyed by model label).
 """
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 
@@ -33,7 +37,11 @@ class Permission(models.TextChoices):
     VERSION_CHANGE = "version.change", "Edit a version's metadata"
     VERSION_SUBMIT = "version.submit", "Submit a version for release review"
     VERSION_DEPRECATE = "version.deprecate", "Deprecate a version"
+    # Granted by a review policy's reviewer groups, not by a team role (see review_refusal).
+    VERSION_REVIEW = "version.review", "Review versions whose review policy names one of the user's groups"
     ALIAS_MOVE = "alias.move", "Set, move and delete the asset's aliases"
+    ASSET_VIEW = "asset.view", "See the team's private assets and their versions (internal ones are everyone's)"
+    AUDIT_VIEW = "audit.view", "Read the team's audit trail (everyone reads the events of their own actions)"
     WEBHOOK_VIEW = "webhook.view", "See the team's webhooks and their delivery log"
     WEBHOOK_MANAGE = "webhook.manage", "Create, delete and test the team's webhooks"
     ENDPOINT_VIEW = "endpoint.view", "See the team's inference endpoints and their keys"
@@ -51,6 +59,8 @@ _REQUIRED_ROLE: dict[str, str] = {
     Permission.VERSION_SUBMIT: TeamRole.MEMBER,
     Permission.VERSION_DEPRECATE: TeamRole.MAINTAINER,
     Permission.ALIAS_MOVE: TeamRole.MEMBER,
+    Permission.ASSET_VIEW: TeamRole.MEMBER,
+    Permission.AUDIT_VIEW: TeamRole.MEMBER,
     Permission.WEBHOOK_VIEW: TeamRole.MEMBER,
     Permission.WEBHOOK_MANAGE: TeamRole.MAINTAINER,
     Permission.ENDPOINT_VIEW: TeamRole.MEMBER,
@@ -81,15 +91,106 @@ def require(user, permission: Permission, team, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def is_team_member(user, team) -> bool:
-    return has_permission(user, Permission.ASSET_CHANGE, team)
+# --- Scoped reads ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadRule:
+    """How `restrict` narrows a queryset of one model for a signed-in user who is not a superuser, as
+    lookups from that model (data, so the kernel imports no area's model). A row passes when any part
+    holds: `internal`, the lookup of an asset visibility that is internal (every signed-in user's);
+    `team`, the lookup of the owning team's id, one of the teams where the user holds the permission;
+    `actor`, the lookup of the user who acted, the caller; `groups`, the lookup of the groups a row
+    names, one of the user's groups (a many-valued lookup: restrict makes the rows distinct); `through`,
+    a relation to a model with a rule of its own under the same permission, the related row passing it."""
+
+    internal: str = ""
+    team: str = ""
+    actor: str = ""
+    groups: str = ""
+    through: str = ""
+
+    def __post_init__(self):
+        if not (self.internal or self.team or self.actor or self.groups or self.through):
+            raise ImproperlyConfigured("A ReadRule that names no lookup would let no row through: name one.")
+
+
+# Per read permission, per model label: how a queryset of that model is narrowed. Webhooks and their
+# deliveries are read through their team (the team is found with WEBHOOK_VIEW, then its webhooks).
+READ_RULES: dict[str, dict[str, ReadRule]] = {
+    Permission.ASSET_VIEW: {
+        "registry.Asset": ReadRule(internal="visibility", team="team_id"),
+        # A version is seen with its asset.
+        "registry.AssetVersion": ReadRule(through="asset"),
+    },
+    Permission.ENDPOINT_VIEW: {
+        "registry.Team": ReadRule(team="pk"),
+        "registry.Endpoint": ReadRule(team="team_id"),
+    },
+    Permission.WEBHOOK_VIEW: {
+        "registry.Team": ReadRule(team="pk"),
+    },
+    Permission.AUDIT_VIEW: {
+        "registry.AuditEvent": ReadRule(team="team_id", actor="actor_id"),
+    },
+    # The rounds a user may be asked to review; review_refusal then applies separation of duties.
+    Permission.VERSION_REVIEW: {
+        "registry.ReviewRound": ReadRule(groups="reviewer_groups"),
+    },
+}
+
+
+def restrict(queryset: QuerySet, user, permission: Permission) -> QuerySet:
+    """The rows of `queryset` that `user` may read under `permission` (NetBox's RestrictedQuerySet.restrict):
+    every row for a superuser, none for an anonymous or inactive user, else as READ_RULES says for the
+    queryset's model. No query of its own: the user's teams are a subquery of the one the caller runs."""
+    rule = _read_rule(queryset.model, permission)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset.all()
+    narrowed = queryset.filter(_read_q(queryset.model, rule, user, permission))
+    return narrowed.distinct() if rule.groups else narrowed
+
+
+def _read_rule(model, permission: Permission) -> ReadRule:
+    rule = READ_RULES.get(permission, {}).get(model._meta.label)
+    if rule is None:
+        raise ImproperlyConfigured(f"No read rule for {model._meta.label} under {permission}: add one to READ_RULES.")
+    return rule
+
+
+def _read_q(model, rule: ReadRule, user, permission: Permission) -> Q:
+    parts = []
+    if rule.internal:
+        parts.append(Q(**{rule.internal: Visibility.INTERNAL}))
+    if rule.team:
+        parts.append(Q(**{f"{rule.team}__in": _team_ids(user, permission)}))
+    if rule.actor:
+        parts.append(Q(**{rule.actor: user.pk}))
+    if rule.groups:
+        parts.append(Q(**{f"{rule.groups}__in": user.groups.all()}))
+    if rule.through:
+        related = model._meta.get_field(rule.through).related_model
+        passing = related._default_manager.filter(_read_q(related, _read_rule(related, permission), user, permission))
+        parts.append(Q(**{f"{rule.through}__in": passing.values("pk")}))
+    return reduce(operator.or_, parts)
+
+
+def _team_ids(user, permission: Permission) -> QuerySet:
+    """The ids of the teams where `user` holds `permission`, as a subquery."""
+    memberships = user.memberships.all()
+    needed = _RANK[_REQUIRED_ROLE[permission]]
+    if needed > min(_RANK.values()):
+        memberships = memberships.filter(role__in=[role for role, rank in _RANK.items() if rank >= needed])
+    return memberships.values("team_id")
 
 
 @dataclass(frozen=True)
 class AssetScope:
     """Which assets a user may see, as data (for search engines that cannot take a queryset):
     everything (superusers), or internal assets plus every asset of `team_ids` (signed-in users), or
-    nothing (`nothing`: anonymous callers)."""
+    nothing (`nothing`: anonymous and inactive callers)."""
 
     everything: bool
     nothing: bool
@@ -97,8 +198,8 @@ class AssetScope:
 
 
 def asset_scope(user) -> AssetScope:
-    """The visibility rule of `asset_visible_q` as data; one query for a signed-in user's teams."""
-    if user is None or not user.is_authenticated:
+    """The rule `restrict` applies to assets under ASSET_VIEW, as data; one query for a signed-in user's teams."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return AssetScope(everything=False, nothing=True, team_ids=())
     if user.is_superuser:
         return AssetScope(everything=True, nothing=False, team_ids=())
@@ -109,29 +210,6 @@ def asset_scope(user) -> AssetScope:
             [user.pk],
         )
         return AssetScope(everything=False, nothing=False, team_ids=tuple(row[0] for row in cursor.fetchall()))
-
-
-def asset_visible_q(user) -> Q:
-    """Internal assets are visible to every signed-in user; private ones to their team only."""
-    if user is None or not user.is_authenticated:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return Q()
-    return Q(visibility=Visibility.INTERNAL) | Q(team_id__in=user.memberships.values("team_id"))
-
-
-def team_member_ids_q(user) -> Q:
-    """Rows whose `team_id` is one of the user's teams (every team for a superuser)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return Q()
-    return Q(team_id__in=user.memberships.values("team_id"))
-
-
-def restrict_assets(queryset: QuerySet, user) -> QuerySet:
-    """The assets of `queryset` that `user` may see."""
-    return queryset.filter(asset_visible_q(user))
 
 
 # --- Release reviews -------------------------------------------------------------------------------

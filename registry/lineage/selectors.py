@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection, models
 
-from registry.assets.models import Asset
-from registry.kernel.access import restrict_assets
+from registry.kernel.access import Permission, restrict
 from registry.kernel.errors import InvalidInput, NotFound
 from registry.lineage.models import LineageEdge
 from registry.versions.models import AssetVersion, VersionStatus
@@ -76,8 +75,8 @@ def _bfs_distances(start_id: int, direction: str, depth: int) -> dict[int, int]:
         if not frontier:
             break
         found = []
-        for i in range(0, len(frontier), _BFS_CHUNK):
-            rows = LineageEdge.objects.filter(**{f"{here}__in": frontier[i : i + _BFS_CHUNK]}).values_list(
+        for start in range(0, len(frontier), _BFS_CHUNK):
+            rows = LineageEdge.objects.filter(**{f"{here}__in": frontier[start : start + _BFS_CHUNK]}).values_list(
                 there, flat=True
             )
             for node in rows:
@@ -143,8 +142,8 @@ def lineage_upstream_path(*, start_id: int, goal_id: int, method: str | None = N
     frontier = [start_id]
     while frontier:
         found = []
-        for i in range(0, len(frontier), _BFS_CHUNK):
-            for source, target in next_of(frontier[i : i + _BFS_CHUNK]):
+        for start in range(0, len(frontier), _BFS_CHUNK):
+            for source, target in next_of(frontier[start : start + _BFS_CHUNK]):
                 if target in parents:
                     continue
                 parents[target] = source
@@ -193,10 +192,8 @@ class LineageImpact:
 
 
 def _visible_versions(user, ids) -> dict[int, AssetVersion]:
-    visible_assets = restrict_assets(Asset.objects.all(), user).values("pk")
-    rows = (
-        AssetVersion.objects.filter(pk__in=list(ids), asset__in=visible_assets).select_related("asset__team").order_by()
-    )
+    rows = restrict(AssetVersion.objects.filter(pk__in=list(ids)), user, Permission.ASSET_VIEW)
+    rows = rows.select_related("asset__team").order_by()
     return {row.pk: row for row in rows}
 
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 
 from registry.assets.models import Asset
 from registry.assets.selectors import asset_get
-from registry.kernel.access import Permission, require, restrict_assets
+from registry.kernel.access import Permission, require, restrict
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound
 from registry.kernel.events import Event
@@ -110,17 +110,17 @@ def lineage_parse_upload(*, user, source_asset: Asset, lineage) -> list[LineageT
             f"Only members of '{source_asset.team.slug}' can declare lineage of '{source_asset.full_slug}'.",
         )
     targets, seen = [], set()
-    for i, item in enumerate(lineage):
-        where = f"lineage[{i}]."
+    for index, item in enumerate(lineage):
+        where = f"lineage[{index}]."
         if not isinstance(item, dict) or set(item) != {"kind", "asset", "version"}:
             raise InvalidInput(
-                f'lineage[{i}]: must be an object with exactly "kind", "asset" and "version".', field="lineage"
+                f'lineage[{index}]: must be an object with exactly "kind", "asset" and "version".', field="lineage"
             )
         target = lineage_resolve_target(user=user, source_kind=source_asset.kind, where=where, **item)
         key = (target.kind, target.version.pk)
         if key in seen:
             raise InvalidInput(
-                f"lineage[{i}]: {target.kind} {_label(target.version)} is listed twice.", field="lineage"
+                f"lineage[{index}]: {target.kind} {_label(target.version)} is listed twice.", field="lineage"
             )
         seen.add(key)
         targets.append(target)
@@ -163,7 +163,7 @@ def lineage_create_edges(*, user, source: AssetVersion, targets: list[LineageTar
             path = lineage_upstream_path(start_id=target.version.pk, goal_id=source.pk)
             if path is not None:
                 # The cycle may run through versions the user may not see: they are not named.
-                visible = AssetVersion.objects.filter(pk__in=path, asset__in=restrict_assets(Asset.objects.all(), user))
+                visible = restrict(AssetVersion.objects.filter(pk__in=path), user, Permission.ASSET_VIEW)
                 labels = {v.pk: _label(v) for v in visible.select_related("asset__team")}
                 labels = {pk: labels.get(pk, "(a version you cannot see)") for pk in path}
                 chain = " -> ".join([_label(source), *(labels[pk] for pk in path)])

@@ -25,12 +25,12 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 WINDOW_MINUTES = 60
 
 
-def histogram_quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
+def histogram_quantile(buckets: list[tuple[float, float]], quantile: float) -> float | None:
     """Prometheus's histogram_quantile over cumulative (upper bound, count) buckets: linear within a bucket."""
     buckets = sorted(buckets)
     if not buckets or buckets[-1][1] <= 0:
         return None
-    rank = q * buckets[-1][1]
+    rank = quantile * buckets[-1][1]
     lower_bound, lower_count = 0.0, 0.0
     for bound, count in buckets:
         if count >= rank:
@@ -83,8 +83,8 @@ def _percentiles(counts: list[int]) -> dict:
         running += count
         cumulative.append((bound, running))
     figures = {}
-    for key, q in (("latency_p50_ms", 0.5), ("latency_p95_ms", 0.95)):
-        value = histogram_quantile(cumulative, q)
+    for key, quantile in (("latency_p50_ms", 0.5), ("latency_p95_ms", 0.95)):
+        value = histogram_quantile(cumulative, quantile)
         figures[key] = None if value is None else round(value * 1000, 3)
     return figures
 

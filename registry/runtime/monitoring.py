@@ -41,23 +41,23 @@ class ColumnStats:
         self.max = np.full(columns, -np.inf)
         self.non_finite_rows = 0
 
-    def update(self, x: np.ndarray) -> None:
-        finite = np.isfinite(x).all(axis=1)
+    def update(self, rows: np.ndarray) -> None:
+        finite = np.isfinite(rows).all(axis=1)
         if not finite.all():
             self.non_finite_rows += int((~finite).sum())
-            x = x[finite]
-        n = x.shape[0]
-        if n == 0:
+            rows = rows[finite]
+        added = rows.shape[0]
+        if added == 0:
             return
-        mean = x.mean(axis=0)
-        m2 = ((x - mean) ** 2).sum(axis=0)
-        total = self.count + n
+        mean = rows.mean(axis=0)
+        m2 = ((rows - mean) ** 2).sum(axis=0)
+        total = self.count + added
         delta = mean - self.mean
-        self.mean = self.mean + delta * (n / total)
-        self.m2 = self.m2 + m2 + delta**2 * (self.count * n / total)
+        self.mean = self.mean + delta * (added / total)
+        self.m2 = self.m2 + m2 + delta**2 * (self.count * added / total)
         self.count = total
-        np.minimum(self.min, x.min(axis=0), out=self.min)
-        np.maximum(self.max, x.max(axis=0), out=self.max)
+        np.minimum(self.min, rows.min(axis=0), out=self.min)
+        np.maximum(self.max, rows.max(axis=0), out=self.max)
 
     def as_dict(self) -> dict:
         empty = self.count == 0
@@ -181,10 +181,10 @@ def _columns(arrays: list) -> np.ndarray | None:
         return None
     width = 1 if first.ndim == 1 else first.shape[1]
     parts = []
-    for a in arrays:
-        if a is None or a.ndim != first.ndim or (a.ndim == 2 and a.shape[1] != width):
+    for array in arrays:
+        if array is None or array.ndim != first.ndim or (array.ndim == 2 and array.shape[1] != width):
             continue
-        parts.append(a.reshape(-1, width))
+        parts.append(array.reshape(-1, width))
     return np.concatenate(parts).astype(np.float64, copy=False)
 
 

@@ -67,8 +67,8 @@ def server_metadata(version: str, extensions: list[str]) -> bytes:
 def model_metadata(info: ModelInfo) -> bytes:
     """The `GET /v2/models/{name}` document, computed once per loaded model."""
 
-    def spec(t: TensorSpec) -> dict:
-        return {"name": t.name, "datatype": t.datatype, "shape": list(t.shape)}
+    def spec(tensor: TensorSpec) -> dict:
+        return {"name": tensor.name, "datatype": tensor.datatype, "shape": list(tensor.shape)}
 
     return orjson.dumps(
         {
@@ -226,14 +226,14 @@ def binary_tensor(buf: memoryview, name: str, datatype: str, shape: tuple[int, .
         while pos < end:
             if pos + 4 > end:
                 raise ProtocolError(f"binary BYTES data of {role} {name!r} ends inside an element's length")
-            (n,) = _U32.unpack_from(buf, pos)
+            (length,) = _U32.unpack_from(buf, pos)
             pos += 4
-            if pos + n > end:
+            if pos + length > end:
                 raise ProtocolError(
-                    f"binary BYTES data of {role} {name!r}: an element of {n} bytes runs past its binary_data_size"
+                    f"binary BYTES data of {role} {name!r}: an element of {length} bytes runs past its binary_data_size"
                 )
-            items.append(bytes(buf[pos : pos + n]))
-            pos += n
+            items.append(bytes(buf[pos : pos + length]))
+            pos += length
         return _bytes_tensor(items, name, shape, count, role)
     dtype = _WIRE_DTYPES[datatype]
     if len(buf) != count * dtype.itemsize:

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 
-from registry.kernel.access import Permission, has_permission
+from registry.kernel.access import Permission, restrict
 from registry.kernel.errors import NotFound
 from registry.teams.models import Membership, Team
 
@@ -19,9 +19,10 @@ def team_get(*, user, slug: str) -> Team:
 
 
 def team_get_for(*, user, slug: str, permission: Permission) -> Team:
-    """The team if `user` has `permission` in it; everybody else gets NotFound, as if it did not exist."""
-    team = Team.objects.filter(slug=slug).first()
-    if team is None or not has_permission(user, permission, team):
+    """The team if `user` has `permission` (one with a rule for teams in READ_RULES) in it; everybody else
+    gets NotFound, as if it did not exist."""
+    team = restrict(Team.objects.filter(slug=slug), user, permission).first()
+    if team is None:
         raise NotFound(f"No team with the slug '{slug}' of which you are a member.")
     return team
 

@@ -241,8 +241,8 @@ def version_validate(*, version_id: int, task_id: str) -> bool:
     with tempfile.TemporaryDirectory(prefix="validate-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         root = Path(tmp) / "files"
         try:
-            for f in files:
-                blob_materialize(f.blob, root / f.path)
+            for version_file in files:
+                blob_materialize(version_file.blob, root / version_file.path)
         except BlobMissing as exc:
             return validation_finish(
                 version_id=version_id, task_id=task_id, passed=False, failed_check="storage", reason=str(exc)

@@ -1,29 +1,29 @@
 """The version lifecycle: the one table of allowed status transitions that every service asks."""
 
 from registry.kernel.errors import Conflict
-from registry.versions.models import VersionStatus as S
+from registry.versions.models import VersionStatus
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.VALIDATING}),
-    S.VALIDATING: frozenset({S.VALIDATED, S.INVALID}),
-    S.VALIDATED: frozenset({S.IN_REVIEW, S.DEPRECATED, S.VALIDATING}),
-    S.INVALID: frozenset({S.VALIDATING}),
+    VersionStatus.DRAFT: frozenset({VersionStatus.VALIDATING}),
+    VersionStatus.VALIDATING: frozenset({VersionStatus.VALIDATED, VersionStatus.INVALID}),
+    VersionStatus.VALIDATED: frozenset({VersionStatus.IN_REVIEW, VersionStatus.DEPRECATED, VersionStatus.VALIDATING}),
+    VersionStatus.INVALID: frozenset({VersionStatus.VALIDATING}),
     # Back to validated when a reviewer asks for changes.
-    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.VALIDATED}),
-    S.APPROVED: frozenset({S.DEPRECATED}),
-    S.REJECTED: frozenset({S.IN_REVIEW, S.DEPRECATED}),
-    S.DEPRECATED: frozenset(),
+    VersionStatus.IN_REVIEW: frozenset({VersionStatus.APPROVED, VersionStatus.REJECTED, VersionStatus.VALIDATED}),
+    VersionStatus.APPROVED: frozenset({VersionStatus.DEPRECATED}),
+    VersionStatus.REJECTED: frozenset({VersionStatus.IN_REVIEW, VersionStatus.DEPRECATED}),
+    VersionStatus.DEPRECATED: frozenset(),
 }
 
 # What a person does to move a version into each status, for messages.
 _ACTIONS = {
-    S.VALIDATING: "validate",
-    S.VALIDATED: "request changes",
-    S.INVALID: "fail validation",
-    S.IN_REVIEW: "submit",
-    S.APPROVED: "approve",
-    S.REJECTED: "reject",
-    S.DEPRECATED: "deprecate",
+    VersionStatus.VALIDATING: "validate",
+    VersionStatus.VALIDATED: "request changes",
+    VersionStatus.INVALID: "fail validation",
+    VersionStatus.IN_REVIEW: "submit",
+    VersionStatus.APPROVED: "approve",
+    VersionStatus.REJECTED: "reject",
+    VersionStatus.DEPRECATED: "deprecate",
 }
 
 
@@ -33,12 +33,12 @@ def can_transition(current: str, target: str) -> bool:
 
 def allowed_actions(current: str) -> str:
     """What a version in `current` allows, for messages: 'deprecate, submit', or 'nothing'."""
-    return ", ".join(sorted(_ACTIONS[t] for t in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
+    return ", ".join(sorted(_ACTIONS[status] for status in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
 
 
 def allowed_clause(current: str) -> str:
     """'(allowed when approved: deprecate)': the end of a refusal, so that it says what can be done instead."""
-    return f"(allowed when {S(current).label.lower()}: {allowed_actions(current)})"
+    return f"(allowed when {VersionStatus(current).label.lower()}: {allowed_actions(current)})"
 
 
 def require_transition(version, target: str) -> None:
@@ -47,7 +47,7 @@ def require_transition(version, target: str) -> None:
     if can_transition(current, target):
         return
     raise Conflict(
-        f"Version {version.version} is {S(current).label.lower()}: '{_ACTIONS[target]}' is not allowed "
+        f"Version {version.version} is {VersionStatus(current).label.lower()}: '{_ACTIONS[target]}' is not allowed "
         f"{allowed_clause(current)}.",
         code="illegal_transition",
     )

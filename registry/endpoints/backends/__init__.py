@@ -59,10 +59,10 @@ def backend_for(endpoint) -> EndpointBackend:
 
 def model_settings(endpoint) -> dict:
     """The runtime's load parameters that come from the endpoint's settings."""
-    s = endpoint.settings or {}
+    configured = endpoint.settings or {}
     return {
-        "max_batch_size": s.get("max_batch_size", 0),
-        "max_batch_delay_ms": s.get("max_batch_delay_ms", 2),
-        "timeout_ms": s.get("timeout_ms", 30_000),
-        "memory_limit_bytes": s.get("memory_limit", 2 << 30),
+        "max_batch_size": configured.get("max_batch_size", 0),
+        "max_batch_delay_ms": configured.get("max_batch_delay_ms", 2),
+        "timeout_ms": configured.get("timeout_ms", 30_000),
+        "memory_limit_bytes": configured.get("memory_limit", 2 << 30),
     }

@@ -157,11 +157,11 @@ class KubernetesBackend:
                 "initializer cannot read the portal's local artifact folder)."
             )
         storage = artifact_storage()
-        for f in version.files.all():
-            name = f"{runtime_prefix(version)}/{f.path}"
+        for version_file in version.files.all():
+            name = f"{runtime_prefix(version)}/{version_file.path}"
             if not storage.exists(name):
-                with open(files_dir / f.path, "rb") as fh:
-                    storage.save(name, File(fh, name=Path(f.path).name))
+                with open(files_dir / version_file.path, "rb") as fh:
+                    storage.save(name, File(fh, name=Path(version_file.path).name))
 
     def deploy(self, endpoint, files_dir: Path) -> str:
         self._publish(endpoint.version, files_dir)

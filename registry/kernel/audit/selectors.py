@@ -1,6 +1,7 @@
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 
+from registry.kernel.access import Permission, restrict
 from registry.kernel.audit.chain import GENESIS_HASH, stored_event_hash
 from registry.kernel.audit.filters import AuditFilter
 from registry.kernel.audit.models import AuditEvent
@@ -37,10 +38,7 @@ def audit_chain_verify(*, max_problems: int = MAX_PROBLEMS) -> tuple[int, list[s
 
 def audit_list(*, user) -> QuerySet[AuditEvent]:
     """The events `user` may read: superusers all, others those of the teams they belong to, and their own."""
-    events = AuditEvent.objects.order_by("-seq")
-    if user.is_superuser:
-        return events
-    return events.filter(Q(team_id__in=user.memberships.values("team_id")) | Q(actor_id=user.pk))
+    return restrict(AuditEvent.objects.order_by("-seq"), user, Permission.AUDIT_VIEW)
 
 
 def audit_search(*, user, params: QueryDict) -> QuerySet[AuditEvent]:

@@ -140,9 +140,9 @@ def trigrams(text: str) -> set[str]:
     return grams
 
 
-def similarity(a: str, b: str) -> float:
-    """pg_trgm's `similarity(a, b)`: shared trigrams over all trigrams."""
-    first, second = trigrams(a), trigrams(b)
+def similarity(one: str, other: str) -> float:
+    """pg_trgm's `similarity(one, other)`: shared trigrams over all trigrams."""
+    first, second = trigrams(one), trigrams(other)
     union = len(first | second)
     return len(first & second) / union if union else 0.0
 

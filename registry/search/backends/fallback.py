@@ -350,9 +350,9 @@ class FallbackSearchBackend(SearchBackend):
 
     @staticmethod
     def _compare(left: tuple, right: tuple, keys, backwards: bool) -> int:
-        for a, b, (_, desc) in zip(left, right, keys, strict=True):
-            if a != b:
-                smaller = a < b
+        for mine, theirs, (_, desc) in zip(left, right, keys, strict=True):
+            if mine != theirs:
+                smaller = mine < theirs
                 return -1 if smaller != (desc != backwards) else 1
         return 0
 

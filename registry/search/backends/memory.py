@@ -74,11 +74,12 @@ def entry_contribution(weights: str) -> float:
     """What `calc_rank_or` adds to a document's rank for one matching lexeme whose positions carry the weight
     labels `weights` (in position order): float32 arithmetic, then a division in double, as PostgreSQL's C."""
     resj, wjm, jm = np.float32(0.0), np.float32(-1.0), 0
-    for j, label in enumerate(weights or "D"):  # a lexeme without positions counts as one of weight D
-        w = _WEIGHT[label]
-        resj = np.float32(resj + np.float32(w / np.float32((j + 1) * (j + 1))))
-        if w > wjm:
-            wjm, jm = w, j
+    # resj, wjm and jm are the C's names.
+    for position, label in enumerate(weights or "D"):  # a lexeme without positions counts as one of weight D
+        weight = _WEIGHT[label]
+        resj = np.float32(resj + np.float32(weight / np.float32((position + 1) * (position + 1))))
+        if weight > wjm:
+            wjm, jm = weight, position
     value = np.float32(np.float32(wjm + resj) - np.float32(wjm / np.float32((jm + 1) * (jm + 1))))
     return float(value) / 1.64493406685
 
@@ -265,8 +266,8 @@ class Postings:
         from pyarrow import csv
 
         tables = []
-        for i, data in enumerate(parts):
-            parts[i] = None
+        for index, data in enumerate(parts):
+            parts[index] = None
             if data.getbuffer().nbytes:
                 tables.append(
                     csv.read_csv(
@@ -328,7 +329,7 @@ class Segment:
         import pyarrow.compute as pc
 
         column = {name: table[name].combine_chunks() for name in _COLUMNS}
-        n = self.size = table.num_rows
+        size = self.size = table.num_rows
         self.ids = column["id"].to_numpy(zero_copy_only=False).astype(np.int64)
         self.kind, self.task, self.status = _Codes(column["kind"]), _Codes(column["task"]), _Codes(column["status"])
         self.license = _Codes(column["license"])
@@ -347,13 +348,13 @@ class Segment:
         self.tag_names, self.tag_index = tags.values, tags.index
         codes = tags.codes.astype(np.int64)
         owner = owner[present.to_numpy(zero_copy_only=False)]
-        self.tag_ptr, self.tag_codes = _csr(owner, codes.astype(np.int32), n)
+        self.tag_ptr, self.tag_codes = _csr(owner, codes.astype(np.int32), size)
         self.tag_rows_ptr, self.tag_rows = _csr(codes, owner.astype(np.int32), len(self.tag_names))
         # The inverted index: lexeme i's rows and weight codes are post_rows/post_codes[post_ptr[i]:post_ptr[i + 1]];
         # a code's contribution to the rank is weight_score[code].
         self.lexemes = postings.lexemes
         found = np.searchsorted(self.ids, postings.ids)
-        keep = found < n
+        keep = found < size
         keep[keep] = self.ids[found[keep]] == postings.ids[keep]
         rows_of, terms = found[keep], postings.terms[keep]
         order = np.lexsort((rows_of, terms))
@@ -993,15 +994,15 @@ class MemorySearchBackend(PostgresSearchBackend):
     def _beyond(values: dict, keys, cursor_values, backwards: bool) -> np.ndarray:
         """Rows after the cursor in the order of `keys` (before it, going backwards)."""
         beyond = np.zeros(len(values["id"]), bool)
-        for i in range(len(keys) - 1, -1, -1):
-            name, desc = keys[i]
-            column, mark = values[name], cursor_values[i]
+        for position in range(len(keys) - 1, -1, -1):
+            name, desc = keys[position]
+            column, mark = values[name], cursor_values[position]
             if name in ("created_at", "updated_at"):
                 mark = _micros(mark)
             elif name == "rank":
                 column, mark = column.astype(np.float64), float(np.float32(mark))
             after = column < mark if desc != backwards else column > mark
-            beyond = after | ((column == mark) & beyond) if i < len(keys) - 1 else after
+            beyond = after | ((column == mark) & beyond) if position < len(keys) - 1 else after
         return beyond
 
     @staticmethod

@@ -229,11 +229,11 @@ class PostgresSearchBackend(SearchBackend):
             marks = ", ".join(f"%s{casts.get(name, '')}" for name, _ in keys)
             return f"({columns}) {'<' if directions.pop() else '>'} ({marks})", list(values)
         clauses, params = [], []
-        for i, (name, desc) in enumerate(keys):
-            equal = [f"s.{_COLUMNS[prior]} = %s{casts.get(prior, '')}" for prior, _ in keys[:i]]
+        for position, (name, desc) in enumerate(keys):
+            equal = [f"s.{_COLUMNS[prior]} = %s{casts.get(prior, '')}" for prior, _ in keys[:position]]
             op = "<" if desc != backwards else ">"
             clauses.append("(" + " AND ".join([*equal, f"s.{_COLUMNS[name]} {op} %s{casts.get(name, '')}"]) + ")")
-            params.extend([*values[:i], values[i]])
+            params.extend([*values[:position], values[position]])
         return "(" + " OR ".join(clauses) + ")", params
 
     @staticmethod
@@ -472,8 +472,8 @@ class PostgresSearchBackend(SearchBackend):
         )
         cursor.execute(sql, [*params, FACET_LIMIT, *extra_params])
         found: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for facet, value, n, _ in sorted(cursor.fetchall(), key=lambda row: (row[0], row[3])):
-            found[facet].append((value, int(n)))
+        for facet, value, count, _ in sorted(cursor.fetchall(), key=lambda row: (row[0], row[3])):
+            found[facet].append((value, int(count)))
         return found
 
     # --- the index ----------------------------------------------------------------------------------
