@@ -45,7 +45,7 @@ from registry.governance.signing import version_signature_verify
 from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.models import AuditAction
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
 from registry.lineage.models import LineageKind
@@ -93,7 +93,8 @@ def can_transition(current: str, target: str) -> bool:
 def _require_transition(endpoint: Endpoint, target: str, doing: str) -> None:
     if not can_transition(endpoint.status, target):
         raise Conflict(
-            f"Endpoint '{endpoint.name}' is {endpoint.status}: it cannot be {doing} now.", code="illegal_transition"
+            f"Endpoint '{endpoint.name}' is {endpoint.status}: it cannot be {doing} now.",
+            code=ErrorCode.ILLEGAL_TRANSITION,
         )
 
 
@@ -131,12 +132,13 @@ def _check_deployable(version: AssetVersion) -> None:
         raise Conflict(
             f"Only approved versions can be deployed; {version.asset.full_slug} {version.version} is "
             f"{VersionStatus(version.status).label.lower()}.",
-            code="not_approved",
+            code=ErrorCode.NOT_APPROVED,
         )
     check = version_signature_verify(version=version)
     if not check.valid:
         raise Conflict(
-            f"{version.asset.full_slug} {version.version} cannot be deployed: {check.detail}", code="signature_invalid"
+            f"{version.asset.full_slug} {version.version} cannot be deployed: {check.detail}",
+            code=ErrorCode.SIGNATURE_INVALID,
         )
 
 
@@ -262,7 +264,7 @@ def endpoint_create(
     except IntegrityError:
         raise Conflict(
             f"An endpoint named '{', '.join(n for _, n, _ in targets)[:200]}' exists already; choose another name.",
-            code="name_taken",
+            code=ErrorCode.NAME_TAKEN,
             field="name",
         ) from None
     return created
@@ -400,7 +402,7 @@ def endpoint_key_create(*, user, endpoint: Endpoint) -> tuple[EndpointKey, str]:
     with transaction.atomic():
         locked = _lock(endpoint)
         if locked.status in (S.DELETING, S.DELETED):
-            raise Conflict(f"Endpoint '{locked.name}' is being deleted.", code="deleted")
+            raise Conflict(f"Endpoint '{locked.name}' is being deleted.", code=ErrorCode.DELETED)
         if EndpointKey.objects.filter(endpoint=locked, revoked_at=None).count() >= MAX_KEYS_PER_ENDPOINT:
             raise InvalidInput(f"An endpoint has at most {MAX_KEYS_PER_ENDPOINT} active keys; revoke one first.")
         key, raw = _key_new(locked, user)

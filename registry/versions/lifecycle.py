@@ -1,6 +1,6 @@
 """The version lifecycle: the one table of allowed status transitions that every service asks."""
 
-from registry.kernel.errors import Conflict
+from registry.kernel.errors import Conflict, ErrorCode
 from registry.versions.models import VersionStatus as S
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -40,5 +40,5 @@ def require_transition(version, target: str) -> None:
     allowed = ", ".join(sorted(_ACTIONS[t] for t in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
     raise Conflict(
         f"Version {version.version} is {label}: '{_ACTIONS[target]}' is not allowed (allowed when {label}: {allowed}).",
-        code="illegal_transition",
+        code=ErrorCode.ILLEGAL_TRANSITION,
     )

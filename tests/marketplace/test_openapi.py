@@ -83,3 +83,27 @@ def test_unknown_api_path_is_json_404(alice_api):
     response = alice_api.get("/api/v1/nothing-here/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def _generated_schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_the_error_schema_lists_every_error_code():
+    from registry.kernel.errors import ErrorCode
+
+    schemas = _generated_schema()["components"]["schemas"]
+    code = schemas["Error"]["properties"]["code"]
+    refs = [code.get("$ref")] + [part.get("$ref") for part in code.get("allOf", [])]
+    assert "#/components/schemas/ErrorCodeEnum" in refs
+    assert schemas["ErrorCodeEnum"]["enum"] == ErrorCode.values
+    assert "code" in schemas["Error"]["required"]
+
+
+def test_the_served_schema_lists_every_error_code(anon_api):
+    from registry.kernel.errors import ErrorCode
+
+    schema = yaml.safe_load(anon_api.get("/api/schema/").content)
+    assert set(schema["components"]["schemas"]["ErrorCodeEnum"]["enum"]) == set(ErrorCode.values)
