@@ -107,3 +107,18 @@ def test_the_served_schema_lists_every_error_code(anon_api):
 
     schema = yaml.safe_load(anon_api.get("/api/schema/").content)
     assert set(schema["components"]["schemas"]["ErrorCodeEnum"]["enum"]) == set(ErrorCode.values)
+
+
+def test_the_catalogue_search_documents_the_vocabulary():
+    from registry.search.vocabulary import FILTERS, ORDERINGS, PARAMETERS
+
+    search = _generated_schema()["paths"]["/api/v1/assets/"]["get"]
+    parameters = {p["name"]: p for p in search["parameters"]}
+    assert set(parameters) == {*PARAMETERS, "cursor", "page", "page_size"}
+    assert parameters["ordering"]["schema"]["enum"] == sorted(o.name for o in ORDERINGS)
+    for declared in FILTERS:
+        schema = parameters[declared.name]["schema"]
+        if declared.choices:
+            assert schema["enum"] == sorted(declared.choices.values)
+        assert (schema["type"] == "array") == declared.many
+        assert declared.help_text in parameters[declared.name].get("description", "")
