@@ -250,8 +250,7 @@ class AssetListView(GenericAPIView):
         data = dict(parse_input(AssetInputSerializer, request.data))
         team = team_get(user=request.user, slug=data.pop("team"))
         asset = asset_create(user=request.user, team=team, **data)
-        fresh = asset_get(user=request.user, team=team.slug, slug=asset.slug)
-        return Response(AssetSerializer(fresh, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(AssetSerializer(asset, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class AssetDetailView(APIView):
@@ -263,10 +262,9 @@ class AssetDetailView(APIView):
     @extend_schema(request=AssetUpdateSerializer, responses=AssetSerializer)
     def patch(self, request, team, slug):
         """Edit descriptive fields (members of the owning team)."""
-        asset = asset_get(user=request.user, team=team, slug=slug)
-        asset_update(user=request.user, asset=asset, fields=dict(parse_input(AssetUpdateSerializer, request.data)))
-        fresh = asset_get(user=request.user, team=team, slug=slug)
-        return Response(AssetSerializer(fresh, context={"request": request}).data)
+        fields = dict(parse_input(AssetUpdateSerializer, request.data))
+        asset = asset_update(user=request.user, asset=asset_get(user=request.user, team=team, slug=slug), fields=fields)
+        return Response(AssetSerializer(asset, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, team, slug):
