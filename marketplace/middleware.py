@@ -7,6 +7,7 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 from django.http import HttpResponseBadRequest, JsonResponse
 
+from registry.kernel.errors import ErrorCode
 from registry.kernel.lib.request_context import request_id_begin, request_id_end
 
 
@@ -72,6 +73,6 @@ class RejectUnstorableTextMiddleware:
         if any(_UNSTORABLE.search(text) for text in texts):
             message = "The URL contains a NUL character or an invalid Unicode surrogate."
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": message, "code": "invalid"}, status=400)
+                return JsonResponse({"detail": message, "code": ErrorCode.INVALID}, status=400)
             return HttpResponseBadRequest(message)
         return self.get_response(request)

@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
         "VersionStatusEnum": "registry.versions.models.VersionStatus",
         "ReviewRoundStatusEnum": "registry.governance.models.RoundStatus",
         "EndpointStatusEnum": "registry.endpoints.models.EndpointStatus",
+        "ErrorCodeEnum": "registry.kernel.errors.ErrorCode",
     },
 }
 

@@ -20,6 +20,35 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _error_codes_are_documented():
+    """Every JSON error the API answers in any test carries a code the OpenAPI schema lists (ErrorCode)."""
+    import json
+
+    from django.test.client import Client
+
+    from registry.kernel.errors import ErrorCode
+
+    answer = Client.request
+
+    def request(self, **kwargs):
+        response = answer(self, **kwargs)
+        if (
+            response.status_code >= 400
+            and not response.streaming
+            and response.get("Content-Type", "").startswith("application/json")
+            and kwargs.get("PATH_INFO", "").startswith("/api/")
+        ):
+            body = json.loads(response.content or b"null")
+            code = body.get("code") if isinstance(body, dict) else None
+            assert code in ErrorCode.values, f"undocumented error code {code!r} from {kwargs['PATH_INFO']}"
+        return response
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Client, "request", request)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_storage(settings, tmp_path_factory):
     """Artifacts go to the session's temporary folder, which the test worker shares."""

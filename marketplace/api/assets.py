@@ -7,14 +7,25 @@ from rest_framework.response import Response
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.pagination import iso_datetime, keyset_links
 from marketplace.api.views import APIView, GenericAPIView
-from registry.assets.filters import MAX_TAG_FILTERS, AssetFilter
 from registry.assets.models import AssetKind, ReleaseStatus
 from registry.assets.selectors import asset_get
 from registry.assets.services import MAX_DESCRIPTION_CHARS, MAX_TAGS, asset_create, asset_delete, asset_update
 from registry.kernel.access import Visibility
 from registry.kernel.lib.slugs import SLUG_PATTERN
-from registry.search.query import DEFAULT_PAGE_SIZE, FACETS, MAX_PAGE_OFFSET, MAX_PAGE_SIZE
+from registry.search.filters import MAX_TAG_FILTERS
+from registry.search.query import DEFAULT_PAGE_SIZE, MAX_PAGE_OFFSET, MAX_PAGE_SIZE
 from registry.search.selectors import asset_search
+from registry.search.vocabulary import (
+    FACET_LIMIT,
+    FACETS,
+    FILTERS,
+    ORDERING,
+    ORDERING_HELP,
+    ORDERINGS,
+    PARAMETERS,
+    WORDS,
+    WORDS_HELP,
+)
 from registry.teams.selectors import team_get
 
 
@@ -163,25 +174,44 @@ class AssetPageSerializer(serializers.Serializer):
     facets = serializers.DictField(
         child=FacetValueSerializer(many=True),
         help_text=(
-            f"Up to 50 values, most frequent first, for: {', '.join(FACETS)}. Each facet is counted over the "
+            f"Up to {FACET_LIMIT} values, most frequent first, for: {', '.join(FACETS)}. Each facet is counted over the "
             "matches of every other filter but not its own, so a chosen value can be widened."
         ),
     )
 
 
+def _search_parameter(name: str, *, description: str, choices=None, many: bool = False) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, str, many=many, enum=list(choices) if choices else None, description=description or None
+    )
+
+
+# The search's query parameters, from the vocabulary (registry/search/vocabulary.py), then the paging ones.
+SEARCH_PARAMETERS = [
+    _search_parameter(WORDS, description=WORDS_HELP),
+    *(
+        _search_parameter(
+            f.name,
+            choices=f.choices.values if f.choices else None,
+            many=f.many,
+            description=f"{f.help_text} At most {MAX_TAG_FILTERS}." if f.many else f.help_text,
+        )
+        for f in FILTERS
+    ),
+    _search_parameter(ORDERING, choices=[o.name for o in ORDERINGS], description=ORDERING_HELP),
+]
+
+
 class AssetListView(GenericAPIView):
     serializer_class = AssetSerializer
-    filterset_class = AssetFilter
     pagination_class = None  # the search pages itself (keyset cursors); see asset_search
-    query_params = ("cursor", "page", "page_size")
+    query_params = (*PARAMETERS, "cursor", "page", "page_size")
 
     @extend_schema(
         operation_id="assets_list",
         responses=AssetPageSerializer,
         parameters=[
-            OpenApiParameter(
-                "tag", str, many=True, description=f"Repeat to require several tags (at most {MAX_TAG_FILTERS})."
-            ),
+            *SEARCH_PARAMETERS,
             OpenApiParameter(
                 "cursor", str, description="From a `next` or `previous` link: the page after (before) it."
             ),
@@ -214,17 +244,13 @@ class AssetListView(GenericAPIView):
             }
         )
 
-    def filter_queryset(self, queryset):
-        return queryset  # the selector filters; filterset_class is here for the schema
-
     @extend_schema(request=AssetInputSerializer, responses={201: AssetSerializer})
     def post(self, request):
         """Register an asset owned by one of your teams."""
         data = dict(parse_input(AssetInputSerializer, request.data))
         team = team_get(user=request.user, slug=data.pop("team"))
         asset = asset_create(user=request.user, team=team, **data)
-        fresh = asset_get(user=request.user, team=team.slug, slug=asset.slug)
-        return Response(AssetSerializer(fresh, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(AssetSerializer(asset, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class AssetDetailView(APIView):
@@ -236,10 +262,9 @@ class AssetDetailView(APIView):
     @extend_schema(request=AssetUpdateSerializer, responses=AssetSerializer)
     def patch(self, request, team, slug):
         """Edit descriptive fields (members of the owning team)."""
-        asset = asset_get(user=request.user, team=team, slug=slug)
-        asset_update(user=request.user, asset=asset, fields=dict(parse_input(AssetUpdateSerializer, request.data)))
-        fresh = asset_get(user=request.user, team=team, slug=slug)
-        return Response(AssetSerializer(fresh, context={"request": request}).data)
+        fields = dict(parse_input(AssetUpdateSerializer, request.data))
+        asset = asset_update(user=request.user, asset=asset_get(user=request.user, team=team, slug=slug), fields=fields)
+        return Response(AssetSerializer(asset, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, team, slug):

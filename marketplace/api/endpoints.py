@@ -33,6 +33,7 @@ from registry.endpoints.services import (
     runtime_authorize,
 )
 from registry.kernel.access import Visibility
+from registry.kernel.errors import ErrorCode
 from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.runtime.auth import secret_matches
 from registry.versions.semver import SEMVER_PATTERN
@@ -257,7 +258,7 @@ class RuntimeAuthorizeView(APIView):
         # The same check (and header format) as the runtime's own repository routes.
         if not secret_matches(request.headers.get("Authorization", "").encode(), settings.MODELHUB_RUNTIME_SECRET):
             return Response(
-                {"detail": "The runtime secret is required.", "code": "not_authenticated"},
+                {"detail": "The runtime secret is required.", "code": ErrorCode.NOT_AUTHENTICATED},
                 status=status.HTTP_401_UNAUTHORIZED,
             )
         data = parse_input(RuntimeAuthorizeInputSerializer, request.data)

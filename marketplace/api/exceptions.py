@@ -14,7 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from registry.kernel.errors import DomainError
+from registry.kernel.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
@@ -33,7 +33,7 @@ def _flatten(errors, prefix="") -> list[str]:
     return [f"{prefix}{errors}"]
 
 
-def _error(detail: str, code: str, status_code: int, **extra) -> Response:
+def _error(detail: str, code: ErrorCode, status_code: int, **extra) -> Response:
     return Response({"detail": detail, "code": code, **extra}, status=status_code)
 
 
@@ -41,31 +41,43 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return _error(exc.message, exc.code, exc.status_code, **({"field": exc.field} if exc.field else {}))
     if isinstance(exc, DjangoValidationError):
-        return _error(" ".join(exc.messages), "invalid", status.HTTP_400_BAD_REQUEST)
+        return _error(" ".join(exc.messages), ErrorCode.INVALID, status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RequestDataTooBig):
         return _error(
-            "The request body is over the size limit.", "payload_too_large", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+            "The request body is over the size limit.",
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, TooManyFieldsSent):
-        return _error("The request has too many form fields.", "invalid", status.HTTP_400_BAD_REQUEST)
+        return _error("The request has too many form fields.", ErrorCode.INVALID, status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, SuspiciousOperation):
-        return _error("The request is malformed.", "invalid", status.HTTP_400_BAD_REQUEST)
+        return _error("The request is malformed.", ErrorCode.INVALID, status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) == QUERY_CANCELED:
         logger.warning("statement timeout on %s", context["request"].get_full_path())
         return _error(
             "The request took too long and was stopped; narrow the search or try again.",
-            "timeout",
+            ErrorCode.TIMEOUT,
             status.HTTP_503_SERVICE_UNAVAILABLE,
         )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"detail": "; ".join(_flatten(exc.detail)), "code": "invalid", "errors": exc.detail}
+        response.data = {"detail": "; ".join(_flatten(exc.detail)), "code": ErrorCode.INVALID, "errors": exc.detail}
     elif isinstance(exc, exceptions.APIException):
-        codes = exc.get_codes()
-        response.data = {"detail": str(exc.detail), "code": codes if isinstance(codes, str) else "error"}
+        response.data = {"detail": str(exc.detail), "code": _api_code(exc)}
     return response
+
+
+def _api_code(exc: exceptions.APIException) -> ErrorCode:
+    """DRF's own code for `exc` (not_authenticated, method_not_allowed, parse_error, ...) when ErrorCode lists it;
+    otherwise `error`. DRF codes the API cannot answer (throttled: no throttles; not_acceptable: every client
+    gets JSON) are not listed, so one appearing after a settings change still carries a documented value."""
+    codes = exc.get_codes()
+    if isinstance(codes, str) and codes in ErrorCode.values:
+        return ErrorCode(codes)
+    logger.warning("API error code %r is not an ErrorCode; answered as 'error'", codes)
+    return ErrorCode.ERROR
 
 
 def _is_api(request) -> bool:
@@ -74,7 +86,7 @@ def _is_api(request) -> bool:
 
 def api_not_found(request, exception=None):
     if _is_api(request):
-        return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404)
+        return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": ErrorCode.NOT_FOUND}, status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -84,9 +96,9 @@ def api_bad_request(request, exception=None):
     if _is_api(request):
         if isinstance(exception, RequestDataTooBig):
             return JsonResponse(
-                {"detail": "The request body is over the size limit.", "code": "payload_too_large"}, status=413
+                {"detail": "The request body is over the size limit.", "code": ErrorCode.PAYLOAD_TOO_LARGE}, status=413
             )
-        return JsonResponse({"detail": "The request is malformed.", "code": "invalid"}, status=400)
+        return JsonResponse({"detail": "The request is malformed.", "code": ErrorCode.INVALID}, status=400)
     from django.views.defaults import bad_request
 
     return bad_request(request, exception)
@@ -94,7 +106,9 @@ def api_bad_request(request, exception=None):
 
 def api_permission_denied(request, exception=None):
     if _is_api(request):
-        return JsonResponse({"detail": "You are not allowed to do this.", "code": "permission_denied"}, status=403)
+        return JsonResponse(
+            {"detail": "You are not allowed to do this.", "code": ErrorCode.PERMISSION_DENIED}, status=403
+        )
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)
@@ -102,7 +116,9 @@ def api_permission_denied(request, exception=None):
 
 def api_server_error(request):
     if _is_api(request):
-        return JsonResponse({"detail": "Internal error; it has been logged.", "code": "server_error"}, status=500)
+        return JsonResponse(
+            {"detail": "Internal error; it has been logged.", "code": ErrorCode.SERVER_ERROR}, status=500
+        )
     from django.views.defaults import server_error
 
     return server_error(request)

@@ -3,10 +3,14 @@
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from registry.kernel.errors import ErrorCode
+
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What is wrong, for a person to read.")
-    code = serializers.CharField(help_text="A machine-readable code: invalid, not_found, conflict, ...")
+    code = serializers.ChoiceField(
+        choices=ErrorCode.choices, help_text="What went wrong, for a program to branch on; new values may be added."
+    )
     field = serializers.CharField(required=False, help_text="The input field at fault, when there is one.")
     errors = serializers.JSONField(required=False, help_text="Per-field messages of an invalid input.")
 

@@ -43,9 +43,7 @@ class TeamListView(GenericAPIView):
         """Create a team; the caller becomes its maintainer."""
         data = parse_input(TeamSerializer, request.data)
         team = team_create(user=request.user, **data)
-        return Response(
-            TeamSerializer(team_get(user=request.user, slug=team.slug)).data, status=status.HTTP_201_CREATED
-        )
+        return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
 
 
 class TeamDetailView(APIView):

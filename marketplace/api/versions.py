@@ -259,12 +259,10 @@ class VersionDetailView(APIView):
     @extend_schema(request=VersionUpdateSerializer, responses=VersionSerializer)
     def patch(self, request, team, slug, version):
         """Replace the version's metadata; its files, sha256 and size never change."""
-        asset = asset_get(user=request.user, team=team, slug=slug)
-        found = version_get(asset=asset, version=version)
+        found = version_get(asset=asset_get(user=request.user, team=team, slug=slug), version=version)
         data = parse_input(VersionUpdateSerializer, request.data)
-        version_update_metadata(user=request.user, version=found, metadata=data["metadata"])
-        fresh = version_get(asset=asset, version=version)
-        return Response(VersionSerializer(fresh, context={"request": request}).data)
+        updated = version_update_metadata(user=request.user, version=found, metadata=data["metadata"])
+        return Response(VersionSerializer(updated, context={"request": request}).data)
 
 
 class VersionDownloadView(APIView):

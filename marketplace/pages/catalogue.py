@@ -6,7 +6,7 @@ from django.http import QueryDict
 from django.shortcuts import render
 
 from marketplace.pages.responses import is_htmx, portal_view
-from registry.assets.models import AssetKind, ReleaseStatus
+from registry.assets.models import AssetKind
 from registry.assets.overview import asset_kind_counts, assets_most_used, assets_recently_updated
 from registry.endpoints.selectors import endpoint_list
 from registry.governance.selectors import review_queue
@@ -14,27 +14,26 @@ from registry.kernel.errors import InvalidInput
 from registry.search.page import SearchPage
 from registry.search.query import MAX_PAGE_OFFSET
 from registry.search.selectors import asset_search
+from registry.search.vocabulary import (
+    DEFAULT_ORDERING,
+    FACETS,
+    FILTERS_BY_NAME,
+    ORDERING,
+    ORDERINGS_BY_NAME,
+    PORTAL_SORTS,
+    RELEVANCE,
+    WORDS,
+)
 
 PAGE_SIZE = 20
 SUGGESTIONS = 6
-# The sort choices people see; each maps to the selector's `ordering`.
-SORTS = {
-    "relevance": ("Best match", "relevance"),
-    "updated": ("Recently updated", "-updated"),
-    "name": ("Name", "name"),
-    "used": ("Most used", "-used"),
-}
-FACETS = (
-    ("kind", "Kind"),
-    ("status", "Status"),
-    ("task", "Task"),
-    ("license", "Licence"),
-    ("tag", "Tag"),
-    ("team", "Team"),
-)
+# The facet menus, coarse choices first (a facet added to the vocabulary must be placed here, or this fails).
+FACET_MENUS = tuple(sorted(FACETS, key=("kind", "status", "task", "license", "tag", "team").index))
 # Facets whose values have labels of their own.
-LABELS = {"kind": dict(AssetKind.choices), "status": dict(ReleaseStatus.choices)}
-MULTI_VALUED = {"tag"}
+LABELS = {name: dict(f.choices.choices) for name in FACET_MENUS if (f := FILTERS_BY_NAME[name]).choices}
+MULTI_VALUED = {name for name in FACET_MENUS if FILTERS_BY_NAME[name].many}
+# With words, the best match first; without, what changed last (as the API's own defaults).
+SORT_WITH_WORDS, SORT_WITHOUT = ORDERINGS_BY_NAME[RELEVANCE].sort, ORDERINGS_BY_NAME[DEFAULT_ORDERING].sort
 
 
 class ResultsPage:
@@ -70,12 +69,12 @@ def _search(user, params: QueryDict, page_size: int = PAGE_SIZE) -> tuple[Search
 
     Returns (the page, the sort key). The selector validates every parameter (InvalidInput on a bad one) and
     marks the matched words in names and summaries (`asset.highlight`, HTML the selector escaped)."""
-    sort = params.get("sort") or ("relevance" if params.get("q") else "updated")
-    if sort not in SORTS:
-        raise InvalidInput(f"sort: one of {', '.join(SORTS)}.", field="sort")
+    sort = params.get("sort") or (SORT_WITH_WORDS if params.get(WORDS) else SORT_WITHOUT)
+    if sort not in PORTAL_SORTS:
+        raise InvalidInput(f"sort: one of {', '.join(PORTAL_SORTS)}.", field="sort")
     selector_params = params.copy()
     selector_params.pop("sort", None)
-    selector_params["ordering"] = SORTS[sort][1]
+    selector_params[ORDERING] = PORTAL_SORTS[sort].name
     selector_params["page_size"] = str(page_size)
     if "cursor" not in selector_params and "page" not in selector_params:
         selector_params["page"] = "1"
@@ -105,7 +104,8 @@ def _link(params: QueryDict, **changes) -> str:
 
 def _facet_groups(params: QueryDict, facets: dict) -> list[dict]:
     groups = []
-    for name, title in FACETS:
+    for name in FACET_MENUS:
+        title = FILTERS_BY_NAME[name].label
         chosen = params.getlist(name)
         options = []
         for row in facets.get(name, []):
@@ -141,7 +141,7 @@ def catalogue(request):
     try:
         result, sort = _search(request.user, params)
     except InvalidInput as exc:
-        result, sort, error = None, "relevance", exc.message
+        result, sort, error = None, SORT_WITH_WORDS, exc.message
     page = ResultsPage(result, params)
     words = params.get("q", "")
     # The selector widens a word that matches too little to the catalogue's words most like it (typos):
@@ -154,7 +154,7 @@ def catalogue(request):
     ]
     chosen = [
         {"name": name, "value": LABELS.get(name, {}).get(value, value), "url": _remove(params, name, value)}
-        for name, _ in FACETS
+        for name in FACET_MENUS
         for value in params.getlist(name)
     ]
     context = {
@@ -162,7 +162,7 @@ def catalogue(request):
         "q": words,
         "facet_groups": _facet_groups(params, result.facets if result else {}),
         "error": error,
-        "sorts": [{"key": key, "label": label, "selected": key == sort} for key, (label, _) in SORTS.items()],
+        "sorts": [{"key": key, "label": o.label, "selected": key == sort} for key, o in PORTAL_SORTS.items()],
         "sort": sort,
         "chosen": chosen,
         # The filters in force, carried by the search form so a new query keeps them.

@@ -7,7 +7,7 @@ from registry.cards.models import ModelCard
 from registry.cards.selectors import FROZEN_STATUSES, card_completeness
 from registry.kernel.access import Permission, require, restrict
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, NotFound
+from registry.kernel.errors import Conflict, ErrorCode, NotFound
 from registry.kernel.events import Event
 from registry.versions.models import AssetVersion, VersionStatus
 
@@ -34,7 +34,7 @@ def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCar
             raise Conflict(
                 f"The card of {article} {status} version cannot change; upload a new version "
                 f"of '{version.asset.full_slug}' with the new card.",
-                code="card_frozen",
+                code=ErrorCode.CARD_FROZEN,
             )
         card = ModelCard.objects.filter(version=version).first()
         before = card_completeness(card, kind)

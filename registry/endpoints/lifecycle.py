@@ -3,7 +3,7 @@ which versions an endpoint may serve."""
 
 from registry.assets.models import AssetKind
 from registry.endpoints.models import WORK_STATUSES, EndpointStatus
-from registry.kernel.errors import Conflict
+from registry.kernel.errors import Conflict, ErrorCode
 from registry.versions.models import VersionStatus
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -58,7 +58,7 @@ def require_transition(endpoint, target: str) -> None:
     raise Conflict(
         f"Endpoint '{endpoint.name}' is {current}: '{_ACTIONS[target]}' is not allowed "
         f"(allowed when {current}: {allowed_actions(current)}).",
-        code="illegal_transition",
+        code=ErrorCode.ILLEGAL_TRANSITION,
     )
 
 
@@ -80,5 +80,5 @@ def require_deployable_status(version) -> None:
     raise Conflict(
         f"Only {allowed} versions can be deployed; {version.asset.full_slug} {version.version} is "
         f"{VersionStatus(version.status).label.lower()}.",
-        code="not_approved",
+        code=ErrorCode.NOT_APPROVED,
     )

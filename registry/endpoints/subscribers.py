@@ -5,7 +5,7 @@ from django.db import transaction
 from registry.assets.events import AssetDeleting
 from registry.endpoints.models import Endpoint, EndpointStatus
 from registry.endpoints.services import endpoints_follow_alias
-from registry.kernel.errors import Conflict
+from registry.kernel.errors import Conflict, ErrorCode
 from registry.kernel.events import DomainEvent, Event, subscribe
 
 
@@ -31,5 +31,5 @@ def refuse_deleting_a_served_asset(event: AssetDeleting) -> None:
     if serving:
         raise Conflict(
             f"'{event.asset.full_slug}' is deployed as the endpoint(s) {', '.join(serving)[:300]}; delete them first.",
-            code="deployed",
+            code=ErrorCode.DEPLOYED,
         )

@@ -18,7 +18,7 @@ from registry.governance.selectors import policy_reviewer_group_ids, review_poli
 from registry.governance.signing import SIGN_TASK
 from registry.kernel.access import Permission, is_reviewer, require
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, NotFound, PermissionDenied
 from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.kernel.lib.tasks import task_send_on_commit
@@ -157,7 +157,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
             raise Conflict(
                 f"Version {locked.version} is {VersionStatus(locked.status).label.lower()}, not in "
                 f"review: there is no open review round {allowed_clause(locked.status)}.",
-                code="not_in_review",
+                code=ErrorCode.NOT_IN_REVIEW,
             )
         review_round.version = locked
         refusal = round_refusal(user, review_round)
@@ -222,7 +222,7 @@ def version_deprecate(*, user, version: AssetVersion, reason: str) -> AssetVersi
             raise Conflict(
                 f"Version {locked.version} is the target of the alias(es) {', '.join(aliases)}; move or "
                 "delete them first.",
-                code="aliased",
+                code=ErrorCode.ALIASED,
             )
         before = locked.status
         _set_status(locked, VersionStatus.DEPRECATED, deprecation_reason=reason)
@@ -272,7 +272,7 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
             raise Conflict(
                 f"Aliases point at approved versions only; version {locked.version} is "
                 f"{VersionStatus(locked.status).label.lower()}.",
-                code="not_approved",
+                code=ErrorCode.NOT_APPROVED,
             )
         alias = Alias.objects.filter(asset=asset, name=name).select_related("version").first()
         before = alias.version.version if alias else None

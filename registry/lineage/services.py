@@ -14,7 +14,7 @@ from registry.assets.models import Asset
 from registry.assets.selectors import asset_get
 from registry.kernel.access import Permission, require, restrict
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from registry.kernel.events import Event
 from registry.kernel.lib.json_input import json_field_value
 from registry.lineage.models import LINEAGE_KIND_RULES, LineageEdge, LineageKind
@@ -28,11 +28,11 @@ LINEAGE_LOCK_KEY = zlib.crc32(b"modelhub.registry.lineage")
 
 
 class LineageCycle(Conflict):
-    code = "lineage_cycle"
+    code = ErrorCode.LINEAGE_CYCLE
 
 
 class DuplicateLineage(Conflict):
-    code = "duplicate_lineage"
+    code = ErrorCode.DUPLICATE_LINEAGE
 
 
 @dataclass(frozen=True)

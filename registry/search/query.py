@@ -4,9 +4,10 @@ import functools
 import re
 from dataclasses import dataclass
 
-from registry.assets.filters import AssetFilter, too_many_values
 from registry.kernel.errors import InvalidInput
 from registry.search.cursor import Cursor, cursor_decode
+from registry.search.filters import AssetFilter, too_many_values
+from registry.search.vocabulary import DEFAULT_ORDERING, FILTERS, ORDER_KEYS, RELEVANCE, TAG
 
 MAX_TERMS = 16
 DEFAULT_PAGE_SIZE = 20
@@ -14,21 +15,6 @@ MAX_PAGE_SIZE = 100
 # `page=` is for the first pages a person clicks through; deeper pages follow `next` (a keyset cursor),
 # whose cost does not grow with depth. An offset makes the database read and drop every row before it.
 MAX_PAGE_OFFSET = 10_000
-# Facets are filters too: a facet's own filter is left out of its counts (disjunctive facets).
-FACETS = ("kind", "tag", "task", "license", "status", "team")
-FACET_LIMIT = 50
-# Sort keys per ordering: (key, descending). Each ends with the primary key, so the order is total and a
-# keyset cursor never skips or repeats a row among ties. "relevance" without words is -updated.
-ORDER_KEYS = {
-    "relevance": (("rank", True), ("id", False)),
-    "name": (("name", False), ("slug", False), ("id", False)),
-    "-name": (("name", True), ("slug", True), ("id", True)),
-    "created": (("created_at", False), ("id", False)),
-    "-created": (("created_at", True), ("id", True)),
-    "updated": (("updated_at", False), ("id", False)),
-    "-updated": (("updated_at", True), ("id", True)),
-    "-used": (("usage_count", True), ("updated_at", True), ("id", True)),
-}
 
 
 def search_terms(q: str) -> tuple[str, ...]:
@@ -47,21 +33,14 @@ class SearchQuery:
     status: str = ""
     team: str = ""
     visibility: str = ""
-    ordering: str = "-updated"
+    ordering: str = DEFAULT_ORDERING
     page_size: int = DEFAULT_PAGE_SIZE
     page: int | None = None
     cursor: Cursor | None = None
 
     def facet_filters(self) -> dict[str, object]:
         """The active filters that are also facets."""
-        values = {
-            "kind": self.kind,
-            "tag": self.tags,
-            "task": self.task,
-            "license": self.license,
-            "status": self.status,
-            "team": self.team,
-        }
+        values = {f.name: getattr(self, f.field) for f in FILTERS if f.facet}
         return {name: value for name, value in values.items() if value}
 
     @property
@@ -108,12 +87,12 @@ def parse_search(params) -> SearchQuery:
         field, errors = next(iter(form.errors.items()))
         raise InvalidInput(f"{field}: {' '.join(errors)}", field=field)
     data = form.cleaned_data
-    raw_tags = params.getlist("tag") if hasattr(params, "getlist") else ([params["tag"]] if "tag" in params else [])
+    raw_tags = params.getlist(TAG) if hasattr(params, "getlist") else ([params[TAG]] if TAG in params else [])
     tags = tuple(sorted({tag.strip().lower() for tag in raw_tags if tag.strip()}))
     terms = search_terms(data.get("q") or "")
     ordering = data.get("ordering") or ""
-    if not ordering or (ordering == "relevance" and not terms):
-        ordering = "relevance" if terms else "-updated"
+    if not ordering or (ordering == RELEVANCE and not terms):
+        ordering = RELEVANCE if terms else DEFAULT_ORDERING
     page_size = _whole_number(params, "page_size", 1, MAX_PAGE_SIZE) or DEFAULT_PAGE_SIZE
     page = _whole_number(params, "page", 1, None)
     cursor_values = (

@@ -11,7 +11,9 @@ from registry.teams.selectors import user_get_by_username
 
 
 def team_create(*, user, slug: str, name: str, description: str = "") -> Team:
-    """Create a team with `user` as its first maintainer. Any signed-in user may call it."""
+    """Create a team with `user` as its first maintainer. Any signed-in user may call it.
+
+    Returns the team as `team_get` reads it (with `member_count`), ready to serialise."""
     team = Team(slug=slug, name=name, description=description)
     try:
         team.full_clean(validate_unique=False, validate_constraints=False)
@@ -24,6 +26,7 @@ def team_create(*, user, slug: str, name: str, description: str = "") -> Team:
             audit_record(actor=user, action=Event.TEAM_CREATED, target=team, team=team, data={"name": name})
     except IntegrityError:
         raise Conflict(f"A team with the slug '{slug}' already exists.", field="slug") from None
+    team.member_count = 1  # what team_list annotates: the maintainer just made
     return team
 
 

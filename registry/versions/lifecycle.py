@@ -1,6 +1,6 @@
 """The version lifecycle: the one table of allowed status transitions that every service asks."""
 
-from registry.kernel.errors import Conflict
+from registry.kernel.errors import Conflict, ErrorCode
 from registry.versions.models import VersionStatus
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -49,5 +49,5 @@ def require_transition(version, target: str) -> None:
     raise Conflict(
         f"Version {version.version} is {VersionStatus(current).label.lower()}: '{_ACTIONS[target]}' is not allowed "
         f"{allowed_clause(current)}.",
-        code="illegal_transition",
+        code=ErrorCode.ILLEGAL_TRANSITION,
     )

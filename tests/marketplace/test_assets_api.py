@@ -31,6 +31,16 @@ def test_member_creates_asset_with_normalised_fields(bob_api, bob, team):
     assert AuditEvent.objects.filter(action="asset.created", actor=bob, target_id=str(Asset.objects.get().pk)).exists()
 
 
+def test_create_and_edit_answer_the_asset_as_stored(bob_api, team):
+    """The views serialise what the services return; it is what a read answers afterwards."""
+    created = bob_api.post("/api/v1/assets/", NEW_ASSET, format="json").json()
+    assert bob_api.get(created["url"]).json() == created
+    edited = bob_api.patch(created["url"], {"summary": "Irises", "tags": ["flowers"]}, format="json")
+    assert edited.status_code == 200, edited.json()
+    assert edited.json()["summary"] == "Irises" and edited.json()["tags"] == ["flowers"]
+    assert bob_api.get(created["url"]).json() == edited.json()
+
+
 def test_outsider_cannot_create_asset_in_someone_elses_team(charlie_api, team):
     response = charlie_api.post("/api/v1/assets/", NEW_ASSET, format="json")
     assert response.status_code == 403

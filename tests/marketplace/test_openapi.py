@@ -83,3 +83,42 @@ def test_unknown_api_path_is_json_404(alice_api):
     response = alice_api.get("/api/v1/nothing-here/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def _generated_schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_the_error_schema_lists_every_error_code():
+    from registry.kernel.errors import ErrorCode
+
+    schemas = _generated_schema()["components"]["schemas"]
+    code = schemas["Error"]["properties"]["code"]
+    refs = [code.get("$ref")] + [part.get("$ref") for part in code.get("allOf", [])]
+    assert "#/components/schemas/ErrorCodeEnum" in refs
+    assert schemas["ErrorCodeEnum"]["enum"] == ErrorCode.values
+    assert "code" in schemas["Error"]["required"]
+
+
+def test_the_served_schema_lists_every_error_code(anon_api):
+    from registry.kernel.errors import ErrorCode
+
+    schema = yaml.safe_load(anon_api.get("/api/schema/").content)
+    assert set(schema["components"]["schemas"]["ErrorCodeEnum"]["enum"]) == set(ErrorCode.values)
+
+
+def test_the_catalogue_search_documents_the_vocabulary():
+    from registry.search.vocabulary import FILTERS, ORDERINGS, PARAMETERS
+
+    search = _generated_schema()["paths"]["/api/v1/assets/"]["get"]
+    parameters = {p["name"]: p for p in search["parameters"]}
+    assert set(parameters) == {*PARAMETERS, "cursor", "page", "page_size"}
+    assert parameters["ordering"]["schema"]["enum"] == sorted(o.name for o in ORDERINGS)
+    for declared in FILTERS:
+        schema = parameters[declared.name]["schema"]
+        if declared.choices:
+            assert schema["enum"] == sorted(declared.choices.values)
+        assert (schema["type"] == "array") == declared.many
+        assert declared.help_text in parameters[declared.name].get("description", "")

@@ -15,6 +15,11 @@ def test_any_user_creates_a_team_and_becomes_its_maintainer(charlie_api, charlie
     assert AuditEvent.objects.filter(action="team.created", actor=charlie).exists()
 
 
+def test_a_new_team_is_answered_as_stored(charlie_api):
+    created = charlie_api.post("/api/v1/teams/", {"slug": "nlp", "name": "NLP"}, format="json").json()
+    assert charlie_api.get("/api/v1/teams/nlp/").json() == created
+
+
 def test_duplicate_team_slug_is_409(alice_api, team):
     response = alice_api.post("/api/v1/teams/", {"slug": "vision", "name": "Again"}, format="json")
     assert response.status_code == 409

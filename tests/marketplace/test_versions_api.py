@@ -114,6 +114,7 @@ def test_versions_sort_by_semver_and_metadata_is_editable_but_files_are_not(alic
     assert listed == ["1.10.0", "1.10.0-rc.1", "1.9.0", "0.1.0"]
     response = alice_api.patch(f"{URL}1.9.0/", {"metadata": {"note": "ok"}}, format="json")
     assert response.status_code == 200 and response.json()["metadata"] == {"note": "ok"}
+    assert alice_api.get(f"{URL}1.9.0/").json() == response.json()  # the view answers the version as stored
     response = alice_api.patch(f"{URL}1.9.0/", {"metadata": {}, "sha256": "0" * 64}, format="json")
     assert response.status_code == 400 and "cannot be changed" in response.json()["detail"]
 

@@ -32,7 +32,7 @@ from registry.governance.selectors import version_by_alias
 from registry.governance.signing import version_signature_verify
 from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, InvalidInput
+from registry.kernel.errors import Conflict, ErrorCode, InvalidInput
 from registry.kernel.events import Event
 from registry.kernel.lib.tasks import task_send_on_commit
 from registry.lineage.models import LineageKind
@@ -79,7 +79,8 @@ def _check_deployable(version: AssetVersion) -> None:
     check = version_signature_verify(version=version)
     if not check.valid:
         raise Conflict(
-            f"{version.asset.full_slug} {version.version} cannot be deployed: {check.detail}", code="signature_invalid"
+            f"{version.asset.full_slug} {version.version} cannot be deployed: {check.detail}",
+            code=ErrorCode.SIGNATURE_INVALID,
         )
 
 
@@ -200,7 +201,7 @@ def endpoint_create(
     except IntegrityError:
         raise Conflict(
             f"An endpoint named '{', '.join(n for _, n, _ in targets)[:200]}' exists already; choose another name.",
-            code="name_taken",
+            code=ErrorCode.NAME_TAKEN,
             field="name",
         ) from None
     loaded = {e.pk: e for e in endpoint_list(user=user).filter(pk__in=[e.pk for e, _ in created])}

@@ -12,7 +12,7 @@ from registry.endpoints.lifecycle import GONE_STATUSES
 from registry.endpoints.models import Endpoint, EndpointKey
 from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, InvalidInput, NotFound
+from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from registry.kernel.events import Event
 from registry.teams.models import Membership
 from registry.tokens.models import APIToken
@@ -46,7 +46,7 @@ def endpoint_key_create(*, user, endpoint: Endpoint) -> tuple[EndpointKey, str]:
     with transaction.atomic():
         locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
         if locked.status in GONE_STATUSES:
-            raise Conflict(f"Endpoint '{locked.name}' is being deleted.", code="deleted")
+            raise Conflict(f"Endpoint '{locked.name}' is being deleted.", code=ErrorCode.DELETED)
         if EndpointKey.objects.filter(endpoint=locked, revoked_at=None).count() >= MAX_KEYS_PER_ENDPOINT:
             raise InvalidInput(f"An endpoint has at most {MAX_KEYS_PER_ENDPOINT} active keys; revoke one first.")
         key, raw = key_new(locked, user)

@@ -37,7 +37,8 @@ from registry.search.backends.base import (
 )
 from registry.search.cursor import cursor_encode
 from registry.search.models import SearchTerm
-from registry.search.query import FACET_LIMIT, FACETS, SearchQuery
+from registry.search.query import SearchQuery
+from registry.search.vocabulary import FACET_LIMIT, FACETS
 
 _WORD = re.compile(r"[^\W_]+")
 _FIELDS = (("name", 1.0), ("tags_text", 0.4), ("summary", 0.2), ("description", 0.1))

@@ -36,7 +36,8 @@ from registry.search.backends.base import (
     highlight_html,
 )
 from registry.search.cursor import cursor_encode
-from registry.search.query import FACET_LIMIT, FACETS, SearchQuery
+from registry.search.query import SearchQuery
+from registry.search.vocabulary import FACET_LIMIT, FACETS, PLAIN_FILTERS, TAG
 
 CONFIG = "english"
 _LISTED_SQL = (
@@ -55,7 +56,7 @@ SEARCH_VECTOR_SQL = (
 # Facet filters the precomputed counts are also kept under (one at a time); tags are not: a tag's row per
 # co-occurring tag would multiply the table by the tag vocabulary.
 _GROUPED = {"kind": "m.kind", "task": "m.task", "license": "m.license", "status": "m.status", "team": "tm.slug"}
-PRECOMPUTED_FILTERS = frozenset({"kind", "task", "license", "status", "team"})
+PRECOMPUTED_FILTERS = frozenset(FACETS) - {TAG}
 _HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
 _COLUMNS = {
     "rank": "rank",
@@ -137,7 +138,7 @@ class PostgresSearchBackend(SearchBackend):
         PostgresSearchBackend._visible(where, scope)
         if tsquery is not None:
             where.add("a.search_vector @@ to_tsquery('english', %s)", tsquery)
-        for name in ("framework", "visibility"):
+        for name in PLAIN_FILTERS:
             if getattr(query, name):
                 sql, params = PostgresSearchBackend._filter_sql(name, query)
                 where.add(sql, *params)
@@ -313,7 +314,7 @@ class PostgresSearchBackend(SearchBackend):
     @staticmethod
     def _plain(query: SearchQuery) -> set[str]:
         """The active filters that are not facets."""
-        return {name for name in ("framework", "visibility") if getattr(query, name)}
+        return {name for name in PLAIN_FILTERS if getattr(query, name)}
 
     @staticmethod
     def _precomputable(filters: frozenset, plain: set) -> bool:
