@@ -1,3 +1,4 @@
+import copy
 import re
 
 from django.core.exceptions import ValidationError
@@ -100,8 +101,7 @@ def _apply_fields(asset: Asset, fields: dict) -> list[str] | None:
     return tags
 
 
-def _save(asset: Asset, tags: list[str] | None) -> None:
-    asset.save()
+def _save_tags(asset: Asset, tags: list[str] | None) -> None:
     if tags is not None:
         existing = {tag.name: tag for tag in Tag.objects.filter(name__in=tags)}
         for name in tags:
@@ -141,7 +141,8 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
         raise_invalid(exc)
     try:
         with transaction.atomic():
-            _save(asset, tags or [])
+            asset.save()
+            _save_tags(asset, tags or [])
             publish(AssetChanged.of(before=None, after=asset))
             audit_record(
                 actor=user,
@@ -160,22 +161,30 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
 
 
 def asset_update(*, user, asset: Asset, fields: dict) -> Asset:
-    """Change an asset's descriptive fields. Members of the owning team only."""
+    """Change an asset's descriptive fields. Members of the owning team only. Returns the asset as stored.
+
+    The fields are checked on a copy first, then written onto the locked row, and only they are: what other
+    services keep on the row meanwhile (release status, version count, usage) is never written back stale.
+    """
     require(user, Permission.ASSET_CHANGE, asset.team, f"Only members of '{asset.team.slug}' can edit this asset.")
-    tags = _apply_fields(asset, fields)
+    checked = copy.copy(asset)
+    _apply_fields(checked, fields)
     try:
-        asset.full_clean(validate_unique=False, validate_constraints=False)
+        checked.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise_invalid(exc)
     with transaction.atomic():
         # The row as stored, locked: search counts move from exactly this state to the new one.
-        before = Asset.objects.select_for_update().select_related("team").get(pk=asset.pk)
-        _save(asset, tags)
-        publish(AssetChanged.of(before=before, after=asset))
+        locked = Asset.objects.select_for_update(of=("self",)).select_related("team", "created_by").get(pk=asset.pk)
+        before = copy.copy(locked)
+        tags = _apply_fields(locked, fields)
+        locked.save(update_fields=[*(field for field in fields if field != "tags"), "updated_at"])
+        _save_tags(locked, tags)
+        publish(AssetChanged(before=before, after=locked))
         audit_record(
-            actor=user, action=Event.ASSET_UPDATED, target=asset, team=asset.team, data={"fields": sorted(fields)}
+            actor=user, action=Event.ASSET_UPDATED, target=locked, team=locked.team, data={"fields": sorted(fields)}
         )
-    return asset
+    return locked
 
 
 def asset_delete(*, user, asset: Asset) -> None:

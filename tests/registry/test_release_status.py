@@ -189,3 +189,21 @@ def test_the_rebuild_command_recomputes_statuses_and_counts(alice, bob, team, tm
     for params in ({}, {"status": "validated"}, {"kind": "model"}):
         postgres, fallback = both_backends(bob, params)
         assert postgres == fallback and postgres["count"] == (2 if not params.get("status") else 1), params
+
+
+def test_an_edit_keeps_what_other_services_changed_since_the_editor_read_the_asset(alice, bob, team, tmp_path):
+    """The editor's copy was read before a version landed: the edit writes its own fields only, and the search
+    counts move from the stored row, not from the copy (a stale status would leave a count behind)."""
+    from registry.assets.services import asset_update
+
+    asset = make_asset(alice, team, slug="clf", license="MIT")
+    stale = Asset.objects.select_related("team").get(pk=asset.pk)
+    make_validated_version(alice, asset, tmp_path)
+    edited = asset_update(user=alice, asset=stale, fields={"summary": "edited", "tags": ["vision"]})
+    stored = Asset.objects.get(pk=asset.pk)
+    assert (stored.summary, stored.tags_text) == ("edited", "vision")
+    assert (stored.status, stored.latest_version, stored.version_count) == ("validated", "1.0.0", 1)
+    assert (edited.status, edited.version_count) == ("validated", 1)
+    postgres, fallback = both_backends(bob, {"status": "validated"})
+    assert postgres == fallback and postgres["count"] == 1
+    assert facet(postgres) == facet(fallback)
