@@ -1,7 +1,7 @@
 """Keeping search in step with the catalogue: `asset_indexed` runs in the transaction of every asset change
-(subscribed to the assets area's AssetChanged in `subscribers.py`), and `search_rebuild` recomputes everything derived (after a bulk load or a restore)."""
+(subscribed to the assets area's AssetChanged in `subscribers.py`), and `search_rebuild` recomputes everything
+derived (after a bulk load or a restore)."""
 
-from registry.assets.models import Asset
 from registry.search.backends import search_backend
 from registry.search.backends.base import AssetFacts, vocabulary_words
 from registry.search.models import SearchTerm
@@ -16,32 +16,6 @@ def asset_indexed(*, before: AssetFacts | None, after: AssetFacts | None) -> Non
         if words:
             SearchTerm.objects.bulk_create([SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True)
     search_backend().asset_changed(before=before, after=after)
-
-
-def vocabulary_rebuild() -> None:
-    """Add every name and tag word of the catalogue to the vocabulary (words are never removed)."""
-    words: set[str] = set()
-    for name, tags_text in Asset.objects.values_list("name", "tags_text").iterator(chunk_size=2000):
-        words |= vocabulary_words(
-            AssetFacts(
-                id=0,
-                team_id=0,
-                team_slug="",
-                kind="",
-                visibility="",
-                task="",
-                license="",
-                framework="",
-                status="",
-                tags=tuple(tags_text.split()),
-                name=name,
-                summary="",
-                description="",
-            )
-        )
-    SearchTerm.objects.bulk_create(
-        [SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True, batch_size=1000
-    )
 
 
 def search_rebuild() -> None:

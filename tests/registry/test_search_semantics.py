@@ -281,3 +281,13 @@ def test_a_facet_lists_its_fifty_most_frequent_values_ties_in_byte_order(alice, 
         tags = postgres["facets"]["tag"]
         assert [entry["value"] for entry in tags] == ranked, params
         assert [entry["count"] for entry in tags] == [3] * 30 + [1] * 20, params
+
+
+def test_the_fallback_rebuild_restores_the_vocabulary_from_the_assets(alice, team):
+    """What `search_rebuild` runs on SQLite: every name and tag word is a vocabulary word again."""
+    from registry.search.models import SearchTerm
+
+    make_asset(alice, team, slug="fraud", name="Fraud detector", tags=["payments"])
+    SearchTerm.objects.all().delete()
+    FallbackSearchBackend().rebuild()
+    assert {"fraud", "detector", "payments"} <= set(SearchTerm.objects.values_list("term", flat=True))

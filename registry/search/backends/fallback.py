@@ -34,6 +34,7 @@ from registry.search.backends.base import (
     SearchResult,
     highlight_html,
     similarity,
+    vocabulary_words,
 )
 from registry.search.cursor import cursor_encode
 from registry.search.models import SearchTerm
@@ -401,6 +402,14 @@ class FallbackSearchBackend(SearchBackend):
         """Nothing to keep: this backend reads the asset table itself."""
 
     def rebuild(self) -> None:
-        from registry.search.index import vocabulary_rebuild
-
-        vocabulary_rebuild()
+        """Add every name and tag word of the catalogue to the vocabulary (words are never removed): what the
+        PostgreSQL backend's VOCABULARY_SQL does, in Python."""
+        words: set[str] = set()
+        for name, tags_text in Asset.objects.values_list("name", "tags_text").iterator(chunk_size=2000):
+            words |= vocabulary_words(
+                AssetFacts(id=0, team_id=0, team_slug="", kind="", visibility="", task="", license="", framework="",
+                           status="", tags=tuple(tags_text.split()), name=name, summary="", description="")
+            )  # fmt: skip
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True, batch_size=1000
+        )
