@@ -112,8 +112,7 @@ class VersionSubmitView(APIView):
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         data = parse_input(SubmitSerializer, request.data)
         review_round = version_submit(user=request.user, version=found, note=data.get("note", ""))
-        fresh = version_rounds(version=found).get(pk=review_round.pk)
-        return Response(ReviewRoundSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        return Response(ReviewRoundSerializer(review_round).data, status=status.HTTP_201_CREATED)
 
 
 class VersionReviewsView(APIView):
@@ -129,9 +128,10 @@ class VersionReviewsView(APIView):
         """Approve, reject or request changes on the version's open round; answers the round after it."""
         found = reviewable_version_get(user=request.user, team=team, slug=slug, version=version)
         data = parse_input(ReviewInputSerializer, request.data)
-        review = review_submit(user=request.user, version=found, decision=data["decision"], comment=data["comment"])
-        fresh = version_rounds(version=found).get(pk=review.round_id)
-        return Response(ReviewRoundSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        review_round = review_submit(
+            user=request.user, version=found, decision=data["decision"], comment=data["comment"]
+        )
+        return Response(ReviewRoundSerializer(review_round).data, status=status.HTTP_201_CREATED)
 
 
 class VersionDeprecateView(APIView):

@@ -246,8 +246,7 @@ class VersionListView(GenericAPIView):
             )
         finally:
             uploaded.close()
-        fresh = version_get(asset=asset, version=version.version)
-        return Response(VersionSerializer(fresh, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+        return Response(VersionSerializer(version, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class VersionDetailView(APIView):

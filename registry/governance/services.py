@@ -14,7 +14,7 @@ from django.utils import timezone
 from registry.assets.models import Asset
 from registry.cards.selectors import version_card_completeness
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
-from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal
+from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal, version_rounds
 from registry.governance.signing import SIGN_TASK
 from registry.kernel.access import Permission, is_reviewer, require
 from registry.kernel.audit.services import audit_record
@@ -136,14 +136,15 @@ def version_submit(*, user, version: AssetVersion, note: str = "") -> ReviewRoun
                 data={"round": number, "note": review_round.note},
             )
         )
-    return review_round
+    return version_rounds(version=locked).get(pk=review_round.pk)
 
 
-def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -> Review:
+def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -> ReviewRound:
     """Record one reviewer's decision on the version's open round, and close the round when it decides.
 
     A rejection or a request for changes ends the round at once; approvals end it when the round's
-    policy has as many as it requires. Who may review is registry.kernel.access.review_refusal.
+    policy has as many as it requires. Who may review is registry.kernel.access.review_refusal. Returns the
+    round as it stands after the decision, with its reviews.
     """
     if decision not in ReviewDecision.values:
         raise InvalidInput(f"decision must be one of {', '.join(ReviewDecision.values)}.", field="decision")
@@ -206,7 +207,7 @@ def review_submit(*, user, version: AssetVersion, decision: str, comment: str) -
             )
             if version_status == VersionStatus.APPROVED:
                 task_send_on_commit(SIGN_TASK, locked.pk)
-    return review
+    return version_rounds(version=locked).get(pk=review.round_id)
 
 
 def version_deprecate(*, user, version: AssetVersion, reason: str) -> AssetVersion:

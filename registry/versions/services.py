@@ -21,6 +21,7 @@ from registry.kernel.lib.json_input import json_field_value
 from registry.versions.events import VersionCreated, VersionUploading
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh
+from registry.versions.selectors import version_get
 from registry.versions.semver import SemVer, parse_semver
 
 
@@ -162,7 +163,7 @@ def version_create(
         # Lost a race with a concurrent upload of the same number; its blobs are shared or collectable.
         _refuse_duplicate(asset, version, semver)
         raise
-    return created
+    return version_get(asset=asset, version=version)
 
 
 def version_upload_authorize(*, user, asset: Asset) -> None:
