@@ -181,8 +181,9 @@ class AssetPageSerializer(serializers.Serializer):
 
 
 def _search_parameter(name: str, *, description: str, choices=None, many: bool = False) -> OpenApiParameter:
+    # An empty value is no filter (and the default ordering), as the portal's forms send it.
     return OpenApiParameter(
-        name, str, many=many, enum=list(choices) if choices else None, description=description or None
+        name, str, many=many, enum=[*choices, ""] if choices else None, description=description or None
     )
 
 

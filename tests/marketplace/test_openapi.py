@@ -115,10 +115,10 @@ def test_the_catalogue_search_documents_the_vocabulary():
     search = _generated_schema()["paths"]["/api/v1/assets/"]["get"]
     parameters = {p["name"]: p for p in search["parameters"]}
     assert set(parameters) == {*PARAMETERS, "cursor", "page", "page_size"}
-    assert parameters["ordering"]["schema"]["enum"] == sorted(o.name for o in ORDERINGS)
+    assert parameters["ordering"]["schema"]["enum"] == sorted([*(o.name for o in ORDERINGS), ""])  # empty: the default
     for declared in FILTERS:
         schema = parameters[declared.name]["schema"]
         if declared.choices:
-            assert schema["enum"] == sorted(declared.choices.values)
+            assert schema["enum"] == sorted([*declared.choices.values, ""])  # empty: no filter
         assert (schema["type"] == "array") == declared.many
         assert declared.help_text in parameters[declared.name].get("description", "")
