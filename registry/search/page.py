@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of a catalogue search; see `registry.assets.selectors.asset_search`."""
+    """One page of a catalogue search; see `registry.search.selectors.asset_search`."""
 
     assets: list  # Asset instances in order, `team` and `created_by` loaded (or rows: see asset_search's as_rows)
     count: int  # every match the caller may see, exact
