@@ -49,227 +49,43 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 TEAMS = 50
 MEMBER_TEAMS = 3
 
-DOMAINS = [
-    "fraud",
-    "churn",
-    "credit",
-    "sentiment",
-    "retail",
-    "insurance",
-    "energy",
-    "weather",
-    "traffic",
-    "medical",
-    "radiology",
-    "genomics",
-    "protein",
-    "speech",
-    "music",
-    "legal",
-    "finance",
-    "marketing",
-    "supply",
-    "logistics",
-    "manufacturing",
-    "agriculture",
-    "satellite",
-    "cyber",
-    "network",
-    "telecom",
-    "gaming",
-    "sports",
-    "news",
-    "ecommerce",
-    "recommendation",
-    "advertising",
-    "housing",
-    "mortgage",
-    "payroll",
-    "hiring",
-    "education",
-    "chemistry",
-    "materials",
-    "battery",
-    "solar",
-    "wind",
-    "seismic",
-    "ocean",
-    "climate",
-    "aviation",
-    "shipping",
-    "railway",
-    "automotive",
-    "robotics",
-    "drone",
-    "retina",
-    "dermatology",
-    "cardiology",
-    "oncology",
-    "pathology",
-    "pharmacy",
-    "vaccine",
-    "epidemiology",
-    "crime",
-]
-TASKS_WORDS = [
-    "detection",
-    "classification",
-    "regression",
-    "forecasting",
-    "segmentation",
-    "ranking",
-    "clustering",
-    "anomaly",
-    "tagging",
-    "summarization",
-    "translation",
-    "recognition",
-    "scoring",
-    "prediction",
-    "extraction",
-    "generation",
-    "captioning",
-    "retrieval",
-    "estimation",
-    "parsing",
-]
-ALGORITHMS = [
-    "xgboost",
-    "lightgbm",
-    "catboost",
-    "resnet",
-    "efficientnet",
-    "vit",
-    "bert",
-    "roberta",
-    "distilbert",
-    "gpt",
-    "llama",
-    "mistral",
-    "t5",
-    "whisper",
-    "wav2vec",
-    "lstm",
-    "gru",
-    "transformer",
-    "randomforest",
-    "logistic",
-    "svm",
-    "knn",
-    "unet",
-    "yolo",
-    "detr",
-    "clip",
-    "prophet",
-    "arima",
-    "tabnet",
-    "autoencoder",
-    "gan",
-    "diffusion",
-]
-TASKS = [
-    "tabular-classification",
-    "tabular-regression",
-    "image-classification",
-    "object-detection",
-    "image-segmentation",
-    "text-classification",
-    "token-classification",
-    "question-answering",
-    "summarization",
-    "translation",
-    "text-generation",
-    "speech-recognition",
-    "audio-classification",
-    "time-series-forecasting",
-    "anomaly-detection",
-    "recommendation",
-    "feature-extraction",
-    "zero-shot-classification",
-    "fill-mask",
-    "sentence-similarity",
-    "depth-estimation",
-    "video-classification",
-]
-LICENSES = [
-    "MIT",
-    "Apache-2.0",
-    "BSD-3-Clause",
-    "GPL-3.0-only",
-    "CC-BY-4.0",
-    "CC-BY-SA-4.0",
-    "CC0-1.0",
-    "MPL-2.0",
-    "LGPL-3.0-only",
-    "AGPL-3.0-only",
-    "Unlicense",
-    "LicenseRef-internal",
-]
-FRAMEWORKS = ["pytorch", "tensorflow", "sklearn", "onnx", "jax", "xgboost", "keras"]
-SYLLABLES = [
-    "ka",
-    "lo",
-    "mi",
-    "ra",
-    "tu",
-    "ve",
-    "sa",
-    "no",
-    "pe",
-    "di",
-    "fa",
-    "gu",
-    "ri",
-    "zo",
-    "ne",
-    "ta",
-    "ba",
-    "lu",
-    "mo",
-    "si",
-]
-GENERAL = [
-    "trained",
-    "evaluated",
-    "dataset",
-    "benchmark",
-    "accuracy",
-    "latency",
-    "robust",
-    "production",
-    "pipeline",
-    "features",
-    "labelled",
-    "samples",
-    "validation",
-    "holdout",
-    "baseline",
-    "improved",
-    "deployment",
-    "monitoring",
-    "drift",
-    "calibrated",
-    "quantised",
-    "exported",
-    "onnx",
-    "inference",
-    "batch",
-    "realtime",
-    "historical",
-    "records",
-    "customers",
-    "sensors",
-    "images",
-    "documents",
-    "signals",
-    "hourly",
-    "daily",
-    "weekly",
-    "regional",
-    "global",
-    "english",
-    "multilingual",
-]
+DOMAINS = (
+    "fraud churn credit sentiment retail insurance energy weather traffic medical radiology genomics "
+    "protein speech music legal finance marketing supply logistics manufacturing agriculture satellite "
+    "cyber network telecom gaming sports news ecommerce recommendation advertising housing mortgage "
+    "payroll hiring education chemistry materials battery solar wind seismic ocean climate aviation "
+    "shipping railway automotive robotics drone retina dermatology cardiology oncology pathology "
+    "pharmacy vaccine epidemiology crime"
+).split()
+TASKS_WORDS = (
+    "detection classification regression forecasting segmentation ranking clustering "
+    "anomaly tagging summarization translation recognition scoring prediction extraction "
+    "generation captioning retrieval estimation parsing"
+).split()
+ALGORITHMS = (
+    "xgboost lightgbm catboost resnet efficientnet vit bert roberta distilbert gpt llama mistral t5 "
+    "whisper wav2vec lstm gru transformer randomforest logistic svm knn unet yolo detr clip "
+    "prophet arima tabnet autoencoder gan diffusion"
+).split()
+TASKS = (
+    "tabular-classification tabular-regression image-classification object-detection image-segmentation "
+    "text-classification token-classification question-answering summarization translation "
+    "text-generation speech-recognition audio-classification time-series-forecasting "
+    "anomaly-detection recommendation feature-extraction zero-shot-classification fill-mask "
+    "sentence-similarity depth-estimation video-classification"
+).split()
+LICENSES = (
+    "MIT Apache-2.0 BSD-3-Clause GPL-3.0-only CC-BY-4.0 CC-BY-SA-4.0 CC0-1.0 MPL-2.0 "
+    "LGPL-3.0-only AGPL-3.0-only Unlicense LicenseRef-internal"
+).split()
+FRAMEWORKS = "pytorch tensorflow sklearn onnx jax xgboost keras".split()
+SYLLABLES = "ka lo mi ra tu ve sa no pe di fa gu ri zo ne ta ba lu mo si".split()
+GENERAL = (
+    "trained evaluated dataset benchmark accuracy latency robust production pipeline features "
+    "labelled samples validation holdout baseline improved deployment monitoring drift calibrated "
+    "quantised exported onnx inference batch realtime historical records customers sensors images "
+    "documents signals hourly daily weekly regional global english multilingual"
+).split()
 STATUSES = ("approved", "validated", "in_review", "validating", "rejected", "invalid", "deprecated", "")
 STATUS_WEIGHTS = (40, 25, 8, 2, 5, 5, 5, 10)
 
