@@ -1,7 +1,6 @@
 """What the assets area announces (registry.kernel.events); the areas that react subscribe in their own
 `subscribers.py`."""
 
-import copy
 from dataclasses import dataclass
 
 from registry.assets.models import Asset
@@ -10,15 +9,11 @@ from registry.assets.models import Asset
 @dataclass(frozen=True)
 class AssetChanged:
     """An asset row was created (`before` None), changed, or deleted (`after` None) in the current transaction.
-    `before` is the row as it was when locked, `after` as saved. Search keeps its index in step with it."""
+    `before` is the row as it was when locked (a copy, if the publisher changes the row it read), `after` as
+    saved. Search keeps its index in step with it."""
 
     before: Asset | None
     after: Asset | None
-
-    @classmethod
-    def of(cls, *, before: Asset | None, after: Asset | None) -> "AssetChanged":
-        """The event, with `before` copied, so a caller may change the instance it read afterwards."""
-        return cls(before=copy.copy(before) if before is not None else None, after=after)
 
 
 @dataclass(frozen=True)

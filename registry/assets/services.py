@@ -143,7 +143,7 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
         with transaction.atomic():
             asset.save()
             _save_tags(asset, tags or [])
-            publish(AssetChanged.of(before=None, after=asset))
+            publish(AssetChanged(before=None, after=asset))
             audit_record(
                 actor=user,
                 action=Event.ASSET_CREATED,
@@ -163,21 +163,19 @@ def asset_create(*, user, team: Team, kind: str, name: str, slug: str = "", **fi
 def asset_update(*, user, asset: Asset, fields: dict) -> Asset:
     """Change an asset's descriptive fields. Members of the owning team only. Returns the asset as stored.
 
-    The fields are checked on a copy first, then written onto the locked row, and only they are: what other
-    services keep on the row meanwhile (release status, version count, usage) is never written back stale.
+    The fields are written onto the locked row, and only they are: what other services keep on the row meanwhile
+    (release status, version count, usage) is never written back stale.
     """
     require(user, Permission.ASSET_CHANGE, asset.team, f"Only members of '{asset.team.slug}' can edit this asset.")
-    checked = copy.copy(asset)
-    _apply_fields(checked, fields)
-    try:
-        checked.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise_invalid(exc)
     with transaction.atomic():
         # The row as stored, locked: search counts move from exactly this state to the new one.
         locked = Asset.objects.select_for_update(of=("self",)).select_related("team", "created_by").get(pk=asset.pk)
         before = copy.copy(locked)
         tags = _apply_fields(locked, fields)
+        try:
+            locked.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            raise_invalid(exc)
         locked.save(update_fields=[*(field for field in fields if field != "tags"), "updated_at"])
         _save_tags(locked, tags)
         publish(AssetChanged(before=before, after=locked))
@@ -199,7 +197,7 @@ def asset_delete(*, user, asset: Asset) -> None:
         before = Asset.objects.select_for_update().select_related("team").get(pk=asset.pk)
         # Areas holding something that must not vanish with the asset refuse here (endpoints serving it).
         publish(AssetDeleting(asset=before))
-        publish(AssetChanged.of(before=before, after=None))
+        publish(AssetChanged(before=before, after=None))
         audit_record(
             actor=user,
             action=Event.ASSET_DELETED,

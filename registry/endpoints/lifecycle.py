@@ -4,6 +4,7 @@ which versions an endpoint may serve."""
 from registry.assets.models import AssetKind
 from registry.endpoints.models import WORK_STATUSES, EndpointStatus
 from registry.kernel.errors import Conflict, ErrorCode
+from registry.kernel.lib.transitions import TransitionTable
 from registry.versions.models import VersionStatus
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -41,25 +42,14 @@ DEPLOYABLE_VERSION_STATUSES = frozenset({VersionStatus.APPROVED})
 DEPLOYABLE_KINDS = frozenset({AssetKind.MODEL, AssetKind.SOLUTION})
 
 
-def can_transition(current: str, target: str) -> bool:
-    return target in ALLOWED_TRANSITIONS.get(current, frozenset())
-
-
-def allowed_actions(current: str) -> str:
-    """What may happen to an endpoint in `current`, for messages: 'delete, update', or 'nothing'."""
-    return ", ".join(sorted(_ACTIONS[t] for t in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
+TABLE = TransitionTable(allowed=ALLOWED_TRANSITIONS, actions=_ACTIONS)
+can_transition = TABLE.can
+allowed_actions = TABLE.allowed_actions
 
 
 def require_transition(endpoint, target: str) -> None:
     """Raise Conflict (409) unless `endpoint` may move to `target`; the message names what is allowed."""
-    current = endpoint.status
-    if can_transition(current, target):
-        return
-    raise Conflict(
-        f"Endpoint '{endpoint.name}' is {current}: '{_ACTIONS[target]}' is not allowed "
-        f"(allowed when {current}: {allowed_actions(current)}).",
-        code=ErrorCode.ILLEGAL_TRANSITION,
-    )
+    TABLE.require(endpoint.status, target, subject=f"Endpoint '{endpoint.name}'", label=endpoint.status)
 
 
 def is_settled(status: str) -> bool:

@@ -1,6 +1,6 @@
 """The version lifecycle: the one table of allowed status transitions that every service asks."""
 
-from registry.kernel.errors import Conflict, ErrorCode
+from registry.kernel.lib.transitions import TransitionTable
 from registry.versions.models import VersionStatus
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -27,27 +27,18 @@ _ACTIONS = {
 }
 
 
-def can_transition(current: str, target: str) -> bool:
-    return target in ALLOWED_TRANSITIONS.get(current, frozenset())
-
-
-def allowed_actions(current: str) -> str:
-    """What a version in `current` allows, for messages: 'deprecate, submit', or 'nothing'."""
-    return ", ".join(sorted(_ACTIONS[status] for status in ALLOWED_TRANSITIONS.get(current, frozenset()))) or "nothing"
+TABLE = TransitionTable(allowed=ALLOWED_TRANSITIONS, actions=_ACTIONS)
+can_transition = TABLE.can
+allowed_actions = TABLE.allowed_actions
 
 
 def allowed_clause(current: str) -> str:
     """'(allowed when approved: deprecate)': the end of a refusal, so that it says what can be done instead."""
-    return f"(allowed when {VersionStatus(current).label.lower()}: {allowed_actions(current)})"
+    return TABLE.allowed_clause(current, VersionStatus(current).label.lower())
 
 
 def require_transition(version, target: str) -> None:
     """Raise Conflict (409) unless `version` may move to `target`; the message names what is allowed."""
-    current = version.status
-    if can_transition(current, target):
-        return
-    raise Conflict(
-        f"Version {version.version} is {VersionStatus(current).label.lower()}: '{_ACTIONS[target]}' is not allowed "
-        f"{allowed_clause(current)}.",
-        code=ErrorCode.ILLEGAL_TRANSITION,
+    TABLE.require(
+        version.status, target, subject=f"Version {version.version}", label=VersionStatus(version.status).label.lower()
     )

@@ -6,7 +6,7 @@ from registry.kernel.events import Event
 
 # The actions recorded before audit actions and webhook events became one vocabulary (registry.kernel.events.Event,
 # 2026-12). Their rows keep them, since the hash chain covers `action`; a read by action asks for both names.
-FORMER_ACTIONS = {
+_RENAMED = {
     "team.create": Event.TEAM_CREATED,
     "team.member_add": Event.TEAM_MEMBER_ADDED,
     "team.member_role": Event.TEAM_MEMBER_ROLE_CHANGED,
@@ -32,22 +32,24 @@ FORMER_ACTIONS = {
     "webhook.delete": Event.WEBHOOK_DELETED,
     "endpoint.create": Event.ENDPOINT_CREATED,
     "endpoint.update": Event.ENDPOINT_UPDATE_REQUESTED,
-    # Recorded both when a deletion was asked for and when it was done.
-    "endpoint.delete": Event.ENDPOINT_DELETE_REQUESTED,
     "endpoint.key_create": Event.ENDPOINT_KEY_CREATED,
     "endpoint.key_revoke": Event.ENDPOINT_KEY_REVOKED,
 }
+# Each former name with what it is called now; one former name stood for two events.
+FORMER_ACTIONS: dict[str, tuple[Event, ...]] = {
+    **{former: (current,) for former, current in _RENAMED.items()},
+    # Recorded both when a deletion was asked for and when it was done.
+    "endpoint.delete": (Event.ENDPOINT_DELETED, Event.ENDPOINT_DELETE_REQUESTED),
+}
 AUDIT_ACTION_CHOICES = [
     *((event.value, event.label) for event in Event if event != Event.PING),
-    *((former, f"{Event(current).label} (as recorded before 2026-12)") for former, current in FORMER_ACTIONS.items()),
+    *((former, f"{current[0].label} (as recorded before 2026-12)") for former, current in FORMER_ACTIONS.items()),
 ]
 
 
 def action_names(action: str) -> list[str]:
     """The names events of `action` were recorded under: itself, and its former names."""
-    return [action, *(former for former, current in FORMER_ACTIONS.items() if current == action)] + (
-        ["endpoint.delete"] if action == Event.ENDPOINT_DELETED else []
-    )
+    return [action, *(former for former, current in FORMER_ACTIONS.items() if action in current)]
 
 
 class AuditEvent(models.Model):
