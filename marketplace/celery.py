@@ -11,5 +11,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.set_default()
 # Every area with a tasks module; a task that is not listed here is unknown to the worker.
 app.autodiscover_tasks(
-    ["registry.search", "registry.validation", "registry.governance", "registry.notifications", "registry.endpoints"]
+    [
+        "registry.search",
+        "registry.validation",
+        "registry.governance",
+        "registry.notifications",
+        "registry.endpoints",
+        "registry.monitoring",
+    ]
 )

@@ -250,6 +250,11 @@ MODELHUB_KUBERNETES_RUNTIME_SECRET = envstr("MODELHUB_KUBERNETES_RUNTIME_SECRET"
 MODELHUB_PORTAL_URL = envstr("MODELHUB_PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 MODELHUB_RUNTIME_IMAGE = envstr("MODELHUB_RUNTIME_IMAGE", "modelhub/runtime:latest")
 MODELHUB_KUBERNETES_READY_TIMEOUT = envint("MODELHUB_KUBERNETES_READY_TIMEOUT", 600, minimum=1)
+# Monitoring (registry/monitoring): how often endpoints are evaluated, how long minute windows are kept before
+# they are rolled up into hours, and how long sampled predictions and ground truth are kept.
+MODELHUB_MONITORING_INTERVAL = envint("MODELHUB_MONITORING_INTERVAL", 60, minimum=1)
+MODELHUB_MONITORING_MINUTES_KEPT_HOURS = envint("MODELHUB_MONITORING_MINUTES_KEPT_HOURS", 24, minimum=1)
+MODELHUB_MONITORING_RETENTION_DAYS = envint("MODELHUB_MONITORING_RETENTION_DAYS", 30, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://localhost/")
@@ -294,6 +299,14 @@ CELERY_BEAT_SCHEDULE = {
     "recover-lost-webhook-deliveries": {
         "task": "registry.notifications.tasks.webhook_deliveries_recover_task",
         "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+    },
+    "evaluate-endpoint-monitoring": {
+        "task": "registry.monitoring.tasks.monitoring_evaluate_task",
+        "schedule": MODELHUB_MONITORING_INTERVAL,
+    },
+    "roll-up-monitoring-windows": {
+        "task": "registry.monitoring.tasks.monitoring_roll_up_task",
+        "schedule": 3600,
     },
     # Log rows live one to two intervals; a web process that has not searched for a whole interval reloads.
     "prune-search-change-log": {

@@ -8,14 +8,31 @@ from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound,
 from registry.kernel.access import TeamRole, Visibility
 from registry.kernel.audit.models import AuditEvent
 from registry.lineage.models import LineageEdge, LineageKind
+from registry.monitoring.models import (
+    CalibratedThreshold,
+    DriftReport,
+    EndpointMonitor,
+    GroundTruth,
+    MonitoringAlarm,
+    MonitoringWindow,
+    Prediction,
+)
 from registry.notifications.models import Webhook, WebhookDelivery
 from registry.search.models import FacetCount, SearchChange, SearchState, SearchTerm
 from registry.teams.models import Membership, Team
 from registry.tokens.models import APIToken
-from registry.validation.models import ValidationOutcome, ValidationReport
+from registry.validation.models import DatasetProfile, ValidationOutcome, ValidationReport
 from registry.versions.models import AssetVersion, VersionStatus
 
 __all__ = [
+    "DatasetProfile",
+    "Prediction",
+    "MonitoringWindow",
+    "MonitoringAlarm",
+    "GroundTruth",
+    "EndpointMonitor",
+    "DriftReport",
+    "CalibratedThreshold",
     "APIToken",
     "Alias",
     "Asset",

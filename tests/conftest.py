@@ -258,3 +258,10 @@ def wait_for_status(client, url: str, *, leaving: str = "validating", timeout: f
         if data["status"] != leaving or time.monotonic() > deadline:
             return data
         time.sleep(0.25)
+
+
+@pytest.fixture
+def live_runtime_env() -> dict[str, str]:
+    """More environment for the runtime process of `live_runtime` (tests/registry/runtime_process.py); a test
+    module overrides this fixture to set some."""
+    return {}

@@ -24,6 +24,13 @@ from marketplace.api.governance import (
     VersionSubmitView,
 )
 from marketplace.api.lineage import LineageEdgeDetailView, LineageImpactView, LineageView
+from marketplace.api.monitoring import (
+    EndpointFeedbackView,
+    EndpointMonitoringReportView,
+    EndpointMonitoringSettingsView,
+    EndpointMonitoringView,
+    RuntimeMonitoringView,
+)
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
@@ -52,7 +59,20 @@ urlpatterns = [
     path("endpoints/<int:pk>/", EndpointDetailView.as_view(), name="endpoint-detail"),
     path("endpoints/<int:pk>/keys/", EndpointKeyListView.as_view(), name="endpoint-key-list"),
     path("endpoints/<int:pk>/keys/<int:key_id>/", EndpointKeyDetailView.as_view(), name="endpoint-key-detail"),
+    path("endpoints/<int:pk>/monitoring", EndpointMonitoringView.as_view(), name="endpoint-monitoring"),
+    path(
+        "endpoints/<int:pk>/monitoring/settings",
+        EndpointMonitoringSettingsView.as_view(),
+        name="endpoint-monitoring-settings",
+    ),
+    path(
+        "endpoints/<int:pk>/monitoring/reports/<int:report_id>",
+        EndpointMonitoringReportView.as_view(),
+        name="endpoint-monitoring-report",
+    ),
+    path("endpoints/<int:pk>/feedback", EndpointFeedbackView.as_view(), name="endpoint-feedback"),
     path("internal/runtime/authorize", RuntimeAuthorizeView.as_view(), name="runtime-authorize"),
+    path("internal/runtime/monitoring", RuntimeMonitoringView.as_view(), name="runtime-monitoring"),
     path("tokens/", TokenListView.as_view(), name="token-list"),
     path("tokens/<int:pk>/", TokenDetailView.as_view(), name="token-detail"),
     path("assets/", AssetListView.as_view(), name="asset-list"),

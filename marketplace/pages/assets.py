@@ -24,6 +24,7 @@ from registry.governance.signing import version_signature_verify
 from registry.kernel.access import Permission, has_permission
 from registry.kernel.errors import DomainError
 from registry.lineage.selectors import lineage_sides
+from registry.monitoring.selectors import endpoints_health
 from registry.teams.selectors import teams_of
 from registry.versions.lifecycle import can_transition
 from registry.versions.models import VersionStatus
@@ -165,6 +166,12 @@ def validation_facts(report) -> list[tuple[str, str]]:
                 f"{profile.get('column_count', '?')} columns",
             )
         )
+    for name, reason in list((profile.get("profiles_left_out") or {}).items())[:5]:
+        facts.append(("Not profiled", f"{name}: {reason}"))
+    feature_map = details.get("feature_map") or {}
+    if feature_map.get("note"):
+        mapped = ", ".join(f"{column} = {name}" for column, name in list(feature_map.get("inputs", {}).items())[:8])
+        facts.append(("Feature map", f"{feature_map['note']}{f' ({mapped})' if mapped else ''}"))
     return facts
 
 
@@ -198,7 +205,7 @@ def asset_detail(request, team, slug):
         "versions_older_url": _versions_link(request, page.next_cursor),
         "aliases": list(alias_list(asset=asset)),
         "description_html": render_markdown(asset.description),
-        "endpoints": list(asset_endpoints(user=user, asset=asset)),
+        "endpoints": _with_health(list(asset_endpoints(user=user, asset=asset))),
         "can_upload": has_permission(user, Permission.VERSION_UPLOAD, asset.team),
         "deploy_teams": list(teams_of(user=user)) if asset.kind in DEPLOYABLE_KINDS else [],
         "upload_form": UploadForm(),
@@ -365,3 +372,11 @@ def deploy(request, team, slug, version):
         request.session[f"endpoint-key-{endpoint.pk}"] = key
     messages.success(request, f"Deploying {asset.full_slug} {found.version}: the endpoint is being provisioned.")
     return redirect("pages:endpoint", endpoint_id=created[0][0].pk)
+
+
+def _with_health(endpoints: list) -> list:
+    """Each endpoint with its monitoring health (healthy, drifting, degraded, no data) for the page's badges."""
+    health = endpoints_health(e.pk for e in endpoints)
+    for endpoint in endpoints:
+        endpoint.health = health[endpoint.pk]
+    return endpoints

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from marketplace.pages.monitoring import monitoring_context
 from marketplace.pages.responses import flash_outcome, portal_view
 from registry.endpoints.conformance import ConformanceFailure, generated_inputs, v2_datatype
 from registry.endpoints.lifecycle import is_settled
@@ -125,6 +126,11 @@ def _detail(request, endpoint, key: str | None):
         "signature_inputs": (endpoint.version.signature or {}).get("inputs") or [],
         "signature_outputs": (endpoint.version.signature or {}).get("outputs") or [],
         "datatype": v2_datatype,
+        "monitoring": (monitoring := monitoring_context(endpoint)),
+        "monitoring_groups": [
+            {"title": "Features", "charts": monitoring["features"]},
+            {"title": "Predictions", "charts": monitoring["outputs"]},
+        ],
     }
     response = render(request, "pages/endpoint.html", context)
     if key:

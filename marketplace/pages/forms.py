@@ -14,7 +14,9 @@ class UploadForm(forms.Form):
     metadata = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text='Optional: a JSON object, for example {"accuracy": 0.97}.',
+        help_text='Optional: a JSON object, for example {"accuracy": 0.97}. Monitoring reads "feature_map": '
+        '{"inputs": {"input": ["sepal_length_cm", ...]}} to name the dataset column of each input column '
+        "(inferred from the training dataset's columns when left out).",
     )
 
 

@@ -60,6 +60,11 @@ class Event(models.TextChoices):
     ENDPOINT_DELETED = "endpoint.deleted", "Inference endpoint deleted"
     ENDPOINT_KEY_CREATED = "endpoint.key_created", "Endpoint key created"
     ENDPOINT_KEY_REVOKED = "endpoint.key_revoked", "Endpoint key revoked"
+    ENDPOINT_DRIFT_DETECTED = "endpoint.drift_detected", "Drift detected on an endpoint"
+    ENDPOINT_DRIFT_RESOLVED = "endpoint.drift_resolved", "Drift on an endpoint resolved"
+    ENDPOINT_PERFORMANCE_DEGRADED = "endpoint.performance_degraded", "Endpoint performance degraded"
+    ENDPOINT_PERFORMANCE_RECOVERED = "endpoint.performance_recovered", "Endpoint performance recovered"
+    ENDPOINT_MONITORING_CHANGED = "endpoint.monitoring_changed", "Endpoint monitoring settings changed"
     # Sent only by "test" on one webhook; never subscribed to, never audited.
     PING = "ping", "Test delivery"
 

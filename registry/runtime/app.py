@@ -5,9 +5,13 @@ Routes (auth: see registry.runtime.auth):
   GET  /v2/models/{name}[/versions/{v}]                                    metadata     credential
   GET  /v2/models/{name}[/versions/{v}]/ready                              readiness    credential
   POST /v2/models/{name}[/versions/{v}]/infer                              inference    credential
-  GET  /v2/models/{name}/stats                                             monitoring   runtime secret
+  GET  /v2/models/{name}/stats                                             statistics   runtime secret
   POST /v2/repository/index                                                             runtime secret
   POST /v2/repository/models/{name}/load, /v2/repository/models/{name}/unload          runtime secret
+
+Every inference response carries an id: the request's `id`, or one made here, so that ground truth sent to the
+portal later can be joined to the prediction. What each model is asked and answers is recorded in monitoring
+windows (registry/runtime/windows.py) that the shipper sends to the portal (registry/runtime/shipper.py).
 
 Every error is `{"error": "..."}` with a 4xx/5xx status; the contract's exceptions map to 404 (ModelNotFound),
 400 (ModelLoadError, InferenceInputError), 504 (InferenceTimeout) and 503 (ModelUnavailable).
@@ -15,8 +19,10 @@ Every error is `{"error": "..."}` with a 4xx/5xx status; the contract's exceptio
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from importlib import metadata as _metadata
 from time import perf_counter
@@ -46,6 +52,7 @@ from registry.runtime.interface import (
 )
 from registry.runtime.metrics import UNKNOWN_MODEL, RuntimeMetrics
 from registry.runtime.monitoring import Monitoring
+from registry.runtime.windows import WINDOW_SECONDS
 
 log = logging.getLogger("registry.runtime")
 
@@ -78,6 +85,10 @@ class RuntimeSettings:
     # Models loaded at startup (a single-model runtime, as a KServe ServingRuntime starts it).
     preload: tuple[ModelConfig, ...] = ()
     version: str = _version()
+    # Monitoring windows (MODELHUB_RUNTIME_MONITORING=0 turns recording off, e.g. to measure its cost).
+    monitoring: bool = True
+    monitoring_window_seconds: int = WINDOW_SECONDS
+    monitoring_ship_interval: float = 10.0
 
 
 class HTTPError(Exception):
@@ -120,12 +131,18 @@ class RuntimeApp:
         metrics: RuntimeMetrics,
         settings: RuntimeSettings,
         monitoring: Monitoring | None = None,
+        shipper=None,
     ):
         self.host = host
         self.auth = auth
         self.metrics = metrics
         self.settings = settings
-        self.monitoring = monitoring or Monitoring()
+        self.monitoring = monitoring or Monitoring(window_seconds=settings.monitoring_window_seconds)
+        self.shipper = shipper
+        self._record = settings.monitoring
+        # Request ids made here: unique within this process (the prefix) and cheap (a counter).
+        self._id_prefix = secrets.token_hex(6) + "-"
+        self._ids = itertools.count(1)
         self._metadata: dict[str, tuple[ModelInfo, bytes]] = {}
         server = protocol.server_metadata(settings.version, EXTENSIONS)
         self._open_routes = {
@@ -154,9 +171,13 @@ class RuntimeApp:
                     await restore()
                 for config in self.settings.preload:
                     await self.host.load(config)
+                if self.shipper is not None:
+                    self.shipper.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:
+                    if self.shipper is not None:
+                        await self.shipper.close()
                     await self.host.close()
                     await self.auth.close()
                 finally:
@@ -348,6 +369,8 @@ class RuntimeApp:
                 request = protocol.parse_infer_request(
                     body, protocol.parse_header_length(header_length, len(body)), info
                 )
+                if request.id is None:
+                    request.id = f"{self._id_prefix}{next(self._ids):x}"
                 outputs = await self.host.infer(name, request.inputs, request.output_names)
                 payload, json_length = protocol.encode_infer_response(info, request, outputs)
             except HTTPError as exc:
@@ -374,13 +397,21 @@ class RuntimeApp:
                     content_type = b"application/octet-stream"
             await self._respond(send, status, payload, content_type, headers)
         finally:
-            self.metrics.request_finished(label, status, perf_counter() - started)
-        if status == 200:
-            # After the response is on its way: the client does not wait for the bookkeeping.
-            try:
-                self.monitoring.observe(info.name, request.inputs, outputs)
-            except Exception:
-                log.exception("monitoring of model %s failed", info.name)
+            elapsed = perf_counter() - started
+            self.metrics.request_finished(label, status, elapsed)
+        if not self._record or label == UNKNOWN_MODEL:
+            return
+        # After the response is on its way: the client does not wait for the bookkeeping.
+        try:
+            version = info.versions[-1] if info is not None and info.versions else ""
+            if status == 200:
+                self.monitoring.observe(
+                    info.name, request.inputs, outputs, request_id=request.id, latency=elapsed, version=version
+                )
+            else:
+                self.monitoring.failure(label, version=version)
+        except Exception:
+            log.exception("monitoring of model %s failed", label)
 
     async def _repository(self, scope, receive, method: str, path: str) -> tuple[int, bytes]:
         if method != "POST":
@@ -459,6 +490,7 @@ def create_app(
     metrics: RuntimeMetrics,
     settings: RuntimeSettings,
     monitoring: Monitoring | None = None,
+    shipper=None,
 ) -> RuntimeApp:
     """The ASGI app over `host`; the host should call `metrics.observe_batch(model, size)` per batch."""
-    return RuntimeApp(host, auth=auth, metrics=metrics, settings=settings, monitoring=monitoring)
+    return RuntimeApp(host, auth=auth, metrics=metrics, settings=settings, monitoring=monitoring, shipper=shipper)

@@ -10,17 +10,24 @@ Per model:
 - value counts of BYTES and integer outputs (class labels), at most `max_values` distinct values each,
   the rest counted as "other".
 
-Cheap on the hot path: a request's arrays are appended to a pending list and folded into the statistics
-with numpy a batch of requests at a time (or when the stats are read); a request is summarised only when
-the reservoir draws it.
+and, for drift monitoring over time, the current window (registry/runtime/windows.py): per-minute profiles of
+every input column and output, closed when their minute has passed and handed to `on_close` (the shipper).
+
+Cheap on the hot path: a request's arrays are appended to a pending list and folded into the statistics and
+the window with numpy a batch of requests at a time (or when the stats are read or the window closes); a
+request is summarised only when the reservoir draws it.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
+
+from registry.runtime.windows import PREDICTIONS_PER_WINDOW, WINDOW_SECONDS, Window, window_start
 
 _PENDING_REQUESTS = 64  # fold after this many requests
 _MAX_PENDING_BYTES = 1 << 20  # or when the arrays waiting take this much
@@ -94,18 +101,46 @@ class ValueCounts:
 
 
 class ModelMonitor:
-    def __init__(self, *, sample_size: int = 256, max_values: int = 100, rng: random.Random | None = None):
+    def __init__(
+        self,
+        *,
+        name: str = "",
+        sample_size: int = 256,
+        max_values: int = 100,
+        rng: random.Random | None = None,
+        window_seconds: int = WINDOW_SECONDS,
+        predictions: int = PREDICTIONS_PER_WINDOW,
+        on_close: Callable[[dict], None] | None = None,
+    ):
+        self.name = name
         self.sample_size = sample_size
         self.max_values = max_values
         self.requests = 0
         self.samples: list[dict] = []
+        self.window: Window | None = None
+        self.window_seconds = window_seconds
+        self._predictions = predictions
+        self._on_close = on_close
         self._rng = rng or random.Random()
-        self._pending: list[tuple[dict, dict]] = []
+        self._pending: list[tuple] = []
         self._pending_bytes = 0
         self._inputs: dict[str, ColumnStats] = {}
         self._outputs: dict[str, ValueCounts] = {}
 
-    def observe(self, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
+    def observe(
+        self,
+        inputs: dict[str, np.ndarray],
+        outputs: dict[str, np.ndarray],
+        *,
+        request_id: str = "",
+        latency: float = 0.0,
+        version: str = "",
+        now: float | None = None,
+    ) -> None:
+        window = self.window
+        now = time.time() if now is None else now
+        if window is None or now >= window.start + window.seconds or window.version != version:
+            window = self._roll(now, version)
         self.requests += 1
         if len(self.samples) < self.sample_size:
             self.samples.append(_summary(inputs, outputs))
@@ -113,32 +148,67 @@ class ModelMonitor:
             slot = self._rng.randrange(self.requests)
             if slot < self.sample_size:
                 self.samples[slot] = _summary(inputs, outputs)
-        self._pending.append((inputs, outputs))
+        self._pending.append((request_id, inputs, outputs, latency))
         self._pending_bytes += sum(a.nbytes for a in inputs.values()) + sum(a.nbytes for a in outputs.values())
         if len(self._pending) >= _PENDING_REQUESTS or self._pending_bytes >= _MAX_PENDING_BYTES:
             self.fold()
 
+    def failure(self, *, version: str = "", now: float | None = None) -> None:
+        """Count a request the model refused or failed (a 4xx/5xx of a loaded model) in the current window."""
+        now = time.time() if now is None else now
+        window = self.window
+        if window is None or now >= window.start + window.seconds or window.version != version:
+            window = self._roll(now, version)
+        window.failures += 1
+
     def fold(self) -> None:
-        """Fold the pending requests into the running statistics."""
+        """Fold the pending requests into the running statistics and the current window."""
         pending, self._pending, self._pending_bytes = self._pending, [], 0
         if not pending:
             return
-        for name in pending[0][0]:
-            columns = _columns([p[0].get(name) for p in pending])
+        if self.window is not None:
+            self.window.fold(pending)
+        for name in pending[0][1]:
+            columns = _columns([p[1].get(name) for p in pending])
             if columns is None:
                 continue
             stats = self._inputs.get(name)
             if stats is None or stats.mean.shape[0] != columns.shape[1]:
                 stats = self._inputs[name] = ColumnStats(columns.shape[1])
             stats.update(columns)
-        for name, first in pending[0][1].items():
+        for name, first in pending[0][2].items():
             if first.dtype.kind not in "iuOSU":
                 continue
-            arrays = [p[1][name] for p in pending if name in p[1]]
+            arrays = [p[2][name] for p in pending if name in p[2]]
             counts = self._outputs.get(name)
             if counts is None:
                 counts = self._outputs[name] = ValueCounts(self.max_values)
             counts.update(np.concatenate([a.reshape(-1) for a in arrays]))
+
+    def close_due(self, now: float | None = None) -> None:
+        """Close the current window if its time has passed (the shipper's tick: a model may fall silent)."""
+        now = time.time() if now is None else now
+        if self.window is not None and now >= self.window.start + self.window.seconds:
+            self.close()
+
+    def close(self) -> None:
+        """Fold what is pending and hand the current window, if it saw anything, to `on_close`."""
+        self.fold()
+        window, self.window = self.window, None
+        if window is not None and (window.requests or window.failures) and self._on_close is not None:
+            self._on_close(window.to_dict())
+
+    def _roll(self, now: float, version: str) -> Window:
+        self.close()
+        self.window = Window(
+            self.name,
+            version,
+            window_start(now, self.window_seconds),
+            self.window_seconds,
+            predictions=self._predictions,
+            rng=self._rng,
+        )
+        return self.window
 
     def as_dict(self) -> dict:
         self.fold()
@@ -151,18 +221,55 @@ class ModelMonitor:
 
 
 class Monitoring:
-    """A ModelMonitor per model, made on first use."""
+    """A ModelMonitor per model, made on first use. Closed windows go to `on_close` (a dict each)."""
 
-    def __init__(self, *, sample_size: int = 256, max_values: int = 100):
+    def __init__(
+        self,
+        *,
+        sample_size: int = 256,
+        max_values: int = 100,
+        window_seconds: int = WINDOW_SECONDS,
+        predictions: int = PREDICTIONS_PER_WINDOW,
+        on_close: Callable[[dict], None] | None = None,
+    ):
         self.sample_size = sample_size
         self.max_values = max_values
+        self.window_seconds = window_seconds
+        self.predictions = predictions
+        self.on_close = on_close
         self._models: dict[str, ModelMonitor] = {}
 
-    def observe(self, model: str, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
+    def _monitor(self, model: str) -> ModelMonitor:
         monitor = self._models.get(model)
         if monitor is None:
-            monitor = self._models[model] = ModelMonitor(sample_size=self.sample_size, max_values=self.max_values)
-        monitor.observe(inputs, outputs)
+            monitor = self._models[model] = ModelMonitor(
+                name=model,
+                sample_size=self.sample_size,
+                max_values=self.max_values,
+                window_seconds=self.window_seconds,
+                predictions=self.predictions,
+                on_close=self._closed,
+            )
+        return monitor
+
+    def _closed(self, window: dict) -> None:
+        if self.on_close is not None:
+            self.on_close(window)
+
+    def observe(
+        self,
+        model: str,
+        inputs: dict[str, np.ndarray],
+        outputs: dict[str, np.ndarray],
+        *,
+        request_id: str = "",
+        latency: float = 0.0,
+        version: str = "",
+    ) -> None:
+        self._monitor(model).observe(inputs, outputs, request_id=request_id, latency=latency, version=version)
+
+    def failure(self, model: str, *, version: str = "") -> None:
+        self._monitor(model).failure(version=version)
 
     def stats(self, model: str) -> dict:
         monitor = self._models.get(model)
@@ -170,8 +277,19 @@ class Monitoring:
             return {"model": model, "requests": 0, "inputs": {}, "outputs": {}, "samples": []}
         return {"model": model, **monitor.as_dict()}
 
+    def close_due(self, now: float | None = None) -> None:
+        for monitor in list(self._models.values()):
+            monitor.close_due(now)
+
+    def close_all(self) -> None:
+        for monitor in list(self._models.values()):
+            monitor.close()
+
     def forget(self, model: str) -> None:
-        self._models.pop(model, None)
+        """Unload: the model's open window is closed (and shipped), its cumulative statistics forgotten."""
+        monitor = self._models.pop(model, None)
+        if monitor is not None:
+            monitor.close()
 
 
 def _columns(arrays: list) -> np.ndarray | None:

@@ -6,7 +6,10 @@
 Environment: MODELHUB_RUNTIME_SECRET (required: the portal's key to the repository routes and the
 runtime's key to the portal), MODELHUB_PORTAL_URL, MODELHUB_RUNTIME_STATE_DIR, MODELHUB_RUNTIME_MAX_BODY
 (bytes), MODELHUB_RUNTIME_AUTH_TTL (seconds), MODELHUB_RUNTIME_KEYS (comma-separated sha256 digests of
-keys that may call every model; when set, the portal is not asked). Command-line options win over the environment.
+keys that may call every model; when set, the portal is not asked), MODELHUB_RUNTIME_MONITORING (0 turns the
+monitoring windows off), MODELHUB_MONITORING_WINDOW_SECONDS (default 60) and MODELHUB_MONITORING_SHIP_INTERVAL
+(seconds between deliveries of closed windows to the portal, default 10). Command-line options win over the
+environment.
 
 One HTTP process: the host owns the model processes, and a second HTTP process would need a host of its
 own. It runs http_server.py (uvloop and httptools, one write per response, no access log: it would cost
@@ -85,6 +88,11 @@ def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | N
     if any(len(k) != 64 or any(c not in "0123456789abcdef" for c in k) for k in static_keys):
         raise SettingsError("MODELHUB_RUNTIME_KEYS must be sha256 hex digests, separated by commas")
     preload = (_single_model(args.model_name, args.model_dir, environ),) if args.model_dir else ()
+    monitoring = environ.get("MODELHUB_RUNTIME_MONITORING", "1").strip().lower() not in ("0", "false", "no", "off")
+    window_seconds = _env_int(environ, "MODELHUB_MONITORING_WINDOW_SECONDS", 60)
+    ship_interval = _env_float(environ, "MODELHUB_MONITORING_SHIP_INTERVAL", 10.0)
+    if ship_interval <= 0:
+        raise SettingsError("MODELHUB_MONITORING_SHIP_INTERVAL must be positive")
     return RuntimeSettings(
         runtime_secret=secret,
         portal_url=args.portal_url,
@@ -95,6 +103,9 @@ def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | N
         auth_ttl=auth_ttl,
         static_key_hashes=static_keys,
         preload=preload,
+        monitoring=monitoring,
+        monitoring_window_seconds=window_seconds,
+        monitoring_ship_interval=ship_interval,
     )
 
 
@@ -132,6 +143,8 @@ def build_app(settings: RuntimeSettings) -> RuntimeApp:
     the HTTP layer can be imported and tested without it.
     """
     from registry.runtime.host import ProcessModelHost
+    from registry.runtime.monitoring import Monitoring
+    from registry.runtime.shipper import WindowShipper, WindowSpool, source_id
 
     metrics = RuntimeMetrics()
     os.makedirs(settings.state_dir, exist_ok=True)
@@ -146,7 +159,19 @@ def build_app(settings: RuntimeSettings) -> RuntimeApp:
             max_entries=settings.auth_cache_size,
             timeout=settings.portal_timeout,
         )
-    return create_app(host, auth=auth, metrics=metrics, settings=settings)
+    spool = WindowSpool(Path(settings.state_dir) / "monitoring" / "spool")
+    monitoring = Monitoring(window_seconds=settings.monitoring_window_seconds, on_close=spool.put)
+    shipper = None
+    if settings.monitoring:
+        shipper = WindowShipper(
+            monitoring,
+            spool,
+            portal_url=settings.portal_url,
+            runtime_secret=settings.runtime_secret,
+            source=source_id(settings.state_dir),
+            interval=settings.monitoring_ship_interval,
+        )
+    return create_app(host, auth=auth, metrics=metrics, settings=settings, monitoring=monitoring, shipper=shipper)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,20 +1,29 @@
-"""Profiles of uploaded tabular data sets: columns, types, null counts and row counts.
+"""Profiles of uploaded tabular data sets: columns, types, null counts, row counts and column profiles.
 
 Files are streamed, never loaded whole, so a multi-gigabyte upload is profiled in bounded memory.
 Only the formats below are read, and only as data; anything else is stored without a profile.
+
+Each listed column also gets a mergeable profile (registry.profiles.columns): the reference that monitoring
+compares an endpoint's traffic with. CSV/TSV rows are gathered in blocks of BLOCK_ROWS and each block's columns
+go to the profiles at once (numpy parses the numbers); Parquet is read in record batches.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from registry.profiles.columns import CategoricalProfile, NumericProfile
 
 MAX_COLUMNS = 10_000
 # Columns past this many are counted ("column_count"), not listed: a profile stays small however wide
@@ -25,6 +34,14 @@ MAX_FIELD_BYTES = 10 * 1024 * 1024
 # in one piece. Several large fields can share a line, hence more than MAX_FIELD_BYTES.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
+# Rows of a CSV/TSV block handed to the column profiles together, and Parquet's batch size.
+BLOCK_ROWS = 2048
+PARQUET_BATCH_ROWS = 65_536
+# A column read as numbers keeps the counts of its cells while they are this few distinct values, so that if
+# it turns out to be text (or booleans) after all, its categorical profile still covers its earlier rows.
+RAW_COUNTS_MAX_VALUES = 256
+
+_NUMERIC_TYPES = {"empty", "integer", "float"}
 _DELIMITED_FORMATS = {".csv": ("csv", ","), ".tsv": ("tsv", "\t")}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 
@@ -51,7 +68,12 @@ def profile_dataset(path: Path, *, filename: str) -> dict[str, Any] | None:
     is "integer", "float", "boolean" (true/false in any case), "string" or "empty" (no non-empty cell)
     and nulls counts empty or whitespace-only cells; blank lines are skipped.
     Parquet: {"format", "row_count", "row_groups", "column_count", "columns": [{"name", "type"}]}, from the
-    footer only. At most MAX_LISTED_COLUMNS columns are listed; column_count counts them all.
+    footer. At most MAX_LISTED_COLUMNS columns are listed; column_count counts them all.
+    Both also carry "profiles" {name: profile dict} of the listed columns: numeric for integer, float and empty
+    columns (and Parquet's integers, floats and decimals; a NaN counts as a null there), categorical for the
+    others (booleans as "true"/"false"). A listed column left without one (a repeated name, a nested Parquet
+    type, numbers that turn into text after too many distinct values) is named in "profiles_left_out"
+    {name: reason}, present only then.
     Raises DatasetInvalid for a file that is not valid in its format.
     """
     suffix = Path(filename).suffix.lower()
@@ -76,6 +98,8 @@ def _profile_delimited(path: Path, *, format_name: str, delimiter: str) -> dict[
         types = ["empty"] * len(names)
         nulls = [0] * len(names)
         row_count = 0
+        profiler = _DelimitedProfiler(names[:MAX_LISTED_COLUMNS])
+        block: list[list[str]] = []
         while True:
             first_line = reader.line_num + 1
             row = _next_row(reader)
@@ -87,6 +111,12 @@ def _profile_delimited(path: Path, *, format_name: str, delimiter: str) -> dict[
                 raise DatasetInvalid(f"line {first_line} has {len(row)} fields, the header has {len(names)}")
             _observe_row(row, types, nulls)
             row_count += 1
+            block.append(row)
+            if len(block) == BLOCK_ROWS:
+                profiler.add(block, types)
+                block = []
+        if block:
+            profiler.add(block, types)
     return {
         "format": format_name,
         "delimiter": delimiter,
@@ -96,7 +126,79 @@ def _profile_delimited(path: Path, *, format_name: str, delimiter: str) -> dict[
             {"name": name, "type": type_, "nulls": null_count}
             for name, type_, null_count in zip(names[:MAX_LISTED_COLUMNS], types, nulls)
         ],
+        **profiler.result(),
     }
+
+
+class _DelimitedProfiler:
+    """The column profiles of a CSV/TSV file, fed block by block with the column types seen so far.
+
+    A column is profiled as numbers while its type is numeric; when it widens to boolean or text, the counts of
+    its cells so far (kept while few) seed its categorical profile, or, past RAW_COUNTS_MAX_VALUES distinct
+    values, it is left out: a column of many numbers and some text is better fixed than profiled."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.left_out: dict[str, str] = {}
+        self.profiled: list[int] = []
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                self.left_out[name] = "an earlier column has the same name"
+            else:
+                self.profiled.append(index)
+        self.numeric = {i: NumericProfile() for i in self.profiled}
+        self.raw: dict[int, Counter | None] = {i: Counter() for i in self.profiled}
+        self.empty = dict.fromkeys(self.profiled, 0)  # empty cells while numeric (a NumericProfile adds NaNs)
+        self.categorical: dict[int, CategoricalProfile] = {}
+
+    def add(self, block: list[list[str]], types: list[str]) -> None:
+        width = len(self.names)
+        columns = list(zip(*(row[:width] for row in block)))
+        for index in list(self.profiled):
+            cells = [cell for cell in columns[index] if cell and not cell.isspace()]
+            empty = len(block) - len(cells)
+            type_ = types[index]
+            if type_ in _NUMERIC_TYPES:
+                profile = self.numeric[index]
+                profile.add_nulls(empty)
+                self.empty[index] += empty
+                if cells:
+                    profile.update(np.asarray(cells).astype(np.float64))
+                raw = self.raw[index]
+                if raw is not None:
+                    raw.update(cells)
+                    if len(raw) > RAW_COUNTS_MAX_VALUES:
+                        self.raw[index] = None
+                continue
+            categorical = self.categorical.get(index)
+            if categorical is None:
+                categorical = self._to_categorical(index)
+                if categorical is None:
+                    continue
+            categorical.add_nulls(empty)
+            if type_ == "boolean":
+                cells = [cell.strip().lower() for cell in cells]
+            categorical.update(cells)
+
+    def _to_categorical(self, index: int) -> CategoricalProfile | None:
+        if self.raw[index] is None:
+            self.left_out[self.names[index]] = (
+                f"it holds more than {RAW_COUNTS_MAX_VALUES} distinct numbers before its first text value"
+            )
+            self.profiled.remove(index)
+            return None
+        profile = self.categorical[index] = CategoricalProfile()
+        del self.numeric[index]
+        profile.update_counts(self.raw.pop(index) or {})
+        profile.add_nulls(self.empty.pop(index))
+        return profile
+
+    def result(self) -> dict[str, Any]:
+        profiles = {}
+        for index in self.profiled:
+            profile = self.categorical.get(index) or self.numeric.get(index)
+            profiles[self.names[index]] = profile.to_dict()
+        return {"profiles": profiles, **({"profiles_left_out": self.left_out} if self.left_out else {})}
 
 
 def _observe_row(row: list[str], types: list[str], nulls: list[int]) -> None:
@@ -198,11 +300,12 @@ def _widen(current: str, seen: str) -> str:
 
 
 def _profile_parquet(path: Path) -> dict[str, Any]:
-    # Only the footer is read: the row count and schema live in the file metadata.
+    # The row count and schema come from the footer; the profiles from the listed columns' data, in batches.
     try:
         with pq.ParquetFile(path) as parquet:
             metadata = parquet.metadata
             schema = parquet.schema_arrow
+            profiles = _parquet_profiles(parquet, list(schema)[:MAX_LISTED_COLUMNS])
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DatasetInvalid(f"not a valid Parquet file: {exc}") from None
     return {
@@ -211,4 +314,50 @@ def _profile_parquet(path: Path) -> dict[str, Any]:
         "row_groups": metadata.num_row_groups,
         "column_count": len(schema),
         "columns": [{"name": column.name, "type": str(column.type)} for column in list(schema)[:MAX_LISTED_COLUMNS]],
+        **profiles,
     }
+
+
+def _parquet_kind(type_: pa.DataType) -> str | None:
+    if pa.types.is_integer(type_) or pa.types.is_floating(type_) or pa.types.is_decimal(type_):
+        return "numeric"
+    if pa.types.is_dictionary(type_):
+        return _parquet_kind(type_.value_type)
+    if pa.types.is_boolean(type_) or pa.types.is_string(type_) or pa.types.is_large_string(type_):
+        return "categorical"
+    return None
+
+
+def _parquet_profiles(parquet: pq.ParquetFile, fields: list[pa.Field]) -> dict[str, Any]:
+    left_out: dict[str, str] = {}
+    profiles: dict[str, NumericProfile | CategoricalProfile] = {}
+    for field in fields:
+        kind = _parquet_kind(field.type)
+        if field.name in profiles or field.name in left_out:
+            left_out[field.name] = "an earlier column has the same name"
+        elif kind is None:
+            left_out[field.name] = f"its type {field.type} is not profiled"
+        else:
+            profiles[field.name] = NumericProfile() if kind == "numeric" else CategoricalProfile()
+    if profiles:
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=list(profiles)):
+            for name, column in zip(batch.schema.names, batch.columns):
+                _profile_arrow(profiles[name], column)
+    return {
+        "profiles": {name: profile.to_dict() for name, profile in profiles.items()},
+        **({"profiles_left_out": left_out} if left_out else {}),
+    }
+
+
+def _profile_arrow(profile: NumericProfile | CategoricalProfile, column: pa.Array) -> None:
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if isinstance(profile, NumericProfile):
+        # Nulls become NaN, which the profile counts as nulls.
+        profile.update(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
+        return
+    profile.add_nulls(column.null_count)
+    if pa.types.is_boolean(column.type):
+        column = pc.if_else(column, "true", "false")
+    counts = pc.value_counts(column.drop_null())
+    profile.update_counts(dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())))

@@ -28,3 +28,22 @@ class ValidationReport(models.Model):
 
     def __str__(self) -> str:
         return f"validation of {self.version_id}: {self.outcome}"
+
+
+class DatasetProfile(models.Model):
+    """The profile of every listed column of a validated dataset version, as registry.profiles dicts: the
+    reference that drift monitoring compares an endpoint's traffic with.
+
+    `columns` is [[name, profile], ...] in the file's order, a list because jsonb does not keep the order of an
+    object's keys, and the order is what a feature map is inferred from."""
+
+    version = models.OneToOneField("registry.AssetVersion", on_delete=models.CASCADE, related_name="dataset_profile")
+    columns = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"profile of dataset version {self.version_id}"
+
+    def profiles(self) -> dict[str, dict]:
+        """{column: profile dict}, in the file's order."""
+        return dict(self.columns)

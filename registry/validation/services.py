@@ -24,7 +24,7 @@ from registry.kernel.errors import NotFound
 from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.jsonsafe import json_safe, json_size, text_safe
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
-from registry.validation.models import ValidationOutcome, ValidationReport
+from registry.validation.models import DatasetProfile, ValidationOutcome, ValidationReport
 from registry.validation.sandbox import DATASET, MODEL, SandboxLimits, sandbox_run
 from registry.versions.lifecycle import can_transition
 from registry.versions.models import AssetVersion, VersionStatus
@@ -96,8 +96,12 @@ def validation_finish(
     failed_check: str = "",
     details: dict | None = None,
     signature: dict | None = None,
+    column_profiles: dict | None = None,
 ) -> bool:
-    """Record the outcome if `task_id` still holds the claim. Returns whether it was recorded."""
+    """Record the outcome if `task_id` still holds the claim. Returns whether it was recorded.
+
+    `column_profiles` ({column: registry.profiles dict}, from a dataset's profile) is stored as the version's
+    DatasetProfile in the same transaction: the reference of drift monitoring."""
     now = timezone.now()
     status = VersionStatus.VALIDATED if passed else VersionStatus.INVALID
     assert can_transition(VersionStatus.VALIDATING, status)
@@ -124,6 +128,10 @@ def validation_finish(
         AssetVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(
             status=status, status_changed_at=now, signature=signature, updated_at=now
         )
+        if passed and column_profiles:
+            DatasetProfile.objects.update_or_create(
+                version_id=version_id, defaults={"columns": list(column_profiles.items())}
+            )
         asset_release_refresh(asset)
         version = report.version
         action = Event.VERSION_VALIDATED if passed else Event.VERSION_INVALID
@@ -185,8 +193,11 @@ def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size:
     profile = outcome["result"]
     if profile is None:
         return {"passed": True, "details": {}, "reason": "Stored and hashed; this file format is not profiled."}
+    # The columns' sketches are stored apart (DatasetProfile), not in the report's bounded details.
+    column_profiles = profile.pop("profiles", None) or {}
     return {
         "passed": True,
+        "column_profiles": column_profiles,
         "details": {"profile": profile},
         "signature": {"columns": profile["columns"]},
         "reason": f"{profile['format'].upper()} with {profile['column_count']} columns and "
@@ -222,7 +233,18 @@ def _bounded(outcome: dict) -> dict:
             "parts": omitted,
             "reason": f"over the {MAX_STORED_JSON_BYTES // 1024} KiB limit on what validation stores per version",
         }
-    return {**outcome, "reason": text_safe(outcome["reason"]), "details": details, "signature": signature}
+    # Column names are cut as the details cut them (so the two agree); the sketches inside are kept whole.
+    column_profiles = {
+        text_safe(str(name), max_bytes=NAME_MAX_BYTES): json_safe(profile)
+        for name, profile in (outcome.get("column_profiles") or {}).items()
+    }
+    return {
+        **outcome,
+        "reason": text_safe(outcome["reason"]),
+        "details": details,
+        "signature": signature,
+        "column_profiles": column_profiles,
+    }
 
 
 def version_validate(*, version_id: int, task_id: str) -> bool:

@@ -39,6 +39,10 @@ EXPECTED = {
     "/api/v1/endpoints/{id}/": {"get", "patch", "delete"},
     "/api/v1/endpoints/{id}/keys/": {"get", "post"},
     "/api/v1/endpoints/{id}/keys/{key_id}/": {"delete"},
+    "/api/v1/endpoints/{id}/monitoring": {"get"},
+    "/api/v1/endpoints/{id}/monitoring/settings": {"patch"},
+    "/api/v1/endpoints/{id}/monitoring/reports/{report_id}": {"get"},
+    "/api/v1/endpoints/{id}/feedback": {"post"},
     "/api/v1/tokens/": {"get", "post"},
     "/api/v1/tokens/{id}/": {"delete"},
 }

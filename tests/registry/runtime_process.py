@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_runtime(live_server, tmp_path):
+def live_runtime(live_server, tmp_path, live_runtime_env):
     """The real runtime on a free port: (url, port, log path)."""
     port = free_port()
     log = open(tmp_path / "runtime.log", "w")
@@ -33,6 +33,7 @@ def live_runtime(live_server, tmp_path):
         **os.environ,
         "MODELHUB_RUNTIME_SECRET": django_settings.MODELHUB_RUNTIME_SECRET,
         "MODELHUB_RUNTIME_AUTH_TTL": "1",
+        **live_runtime_env,
     }
     process = subprocess.Popen(
         [
