@@ -50,7 +50,7 @@ from registry.monitoring.models import (
     ReferenceKind,
 )
 from registry.monitoring.performance import declared_metrics, degraded, endpoint_performance
-from registry.profiles.calibration import calibrate
+from registry.profiles.calibration import calibrate, rows_bucket
 from registry.profiles.columns import ProfileError, profile_from_dict, profile_merge
 from registry.profiles.drift import drift_scores
 from registry.validation.models import DatasetProfile
@@ -143,15 +143,9 @@ def _as_dicts(tensors: dict[str, list]) -> dict:
 # --------------------------------------------------------------------------------------------- thresholds
 
 
-def _rows_bucket(rows: int) -> int:
-    """Calibrate at the power of two at or below the window's rows: thresholds fall as windows grow, so this
-    errs toward fewer alarms, and one calibration serves every window between two powers."""
-    return max(16, 1 << max(rows, 1).bit_length() - 1)
-
-
 def thresholds_for(reference_profile, rows: int) -> dict[str, float]:
     key = hashlib.sha256(orjson.dumps(reference_profile.to_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()
-    bucket = _rows_bucket(rows)
+    bucket = rows_bucket(rows)
     cached = CalibratedThreshold.objects.filter(reference_key=key, rows=bucket).first()
     if cached is not None:
         return cached.thresholds

@@ -129,6 +129,8 @@ class NumericProfile:
             x = x.reshape(-1)
         size = x.size
         if size >= _BUFFER_VALUES:
+            if not (x.flags.writeable and x.flags.c_contiguous):
+                x = np.array(x)  # datasketches takes writable, contiguous arrays only (pyarrow's are read-only)
             self._flush()
             self._ingest(x)
             return
@@ -250,7 +252,8 @@ class NumericProfile:
         size = x.size
         if size == 0:
             return
-        total = float(np.add.reduce(x))
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN: the masks below sort it out
+            total = float(np.add.reduce(x))
         if not math.isfinite(total):
             # A NaN or an infinity makes the sum non-finite, so the masks are only needed here.
             finite = np.isfinite(x)

@@ -27,7 +27,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from registry.runtime.windows import PREDICTIONS_PER_WINDOW, WINDOW_SECONDS, Window, window_start
+from registry.runtime.windows import (
+    PREDICTIONS_PER_WINDOW,
+    WINDOW_SECONDS,
+    Reservoir,
+    Window,
+    tensor_rows,
+    window_start,
+)
 
 _PENDING_REQUESTS = 64  # fold after this many requests
 _MAX_PENDING_BYTES = 1 << 20  # or when the arrays waiting take this much
@@ -116,12 +123,12 @@ class ModelMonitor:
         self.sample_size = sample_size
         self.max_values = max_values
         self.requests = 0
-        self.samples: list[dict] = []
         self.window: Window | None = None
         self.window_seconds = window_seconds
         self._predictions = predictions
         self._on_close = on_close
         self._rng = rng or random.Random()
+        self._samples = Reservoir(sample_size, self._rng)
         self._pending: list[tuple] = []
         self._pending_bytes = 0
         self._inputs: dict[str, ColumnStats] = {}
@@ -142,15 +149,14 @@ class ModelMonitor:
         if window is None or now >= window.start + window.seconds or window.version != version:
             window = self._roll(now, version)
         self.requests += 1
-        if len(self.samples) < self.sample_size:
-            self.samples.append(_summary(inputs, outputs))
-        else:
-            slot = self._rng.randrange(self.requests)
-            if slot < self.sample_size:
-                self.samples[slot] = _summary(inputs, outputs)
-        self._pending.append((request_id, inputs, outputs, latency))
-        self._pending_bytes += sum(a.nbytes for a in inputs.values()) + sum(a.nbytes for a in outputs.values())
-        if len(self._pending) >= _PENDING_REQUESTS or self._pending_bytes >= _MAX_PENDING_BYTES:
+        slot = self._samples.offer()
+        if slot is not None:
+            self._samples.items[slot] = _summary(inputs, outputs)
+        pending = self._pending
+        pending.append((request_id, inputs, outputs, latency))
+        for array in inputs.values():
+            self._pending_bytes += array.nbytes
+        if len(pending) >= _PENDING_REQUESTS or self._pending_bytes >= _MAX_PENDING_BYTES:
             self.fold()
 
     def failure(self, *, version: str = "", now: float | None = None) -> None:
@@ -166,16 +172,16 @@ class ModelMonitor:
         pending, self._pending, self._pending_bytes = self._pending, [], 0
         if not pending:
             return
+        rows = {name: tensor_rows([p[1].get(name) for p in pending]) for name in pending[0][1]}
         if self.window is not None:
-            self.window.fold(pending)
-        for name in pending[0][1]:
-            columns = _columns([p[1].get(name) for p in pending])
-            if columns is None:
+            self.window.fold(pending, rows)
+        for name, columns in rows.items():
+            if columns is None or columns.dtype.kind != "f":
                 continue
             stats = self._inputs.get(name)
             if stats is None or stats.mean.shape[0] != columns.shape[1]:
                 stats = self._inputs[name] = ColumnStats(columns.shape[1])
-            stats.update(columns)
+            stats.update(columns.astype(np.float64, copy=False))
         for name, first in pending[0][2].items():
             if first.dtype.kind not in "iuOSU":
                 continue
@@ -216,7 +222,7 @@ class ModelMonitor:
             "requests": self.requests,
             "inputs": {name: s.as_dict() for name, s in self._inputs.items()},
             "outputs": {name: c.as_dict() for name, c in self._outputs.items()},
-            "samples": list(self.samples),
+            "samples": list(self._samples.items),
         }
 
 
@@ -290,20 +296,6 @@ class Monitoring:
         monitor = self._models.pop(model, None)
         if monitor is not None:
             monitor.close()
-
-
-def _columns(arrays: list) -> np.ndarray | None:
-    """The rows of a numeric input of rank 1 (one column) or 2 over several requests, as float64."""
-    first = arrays[0]
-    if first is None or first.dtype.kind not in "biuf" or first.ndim not in (1, 2):
-        return None
-    width = 1 if first.ndim == 1 else first.shape[1]
-    parts = []
-    for array in arrays:
-        if array is None or array.ndim != first.ndim or (array.ndim == 2 and array.shape[1] != width):
-            continue
-        parts.append(array.reshape(-1, width))
-    return np.concatenate(parts).astype(np.float64, copy=False)
 
 
 def _summary(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> dict:

@@ -44,6 +44,43 @@ def window_start(now: float, seconds: int) -> int:
     return int(now // seconds) * seconds
 
 
+class Reservoir:
+    """A uniform sample of at most `size` of the items offered (Li's algorithm L): `offer()` says which slot the
+    item goes to, or None. Once full, it draws random numbers only for the items it takes (about
+    size * ln(seen / size) of them), so an item passed over costs one comparison."""
+
+    __slots__ = ("size", "items", "seen", "_next", "_w", "_rng")
+
+    def __init__(self, size: int, rng: random.Random):
+        self.size = size
+        self.items: list = []
+        self.seen = 0
+        self._next = 0
+        self._w = 0.0
+        self._rng = rng
+
+    def offer(self) -> int | None:
+        self.seen += 1
+        seen = self.seen
+        if seen <= self.size:
+            self.items.append(None)
+            if seen == self.size:
+                self._w = math.exp(math.log(1.0 - self._rng.random()) / self.size)
+                self._skip()
+            return seen - 1
+        if seen != self._next:
+            return None
+        self._w *= math.exp(math.log(1.0 - self._rng.random()) / self.size)
+        self._skip()
+        return self._rng.randrange(self.size)
+
+    def _skip(self) -> None:
+        if self._w >= 1.0:  # (1 - u) ** (1 / size) rounds to 1 only for huge sizes: take the next item
+            self._next = self.seen + 1
+            return
+        self._next = self.seen + int(math.log(1.0 - self._rng.random()) / math.log(1.0 - self._w)) + 1
+
+
 class Window:
     """One model's profiles over [start, start + seconds)."""
 
@@ -59,23 +96,29 @@ class Window:
         self.latency_ms = NumericProfile()
         self.inputs: dict[str, list] = {}
         self.outputs: dict[str, list] = {}
-        self.predictions: list[list] = []
-        self.predictions_seen = 0
-        self._predictions_limit = predictions
-        self._rng = rng
+        self._predictions = Reservoir(predictions, rng)
 
     @property
     def end(self) -> int:
         return self.start + self.seconds
 
-    def fold(self, pending: list[tuple]) -> None:
-        """Fold requests [(request_id, inputs, outputs, latency_seconds)] into the profiles."""
+    @property
+    def predictions(self) -> list[list]:
+        return self._predictions.items
+
+    @property
+    def predictions_seen(self) -> int:
+        return self._predictions.seen
+
+    def fold(self, pending: list[tuple], input_rows: dict | None = None) -> None:
+        """Fold requests [(request_id, inputs, outputs, latency_seconds)] into the profiles; `input_rows` are the
+        inputs' rows when the caller has them already ({name: rows or None}, from `tensor_rows`)."""
         if not pending:
             return
         self.requests += len(pending)
         self.latency_ms.update(np.fromiter((p[3] for p in pending), dtype=np.float64, count=len(pending)) * 1000.0)
         for name in pending[0][1]:
-            rows = _rows([p[1].get(name) for p in pending])
+            rows = input_rows[name] if input_rows is not None else tensor_rows([p[1].get(name) for p in pending])
             if rows is not None:
                 _profile_columns(self.inputs, name, rows)
                 if name == next(iter(pending[0][1])):
@@ -90,20 +133,14 @@ class Window:
                 uniques, counts = np.unique(values, return_counts=True)
                 profiles[0].update_counts(dict(zip(_labels(uniques), counts.tolist())))
             else:
-                rows = _rows(arrays)
+                rows = tensor_rows(arrays)
                 if rows is not None:
                     _profile_columns(self.outputs, name, rows)
+        reservoir = self._predictions
         for request_id, _, outputs, _ in pending:
-            self._sample_prediction(request_id, outputs)
-
-    def _sample_prediction(self, request_id: str, outputs: dict) -> None:
-        self.predictions_seen += 1
-        if len(self.predictions) < self._predictions_limit:
-            self.predictions.append([request_id, _head(outputs)])
-            return
-        slot = self._rng.randrange(self.predictions_seen)
-        if slot < self._predictions_limit:
-            self.predictions[slot] = [request_id, _head(outputs)]
+            slot = reservoir.offer()
+            if slot is not None:
+                reservoir.items[slot] = [request_id, _head(outputs)]
 
     def to_dict(self) -> dict:
         return {
@@ -134,8 +171,9 @@ def _profile_columns(target: dict[str, list], name: str, rows: np.ndarray) -> No
         profile.update(rows[:, column])
 
 
-def _rows(arrays: list) -> np.ndarray | None:
-    """The rows of a tensor of rank 1 (one column) or 2 over several requests; None for other ranks."""
+def tensor_rows(arrays: list) -> np.ndarray | None:
+    """The rows of a tensor of rank 1 (one column) or 2 over several requests (integers as float64); None for
+    other ranks."""
     first = arrays[0]
     if first is None or first.ndim not in (1, 2) or first.dtype.kind not in _NUMERIC_KINDS + _TEXT_KINDS:
         return None

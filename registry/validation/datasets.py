@@ -4,8 +4,14 @@ Files are streamed, never loaded whole, so a multi-gigabyte upload is profiled i
 Only the formats below are read, and only as data; anything else is stored without a profile.
 
 Each listed column also gets a mergeable profile (registry.profiles.columns): the reference that monitoring
-compares an endpoint's traffic with. CSV/TSV rows are gathered in blocks of BLOCK_ROWS and each block's columns
-go to the profiles at once (numpy parses the numbers); Parquet is read in record batches.
+compares an endpoint's traffic with.
+
+CSV/TSV is read by pyarrow's threaded streaming reader, every listed column as text, block by block; each block
+is checked column by column with vectorised kernels (pyarrow.compute: whitespace, the type patterns, value
+counts), so no Python runs per cell. Python's csv module stays the definition of a valid file: when pyarrow
+refuses one (a ragged row, bytes that are not UTF-8, a row longer than a block, a repeated column name), the
+csv module reads it again and either names the line that is wrong, with the messages below, or profiles it
+itself (slowly; such files are rare). Parquet is read in record batches.
 """
 
 from __future__ import annotations
@@ -14,13 +20,13 @@ import csv
 import re
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from registry.profiles.columns import CategoricalProfile, NumericProfile
@@ -34,7 +40,14 @@ MAX_FIELD_BYTES = 10 * 1024 * 1024
 # in one piece. Several large fields can share a line, hence more than MAX_FIELD_BYTES.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
-# Rows of a CSV/TSV block handed to the column profiles together, and Parquet's batch size.
+# pyarrow's CSV block. A row must fit in one, so it stays below MAX_FIELD_BYTES: a field or line over its limit
+# makes pyarrow fail, and the csv module then reports it with its line number.
+BLOCK_BYTES = 4 * 1024 * 1024
+# The memory pool pyarrow's CSV reader allocates from; None is pyarrow's default (tests count with a proxy).
+MEMORY_POOL = None
+# Values handed to a NumericProfile at once: its temporaries are Python-heap arrays of this many floats.
+PROFILE_CHUNK = 16_384
+# Rows of the csv module's blocks handed to the column profiles together, and Parquet's batch size.
 BLOCK_ROWS = 2048
 PARQUET_BATCH_ROWS = 65_536
 # A column read as numbers keeps the counts of its cells while they are this few distinct values, so that if
@@ -42,6 +55,14 @@ PARQUET_BATCH_ROWS = 65_536
 RAW_COUNTS_MAX_VALUES = 256
 
 _NUMERIC_TYPES = {"empty", "integer", "float"}
+# The cell types of _cell_type in RE2 syntax (pc.match_substring_regex), for cells stripped of whitespace. Case is
+# spelled out rather than (?i), which would also match the Kelvin sign and the long s.
+_INTEGER_PATTERN = r"^[+-]?[0-9]+$"
+_FLOAT_PATTERN = (
+    r"^(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[Nn][Aa][Nn]|[+-]?[Ii][Nn][Ff](?:[Ii][Nn][Ii][Tt][Yy])?)$"
+)
+_BOOLEAN_PATTERN = r"^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"
 _DELIMITED_FORMATS = {".csv": ("csv", ","), ".tsv": ("tsv", "\t")}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 
@@ -79,7 +100,8 @@ def profile_dataset(path: Path, *, filename: str) -> dict[str, Any] | None:
     suffix = Path(filename).suffix.lower()
     if suffix in _DELIMITED_FORMATS:
         name, delimiter = _DELIMITED_FORMATS[suffix]
-        return _profile_delimited(Path(path), format_name=name, delimiter=delimiter)
+        fast = _profile_delimited_arrow(Path(path), format_name=name, delimiter=delimiter)
+        return fast if fast is not None else _profile_delimited(Path(path), format_name=name, delimiter=delimiter)
     if suffix in _PARQUET_SUFFIXES:
         return _profile_parquet(Path(path))
     return None
@@ -117,6 +139,10 @@ def _profile_delimited(path: Path, *, format_name: str, delimiter: str) -> dict[
                 block = []
         if block:
             profiler.add(block, types)
+    return _delimited_result(format_name, delimiter, row_count, names, types, nulls, profiler)
+
+
+def _delimited_result(format_name, delimiter, row_count, names, types, nulls, profiler) -> dict[str, Any]:
     return {
         "format": format_name,
         "delimiter": delimiter,
@@ -128,6 +154,106 @@ def _profile_delimited(path: Path, *, format_name: str, delimiter: str) -> dict[
         ],
         **profiler.result(),
     }
+
+
+def _header(path: Path, delimiter: str) -> list[str]:
+    """The first row, read and checked by the csv module as _profile_delimited reads it."""
+    with open(path, "rb") as stream, _field_size_limit(MAX_FIELD_BYTES):
+        header = _next_row(csv.reader(_decoded_lines(stream), delimiter=delimiter))
+    if header is None:
+        raise DatasetInvalid("the file is empty")
+    return _check_header(header)
+
+
+def _profile_delimited_arrow(path: Path, *, format_name: str, delimiter: str) -> dict[str, Any] | None:
+    """The profile _profile_delimited makes, read by pyarrow's threaded reader with every cell checked by
+    vectorised kernels; None when pyarrow refuses the file (a ragged row, text that is not UTF-8, a row longer
+    than a block), and the csv module then names the line that is wrong, or reads the file itself."""
+    names = _header(path, delimiter)
+    if len(set(names)) != len(names):
+        return None  # pyarrow types columns by name: one name twice is for the csv module
+    listed = names[:MAX_LISTED_COLUMNS]
+    types, nulls, row_count = ["empty"] * len(listed), [0] * len(listed), 0
+    profiler = _DelimitedProfiler(listed)
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=BLOCK_BYTES),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                include_columns=listed,
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+            memory_pool=MEMORY_POOL,
+        )
+        with closing(reader):
+            if reader.schema.names != listed:
+                return None
+            for batch in reader:
+                row_count += batch.num_rows
+                for index, column in enumerate(batch.columns):
+                    fast = _fast_numbers(column, types[index])
+                    if fast is not None:
+                        types[index] = _widen(types[index], fast[0])
+                        profiler.add_column(index, column, 0, types[index], numbers=fast[1])
+                        continue
+                    trimmed = pc.utf8_trim_whitespace(column)
+                    empty = pc.equal(pc.utf8_length(trimmed), 0)
+                    blank = pc.sum(empty).as_py() or 0
+                    values = trimmed.filter(pc.invert(empty)) if blank else trimmed
+                    nulls[index] += blank
+                    types[index] = _widen(types[index], _block_type(values, types[index]))
+                    profiler.add_column(index, values, blank, types[index])
+    except (pa.ArrowInvalid, pa.ArrowException, OSError):
+        return None
+    return _delimited_result(format_name, delimiter, row_count, names, types, nulls, profiler)
+
+
+def _fast_numbers(column: pa.Array, current: str) -> tuple[str, pa.Array] | None:
+    """("integer" or "float", the block as float64) when one cast shows every cell a number as _cell_type reads
+    one; None for the full checks of _block_type. The casts refuse empty and padded cells, but read a little more
+    than _cell_type: hex integers and NaN spellings such as +nan are looked for, and a column that is still
+    integer gets the full checks when the integer cast fails (a number past int64 is an integer too)."""
+    if current == "string" or current == "boolean" or len(column) == 0:
+        return None
+    if current != "float":
+        try:
+            integers = pc.cast(column, pa.int64())
+        except pa.ArrowInvalid:
+            return None
+        if pc.any(pc.match_substring(column, "x", ignore_case=True)).as_py():
+            return None
+        return "integer", pc.cast(integers, pa.float64())
+    try:
+        numbers = pc.cast(column, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    nan = pc.is_nan(numbers)
+    if pc.any(nan).as_py() and not pc.all(pc.match_substring_regex(column.filter(nan), r"^[Nn][Aa][Nn]$")).as_py():
+        return None
+    return "float", numbers
+
+
+def _block_type(values: pa.Array, current: str) -> str:
+    """The narrowest type of a block's non-empty (stripped) cells that the column's current type may widen to."""
+    if len(values) == 0:
+        return "empty"
+    if current == "string":
+        return "string"
+
+    def every(pattern: str) -> bool:
+        return bool(pc.all(pc.match_substring_regex(values, pattern)).as_py())
+
+    if current in ("empty", "integer") and every(_INTEGER_PATTERN):
+        return "integer"
+    if current != "boolean" and every(_FLOAT_PATTERN):
+        return "float"
+    if current in ("empty", "boolean") and every(_BOOLEAN_PATTERN):
+        return "boolean"
+    return "string"
 
 
 class _DelimitedProfiler:
@@ -152,33 +278,45 @@ class _DelimitedProfiler:
         self.categorical: dict[int, CategoricalProfile] = {}
 
     def add(self, block: list[list[str]], types: list[str]) -> None:
+        """A block of the csv module's rows, the types as they stand after it."""
         width = len(self.names)
         columns = list(zip(*(row[:width] for row in block)))
         for index in list(self.profiled):
-            cells = [cell for cell in columns[index] if cell and not cell.isspace()]
-            empty = len(block) - len(cells)
-            type_ = types[index]
-            if type_ in _NUMERIC_TYPES:
-                profile = self.numeric[index]
-                profile.add_nulls(empty)
-                self.empty[index] += empty
-                if cells:
-                    profile.update(np.asarray(cells).astype(np.float64))
+            cells = [cell.strip() for cell in columns[index] if cell and not cell.isspace()]
+            self.add_column(index, pa.array(cells, pa.string()), len(block) - len(cells), types[index])
+
+    def add_column(self, index: int, values: pa.Array, blank: int, type_: str, numbers: pa.Array | None = None) -> None:
+        """One block of a column: its non-empty cells (stripped), its count of empty ones, its type so far, and
+        the cells as float64 when the caller parsed them already."""
+        if index not in self.profiled:
+            return
+        if type_ in _NUMERIC_TYPES:
+            profile = self.numeric[index]
+            profile.add_nulls(blank)
+            self.empty[index] += blank
+            if len(values):
+                if numbers is None:
+                    numbers = pc.cast(values, pa.float64())
+                for start in range(0, len(numbers), PROFILE_CHUNK):
+                    profile.update(numbers.slice(start, PROFILE_CHUNK).to_numpy(zero_copy_only=False))
                 raw = self.raw[index]
                 if raw is not None:
-                    raw.update(cells)
-                    if len(raw) > RAW_COUNTS_MAX_VALUES:
+                    counts = pc.value_counts(values)
+                    if len(counts) + len(raw) > RAW_COUNTS_MAX_VALUES:
                         self.raw[index] = None
-                continue
-            categorical = self.categorical.get(index)
+                    else:
+                        raw.update(_counts(counts))
+            return
+        categorical = self.categorical.get(index)
+        if categorical is None:
+            categorical = self._to_categorical(index)
             if categorical is None:
-                categorical = self._to_categorical(index)
-                if categorical is None:
-                    continue
-            categorical.add_nulls(empty)
+                return
+        categorical.add_nulls(blank)
+        if len(values):
             if type_ == "boolean":
-                cells = [cell.strip().lower() for cell in cells]
-            categorical.update(cells)
+                values = pc.utf8_lower(values)
+            categorical.update_counts(_counts(pc.value_counts(values)))
 
     def _to_categorical(self, index: int) -> CategoricalProfile | None:
         if self.raw[index] is None:
@@ -318,6 +456,10 @@ def _profile_parquet(path: Path) -> dict[str, Any]:
     }
 
 
+def _counts(value_counts: pa.StructArray) -> dict:
+    return dict(zip(value_counts.field("values").to_pylist(), value_counts.field("counts").to_pylist()))
+
+
 def _parquet_kind(type_: pa.DataType) -> str | None:
     if pa.types.is_integer(type_) or pa.types.is_floating(type_) or pa.types.is_decimal(type_):
         return "numeric"
@@ -359,5 +501,4 @@ def _profile_arrow(profile: NumericProfile | CategoricalProfile, column: pa.Arra
     profile.add_nulls(column.null_count)
     if pa.types.is_boolean(column.type):
         column = pc.if_else(column, "true", "false")
-    counts = pc.value_counts(column.drop_null())
-    profile.update_counts(dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())))
+    profile.update_counts(_counts(pc.value_counts(column.drop_null())))

@@ -56,14 +56,19 @@ def test_seed_registers_the_catalogue_for_validation():
         "iris-quickstart": AssetKind.SOLUTION,
     }
     versions = AssetVersion.objects.filter(asset__team=team)
-    governed = {"iris-logreg": VersionStatus.APPROVED, "wine-random-forest": VersionStatus.IN_REVIEW}
+    # The iris data validates in the seed too: its profile is the reference of the monitored endpoint.
+    governed = {
+        "iris-logreg": VersionStatus.APPROVED,
+        "wine-random-forest": VersionStatus.IN_REVIEW,
+        "iris": VersionStatus.VALIDATED,
+    }
     assert sorted(versions.values_list("asset__slug", "version", "status")) == sorted(
         (slug, "1.0.0", governed.get(slug, VersionStatus.VALIDATING)) for slug in kinds
     )
     assert {v.validation.outcome for v in versions.exclude(asset__slug__in=governed).select_related("validation")} == {
         ValidationOutcome.PENDING
     }
-    assert "Demo catalogue ready: 24 created, 0 already there." in output
+    assert "Demo catalogue ready: 25 created, 0 already there." in output
 
     iris = Asset.objects.get(slug="iris")
     assert (iris.license, iris.task, iris.framework) == ("CC-BY-4.0", "tabular-classification", "")
@@ -93,7 +98,8 @@ def test_dataset_files_read_back_from_storage():
         assert len(body) == rows and all(len(row) == features + 1 for row in body)
         assert all(float(value) == float(value) for row in body for value in row)  # numbers, no NaN
 
-        assert version_validate(version_id=version.pk, task_id="t")
+        if version.status == VersionStatus.VALIDATING:  # iris, the monitored model's data, validated in the seed
+            assert version_validate(version_id=version.pk, task_id="t")
         version.refresh_from_db()
         assert version.status == VersionStatus.VALIDATED
         assert [c["name"] for c in version.signature["columns"]] == header
@@ -137,7 +143,7 @@ def test_running_twice_creates_nothing_new():
         Asset.objects.count(),
         AssetVersion.objects.count(),
     ) == counts
-    assert "0 created, 20 already there" in output
+    assert "0 created, 21 already there" in output
     assert "created " not in output
     assert version_of("diabetes-ridge").status == VersionStatus.VALIDATED  # left alone
     assert version_of("iris-logreg").review_rounds.count() == 1
@@ -167,3 +173,26 @@ def test_demo_shows_governance_lineage_and_cards_working():
         ("iris-quickstart", "uses", "iris-logreg"),
     }
     assert all(version_card_completeness(version=v) >= 50 for v in AssetVersion.objects.exclude(asset__kind="solution"))
+
+
+def test_the_demo_endpoint_has_a_reference_history_and_one_drifting_feature():
+    from registry.endpoints.models import Endpoint
+    from registry.monitoring.models import MonitoringAlarm
+    from registry.monitoring.selectors import endpoint_monitoring
+
+    output = seed()
+
+    endpoint = Endpoint.objects.get(name="iris-production")
+    assert endpoint.alias == "production" and endpoint.team.slug == "demo-lab"
+    assert "endpoint key, shown once: " in output
+    series = endpoint_monitoring(endpoint=endpoint)
+    assert series["reference"]["kind"] == "training" and series["reference"]["dataset_version"] == "demo-lab/iris@1.0.0"
+    assert series["health"] == "drifting" and len(series["drift"]) >= 6
+    assert sum(point["requests"] for point in series["traffic"]) == 36 * 120
+    (alarm,) = MonitoringAlarm.objects.filter(endpoint=endpoint)
+    assert alarm.status == "open" and [f for f in alarm.features if not f.startswith("probabilities")] == [
+        "sepal_width_cm"
+    ]
+    assert not series["drift"][0]["drifted"]
+    measured = [p["measured"] for p in series["performance"] if p["measured"]["labels"]]
+    assert measured and measured[0]["metrics"]["accuracy"] > 0.9

@@ -151,9 +151,11 @@ def test_field_under_10_mb_is_accepted(tmp_path):
     assert profile_dataset(path, filename="a.csv")["columns"] == [{"name": "a", "type": "string", "nulls": 0}]
 
 
-def test_csv_is_streamed_not_loaded_whole(tmp_path):
+def test_csv_is_streamed_not_loaded_whole(tmp_path, monkeypatch):
     row = b"12345,0.25,some text here,true\n"
-    path = write(tmp_path, "big.csv", b"a,b,c,d\n" + row * 100_000)  # about 3.2 MB
+    path = write(tmp_path, "big.csv", b"a,b,c,d\n" + row * 2_500_000)  # about 80 MB
+    pool = pa.proxy_memory_pool(pa.default_memory_pool())  # counts what pyarrow's reader allocates
+    monkeypatch.setattr(datasets, "MEMORY_POOL", pool)
     tracemalloc.start()
     try:
         profile = profile_dataset(path, filename="big.csv")
@@ -161,9 +163,46 @@ def test_csv_is_streamed_not_loaded_whole(tmp_path):
     finally:
         tracemalloc.stop()
 
-    assert profile["row_count"] == 100_000
+    assert profile["row_count"] == 2_500_000
     assert [c["type"] for c in profile["columns"]] == ["integer", "float", "string", "boolean"]
-    assert peak < 1536 * 1024  # a block of rows and the sketches
+    assert profile["profiles"]["a"]["count"] == 2_500_000
+    assert peak < 1024 * 1024  # Python's heap: the sketches and one chunk of numbers
+    assert 0 < pool.max_memory() < 48 * 1024 * 1024  # pyarrow's: the 4 MiB blocks read ahead, not the file
+
+
+def test_files_pyarrow_refuses_are_read_by_the_csv_module(tmp_path, monkeypatch):
+    # A row longer than pyarrow's block, and a repeated column name: the csv module profiles both.
+    monkeypatch.setattr(datasets, "BLOCK_BYTES", 1024)
+    path = write(tmp_path, "t.csv", b"a,b\n1," + b"x" * 5000 + b"\n2,y\n")
+    profile = profile_dataset(path, filename="t.csv")
+    assert profile["row_count"] == 2 and profile["columns"][1]["type"] == "string"
+    assert profile["profiles"]["a"]["count"] == 2
+    twice = profile_dataset(write(tmp_path, "u.csv", b"a,a\n1,2\n"), filename="u.csv")
+    assert twice["profiles_left_out"] == {"a": "an earlier column has the same name"}
+    assert [c["type"] for c in twice["columns"]] == ["integer", "integer"]
+
+
+@pytest.mark.parametrize(
+    "cells, expected",
+    [
+        (["1", " -2 ", "+3"], "integer"),
+        (["1", "2.5", "1e3", ".5", "5.", "NaN", "-Infinity", "inf"], "float"),
+        (["True", " false", "TRUE"], "boolean"),
+        (["1", "true"], "string"),
+        (["1", "0x10"], "string"),  # pyarrow's casts read hex and +nan; _cell_type does not
+        (["1.5", "+nan"], "string"),
+        (["1", "99999999999999999999"], "integer"),  # past int64, still an integer
+        (["١٢"], "string"),  # Arabic-Indic digits are not ASCII digits
+        (["", " "], "empty"),
+    ],
+)
+def test_both_readers_agree_on_types(tmp_path, monkeypatch, cells, expected):
+    path = write(tmp_path, "t.csv", ("v\n" + "\n".join(f'"{c}"' for c in cells) + "\n").encode())
+    fast = profile_dataset(path, filename="t.csv")
+    monkeypatch.setattr(datasets, "_profile_delimited_arrow", lambda *a, **k: None)
+    slow = profile_dataset(path, filename="t.csv")
+    assert fast["columns"] == slow["columns"] and fast["columns"][0]["type"] == expected
+    assert fast["profiles"] == slow["profiles"] or expected == "float"  # NaN != NaN in the float case
 
 
 @pytest.mark.parametrize("filename", ["model.pkl", "notes.txt", "data.csv.gz", "archive.json", "README"])
@@ -264,3 +303,13 @@ def test_corrupt_parquet_is_invalid(tmp_path, cut):
     error = profile_error(path, "t.parquet")
 
     assert error.reason.startswith("not a valid Parquet file: ")
+
+
+@pytest.mark.parametrize("first, later", [("2.5", "+nan"), ("7", "0x10"), ("7", "2.5")])
+def test_later_blocks_get_the_same_checks(tmp_path, monkeypatch, first, later):
+    monkeypatch.setattr(datasets, "BLOCK_BYTES", 256)  # many blocks: the cast-only fast path is taken
+    path = write(tmp_path, "t.csv", ("v\n" + f"{first}\n" * 300 + f"{later}\n").encode())
+    fast = profile_dataset(path, filename="t.csv")
+    monkeypatch.setattr(datasets, "_profile_delimited_arrow", lambda *a, **k: None)
+    assert fast["columns"] == profile_dataset(path, filename="t.csv")["columns"]
+    assert fast["columns"][0]["type"] == ("float" if later == "2.5" else "string")

@@ -112,7 +112,7 @@ def test_deploy_monitor_alarm_label_and_retrain_webhook(
     assert len(set(ids)) == len(ids) == 200  # every response carries an id of its own
     later = timezone.now() + timedelta(minutes=2)
     calm = endpoint_evaluate(endpoint_id=endpoint_id, now=later)
-    assert calm and not MonitoringAlarm.objects.exists(), [r.drifted for r in calm]
+    assert calm and not MonitoringAlarm.objects.filter(endpoint_id=endpoint_id).exists(), [r.drifted for r in calm]
 
     shift = np.zeros(4)
     shift[1] = 2 * rows[:, 1].std()  # sepal width, two standard deviations
@@ -121,7 +121,7 @@ def test_deploy_monitor_alarm_label_and_retrain_webhook(
         send(600, shift)
     delivered(2000)
     drifted = endpoint_evaluate(endpoint_id=endpoint_id, now=timezone.now() + timedelta(minutes=2))
-    alarm = MonitoringAlarm.objects.get()
+    alarm = MonitoringAlarm.objects.get(endpoint_id=endpoint_id)
     # The shifted feature, and the predictions it moves (prediction drift); no other feature.
     assert alarm.kind == "drift" and [f for f in alarm.features if f in FEATURES] == ["sepal_width_cm"], alarm.features
     assert all(f in FEATURES or f.startswith("probabilities") for f in alarm.features)

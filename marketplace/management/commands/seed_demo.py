@@ -11,6 +11,9 @@ worker runs), submitted, approved by the `reviewer` account (in the `reviewers` 
 team), signed with the organisation key and pointed at by the `production` alias; the wine model
 waits in the reviewer's queue.
 
+Monitoring too: the approved iris model is deployed as the endpoint `iris-production` with six hours of
+history in which one feature drifts (marketplace/management/demo_monitoring.py).
+
 Idempotent: a team, asset or version that already exists is skipped (and a model whose version
 exists is not trained again), so running the command twice creates nothing new.
 """
@@ -18,6 +21,7 @@ exists is not trained again), so running the command twice creates nothing new.
 import csv
 import re
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +42,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from marketplace.management.demo_monitoring import ENDPOINT_NAME, seed_monitored_endpoint
 from registry.artifacts.uploads import StagedFile
 from registry.assets.models import Asset, AssetKind
 from registry.assets.selectors import asset_get
@@ -68,6 +73,8 @@ TARGET_COLUMN = "target"
 TEST_SIZE = 0.25
 RANDOM_STATE = 0
 ONNX_OPSET = 17
+# How long to wait for a version the Celery worker is validating (the seed needs the iris ones validated).
+VALIDATION_WAIT_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -396,6 +403,7 @@ class Command(BaseCommand):
                     self._model(user, team, model, dataset, loaded[dataset.slug], workdir)
                 self._solution(user, team, workdir)
             self._governance(user, team)
+            self._monitoring(user, team, loaded)
         except DomainError as exc:
             raise CommandError(exc.message) from None
         created, skipped = self.counts["created"], self.counts["skipped"]
@@ -612,11 +620,38 @@ class Command(BaseCommand):
         reviewer.groups.add(group)
         return reviewer
 
+    def _monitoring(self, user, team: Team, loaded: dict) -> None:
+        model = next(m for m in MODELS if m.slug == APPROVED_MODEL)
+        dataset = loaded[model.dataset]
+        # The reference is the training dataset's profile, stored when it validates.
+        self._validated(version_get(asset=asset_get(user=user, team=team.slug, slug=model.dataset), version=VERSION))
+        estimator, _ = train(model, dataset)
+        key = seed_monitored_endpoint(
+            user=user,
+            team=team,
+            asset=f"{team.slug}/{APPROVED_MODEL}",
+            estimator=estimator,
+            data=dataset.data,
+            target=dataset.target,
+        )
+        if key is None:
+            self._skipped(f"endpoint {ENDPOINT_NAME}")
+        else:
+            self._created(
+                f"endpoint {ENDPOINT_NAME} of {APPROVED_MODEL}@production, with six hours of monitoring history "
+                f"and a drifting feature (endpoint key, shown once: {key})"
+            )
+
     def _validated(self, version: AssetVersion) -> AssetVersion:
-        """The version once validated: checked here, in the sandbox, if the worker has not done it yet."""
+        """The version once validated: checked here, in the sandbox, if the worker has not done it yet, or waited
+        for while the worker holds it."""
         if version.status == VersionStatus.VALIDATING:
             version_validate(version_id=version.pk, task_id="seed-demo")
         version.refresh_from_db()
+        deadline = time.monotonic() + VALIDATION_WAIT_SECONDS
+        while version.status == VersionStatus.VALIDATING and time.monotonic() < deadline:
+            time.sleep(0.5)  # a worker claimed it first
+            version.refresh_from_db()
         if version.status == VersionStatus.INVALID:
             raise CommandError(f"{version} failed validation: {version.validation.reason}")
         return version

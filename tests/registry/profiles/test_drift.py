@@ -119,3 +119,11 @@ def test_calibration_of_categories():
     moved = drift_scores(reference, _categorical(["x"] * 400 + ["y"] * 300 + ["z"] * 300))
     assert all(moved[m] > thresholds[m] for m in thresholds)
     assert calibrate(CategoricalProfile(), window_rows=10) == {}
+
+
+def test_rows_buckets_round_down_by_less_than_a_tenth():
+    from registry.profiles.calibration import rows_bucket
+
+    for rows in (16, 17, 100, 500, 4096, 10**6):
+        assert 0.91 * rows <= rows_bucket(rows) <= rows
+    assert rows_bucket(3) == 16 and len({rows_bucket(n) for n in range(512, 550)}) == 1

@@ -1,6 +1,7 @@
 """Monitoring windows in the runtime: per-minute profiles, request ids, the spool and the shipper."""
 
 import asyncio
+import random
 
 import httpx
 import numpy as np
@@ -203,3 +204,23 @@ def test_a_shipped_window_is_json_the_portal_can_read(tmp_path):
     first = profile_from_dict(window["inputs"]["x"][0])
     assert first.nulls == 1 and profile_from_dict(window["inputs"]["x"][1]).non_finite == 1
     assert window["predictions"][0][1]["probabilities"] == [[None, None]]
+
+
+def test_the_reservoir_samples_uniformly():
+    from scipy import stats
+
+    from registry.runtime.windows import Reservoir
+
+    rng = random.Random(1)
+    included = np.zeros(100)
+    for _ in range(4000):
+        reservoir = Reservoir(10, rng)
+        for item in range(100):
+            slot = reservoir.offer()
+            if slot is not None:
+                reservoir.items[slot] = item
+        assert len(reservoir.items) == 10 and len(set(reservoir.items)) == 10
+        included[reservoir.items] += 1
+    # Each item is kept with probability 10/100, early and late alike.
+    assert stats.chisquare(included).pvalue > 0.001
+    assert abs(included[:50].sum() - included[50:].sum()) < 0.05 * included.sum()
