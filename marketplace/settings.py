@@ -255,6 +255,8 @@ MODELHUB_KUBERNETES_READY_TIMEOUT = envint("MODELHUB_KUBERNETES_READY_TIMEOUT", 
 MODELHUB_MONITORING_INTERVAL = envint("MODELHUB_MONITORING_INTERVAL", 60, minimum=1)
 MODELHUB_MONITORING_MINUTES_KEPT_HOURS = envint("MODELHUB_MONITORING_MINUTES_KEPT_HOURS", 24, minimum=1)
 MODELHUB_MONITORING_RETENTION_DAYS = envint("MODELHUB_MONITORING_RETENTION_DAYS", 30, minimum=1)
+# Prometheus scrapes the portal's /metrics (the monitoring gauges) with this bearer token; empty: staff only.
+MODELHUB_METRICS_TOKEN = envstr("MODELHUB_METRICS_TOKEN")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://localhost/")

@@ -1,8 +1,11 @@
 """Monitoring over the API: an endpoint's series and reports, its settings, ground truth; windows from the runtime."""
 
 from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotFound
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -12,7 +15,13 @@ from marketplace.api.views import APIView
 from registry.endpoints.selectors import endpoint_get
 from registry.kernel.errors import ErrorCode
 from registry.monitoring.models import REQUEST_ID_MAX_LENGTH
-from registry.monitoring.selectors import WINDOW_CHOICES, drift_report_get, endpoint_monitoring, window_profiles
+from registry.monitoring.selectors import (
+    WINDOW_CHOICES,
+    drift_report_get,
+    endpoint_monitoring,
+    latest_scores,
+    window_profiles,
+)
 from registry.monitoring.services import ground_truth_record, monitor_update, windows_ingest
 from registry.runtime.auth import secret_matches
 
@@ -152,3 +161,54 @@ class RuntimeMonitoringView(APIView):
             )
         body = request.data if isinstance(request.data, dict) else {}
         return Response(windows_ingest(source=body.get("source"), windows=body.get("windows")))
+
+
+class _LatestScores:
+    """A prometheus_client collector over registry.monitoring.selectors.latest_scores, read at scrape time."""
+
+    def collect(self):
+        score = GaugeMetricFamily(
+            "modelhub_endpoint_drift_score",
+            "Latest drift score of an endpoint's input or output column",
+            labels=["endpoint", "team", "kind", "column", "metric"],
+        )
+        threshold = GaugeMetricFamily(
+            "modelhub_endpoint_drift_threshold",
+            "The threshold that score is held to",
+            labels=["endpoint", "team", "kind", "column", "metric"],
+        )
+        drifted = GaugeMetricFamily(
+            "modelhub_endpoint_drifted", "1 when the latest evaluation found drift", labels=["endpoint", "team"]
+        )
+        evaluated = GaugeMetricFamily(
+            "modelhub_endpoint_evaluated_until_seconds",
+            "End of the latest evaluated period (Unix time)",
+            labels=["endpoint", "team"],
+        )
+        alarms = GaugeMetricFamily(
+            "modelhub_endpoint_alarms_open", "Open monitoring alarms", labels=["endpoint", "team", "kind"]
+        )
+        for row in latest_scores():
+            who = [row["endpoint"], row["team"]]
+            drifted.add_metric(who, 1.0 if row["drifted"] else 0.0)
+            evaluated.add_metric(who, row["end"].timestamp())
+            for kind, count in row["alarms"].items():
+                alarms.add_metric([*who, kind], count)
+            for kind, column, metric, value, limit in row["scores"]:
+                score.add_metric([*who, kind, column, metric], value)
+                if limit is not None:
+                    threshold.add_metric([*who, kind, column, metric], limit)
+        yield from (score, threshold, drifted, evaluated, alarms)
+
+
+def monitoring_metrics(request):
+    """`GET /metrics`: the latest drift scores, thresholds and open alarms of every live endpoint, in Prometheus's
+    text format. For a scraper with `Authorization: Bearer <MODELHUB_METRICS_TOKEN>`, or a signed-in staff user;
+    404 while no token is set and the caller is not staff."""
+    token = settings.MODELHUB_METRICS_TOKEN
+    bearer = token and secret_matches(request.headers.get("Authorization", "").encode(), token)
+    if not bearer and not (request.user.is_authenticated and request.user.is_staff):
+        return HttpResponseNotFound(b"Not found.\n", content_type="text/plain")
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_LatestScores())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from registry.endpoints.models import Endpoint
+from registry.endpoints.models import LIVE_Q, Endpoint
 from registry.kernel.errors import InvalidInput, NotFound
 from registry.monitoring.evaluation import merge_tensors, reference_for, report_url
 from registry.monitoring.models import (
@@ -278,3 +278,43 @@ def window_profiles(*, endpoint: Endpoint, start, end) -> dict:
         "inputs": {n: [p.to_dict() for p in ps] for n, ps in merge_tensors(windows, "inputs").items()},
         "outputs": {n: [p.to_dict() for p in ps] for n, ps in merge_tensors(windows, "outputs").items()},
     }
+
+
+def latest_scores() -> list[dict]:
+    """Per live endpoint with a drift report: its latest report's scores and thresholds per column and metric, and
+    its open alarms by kind (the Prometheus gauges of the portal's `/metrics`)."""
+    latest = DriftReport.objects.filter(endpoint=OuterRef("pk")).order_by("-start").values("pk")[:1]
+    ids = [
+        pk
+        for pk in Endpoint.objects.filter(LIVE_Q).annotate(report=Subquery(latest)).values_list("report", flat=True)
+        if pk is not None
+    ]
+    open_alarms: dict[int, dict[str, int]] = {}
+    for endpoint_id, kind, count in (
+        MonitoringAlarm.objects.filter(status=AlarmStatus.OPEN)
+        .values_list("endpoint_id", "kind")
+        .annotate(count=Count("id"))
+    ):
+        open_alarms.setdefault(endpoint_id, {})[kind] = count
+    rows = []
+    for report in DriftReport.objects.filter(pk__in=ids).select_related("endpoint__team").order_by("endpoint_id"):
+        columns = [
+            (kind, name, entry)
+            for kind, entries in (("input", report.features), ("output", report.outputs))
+            for name, entry in entries.items()
+        ]
+        rows.append(
+            {
+                "endpoint": report.endpoint.name,
+                "team": report.endpoint.team.slug,
+                "end": report.end,
+                "drifted": bool(report.drifted),
+                "alarms": {kind: open_alarms.get(report.endpoint_id, {}).get(kind, 0) for kind in AlarmKind.values},
+                "scores": [
+                    (kind, name, metric, score, (entry.get("thresholds") or {}).get(metric))
+                    for kind, name, entry in columns
+                    for metric, score in (entry.get("scores") or {}).items()
+                ],
+            }
+        )
+    return rows

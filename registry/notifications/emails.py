@@ -1,4 +1,5 @@
-"""Emails about review events: reviewers hear of a submission, submitter and uploader of a decision.
+"""Emails about review events: reviewers hear of a submission, submitter and uploader of a decision; and about
+monitoring alarms: the maintainers of an endpoint's team hear that it drifts or that its performance degraded.
 
 Each recipient gets a message of their own (no one learns who else was told). Only active users with an
 email address are written to; reviewers are those the round would let review (its reviewer groups,
@@ -9,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 
 from registry.governance.selectors import round_refusal, version_rounds
+from registry.kernel.access import TeamRole
 from registry.notifications.models import Event
 from registry.versions.models import AssetVersion
 
@@ -27,16 +29,25 @@ class EmailSendFailed(Exception):
         self.sent = sent
 
 
+_ALARMS = {
+    Event.ENDPOINT_DRIFT_DETECTED: "drift detected",
+    Event.ENDPOINT_PERFORMANCE_DEGRADED: "performance degraded",
+}
+
+
 def _round(version, data):
     return version_rounds(version=version).filter(number=data.get("round")).first()
 
 
 def event_recipients(*, event: str, version: AssetVersion, data: dict) -> list[str]:
     """The addresses that hear of `event` on `version`, sorted."""
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    if event in _ALARMS:  # the consuming team's maintainers (`data` is the endpoint event's payload)
+        chosen = users.filter(memberships__team__slug=data.get("team"), memberships__role=TeamRole.MAINTAINER)
+        return sorted({user.email for user in chosen})
     review_round = _round(version, data)
     if review_round is None:
         return []
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if event == Event.VERSION_SUBMITTED:
         candidates = users.filter(groups__in=review_round.reviewer_groups.all()).distinct()
         chosen = [user for user in candidates if round_refusal(user, review_round) is None]
@@ -50,6 +61,8 @@ def event_recipients(*, event: str, version: AssetVersion, data: dict) -> list[s
 def event_message(*, event: str, version: AssetVersion, data: dict) -> tuple[str, str]:
     """(subject, plain-text body) of the email about `event`."""
     name = f"{version.asset.full_slug} {version.version}"
+    if event in _ALARMS:
+        return _alarm_message(event, name, data)
     url = data.get("url", "")
     if event == Event.VERSION_SUBMITTED:
         note = data.get("note") or "(no note)"
@@ -64,6 +77,27 @@ def event_message(*, event: str, version: AssetVersion, data: dict) -> tuple[str
         f"{data.get('actor') or 'A reviewer'} decided: {decision}.\n\nComment:\n{data.get('comment', '')}\n\n"
         f"Version: {url}\nReviews: {url}reviews\n",
     )
+
+
+def _alarm_message(event: str, name: str, data: dict) -> tuple[str, str]:
+    endpoint = data.get("endpoint", "?")
+    lines = [f"Monitoring of the endpoint {endpoint} ({name}): {_ALARMS[event]}.", ""]
+    for entry in data.get("drifted") or []:
+        over = ", ".join(
+            f"{metric} {entry.get('scores', {}).get(metric, 0):.3g} > {entry.get('thresholds', {}).get(metric, 0):.3g}"
+            for metric in entry.get("metrics", [])
+        )
+        lines.append(f"- {entry.get('feature')}: {over}")
+    for metric, compared in (data.get("compared") or {}).items():
+        if isinstance(compared, dict) and compared.get("degraded"):
+            lines.append(f"- {metric}: {compared.get('measured')} live against {compared.get('declared')} declared")
+    trained_on = data.get("trained_on")
+    if trained_on:
+        lines += ["", f"Trained on {trained_on.get('asset')} {trained_on.get('version')}."]
+    lines += ["", f"Monitoring: {data.get('monitoring_url', '')}"]
+    if data.get("profile_url"):
+        lines.append(f"Report: {data['profile_url']}")
+    return f"[Modelhub] {endpoint}: {_ALARMS[event]}", "\n".join(lines) + "\n"
 
 
 def event_emails_send(*, event: str, version_id: int, data: dict, skip: list[str] = ()) -> list[str]:

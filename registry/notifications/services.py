@@ -51,6 +51,8 @@ EMAIL_EVENTS = {
     Event.VERSION_APPROVED,
     Event.VERSION_REJECTED,
     Event.VERSION_CHANGES_REQUESTED,
+    Event.ENDPOINT_DRIFT_DETECTED,
+    Event.ENDPOINT_PERFORMANCE_DEGRADED,
 }
 
 
@@ -107,7 +109,10 @@ def endpoint_event_publish(*, event: str, endpoint, actor, data: dict | None = N
         },
         max_string_bytes=16_384,
     )
-    return _deliveries_create(team_id=endpoint.team_id, event=event, payload=payload)
+    deliveries = _deliveries_create(team_id=endpoint.team_id, event=event, payload=payload)
+    if event in EMAIL_EVENTS:
+        task_send_on_commit(EMAIL_TASK, str(event), version.pk, payload)
+    return deliveries
 
 
 def _deliveries_create(*, team_id: int, event: str, payload: dict) -> list[WebhookDelivery]:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
 
 from registry.monitoring.evaluation import endpoint_evaluate
 from registry.monitoring.models import GroundTruth, MonitoringWindow
@@ -86,3 +87,34 @@ def test_feedback_and_settings(iris_endpoint, bob_api, team):
     ):
         response = bob_api.patch(settings_url, bad, format="json")
         assert response.status_code == 400, (bad, response.json())
+
+
+def test_prometheus_gauges_of_the_latest_scores(iris_endpoint, client, alice, settings):
+    start = _start()
+    windows_ingest(
+        source="rt",
+        windows=[make_window(iris_endpoint, training_rows(600, seed=i), start=start + i * MINUTE) for i in range(2)],
+    )
+    endpoint_evaluate(endpoint_id=iris_endpoint.pk)
+    settings.MODELHUB_METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 404  # no token set: staff only
+    settings.MODELHUB_METRICS_TOKEN = "scrape-" + "x" * 20
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
+    answer = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {settings.MODELHUB_METRICS_TOKEN}")
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/plain")
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.content.decode())
+        for sample in family.samples
+    }
+    who = {"endpoint": "iris", "team": "vision"}
+    column = tuple(sorted({**who, "kind": "input", "column": "petal_width_cm", "metric": "ks"}.items()))
+    assert (
+        0 <= samples[("modelhub_endpoint_drift_score", column)] < samples[("modelhub_endpoint_drift_threshold", column)]
+    )
+    assert samples[("modelhub_endpoint_drifted", tuple(sorted(who.items())))] == 0
+    assert samples[("modelhub_endpoint_alarms_open", tuple(sorted({**who, "kind": "drift"}.items())))] == 0
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    client.force_login(alice)
+    assert client.get("/metrics").status_code == 200

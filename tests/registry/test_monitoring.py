@@ -192,6 +192,35 @@ def test_a_shifted_feature_raises_one_alarm_on_that_feature_after_two_windows_an
     assert sorted(actions) == ["endpoint.drift_detected", "endpoint.drift_resolved"]
 
 
+def test_a_drift_alarm_emails_the_consuming_teams_maintainers(
+    iris_endpoint, alice, bob, mailoutbox, django_capture_on_commit_callbacks
+):
+    from registry.notifications.emails import event_emails_send
+
+    for user in (alice, bob):
+        user.email = f"{user.username}@example.com"
+        user.save(update_fields=["email"])
+    base = _base()
+    shifted = [
+        make_window(iris_endpoint, _shifted(training_rows(600, seed=50 + i), 0, 1.0), start=base + i * MINUTE)
+        for i in range(2)
+    ]
+    ship(iris_endpoint, shifted)
+    with django_capture_on_commit_callbacks() as callbacks:
+        endpoint_evaluate(endpoint_id=iris_endpoint.pk)
+    assert callbacks  # the webhook deliveries and the email task, sent once the transaction commits
+    payload = AuditEvent.objects.get(action="endpoint.drift_detected").data
+    sent = event_emails_send(
+        event="endpoint.drift_detected",
+        version_id=iris_endpoint.version_id,
+        data={**payload, "endpoint": iris_endpoint.name, "team": iris_endpoint.team.slug},
+    )
+    assert sent == ["alice@example.com"]  # the maintainer, not bob (a member)
+    (message,) = mailoutbox
+    assert message.subject == "[Modelhub] iris: drift detected"
+    assert "- sepal_length_cm: " in message.body and "Trained on" in message.body and "/monitoring" in message.body
+
+
 def test_one_window_over_is_not_an_alarm(iris_endpoint):
     base = _base()
     windows = [make_window(iris_endpoint, training_rows(600, seed=i), start=base + i * MINUTE) for i in (0, 2)]
