@@ -8,7 +8,7 @@ from registry.cards.selectors import FROZEN_STATUSES, card_completeness
 from registry.kernel.access import Permission, require, restrict
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, ErrorCode, NotFound
-from registry.kernel.events import Event
+from registry.kernel.events import DomainEvent, Event, publish
 from registry.versions.models import AssetVersion, VersionStatus
 
 
@@ -60,6 +60,8 @@ def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCar
                 "sections": sorted(card.sections),
             },
         )
+        # Other areas check what they read from the card (monitoring: its feature_map) and may refuse it.
+        publish(DomainEvent(name=Event.CARD_UPDATED, subject=version, actor=user, data={"extra": card.extra}))
     return card
 
 

@@ -118,3 +118,30 @@ def test_prometheus_gauges_of_the_latest_scores(iris_endpoint, client, alice, se
     alice.save(update_fields=["is_staff"])
     client.force_login(alice)
     assert client.get("/metrics").status_code == 200
+
+
+def test_a_card_states_a_feature_map_that_must_fit(iris_endpoint, alice_api):
+    from registry.cards.models import ModelCard
+    from registry.lineage.models import LineageEdge, LineageKind
+    from registry.validation.models import ValidationReport
+    from registry.versions.models import AssetVersion
+    from tests.factories import bare_versions
+    from tests.registry.monitoring_fixtures import FEATURES, SIGNATURE
+
+    live = iris_endpoint.version
+    dataset = live.lineage_out.get().target
+    dataset.signature = {"columns": [{"name": n, "type": "float"} for n in [*FEATURES, "species"]]}
+    dataset.save(update_fields=["signature"])
+    (candidate,) = bare_versions(live.asset, 1, start=1, status="validated")  # 0.0.1, its card still editable
+    AssetVersion.objects.filter(pk=candidate.pk).update(signature=SIGNATURE)
+    LineageEdge.objects.create(source=candidate, target=dataset, kind=LineageKind.TRAINED_ON)
+    ValidationReport.objects.create(version=candidate, outcome="passed")
+    card = f"/api/v1/assets/{live.asset.full_slug}/versions/0.0.1/card"
+
+    wrong = alice_api.put(card, {"extra": {"feature_map": {"inputs": {"input": ["sepal_length"]}}}}, format="json")
+    assert wrong.status_code == 400 and "which the dataset does not have" in wrong.json()["detail"]
+    assert not ModelCard.objects.filter(version=candidate).exists()  # the edit was rolled back
+    stated = {"inputs": {"input": list(reversed(FEATURES))}}
+    assert alice_api.put(card, {"extra": {"feature_map": stated}}, format="json").status_code == 200
+    feature_map = ValidationReport.objects.get(version=candidate).details["feature_map"]
+    assert feature_map["source"] == "stated" and feature_map["inputs"]["input[:, 0]"] == "petal_width_cm"
