@@ -20,6 +20,7 @@ request is summarised only when the reservoir draws it.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import Counter
@@ -311,7 +312,7 @@ def _tensor_summary(array: np.ndarray) -> dict:
     if array.dtype.kind in "OSU":
         head = [_text(v) for v in head]
     elif array.dtype.kind == "f":
-        head = [v if np.isfinite(v) else None for v in head]
+        head = [v if math.isfinite(v) else None for v in head]
     return {
         "shape": list(array.shape),
         "dtype": str(array.dtype),

@@ -224,3 +224,20 @@ def test_the_reservoir_samples_uniformly():
     # Each item is kept with probability 10/100, early and late alike.
     assert stats.chisquare(included).pvalue > 0.001
     assert abs(included[:50].sum() - included[50:].sum()) < 0.05 * included.sum()
+
+
+def test_windows_closed_before_a_restart_are_shipped_after_it(tmp_path):
+    received = []
+
+    def down(request):
+        raise httpx.ConnectError("the portal is down")
+
+    shipper, _ = _shipper(tmp_path, down)
+    shipper.monitoring.observe("m", {"x": np.ones((3, 2), np.float32)}, {}, request_id="before", version="1")
+    asyncio.run(shipper.close())  # SIGTERM: the open window is closed and spooled, the post fails
+    # A new process over the same state folder, the portal back.
+    shipper, spool = _shipper(tmp_path, lambda r: received.append(orjson.loads(r.content)) or httpx.Response(200))
+    assert len(spool.pending()) == 1
+    assert asyncio.run(shipper.tick()) == 1 and spool.pending() == []
+    (window,) = received[0]["windows"]
+    assert (window["requests"], window["rows"], window["predictions"][0][0]) == (1, 3, "before")
