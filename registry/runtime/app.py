@@ -19,6 +19,7 @@ Every error is `{"error": "..."}` with a 4xx/5xx status; the contract's exceptio
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import re
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from importlib import metadata as _metadata
 from time import perf_counter
 
+import numpy as np
 import orjson
 
 from registry.runtime import protocol
@@ -99,6 +101,32 @@ class HTTPError(Exception):
 
 
 _JSON = b"application/json"
+# Mirrored shadow calls in flight at once; past it copies are shed (counted in the shadow's window).
+MAX_MIRRORS = 64
+
+
+def agreement(live: dict, shadow: dict) -> dict:
+    """How a shadow's outputs compare with the live model's for one request, per output both have: rows, rows
+    whose label differs (integer, boolean and text outputs), the sum of absolute differences and the values
+    compared (float outputs), or `mismatched` when the shapes differ."""
+    out = {}
+    for name, a in live.items():
+        b = shadow.get(name)
+        if b is None:
+            continue
+        rows = a.shape[0] if a.ndim else 1
+        if a.shape != b.shape:
+            out[name] = {"rows": rows, "mismatched": rows}
+        elif a.dtype.kind in "biuOSU" or b.dtype.kind in "biuOSU":
+            differ = (a != b).reshape(rows, -1).any(axis=1) if a.ndim else np.array([a != b])
+            out[name] = {"rows": rows, "differ": int(differ.sum())}
+        else:
+            diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+            finite = np.isfinite(diff)
+            out[name] = {"rows": rows, "abs_diff": float(diff[finite].sum()), "values": int(finite.sum())}
+    return out
+
+
 _LOAD_FIELDS = {
     "path": str,
     "sha256": str,
@@ -144,6 +172,9 @@ class RuntimeApp:
         self._id_prefix = secrets.token_hex(6) + "-"
         self._ids = itertools.count(1)
         self._metadata: dict[str, tuple[ModelInfo, bytes]] = {}
+        # Shadow evaluation: live model -> the candidate loaded with `shadow_of` it, and the mirrored calls in flight.
+        self._shadows: dict[str, str] = {}
+        self._mirrors: set[asyncio.Task] = set()
         server = protocol.server_metadata(settings.version, EXTENSIONS)
         self._open_routes = {
             "/v2/health/live": orjson.dumps({"live": True}),
@@ -408,10 +439,47 @@ class RuntimeApp:
                 self.monitoring.observe(
                     info.name, request.inputs, outputs, request_id=request.id, latency=elapsed, version=version
                 )
+                shadow = self._shadows.get(info.name)
+                if shadow is not None:
+                    self._mirror(shadow, request, outputs)
             else:
                 self.monitoring.failure(label, version=version)
         except Exception:
             log.exception("monitoring of model %s failed", label)
+
+    def _mirror(self, shadow: str, request, live_outputs: dict) -> None:
+        """Send a copy of a live request to its shadow, after the live answer is on its way; at most MAX_MIRRORS at
+        once (past that the copy is shed and counted), so a slow candidate never holds up the live model."""
+        if len(self._mirrors) >= MAX_MIRRORS:
+            self.monitoring.shed(shadow)
+            return
+        task = asyncio.ensure_future(self._shadow_infer(shadow, request, live_outputs))
+        self._mirrors.add(task)
+        task.add_done_callback(self._mirrors.discard)
+
+    async def _shadow_infer(self, shadow: str, request, live_outputs: dict) -> None:
+        info = self.host.info(shadow)
+        version = info.versions[-1] if info is not None and info.versions else ""
+        started = perf_counter()
+        try:
+            outputs = await self.host.infer(shadow, request.inputs, None)
+        except Exception as exc:  # the candidate refused or failed: counted, never seen by the caller
+            log.debug("shadow %s failed: %s", shadow, exc)
+            self.monitoring.failure(shadow, version=version)
+            return
+        elapsed = perf_counter() - started
+        try:
+            self.monitoring.observe(
+                shadow,
+                request.inputs,
+                outputs,
+                request_id=request.id,
+                latency=elapsed,
+                version=version,
+                agreement=agreement(live_outputs, outputs),
+            )
+        except Exception:
+            log.exception("monitoring of shadow %s failed", shadow)
 
     async def _repository(self, scope, receive, method: str, path: str) -> tuple[int, bytes]:
         if method != "POST":
@@ -435,16 +503,26 @@ class RuntimeApp:
                 await self.host.unload(name)
             except ModelNotFound:
                 raise _not_found(name) from None
+            self._shadows = {live: s for live, s in self._shadows.items() if name not in (live, s)}
             self._metadata.pop(name, None)
             self.metrics.forget(name)
             self.monitoring.forget(name)
             return 200, orjson.dumps({"name": name, "unload": True})
-        config = self._load_config(name, doc.get("parameters"))
+        parameters = doc.get("parameters")
+        shadow_of = parameters.pop("shadow_of", None) if isinstance(parameters, dict) else None
+        if shadow_of is not None and (not isinstance(shadow_of, str) or not MODEL_NAME.fullmatch(shadow_of)):
+            raise HTTPError(400, f"load parameter 'shadow_of' must be a model name matching {MODEL_NAME.pattern}")
+        if shadow_of == name:
+            raise HTTPError(400, "a model cannot shadow itself")
+        config = self._load_config(name, parameters)
         try:
             info = await self.host.load(config)
         except ModelLoadError as exc:
             raise HTTPError(400, f"model '{name}' could not be loaded: {exc}") from None
         self._metadata.pop(name, None)
+        self._shadows = {live: s for live, s in self._shadows.items() if s != name}
+        if shadow_of is not None:
+            self._shadows[shadow_of] = name  # one shadow per live model: a new one replaces the last
         return 200, orjson.dumps({"name": name, "load": True, "versions": list(info.versions)})
 
     @staticmethod

@@ -144,6 +144,7 @@ class ModelMonitor:
         latency: float = 0.0,
         version: str = "",
         now: float | None = None,
+        agreement: dict | None = None,
     ) -> None:
         window = self.window
         now = time.time() if now is None else now
@@ -153,12 +154,22 @@ class ModelMonitor:
         slot = self._samples.offer()
         if slot is not None:
             self._samples.items[slot] = _summary(inputs, outputs)
+        if agreement:
+            window.add_agreement(agreement)
         pending = self._pending
         pending.append((request_id, inputs, outputs, latency))
         for array in inputs.values():
             self._pending_bytes += array.nbytes
         if len(pending) >= _PENDING_REQUESTS or self._pending_bytes >= _MAX_PENDING_BYTES:
             self.fold()
+
+    def shed(self, *, now: float | None = None) -> None:
+        """Count a mirrored request a shadow model did not get (too many in flight)."""
+        now = time.time() if now is None else now
+        window = self.window
+        if window is None or now >= window.start + window.seconds:
+            window = self._roll(now, window.version if window is not None else "")
+        window.shed += 1
 
     def failure(self, *, version: str = "", now: float | None = None) -> None:
         """Count a request the model refused or failed (a 4xx/5xx of a loaded model) in the current window."""
@@ -202,7 +213,7 @@ class ModelMonitor:
         """Fold what is pending and hand the current window, if it saw anything, to `on_close`."""
         self.fold()
         window, self.window = self.window, None
-        if window is not None and (window.requests or window.failures) and self._on_close is not None:
+        if window is not None and (window.requests or window.failures or window.shed) and self._on_close is not None:
             self._on_close(window.to_dict())
 
     def _roll(self, now: float, version: str) -> Window:
@@ -272,8 +283,14 @@ class Monitoring:
         request_id: str = "",
         latency: float = 0.0,
         version: str = "",
+        agreement: dict | None = None,
     ) -> None:
-        self._monitor(model).observe(inputs, outputs, request_id=request_id, latency=latency, version=version)
+        self._monitor(model).observe(
+            inputs, outputs, request_id=request_id, latency=latency, version=version, agreement=agreement
+        )
+
+    def shed(self, model: str) -> None:
+        self._monitor(model).shed()
 
     def failure(self, model: str, *, version: str = "") -> None:
         self._monitor(model).failure(version=version)

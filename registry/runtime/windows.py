@@ -97,10 +97,20 @@ class Window:
         self.inputs: dict[str, list] = {}
         self.outputs: dict[str, list] = {}
         self._predictions = Reservoir(predictions, rng)
+        # A shadow model's: how its outputs compared with the live model's ({output: counts}, see
+        # registry.runtime.app.agreement), and the mirrored requests it was not sent.
+        self.agreement: dict[str, dict[str, float]] = {}
+        self.shed = 0
 
     @property
     def end(self) -> int:
         return self.start + self.seconds
+
+    def add_agreement(self, agreement: dict) -> None:
+        for output, counts in agreement.items():
+            total = self.agreement.setdefault(output, {})
+            for key, value in counts.items():
+                total[key] = total.get(key, 0) + value
 
     @property
     def predictions(self) -> list[list]:
@@ -158,6 +168,8 @@ class Window:
             "predictions": self.predictions,
             "predictions_seen": self.predictions_seen,
             "process": process_usage(),
+            **({"agreement": self.agreement} if self.agreement else {}),
+            **({"shed": self.shed} if self.shed else {}),
         }
 
 

@@ -614,3 +614,63 @@ def test_main_serves_until_sigterm(tmp_path):
         # A graceful stop: in-flight requests finish, the host closes (lifespan), the process exits 0.
         assert server.wait(10) == 0
     assert "shutdown complete" in server.stdout.read()
+
+
+def test_a_shadow_gets_a_copy_of_live_traffic_and_its_agreement_is_counted(
+    http, triton, model_files, runtime, tmp_path
+):
+    from onnx import TensorProto, helper
+
+    from tests.registry.runtime.inprocess_host import _model_bytes
+
+    candidate = tmp_path / "candidate.onnx"  # the same signature; its label is the argmin
+    candidate.write_bytes(
+        _model_bytes(
+            [
+                helper.make_node("Add", ["x", "x"], ["doubled"]),
+                helper.make_node("ArgMin", ["x"], ["label"], axis=1, keepdims=0),
+            ],
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+            [
+                helper.make_tensor_value_info("doubled", TensorProto.FLOAT, ["batch", 4]),
+                helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]),
+            ],
+        )
+    )
+
+    def load(name, path, **extra):
+        return http.post(
+            f"/v2/repository/models/{name}/load", json={"parameters": {"path": str(path), **extra}}, headers=ADMIN
+        )
+
+    assert load("shadow-live", model_files["two-outputs"]).status_code == 200
+    assert load("shadow-cand", candidate, shadow_of="Not A Name").status_code == 400
+    assert load("shadow-cand", candidate, shadow_of="shadow-cand").status_code == 400
+    assert load("shadow-cand", candidate, shadow_of="shadow-live").status_code == 200
+    x = RNG.normal(size=(40, 4)).astype(np.float32)
+    ids = set()
+    for chunk in np.split(x, 10):
+        given = tritonhttp.InferInput("x", list(chunk.shape), "FP32")
+        given.set_data_from_numpy(chunk)
+        answer = triton.infer("shadow-live", [given], headers=auth())
+        ids.add(answer.get_response()["id"])
+        np.testing.assert_array_equal(answer.as_numpy("label"), chunk.argmax(axis=1))  # callers get the live answer
+    shadow = runtime.app.monitoring._monitor("shadow-cand")
+    deadline = time.monotonic() + 10
+    while shadow.requests < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert shadow.requests == 10
+    shadow.fold()
+    window = shadow.window
+    assert window.rows == 40 and window.failures == 0 and window.latency_ms.count == 10
+    differ = int((x.argmax(axis=1) != x.argmin(axis=1)).sum())
+    assert window.agreement["label"] == {"rows": 40, "differ": differ}
+    assert window.agreement["doubled"] == {"rows": 40, "abs_diff": 0.0, "values": 160}
+    assert {p[0] for p in window.predictions} == ids  # the candidate's predictions under the live requests' ids
+    # Unloading the candidate stops the mirror.
+    assert http.post("/v2/repository/models/shadow-cand/unload", headers=ADMIN).status_code == 200
+    given = tritonhttp.InferInput("x", [1, 4], "FP32")
+    given.set_data_from_numpy(x[:1])
+    triton.infer("shadow-live", [given], headers=auth())
+    assert "shadow-live" not in runtime.app._shadows
+    http.post("/v2/repository/models/shadow-live/unload", headers=ADMIN)

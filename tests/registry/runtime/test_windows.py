@@ -241,3 +241,25 @@ def test_windows_closed_before_a_restart_are_shipped_after_it(tmp_path):
     assert asyncio.run(shipper.tick()) == 1 and spool.pending() == []
     (window,) = received[0]["windows"]
     assert (window["requests"], window["rows"], window["predictions"][0][0]) == (1, 3, "before")
+
+
+def test_a_shadows_window_sums_its_agreement_and_counts_what_it_shed():
+    from registry.runtime.app import agreement
+
+    live = {"label": np.array([0, 1, 2]), "score": np.array([[0.5], [1.0], [np.nan]]), "extra": np.zeros(3)}
+    shadow = {"label": np.array([0, 2, 2]), "score": np.array([[0.25], [1.0], [2.0]]), "extra": np.zeros(4)}
+    compared = agreement(live, shadow)
+    assert compared == {
+        "label": {"rows": 3, "differ": 1},
+        "score": {"rows": 3, "abs_diff": 0.25, "values": 2},  # NaN left out
+        "extra": {"rows": 3, "mismatched": 3},
+    }
+    closed, monitoring = _closed()
+    for at in (START, START + 1):
+        monitoring._monitor("m").observe(
+            {"x": np.ones((3, 1), np.float32)}, shadow, request_id="r", version="1", now=at, agreement=compared
+        )
+    monitoring._monitor("m").shed(now=START + 2)
+    monitoring.close_all()
+    (window,) = closed
+    assert window["agreement"]["label"] == {"rows": 6, "differ": 2} and window["shed"] == 1
