@@ -207,7 +207,7 @@ def _profile_delimited_arrow(path: Path, *, format_name: str, delimiter: str) ->
                     nulls[index] += blank
                     types[index] = _widen(types[index], _block_type(values, types[index]))
                     profiler.add_column(index, values, blank, types[index])
-    except (pa.ArrowInvalid, pa.ArrowException, OSError):
+    except (pa.ArrowException, OSError):  # ArrowInvalid and the rest: the csv module says what is wrong
         return None
     return _delimited_result(format_name, delimiter, row_count, names, types, nulls, profiler)
 
