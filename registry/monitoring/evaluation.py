@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import orjson
@@ -69,6 +69,15 @@ class Reference:
     version: object | None  # the dataset version
     columns: dict  # dataset column -> profile dict
     feature_map: FeatureMap
+    # Parsed column profiles with their calibration keys, made once per evaluation run however many periods.
+    _parsed: dict = field(default_factory=dict, repr=False)
+
+    def profile(self, column: str) -> tuple[object, str] | None:
+        """The column's profile and its calibration key (profile_key), or None for a corrupt stored profile."""
+        if column not in self._parsed:
+            parsed = _profile(self.columns[column])
+            self._parsed[column] = (parsed, profile_key(parsed)) if parsed is not None else None
+        return self._parsed[column]
 
 
 def _dataset_columns(version) -> dict | None:
@@ -143,8 +152,13 @@ def _as_dicts(tensors: dict[str, list]) -> dict:
 # --------------------------------------------------------------------------------------------- thresholds
 
 
-def thresholds_for(reference_profile, rows: int) -> dict[str, float]:
-    key = hashlib.sha256(orjson.dumps(reference_profile.to_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+def profile_key(profile) -> str:
+    """What calibrations of a reference profile are cached under: the sha256 of its canonical JSON."""
+    return hashlib.sha256(orjson.dumps(profile.to_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def thresholds_for(reference_profile, rows: int, key: str | None = None) -> dict[str, float]:
+    key = key or profile_key(reference_profile)
     bucket = rows_bucket(rows)
     cached = CalibratedThreshold.objects.filter(reference_key=key, rows=bucket).first()
     if cached is not None:
@@ -159,13 +173,13 @@ def _overrides(monitor: EndpointMonitor, feature: str) -> dict:
     return {**general, **((monitor.thresholds or {}).get(feature) or {})}
 
 
-def _score(feature: str, reference, current, rows: int, monitor: EndpointMonitor) -> dict:
+def _score(feature: str, reference, current, rows: int, monitor: EndpointMonitor, key: str | None = None) -> dict:
     if reference.kind != current.kind:
         return {"error": f"the reference is {reference.kind} and the traffic {current.kind}"}
     scores = drift_scores(reference, current)
     if not scores:
         return {"scores": {}, "thresholds": {}, "drifted": False, "over": []}
-    thresholds = {**thresholds_for(reference, rows), **_overrides(monitor, feature)}
+    thresholds = {**thresholds_for(reference, rows, key), **_overrides(monitor, feature)}
     over = sorted(m for m, s in scores.items() if m in thresholds and s > thresholds[m])
     return {"scores": scores, "thresholds": {m: thresholds.get(m) for m in scores}, "drifted": bool(over), "over": over}
 
@@ -223,26 +237,36 @@ def endpoint_evaluate(*, endpoint_id: int, now=None) -> list[DriftReport]:
             for w in windows.order_by("start", "id")[:MAX_WINDOWS_PER_RUN]
             if w.start + timedelta(seconds=w.seconds) <= now - GRACE
         ]
+        references: dict = {}  # per served version: read and parsed once for every period of this run
+
+        def reference(version) -> Reference:
+            pk = version.pk if version is not None else None
+            if pk not in references:
+                references[pk] = reference_for(endpoint, monitor, version)
+            return references[pk]
+
         for period in _periods(due, monitor.min_rows, now):
-            report = _evaluate_period(endpoint, monitor, period)
+            report = _evaluate_period(endpoint, monitor, period, reference(period[0].version))
             if report is not None:
                 reports.append(report)
                 _drift_alarm(endpoint, monitor, report)
             monitor.evaluated_until = max(w.start + timedelta(seconds=w.seconds) for w in period)
         if reports:
-            _performance_alarm(endpoint, monitor, reports[-1], now)
+            version = reports[-1].version or endpoint.version
+            _performance_alarm(endpoint, monitor, reports[-1], now, version, reference(version).feature_map)
         monitor.save()
     return reports
 
 
-def _evaluate_period(endpoint: Endpoint, monitor: EndpointMonitor, period: list) -> DriftReport | None:
+def _evaluate_period(
+    endpoint: Endpoint, monitor: EndpointMonitor, period: list, reference: Reference
+) -> DriftReport | None:
     version = period[0].version
     start = period[0].start
     end = max(w.start + timedelta(seconds=w.seconds) for w in period)
     if DriftReport.objects.filter(endpoint=endpoint, start=start).exists():
         return None
     rows = sum(w.rows for w in period)
-    reference = reference_for(endpoint, monitor, version)
     inputs, outputs = merge_tensors(period, "inputs"), merge_tensors(period, "outputs")
     history = monitor.history_reference
     if not history or history.get("version") != (version.pk if version is not None else None):
@@ -264,10 +288,10 @@ def _evaluate_period(endpoint: Endpoint, monitor: EndpointMonitor, period: list)
             name = reference.feature_map.feature_name(tensor, column, len(profiles))
             dataset_column = reference.feature_map.inputs.get((tensor, column))
             entry = {"tensor": tensor, "column": column, "dataset_column": dataset_column, "current": current.to_dict()}
-            ref = None
+            ref = key = None
             if dataset_column and dataset_column in reference.columns:
                 entry["reference"] = reference.kind
-                ref = _profile(reference.columns[dataset_column])
+                ref, key = reference.profile(dataset_column) or (None, None)
             elif not history_is_this:
                 entry["reference"] = ReferenceKind.HISTORY
                 ref = _history_profile(history, "inputs", tensor, column)
@@ -275,7 +299,7 @@ def _evaluate_period(endpoint: Endpoint, monitor: EndpointMonitor, period: list)
                 entry["reference"] = ReferenceKind.HISTORY
                 entry["note"] = "this period is the reference"
             if ref is not None:
-                entry.update(_score(name, ref, current, rows, monitor))
+                entry.update(_score(name, ref, current, rows, monitor, key))
                 entry["reference_profile"] = ref.to_dict()
             features[name] = entry
     output_entries: dict[str, dict] = {}
@@ -418,11 +442,11 @@ def _drift_alarm(endpoint: Endpoint, monitor: EndpointMonitor, report: DriftRepo
         )
 
 
-def _performance_alarm(endpoint: Endpoint, monitor: EndpointMonitor, report: DriftReport, now) -> None:
-    version = report.version or endpoint.version
-    reference = reference_for(endpoint, monitor, version)
+def _performance_alarm(
+    endpoint: Endpoint, monitor: EndpointMonitor, report: DriftReport, now, version, feature_map: FeatureMap
+) -> None:
     performance = endpoint_performance(
-        endpoint=endpoint, feature_map=reference.feature_map, start=now - PERFORMANCE_PERIOD, end=now
+        endpoint=endpoint, feature_map=feature_map, start=now - PERFORMANCE_PERIOD, end=now
     )
     declared = declared_metrics(version)
     verdict = degraded(performance["measured"], declared, monitor.performance_tolerance)
