@@ -1,13 +1,11 @@
 """Inference endpoints over the API: deploy, follow, update, delete, keys; and the runtime's credential check."""
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
-from marketplace.api.views import APIView, GenericAPIView
+from marketplace.api.views import APIView, GenericAPIView, RuntimeOnlyAPIView
 from registry.endpoints.models import (
     ENDPOINT_NAME_MAX_LENGTH,
     ENDPOINT_NAME_PATTERN,
@@ -33,9 +31,7 @@ from registry.endpoints.services import (
     runtime_authorize,
 )
 from registry.kernel.access import Visibility
-from registry.kernel.errors import ErrorCode
 from registry.kernel.lib.slugs import SLUG_PATTERN
-from registry.runtime.auth import secret_matches
 from registry.versions.semver import SEMVER_PATTERN
 
 
@@ -246,20 +242,12 @@ class RuntimeAuthorizeInputSerializer(serializers.Serializer):
     credential_sha256 = StrictRegexField(r"^[0-9a-f]{64}$", max_length=64)
 
 
-class RuntimeAuthorizeView(APIView):
-    """For the inference runtime only (`Authorization: Bearer <MODELHUB_RUNTIME_SECRET>`): may this credential call
-    this endpoint? Answers 200 with `{"status": 200|401|403|404}`; not part of the public API."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
+class RuntimeAuthorizeView(RuntimeOnlyAPIView):
+    """May this credential call this endpoint? Answers 200 with `{"status": 200|401|403|404}`."""
 
     @extend_schema(exclude=True)
     def post(self, request):
-        # The same check (and header format) as the runtime's own repository routes.
-        if not secret_matches(request.headers.get("Authorization", "").encode(), settings.MODELHUB_RUNTIME_SECRET):
-            return Response(
-                {"detail": "The runtime secret is required.", "code": ErrorCode.NOT_AUTHENTICATED},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
+        if (refused := self.refuse_without_secret(request)) is not None:
+            return refused
         data = parse_input(RuntimeAuthorizeInputSerializer, request.data)
         return Response({"status": runtime_authorize(model=data["model"], credential_sha256=data["credential_sha256"])})

@@ -6,14 +6,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, parse_input
-from marketplace.api.views import APIView
+from marketplace.api.views import APIView, RuntimeOnlyAPIView
 from registry.endpoints.selectors import endpoint_get
-from registry.kernel.errors import ErrorCode
 from registry.monitoring.models import REQUEST_ID_MAX_LENGTH
 from registry.monitoring.selectors import (
     WINDOW_CHOICES,
@@ -145,20 +143,13 @@ class EndpointFeedbackView(APIView):
         return Response(GroundTruthResultSerializer(result).data)
 
 
-class RuntimeMonitoringView(APIView):
-    """For the inference runtime only (`Authorization: Bearer <MODELHUB_RUNTIME_SECRET>`): closed monitoring
-    windows, `{"source", "windows": [...]}` (registry/runtime/shipper.py); not part of the public API."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
+class RuntimeMonitoringView(RuntimeOnlyAPIView):
+    """Closed monitoring windows from the runtime, `{"source", "windows": [...]}` (registry/runtime/shipper.py)."""
 
     @extend_schema(exclude=True)
     def post(self, request):
-        if not secret_matches(request.headers.get("Authorization", "").encode(), settings.MODELHUB_RUNTIME_SECRET):
-            return Response(
-                {"detail": "The runtime secret is required.", "code": ErrorCode.NOT_AUTHENTICATED},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
+        if (refused := self.refuse_without_secret(request)) is not None:
+            return refused
         body = request.data if isinstance(request.data, dict) else {}
         return Response(windows_ingest(source=body.get("source"), windows=body.get("windows")))
 

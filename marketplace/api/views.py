@@ -1,8 +1,12 @@
 """Base classes of every API view."""
 
-from rest_framework import generics, views
+from django.conf import settings
+from rest_framework import generics, status, views
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
-from registry.kernel.errors import InvalidInput
+from registry.kernel.errors import ErrorCode, InvalidInput
+from registry.runtime.auth import secret_matches
 
 
 class KnownQueryParamsMixin:
@@ -38,3 +42,21 @@ class APIView(KnownQueryParamsMixin, views.APIView):
 
 class GenericAPIView(KnownQueryParamsMixin, generics.GenericAPIView):
     pass
+
+
+class RuntimeOnlyAPIView(APIView):
+    """For the inference runtime only (`Authorization: Bearer <MODELHUB_RUNTIME_SECRET>`, the same check and header
+    as the runtime's own repository routes); not part of the public API. Handlers start with
+    `if (refused := self.refuse_without_secret(request)) is not None: return refused`."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @staticmethod
+    def refuse_without_secret(request) -> Response | None:
+        if secret_matches(request.headers.get("Authorization", "").encode(), settings.MODELHUB_RUNTIME_SECRET):
+            return None
+        return Response(
+            {"detail": "The runtime secret is required.", "code": ErrorCode.NOT_AUTHENTICATED},
+            status=status.HTTP_401_UNAUTHORIZED,
+        )
