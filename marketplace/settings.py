@@ -353,6 +353,7 @@ SPECTACULAR_SETTINGS = {
         "VersionStatusEnum": "registry.versions.models.VersionStatus",
         "ReviewRoundStatusEnum": "registry.governance.models.RoundStatus",
         "EndpointStatusEnum": "registry.endpoints.models.EndpointStatus",
+        "ShadowStatusEnum": "registry.endpoints.models.ShadowStatus",
         "ErrorCodeEnum": "registry.kernel.errors.ErrorCode",
     },
 }

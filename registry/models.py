@@ -3,7 +3,7 @@
 from registry.artifacts.models import Blob, VersionFile
 from registry.assets.models import Asset, AssetKind, Tag
 from registry.cards.models import ModelCard
-from registry.endpoints.models import Endpoint, EndpointKey
+from registry.endpoints.models import Endpoint, EndpointKey, EndpointShadow
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, VersionSignature
 from registry.kernel.access import TeamRole, Visibility
 from registry.kernel.audit.models import AuditEvent
@@ -16,6 +16,8 @@ from registry.monitoring.models import (
     MonitoringAlarm,
     MonitoringWindow,
     Prediction,
+    ShadowPrediction,
+    ShadowWindow,
 )
 from registry.notifications.models import Webhook, WebhookDelivery
 from registry.search.models import FacetCount, SearchChange, SearchState, SearchTerm
@@ -27,6 +29,9 @@ from registry.versions.models import AssetVersion, VersionStatus
 __all__ = [
     "DatasetProfile",
     "Prediction",
+    "ShadowPrediction",
+    "ShadowWindow",
+    "EndpointShadow",
     "MonitoringWindow",
     "MonitoringAlarm",
     "GroundTruth",

@@ -13,6 +13,7 @@ from registry.endpoints.models import (
     EndpointBackend,
     EndpointKey,
     EndpointStatus,
+    ShadowStatus,
 )
 from registry.endpoints.selectors import (
     endpoint_get,
@@ -29,6 +30,7 @@ from registry.endpoints.services import (
     endpoint_key_revoke,
     endpoint_update,
     runtime_authorize,
+    shadow_active,
 )
 from registry.kernel.access import Visibility
 from registry.kernel.lib.slugs import SLUG_PATTERN
@@ -92,7 +94,16 @@ class TrafficMinuteSerializer(serializers.Serializer):
     latency_p95_ms = serializers.FloatField(allow_null=True)
 
 
+class ShadowSummarySerializer(serializers.Serializer):
+    version = serializers.CharField(source="version.version")
+    status = serializers.ChoiceField(choices=ShadowStatus.choices)
+    status_reason = serializers.CharField()
+
+
 class EndpointDetailSerializer(EndpointSerializer):
+    shadow = ShadowSummarySerializer(
+        allow_null=True, help_text="The candidate version the endpoint mirrors its traffic to (GET .../shadow)."
+    )
     request_count = serializers.IntegerField(
         allow_null=True,
         help_text="Requests since the model was loaded, from the runtime; best effort (null when it cannot be asked).",
@@ -150,6 +161,7 @@ class EndpointUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
 def _detail(endpoint: Endpoint) -> dict:
     for field, value in endpoint_metrics(endpoint=endpoint).items():
         setattr(endpoint, field, value)
+    endpoint.shadow = shadow_active(endpoint)
     return EndpointDetailSerializer(endpoint).data
 
 

@@ -31,6 +31,7 @@ from marketplace.api.monitoring import (
     EndpointMonitoringView,
     RuntimeMonitoringView,
 )
+from marketplace.api.shadows import EndpointShadowView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
@@ -71,6 +72,7 @@ urlpatterns = [
         name="endpoint-monitoring-report",
     ),
     path("endpoints/<int:pk>/feedback", EndpointFeedbackView.as_view(), name="endpoint-feedback"),
+    path("endpoints/<int:pk>/shadow", EndpointShadowView.as_view(), name="endpoint-shadow"),
     path("internal/runtime/authorize", RuntimeAuthorizeView.as_view(), name="runtime-authorize"),
     path("internal/runtime/monitoring", RuntimeMonitoringView.as_view(), name="runtime-monitoring"),
     path("tokens/", TokenListView.as_view(), name="token-list"),

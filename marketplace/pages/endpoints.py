@@ -12,9 +12,18 @@ from marketplace.pages.monitoring import monitoring_context
 from marketplace.pages.responses import flash_outcome, portal_view
 from registry.endpoints.conformance import ConformanceFailure, generated_inputs, v2_datatype
 from registry.endpoints.lifecycle import is_settled
-from registry.endpoints.selectors import endpoint_get, endpoint_key_list, endpoint_list, endpoint_metrics
-from registry.endpoints.services import endpoint_key_create, endpoint_key_revoke
-from registry.kernel.errors import DomainError
+from registry.endpoints.models import EndpointStatus
+from registry.endpoints.selectors import (
+    endpoint_get,
+    endpoint_key_list,
+    endpoint_list,
+    endpoint_metrics,
+    endpoint_shadow_latest,
+    shadow_candidates,
+)
+from registry.endpoints.services import endpoint_key_create, endpoint_key_revoke, shadow_start, shadow_stop
+from registry.kernel.errors import DomainError, NotFound
+from registry.monitoring.shadows import shadow_evidence
 
 KEY_PLACEHOLDER = "$MODELHUB_KEY"
 
@@ -127,6 +136,7 @@ def _detail(request, endpoint, key: str | None):
         "signature_outputs": (endpoint.version.signature or {}).get("outputs") or [],
         "datatype": v2_datatype,
         "monitoring": (monitoring := monitoring_context(endpoint)),
+        **_shadow_context(endpoint),
         "monitoring_groups": [
             {"title": "Features", "charts": monitoring["features"]},
             {"title": "Predictions", "charts": monitoring["outputs"]},
@@ -136,6 +146,43 @@ def _detail(request, endpoint, key: str | None):
     if key:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def _shadow_context(endpoint) -> dict:
+    try:
+        shadow = endpoint_shadow_latest(endpoint=endpoint)
+    except NotFound:
+        shadow = None
+    return {
+        "shadow": shadow,
+        "shadow_evidence": shadow_evidence(version=shadow.version, endpoints=[endpoint]) if shadow else None,
+        "shadow_candidates": shadow_candidates(endpoint=endpoint) if endpoint.status == EndpointStatus.READY else [],
+    }
+
+
+@require_POST
+@portal_view
+def endpoint_shadow_start(request, endpoint_id):
+    """Mirror the endpoint's traffic to the candidate version chosen in the form."""
+    endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
+    flash_outcome(
+        request,
+        lambda: shadow_start(user=request.user, endpoint=endpoint, version=request.POST.get("version", "")),
+        lambda shadow: f"{shadow.version.version} gets a copy of the endpoint's traffic once the worker loads it.",
+    )
+    return redirect("pages:endpoint", endpoint_id=endpoint.pk)
+
+
+@require_POST
+@portal_view
+def endpoint_shadow_stop(request, endpoint_id):
+    endpoint = endpoint_get(user=request.user, endpoint_id=endpoint_id)
+    flash_outcome(
+        request,
+        lambda: shadow_stop(user=request.user, endpoint=endpoint),
+        lambda shadow: f"Shadow of {shadow.version.version} stopped; what it recorded stays.",
+    )
+    return redirect("pages:endpoint", endpoint_id=endpoint.pk)
 
 
 @require_POST

@@ -11,12 +11,26 @@ from marketplace.pages.forms import ReviewForm
 from marketplace.pages.responses import portal_view
 from registry.cards.sections import sections_for
 from registry.cards.selectors import card_get
+from registry.endpoints.selectors import endpoint_list, version_shadows
 from registry.governance.models import RoundStatus
 from registry.governance.selectors import review_queue, reviewable_version_get, round_refusal, version_round_list
 from registry.governance.services import review_submit
 from registry.kernel.errors import DomainError
+from registry.monitoring.shadows import shadow_evidence
 from registry.versions.models import VersionStatus
 from registry.versions.selectors import version_below
+
+
+def shadow_context(user, version) -> dict:
+    """Where the version shadowed endpoints, and what it did with their live traffic: evidence for its reviewers.
+    Every run counts; the names of endpoints the reviewer may not see are left out."""
+    runs = list(version_shadows(version=version))
+    endpoints = list({run.endpoint_id: run.endpoint for run in runs}.values())
+    visible = set(endpoint_list(user=user).filter(pk__in=[e.pk for e in endpoints]).values_list("pk", flat=True))
+    return {
+        "shadow_runs": [{"run": run, "visible": run.endpoint_id in visible} for run in runs],
+        "shadow_evidence": shadow_evidence(version=version, endpoints=endpoints) if runs else None,
+    }
 
 
 @portal_view
@@ -62,5 +76,6 @@ def review(request, team, slug, version):
         "signature_diff": line_diff(previous.signature if previous else None, found.signature),
         "io_tables": signature_tables(found.signature),
         "metadata_json": json.dumps(found.metadata, indent=2, sort_keys=True, ensure_ascii=False),
+        **shadow_context(user, found),
     }
     return render(request, "pages/review.html", context, status=400 if request.method == "POST" else 200)

@@ -83,4 +83,22 @@ def status_tone(status):
         "approve": "good",
         "reject": "bad",
         "request_changes": "warn",
+        "loading": "busy",
+        "stopping": "busy",
+        "stopped": "muted",
     }.get(str(status), "muted")
+
+
+@register.filter
+def percent(value, digits=1):
+    """0.0312 -> "3.1%"; "" for what is not a number."""
+    try:
+        return f"{float(value) * 100:.{int(digits)}f}%"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def get(mapping, key):
+    """mapping[key], or None (a template cannot index a dict by a variable)."""
+    return mapping.get(key) if isinstance(mapping, dict) else None

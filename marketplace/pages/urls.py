@@ -32,6 +32,8 @@ urlpatterns = [
     path("endpoints/<int:endpoint_id>/", endpoints.endpoint_detail, name="endpoint"),
     path("endpoints/<int:endpoint_id>/status", endpoints.endpoint_status, name="endpoint-status"),
     path("endpoints/<int:endpoint_id>/keys", endpoints.endpoint_key_new, name="endpoint-key-new"),
+    path("endpoints/<int:endpoint_id>/shadow", endpoints.endpoint_shadow_start, name="endpoint-shadow-start"),
+    path("endpoints/<int:endpoint_id>/shadow/stop", endpoints.endpoint_shadow_stop, name="endpoint-shadow-stop"),
     path(
         "endpoints/<int:endpoint_id>/keys/<int:key_id>/revoke",
         endpoints.endpoint_key_revoke_view,

@@ -40,6 +40,9 @@ GONE_STATUSES = frozenset({EndpointStatus.DELETING, EndpointStatus.DELETED})
 # An endpoint serves approved versions of models (a solution deploys the models it uses), never datasets.
 DEPLOYABLE_VERSION_STATUSES = frozenset({VersionStatus.APPROVED})
 DEPLOYABLE_KINDS = frozenset({AssetKind.MODEL, AssetKind.SOLUTION})
+# A shadow's candidate is a model release not serving yet: checked, possibly in review or approved, not rejected or
+# retired (registry.endpoints.services.shadows).
+SHADOWABLE_VERSION_STATUSES = (VersionStatus.VALIDATED, VersionStatus.IN_REVIEW, VersionStatus.APPROVED)
 
 
 TABLE = TransitionTable(allowed=ALLOWED_TRANSITIONS, actions=_ACTIONS)

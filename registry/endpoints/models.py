@@ -111,3 +111,63 @@ class EndpointKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ShadowStatus(models.TextChoices):
+    LOADING = "loading", "Loading beside the live version"
+    READY = "ready", "Receiving a copy of live traffic"
+    FAILED = "failed", "Failed to load"
+    STOPPING = "stopping", "Stopping"
+    STOPPED = "stopped", "Stopped"
+
+
+# A shadow in these holds the endpoint's one shadow place; the shadow task acts on the first and the last.
+SHADOW_ACTIVE_STATUSES = (ShadowStatus.LOADING, ShadowStatus.READY, ShadowStatus.FAILED)
+SHADOW_WORK_STATUSES = (ShadowStatus.LOADING, ShadowStatus.STOPPING)
+SHADOW_SUFFIX = ".shadow"
+
+
+class EndpointShadow(models.Model):
+    """A candidate version (validated or in review, same asset) that an endpoint mirrors its traffic to.
+
+    The runtime serves it as `<endpoint>.shadow` with `shadow_of=<endpoint>`: after each live answer a copy of
+    the request goes to the candidate, whose answer nobody sees (registry/runtime/README.md, Shadows); its
+    windows go to registry.monitoring's ShadowWindow. One active shadow per endpoint; stopped ones are kept as the
+    record of what was compared, when. `status_changed_at` doubles as the shadow task's claim time.
+    """
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="shadows")
+    version = models.ForeignKey("registry.AssetVersion", on_delete=models.CASCADE, related_name="shadows")
+    status = models.CharField(max_length=16, choices=ShadowStatus.choices, default=ShadowStatus.LOADING)
+    status_reason = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint"],
+                condition=Q(status__in=SHADOW_ACTIVE_STATUSES),
+                name="endpoint_one_active_shadow",
+                violation_error_message="This endpoint has a shadow already.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "status_changed_at"], name="endpoint_shadow_status_idx")]
+
+    def __str__(self) -> str:
+        return f"shadow of endpoint {self.endpoint_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in SHADOW_ACTIVE_STATUSES
+
+
+def shadow_runtime_name(endpoint_name: str) -> str:
+    """The runtime's name for an endpoint's shadow: never an endpoint's name (those have no dot)."""
+    return endpoint_name + SHADOW_SUFFIX

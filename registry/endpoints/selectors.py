@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, Value, When
 
 from registry.endpoints.backends import METRICS_UNAVAILABLE, backend_for
-from registry.endpoints.models import Endpoint, EndpointKey, EndpointStatus
+from registry.endpoints.lifecycle import SHADOWABLE_VERSION_STATUSES
+from registry.endpoints.models import SHADOW_ACTIVE_STATUSES, Endpoint, EndpointKey, EndpointShadow, EndpointStatus
 from registry.governance.models import VersionSignature
 from registry.kernel.access import Permission, restrict
 from registry.kernel.errors import NotFound
 from registry.teams.models import Team
 from registry.teams.selectors import team_get_for
+from registry.versions.models import AssetVersion
 
 METRICS_CACHE_SECONDS = 5
 
@@ -67,3 +69,36 @@ def asset_endpoints(*, user, asset) -> QuerySet[Endpoint]:
     """The caller's teams' live endpoints that serve a version of `asset` (which the caller can already see),
     for a list of names and statuses: without their versions' signature records."""
     return endpoint_list(user=user).filter(version__asset=asset).prefetch_related(None)
+
+
+def endpoint_shadow_latest(*, endpoint: Endpoint) -> EndpointShadow:
+    """The endpoint's active shadow, else its last one; NotFound when it never had one."""
+    found = (
+        EndpointShadow.objects.filter(endpoint=endpoint)
+        .select_related("version__asset", "version__card", "created_by")
+        .order_by(Case(When(status__in=SHADOW_ACTIVE_STATUSES, then=Value(0)), default=Value(1)), "-started_at", "-pk")
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"Endpoint '{endpoint.name}' has no shadow; PUT a candidate version to start one.")
+    found.endpoint = endpoint
+    return found
+
+
+def version_shadows(*, version) -> QuerySet[EndpointShadow]:
+    """Every shadow run of candidate `version` (on any team's endpoint), newest first."""
+    return (
+        EndpointShadow.objects.filter(version=version)
+        .select_related("endpoint__team", "endpoint__version", "created_by")
+        .order_by("-started_at", "-pk")
+    )
+
+
+def shadow_candidates(*, endpoint: Endpoint, limit: int = 20) -> list:
+    """Versions of the endpoint's asset that could shadow it (by status; shadow_start checks the rest), newest
+    first."""
+    return list(
+        AssetVersion.objects.filter(asset_id=endpoint.version.asset_id, status__in=SHADOWABLE_VERSION_STATUSES)
+        .exclude(pk=endpoint.version_id)
+        .order_by("-created_at", "-pk")[:limit]
+    )

@@ -7,10 +7,13 @@ from django.conf import settings
 from registry.endpoints.backends import RuntimeUnavailable
 from registry.endpoints.services import (
     PROVISION_TASK,
+    SHADOW_TASK,
     endpoint_finish,
     endpoint_provision,
     endpoint_release,
+    endpoint_shadow_sync,
     endpoints_recover_stalled,
+    shadow_give_up,
 )
 from registry.kernel.errors import TransientStorageError
 from registry.kernel.lib.tasks import backoff_seconds
@@ -59,6 +62,31 @@ def endpoint_provision_task(self, endpoint_id: int) -> None:
             ok=False,
             reason=f"Provisioning took longer than {settings.MODELHUB_ENDPOINT_TIME_LIMIT} seconds.",
         )
+
+
+@shared_task(
+    name=SHADOW_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    soft_time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT,
+    time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT + 30,
+)
+def endpoint_shadow_task(self, endpoint_id: int) -> None:
+    """Load, check or unload one endpoint's shadow (registry.endpoints.services.shadows). Idempotent, so a
+    redelivered or duplicated message does no harm; retries an unreachable runtime or storage with backoff, then
+    fails a loading shadow with the reason."""
+    try:
+        endpoint_shadow_sync(endpoint_id=endpoint_id)
+    except (RuntimeUnavailable, TransientStorageError) as exc:
+        retries = self.request.retries
+        if retries >= settings.MODELHUB_ENDPOINT_MAX_RETRIES:
+            shadow_give_up(endpoint_id=endpoint_id, reason=f"Gave up after {retries + 1} tries: {exc}.")
+            return
+        delay = backoff_seconds(retries, base=settings.MODELHUB_ENDPOINT_RETRY_DELAY)
+        logger.warning("shadow of endpoint %s: %s; retry %s in %ss", endpoint_id, exc, retries + 1, delay)
+        raise self.retry(exc=exc, countdown=delay) from None
 
 
 @shared_task(ignore_result=True)

@@ -236,6 +236,7 @@ def version_deprecate(*, user, version: AssetVersion, reason: str) -> AssetVersi
             after={"status": locked.status},
             data={"reason": reason},
         )
+        publish(DomainEvent(name=Event.VERSION_DEPRECATED, subject=locked, actor=user, data={"reason": reason}))
     locked.deprecation_reason = reason
     return locked
 

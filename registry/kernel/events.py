@@ -65,6 +65,10 @@ class Event(models.TextChoices):
     ENDPOINT_PERFORMANCE_DEGRADED = "endpoint.performance_degraded", "Endpoint performance degraded"
     ENDPOINT_PERFORMANCE_RECOVERED = "endpoint.performance_recovered", "Endpoint performance recovered"
     ENDPOINT_MONITORING_CHANGED = "endpoint.monitoring_changed", "Endpoint monitoring settings changed"
+    ENDPOINT_SHADOW_STARTED = "endpoint.shadow_started", "Shadow evaluation of a candidate started"
+    ENDPOINT_SHADOW_READY = "endpoint.shadow_ready", "Shadow candidate receiving live traffic"
+    ENDPOINT_SHADOW_FAILED = "endpoint.shadow_failed", "Shadow candidate failed to load"
+    ENDPOINT_SHADOW_STOPPED = "endpoint.shadow_stopped", "Shadow evaluation stopped"
     # Sent only by "test" on one webhook; never subscribed to, never audited.
     PING = "ping", "Test delivery"
 

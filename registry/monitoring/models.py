@@ -114,6 +114,58 @@ class Prediction(models.Model):
         return f"prediction {self.request_id} of endpoint {self.endpoint_id}"
 
 
+class ShadowWindow(models.Model):
+    """What one runtime recorded of an endpoint's shadow (a candidate version, registry.endpoints' EndpointShadow)
+    over [start, start + seconds): the mirrored requests it answered, failed and was not sent (`shed`), its latency
+    and output profiles, and how its outputs compared with the live version's (`agreement`: per output, rows and
+    rows whose label differs, or the sum of absolute differences over the values compared)."""
+
+    endpoint = models.ForeignKey("registry.Endpoint", on_delete=models.CASCADE, related_name="shadow_windows")
+    version = models.ForeignKey("registry.AssetVersion", on_delete=models.CASCADE, related_name="shadow_windows")
+    window_id = models.CharField(max_length=64, unique=True)
+    source = models.CharField(max_length=100)
+    start = models.DateTimeField()
+    seconds = models.PositiveIntegerField()
+    requests = models.PositiveBigIntegerField(default=0)
+    rows = models.PositiveBigIntegerField(default=0)
+    failures = models.PositiveBigIntegerField(default=0)
+    shed = models.PositiveBigIntegerField(default=0)
+    latency_ms = models.JSONField(default=dict)
+    outputs = models.JSONField(default=dict)
+    agreement = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["version", "start"], name="shadow_window_idx")]
+
+    def __str__(self) -> str:
+        return f"shadow window {self.start:%Y-%m-%d %H:%M} of endpoint {self.endpoint_id}"
+
+
+class ShadowPrediction(models.Model):
+    """A candidate's answer to a mirrored request, under the live request's id, so ground truth joins it too."""
+
+    endpoint = models.ForeignKey("registry.Endpoint", on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey("registry.AssetVersion", on_delete=models.CASCADE, related_name="+")
+    request_id = models.CharField(max_length=REQUEST_ID_MAX_LENGTH)
+    predicted_at = models.DateTimeField(help_text="The start of the window the request fell in.")
+    outputs = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "endpoint", "request_id"],
+                name="shadow_prediction_unique_request",
+                violation_error_message="This request id has a shadow prediction already.",
+            )
+        ]
+        indexes = [models.Index(fields=["predicted_at"], name="shadow_prediction_time_idx")]
+
+    def __str__(self) -> str:
+        return f"shadow prediction {self.request_id} of endpoint {self.endpoint_id}"
+
+
 class GroundTruth(models.Model):
     """The true label or value of a request, sent by the consuming team whenever it learns it (late is fine;
     sending it again replaces it). `value` is one label or number, or a list with one per row of the request."""

@@ -19,7 +19,7 @@ from registry.monitoring.models import (
     MonitoringWindow,
 )
 from registry.monitoring.performance import endpoint_performance
-from registry.profiles.columns import ProfileError, profile_from_dict, profile_merge
+from registry.profiles.columns import ProfileError, profile_from_dict, profiles_merged
 from registry.profiles.drift import histogram, reference_edges
 
 DEFAULT_SPAN = timedelta(hours=24)
@@ -76,14 +76,7 @@ def _traffic(endpoint: Endpoint, since, until, window: int) -> list[dict]:
     series = []
     for start in sorted(buckets):
         windows = buckets[start]
-        latency = None
-        for w in windows:
-            try:
-                profile = profile_from_dict(w.latency_ms) if w.latency_ms else None
-            except ProfileError:
-                profile = None
-            if profile is not None:
-                latency = profile if latency is None else profile_merge(latency, profile)
+        latency = profiles_merged(w.latency_ms for w in windows)
         process = max((w.process for w in windows if w.process), key=lambda p: p.get("at", 0), default={})
         series.append(
             {

@@ -11,7 +11,7 @@ from django.db.models.functions import Trunc
 
 from registry.assets.models import AssetKind
 from registry.assets.selectors import asset_get
-from registry.endpoints.models import LIVE_Q, Endpoint
+from registry.endpoints.models import LIVE_Q, SHADOW_SUFFIX, Endpoint
 from registry.kernel.access import Permission, require
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import InvalidInput, NotFound, PayloadTooLarge
@@ -20,12 +20,15 @@ from registry.kernel.lib.jsonsafe import json_size
 from registry.monitoring.models import (
     REQUEST_ID_MAX_LENGTH,
     WINDOW_MAX_BYTES,
+    DriftReport,
     EndpointMonitor,
     GroundTruth,
     MonitoringWindow,
     Prediction,
+    ShadowPrediction,
+    ShadowWindow,
 )
-from registry.profiles.columns import ProfileError, profile_from_dict, profile_merge
+from registry.profiles.columns import ProfileError, profile_from_dict, profiles_merged
 from registry.profiles.drift import CATEGORICAL_METRICS, NUMERIC_METRICS
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import version_get
@@ -96,6 +99,19 @@ def _window_fields(window, source: str) -> dict:
     process = window.get("process") or {}
     if not isinstance(process, dict):
         raise InvalidInput(f"window {wid}: process must be an object.")
+    agreement = window.get("agreement") or {}
+    if not isinstance(agreement, dict) or any(
+        not isinstance(counts, dict)
+        or any(
+            not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v) or v < 0
+            for v in counts.values()
+        )
+        for counts in agreement.values()
+    ):
+        raise InvalidInput(f"window {wid}: agreement must map outputs to non-negative counts.")
+    shed = window.get("shed", 0)
+    if not isinstance(shed, int) or isinstance(shed, bool) or shed < 0:
+        raise InvalidInput(f"window {wid}: shed must be a non-negative integer.")
     return {
         "window_id": wid,
         "model": model,
@@ -109,6 +125,8 @@ def _window_fields(window, source: str) -> dict:
         "outputs": _profiles(window.get("outputs") or {}, f"window {wid}: outputs"),
         "process": {k: v for k, v in process.items() if isinstance(v, int | float) and math.isfinite(v)},
         "predictions": predictions,
+        "agreement": agreement,
+        "shed": shed,
     }
 
 
@@ -116,7 +134,8 @@ def windows_ingest(*, source, windows) -> dict:
     """Store the windows a runtime sends (POST /api/v1/internal/runtime/monitoring).
 
     Idempotent: a window id stored already is skipped, so the runtime may send a window again after a lost
-    answer. Windows of a model name that is no live endpoint are dropped (an endpoint deleted meanwhile).
+    answer. Windows of a model name that is no live endpoint are dropped (an endpoint deleted meanwhile); those
+    of `<endpoint>.shadow` are its shadow's (ShadowWindow, ShadowPrediction), kept apart from the live traffic.
     The whole post is checked before anything is written: a malformed window refuses the post (400) and
     writes nothing. Returns {"accepted", "duplicates", "dropped"}.
     """
@@ -129,53 +148,78 @@ def windows_ingest(*, source, windows) -> dict:
         if json_size(window) > WINDOW_MAX_BYTES:
             raise PayloadTooLarge(f"a window may hold at most {WINDOW_MAX_BYTES >> 20} MiB of JSON.")
         parsed.append(_window_fields(window, source))
-    endpoints = {e.name: e for e in Endpoint.objects.filter(LIVE_Q, name__in={w["model"] for w in parsed})}
+    for fields in parsed:
+        live, _, role = fields["model"].partition(".")
+        fields["endpoint_name"], fields["shadow"] = live, "." + role == SHADOW_SUFFIX
+        if role and not fields["shadow"]:
+            fields["endpoint_name"] = None  # no endpoint has a dot in its name
+    endpoints = {
+        e.name: e
+        for e in Endpoint.objects.filter(LIVE_Q, name__in={w["endpoint_name"] for w in parsed if w["endpoint_name"]})
+    }
     versions = {
         (v.asset_id, v.version): v
         for v in AssetVersion.objects.filter(asset_id__in={e.version.asset_id for e in endpoints.values()})
         if (v.version in {w["version"] for w in parsed})
     }
-    existing = set(
-        MonitoringWindow.objects.filter(window_id__in=[w["window_id"] for w in parsed]).values_list(
-            "window_id", flat=True
-        )
+    ids = [w["window_id"] for w in parsed]
+    existing = set(MonitoringWindow.objects.filter(window_id__in=ids).values_list("window_id", flat=True)) | set(
+        ShadowWindow.objects.filter(window_id__in=ids).values_list("window_id", flat=True)
     )
     accepted = duplicates = dropped = 0
     with transaction.atomic():
         for fields in parsed:
-            endpoint = endpoints.get(fields["model"])
-            if endpoint is None:
+            endpoint = endpoints.get(fields["endpoint_name"])
+            version = versions.get((endpoint.version.asset_id, fields["version"])) if endpoint is not None else None
+            if endpoint is None or (fields["shadow"] and version is None):
                 dropped += 1
                 continue
             if fields["window_id"] in existing:
                 duplicates += 1
                 continue
-            version = versions.get((endpoint.version.asset_id, fields["version"]))
+            store = _shadow_window_store if fields["shadow"] else _window_store
             try:
                 with transaction.atomic():
-                    MonitoringWindow.objects.create(
-                        endpoint=endpoint,
-                        version=version,
-                        **{k: v for k, v in fields.items() if k not in ("model", "version", "predictions")},
-                    )
+                    store(endpoint, version, fields)
             except IntegrityError:  # the same window sent twice at once
                 duplicates += 1
                 continue
-            Prediction.objects.bulk_create(
-                [
-                    Prediction(
-                        endpoint=endpoint,
-                        version=version,
-                        request_id=request_id[:REQUEST_ID_MAX_LENGTH],
-                        predicted_at=fields["start"],
-                        outputs=outputs,
-                    )
-                    for request_id, outputs in fields["predictions"]
-                ],
-                ignore_conflicts=True,
-            )
             accepted += 1
     return {"accepted": accepted, "duplicates": duplicates, "dropped": dropped}
+
+
+_NOT_COLUMNS = ("model", "version", "predictions", "endpoint_name", "shadow", "agreement", "shed")
+
+
+def _window_store(endpoint: Endpoint, version: AssetVersion | None, fields: dict) -> None:
+    MonitoringWindow.objects.create(
+        endpoint=endpoint, version=version, **{k: v for k, v in fields.items() if k not in _NOT_COLUMNS}
+    )
+    _predictions_store(Prediction, endpoint, version, fields)
+
+
+def _shadow_window_store(endpoint: Endpoint, version: AssetVersion, fields: dict) -> None:
+    columns = {k: v for k, v in fields.items() if k not in (*_NOT_COLUMNS, "inputs", "process")}
+    ShadowWindow.objects.create(
+        endpoint=endpoint, version=version, agreement=fields["agreement"], shed=fields["shed"], **columns
+    )
+    _predictions_store(ShadowPrediction, endpoint, version, fields)
+
+
+def _predictions_store(model, endpoint: Endpoint, version: AssetVersion | None, fields: dict) -> None:
+    model.objects.bulk_create(
+        [
+            model(
+                endpoint=endpoint,
+                version=version,
+                request_id=request_id[:REQUEST_ID_MAX_LENGTH],
+                predicted_at=fields["start"],
+                outputs=outputs,
+            )
+            for request_id, outputs in fields["predictions"]
+        ],
+        ignore_conflicts=True,
+    )
 
 
 # ------------------------------------------------------------------------------------- from the consuming team
@@ -386,13 +430,7 @@ def windows_roll_up(*, older_than, limit: int = 500) -> int:
 
 
 def _merged_profile(dicts: list[dict]) -> dict:
-    merged = None
-    for data in dicts:
-        try:
-            profile = profile_from_dict(data)
-        except ProfileError:
-            continue
-        merged = profile if merged is None or merged.kind != profile.kind else profile_merge(merged, profile)
+    merged = profiles_merged(dicts)
     return merged.to_dict() if merged is not None else {}
 
 
@@ -409,7 +447,16 @@ def _merged_tensors(windows, attribute: str) -> dict:
 
 
 def monitoring_prune(*, older_than) -> int:
-    """Delete predictions and ground truth older than `older_than` (MODELHUB_MONITORING_RETENTION_DAYS)."""
-    deleted, _ = Prediction.objects.filter(predicted_at__lt=older_than).delete()
-    truth, _ = GroundTruth.objects.filter(updated_at__lt=older_than).delete()
-    return deleted + truth
+    """Delete what is older than `older_than` (MODELHUB_MONITORING_RETENTION_DAYS): windows (live and shadow),
+    drift reports, sampled predictions (live and shadow) and ground truth. Returns the rows deleted."""
+    deleted = 0
+    for queryset in (
+        MonitoringWindow.objects.filter(start__lt=older_than),
+        ShadowWindow.objects.filter(start__lt=older_than),
+        DriftReport.objects.filter(end__lt=older_than),
+        Prediction.objects.filter(predicted_at__lt=older_than),
+        ShadowPrediction.objects.filter(predicted_at__lt=older_than),
+        GroundTruth.objects.filter(updated_at__lt=older_than),
+    ):
+        deleted += queryset.delete()[0]
+    return deleted

@@ -485,6 +485,24 @@ def profile_merge(a, b):
     return merged
 
 
+def profiles_merged(dicts) -> NumericProfile | CategoricalProfile | None:
+    """The serialised profiles in `dicts` merged into one, skipping empty and malformed ones and those of another
+    kind than the first; None when none is left."""
+    merged = None
+    for data in dicts:
+        if not data:
+            continue
+        try:
+            profile = profile_from_dict(data)
+        except ProfileError:
+            continue
+        if merged is None:
+            merged = profile
+        elif merged.kind == profile.kind:
+            merged.merge(profile)
+    return merged
+
+
 # Categorical values
 
 

@@ -136,6 +136,7 @@ _LOAD_FIELDS = {
     "timeout_ms": int,
     "memory_limit_bytes": int,
     "intra_op_threads": int,
+    "shadow_of": str,
 }
 
 
@@ -174,6 +175,7 @@ class RuntimeApp:
         self._metadata: dict[str, tuple[ModelInfo, bytes]] = {}
         # Shadow evaluation: live model -> the candidate loaded with `shadow_of` it, and the mirrored calls in flight.
         self._shadows: dict[str, str] = {}
+        self._shadow_names: frozenset[str] = frozenset()
         self._mirrors: set[asyncio.Task] = set()
         server = protocol.server_metadata(settings.version, EXTENSIONS)
         self._open_routes = {
@@ -199,7 +201,8 @@ class RuntimeApp:
                 # The endpoints this runtime served before a restart come back before it takes traffic.
                 restore = getattr(self.host, "restore", None)
                 if restore is not None:
-                    await restore()
+                    for config in await restore():
+                        self._shadow(config.name, config.shadow_of)
                 for config in self.settings.preload:
                     await self.host.load(config)
                 if self.shipper is not None:
@@ -430,8 +433,8 @@ class RuntimeApp:
         finally:
             elapsed = perf_counter() - started
             self.metrics.request_finished(label, status, elapsed)
-        if not self._record or label == UNKNOWN_MODEL:
-            return
+        if not self._record or label == UNKNOWN_MODEL or label in self._shadow_names:
+            return  # a shadow's window holds mirrored traffic only, not the portal's checks of it
         # After the response is on its way: the client does not wait for the bookkeeping.
         try:
             version = info.versions[-1] if info is not None and info.versions else ""
@@ -504,26 +507,31 @@ class RuntimeApp:
             except ModelNotFound:
                 raise _not_found(name) from None
             self._shadows = {live: s for live, s in self._shadows.items() if name not in (live, s)}
+            self._shadow_names = frozenset(self._shadows.values())
             self._metadata.pop(name, None)
             self.metrics.forget(name)
             self.monitoring.forget(name)
             return 200, orjson.dumps({"name": name, "unload": True})
-        parameters = doc.get("parameters")
-        shadow_of = parameters.pop("shadow_of", None) if isinstance(parameters, dict) else None
-        if shadow_of is not None and (not isinstance(shadow_of, str) or not MODEL_NAME.fullmatch(shadow_of)):
+        config = self._load_config(name, doc.get("parameters"))
+        if config.shadow_of and not MODEL_NAME.fullmatch(config.shadow_of):
             raise HTTPError(400, f"load parameter 'shadow_of' must be a model name matching {MODEL_NAME.pattern}")
-        if shadow_of == name:
+        if config.shadow_of == name:
             raise HTTPError(400, "a model cannot shadow itself")
-        config = self._load_config(name, parameters)
         try:
             info = await self.host.load(config)
         except ModelLoadError as exc:
             raise HTTPError(400, f"model '{name}' could not be loaded: {exc}") from None
         self._metadata.pop(name, None)
-        self._shadows = {live: s for live, s in self._shadows.items() if s != name}
-        if shadow_of is not None:
-            self._shadows[shadow_of] = name  # one shadow per live model: a new one replaces the last
+        self._shadow(name, config.shadow_of)
         return 200, orjson.dumps({"name": name, "load": True, "versions": list(info.versions)})
+
+    def _shadow(self, name: str, shadow_of: str) -> None:
+        """Record that `name` shadows `shadow_of` (or nothing, when empty): one shadow per live model, so a new one
+        replaces the last."""
+        shadows = {live: s for live, s in self._shadows.items() if s != name}
+        if shadow_of:
+            shadows[shadow_of] = name
+        self._shadows, self._shadow_names = shadows, frozenset(shadows.values())
 
     @staticmethod
     def _json_object(body: bytes) -> dict:

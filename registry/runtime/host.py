@@ -532,16 +532,16 @@ class ProcessModelHost:
         self._spawner.shutdown(wait=False)
 
     # --- beyond the contract -----------------------------------------------------------------------
-    async def restore(self) -> list[str]:
-        """Load every model saved in state_dir; returns the names that are READY. A model that fails stays
-        in index() as UNAVAILABLE with the reason (its saved config is kept for the next start)."""
+    async def restore(self) -> list[ModelConfig]:
+        """Load every model saved in state_dir; returns the configs of those that are READY. A model that fails
+        stays in index() as UNAVAILABLE with the reason (its saved config is kept for the next start)."""
         configs = await self._in_executor(self._saved_configs)
 
-        async def restore_one(config: ModelConfig | str, reason: str) -> str | None:
+        async def restore_one(config: ModelConfig | str, reason: str) -> ModelConfig | None:
             if isinstance(config, ModelConfig):
                 try:
                     await self.load(config)
-                    return config.name
+                    return config
                 except ModelLoadError as exc:
                     reason = str(exc)
             else:  # only the name is known: the file is unreadable
@@ -552,7 +552,7 @@ class ProcessModelHost:
             return None
 
         restored = await asyncio.gather(*(restore_one(config, reason) for config, reason in configs))
-        return [name for name in restored if name]
+        return [config for config in restored if config is not None]
 
     def worker_pid(self, name: str) -> int | None:
         """The pid of the process serving `name` (for operators and tests), or None."""

@@ -53,6 +53,7 @@ class ModelConfig:
     timeout_ms: int = 30_000  # one inference, after which it is cut off (RunOptions.terminate)
     memory_limit_bytes: int = 2 << 30  # the address space of the process hosting the model
     intra_op_threads: int = 1
+    shadow_of: str = ""  # the live model this one shadows (registry.runtime.app mirrors its traffic here)
 
 
 @dataclass(frozen=True)

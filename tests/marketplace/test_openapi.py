@@ -43,6 +43,7 @@ EXPECTED = {
     "/api/v1/endpoints/{id}/monitoring/settings": {"patch"},
     "/api/v1/endpoints/{id}/monitoring/reports/{report_id}": {"get"},
     "/api/v1/endpoints/{id}/feedback": {"post"},
+    "/api/v1/endpoints/{id}/shadow": {"get", "put", "delete"},
     "/api/v1/tokens/": {"get", "post"},
     "/api/v1/tokens/{id}/": {"delete"},
 }

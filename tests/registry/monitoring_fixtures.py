@@ -81,3 +81,23 @@ def make_window(endpoint, rows: np.ndarray, *, start: int, ids: list[str] | None
 
 def ship(endpoint, windows: list[dict], source: str = "runtime-a") -> dict:
     return windows_ingest(source=source, windows=windows)
+
+
+def make_shadow_window(endpoint, version: str, rows: np.ndarray, *, start: int, ids: list[str] | None = None) -> dict:
+    """The window the runtime would ship for the endpoint's shadow `version` answering these rows (one per
+    request) with the petal length read 0.5 cm longer than the live stand-in does, agreement included."""
+    from registry.runtime.app import agreement
+
+    window = Window(f"{endpoint.name}.shadow", version, start, MINUTE, predictions=1000, rng=random.Random(1))
+    pending = []
+    for n in range(len(rows)):
+        x = rows[n : n + 1].astype(np.float32)
+        request_id = ids[n] if ids else f"{start}-{n}"
+        live, moved = predict(x.astype(np.float64)), x.astype(np.float64)
+        moved[:, 2] += 0.5
+        answer = predict(moved)
+        window.add_agreement(agreement(live, answer))
+        pending.append((request_id, {"input": x}, answer, 0.004))
+    for i in range(0, len(pending), 64):
+        window.fold(pending[i : i + 64])
+    return window.to_dict()

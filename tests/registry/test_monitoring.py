@@ -309,3 +309,36 @@ def test_minute_windows_roll_up_into_hours_without_changing_the_profiles(iris_en
     assert merged.mean == pytest.approx(np.mean([p.mean for p in before]), rel=1e-9)
     assert windows_roll_up(older_than=timezone.now() - timedelta(days=1)) == 0
     assert DriftReport.objects.count() == 0
+
+
+def test_pruning_deletes_what_is_past_the_retention_and_keeps_the_rest(iris_endpoint, bob):
+    from registry.endpoints.models import EndpointShadow
+    from registry.monitoring.models import GroundTruth, ShadowPrediction, ShadowWindow
+    from registry.monitoring.services import monitoring_prune
+    from tests.factories import bare_versions
+    from tests.registry.monitoring_fixtures import make_shadow_window
+
+    (candidate,) = bare_versions(iris_endpoint.version.asset, 1, status="validated", start=1)
+    EndpointShadow.objects.create(endpoint=iris_endpoint, version=candidate)
+    old = int((timezone.now() - timedelta(days=40)).timestamp()) // MINUTE * MINUTE
+    recent = _base()
+    for start in (old, recent):
+        rows = training_rows(600, seed=start % 7)
+        ids = [f"{start}-{n}" for n in range(600)]
+        ship(iris_endpoint, [make_window(iris_endpoint, rows, start=start, ids=ids)])
+        ship(iris_endpoint, [make_shadow_window(iris_endpoint, candidate.version, rows, start=start, ids=ids)])
+    endpoint_evaluate(endpoint_id=iris_endpoint.pk)
+    ground_truth_record(user=bob, endpoint=iris_endpoint, items=[{"request_id": f"{recent}-0", "value": 1}])
+    GroundTruth.objects.create(endpoint=iris_endpoint, request_id=f"{old}-0", value=1)
+    GroundTruth.objects.filter(request_id=f"{old}-0").update(updated_at=timezone.now() - timedelta(days=40))
+    reports = DriftReport.objects.count()
+
+    deleted = monitoring_prune(older_than=timezone.now() - timedelta(days=30))
+    assert MonitoringWindow.objects.get().start.timestamp() == recent
+    assert ShadowWindow.objects.get().start.timestamp() == recent
+    assert set(Prediction.objects.values_list("request_id", flat=True)) >= {f"{recent}-0"}
+    assert not Prediction.objects.filter(request_id__startswith=f"{old}-").exists()
+    assert not ShadowPrediction.objects.filter(request_id__startswith=f"{old}-").exists()
+    assert list(GroundTruth.objects.values_list("request_id", flat=True)) == [f"{recent}-0"]
+    assert reports == 2 and DriftReport.objects.get().start.timestamp() == recent
+    assert deleted >= 2 + 2 * 600 + 1

@@ -14,12 +14,15 @@ from datetime import timedelta
 import numpy as np
 import pytest
 import tritonclient.http as triton
+from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
 from registry.artifacts.storage import blob_open
+from registry.endpoints.models import Endpoint
 from registry.monitoring.evaluation import endpoint_evaluate
-from registry.monitoring.models import MonitoringAlarm, MonitoringWindow
+from registry.monitoring.models import MonitoringAlarm, MonitoringWindow, ShadowWindow
 from registry.notifications.services import webhook_create
 from registry.teams.models import Team
 from registry.validation.models import DatasetProfile
@@ -150,3 +153,92 @@ def test_deploy_monitor_alarm_label_and_retrain_webhook(
     assert [d["feature"] for d in payload["drifted"]] == alarm.features
     report = demo.get(payload["profile_url"] + "?profiles=1").json()
     assert report["features"]["sepal_width_cm"]["histogram"]["reference"] and report["window_profiles"]["inputs"]
+
+
+def test_a_candidate_shadows_the_demo_endpoint_and_its_reviewers_get_the_evidence(
+    celery_worker, live_runtime, reviewers, client_for
+):
+    """Shadow evaluation for real: a retrained iris model uploaded and validated by the worker, mirrored the demo
+    endpoint's traffic by the runtime, its answers compared and joined with labels sent later."""
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    url, port, runtime_log = live_runtime
+    logs = (celery_worker.log_path, runtime_log)
+    call_command("seed_demo", stdout=io.StringIO())
+    demo = client_for(Team.objects.get(slug="demo-lab").memberships.get(user__username="demo").user)
+    endpoint = Endpoint.objects.get(name="iris-production")
+    detail = f"/api/v1/endpoints/{endpoint.pk}/"
+    _wait(lambda: demo.get(detail).json()["status"] == "ready", "the demo endpoint gets ready", 120, logs)
+
+    iris = load_iris()
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(iris.data, iris.target)
+    candidate = to_onnx(
+        tree, initial_types=[("input", FloatTensorType([None, 4]))], options={"zipmap": False}, target_opset=17
+    ).SerializeToString()
+    uploaded = demo.post(
+        "/api/v1/assets/demo-lab/iris-logreg/versions/",
+        {"version": "1.1.0", "file": SimpleUploadedFile("model.onnx", candidate)},
+        format="multipart",
+    )
+    assert uploaded.status_code == 202, uploaded.json()
+    version_url = "/api/v1/assets/demo-lab/iris-logreg/versions/1.1.0/"
+    _wait(lambda: demo.get(version_url).json()["status"] != "validating", "the worker validates 1.1.0", 120, logs)
+    assert demo.get(version_url).json()["status"] == "validated"
+
+    shadow_url = f"/api/v1/endpoints/{endpoint.pk}/shadow"
+    started = demo.put(shadow_url, {"version": "1.1.0"}, format="json")
+    assert started.status_code == 202 and started.json()["status"] == "loading", started.json()
+    _wait(lambda: demo.get(shadow_url).json()["status"] != "loading", "the worker loads the shadow", 60, logs)
+    assert demo.get(shadow_url).json()["status"] == "ready", demo.get(shadow_url).json()
+
+    key = demo.post(f"/api/v1/endpoints/{endpoint.pk}/keys/").json()["key"]
+    client = triton.InferenceServerClient(f"127.0.0.1:{port}")
+    rng = np.random.default_rng(1)
+    sent, ids, truth = [], [], {}
+    for _ in range(100):  # 4 rows per request
+        picks = rng.integers(0, len(iris.data), 4)
+        batch = iris.data[picks].astype(np.float32)
+        tensor = triton.InferInput("input", list(batch.shape), "FP32")
+        tensor.set_data_from_numpy(batch)
+        answer = client.infer("iris-production", [tensor], headers={"Authorization": f"Bearer {key}"})
+        sent.append((batch, answer.as_numpy("label")))
+        ids.append(answer.get_response()["id"])
+        truth[ids[-1]] = iris.target[picks].tolist()
+    rows = lambda: sum(ShadowWindow.objects.filter(endpoint=endpoint).values_list("rows", flat=True))  # noqa: E731
+    _wait(lambda: rows() >= 400, "the runtime ships the shadow's windows", 30, logs)
+
+    x = np.concatenate([b for b, _ in sent])
+    live_labels = np.concatenate([label for _, label in sent])
+    tree_labels = tree.predict(x.astype(np.float64))
+    assert (
+        demo.post(
+            f"/api/v1/endpoints/{endpoint.pk}/feedback",
+            {"items": [{"request_id": k, "value": v} for k, v in truth.items()]},
+            format="json",
+        ).json()["created"]
+        == 100
+    )
+    evidence = demo.get(shadow_url).json()["evidence"]
+    assert (evidence["requests"], evidence["rows"], evidence["failures"], evidence["shed"]) == (100, 400, 0, 0)
+    assert evidence["agreement"]["label"]["disagreement_rate"] == pytest.approx((tree_labels != live_labels).mean())
+    assert evidence["latency_ms"]["p50"] > 0 and evidence["live_latency_ms"]["p50"] > 0
+    labels = np.concatenate([truth[rid] for rid in ids])
+    performance = evidence["performance"]
+    assert performance["candidate"]["labels"] == 400 == performance["live"]["labels"]
+    assert performance["candidate"]["metrics"]["accuracy"] == pytest.approx((tree_labels == labels).mean())
+    assert performance["live"]["metrics"]["accuracy"] == pytest.approx((live_labels == labels).mean())
+    print(
+        f"\nshadow: disagreement {evidence['agreement']['label']['disagreement_rate']:.3f}, candidate accuracy "
+        f"{performance['candidate']['metrics']['accuracy']:.3f} vs live {performance['live']['metrics']['accuracy']:.3f}"
+    )
+
+    # Stopped: the runtime unloads it and callers are not affected.
+    assert demo.delete(shadow_url).status_code == 202
+    _wait(lambda: demo.get(shadow_url).json()["status"] == "stopped", "the worker unloads the shadow", 60, logs)
+    index = client.get_model_repository_index(
+        headers={"Authorization": f"Bearer {django_settings.MODELHUB_RUNTIME_SECRET}"}
+    )
+    assert [m["name"] for m in index] == ["iris-production"]

@@ -47,6 +47,12 @@ class EndpointBackend(Protocol):
         ...
 
 
+def shadows_supported(backend) -> bool:
+    """Whether the backend can mirror an endpoint's traffic to a shadow: `deploy_shadow(endpoint, version,
+    files_dir)`, `remove_shadow(endpoint)` and `shadow_status(endpoint)` (the local runtime; KServe cannot)."""
+    return all(hasattr(backend, name) for name in ("deploy_shadow", "remove_shadow", "shadow_status"))
+
+
 def backend_for(endpoint) -> EndpointBackend:
     if endpoint.backend == "kubernetes":
         from registry.endpoints.backends.kubernetes import KubernetesBackend

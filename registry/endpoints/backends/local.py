@@ -9,6 +9,7 @@ from django.conf import settings
 
 from registry.endpoints.backends import DeployRefused, RuntimeUnavailable, model_settings
 from registry.endpoints.backends.prometheus import metrics_parse
+from registry.endpoints.models import shadow_runtime_name
 
 
 def runtime_headers() -> dict:
@@ -42,33 +43,53 @@ def _error_of(response: requests.Response) -> str:
 
 class LocalRuntimeBackend:
     def deploy(self, endpoint, files_dir: Path) -> str:
-        primary = next(f for f in endpoint.version.files.all() if f.is_primary)
-        parameters = {
-            "path": str((files_dir / primary.path).resolve()),
-            "sha256": primary.blob.sha256,
-            "version": endpoint.version.version,
-            **model_settings(endpoint),
-        }
-        response = runtime_request(
-            "POST", f"/v2/repository/models/{endpoint.name}/load", json={"parameters": parameters}
-        )
-        if response.status_code != 200:
-            raise DeployRefused(
-                f"The inference runtime could not load version {endpoint.version.version}: {_error_of(response)}"
-            )
+        self._load(endpoint.name, endpoint, endpoint.version, files_dir)
         return f"{settings.MODELHUB_RUNTIME_PUBLIC_URL}/v2/models/{endpoint.name}"
 
     def remove(self, endpoint) -> None:
-        response = runtime_request("POST", f"/v2/repository/models/{endpoint.name}/unload")
+        self._unload(endpoint.name)
+
+    def deploy_shadow(self, endpoint, version, files_dir: Path) -> None:
+        """Load `version` beside the endpoint's live model as its shadow (`<name>.shadow`, `shadow_of` the live
+        one): the runtime mirrors each live request to it and records its answers, which nobody sees."""
+        self._load(shadow_runtime_name(endpoint.name), endpoint, version, files_dir, shadow_of=endpoint.name)
+
+    def remove_shadow(self, endpoint) -> None:
+        self._unload(shadow_runtime_name(endpoint.name))
+
+    def _load(self, name: str, endpoint, version, files_dir: Path, **extra) -> None:
+        primary = next(f for f in version.files.all() if f.is_primary)
+        parameters = {
+            "path": str((files_dir / primary.path).resolve()),
+            "sha256": primary.blob.sha256,
+            "version": version.version,
+            **model_settings(endpoint),
+            **extra,
+        }
+        response = runtime_request("POST", f"/v2/repository/models/{name}/load", json={"parameters": parameters})
+        if response.status_code != 200:
+            raise DeployRefused(
+                f"The inference runtime could not load version {version.version}: {_error_of(response)}"
+            )
+
+    def _unload(self, name: str) -> None:
+        response = runtime_request("POST", f"/v2/repository/models/{name}/unload")
         if response.status_code not in (200, 404):  # 404: not loaded, which is what we want
             raise DeployRefused(f"The inference runtime refused to unload the model: {_error_of(response)}")
 
     def status(self, endpoint) -> dict:
+        return self._entry(endpoint.name)
+
+    def shadow_status(self, endpoint) -> dict:
+        """The runtime's index entry of the endpoint's shadow (name, version, state, reason)."""
+        return self._entry(shadow_runtime_name(endpoint.name))
+
+    def _entry(self, name: str) -> dict:
         response = runtime_request("POST", "/v2/repository/index", json={}, timeout=5)
         for entry in response.json() if response.status_code == 200 else []:
-            if entry.get("name") == endpoint.name:
+            if entry.get("name") == name:
                 return entry
-        return {"name": endpoint.name, "state": "UNAVAILABLE", "reason": "not loaded"}
+        return {"name": name, "state": "UNAVAILABLE", "reason": "not loaded"}
 
     def internal_url(self, endpoint) -> str:
         return settings.MODELHUB_RUNTIME_URL

@@ -7,8 +7,8 @@ signature, load into the runtime, conformance check), then records the outcome w
 its own claim satisfies: running the task twice, or two copies at once, records one outcome. A request that
 changes the endpoint meanwhile resets the claim, so a stale task's outcome is dropped. The recovery sweep
 (`recovery`) re-sends work whose task was lost, so no endpoint stays `pending`. `keys` owns the keys that call
-an endpoint and the runtime's credential check. Which status changes are allowed is
-registry.endpoints.lifecycle.
+an endpoint and the runtime's credential check; `shadows` mirrors an endpoint's traffic to a candidate version.
+Which status changes are allowed is registry.endpoints.lifecycle.
 """
 
 from registry.endpoints.services.commands import (
@@ -36,12 +36,23 @@ from registry.endpoints.services.provisioning import (
     endpoint_release,
 )
 from registry.endpoints.services.recovery import UNCLAIMED_GRACE, endpoints_recover_stalled
+from registry.endpoints.services.shadows import (
+    SHADOW_TASK,
+    endpoint_shadow_sync,
+    shadow_active,
+    shadow_give_up,
+    shadow_start,
+    shadow_stop,
+    shadows_recover_stalled,
+    shadows_stop,
+)
 from registry.endpoints.services.usage import asset_usage_refresh
 
 __all__ = [
     "KEY_PREFIX",
     "MAX_KEYS_PER_ENDPOINT",
     "PROVISION_TASK",
+    "SHADOW_TASK",
     "SETTINGS_RANGES",
     "UNCLAIMED_GRACE",
     "asset_usage_refresh",
@@ -55,9 +66,16 @@ __all__ = [
     "endpoint_provision",
     "endpoint_release",
     "endpoint_settings_clean",
+    "endpoint_shadow_sync",
     "endpoint_update",
     "endpoints_follow_alias",
     "endpoints_recover_stalled",
     "runtime_authorize",
     "settings_backend",
+    "shadow_active",
+    "shadow_give_up",
+    "shadow_start",
+    "shadow_stop",
+    "shadows_recover_stalled",
+    "shadows_stop",
 ]

@@ -26,6 +26,7 @@ from registry.endpoints.models import (
 from registry.endpoints.selectors import endpoint_get, endpoint_list
 from registry.endpoints.services.keys import key_new
 from registry.endpoints.services.provisioning import PROVISION_TASK
+from registry.endpoints.services.shadows import shadow_active, shadow_stop_locked
 from registry.endpoints.services.usage import asset_usage_refresh
 from registry.governance.models import Alias
 from registry.governance.selectors import version_by_alias
@@ -266,6 +267,9 @@ def endpoint_delete(*, user, endpoint: Endpoint) -> Endpoint:
             before = locked.status
             _retarget(locked, status=EndpointStatus.DELETING)
             EndpointKey.objects.filter(endpoint=locked, revoked_at=None).update(revoked_at=timezone.now())
+            shadow = shadow_active(locked)
+            if shadow is not None:
+                shadow_stop_locked(user, locked, shadow, "The endpoint is being deleted.")
             audit_record(
                 actor=user,
                 action=Event.ENDPOINT_DELETE_REQUESTED,

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.endpoints.lifecycle import GONE_STATUSES
-from registry.endpoints.models import Endpoint, EndpointKey
+from registry.endpoints.models import SHADOW_SUFFIX, Endpoint, EndpointKey
 from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, NotFound
@@ -83,7 +83,16 @@ def endpoint_key_revoke(*, user, endpoint: Endpoint, key_id: int) -> EndpointKey
 def runtime_authorize(*, model: str, credential_sha256: str) -> int:
     """Whether a credential may call endpoint `model`, as an HTTP status for the runtime: 200 (an active key of
     the endpoint, or the active API token of a member of its team), 401 (no such key or token), 403 (a token of
-    a non-member on an internal endpoint), 404 (no such live endpoint, or private and not a member)."""
+    a non-member on an internal endpoint), 404 (no such live endpoint, or private and not a member).
+
+    An endpoint's shadow (`<name>.shadow`) answers only the internal key of the shadow task's conformance check:
+    callers get the live version's answers, never the candidate's."""
+    live, dot, role = model.partition(".")
+    if dot:
+        shadow_of = Endpoint.objects.filter(name=live).exclude(status__in=GONE_STATUSES).values("pk").first()
+        internal = EndpointKey.objects.filter(key_hash=credential_sha256, revoked_at=None, internal=True)
+        ok = role == SHADOW_SUFFIX[1:] and shadow_of and internal.filter(endpoint_id=shadow_of["pk"]).exists()
+        return 200 if ok else 404
     endpoint = (
         Endpoint.objects.filter(name=model)
         .exclude(status__in=GONE_STATUSES)

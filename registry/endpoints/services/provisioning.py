@@ -22,10 +22,17 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from registry.artifacts.storage import BlobMissing, blob_materialize
-from registry.endpoints.backends import DeployRefused, RuntimeUnavailable, backend_for
+from registry.endpoints.backends import DeployRefused, RuntimeUnavailable, backend_for, shadows_supported
 from registry.endpoints.conformance import ConformanceFailure, conformance_check
 from registry.endpoints.lifecycle import can_transition
-from registry.endpoints.models import WORK_STATUSES, Endpoint, EndpointKey, EndpointStatus
+from registry.endpoints.models import (
+    SHADOW_ACTIVE_STATUSES,
+    WORK_STATUSES,
+    Endpoint,
+    EndpointKey,
+    EndpointShadow,
+    EndpointStatus,
+)
 from registry.endpoints.services.keys import conformance_key_new
 from registry.endpoints.services.usage import asset_usage_refresh
 from registry.governance.signing import version_signature_verify
@@ -152,7 +159,7 @@ def endpoint_files_dir(endpoint: Endpoint, version: AssetVersion) -> Path:
     return Path(settings.MODELHUB_RUNTIME_MODELS_DIR) / endpoint.name / version.sha256
 
 
-def _materialize(endpoint: Endpoint, version: AssetVersion) -> Path:
+def endpoint_files_materialize(endpoint: Endpoint, version: AssetVersion) -> Path:
     """The version's files under the runtime's models folder, each checked against its sha256; a folder that
     is complete already is reused (it is published by rename, so it is never half-written)."""
     final = endpoint_files_dir(endpoint, version)
@@ -172,21 +179,28 @@ def _materialize(endpoint: Endpoint, version: AssetVersion) -> Path:
     return final
 
 
-def _expected_outputs(version: AssetVersion) -> list[dict]:
+def version_expected_outputs(version: AssetVersion) -> list[dict]:
     validation = getattr(version, "validation", None)
     smoke = ((validation.details if validation else None) or {}).get("smoke_inference") or {}
     return smoke.get("outputs") or (version.signature or {}).get("outputs") or []
 
 
 def _remove_files(endpoint: Endpoint, keep: AssetVersion | None = None) -> None:
+    """The endpoint's files but those of `keep` and of its active shadow's version; all of them without `keep`."""
     folder = Path(settings.MODELHUB_RUNTIME_MODELS_DIR) / endpoint.name
     if not folder.is_dir():
         return
-    for child in folder.iterdir():
-        if keep is None or child.name != keep.sha256:
-            shutil.rmtree(child, ignore_errors=True)
     if keep is None:
         shutil.rmtree(folder, ignore_errors=True)
+        return
+    kept = {keep.sha256} | set(
+        EndpointShadow.objects.filter(endpoint=endpoint, status__in=SHADOW_ACTIVE_STATUSES).values_list(
+            "version__sha256", flat=True
+        )
+    )
+    for child in folder.iterdir():
+        if child.name not in kept:
+            shutil.rmtree(child, ignore_errors=True)
 
 
 def _roll_back(endpoint: Endpoint, backend) -> str:
@@ -225,6 +239,8 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     backend = backend_for(endpoint)
     if endpoint.status == EndpointStatus.DELETING:
         try:
+            if shadows_supported(backend):
+                backend.remove_shadow(endpoint)
             backend.remove(endpoint)
         except DeployRefused as exc:
             return endpoint_finish(endpoint_id=endpoint_id, task_id=task_id, ok=False, reason=str(exc))
@@ -234,7 +250,7 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     version = endpoint.version
     finish = {"endpoint_id": endpoint_id, "task_id": task_id, "version_id": version.pk}
     try:
-        files_dir = _materialize(endpoint, version)
+        files_dir = endpoint_files_materialize(endpoint, version)
     except BlobMissing as exc:
         return endpoint_finish(
             **finish,
@@ -262,7 +278,7 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
             base_url=backend.internal_url(endpoint),
             name=endpoint.name,
             signature=version.signature or {},
-            expected_outputs=_expected_outputs(version),
+            expected_outputs=version_expected_outputs(version),
             headers={"Authorization": f"Bearer {raw}"},
         )
     except ConformanceFailure as exc:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from registry.endpoints.models import WORK_STATUSES, Endpoint, EndpointKey
 from registry.endpoints.services.provisioning import PROVISION_TASK, claim_lease
+from registry.endpoints.services.shadows import shadows_recover_stalled
 from registry.kernel.lib.tasks import task_send
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,8 @@ UNCLAIMED_GRACE = timedelta(minutes=2)
 
 
 def endpoints_recover_stalled(*, now=None) -> list[int]:
-    """Re-send the provisioning task for endpoints whose task was lost (never claimed, or claim past its lease).
+    """Re-send the provisioning task for endpoints whose task was lost (never claimed, or claim past its lease),
+    and the shadow task for shadows left loading or stopping.
     Safe to run concurrently: each re-send first resets the claim with a conditional update."""
     now = now or timezone.now()
     stalled = (
@@ -39,6 +41,7 @@ def endpoints_recover_stalled(*, now=None) -> list[int]:
             resent.append(pk)
     if resent:
         logger.warning("re-sent stalled endpoint provisioning for %s", resent)
+    shadows_recover_stalled(now=now)
     # Conformance-check keys a killed task never deleted: nobody knows them, but they must not stay valid.
     EndpointKey.objects.filter(internal=True, created_at__lt=now - claim_lease()).delete()
     return resent

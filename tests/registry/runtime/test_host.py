@@ -264,7 +264,7 @@ def test_a_new_host_restores_the_saved_models(tmp_path, dense, counter):
 
     async def second():
         async with running_host(state) as host:
-            assert sorted(await host.restore()) == ["counter", "dense"]
+            assert sorted(c.name for c in await host.restore()) == ["counter", "dense"]
             index = {entry["name"]: entry for entry in host.index()}
             assert set(index) == {"broken", "counter", "dense"}
             assert index["dense"]["state"] == "READY" and index["dense"]["version"] == "3"
