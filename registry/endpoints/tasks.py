@@ -40,21 +40,24 @@ def endpoint_provision_task(self, endpoint_id: int) -> None:
     try:
         endpoint_provision(endpoint_id=endpoint_id, task_id=self.request.id)
     except (RuntimeUnavailable, TransientStorageError) as exc:
-        retries = self.request.retries
-        if retries >= settings.MODELHUB_ENDPOINT_MAX_RETRIES:
+
+        def give_up(tries: int, fault: Exception) -> None:
             endpoint_finish(
                 endpoint_id=endpoint_id,
                 task_id=self.request.id,
                 ok=False,
-                error=str(exc),
-                reason=f"Gave up after {retries + 1} tries: {exc}. Check that the inference runtime "
+                error=str(fault),
+                reason=f"Gave up after {tries} tries: {fault}. Check that the inference runtime "
                 "(MODELHUB_RUNTIME_URL) and artifact storage are up, then update or redeploy.",
             )
-            return
-        endpoint_release(endpoint_id=endpoint_id, task_id=self.request.id)
-        delay = backoff_seconds(retries, base=settings.MODELHUB_ENDPOINT_RETRY_DELAY)
-        logger.warning("endpoint %s: %s; retry %s in %ss", endpoint_id, exc, retries + 1, delay)
-        raise self.retry(exc=exc, countdown=delay) from None
+
+        _retry_or_give_up(
+            self,
+            exc,
+            what=f"endpoint {endpoint_id}",
+            give_up=give_up,
+            release=lambda: endpoint_release(endpoint_id=endpoint_id, task_id=self.request.id),
+        )
     except SoftTimeLimitExceeded:
         endpoint_finish(
             endpoint_id=endpoint_id,
@@ -80,13 +83,28 @@ def endpoint_shadow_task(self, endpoint_id: int) -> None:
     try:
         endpoint_shadow_sync(endpoint_id=endpoint_id)
     except (RuntimeUnavailable, TransientStorageError) as exc:
-        retries = self.request.retries
-        if retries >= settings.MODELHUB_ENDPOINT_MAX_RETRIES:
-            shadow_give_up(endpoint_id=endpoint_id, reason=f"Gave up after {retries + 1} tries: {exc}.")
-            return
-        delay = backoff_seconds(retries, base=settings.MODELHUB_ENDPOINT_RETRY_DELAY)
-        logger.warning("shadow of endpoint %s: %s; retry %s in %ss", endpoint_id, exc, retries + 1, delay)
-        raise self.retry(exc=exc, countdown=delay) from None
+        _retry_or_give_up(
+            self,
+            exc,
+            what=f"shadow of endpoint {endpoint_id}",
+            give_up=lambda tries, fault: shadow_give_up(
+                endpoint_id=endpoint_id, reason=f"Gave up after {tries} tries: {fault}."
+            ),
+        )
+
+
+def _retry_or_give_up(task, exc: Exception, *, what: str, give_up, release=None) -> None:
+    """After a fault worth retrying: retry with exponential backoff (giving the claim back first, when `release`),
+    or, past MODELHUB_ENDPOINT_MAX_RETRIES, call `give_up(tries, exc)` to record the failure."""
+    retries = task.request.retries
+    if retries >= settings.MODELHUB_ENDPOINT_MAX_RETRIES:
+        give_up(retries + 1, exc)
+        return
+    if release is not None:
+        release()
+    delay = backoff_seconds(retries, base=settings.MODELHUB_ENDPOINT_RETRY_DELAY)
+    logger.warning("%s: %s; retry %s in %ss", what, exc, retries + 1, delay)
+    raise task.retry(exc=exc, countdown=delay) from None
 
 
 @shared_task(ignore_result=True)

@@ -62,14 +62,10 @@ class EndpointMonitor(models.Model):
         return f"monitoring of endpoint {self.endpoint_id}"
 
 
-class MonitoringWindow(models.Model):
-    """What one runtime (`source`) recorded of one endpoint over [start, start + seconds): profiles
-    (registry.profiles, as dicts) of every input column and output, traffic, failures, latency, process usage.
+class RecordedWindow(models.Model):
+    """What one runtime (`source`) recorded over [start, start + seconds), identified by `window_id` (kept once):
+    requests answered, rows, failures, and profiles (registry.profiles, as dicts) of the latency and the outputs."""
 
-    Minute windows are rolled up into hour windows after a day (`seconds` = 3600, `source` = "rollup")."""
-
-    endpoint = models.ForeignKey("registry.Endpoint", on_delete=models.CASCADE, related_name="monitoring_windows")
-    version = models.ForeignKey("registry.AssetVersion", on_delete=models.SET_NULL, null=True, related_name="+")
     window_id = models.CharField(max_length=64, unique=True)
     source = models.CharField(max_length=100)
     start = models.DateTimeField()
@@ -78,13 +74,26 @@ class MonitoringWindow(models.Model):
     rows = models.PositiveBigIntegerField(default=0)
     failures = models.PositiveBigIntegerField(default=0)
     latency_ms = models.JSONField(default=dict)
-    inputs = models.JSONField(default=dict)
     outputs = models.JSONField(default=dict)
-    process = models.JSONField(default=dict)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["start", "id"]
+
+
+class MonitoringWindow(RecordedWindow):
+    """A window of one endpoint's live traffic: besides the recorded fields, profiles of every input column and
+    the runtime process's usage.
+
+    Minute windows are rolled up into hour windows after a day (`seconds` = 3600, `source` = "rollup")."""
+
+    endpoint = models.ForeignKey("registry.Endpoint", on_delete=models.CASCADE, related_name="monitoring_windows")
+    version = models.ForeignKey("registry.AssetVersion", on_delete=models.SET_NULL, null=True, related_name="+")
+    inputs = models.JSONField(default=dict)
+    process = models.JSONField(default=dict)
+
+    class Meta(RecordedWindow.Meta):
         indexes = [models.Index(fields=["endpoint", "start"], name="monitoring_window_idx")]
 
     def __str__(self) -> str:
@@ -114,29 +123,18 @@ class Prediction(models.Model):
         return f"prediction {self.request_id} of endpoint {self.endpoint_id}"
 
 
-class ShadowWindow(models.Model):
-    """What one runtime recorded of an endpoint's shadow (a candidate version, registry.endpoints' EndpointShadow)
-    over [start, start + seconds): the mirrored requests it answered, failed and was not sent (`shed`), its latency
-    and output profiles, and how its outputs compared with the live version's (`agreement`: per output, rows and
-    rows whose label differs, or the sum of absolute differences over the values compared)."""
+class ShadowWindow(RecordedWindow):
+    """A window of an endpoint's shadow (a candidate version, registry.endpoints' EndpointShadow): the mirrored
+    requests it answered and failed, those it was not sent (`shed`), and how its outputs compared with the live
+    version's (`agreement`: per output, rows and rows whose label differs, or the sum of absolute differences over
+    the values compared)."""
 
     endpoint = models.ForeignKey("registry.Endpoint", on_delete=models.CASCADE, related_name="shadow_windows")
     version = models.ForeignKey("registry.AssetVersion", on_delete=models.CASCADE, related_name="shadow_windows")
-    window_id = models.CharField(max_length=64, unique=True)
-    source = models.CharField(max_length=100)
-    start = models.DateTimeField()
-    seconds = models.PositiveIntegerField()
-    requests = models.PositiveBigIntegerField(default=0)
-    rows = models.PositiveBigIntegerField(default=0)
-    failures = models.PositiveBigIntegerField(default=0)
     shed = models.PositiveBigIntegerField(default=0)
-    latency_ms = models.JSONField(default=dict)
-    outputs = models.JSONField(default=dict)
     agreement = models.JSONField(default=dict)
-    received_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["start", "id"]
+    class Meta(RecordedWindow.Meta):
         indexes = [models.Index(fields=["version", "start"], name="shadow_window_idx")]
 
     def __str__(self) -> str:

@@ -3,12 +3,13 @@
     .venv/bin/python tests/benchmarks/monitoring.py [--seconds 3] [--rounds 4] [--profile-mb 1000] [--trials 20]
 
 Prints:
-1. The runtime's throughput, p99 and CPU time per request at 16 connections with monitoring windows on and off
-   (two runtimes side by side, as tests/benchmarks/runtime_http.py starts one: its HTTP layer over the in-process
-   host with the `add` model, 4 float features in and out), loaded in interleaved slices so that whatever else the
-   machine does falls on both alike; and the cost of the recording itself per request, timed in-process. On a
-   2-core machine the load generator shares the cores, so throughput slices are noisy; the runtime's CPU seconds
-   per request (psutil) are the stable measure of what monitoring costs.
+1. The runtime's throughput, p99 and CPU time per request at 16 connections with monitoring windows on and off:
+   three runtimes side by side (one on, two off: the second off one gives the noise floor), each as
+   tests/benchmarks/runtime_http.py starts one (its HTTP layer over the in-process host with the `add` model, 4 float
+   features in and out), loaded in interleaved slices so that whatever else the machine does falls on all alike;
+   and the cost of the recording itself per request, timed in-process. On a 2-core machine the load generator
+   shares the cores, so throughput slices are noisy; the runtime's CPU seconds per request (psutil) are the steadier
+   measure of what monitoring costs, and the off/off ratio says how far to trust it.
 2. False alarms over 100 evaluations of unshifted data (4 normal features, periods of 500 rows, the default
    thresholds: each metric's 99.9th percentile on the reference, alarm after 2 periods in a row).
 3. Rows needed to raise the alarm for a 0.2 standard-deviation shift of one feature (median and worst of
@@ -95,21 +96,24 @@ def _wait_listening(port: int, process) -> None:
 
 def hot_path(seconds: float, rounds: int) -> None:
     print("\n1. The runtime with monitoring windows on and off, 16 connections, JSON, interleaved slices")
-    results = {True: [], False: []}
-    with tempfile.TemporaryDirectory() as on_dir, tempfile.TemporaryDirectory() as off_dir:
+    # A second runtime with monitoring off measures the noise floor: what two equal runtimes differ by here.
+    modes = {"on": True, "off": False, "off (again)": False}
+    results = {mode: [] for mode in modes}
+    with tempfile.TemporaryDirectory() as scratch:
         servers = {}
-        for monitoring, folder in ((True, on_dir), (False, off_dir)):
-            port = _free_port()
+        for mode, monitoring in modes.items():
+            port, folder = _free_port(), tempfile.mkdtemp(dir=scratch)
             process = subprocess.Popen(
                 [sys.executable, __file__, "--_serve", str(port), folder, "1" if monitoring else "0"], cwd=ROOT
             )
-            servers[monitoring] = (port, process)
+            servers[mode] = (port, process)
         try:
             for port, process in servers.values():
                 _wait_listening(port, process)
+            order = list(modes)
             for round_ in range(rounds + 1):
-                for monitoring in (True, False) if round_ % 2 else (False, True):
-                    port, process = servers[monitoring]
+                for mode in order[round_ % len(order) :] + order[: round_ % len(order)]:
+                    port, process = servers[mode]
                     cpu_before = _cpu_seconds(process.pid)
                     done = subprocess.run(
                         [
@@ -124,34 +128,34 @@ def hot_path(seconds: float, rounds: int) -> None:
                         text=True,
                         check=True,
                     )
-                    if round_:  # the first round warms both up
+                    if round_:  # the first round warms them up
                         row = json.loads(done.stdout)
                         row["cpu_us"] = (_cpu_seconds(process.pid) - cpu_before) / max(row["requests"], 1) * 1e6
-                        results[monitoring].append(row)
+                        results[mode].append(row)
         finally:
             for _, process in servers.values():
                 process.terminate()
                 process.wait(10)
     summary = {}
-    for monitoring, rows in results.items():
+    for mode, rows in results.items():
         rps = sum(r["requests"] for r in rows) / (seconds * len(rows))
         p99 = float(np.median([r["p99_ms"] for r in rows]))
         cpu = float(np.median([r["cpu_us"] for r in rows]))
-        summary[monitoring] = (rps, p99, cpu)
+        summary[mode] = (rps, p99, cpu)
         print(
-            f"   monitoring {'on ' if monitoring else 'off'}: {rps:9.0f} req/s, p99 {p99:.3f} ms, "
+            f"   monitoring {mode:11}: {rps:9.0f} req/s, p99 {p99:.3f} ms, "
             f"runtime CPU {cpu:.1f} us per request (medians of {len(rows)} slices)"
         )
-    ratio = summary[True][0] / summary[False][0]
-    print(
-        f"   throughput on/off: {ratio:.3f} (loaded from the same 2 cores: slices vary by +-25% between two equal runtimes)"
-    )
-    capacity = summary[False][2] / summary[True][2]
+    ratio = summary["on"][0] / summary["off"][0]
+    print(f"   throughput on/off: {ratio:.3f} (the load generator shares the 2 cores: slices vary by +-25%)")
+    capacity = summary["off"][2] / summary["on"][2]
+    floor = summary["off"][2] / summary["off (again)"][2]
     print(
         f"   capacity on/off (runtime CPU per request, off/on): {capacity:.3f} "
-        f"({(1 - capacity) * 100:+.1f}% fewer requests per CPU second with monitoring; target at most 3%)"
+        f"({(1 - capacity) * 100:+.1f}% fewer requests per CPU second with monitoring; target at most 3%); "
+        f"noise floor off/off (again): {floor:.3f}"
     )
-    print(f"   p99 on/off: {summary[True][1] / summary[False][1]:.3f}")
+    print(f"   p99 on/off: {summary['on'][1] / summary['off'][1]:.3f}")
 
     from registry.runtime.monitoring import Monitoring
 
