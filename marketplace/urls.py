@@ -1,13 +1,17 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from marketplace.api.huggingface import HubRepoInfoView, HubResolveView, HubTreeView
 from marketplace.api.monitoring import monitoring_metrics
+from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 
 handler400 = "marketplace.api.exceptions.api_bad_request"
 handler403 = "marketplace.api.exceptions.api_permission_denied"
 handler404 = "marketplace.api.exceptions.api_not_found"
 handler500 = "marketplace.api.exceptions.api_server_error"
+
+_REPO = rf"(?P<team>{SLUG_URL_PATTERN})/(?P<slug>{SLUG_URL_PATTERN})"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,5 +20,24 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("metrics", monitoring_metrics, name="metrics"),
+    # The Hugging Face Hub's read API (marketplace/api/huggingface.py): HF_ENDPOINT=<portal>/hf.
+    re_path(rf"^hf/api/(?P<repo_type>models|datasets)/{_REPO}$", HubRepoInfoView.as_view(), name="hf-repo"),
+    re_path(
+        rf"^hf/api/(?P<repo_type>models|datasets)/{_REPO}/revision/(?P<revision>[^/]+)$",
+        HubRepoInfoView.as_view(),
+        name="hf-repo-revision",
+    ),
+    re_path(
+        rf"^hf/api/(?P<repo_type>models|datasets)/{_REPO}/tree/(?P<revision>[^/]+)(?:/(?P<path>.+))?$",
+        HubTreeView.as_view(),
+        name="hf-tree",
+    ),
+    re_path(
+        rf"^hf/datasets/{_REPO}/resolve/(?P<revision>[^/]+)/(?P<path>.+)$",
+        HubResolveView.as_view(),
+        {"repo_type": "datasets"},
+        name="hf-resolve-dataset",
+    ),
+    re_path(rf"^hf/{_REPO}/resolve/(?P<revision>[^/]+)/(?P<path>.+)$", HubResolveView.as_view(), name="hf-resolve"),
     path("", include("marketplace.pages.urls")),
 ]

@@ -5,16 +5,19 @@ from registry.tokens.services import token_authenticate
 
 
 class APITokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Token <key>`."""
+    """`Authorization: Token <key>` or `Authorization: Bearer <key>` (what OAuth-style clients send)."""
 
     keyword = "Token"
+    keywords = (b"token", b"bearer")
 
     def authenticate(self, request):
         parts = authentication.get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
+        if not parts or parts[0].lower() not in self.keywords:
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Token <key>'.")
+            raise exceptions.AuthenticationFailed(
+                f"Malformed Authorization header: use '{parts[0].decode(errors='replace')} <key>'."
+            )
         try:
             key = parts[1].decode()
         except UnicodeError:
@@ -37,5 +40,6 @@ class APITokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>`; create keys with POST /api/v1/tokens/ or `manage.py createtoken`.",
+            "description": "`Token <key>` or `Bearer <key>`; create keys with POST /api/v1/tokens/ or "
+            "`manage.py createtoken`.",
         }

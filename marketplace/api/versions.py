@@ -1,7 +1,6 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -9,10 +8,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from marketplace.api.downloads import file_response, starts_a_transfer
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.pagination import PageNumberPagination, iso_datetime, keyset_links
 from marketplace.api.views import APIView, GenericAPIView
-from registry.artifacts.storage import blob_download_url, blob_open
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
 from registry.assets.selectors import asset_get
 from registry.kernel.errors import InvalidInput
@@ -268,24 +267,34 @@ class VersionDownloadView(APIView):
     query_params = ("path",)
 
     @extend_schema(
-        parameters=[OpenApiParameter("path", str, description="A file of the version; default: its primary file.")],
+        parameters=[
+            OpenApiParameter("path", str, description="A file of the version; default: its primary file."),
+            OpenApiParameter(
+                "Range", str, OpenApiParameter.HEADER, description="`bytes=FIRST-[LAST]` or `bytes=-SUFFIX`: a part."
+            ),
+            OpenApiParameter(
+                "If-None-Match", str, OpenApiParameter.HEADER, description="The ETag held: 304 when unchanged."
+            ),
+        ],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file (local storage)."
+                OpenApiTypes.BINARY, description="The file (local storage); `ETag` is its quoted SHA-256."
+            ),
+            (206, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The part asked for by `Range`, with `Content-Range`."
             ),
             302: OpenApiResponse(description="Redirect to a short-lived presigned URL (S3 storage)."),
+            304: OpenApiResponse(description="`If-None-Match` holds the file's ETag."),
+            416: OpenApiResponse(description="The range starts past the end; `Content-Range: bytes */SIZE`."),
         },
     )
     def get(self, request, team, slug, version):
+        """A file of the version: `Range` (206) to resume, `ETag` (the SHA-256) with `If-None-Match` (304), HEAD."""
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         file = version_file_get(version=found, path=request.query_params.get("path"))
-        version_download_record(user=request.user, version=found, path=file.path)
-        filename = safe_filename(file.path)
-        url = blob_download_url(file.blob, filename=filename, ttl=settings.MODELHUB_DOWNLOAD_URL_TTL)
-        response = (
-            HttpResponseRedirect(url)
-            if url
-            else FileResponse(blob_open(file.blob), as_attachment=True, filename=filename)
+        response = file_response(
+            request, file.blob, filename=safe_filename(file.path), ttl=settings.MODELHUB_DOWNLOAD_URL_TTL
         )
-        response["X-Checksum-SHA256"] = file.blob.sha256
+        if starts_a_transfer(request, response):
+            version_download_record(user=request.user, version=found, path=file.path)
         return response

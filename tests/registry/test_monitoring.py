@@ -176,7 +176,10 @@ def test_a_shifted_feature_raises_one_alarm_on_that_feature_after_two_windows_an
     ship(iris_endpoint, clean + shifted + back)
     reports = endpoint_evaluate(endpoint_id=iris_endpoint.pk)
     assert ["sepal_length_cm" in r.drifted for r in reports] == [False, False, True, True, True, False, False]
-    assert all(set(r.drifted) <= {"sepal_length_cm"} for r in reports)
+    # Another column may cross its 99.9th-percentile threshold in one period by chance (the sketches compact at
+    # random, so thresholds and scores vary a little from run to run); never in two in a row, which is an alarm.
+    others = [set(r.drifted) - {"sepal_length_cm"} for r in reports]
+    assert not any(a & b for a, b in zip(others, others[1:])), others
     alarm = MonitoringAlarm.objects.get()
     assert alarm.kind == "drift" and alarm.features == ["sepal_length_cm"] and alarm.status == "resolved"
     assert alarm.window_start == reports[2].start  # the first window over the threshold

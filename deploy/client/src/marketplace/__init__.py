@@ -1,0 +1,1 @@
+"""The `marketplace` package as the standalone client installs it: only `marketplace.client` (no Django)."""
