@@ -114,3 +114,33 @@ def test_a_dataset_repo(alice, team, tmp_path, hf):
     )
     assert open(path, "rb").read() == content
     assert hf["api"].dataset_info("vision/flowers", revision="1.0.0").id == "vision/flowers"
+
+
+def test_from_s3_the_hub_client_follows_the_redirect_to_a_presigned_url(alice, team, tmp_path, hf, settings):
+    import requests
+
+    from tests.factories import linear_model, onnx_bytes
+    from tests.s3 import BUCKET, S3Server
+
+    server = S3Server().start()
+    try:
+        server.client().create_bucket(Bucket=BUCKET)
+        settings.STORAGES = {**settings.STORAGES, "artifacts": server.storage_settings()}
+        content = onnx_bytes(linear_model(seed=3))
+        make_version(alice, make_asset(alice, team, slug="in-s3", license="MIT"), tmp_path, content)
+        url = f"{hf['endpoint']}/vision/in-s3/resolve/1.0.0/model.onnx"
+        head = requests.head(url, headers={"Authorization": f"Bearer {hf['token']}"}, allow_redirects=False, timeout=10)
+        # The Hub's client reads the file's metadata from the redirect itself, and sends no token to the bucket.
+        assert head.status_code == 302 and head.headers["Location"].startswith(server.endpoint)
+        assert head.headers["X-Linked-Size"] == str(len(content))
+        assert (
+            head.headers["X-Linked-Etag"] == f'"{hashlib.sha256(content).hexdigest()}"'
+            and head.headers["X-Repo-Commit"]
+        )
+        path = hub.hf_hub_download(
+            "vision/in-s3", "model.onnx", revision="1.0.0", endpoint=hf["endpoint"], token=hf["token"]
+        )
+        with open(path, "rb") as fh:
+            assert fh.read() == content
+    finally:
+        server.stop()
