@@ -20,16 +20,19 @@ from registry.kernel.lib.tasks import backoff_seconds
 
 logger = logging.getLogger(__name__)
 
+# Work on an endpoint's runtime: a lost worker's message is delivered again (acks_late + reject_on_worker_lost),
+# faults worth retrying are retried without a limit of Celery's own (_retry_or_give_up counts), within time limits.
+_CLAIMED_WORK = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": None,
+    "soft_time_limit": settings.MODELHUB_ENDPOINT_TIME_LIMIT,
+    "time_limit": settings.MODELHUB_ENDPOINT_TIME_LIMIT + 30,
+}
 
-@shared_task(
-    name=PROVISION_TASK,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=None,
-    soft_time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT,
-    time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT + 30,
-)
+
+@shared_task(name=PROVISION_TASK, **_CLAIMED_WORK)
 def endpoint_provision_task(self, endpoint_id: int) -> None:
     """Deploy, update or delete one endpoint. Idempotent (see registry.endpoints.services.provisioning); retries an
     unreachable runtime or storage with exponential backoff, then fails the endpoint with the reason.
@@ -67,15 +70,7 @@ def endpoint_provision_task(self, endpoint_id: int) -> None:
         )
 
 
-@shared_task(
-    name=SHADOW_TASK,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=None,
-    soft_time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT,
-    time_limit=settings.MODELHUB_ENDPOINT_TIME_LIMIT + 30,
-)
+@shared_task(name=SHADOW_TASK, **_CLAIMED_WORK)
 def endpoint_shadow_task(self, endpoint_id: int) -> None:
     """Load, check or unload one endpoint's shadow (registry.endpoints.services.shadows). Idempotent, so a
     redelivered or duplicated message does no harm; retries an unreachable runtime or storage with backoff, then

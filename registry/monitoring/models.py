@@ -100,14 +100,22 @@ class MonitoringWindow(RecordedWindow):
         return f"window {self.start:%Y-%m-%d %H:%M} of endpoint {self.endpoint_id}"
 
 
-class Prediction(models.Model):
+class SampledPrediction(models.Model):
     """A prediction the runtime sampled into a window: its request id and the first rows of its outputs."""
 
-    endpoint = models.ForeignKey("registry.Endpoint", on_delete=models.CASCADE, related_name="predictions")
-    version = models.ForeignKey("registry.AssetVersion", on_delete=models.SET_NULL, null=True, related_name="+")
     request_id = models.CharField(max_length=REQUEST_ID_MAX_LENGTH)
     predicted_at = models.DateTimeField(help_text="The start of the window the request fell in.")
     outputs = models.JSONField(default=dict)
+
+    class Meta:
+        abstract = True
+
+
+class Prediction(SampledPrediction):
+    """A live prediction (registry.monitoring.performance joins it with the ground truth sent for its id)."""
+
+    endpoint = models.ForeignKey("registry.Endpoint", on_delete=models.CASCADE, related_name="predictions")
+    version = models.ForeignKey("registry.AssetVersion", on_delete=models.SET_NULL, null=True, related_name="+")
 
     class Meta:
         constraints = [
@@ -141,14 +149,11 @@ class ShadowWindow(RecordedWindow):
         return f"shadow window {self.start:%Y-%m-%d %H:%M} of endpoint {self.endpoint_id}"
 
 
-class ShadowPrediction(models.Model):
+class ShadowPrediction(SampledPrediction):
     """A candidate's answer to a mirrored request, under the live request's id, so ground truth joins it too."""
 
     endpoint = models.ForeignKey("registry.Endpoint", on_delete=models.CASCADE, related_name="+")
     version = models.ForeignKey("registry.AssetVersion", on_delete=models.CASCADE, related_name="+")
-    request_id = models.CharField(max_length=REQUEST_ID_MAX_LENGTH)
-    predicted_at = models.DateTimeField(help_text="The start of the window the request fell in.")
-    outputs = models.JSONField(default=dict)
 
     class Meta:
         constraints = [
