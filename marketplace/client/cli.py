@@ -172,13 +172,13 @@ def predict(obj: _Context, endpoint, source, key):
     """Call ENDPOINT (name or id) with the tensors in --input: an .npz of named arrays, an .npy for the model's one
     input, or a V2 JSON request."""
     with obj.client() as client:
-        inputs = _inputs(client, endpoint, source)
-        outputs = client.predict(endpoint, inputs, key=key)
+        found = client.endpoint(endpoint)
+        outputs = client.predict(found, _inputs(client, found, source), key=key)
     shown = {name: value.tolist() if hasattr(value, "tolist") else value for name, value in outputs.items()}
     obj.emit(shown, json.dumps(shown))
 
 
-def _inputs(client: Client, endpoint, source: str) -> dict:
+def _inputs(client: Client, endpoint: dict, source: str) -> dict:
     if source.endswith(".json"):
         with open(source) as file:
             return json.load(file)
@@ -188,7 +188,7 @@ def _inputs(client: Client, endpoint, source: str) -> dict:
         with np.load(source, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     array = np.load(source, allow_pickle=False)
-    version = client.show(client.endpoint(endpoint)["asset"] + "@" + client.endpoint(endpoint)["version"])
+    version = client.show(f"{endpoint['asset']}@{endpoint['version']}")
     names = [t["name"] for t in (version.get("signature") or {}).get("inputs", [])]
     if len(names) != 1:
         raise click.BadParameter(f"the model has inputs {names}: give an .npz with one array per name.")

@@ -383,11 +383,12 @@ class Client:
             raise ModelhubError(f"You have no endpoint named '{endpoint}'.", status=404)
         return self._json("GET", f"/api/v1/endpoints/{found['id']}/")
 
-    def predict(self, endpoint: str | int, inputs: dict, *, key: str | None = None) -> dict:
+    def predict(self, endpoint: str | int | dict, inputs: dict, *, key: str | None = None) -> dict:
         """Call an endpoint over V2: `inputs` is {name: numpy array} (sent as binary tensors) or a V2 JSON document;
         the key defaults to MODELHUB_ENDPOINT_KEY, then your API token (members' tokens may call it). Returns
-        {output name: array or list, "id": the request id (for ground truth later)}."""
-        url = self.endpoint(endpoint)["url"]
+        {output name: array or list, "id": the request id (for ground truth later)}. `endpoint` is an id, a name, or
+        an endpoint as `endpoint()` returns it."""
+        url = (endpoint if isinstance(endpoint, dict) else self.endpoint(endpoint))["url"]
         if not url:
             raise ModelhubError(f"Endpoint {endpoint} has no URL yet: it is not ready.", status=409)
         if not isinstance(inputs, dict) or not inputs:

@@ -300,11 +300,11 @@ def _load(endpoint: Endpoint, backend, shadow: EndpointShadow) -> None:
 def _mark_stopped(endpoint_id: int) -> None:
     """Stopping shadows of the endpoint are stopped (the runtime no longer serves them); their files go."""
     stopping = EndpointShadow.objects.filter(endpoint_id=endpoint_id, status=ShadowStatus.STOPPING)
+    wanted = _wanted(endpoint_id)
     for shadow in stopping.select_related("version", "endpoint__version", "endpoint__deployed_version"):
         _set_status(shadow, ShadowStatus.STOPPED, shadow.status_reason)
         endpoint = shadow.endpoint
         keep = {v.sha256 for v in (endpoint.version, endpoint.deployed_version) if v is not None}
-        wanted = _wanted(endpoint_id)
         if wanted is not None:
             keep.add(wanted.version.sha256)
         if shadow.version.sha256 not in keep:
