@@ -18,5 +18,6 @@ app.autodiscover_tasks(
         "registry.notifications",
         "registry.endpoints",
         "registry.monitoring",
+        "registry.uploads",
     ]
 )

@@ -182,7 +182,16 @@ MODELHUB_MAX_UPLOAD_SIZE = envsize("MODELHUB_MAX_UPLOAD_SIZE", 2 * 1024**3)
 MODELHUB_ARCHIVE_MAX_RATIO = float(envint("MODELHUB_ARCHIVE_MAX_RATIO", 200, minimum=2))
 MODELHUB_ARCHIVE_MAX_MEMBERS = envint("MODELHUB_ARCHIVE_MAX_MEMBERS", 1000, minimum=1)
 MODELHUB_METADATA_MAX_BYTES = envsize("MODELHUB_METADATA_MAX_BYTES", 64 * 1024)
+# A version's input example (registry.examples): its file or body, and its decoded arrays, at most this.
+MODELHUB_INPUT_EXAMPLE_MAX_BYTES = envsize("MODELHUB_INPUT_EXAMPLE_MAX_BYTES", 4 * 1024**2)
 MODELHUB_DOWNLOAD_URL_TTL = envint("MODELHUB_DOWNLOAD_URL_TTL", 300, minimum=1)
+# Resumable upload sessions (registry.uploads): one file of up to MODELHUB_UPLOAD_SESSION_MAX_SIZE in parts of
+# MODELHUB_UPLOAD_PART_SIZE (larger when 10,000 parts would not hold the file; S3 takes 5 MiB at least); a
+# session untouched for MODELHUB_UPLOAD_SESSION_TTL seconds is deleted with what it staged.
+MODELHUB_UPLOAD_SESSION_MAX_SIZE = envsize("MODELHUB_UPLOAD_SESSION_MAX_SIZE", 5 * 1024**4)
+MODELHUB_UPLOAD_PART_SIZE = envsize("MODELHUB_UPLOAD_PART_SIZE", 64 * 1024**2)
+MODELHUB_UPLOAD_SESSION_TTL = envint("MODELHUB_UPLOAD_SESSION_TTL", 86_400, minimum=60)
+MODELHUB_UPLOAD_PART_URL_TTL = envint("MODELHUB_UPLOAD_PART_URL_TTL", 3600, minimum=60)
 
 # --- Validation -----------------------------------------------------------------------------
 MODELHUB_VALIDATION_TIME_LIMIT = envint("MODELHUB_VALIDATION_TIME_LIMIT", 1800, minimum=10)
@@ -309,6 +318,10 @@ CELERY_BEAT_SCHEDULE = {
     "roll-up-monitoring-windows": {
         "task": "registry.monitoring.tasks.monitoring_roll_up_task",
         "schedule": 3600,
+    },
+    "expire-upload-sessions": {
+        "task": "registry.uploads.tasks.upload_sessions_expire_task",
+        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5) * 10,
     },
     # Log rows live one to two intervals; a web process that has not searched for a whole interval reloads.
     "prune-search-change-log": {

@@ -4,6 +4,7 @@ from registry.artifacts.models import Blob, VersionFile
 from registry.assets.models import Asset, AssetKind, Tag
 from registry.cards.models import ModelCard
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointShadow
+from registry.examples.models import InputExample
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, VersionSignature
 from registry.kernel.access import TeamRole, Visibility
 from registry.kernel.audit.models import AuditEvent
@@ -23,6 +24,7 @@ from registry.notifications.models import Webhook, WebhookDelivery
 from registry.search.models import FacetCount, SearchChange, SearchState, SearchTerm
 from registry.teams.models import Membership, Team
 from registry.tokens.models import APIToken
+from registry.uploads.models import UploadPart, UploadSession
 from registry.validation.models import DatasetProfile, ValidationOutcome, ValidationReport
 from registry.versions.models import AssetVersion, VersionStatus
 
@@ -48,6 +50,7 @@ __all__ = [
     "Endpoint",
     "EndpointKey",
     "FacetCount",
+    "InputExample",
     "LineageEdge",
     "LineageKind",
     "Membership",
@@ -59,6 +62,8 @@ __all__ = [
     "SearchState",
     "SearchTerm",
     "Tag",
+    "UploadPart",
+    "UploadSession",
     "Team",
     "TeamRole",
     "ValidationOutcome",

@@ -65,6 +65,24 @@ def _isolated_storage(settings, tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="module")
+def s3_server():
+    """moto's S3 server on loopback with the test bucket, one per module."""
+    from tests.s3 import BUCKET, S3Server
+
+    server = S3Server().start()
+    server.client().create_bucket(Bucket=BUCKET)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(settings, s3_server):
+    """Artifact storage on the S3 server, for one test."""
+    settings.STORAGES = {**settings.STORAGES, "artifacts": s3_server.storage_settings()}
+    return s3_server
+
+
 @pytest.fixture
 def alice(db):
     return make_user("alice")

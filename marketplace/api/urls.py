@@ -10,6 +10,7 @@ from marketplace.api.endpoints import (
     EndpointListView,
     RuntimeAuthorizeView,
 )
+from marketplace.api.examples import InputExampleView
 from marketplace.api.governance import (
     AliasDetailView,
     AliasListView,
@@ -34,6 +35,12 @@ from marketplace.api.monitoring import (
 from marketplace.api.shadows import EndpointShadowView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
+from marketplace.api.uploads import (
+    UploadCompleteView,
+    UploadPartView,
+    UploadSessionDetailView,
+    UploadSessionListView,
+)
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
 from marketplace.api.webhooks import WebhookDeliveryListView, WebhookDetailView, WebhookListView, WebhookTestView
 from registry.kernel.lib.slugs import SLUG_URL_PATTERN
@@ -42,6 +49,7 @@ from registry.versions.semver import SEMVER_URL_PATTERN
 app_name = "api"
 _ASSET = rf"^assets/(?P<team>{SLUG_URL_PATTERN})/(?P<slug>{SLUG_URL_PATTERN})"
 _VERSION = rf"{_ASSET}/versions/(?P<version>{SEMVER_URL_PATTERN})"
+_UPLOAD = rf"{_ASSET}/uploads/(?P<session_id>[0-9a-f-]{{36}})"
 
 urlpatterns = [
     path("teams/", TeamListView.as_view(), name="team-list"),
@@ -81,6 +89,10 @@ urlpatterns = [
     re_path(_ASSET + r"/$", AssetDetailView.as_view(), name="asset-detail"),
     re_path(_ASSET + r"/versions/$", VersionListView.as_view(), name="version-list"),
     re_path(_VERSION + r"/$", VersionDetailView.as_view(), name="version-detail"),
+    re_path(_ASSET + r"/uploads/$", UploadSessionListView.as_view(), name="upload-session-list"),
+    re_path(_UPLOAD + r"$", UploadSessionDetailView.as_view(), name="upload-session-detail"),
+    re_path(_UPLOAD + r"/parts/(?P<number>[0-9]{1,5})$", UploadPartView.as_view(), name="upload-part"),
+    re_path(_UPLOAD + r"/complete$", UploadCompleteView.as_view(), name="upload-complete"),
     re_path(_VERSION + r"/download$", VersionDownloadView.as_view(), name="version-download"),
     re_path(_VERSION + r"/submit$", VersionSubmitView.as_view(), name="version-submit"),
     re_path(_VERSION + r"/reviews$", VersionReviewsView.as_view(), name="version-reviews"),
@@ -102,6 +114,7 @@ urlpatterns = [
     path("audit/", AuditListView.as_view(), name="audit-list"),
     re_path(_VERSION + r"/card$", CardView.as_view(), name="version-card"),
     re_path(_VERSION + r"/card/readme$", CardReadmeView.as_view(), name="version-card-readme"),
+    re_path(_VERSION + r"/input-example$", InputExampleView.as_view(), name="version-input-example"),
     re_path(_VERSION + r"/lineage$", LineageView.as_view(), name="version-lineage"),
     re_path(
         _VERSION + r"/lineage/(?P<edge_id>[0-9]{1,18})$", LineageEdgeDetailView.as_view(), name="version-lineage-edge"

@@ -2,15 +2,17 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from marketplace.api.downloads import file_response, starts_a_transfer
+from marketplace.api.examples import InputExampleSummarySerializer, input_example_summary
 from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
 from marketplace.api.pagination import PageNumberPagination, iso_datetime, keyset_links
+from marketplace.api.parsers import StrictJSONParser
 from marketplace.api.views import APIView, GenericAPIView
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
 from registry.assets.selectors import asset_get
@@ -76,9 +78,17 @@ class VersionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     download_url = serializers.SerializerMethodField()
+    input_example = serializers.SerializerMethodField(
+        help_text="The input example validation, the endpoint check and the portal use (null: generated inputs); "
+        "its values at `input-example`."
+    )
 
     def get_download_url(self, version) -> str:
         return _download_url(version, self.context.get("request"))
+
+    @extend_schema_field(InputExampleSummarySerializer(allow_null=True))
+    def get_input_example(self, version) -> dict | None:
+        return input_example_summary(version)
 
     def get_aliases(self, version) -> list[str]:
         return sorted(alias.name for alias in version.aliases.all())
@@ -126,8 +136,8 @@ def version_list_item(version: AssetVersion, prefix: str) -> dict:
     }
 
 
-class VersionUploadSerializer(serializers.Serializer):
-    version = StrictRegexField(
+def _version_field() -> StrictRegexField:
+    return StrictRegexField(
         SEMVER_PATTERN,
         max_length=100,
         error_messages={
@@ -138,6 +148,10 @@ class VersionUploadSerializer(serializers.Serializer):
             "(+...) have the same precedence, so the second one is refused as a duplicate."
         ),
     )
+
+
+class VersionUploadSerializer(serializers.Serializer):
+    version = _version_field()
     file = serializers.FileField(help_text="Models: one .onnx file, or a .zip of one .onnx and its external data.")
     metadata = StrictCharField(required=False, allow_blank=True, help_text="A JSON object.")
     sha256 = StrictRegexField(
@@ -152,6 +166,35 @@ class VersionUploadSerializer(serializers.Serializer):
             "-> model or dataset). An invalid lineage refuses the whole upload."
         ),
     )
+    input_example = serializers.FileField(
+        required=False,
+        help_text=(
+            "Models: an input to run the model on, an .npz of named arrays or a .json of V2 inputs "
+            '({"inputs": [{"name", "datatype", "shape", "data"}]}); validation, the endpoint check and the portal\'s '
+            "examples use it."
+        ),
+    )
+
+
+class VersionFileFromUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    path = StrictCharField(max_length=255, help_text="The file's path in the version, e.g. model.onnx.")
+    upload = serializers.UUIDField(help_text="A complete upload session of the asset (POST .../uploads/).")
+
+
+class VersionFromUploadsSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    version = _version_field()
+    files = VersionFileFromUploadSerializer(
+        many=True,
+        help_text="The version's files, each from a complete upload session (used up by the version). Models: "
+        "exactly one .onnx and its external data at the paths the graph names.",
+    )
+    metadata = serializers.DictField(required=False, help_text="A JSON object.")
+    lineage = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="As `lineage` of the multipart upload."
+    )
+    input_example = serializers.DictField(
+        required=False, help_text='V2 inputs to run the model on: {"inputs": [{"name", "datatype", "shape", "data"}]}.'
+    )
 
 
 class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -161,7 +204,7 @@ class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 class VersionListView(GenericAPIView):
     serializer_class = VersionSerializer
     queryset = AssetVersion.objects.none()  # for the schema only; data comes from selectors
-    parser_classes = [MultiPartParser]
+    parser_classes = [MultiPartParser, StrictJSONParser]
     pagination_class = None  # keyset pages from version_page
     query_params = ("cursor", "page_size")
 
@@ -227,12 +270,31 @@ class VersionListView(GenericAPIView):
             }
         )
 
-    @extend_schema(request={"multipart/form-data": VersionUploadSerializer}, responses={202: VersionSerializer})
+    @extend_schema(
+        request={"multipart/form-data": VersionUploadSerializer, "application/json": VersionFromUploadsSerializer},
+        responses={202: VersionSerializer},
+    )
     def post(self, request, team, slug):
-        """Upload a version (streamed; hashed while streaming). Answers 202 while validation runs."""
+        """Upload a version: one streamed file (multipart, hashed while streaming, at most MODELHUB_MAX_UPLOAD_SIZE),
+        or JSON naming complete upload sessions (files of any size). Answers 202 while validation runs."""
         asset = self._authorize_upload(request._request, team, slug)
+        if request.content_type.startswith("application/json"):
+            data = parse_input(VersionFromUploadsSerializer, request.data)
+            version = version_create(
+                user=request.user,
+                asset=asset,
+                version=data["version"],
+                uploads=data["files"],
+                metadata=data.get("metadata"),
+                lineage=data.get("lineage"),
+                input_example=data.get("input_example"),
+            )
+            return Response(
+                VersionSerializer(version, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+            )
         data = parse_input(VersionUploadSerializer, request.data)
         uploaded = data["file"]
+        example = data.get("input_example")
         try:
             version = version_create(
                 user=request.user,
@@ -242,9 +304,12 @@ class VersionListView(GenericAPIView):
                 metadata=data.get("metadata"),
                 expected_sha256=data.get("sha256"),
                 lineage=data.get("lineage"),
+                input_example=StagedFile.from_upload(example) if example is not None else None,
             )
         finally:
             uploaded.close()
+            if example is not None:
+                example.close()
         return Response(VersionSerializer(version, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -117,9 +117,33 @@ def _pairs(values, what: str) -> dict:
 @click.option("--create", is_flag=True, help="Create the asset on first push.")
 @click.option("--kind", type=click.Choice(["model", "dataset", "solution"]), default="model", show_default=True)
 @click.option("--license", "license_", help="SPDX licence of an asset made by --create.")
+@click.option(
+    "--input-example",
+    type=click.Path(exists=True, dir_okay=False),
+    help="An .npz of named arrays or a .json of V2 inputs: what validation runs the model on.",
+)
+@click.option(
+    "--resumable/--single-request",
+    default=None,
+    help="Send each file through a resumable upload session, in parts (default past 256 MiB), or in one request.",
+)
 @click.option("--no-wait", is_flag=True, help="Do not wait for validation.")
 @click.pass_obj
-def push(obj: _Context, ref, version, path, card, lineage, metadata, create, kind, license_, no_wait):
+def push(
+    obj: _Context,
+    ref,
+    version,
+    path,
+    card,
+    lineage,
+    metadata,
+    create,
+    kind,
+    license_,
+    input_example,
+    resumable,
+    no_wait,
+):
     """Upload PATH (a file, or a folder: one .onnx and its external data) as VERSION of REF, and wait for validation."""
     with obj.client() as client:
         pushed = client.push(
@@ -132,6 +156,8 @@ def push(obj: _Context, ref, version, path, card, lineage, metadata, create, kin
             create=create,
             kind=kind,
             license=license_,
+            input_example=input_example,
+            resumable=resumable,
             wait=not no_wait,
         )
     obj.emit(pushed, f"{pushed['asset']} {pushed['version']}: {pushed['status']}")

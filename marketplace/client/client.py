@@ -16,15 +16,18 @@ import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 
 import httpx
 
-from marketplace.client import cache
+from marketplace.client import cache, downloads, uploads, v2
 from marketplace.client.config import cache_dir, credentials_load
 
 _REF = re.compile(r"^(?P<team>[a-z0-9][a-z0-9-]*)/(?P<asset>[a-z0-9][a-z0-9-]*)(?:@(?P<revision>[A-Za-z0-9.+_-]+))?$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+")
+# push sends files through resumable upload sessions past this total size (one streamed request below it).
+RESUMABLE_FROM = 256 * 1024**2
 
 
 class ModelhubError(Exception):
@@ -85,8 +88,9 @@ class Client:
         self.progress = progress
         self.offline = offline if offline is not None else os.environ.get("MODELHUB_OFFLINE", "") not in ("", "0")
         headers = {"User-Agent": "modelhub-client"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        self.timeout = timeout
+        self._credentials = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(self._credentials)
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, follow_redirects=True)
 
     def close(self) -> None:
@@ -171,28 +175,29 @@ class Client:
         url = file["download_url"]
 
         def fetch(offset: int):
-            headers = {"Accept-Encoding": "identity", **({"Range": f"bytes={offset}-"} if offset else {})}
-            request = self._http.build_request("GET", url, headers=headers)
             try:
-                response = self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
+                download = downloads.open_download(
+                    url,
+                    offset=offset,
+                    credentials=self._credentials,
+                    origin=self.url,
+                    timeout=self.timeout,
+                    chunk=cache.CHUNK,
+                )
+            except downloads.DownloadError as exc:
+                raise _error_from(exc.status, exc.reason, exc.body) from None
+            except (OSError, HTTPException) as exc:
                 raise Unreachable(f"{self.url} did not answer ({type(exc).__name__}: {exc})") from None
-            if response.status_code >= 400:
-                response.read()
-                raise _error(response)
-            resumed = response.status_code == 206
 
             def chunks():
                 try:
-                    yield from response.iter_raw(cache.CHUNK)
-                except httpx.TransportError as exc:
+                    yield from download.chunks
+                except (OSError, HTTPException) as exc:
                     raise Unreachable(
-                        f"the transfer of {file['path']} broke off ({exc}); pull again to resume"
+                        f"the transfer of {file['path']} broke off ({type(exc).__name__}: {exc}); pull again to resume"
                     ) from None
-                finally:
-                    response.close()
 
-            return resumed, chunks()
+            return download.status == 206, chunks()
 
         with _Progress(file["path"], file["size"], enabled=self.progress) as bar:
             return cache.blob_fetch(folder, file["sha256"], file["size"], fetch, progress=bar.update)
@@ -282,13 +287,20 @@ class Client:
         create: bool = False,
         kind: str = "model",
         license: str | None = None,
+        input_example: str | Path | None = None,
+        resumable: bool | None = None,
         wait: bool = True,
         timeout: float = 900,
     ) -> dict:
-        """Upload `path` (a file, or a folder sent as a zip: one .onnx and its external data) as `version` of the
-        asset, streamed with its SHA-256 checked by the server; with `create`, the asset is made on first push.
-        `license` (SPDX) goes on an asset made here. `lineage`: "trained_on=team/data@1.0.0" entries. `card`: a README.md (Hugging Face model card). With
-        `wait`, returns once validation is done; raises ModelhubError if the version is invalid."""
+        """Upload `path` (a file, or a folder: one .onnx and its external data) as `version` of the asset; with
+        `create`, the asset is made on first push, with `license` (SPDX). `lineage`: "trained_on=team/data@1.0.0"
+        entries. `card`: a README.md (Hugging Face model card). `input_example`: an .npz of named arrays or a .json
+        of V2 inputs, for validation's smoke inference and the portal's examples.
+
+        `resumable` (default: when the files hold more than RESUMABLE_FROM bytes): each file through an upload
+        session, in parts, resumed where it stopped when the same push runs again; otherwise one streamed request
+        (a folder as a zip) with its SHA-256 checked by the server. With `wait`, returns once validation is done;
+        raises ModelhubError if the version is invalid."""
         ref = parse_ref(ref) if isinstance(ref, str) else ref
         source = Path(path)
         if not source.exists():
@@ -300,21 +312,15 @@ class Client:
                 if exc.status != 404:
                     raise
                 self.create_asset(ref, kind=kind, **({"license": license} if license else {}))
-        with tempfile.TemporaryDirectory() as scratch:
-            upload = _zip_folder(source, Path(scratch)) if source.is_dir() else source
-            fields = {"version": version}
-            if metadata:
-                fields["metadata"] = json.dumps(metadata)
-            if lineage:
-                fields["lineage"] = json.dumps([_lineage_edge(entry) for entry in lineage])
-            with _Progress(upload.name, upload.stat().st_size, enabled=self.progress) as bar:
-                body = _MultipartUpload(fields, upload, progress=bar.update)
-                created = self._json(
-                    "POST",
-                    f"/api/v1/assets/{ref.slug}/versions/",
-                    content=body,
-                    headers={"Content-Type": body.content_type, "Content-Length": str(len(body))},
-                )
+        files = _files_of(source)
+        if resumable is None:
+            resumable = sum(file.stat().st_size for _, file in files) > RESUMABLE_FROM
+        edges = [_lineage_edge(entry) for entry in lineage or []]
+        example = Path(input_example) if input_example is not None else None
+        if resumable:
+            created = self._push_in_sessions(ref, version, files, metadata=metadata, lineage=edges, example=example)
+        else:
+            created = self._push_in_one_request(ref, version, source, metadata=metadata, lineage=edges, example=example)
         if card is not None:
             self._request(
                 "PUT",
@@ -323,6 +329,48 @@ class Client:
                 headers={"Content-Type": "text/markdown; charset=utf-8"},
             )
         return self.wait_validated(Ref(ref.team, ref.asset, version), timeout=timeout) if wait else created
+
+    def _push_in_one_request(self, ref: Ref, version: str, source: Path, *, metadata, lineage, example) -> dict:
+        with tempfile.TemporaryDirectory() as scratch:
+            upload = _zip_folder(source, Path(scratch)) if source.is_dir() else source
+            fields = {"version": version}
+            if metadata:
+                fields["metadata"] = json.dumps(metadata)
+            if lineage:
+                fields["lineage"] = json.dumps(lineage)
+            with _Progress(upload.name, upload.stat().st_size, enabled=self.progress) as bar:
+                body = _MultipartUpload(fields, upload, example=example, progress=bar.update)
+                return self._json(
+                    "POST",
+                    f"/api/v1/assets/{ref.slug}/versions/",
+                    content=body,
+                    headers={"Content-Type": body.content_type, "Content-Length": str(len(body))},
+                )
+
+    def _push_in_sessions(self, ref: Ref, version: str, files, *, metadata, lineage, example) -> dict:
+        state = uploads.SessionState(self.cache_folder / ".uploads")
+        sent = []
+        for relative, file in files:
+            with _Progress(relative, file.stat().st_size, enabled=self.progress) as bar:
+                upload = uploads.SessionUpload(self._http, ref.slug, file, state, progress=bar.update)
+                try:
+                    session_id = upload.run()
+                except uploads.SessionFailed as exc:
+                    raise ModelhubError(str(exc), status=exc.status) from None
+                except httpx.TransportError as exc:
+                    raise Unreachable(f"{self.url} did not answer ({type(exc).__name__}: {exc})") from None
+            sent.append((upload, {"path": relative, "upload": session_id}))
+        body = {"version": version, "files": [entry for _, entry in sent]}
+        if metadata:
+            body["metadata"] = metadata
+        if lineage:
+            body["lineage"] = lineage
+        if example is not None:
+            body["input_example"] = example_to_v2(example)
+        created = self._json("POST", f"/api/v1/assets/{ref.slug}/versions/", json=body)
+        for upload, _ in sent:
+            upload.forget()
+        return created
 
     def wait_validated(self, ref: str | Ref, *, timeout: float = 900) -> dict:
         """The version once validation has decided; ModelhubError (with the report's reason) when it is invalid."""
@@ -393,8 +441,6 @@ class Client:
             raise ModelhubError(f"Endpoint {endpoint} has no URL yet: it is not ready.", status=409)
         if not isinstance(inputs, dict) or not inputs:
             raise ModelhubError("inputs is {name: array} or a V2 document with an `inputs` list.")
-        from marketplace.client import v2
-
         body, headers = v2.encode(inputs)
         credential = key or os.environ.get("MODELHUB_ENDPOINT_KEY") or self.token
         headers["Authorization"] = f"Bearer {credential}"
@@ -426,17 +472,25 @@ class Client:
     ) -> dict:
         """What MLflow users write at the end of a training script: push `model` as `version` of `ref`. `model` is
         an ONNX ModelProto, ONNX bytes, a path, or a scikit-learn estimator (converted with skl2onnx, plain tensor
-        outputs; `input_example` gives its input width and type). `trained_on`: "team/data@1.0.0"."""
+        outputs; `input_example` gives its input width and type). `trained_on`: "team/data@1.0.0".
+
+        `input_example` is also stored with the version (validation's smoke inference and the portal's examples
+        use it): {input name: array}, an array (for a model with one input), or the path of an .npz or .json."""
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / "model.onnx"
+            input_name = "input"
             if isinstance(model, str | Path):
                 path = Path(model)
+                input_name = None
             elif isinstance(model, bytes | bytearray):
                 path.write_bytes(model)
+                input_name = None
             elif hasattr(model, "SerializeToString"):
                 path.write_bytes(model.SerializeToString())
+                input_name = model.graph.input[0].name if len(model.graph.input) == 1 else None
             else:
                 path.write_bytes(sklearn_to_onnx(model, input_example))
+            example = _example_file(input_example, input_name, Path(scratch))
             return self.push(
                 ref,
                 version,
@@ -446,8 +500,27 @@ class Client:
                 metadata=metadata,
                 create=create,
                 license=license,
+                input_example=example,
                 wait=wait,
             )
+
+
+def _example_file(example, input_name: str | None, scratch: Path) -> Path | None:
+    """An input example as a file to send: as it is (a path), else an .npz of {name: array}."""
+    if example is None or isinstance(example, str | Path):
+        return Path(example) if example is not None else None
+    import numpy as np
+
+    if not isinstance(example, dict):
+        if input_name is None:
+            raise ModelhubError("Give input_example as {input name: array} (the model's input name is not known).")
+        example = {input_name: example}
+    arrays = {name: np.asarray(value) for name, value in example.items()}
+    if input_name == "input" and arrays["input"].dtype == np.float64:  # as sklearn_to_onnx typed the input
+        arrays["input"] = arrays["input"].astype(np.float32)
+    target = scratch / "input_example.npz"
+    np.savez(target, **arrays)
+    return target
 
 
 def _verify_bundle(snapshot: Path, approval: bytes, bundle: bytes, key: Path) -> str | None:
@@ -499,6 +572,23 @@ def sklearn_to_onnx(estimator, input_example) -> bytes:
     ).SerializeToString()
 
 
+def _files_of(source: Path) -> list[tuple[str, Path]]:
+    """(path in the version, local file) of a file or of every file in a folder."""
+    if source.is_dir():
+        return [(file.relative_to(source).as_posix(), file) for file in sorted(source.rglob("*")) if file.is_file()]
+    return [(source.name, source)]
+
+
+def example_to_v2(path: Path) -> dict:
+    """An input example as V2 inputs: a .json of them as it is, an .npz of named arrays converted (numpy needed)."""
+    if path.suffix.lower() == ".json":
+        return json.loads(path.read_text())
+    import numpy
+
+    with numpy.load(path, allow_pickle=False) as arrays:
+        return {"inputs": [v2.tensor_json(name, arrays[name]) for name in arrays.files]}
+
+
 def _zip_folder(folder: Path, scratch: Path) -> Path:
     target = scratch / f"{folder.name or 'model'}.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -531,16 +621,27 @@ class _MultipartUpload:
     """A multipart/form-data body streamed from the file: the fields, the file, then its `sha256` (the server refuses
     the upload if it differs), hashed on a thread of its own while the bytes go out, so the file is read once."""
 
-    def __init__(self, fields: dict[str, str], path: Path, *, progress=None):
+    def __init__(self, fields: dict[str, str], path: Path, *, example: Path | None = None, progress=None):
         self.boundary = f"modelhub-{os.urandom(12).hex()}"
         self.content_type = f"multipart/form-data; boundary={self.boundary}"
         self._path, self._progress, self._size = path, progress, path.stat().st_size
         self._head = (
             b"".join(self._field(name, value) for name, value in fields.items())
+            + (self._file("input_example", example.name, example.read_bytes()) if example is not None else b"")
             + (
                 f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; filename="{_quoted(path.name)}"\r\n'
                 "Content-Type: application/octet-stream\r\n\r\n"
             ).encode()
+        )
+
+    def _file(self, name: str, filename: str, data: bytes) -> bytes:
+        return (
+            (
+                f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{_quoted(filename)}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
         )
 
     def _field(self, name: str, value: str) -> bytes:
@@ -570,15 +671,19 @@ def _quoted(name: str) -> str:
 
 
 def _error(response: httpx.Response) -> ModelhubError:
+    return _error_from(response.status_code, response.reason_phrase, response.content)
+
+
+def _error_from(status: int, reason: str, content: bytes) -> ModelhubError:
     try:
-        body = response.json()
+        body = json.loads(content)
     except ValueError:
         body = {}
     message = body.get("detail") if isinstance(body, dict) else None
     if not message:
-        message = response.text[:500] or response.reason_phrase
+        message = content[:500].decode("utf-8", "replace") or reason
     code = body.get("code") if isinstance(body, dict) else None
-    return ModelhubError(f"{response.status_code}: {message}", status=response.status_code, code=code)
+    return ModelhubError(f"{status}: {message}", status=status, code=code)
 
 
 class _Progress:

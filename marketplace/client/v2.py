@@ -53,6 +53,17 @@ def encode(inputs: dict) -> tuple[bytes, dict]:
     return header + b"".join(payloads), {"Content-Type": "application/octet-stream", BINARY_HEADER: str(len(header))}
 
 
+def tensor_json(name: str, value) -> dict:
+    """One V2 JSON input (name, datatype, shape, flat data) of a numpy array."""
+    import numpy as np
+
+    array = np.asarray(value)
+    datatype = _DATATYPES.get(str(array.dtype))
+    if datatype is None:
+        raise ValueError(f"input '{name}' is {array.dtype}; send one of {', '.join(_DATATYPES)}")
+    return {"name": name, "datatype": datatype, "shape": list(array.shape), "data": array.reshape(-1).tolist()}
+
+
 def decode(body: bytes, headers) -> dict:
     """{output name: numpy array (binary outputs) or list (JSON outputs)}, and `id` under the key `"id"`."""
     length = headers.get(BINARY_HEADER)

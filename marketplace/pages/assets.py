@@ -18,6 +18,7 @@ from registry.cards.selectors import card_completeness, card_get
 from registry.endpoints.lifecycle import DEPLOYABLE_KINDS, can_deploy
 from registry.endpoints.selectors import asset_endpoints, endpoint_team_get
 from registry.endpoints.services import endpoint_create
+from registry.examples.selectors import input_example_get
 from registry.governance.selectors import alias_list, version_round_list, version_signature_find
 from registry.governance.services import ALIAS_NAME_MAX_LENGTH, alias_delete, alias_set, version_submit
 from registry.governance.signing import version_signature_verify
@@ -154,7 +155,8 @@ def validation_facts(report) -> list[tuple[str, str]]:
         facts.append(("Parameters", f"{details['parameter_count']:,}"))
     smoke = details.get("smoke_inference") or {}
     if isinstance(smoke.get("seconds"), int | float):
-        facts.append(("Smoke inference", f"answered in {smoke['seconds'] * 1000:.1f} ms on generated inputs"))
+        on = "the input example" if smoke.get("inputs_from") == "input_example" else "generated inputs"
+        facts.append(("Smoke inference", f"answered in {smoke['seconds'] * 1000:.1f} ms on {on}"))
     elif smoke.get("skipped"):
         facts.append(("Smoke inference", f"skipped: {smoke['skipped']}"))
     profile = details.get("profile") or {}
@@ -222,6 +224,7 @@ def asset_detail(request, team, slug):
                 "signature_io": version.signature or {},
                 "validation": getattr(version, "validation", None),
                 "io_tables": signature_tables(version.signature),
+                "input_example": input_example_get(version=version) if asset.kind == AssetKind.MODEL else None,
                 "validation_facts": validation_facts(getattr(version, "validation", None)),
                 "files": list(version.files.all()),
                 "deployable": can_deploy(version.status, asset.kind),

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from marketplace.pages.monitoring import monitoring_context
@@ -22,6 +23,7 @@ from registry.endpoints.selectors import (
     shadow_candidates,
 )
 from registry.endpoints.services import endpoint_key_create, endpoint_key_revoke, shadow_start, shadow_stop
+from registry.examples.selectors import input_example_get
 from registry.kernel.errors import DomainError, NotFound
 from registry.monitoring.shadows import shadow_evidence
 
@@ -33,75 +35,119 @@ def endpoint_index(request):
     return render(request, "pages/endpoints.html", {"endpoints": list(endpoint_list(user=request.user))})
 
 
-def _example_inputs(version) -> list[dict]:
+def _example_inputs(version) -> tuple[list[dict], str]:
+    """The tensors the snippets send and where they come from: the version's input example ("input_example"),
+    carried inline when it is small (registry.examples.arrays.INLINE_MAX_VALUES); "input_example_url" for a
+    larger one, which the snippets fetch from the API instead (no tensors); else values generated from the
+    signature ("generated")."""
+    example = input_example_get(version=version)
+    if example is not None:
+        return (example.inline, "input_example") if example.inline is not None else ([], "input_example_url")
     inputs = (version.signature or {}).get("inputs") or []
     try:
         tensors = generated_inputs(inputs, seed=0)
     except ConformanceFailure:
-        return []
+        return [], "generated"
     for tensor in tensors:
         if tensor["datatype"] in ("FP32", "FP64", "FP16"):
             tensor["data"] = [round(v, 3) for v in tensor["data"]]
-    return tensors
+    return tensors, "generated"
 
 
-def examples(endpoint, key: str | None) -> dict:
-    """curl, Python `requests` and Python `tritonclient` calls for this endpoint's signature.
+def _numpy_type(datatype: str) -> str:
+    if datatype == "BYTES":
+        return "object_"
+    return {"FP32": "float32", "FP64": "float64", "FP16": "float16", "BOOL": "bool_"}.get(datatype, datatype.lower())
+
+
+def examples(endpoint, key: str | None, *, example_url: str = "") -> dict:
+    """curl, Python `requests` and Python `tritonclient` calls for this endpoint's signature, on the version's
+    input example when it has one (fetched from `example_url`, the API's, when too large to show inline).
 
     With `key` (shown once, right after deploying) the examples carry it; otherwise a placeholder."""
     credential = key or KEY_PLACEHOLDER
     base = (endpoint.url or "").rstrip("/") or f"http://RUNTIME/v2/models/{endpoint.name}"
-    tensors = _example_inputs(endpoint.version)
-    body = json.dumps({"inputs": tensors}, separators=(", ", ": "))
+    tensors, source = _example_inputs(endpoint.version)
+    fetch = source == "input_example_url"
     header = f"Authorization: Bearer {credential}"
-    curl = (
-        f"curl -sS -X POST {shlex.quote(base + '/infer')} \\\n"
-        f'  -H "{header}" \\\n'
-        f"  -H 'Content-Type: application/json' \\\n"
-        f"  -d {shlex.quote(body)}"
-    )
+    host = urlsplit(base).netloc or "RUNTIME"
+    outputs = [o.get("name") for o in (endpoint.version.signature or {}).get("outputs") or []]
+    token = 'headers={"Authorization": "Token " + os.environ["MODELHUB_TOKEN"]}'
+    fetch_lines = [f"body = requests.get({example_url!r}, {token}, timeout=30).json()"]
+    if fetch:
+        curl = (
+            f'curl -sS -H "Authorization: Token $MODELHUB_TOKEN" {shlex.quote(example_url)} -o input_example.json && \\\n'
+            f"curl -sS -X POST {shlex.quote(base + '/infer')} \\\n"
+            f'  -H "{header}" \\\n'
+            f"  -H 'Content-Type: application/json' \\\n"
+            f"  -d @input_example.json"
+        )
+        body_lines = ["import os", "import requests", "", *fetch_lines]
+        json_argument = "json=body"
+    else:
+        body = json.dumps({"inputs": tensors}, separators=(", ", ": "))
+        curl = (
+            f"curl -sS -X POST {shlex.quote(base + '/infer')} \\\n"
+            f'  -H "{header}" \\\n'
+            f"  -H 'Content-Type: application/json' \\\n"
+            f"  -d {shlex.quote(body)}"
+        )
+        body_lines = ["import requests", ""]
+        json_argument = f'json={{"inputs": {json.dumps(tensors)}}}'
     py_requests = "\n".join(
         [
-            "import requests",
-            "",
+            *body_lines,
             f"response = requests.post({base + '/infer'!r},",
             f'    headers={{"Authorization": "Bearer {credential}"}},',
-            f'    json={{"inputs": {json.dumps(tensors)}}}, timeout=30)',
+            f"    {json_argument}, timeout=30)",
             "response.raise_for_status()",
             'print(response.json()["outputs"])',
         ]
     )
-    host = urlsplit(base).netloc or "RUNTIME"
-    lines = [
+    lines = ["import os", "import requests"] if fetch else []
+    lines += [
         "import numpy as np",
         "import tritonclient.http as httpclient",
+        *(["from tritonclient.utils import triton_to_np_dtype"] if fetch else []),
         "",
         f"client = httpclient.InferenceServerClient({host!r})",
         f'headers = {{"Authorization": "Bearer {credential}"}}',
         "inputs = []",
     ]
+    if fetch:
+        lines += [
+            *fetch_lines,
+            'for t in body["inputs"]:',
+            '    tensor = httpclient.InferInput(t["name"], t["shape"], t["datatype"])',
+            '    data = np.array(t["data"], dtype=triton_to_np_dtype(t["datatype"])).reshape(t["shape"])',
+            "    tensor.set_data_from_numpy(data)",
+            "    inputs.append(tensor)",
+        ]
     for tensor in tensors:
-        numpy_type = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "BOOL": "bool_"}.get(
-            tensor["datatype"], tensor["datatype"].lower()
-        )
-        if tensor["datatype"] == "BYTES":
-            numpy_type = "object_"
         lines += [
             f"tensor = httpclient.InferInput({tensor['name']!r}, {tensor['shape']!r}, {tensor['datatype']!r})",
-            f"tensor.set_data_from_numpy(np.array({tensor['data']!r}, dtype=np.{numpy_type})"
+            f"tensor.set_data_from_numpy(np.array({tensor['data']!r}, dtype=np.{_numpy_type(tensor['datatype'])})"
             f".reshape({tensor['shape']!r}))",
             "inputs.append(tensor)",
         ]
-    outputs = [o.get("name") for o in (endpoint.version.signature or {}).get("outputs") or []]
     lines += [f"result = client.infer({endpoint.name!r}, inputs, headers=headers)"]
     lines += [f"print(result.as_numpy({name!r}))" for name in outputs]
+    described = tensors or (input_example_get(version=endpoint.version).tensors if fetch else [])
     return {
         "curl": curl,
         "requests": py_requests,
         "tritonclient": "\n".join(lines),
         "has_key": bool(key),
-        "inputs": [{"name": t["name"], "datatype": t["datatype"], "shape": t["shape"]} for t in tensors],
+        "source": source,
+        "inputs": [{"name": t["name"], "datatype": t["datatype"], "shape": t["shape"]} for t in described],
     }
+
+
+def _example_path(version) -> str:
+    asset = version.asset
+    return reverse(
+        "api:version-input-example", kwargs={"team": asset.team.slug, "slug": asset.slug, "version": version.version}
+    )
 
 
 def _status_context(endpoint) -> dict:
@@ -128,7 +174,7 @@ def endpoint_detail(request, endpoint_id):
 def _detail(request, endpoint, key: str | None):
     context = {
         **_status_context(endpoint),
-        "examples": examples(endpoint, key),
+        "examples": examples(endpoint, key, example_url=request.build_absolute_uri(_example_path(endpoint.version))),
         "key": key,
         "keys": list(endpoint_key_list(endpoint=endpoint)),
         "placeholder": KEY_PLACEHOLDER,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-__all__ = ["ArchiveLimits", "ArchiveRejected", "ExtractedFile", "extract_zip_safely"]
+__all__ = ["ArchiveLimits", "ArchiveRejected", "ExtractedFile", "check_file_paths", "extract_zip_safely"]
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -153,8 +153,7 @@ def _inspect(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[_Member]:
         raise ArchiveRejected(f"The archive has {len(infos):,} entries, over the limit of {limits.max_members:,}.")
 
     files: list[_Member] = []
-    file_keys: dict[str, str] = {}  # collision key -> name as written in the archive
-    folder_keys: set[str] = set()
+    tree = _Tree()
     declared_total = 0
     for position, info in enumerate(infos, start=1):
         parts = _safe_parts(info.filename, position, limits)
@@ -162,24 +161,13 @@ def _inspect(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[_Member]:
         _check_entry_type(info, is_folder)
         if info.flag_bits & 0x1:
             raise ArchiveRejected(f"{_quote(info.filename)} is encrypted; encrypted archives are not supported.")
-        key = _collision_key("/".join(parts))
-        # Parents count as folders whether or not the archive lists them, so "a" (file) + "a/b" collide.
-        folder_keys.update(_collision_key("/".join(parts[:depth])) for depth in range(1, len(parts)))
+        tree.add(info.filename, parts, is_folder=is_folder)
         if is_folder:
-            folder_keys.add(key)
             continue
-        if key in file_keys:
-            raise ArchiveRejected(_duplicate_message(file_keys[key], info.filename))
-        file_keys[key] = info.filename
         _check_compression(info, limits)
         declared_total += info.file_size
         files.append(_Member(info, parts))
-
-    for member in files:
-        if _collision_key(member.path) in folder_keys:
-            raise ArchiveRejected(
-                f"{_quote(member.info.filename)} is used both as a file and as a folder in the archive."
-            )
+    tree.check_files_are_not_folders()
     if declared_total > limits.max_total_bytes:
         raise ArchiveRejected(
             f"Uncompressed, the archive expands to {_human_size(declared_total)}, "
@@ -188,6 +176,46 @@ def _inspect(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[_Member]:
     if not files:
         raise ArchiveRejected("The archive contains no files.")
     return files
+
+
+def check_file_paths(names: list[str], *, limits: ArchiveLimits) -> list[str]:
+    """The normalised paths of files given one by one (a version sent file by file), checked as an archive's
+    members are: relative, no "..", no two that collide by case or accent, no file that is also a folder."""
+    if len(names) > limits.max_members:
+        raise ArchiveRejected(f"{len(names):,} files are over the limit of {limits.max_members:,}.")
+    tree, paths = _Tree(), []
+    for position, name in enumerate(names, start=1):
+        if name.endswith("/"):
+            raise ArchiveRejected(f"{_quote(name)} names a folder; give the path of a file.")
+        parts = _safe_parts(name, position, limits)
+        tree.add(name, parts, is_folder=False)
+        paths.append("/".join(parts))
+    tree.check_files_are_not_folders()
+    return paths
+
+
+class _Tree:
+    """The paths seen so far, folded for collisions (see _collision_key)."""
+
+    def __init__(self) -> None:
+        self.file_keys: dict[str, str] = {}  # collision key -> name as written
+        self.folder_keys: set[str] = set()
+
+    def add(self, name: str, parts: tuple[str, ...], *, is_folder: bool) -> None:
+        key = _collision_key("/".join(parts))
+        # Parents count as folders whether or not they are listed, so "a" (file) + "a/b" collide.
+        self.folder_keys.update(_collision_key("/".join(parts[:depth])) for depth in range(1, len(parts)))
+        if is_folder:
+            self.folder_keys.add(key)
+            return
+        if key in self.file_keys:
+            raise ArchiveRejected(_duplicate_message(self.file_keys[key], name))
+        self.file_keys[key] = name
+
+    def check_files_are_not_folders(self) -> None:
+        for key, name in self.file_keys.items():
+            if key in self.folder_keys:
+                raise ArchiveRejected(f"{_quote(name)} is used both as a file and as a folder in the archive.")
 
 
 def _safe_parts(name: str, position: int, limits: ArchiveLimits) -> tuple[str, ...]:

@@ -78,7 +78,7 @@ def artifact_storage():
     return storages["artifacts"]
 
 
-def _transient_errors() -> tuple[type[BaseException], ...]:
+def transient_storage_errors() -> tuple[type[BaseException], ...]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     return (BotoCoreError, ClientError, ConnectionError, TimeoutError)
@@ -109,11 +109,16 @@ def blob_store(*, local_path: Path, sha256: str, size: int) -> Blob:
         else:
             with open(local_path, "rb") as fh:
                 storage.save(blob_key(sha256), File(fh, name=os.path.basename(local_path)))
-    except _transient_errors() as exc:
+    except transient_storage_errors() as exc:
         logger.warning("storing blob %s failed: %s", sha256, exc)
         raise TransientStorageError(
             "Artifact storage is unavailable right now, so nothing was stored; try the upload again later."
         ) from exc
+    return blob_record(sha256=sha256, size=size)
+
+
+def blob_record(*, sha256: str, size: int) -> Blob:
+    """The Blob row of an object already written completely to its content address."""
     try:
         blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
     except IntegrityError:
@@ -132,7 +137,7 @@ def blob_materialize(blob: Blob, destination: Path) -> None:
                 out.write(chunk)
     except FileNotFoundError as exc:
         raise BlobMissing(f"the stored file {blob.sha256[:12]}… is missing from artifact storage") from exc
-    except _transient_errors() as exc:
+    except transient_storage_errors() as exc:
         if _is_missing(exc):
             raise BlobMissing(f"the stored file {blob.sha256[:12]}… is missing from artifact storage") from exc
         raise TransientStorageError(f"artifact storage is unavailable: {exc}") from exc
@@ -162,19 +167,22 @@ def blobs_collect_garbage(*, older_than, dry_run: bool = False) -> list[str]:
     that uses it is committed). Each row is deleted by a conditional delete that re-checks it is
     still unreferenced, and its object is removed only after that.
     """
+    # A blob a live upload session holds (made, not yet taken by a version) is not garbage yet.
     candidates = list(
-        Blob.objects.filter(created_at__lt=older_than, version_files__isnull=True).values_list("pk", "sha256")
+        Blob.objects.filter(
+            created_at__lt=older_than, version_files__isnull=True, upload_sessions__isnull=True
+        ).values_list("pk", "sha256")
     )
     removed = []
     for pk, sha256 in candidates:
         if dry_run:
             removed.append(sha256)
             continue
-        deleted, _ = Blob.objects.filter(pk=pk, version_files__isnull=True).delete()
+        deleted, _ = Blob.objects.filter(pk=pk, version_files__isnull=True, upload_sessions__isnull=True).delete()
         if deleted:
             try:
                 artifact_storage().delete(blob_key(sha256))
-            except _transient_errors() as exc:
+            except transient_storage_errors() as exc:
                 logger.warning("blob %s: row deleted but object not removed: %s", sha256, exc)
             removed.append(sha256)
     return removed

@@ -1,27 +1,14 @@
 from django.db import transaction
 
-from registry.assets.models import Asset
 from registry.cards.fields import card_fields_clean
 from registry.cards.huggingface import card_from_huggingface_readme
 from registry.cards.models import ModelCard
 from registry.cards.selectors import FROZEN_STATUSES, card_completeness
-from registry.kernel.access import Permission, require, restrict
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, ErrorCode, NotFound
+from registry.kernel.errors import Conflict, ErrorCode
 from registry.kernel.events import DomainEvent, Event, publish
 from registry.versions.models import AssetVersion, VersionStatus
-
-
-def _authorize(user, version: AssetVersion) -> None:
-    asset = version.asset
-    if not restrict(Asset.objects.all(), user, Permission.ASSET_VIEW).filter(pk=asset.pk).exists():
-        raise NotFound(f"No asset named '{asset.full_slug}'.")
-    require(
-        user,
-        Permission.VERSION_CHANGE,
-        asset.team,
-        f"Only members of '{asset.team.slug}' can edit the card of '{asset.full_slug}'.",
-    )
+from registry.versions.services import version_change_authorize
 
 
 def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCard:
@@ -72,7 +59,7 @@ def card_update(*, user, version: AssetVersion, fields: dict) -> ModelCard:
     with an audit event carrying the completeness before and after. Raises InvalidInput for bad
     fields (see `card_fields_clean`) and Conflict for an approved or deprecated version.
     """
-    _authorize(user, version)
+    version_change_authorize(user=user, version=version, what="the card")
     cleaned = card_fields_clean(fields, kind=version.asset.kind)
     return _save(user=user, version=version, fields=cleaned, source="api")
 
@@ -82,6 +69,6 @@ def card_import_huggingface(*, user, version: AssetVersion, text: str) -> ModelC
 
     Same permission, freeze rule, transaction and audit event as `card_update`.
     """
-    _authorize(user, version)
+    version_change_authorize(user=user, version=version, what="the card")
     fields = card_from_huggingface_readme(text, kind=version.asset.kind)
     return _save(user=user, version=version, fields=fields, source="huggingface_readme")

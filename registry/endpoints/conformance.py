@@ -2,8 +2,9 @@
 
 Over the Open Inference Protocol (KServe V2): the model metadata must list the inputs and outputs of the
 version's validated signature (names, datatypes, ranks, fixed dimensions); one JSON inference and one
-binary-output inference (Triton's binary tensor extension) on the same generated inputs must both
-answer 200 with the outputs validation's smoke inference produced (names, datatypes), and agree.
+binary-output inference (Triton's binary tensor extension) on the same inputs (the version's input example
+when it has one, generated ones otherwise) must both answer 200 with the outputs validation's smoke inference
+produced (names, datatypes), and agree.
 """
 
 from __future__ import annotations
@@ -14,25 +15,10 @@ import math
 import numpy as np
 import requests
 
+from registry.examples.signature import V2_OF_DTYPE
 from registry.runtime.interface import DATATYPES
 from registry.runtime.protocol import ProtocolError, binary_tensor
 
-# Validation's numpy-style dtype names -> V2 datatypes.
-V2_DATATYPES = {
-    "float32": "FP32",
-    "float64": "FP64",
-    "float16": "FP16",
-    "int8": "INT8",
-    "int16": "INT16",
-    "int32": "INT32",
-    "int64": "INT64",
-    "uint8": "UINT8",
-    "uint16": "UINT16",
-    "uint32": "UINT32",
-    "uint64": "UINT64",
-    "bool": "BOOL",
-    "string": "BYTES",
-}
 MAX_GENERATED_ELEMENTS = 1_000_000
 BINARY_HEADER = "Inference-Header-Content-Length"
 
@@ -42,7 +28,7 @@ class ConformanceFailure(Exception):
 
 
 def v2_datatype(dtype: str) -> str | None:
-    return V2_DATATYPES.get(dtype)
+    return V2_OF_DTYPE.get(dtype)
 
 
 def generated_inputs(signature_inputs: list[dict], *, seed: int = 0) -> list[dict]:
@@ -138,12 +124,20 @@ def _binary_outputs(response: requests.Response) -> dict[str, np.ndarray]:
 
 
 def conformance_check(
-    *, base_url: str, name: str, signature: dict, expected_outputs: list[dict], headers: dict, timeout: float = 60.0
+    *,
+    base_url: str,
+    name: str,
+    signature: dict,
+    expected_outputs: list[dict],
+    headers: dict,
+    timeout: float = 60.0,
+    inputs: list[dict] | None = None,
 ) -> dict:
     """Run the check against `{base_url}/v2/models/{name}`; returns a summary, or raises ConformanceFailure.
 
     `expected_outputs` are validation's smoke-inference outputs ({"name", "dtype"}), or the signature's
-    outputs when validation did not run one.
+    outputs when validation did not run one. `inputs` are V2 JSON input tensors to send (the version's input
+    example); without them, inputs are generated from the signature. The summary's `inputs_from` says which.
     """
     model_url = f"{base_url}/v2/models/{name}"
     try:
@@ -156,7 +150,8 @@ def conformance_check(
     _compare_tensors("inputs", signature.get("inputs") or [], meta.get("inputs") or [])
     _compare_tensors("outputs", signature.get("outputs") or [], meta.get("outputs") or [])
 
-    inputs = generated_inputs(signature.get("inputs") or [])
+    inputs_from = "input_example" if inputs is not None else "generated"
+    inputs = list(inputs) if inputs is not None else generated_inputs(signature.get("inputs") or [])
     as_json = _post(f"{model_url}/infer", {"id": "conformance-json", "inputs": inputs}, headers, timeout)
     if as_json.status_code != 200:
         raise ConformanceFailure(f"the JSON inference answered {as_json.status_code}: {as_json.text[:300]}")
@@ -200,4 +195,4 @@ def conformance_check(
         )
         if not same:
             raise ConformanceFailure(f"output {spec['name']!r} differs between the JSON and the binary answer")
-    return {"inputs": [t["name"] for t in inputs], "outputs": sorted(json_outputs)}
+    return {"inputs": [t["name"] for t in inputs], "outputs": sorted(json_outputs), "inputs_from": inputs_from}

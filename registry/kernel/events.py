@@ -43,6 +43,8 @@ class Event(models.TextChoices):
     VERSION_SIGNED = "version.signed", "Approved version signed"
     VERSION_DEPRECATED = "version.deprecated", "Version deprecated"
     VERSION_DOWNLOADED = "version.downloaded", "File of a private version downloaded"
+    VERSION_INPUT_EXAMPLE_CHANGED = "version.input_example_changed", "Input example of a version set or replaced"
+    VERSION_INPUT_EXAMPLE_REMOVED = "version.input_example_removed", "Input example of a version removed"
     ALIAS_MOVED = "alias.moved", "Alias set or moved"
     ALIAS_DELETED = "alias.deleted", "Alias deleted"
     POLICY_CHANGED = "policy.changed", "Review policy changed"

@@ -29,10 +29,29 @@ import onnx
 import onnxruntime as ort
 from onnx import AttributeProto, GraphProto, ModelProto, SparseTensorProto, TensorProto, TypeProto
 
-CHECKS = ("parse", "external_data", "checker", "shape_inference", "runtime_session", "smoke_inference")
+from registry.examples.signature import V2_OF_DTYPE, example_mismatches, mismatch_reason
+
+CHECKS = (
+    "parse",
+    "external_data",
+    "checker",
+    "shape_inference",
+    "runtime_session",
+    "input_example",
+    "smoke_inference",
+)
 
 DOC_STRING_LIMIT = 2000
 MESSAGE_LIMIT = 500
+# What a failed smoke inference on generated inputs says: such values are not valid inputs of every model, so
+# the failure is a missing example rather than a broken model.
+NEEDS_INPUT_EXAMPLE = (
+    "The model needs an input example: it failed on generated inputs (integer zeros, random floats, free "
+    "dimensions 1), so its valid inputs likely depend on their values (a shape feeding Reshape or Expand, split "
+    "sizes, indices into a table); this does not mean it is broken. Give one, an .npz of named arrays or V2 JSON "
+    "inputs, as `input_example` with the upload or with PUT .../versions/{version}/input-example (which "
+    "validates it again)"
+)
 # Generated smoke inputs above this many elements (all inputs together) are not built: a model
 # declaring a fixed input of, say, 100000x100000 would otherwise make the worker allocate 40 GB.
 SMOKE_INPUT_ELEMENT_LIMIT = 1 << 26
@@ -90,7 +109,8 @@ class OnnxInspection:
     files: list[dict[str, Any]]
     files_total: int
     model_size_bytes: int
-    # {"seconds": float, "outputs": [{"name", "dtype", "shape"}]} or {"skipped": reason}.
+    # {"seconds": float, "inputs_from": "input_example" | "generated", "outputs": [{"name", "dtype", "shape"}]}
+    # or {"skipped": reason}.
     smoke_inference: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -113,11 +133,14 @@ def inspect_onnx(
     intra_op_threads: int = 1,
     smoke_time_limit: float | None = None,
     on_stage: Callable[[str], None] = _no_stage,
+    input_example: Path | None = None,
 ) -> OnnxInspection:
     """Check the model at `model_path` and describe it, or raise ModelInvalid naming the failed check.
 
     `on_stage(check)` is called as each check starts (the sandbox reports progress with it). The
     smoke inference is stopped after `smoke_time_limit` seconds (ModelInvalid with resource "time").
+    It runs on `input_example` (an .npz of named arrays, read without pickle) when given, which must fit
+    the model's inputs (the "input_example" check), and on generated inputs otherwise.
 
     `root` is the folder holding all of the version's files; `model_path` must be inside it. No file
     outside `root` is opened (paths are resolved, but nothing outside is read). The folder is not
@@ -146,8 +169,12 @@ def inspect_onnx(
 
     on_stage("runtime_session")
     session = _open_session(model_path, intra_op_threads)
+    feeds = None
+    if input_example is not None:
+        on_stage("input_example")
+        feeds = _example_feeds(session, Path(input_example))
     on_stage("smoke_inference")
-    smoke = _smoke_inference(session, time_limit=smoke_time_limit)
+    smoke = _smoke_inference(session, time_limit=smoke_time_limit, feeds=feeds)
 
     inputs = [v for v in graph.input if v.name not in initializer_names]
     operator_counts = _operator_counts(model.graph)
@@ -517,15 +544,55 @@ _SMOKE_DTYPES = {
 _ORT_TENSOR_TYPE = re.compile(r"^tensor\((\w+)\)$")
 
 
-def _smoke_inference(session: ort.InferenceSession, *, time_limit: float | None) -> dict[str, Any]:
-    """Run the model once on deterministic generated inputs, with every free dimension set to 1.
+def _session_inputs(session: ort.InferenceSession) -> list[dict[str, Any]]:
+    """The session's inputs as the signature lists them ({"name", "dtype", "shape"})."""
+    return [
+        {
+            "name": arg.name,
+            "dtype": _ort_type_name(arg.type),
+            "shape": None if arg.shape is None else [dim if isinstance(dim, int | str) else None for dim in arg.shape],
+        }
+        for arg in session.get_inputs()
+    ]
 
-    Floats are standard-normal (numpy seed 0), integers zero (valid as indices), booleans False and
-    strings "a". Values this crude prove only that the graph executes end to end. After `time_limit`
-    seconds a timer sets onnxruntime's terminate flag, which its executor checks between nodes.
+
+def _example_feeds(session: ort.InferenceSession, path: Path) -> dict[str, np.ndarray]:
+    """The input example's arrays, checked against the session's inputs; ModelInvalid saying what does not fit."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except Exception as exc:  # stored by registry.examples, so this is storage damage, not the model's fault
+        raise ModelInvalid(f"the input example could not be read: {_shorten(exc)}", check="input_example") from exc
+    described = [
+        {
+            "name": name,
+            "datatype": "BYTES" if array.dtype.kind in "US" else V2_OF_DTYPE.get(str(array.dtype), str(array.dtype)),
+            "shape": list(array.shape),
+        }
+        for name, array in arrays.items()
+    ]
+    problems = example_mismatches(described, _session_inputs(session))
+    if problems:
+        raise ModelInvalid(mismatch_reason(problems), check="input_example")
+    return {name: array.astype(object) if array.dtype.kind in "US" else array for name, array in arrays.items()}
+
+
+def _smoke_inference(
+    session: ort.InferenceSession, *, time_limit: float | None, feeds: dict[str, np.ndarray] | None = None
+) -> dict[str, Any]:
+    """Run the model once on `feeds` (the input example), or on deterministic generated inputs with every free
+    dimension set to 1.
+
+    Generated floats are standard-normal (numpy seed 0), integers zero (valid as indices), booleans False and
+    strings "a". Values this crude prove only that the graph executes end to end, and are not valid inputs of a
+    model whose valid inputs depend on their values: when they fail at run time, the reason asks for an example
+    (NEEDS_INPUT_EXAMPLE). After `time_limit` seconds a timer sets onnxruntime's terminate flag, which its
+    executor checks between nodes.
     """
+    if feeds is not None:
+        return _smoke_run(session, feeds, time_limit=time_limit, inputs_from="input_example")
     rng = np.random.default_rng(0)
-    feeds: dict[str, np.ndarray] = {}
+    feeds = {}
     elements = 0
     for arg in session.get_inputs():
         match = _ORT_TENSOR_TYPE.match(arg.type)
@@ -542,7 +609,12 @@ def _smoke_inference(session: ort.InferenceSession, *, time_limit: float | None)
             feeds[arg.name] = np.full(shape, "a", dtype=object)
         else:
             feeds[arg.name] = np.zeros(shape, dtype=dtype)
+    return _smoke_run(session, feeds, time_limit=time_limit, inputs_from="generated")
 
+
+def _smoke_run(
+    session: ort.InferenceSession, feeds: dict[str, np.ndarray], *, time_limit: float | None, inputs_from: str
+) -> dict[str, Any]:
     run_options = ort.RunOptions()
     timer = None
     if time_limit is not None:
@@ -557,7 +629,16 @@ def _smoke_inference(session: ort.InferenceSession, *, time_limit: float | None)
             raise ModelInvalid(
                 f"The smoke inference did not finish within {time_limit:g} s.", check="smoke_inference", resource="time"
             ) from exc
-        raise _failure("onnxruntime failed to run the model on generated inputs", exc, check="smoke_inference") from exc
+        if inputs_from == "input_example":
+            raise _failure(
+                "onnxruntime failed to run the model on its input example", exc, check="smoke_inference"
+            ) from exc
+        failure = _failure("onnxruntime failed to run the model on generated inputs", exc, check="smoke_inference")
+        if failure.resource:  # out of memory: the sandbox words it with its limit
+            raise failure from exc
+        raise ModelInvalid(
+            f"{NEEDS_INPUT_EXAMPLE}. onnxruntime said: {_shorten(exc, limit=250)}", check="smoke_inference"
+        ) from exc
     finally:
         if timer is not None:
             timer.cancel()
@@ -570,7 +651,7 @@ def _smoke_inference(session: ort.InferenceSession, *, time_limit: float | None)
             outputs.append({"name": arg.name, "dtype": dtype, "shape": list(value.shape)})
         else:  # sequences come back as lists, maps as dicts
             outputs.append({"name": arg.name, "dtype": _ort_type_name(arg.type), "shape": None})
-    return {"seconds": seconds, "outputs": outputs}
+    return {"seconds": seconds, "inputs_from": inputs_from, "outputs": outputs}
 
 
 def _ort_type_name(ort_type: str) -> str:
@@ -591,6 +672,6 @@ def _failure(what: str, exc: BaseException, *, check: str) -> ModelInvalid:
     return ModelInvalid(f"{what}: {_shorten(exc)}", check=check, resource="memory" if out_of_memory else "")
 
 
-def _shorten(exc: BaseException) -> str:
+def _shorten(exc: BaseException, *, limit: int = MESSAGE_LIMIT) -> str:
     message = " ".join(str(exc).split()) or type(exc).__name__
-    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
+    return message if len(message) <= limit else message[: limit - 1] + "…"

@@ -5,7 +5,8 @@ onnxruntime runs native code on a graph that anybody may have uploaded: a 135-by
 touch the Celery worker, so the checks run in `python -m registry.validation.sandbox`, which:
 
 - imports neither Django nor anything of ours that does, and gets no secrets: a minimal environment
-  (no database URL, no storage keys) and only the version's own folder;
+  (no database URL, no storage keys) and only the version's own folder (and its input example, an
+  .npz beside it, read without pickle);
 - limits its address space (RLIMIT_AS), CPU time (RLIMIT_CPU), file writes (RLIMIT_FSIZE) and core
   dumps (none), and stops the smoke inference with onnxruntime's terminate flag after its budget;
 - reports each check as it starts on stdout ("stage <check>"), so that when the parent has to kill
@@ -52,6 +53,7 @@ _STAGES = {
     "checker": ("the ONNX checker", "checking the model", "The ONNX checker"),
     "shape_inference": ("ONNX shape inference", "inferring shapes", "Shape inference"),
     "runtime_session": ("onnxruntime", "loading the model", "Loading the model"),
+    "input_example": ("the input example check", "reading the input example", "Reading the input example"),
     "smoke_inference": ("onnxruntime", "running the smoke inference", "The smoke inference"),
     "dataset_profile": ("the dataset profiler", "profiling the dataset", "Profiling the dataset"),
 }
@@ -76,13 +78,21 @@ def human_size(size: int) -> str:
 
 
 def sandbox_run(
-    kind: str, path: Path, *, root: Path, filename: str, limits: SandboxLimits, workdir: Path
+    kind: str,
+    path: Path,
+    *,
+    root: Path,
+    filename: str,
+    limits: SandboxLimits,
+    workdir: Path,
+    input_example: Path | None = None,
 ) -> dict[str, Any]:
     """Check one file in a sandboxed child; never raises for anything the file can cause.
 
     Returns {"ok": True, "result": <inspection or profile dict, or None>} or
     {"ok": False, "check": <check name>, "reason": <sentence>}. `workdir` (created if needed) holds
-    the child's scratch files and result; the caller removes it.
+    the child's scratch files and result; the caller removes it. A model's smoke inference runs on
+    `input_example` (an .npz the child reads without pickle) when given.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     result_path = workdir / "result.json"
@@ -96,6 +106,7 @@ def sandbox_run(
         "cpu_seconds": limits.cpu_seconds,
         "smoke_seconds": limits.smoke_seconds,
         "file_bytes": limits.file_bytes,
+        "input_example": str(input_example) if input_example is not None else None,
     }
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -256,8 +267,13 @@ def _child_check(request: dict[str, Any]) -> dict[str, Any]:
         from registry.validation.onnx_model import ModelInvalid, inspect_onnx
 
         try:
+            example = request.get("input_example")
             inspection = inspect_onnx(
-                path, root=root, smoke_time_limit=request["smoke_seconds"], on_stage=_report_stage
+                path,
+                root=root,
+                smoke_time_limit=request["smoke_seconds"],
+                on_stage=_report_stage,
+                input_example=Path(example) if example else None,
             )
         except ModelInvalid as exc:
             return {"ok": False, "check": exc.check, "reason": exc.reason, "resource": exc.resource}

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.assets.models import AssetKind
+from registry.examples.selectors import input_example_stored
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import NotFound
 from registry.kernel.events import DomainEvent, Event, publish
@@ -164,11 +165,27 @@ def _sandbox_limits(total_size: int) -> SandboxLimits:
     )
 
 
+def _example_file(version: AssetVersion, directory: Path) -> tuple[Path | None, dict | None]:
+    """The version's input example written as an .npz for the sandbox, and what the report says of it."""
+    example = input_example_stored(version_id=version.pk)
+    if example is None:
+        return None, None
+    path = directory / "input_example.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(example.data))
+    described = [{"name": t["name"], "datatype": t["datatype"], "shape": t["shape"]} for t in example.tensors]
+    return path, {"sha256": example.sha256, "inputs": described}
+
+
 def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size: int) -> dict:
-    """Run the checks for the version's kind in the sandbox; returns the keyword arguments of validation_finish."""
+    """Run the checks for the version's kind in the sandbox; returns the keyword arguments of validation_finish.
+
+    A model's details say which inputs its smoke inference ran on (`smoke_inputs`: "input_example" or
+    "generated") and, with an example, which one (`input_example`: its SHA-256 and tensors)."""
     kind = version.asset.kind
     if kind not in (AssetKind.MODEL, AssetKind.DATASET):
         return {"passed": True, "details": {}, "reason": "Stored and hashed; solutions are never executed."}
+    example_path, example = _example_file(version, root.parent / "example") if kind == AssetKind.MODEL else (None, None)
     outcome = sandbox_run(
         MODEL if kind == AssetKind.MODEL else DATASET,
         root / primary,
@@ -176,19 +193,23 @@ def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size:
         filename=primary,
         limits=_sandbox_limits(total_size),
         workdir=root.parent / "sandbox",
+        input_example=example_path,
     )
+    inputs = {"smoke_inputs": "input_example" if example else "generated", "input_example": example}
     if not outcome["ok"]:
-        return {"passed": False, "failed_check": outcome["check"], "reason": outcome["reason"]}
+        details = inputs if kind == AssetKind.MODEL else {}
+        return {"passed": False, "failed_check": outcome["check"], "reason": outcome["reason"], "details": details}
     if kind == AssetKind.MODEL:
-        details = outcome["result"]
+        details = {**outcome["result"], **inputs}
         smoke = details.get("smoke_inference") or {}
         timing = f" in {smoke['seconds'] * 1000:.1f} ms" if isinstance(smoke.get("seconds"), float) else ""
+        on = " on the input example" if example and "seconds" in smoke else ""
         signature = {"inputs": details["inputs"], "outputs": details["outputs"]}
         return {
             "passed": True,
             "details": details,
             "signature": signature,
-            "reason": f"ONNX checker, shape inference, onnxruntime session and smoke inference passed{timing}.",
+            "reason": f"ONNX checker, shape inference, onnxruntime session and smoke inference{on} passed{timing}.",
         }
     profile = outcome["result"]
     if profile is None:
@@ -271,6 +292,47 @@ def version_validate(*, version_id: int, task_id: str) -> bool:
             )
         outcome = _check_files(version, root, primary, total_size=sum(f.blob.size for f in files))
     return validation_finish(version_id=version_id, task_id=task_id, **_bounded(outcome))
+
+
+# The checks a version may pass with another input example: validating it again after its example changed is
+# worth it only when it failed one of these.
+EXAMPLE_CHECKS = frozenset({"input_example", "smoke_inference"})
+
+
+def validation_restart(*, version_id: int, failed_checks=EXAMPLE_CHECKS) -> bool:
+    """Validate an invalid version again if it failed one of `failed_checks` (its input example changed).
+
+    In the caller's transaction, which must hold the version's asset lock (registry.versions.release's order:
+    the asset, then the version): the version goes back to `validating` with a fresh pending report, and the
+    task is sent once that commits. Returns whether validation restarted; a no-op for any other version.
+    """
+    report = (
+        ValidationReport.objects.select_for_update(of=("self",))
+        .filter(version_id=version_id, version__status=VersionStatus.INVALID, failed_check__in=failed_checks)
+        .select_related("version")
+        .first()
+    )
+    if report is None:
+        return False
+    assert can_transition(VersionStatus.INVALID, VersionStatus.VALIDATING)
+    now = timezone.now()
+    AssetVersion.objects.filter(pk=version_id, status=VersionStatus.INVALID).update(
+        status=VersionStatus.VALIDATING, status_changed_at=now, signature=None, updated_at=now
+    )
+    ValidationReport.objects.filter(pk=report.pk).update(
+        outcome=ValidationOutcome.PENDING,
+        failed_check="",
+        reason="",
+        details={},
+        attempts=0,
+        task_id="",
+        claimed_at=None,
+        started_at=None,
+        finished_at=None,
+    )
+    asset_release_refresh(asset_lock(report.version.asset_id))
+    validation_enqueue_on_commit(version_id)
+    return True
 
 
 def validations_recover_stalled(*, now=None) -> list[int]:

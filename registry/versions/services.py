@@ -8,16 +8,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.artifacts.archive import ArchiveLimits, ArchiveRejected, extract_zip_safely
+from registry.artifacts.archive import ArchiveLimits, ArchiveRejected, check_file_paths, extract_zip_safely
 from registry.artifacts.models import VersionFile
 from registry.artifacts.storage import blob_store
 from registry.artifacts.uploads import StagedFile, safe_filename
 from registry.assets.models import Asset, AssetKind
-from registry.kernel.access import Permission, Visibility, require
+from registry.kernel.access import Permission, Visibility, require, restrict
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, UnsupportedUpload
+from registry.kernel.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, NotFound, UnsupportedUpload
 from registry.kernel.events import Event, publish
 from registry.kernel.lib.json_input import json_field_value
+from registry.uploads.services import upload_sessions_consume, upload_sessions_for_version
 from registry.versions.events import VersionCreated, VersionUploading
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh
@@ -28,7 +29,7 @@ from registry.versions.semver import SemVer, parse_semver
 @dataclass(frozen=True)
 class _PreparedFile:
     path: str
-    local_path: Path
+    local_path: Path | None  # None: stored already (an upload session's blob)
     sha256: str
     size: int
     is_primary: bool
@@ -79,32 +80,66 @@ def _prepare_files(asset: Asset, upload: StagedFile, workdir: Path) -> list[_Pre
     return [_PreparedFile(f.path, f.local_path, f.sha256, f.size, f is models[0]) for f in extracted]
 
 
+def _files_from_sessions(asset: Asset, uploads: list[dict]):
+    """The files of a version sent file by file through upload sessions, checked as an archive's members are."""
+    if not uploads:
+        raise InvalidInput("files: give at least one file.", field="files")
+    try:
+        paths = check_file_paths(
+            [str(entry["path"]) for entry in uploads],
+            limits=ArchiveLimits(max_total_bytes=0, max_members=settings.MODELHUB_ARCHIVE_MAX_MEMBERS),
+        )
+    except ArchiveRejected as exc:
+        raise UnsupportedUpload(f"files: {exc}", field="files") from None
+    taken = upload_sessions_for_version(
+        asset=asset, files=[{"path": path, "upload": entry["upload"]} for path, entry in zip(paths, uploads)]
+    )
+    if asset.kind == AssetKind.MODEL:
+        models = [path for path, _, _ in taken if path.lower().endswith(".onnx")]
+        if len(models) != 1:
+            raise UnsupportedUpload(
+                f"files: a model version holds exactly one .onnx file (and its external data); got {len(models)}.",
+                field="files",
+            )
+        primary = models[0]
+    else:
+        primary = taken[0][0]
+    prepared = [_PreparedFile(path, None, blob.sha256, blob.size, path == primary) for path, blob, _ in taken]
+    return prepared, {path: blob for path, blob, _ in taken}, [session_id for _, _, session_id in taken]
+
+
 def version_create(
     *,
     user,
     asset: Asset,
     version: str,
-    upload: StagedFile,
+    upload: StagedFile | None = None,
+    uploads: list[dict] | None = None,
     metadata=None,
     expected_sha256: str | None = None,
     lineage=None,
+    input_example=None,
 ) -> AssetVersion:
-    """Register a new version from an uploaded file and queue its validation.
+    """Register a new version from an uploaded file (`upload`) or from complete upload sessions (`uploads`,
+    [{"path", "upload": session id}]: registry.uploads) and queue its validation.
 
     Checks everything it can before storing a byte (permission, version number, metadata, lineage,
     checksum, duplicates, archive safety); stores blobs outside any transaction; then creates the
     version, its files, its lineage edges, a pending validation report and audit events in one
     transaction, and enqueues validation once that transaction has committed. A failed call leaves
-    no version. `lineage` is a list (or its JSON text) of {"kind", "asset": "team/slug", "version"}.
+    no version. `lineage` is a list (or its JSON text) of {"kind", "asset": "team/slug", "version"};
+    `input_example` a StagedFile (.npz or .json) or V2 JSON inputs (registry.examples checks and keeps it).
     """
     version_upload_authorize(user=user, asset=asset)
     semver = parse_semver(version)
     version = version.strip()
     metadata = validate_metadata(metadata)
     # Lineage (registry.lineage) checks and resolves what the upload declares, before a byte is stored.
-    uploading = VersionUploading(user=user, asset=asset, declared={"lineage": lineage})
+    uploading = VersionUploading(user=user, asset=asset, declared={"lineage": lineage, "input_example": input_example})
     publish(uploading)
-    if expected_sha256 and expected_sha256.strip().lower() != upload.sha256:
+    if (upload is None) == (uploads is None):
+        raise ValueError("version_create takes an upload or upload sessions")
+    if upload is not None and expected_sha256 and expected_sha256.strip().lower() != upload.sha256:
         raise ChecksumMismatch(
             f"sha256: the uploaded file's SHA-256 is {upload.sha256}, not "
             f"{expected_sha256.strip().lower()}; the upload was corrupted or is not the file you "
@@ -112,12 +147,18 @@ def version_create(
             field="sha256",
         )
     _refuse_duplicate(asset, version, semver)
-    workdir = Path(tempfile.mkdtemp(prefix="version-", dir=settings.FILE_UPLOAD_TEMP_DIR))
-    try:
-        prepared = _prepare_files(asset, upload, workdir)
-        blobs = {f.path: blob_store(local_path=f.local_path, sha256=f.sha256, size=f.size) for f in prepared}
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    if upload is not None:
+        workdir = Path(tempfile.mkdtemp(prefix="version-", dir=settings.FILE_UPLOAD_TEMP_DIR))
+        try:
+            prepared = _prepare_files(asset, upload, workdir)
+            blobs = {f.path: blob_store(local_path=f.local_path, sha256=f.sha256, size=f.size) for f in prepared}
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        filename, sha256, size, sessions = safe_filename(upload.name), upload.sha256, upload.size, []
+    else:
+        prepared, blobs, sessions = _files_from_sessions(asset, uploads)
+        primary = next(f for f in prepared if f.is_primary)
+        filename, sha256, size = safe_filename(primary.path), primary.sha256, sum(f.size for f in prepared)
     try:
         with transaction.atomic():
             # The asset row is the lock that orders concurrent uploads, so each sees the others'
@@ -133,11 +174,13 @@ def version_create(
                 is_prerelease=bool(semver.prerelease),
                 status=VersionStatus.VALIDATING,
                 metadata=metadata,
-                filename=safe_filename(upload.name),
-                sha256=upload.sha256,
-                size=upload.size,
+                filename=filename,
+                sha256=sha256,
+                size=size,
                 created_by=user,
             )
+            if sessions:
+                upload_sessions_consume(sessions)
             VersionFile.objects.bulk_create(
                 VersionFile(version=created, path=f.path, blob=blobs[f.path], is_primary=f.is_primary) for f in prepared
             )
@@ -151,8 +194,8 @@ def version_create(
                 data={
                     "asset": asset.full_slug,
                     "version": version,
-                    "sha256": upload.sha256,
-                    "size": upload.size,
+                    "sha256": sha256,
+                    "size": size,
                     "files": len(prepared),
                 },
             )
@@ -177,6 +220,20 @@ def version_upload_authorize(*, user, asset: Asset) -> None:
         Permission.VERSION_UPLOAD,
         asset.team,
         f"Only members of '{asset.team.slug}' can upload versions of '{asset.full_slug}'.",
+    )
+
+
+def version_change_authorize(*, user, version: AssetVersion, what: str) -> None:
+    """NotFound unless `user` sees the version's asset; PermissionDenied unless they may change `what` of it (its
+    card, its input example): members of its team."""
+    asset = version.asset
+    if not restrict(Asset.objects.all(), user, Permission.ASSET_VIEW).filter(pk=asset.pk).exists():
+        raise NotFound(f"No asset named '{asset.full_slug}'.")
+    require(
+        user,
+        Permission.VERSION_CHANGE,
+        asset.team,
+        f"Only members of '{asset.team.slug}' can change {what} of '{asset.full_slug}'.",
     )
 
 

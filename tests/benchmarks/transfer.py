@@ -4,12 +4,15 @@
 
 Starts the real stack on a fresh data folder as tests/benchmarks/upload.py does (gunicorn, a Celery worker,
 embedded SQLite, local storage), builds an ONNX model with --size-mb of external weights, and prints:
-1. push: `Client.push` of the zip (one streamed request, SHA-256 sent along) against `curl -F` of the same zip;
+1. push: `Client.push` of the zip (one streamed request, SHA-256 sent along) against `curl -F` of the same zip, and
+   of the zip's two files through resumable upload sessions (until the worker has verified them);
 2. pull: `Client.pull` of the version into an empty cache (every byte hashed on the way) against `curl -o` of
    the weights file, the largest, interleaved, medians of 3 rounds (the disk's write-back makes single runs vary
    by 2-3x here);
 3. resume: `modelhub pull` killed (SIGKILL) once half of the weights have arrived, then run again: the bytes the
-   second transfer asked for against the bytes missing at the kill.
+   second transfer asked for against the bytes missing at the kill;
+4. push resume: `modelhub push --resumable` killed once half of the weights' parts have arrived, then run again:
+   the bytes of the parts sent again against the bytes of the parts missing at the kill.
 "MB" is MiB. Not collected by pytest (tests/ only collects test_*.py).
 """
 
@@ -31,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.benchmarks.upload import MB, generate_model, start_processes, start_stack  # noqa: E402
 
-VERSION, CURL_VERSION = "1.0.0", "1.0.1"
+VERSION, CURL_VERSION, SESSION_VERSION, RESUMED_VERSION = "1.0.0", "1.0.1", "1.0.2", "1.0.3"
 ROUNDS = 3
 
 
@@ -75,16 +78,29 @@ def run(root: Path, size_mb: int) -> int:
         print(f"transfer benchmark: {model.zip_size / MB:.0f} MB zip, weights {model.weights_size / MB:.0f} MB")
 
         print("\n1. Push: one streamed request")
-        pushed = timed(lambda: client.push(slug, VERSION, model.zip_path, wait=False))
+        pushed = timed(lambda: client.push(slug, VERSION, model.zip_path, wait=False, resumable=False))
         curled = timed(
             lambda: curl(
                 "-H", auth, "-F", f"version={CURL_VERSION}", "-F", f"file=@{model.zip_path}",
                 f"{url}/api/v1/assets/{slug}/versions/",
             )
         )  # fmt: skip
+        files = root / "files"  # model.onnx and weights.bin, as a training job leaves them (no zip)
+        files.mkdir()
+        for name in ("model.onnx", "weights.bin"):
+            os.link(model.folder / name, files / name)
+        sessioned = timed(lambda: client.push(slug, SESSION_VERSION, files, wait=False, resumable=True))
         rate = model.zip_size / MB
         print(f"   client {rate / pushed:7.0f} MB/s ({pushed:.1f} s); curl {rate / curled:7.0f} MB/s ({curled:.1f} s)")
-        print(f"   client/curl: {curled / pushed:.2f} (resumable sessions: not built yet)")
+        session_rate = model.model_size / MB / sessioned
+        print(
+            f"   the files through resumable sessions (parts, then the worker's SHA-256 check): {session_rate:7.0f} MB/s "
+            f"({sessioned:.1f} s)"
+        )
+        print(
+            f"   client/curl: {curled / pushed:.2f}; sessions/one request: {session_rate / (rate / pushed):.2f} "
+            "(target at least 0.8)"
+        )
 
         print(f"\n2. Pull into an empty cache (hashed as it arrives) against curl -o, medians of {ROUNDS} rounds each")
         detail = client.show(f"{slug}@{VERSION}")
@@ -136,6 +152,36 @@ def run(root: Path, size_mb: int) -> int:
         print(
             f"   killed with {kept / MB:.0f} of {weights['size'] / MB:.0f} MB on disk; the resume was sent "
             f"{sent_again / MB:.1f} MB, {sent_again / missing:.3f} of the missing part (target at most 1.02)"
+        )
+
+        print("\n4. Resume a push: `modelhub push --resumable` killed at half of its parts, then run again")
+        command = [sys.executable, "-m", "marketplace.client.cli", "-q", "push", "--resumable", "--no-wait"]
+        process = subprocess.Popen([*command, slug, RESUMED_VERSION, str(files)], env=env, cwd=REPO)
+        while True:
+            sessions = [
+                s
+                for s in client._http.get(f"/api/v1/assets/{slug}/uploads/").json()
+                if s["status"] == "open" and s["filename"] == "weights.bin"
+            ]
+            if sessions and sessions[0]["received"] >= sessions[0]["part_count"] // 2:
+                break
+            if process.poll() is not None:
+                print("   the push ended before half of its parts arrived: use a larger --size-mb")
+                return 1
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        session = client._http.get(sessions[0]["url"]).json()
+        missing = sum(part["size"] for part in session["missing"])
+        put = []
+        resumed = Client(url, stack.token, cache_folder=cache, timeout=600)
+        resumed._http.event_hooks["request"] = [
+            lambda request: put.append(int(request.headers["Content-Length"])) if request.method == "PUT" else None
+        ]
+        resumed.push(slug, RESUMED_VERSION, files, wait=False, resumable=True)
+        print(
+            f"   killed with {session['received']} of {session['part_count']} parts received; the resume sent "
+            f"{sum(put) / MB:.1f} MB, {sum(put) / missing:.3f} of the missing part (target at most 1.02)"
         )
         return 0
     finally:

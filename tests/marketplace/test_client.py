@@ -260,3 +260,71 @@ def test_pull_verifies_the_approval_signature_offline(env, live_server, catalogu
         assert not client.verify_signature("vision/clf@production")["valid"]
     code, _, err = run(capsys, "-q", "--url", live_server.url, "pull", "vision/clf@production", "--verify-signature")
     assert code == 4 and "does not verify" in err
+
+
+@pytest.fixture
+def verified_inline(monkeypatch):
+    """Upload sessions verified in the live server's thread once completion commits (no worker in this module;
+    test_client_flow pushes through sessions with a real one)."""
+    from django.db import transaction
+
+    from registry.uploads.services import upload_session_verify
+
+    monkeypatch.setattr(
+        "registry.uploads.services.task_send_on_commit",
+        lambda name, session_id: transaction.on_commit(lambda: upload_session_verify(session_id)),
+    )
+
+
+def test_a_killed_resumable_push_sends_only_the_missing_parts_again(
+    env, live_server, team, alice, token, settings, verified_inline, monkeypatch
+):
+    import httpx
+
+    from marketplace.client import uploads
+
+    part = settings.MODELHUB_UPLOAD_PART_SIZE = 1024 * 1024
+    make_asset(alice, team, kind="dataset", slug="rows")
+    data = os.urandom(5 * part + 123)
+    source = env / "rows.parquet"
+    source.write_bytes(data)
+    sent: list[tuple[int, int]] = []
+    real_send, real_body = uploads.SessionUpload._send, uploads._part_body
+
+    def sending(self, direct, part):
+        if kill_at == part["number"]:
+            raise KeyboardInterrupt  # as a kill would stop it
+        real_send(self, direct, part)
+        sent.append((part["number"], part["size"]))
+
+    monkeypatch.setattr(uploads.SessionUpload, "_send", sending)
+    kill_at = 4
+    with Client(live_server.url, token) as client, pytest.raises(KeyboardInterrupt):
+        client.push("vision/rows", "1.0.0", source, resumable=True, wait=False)
+    first = {number for number, _ in sent}
+    missing = len(data) - sum(size for _, size in sent)
+    assert 4 not in first and 1 in first
+
+    cut = []
+
+    def cut_once(path, offset, size, count):
+        chunks = real_body(path, offset, size, count)
+        if cut:
+            return chunks
+
+        def breaking():
+            cut.append(offset)
+            yield next(chunks)[: size // 2]
+            raise httpx.WriteError("the connection dropped")
+
+        return breaking()
+
+    sent.clear()
+    kill_at = None
+    monkeypatch.setattr(uploads, "_part_body", cut_once)
+    with Client(live_server.url, token) as client:
+        pushed = client.push("vision/rows", "1.0.0", source, resumable=True, wait=False)
+    assert {number for number, _ in sent} == set(range(1, 7)) - first and cut  # the dropped part was sent again
+    assert sum(size for _, size in sent) == missing
+    assert pushed["sha256"] == hashlib.sha256(data).hexdigest() and pushed["files"][0]["path"] == "rows.parquet"
+    assert not json.loads((env / "cache" / ".uploads" / "uploads.json").read_text())  # nothing left to resume

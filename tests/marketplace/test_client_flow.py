@@ -18,6 +18,7 @@ from marketplace.client.client import sklearn_to_onnx
 from registry.cards.sections import sections_for
 from registry.governance.services import alias_set, review_submit
 from registry.tokens.services import token_create
+from registry.uploads.models import UploadSession
 from registry.versions.models import AssetVersion
 from tests.factories import external_data_zip, make_asset
 from tests.registry.runtime_process import live_runtime, live_runtime_worker_env  # noqa: F401 (fixtures)
@@ -109,13 +110,19 @@ def test_push_a_folder_with_lineage_and_the_exit_codes_of_a_refusal(celery_worke
     folder = env / "bundle"
     with zipfile.ZipFile(io.BytesIO(archive)) as z:
         z.extractall(folder)
-    code, pushed, err = cli(capsys, "push", "vision/big", "2.0.0", str(folder), "--create", "--metadata", "git_sha=abc")
+    # Each file through a resumable upload session (the worker assembles and verifies them), then validated.
+    code, pushed, err = cli(
+        capsys, "push", "vision/big", "2.0.0", str(folder), "--create", "--metadata", "git_sha=abc", "--resumable"
+    )
     assert code == 0, err
+    assert not UploadSession.objects.exists()  # used up by the version
     assert pushed["status"] == "validated" and sorted(f["path"] for f in pushed["files"]) == [
         "model.onnx",
         "weights.bin",
     ]
     assert pushed["metadata"] == {"git_sha": "abc"}
+    code, single, err = cli(capsys, "push", "vision/big", "2.0.1", str(folder), "--single-request")  # a zip
+    assert code == 0 and single["status"] == "validated" and len(single["files"]) == 2, err
     # The same version again: the server's refusal, its message, exit code 1.
     code, _, err = cli(capsys, "push", "vision/big", "2.0.0", str(folder))
     assert code == 1 and "409" in err

@@ -123,6 +123,9 @@ def test_models_pass_validation_with_plain_tensor_outputs():
         else:
             assert list(outputs) == ["variable"]
         assert "seconds" in version.validation.details["smoke_inference"]
+        # Each carries its dataset's first rows as its input example, and the smoke inference ran on them.
+        assert version.validation.details["smoke_inputs"] == "input_example"
+        assert version.validation.details["smoke_inference"]["outputs"][0]["shape"][0] == 3
 
 
 def test_running_twice_creates_nothing_new():

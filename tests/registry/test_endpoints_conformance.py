@@ -30,7 +30,25 @@ def test_every_datatype_passes_on_the_runtime(runtime, datatype):
         expected_outputs=[{"name": "y", "dtype": DTYPES[datatype]}],
         headers={"Authorization": f"Bearer {KEY}"},
     )
-    assert summary == {"inputs": ["x"], "outputs": ["y"]}
+    assert summary == {"inputs": ["x"], "outputs": ["y"], "inputs_from": "generated"}
+
+
+def test_the_version_s_input_example_is_sent_instead_of_generated_values(runtime, monkeypatch):
+    from registry.endpoints import conformance
+
+    sent, post = [], conformance._post
+    monkeypatch.setattr(conformance, "_post", lambda url, body, *a: sent.append(body["inputs"]) or post(url, body, *a))
+    tensor = {"dtype": "int64", "shape": [-1, 3]}
+    example = [{"name": "x", "datatype": "INT64", "shape": [2, 3], "data": [1, 2, 3, 4, 5, 6]}]
+    summary = conformance_check(
+        base_url=runtime.url,
+        name="identity-int64",
+        signature={"inputs": [{"name": "x", **tensor}], "outputs": [{"name": "y", **tensor}]},
+        expected_outputs=[{"name": "y", "dtype": "int64"}],
+        headers={"Authorization": f"Bearer {KEY}"},
+        inputs=example,
+    )
+    assert summary["inputs_from"] == "input_example" and sent == [example, example]
 
 
 def test_string_outputs_are_compared_between_json_and_binary(runtime, monkeypatch):

@@ -14,20 +14,6 @@ from tests.s3 import BUCKET, S3Server
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def s3_server():
-    server = S3Server().start()
-    server.client().create_bucket(Bucket=BUCKET)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def s3_storage(settings, s3_server):
-    settings.STORAGES = {**settings.STORAGES, "artifacts": s3_server.storage_settings()}
-    return s3_server
-
-
 def test_upload_stores_content_addressed_object_and_download_redirects_to_presigned_url(
     s3_storage, alice, team, alice_api
 ):

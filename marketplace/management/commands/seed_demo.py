@@ -270,6 +270,12 @@ def train(model: DemoModel, loaded: LoadedData):
     return estimator, {**metrics, "test_rows": len(y_test)}
 
 
+def example_inputs(loaded: LoadedData, rows: int = 3) -> dict:
+    """The first rows of the dataset as V2 JSON inputs of the model: its input example."""
+    data = loaded.data[:rows].astype("float32")
+    return {"inputs": [{"name": "input", "datatype": "FP32", "shape": list(data.shape), "data": data.tolist()}]}
+
+
 def to_onnx_bytes(model: DemoModel, estimator, n_features: int) -> bytes:
     # zipmap=False: plain `label` and `probabilities` tensors instead of a sequence of maps.
     options = {"zipmap": False} if model.classifier else None
@@ -472,10 +478,12 @@ class Command(BaseCommand):
         build: Callable[[], tuple[Path, dict, str]],
         card: Callable[[dict], dict],
         lineage: list[dict] | None = None,
+        input_example: dict | None = None,
     ) -> None:
         """Upload version VERSION of `asset` unless it exists; `build` writes the file only when needed.
 
-        `card(metadata)` gives the version's card fields (written once, while the card is empty).
+        `card(metadata)` gives the version's card fields (written once, while the card is empty);
+        `input_example` (V2 JSON inputs) is what validation, the endpoint check and the portal run it on.
         """
         label = f"{asset.kind} {asset.slug} {VERSION}"
         if version_list(asset=asset).filter(version=VERSION).exists():
@@ -489,6 +497,7 @@ class Command(BaseCommand):
             upload=StagedFile.from_path(path),
             metadata=metadata,
             lineage=lineage,
+            input_example=input_example,
         )
         card_update(user=user, version=version, fields=card(metadata))
         self.counts["versions"] += 1
@@ -571,6 +580,7 @@ class Command(BaseCommand):
             build=build,
             card=lambda metadata: model_card(model, dataset, loaded, metadata),
             lineage=[{"kind": "trained_on", "asset": f"{TEAM_SLUG}/{dataset.slug}", "version": VERSION}],
+            input_example=example_inputs(loaded),
         )
 
     def _solution(self, user, team: Team, workdir: Path) -> None:

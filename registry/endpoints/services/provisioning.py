@@ -35,6 +35,7 @@ from registry.endpoints.models import (
 )
 from registry.endpoints.services.keys import conformance_key_new
 from registry.endpoints.services.usage import asset_usage_refresh
+from registry.examples.selectors import input_example_v2_inputs
 from registry.governance.signing import version_signature_verify
 from registry.kernel.audit.services import audit_record
 from registry.kernel.events import DomainEvent, Event, publish
@@ -280,6 +281,7 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
             signature=version.signature or {},
             expected_outputs=version_expected_outputs(version),
             headers={"Authorization": f"Bearer {raw}"},
+            inputs=input_example_v2_inputs(version_id=version.pk),
         )
     except ConformanceFailure as exc:
         return endpoint_finish(
@@ -297,5 +299,6 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
         ok=True,
         url=url,
         reason=f"Serving {version.asset.full_slug} {version.version}; conformance check passed "
+        f"{'on the input example ' if summary['inputs_from'] == 'input_example' else ''}"
         f"(inputs {', '.join(summary['inputs'])}; outputs {', '.join(summary['outputs'])}).",
     )

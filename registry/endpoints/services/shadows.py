@@ -40,6 +40,7 @@ from registry.endpoints.services.provisioning import (
     endpoint_files_materialize,
     version_expected_outputs,
 )
+from registry.examples.selectors import input_example_v2_inputs
 from registry.kernel.access import Permission, require
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, NotFound
@@ -282,6 +283,7 @@ def _load(endpoint: Endpoint, backend, shadow: EndpointShadow) -> None:
             signature=version.signature or {},
             expected_outputs=version_expected_outputs(version),
             headers={"Authorization": f"Bearer {raw}"},
+            inputs=input_example_v2_inputs(version_id=version.pk),
         )
     except ConformanceFailure as exc:
         backend.remove_shadow(endpoint)
