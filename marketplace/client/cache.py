@@ -101,18 +101,18 @@ def blob_fetch(folder: Path, sha256: str, size: int, fetch: Fetch, *, progress=N
         if not resumed:
             digest, offset = hashlib.sha256(), 0
         received = offset
-        with open(partial, "ab" if resumed else "wb") as file:
-
-            def keep(chunk: bytes) -> None:
-                file.write(chunk)
-                digest.update(chunk)
-
-            with Pipeline(keep) as pipeline:  # disk and hash keep pace with the network instead of taking turns
-                for chunk in chunks:
-                    pipeline.put(chunk)
-                    received += len(chunk)
-                    if progress is not None:
-                        progress(received, size)
+        # Disk and hash each keep pace with the network on a thread of their own instead of taking turns.
+        with (
+            open(partial, "ab" if resumed else "wb") as file,
+            Pipeline(file.write) as writing,
+            Pipeline(digest.update) as hashing,
+        ):
+            for chunk in chunks:
+                writing.put(chunk)
+                hashing.put(chunk)
+                received += len(chunk)
+                if progress is not None:
+                    progress(received, size)
         if digest.hexdigest() != sha256:
             partial.unlink(missing_ok=True)
             raise IntegrityError(

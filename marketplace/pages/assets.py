@@ -286,7 +286,7 @@ def upload(request, team, slug):
 def _upload(request, asset):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        uploaded = form.cleaned_data["file"]
+        uploaded, example = form.cleaned_data["file"], form.cleaned_data.get("input_example")
         try:
             created = version_create(
                 user=request.user,
@@ -294,6 +294,7 @@ def _upload(request, asset):
                 version=form.cleaned_data["version"],
                 upload=StagedFile.from_upload(uploaded),
                 metadata=form.cleaned_data.get("metadata") or None,
+                input_example=StagedFile.from_upload(example) if example else None,
             )
         except DomainError as exc:
             if exc.status_code == 403:
@@ -304,6 +305,8 @@ def _upload(request, asset):
             return redirect(asset_url(asset, created.version))
         finally:
             uploaded.close()
+            if example:
+                example.close()
     elif request.method == "GET":
         version_upload_authorize(user=request.user, asset=asset)
     return render(

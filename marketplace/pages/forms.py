@@ -18,6 +18,11 @@ class UploadForm(forms.Form):
         '{"inputs": {"input": ["sepal_length_cm", ...]}} to name the dataset column of each input column '
         "(inferred from the training dataset's columns when left out).",
     )
+    input_example = forms.FileField(
+        required=False,
+        help_text="Optional, models: an .npz of named arrays or a .json of V2 inputs; validation runs the model on "
+        "it, and the endpoint page's examples show its values.",
+    )
 
 
 class DeployForm(forms.Form):

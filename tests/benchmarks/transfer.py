@@ -5,9 +5,10 @@
 Starts the real stack on a fresh data folder as tests/benchmarks/upload.py does (gunicorn, a Celery worker,
 embedded SQLite, local storage), builds an ONNX model with --size-mb of external weights, and prints:
 1. push: `Client.push` of the zip (one streamed request, SHA-256 sent along) against `curl -F` of the same zip, and
-   of the zip's two files through resumable upload sessions (until the worker has verified them);
+   of the zip's two files through resumable upload sessions (until the worker has verified them), medians of 3
+   interleaved rounds;
 2. pull: `Client.pull` of the version into an empty cache (every byte hashed on the way) against `curl -o` of
-   the weights file, the largest, interleaved, medians of 3 rounds (the disk's write-back makes single runs vary
+   the weights file, the largest, interleaved, medians of 5 rounds (the disk's write-back makes single runs vary
    by 2-3x here);
 3. resume: `modelhub pull` killed (SIGKILL) once half of the weights have arrived, then run again: the bytes the
    second transfer asked for against the bytes missing at the kill;
@@ -34,8 +35,9 @@ sys.path.insert(0, str(REPO))
 
 from tests.benchmarks.upload import MB, generate_model, start_processes, start_stack  # noqa: E402
 
-VERSION, CURL_VERSION, SESSION_VERSION, RESUMED_VERSION = "1.0.0", "1.0.1", "1.0.2", "1.0.3"
-ROUNDS = 3
+VERSION, RESUMED_VERSION = "1.0.0", "1.9.0"  # the first round's push is the version pulled
+ROUNDS = 5
+PUSH_ROUNDS = 3
 
 
 def timed(step) -> float:
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(root: Path, size_mb: int) -> int:
-    from marketplace.client import Client
+    from marketplace.client import Client, downloads
 
     model = generate_model(root / "model", size_mb)
     stack = start_stack(root / "stack")
@@ -77,29 +79,40 @@ def run(root: Path, size_mb: int) -> int:
         client = Client(url, stack.token, cache_folder=root / "cache", timeout=600)
         print(f"transfer benchmark: {model.zip_size / MB:.0f} MB zip, weights {model.weights_size / MB:.0f} MB")
 
-        print("\n1. Push: one streamed request")
-        pushed = timed(lambda: client.push(slug, VERSION, model.zip_path, wait=False, resumable=False))
-        curled = timed(
-            lambda: curl(
-                "-H", auth, "-F", f"version={CURL_VERSION}", "-F", f"file=@{model.zip_path}",
-                f"{url}/api/v1/assets/{slug}/versions/",
-            )
-        )  # fmt: skip
+        print(f"\n1. Push, medians of {PUSH_ROUNDS} interleaved rounds")
         files = root / "files"  # model.onnx and weights.bin, as a training job leaves them (no zip)
         files.mkdir()
         for name in ("model.onnx", "weights.bin"):
             os.link(model.folder / name, files / name)
-        sessioned = timed(lambda: client.push(slug, SESSION_VERSION, files, wait=False, resumable=True))
-        rate = model.zip_size / MB
-        print(f"   client {rate / pushed:7.0f} MB/s ({pushed:.1f} s); curl {rate / curled:7.0f} MB/s ({curled:.1f} s)")
-        session_rate = model.model_size / MB / sessioned
+        pushed, curled, sessioned = [], [], []
+        for round_ in range(PUSH_ROUNDS):
+            pushed.append(
+                model.zip_size
+                / timed(lambda: client.push(slug, f"1.{round_}.0", model.zip_path, wait=False, resumable=False))
+            )
+            curled.append(
+                model.zip_size
+                / timed(
+                    lambda: curl(
+                        "-H", auth, "-F", f"version=1.{round_}.1", "-F", f"file=@{model.zip_path}",
+                        f"{url}/api/v1/assets/{slug}/versions/",
+                    )
+                )
+            )  # fmt: skip
+            sessioned.append(
+                model.model_size / timed(lambda: client.push(slug, f"1.{round_}.2", files, wait=False, resumable=True))
+            )
+        one, by_curl, by_sessions = (statistics.median(rates) for rates in (pushed, curled, sessioned))
         print(
-            f"   the files through resumable sessions (parts, then the worker's SHA-256 check): {session_rate:7.0f} MB/s "
-            f"({sessioned:.1f} s)"
+            f"   the zip in one streamed request: client {one / MB:7.0f} MB/s, curl -F {by_curl / MB:7.0f} MB/s; "
+            f"rounds: client {[round(r / MB) for r in pushed]}, curl {[round(r / MB) for r in curled]}"
         )
         print(
-            f"   client/curl: {curled / pushed:.2f}; sessions/one request: {session_rate / (rate / pushed):.2f} "
-            "(target at least 0.8)"
+            f"   the files through resumable sessions (parts, then the worker's SHA-256 check): {by_sessions / MB:7.0f} "
+            f"MB/s; rounds {[round(r / MB) for r in sessioned]}"
+        )
+        print(
+            f"   client/curl: {one / by_curl:.2f}; sessions/one request: {by_sessions / one:.2f} (target at least 0.8)"
         )
 
         print(f"\n2. Pull into an empty cache (hashed as it arrives) against curl -o, medians of {ROUNDS} rounds each")
@@ -139,15 +152,20 @@ def run(root: Path, size_mb: int) -> int:
         kept = partial.stat().st_size
         missing = weights["size"] - kept
         sent = []
+        real_open = downloads.open_download
+
+        def counted(url, **kwargs):  # the bytes the server sends for the weights, as the client reads them
+            download = real_open(url, **kwargs)
+            if url == weights["download_url"]:
+                download.chunks = (sent.append(len(chunk)) or chunk for chunk in download.chunks)
+            return download
+
+        downloads.open_download = counted
         again = Client(url, stack.token, cache_folder=cache, timeout=600)
-        again._http.event_hooks["response"] = [
-            lambda response: (
-                sent.append(int(response.headers.get("Content-Length") or 0))
-                if str(response.url) == weights["download_url"]
-                else None
-            )
-        ]
-        again.pull(f"{slug}@{VERSION}")
+        try:
+            again.pull(f"{slug}@{VERSION}")
+        finally:
+            downloads.open_download = real_open
         sent_again = sum(sent)
         print(
             f"   killed with {kept / MB:.0f} of {weights['size'] / MB:.0f} MB on disk; the resume was sent "

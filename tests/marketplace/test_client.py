@@ -328,3 +328,24 @@ def test_a_killed_resumable_push_sends_only_the_missing_parts_again(
     assert sum(size for _, size in sent) == missing
     assert pushed["sha256"] == hashlib.sha256(data).hexdigest() and pushed["files"][0]["path"] == "rows.parquet"
     assert not json.loads((env / "cache" / ".uploads" / "uploads.json").read_text())  # nothing left to resume
+
+
+def test_a_model_pushed_through_sessions_keeps_its_input_example(
+    env, live_server, team, alice, token, settings, verified_inline
+):
+    import numpy as np
+
+    from registry.examples.models import InputExample
+
+    settings.MODELHUB_UPLOAD_PART_SIZE = 1024 * 1024
+    model = env / "model.onnx"
+    model.write_bytes(onnx_bytes(linear_model(800, 900, seed=2)))  # about 2.9 MB: three parts
+    example = env / "x.npz"
+    np.savez(example, x=np.ones((2, 800), dtype=np.float32))
+    with Client(live_server.url, token) as client:
+        pushed = client.push(
+            "vision/wide", "1.0.0", model, create=True, input_example=example, resumable=True, wait=False
+        )
+    assert pushed["status"] == "validating" and pushed["files"][0]["path"] == "model.onnx"
+    kept = InputExample.objects.get(version__version="1.0.0", version__asset__slug="wide")
+    assert [(t["name"], t["datatype"], t["shape"]) for t in kept.tensors] == [("x", "FP32", [2, 800])]

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from registry.endpoints.models import Endpoint
+from registry.examples.models import InputExample
 from registry.tokens.models import APIToken
 from registry.versions.models import AssetVersion
 from tests.factories import make_asset, onnx_bytes
@@ -194,6 +195,28 @@ def test_upload_without_javascript_streams_through_the_same_service(signed_in, p
         "/assets/vision/clf/upload", {"version": "1.3.0", "file": SimpleUploadedFile("model.onnx", onnx_bytes())}
     )
     assert again.status_code == 400 and "already has version 1.3.0" in text(again)
+    example = b'{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [5.1, 3.5, 1.4, 0.2]}]}'
+    with_example = client.post(
+        "/assets/vision/clf/upload",
+        {
+            "version": "1.4.0",
+            "file": SimpleUploadedFile("model.onnx", onnx_bytes()),
+            "input_example": SimpleUploadedFile("example.json", example),
+        },
+    )
+    assert with_example.status_code == 302
+    kept = InputExample.objects.get(version__version="1.4.0", version__asset=portal.clf)
+    assert [t["name"] for t in kept.tensors] == ["input"]
+    bad = client.post(
+        "/assets/vision/clf/upload",
+        {
+            "version": "1.5.0",
+            "file": SimpleUploadedFile("model.onnx", onnx_bytes()),
+            "input_example": SimpleUploadedFile("example.json", b'{"inputs": "no"}'),
+        },
+    )
+    assert bad.status_code == 400 and "input_example" in text(bad)
+    assert not AssetVersion.objects.filter(asset=portal.clf, version="1.5.0").exists()
 
 
 def test_upload_needs_the_csrf_token_and_membership(portal, charlie, bob, client):
