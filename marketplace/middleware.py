@@ -1,14 +1,21 @@
 """Middleware of the web process."""
 
+import logging
 import re
 
 from django.conf import settings
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.db.backends.signals import connection_created
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
 
 from registry.kernel.errors import ErrorCode
 from registry.kernel.lib.request_context import request_id_begin, request_id_end
+
+logger = logging.getLogger(__name__)
+# PostgreSQL's "query_canceled": the statement timeout, answered by the API's exception handler as a timeout.
+QUERY_CANCELED = "57014"
+RETRY_AFTER_SECONDS = 5
 
 
 def _set_statement_timeout(sender=None, connection=None, **kwargs) -> None:
@@ -76,3 +83,33 @@ class RejectUnstorableTextMiddleware:
                 return JsonResponse({"detail": message, "code": ErrorCode.INVALID}, status=400)
             return HttpResponseBadRequest(message)
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that went away (a restart, a failover, the network) is a 503, not a 500: JSON under /api/, a page
+    elsewhere, with `Retry-After`. The broken connection is closed, so the next request connects again and the
+    process answers as soon as the database is back, without a restart of its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        if getattr(exception.__cause__, "pgcode", None) == QUERY_CANCELED:
+            return None
+        logger.warning("database unavailable on %s: %s", request.path, exception)
+        for connection in connections.all(initialized_only=True):
+            connection.close_if_unusable_or_obsolete()
+        message = "The database is unavailable right now (it may be restarting); try again in a few seconds."
+        if request.path.startswith("/api/") or request.path.startswith("/hf/"):
+            response = JsonResponse({"detail": message, "code": ErrorCode.DATABASE_UNAVAILABLE}, status=503)
+        else:
+            response = HttpResponse(
+                render_to_string("unavailable.html", {"message": message}), status=503, content_type="text/html"
+            )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

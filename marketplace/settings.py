@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "marketplace.middleware.StatementTimeoutMiddleware",
+    "marketplace.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -293,23 +294,33 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Claimed jobs (validation, provisioning) renew their claim every MODELHUB_HEARTBEAT_INTERVAL seconds; a claim
+# whose last heartbeat is older than MODELHUB_CLAIM_LEASE belongs to a lost worker, and the recovery sweeps, every
+# MODELHUB_RECOVERY_INTERVAL seconds, send its job again (registry/kernel/lib/leases.py). A job sent but not
+# claimed for MODELHUB_UNCLAIMED_GRACE seconds (a message the broker lost) is sent again too.
+MODELHUB_CLAIM_LEASE = envint("MODELHUB_CLAIM_LEASE", 30, minimum=5)
+MODELHUB_HEARTBEAT_INTERVAL = envint("MODELHUB_HEARTBEAT_INTERVAL", 5, minimum=1)
+if MODELHUB_HEARTBEAT_INTERVAL * 3 > MODELHUB_CLAIM_LEASE:
+    raise ImproperlyConfigured("MODELHUB_CLAIM_LEASE must be at least three MODELHUB_HEARTBEAT_INTERVALs")
+MODELHUB_RECOVERY_INTERVAL = envint("MODELHUB_RECOVERY_INTERVAL", 15, minimum=5)
+MODELHUB_UNCLAIMED_GRACE = envint("MODELHUB_UNCLAIMED_GRACE", 120, minimum=10)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "recover-stalled-validations": {
         "task": "registry.validation.tasks.validations_recover_stalled_task",
-        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+        "schedule": MODELHUB_RECOVERY_INTERVAL,
     },
     "recover-missing-signatures": {
         "task": "registry.governance.tasks.signatures_recover_task",
-        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+        "schedule": MODELHUB_RECOVERY_INTERVAL,
     },
     "recover-stalled-endpoints": {
         "task": "registry.endpoints.tasks.endpoints_recover_task",
-        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+        "schedule": MODELHUB_RECOVERY_INTERVAL,
     },
     "recover-lost-webhook-deliveries": {
         "task": "registry.notifications.tasks.webhook_deliveries_recover_task",
-        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5),
+        "schedule": MODELHUB_RECOVERY_INTERVAL,
     },
     "evaluate-endpoint-monitoring": {
         "task": "registry.monitoring.tasks.monitoring_evaluate_task",
@@ -321,7 +332,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "expire-upload-sessions": {
         "task": "registry.uploads.tasks.upload_sessions_expire_task",
-        "schedule": envint("MODELHUB_RECOVERY_INTERVAL", 60, minimum=5) * 10,
+        "schedule": MODELHUB_RECOVERY_INTERVAL * 40,
     },
     # Log rows live one to two intervals; a web process that has not searched for a whole interval reloads.
     "prune-search-change-log": {

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from marketplace.api.huggingface import HubRepoInfoView, HubResolveView, HubTreeView
 from marketplace.api.monitoring import monitoring_metrics
+from marketplace.health import healthz, readyz
 from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 
 handler400 = "marketplace.api.exceptions.api_bad_request"
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("metrics", monitoring_metrics, name="metrics"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     # The Hugging Face Hub's read API (marketplace/api/huggingface.py): HF_ENDPOINT=<portal>/hf.
     re_path(rf"^hf/api/(?P<repo_type>models|datasets)/{_REPO}$", HubRepoInfoView.as_view(), name="hf-repo"),
     re_path(

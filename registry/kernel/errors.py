@@ -41,6 +41,7 @@ class ErrorCode(models.TextChoices):
     DELETED = "deleted", "It is being deleted"
     # The service
     STORAGE_UNAVAILABLE = "storage_unavailable", "Artifact storage is unavailable; retry later"
+    DATABASE_UNAVAILABLE = "database_unavailable", "The database is unavailable (restarting?); retry in a few seconds"
     TIMEOUT = "timeout", "The request took too long and was stopped"
     SERVER_ERROR = "server_error", "Internal error; it has been logged"
     ERROR = "error", "Another error of the API layer"

@@ -115,6 +115,7 @@ def sandbox_run(
         "PYTHONPATH": str(_PROJECT_ROOT),
         "OMP_NUM_THREADS": "1",
         "PYTHONFAULTHANDLER": "1",
+        "MODELHUB_SANDBOX_PARENT": str(os.getpid()),
     }
     stage = _FIRST_STAGE[kind]
     with open(workdir / "stderr.log", "wb+") as stderr:
@@ -295,7 +296,24 @@ def _child_check(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "result": profile}
 
 
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL this child when the process that started it dies (Linux): a worker killed mid-validation leaves no
+    sandbox burning a core. The child runs in a session of its own (so the worker's signals do not reach it), so
+    without this it would outlive a SIGKILLed worker. A parent already gone before the call ends it at once."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: the parent's own kill on its way out is what there is
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _child_main() -> None:
+    _die_with_parent(int(os.environ.get("MODELHUB_SANDBOX_PARENT", "0")) or os.getppid())
     request = json.loads(sys.stdin.buffer.read())
     # The heavy libraries are imported before the address-space limit, so it bounds the work only.
     if request["kind"] == MODEL:

@@ -9,7 +9,6 @@ at once, records one outcome. The recovery sweep re-sends work whose task was lo
 
 import logging
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import NotFound
 from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.jsonsafe import json_safe, json_size, text_safe
+from registry.kernel.lib.leases import Heartbeat, claim_lease, unclaimed_grace
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
 from registry.validation.models import DatasetProfile, ValidationOutcome, ValidationReport
 from registry.validation.sandbox import DATASET, MODEL, SandboxLimits, sandbox_run
@@ -32,8 +32,6 @@ from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh
 
 logger = logging.getLogger(__name__)
-# How long an enqueued but unclaimed validation may wait before the sweep sends it again.
-UNCLAIMED_GRACE = timedelta(minutes=10)
 # Registered under this name by registry.validation.tasks; services send it by name, never import it.
 VALIDATE_TASK = "registry.validation.tasks.version_validate_task"
 # What one version's validation may store (details and signature together, as JSON), and how long
@@ -41,10 +39,6 @@ VALIDATE_TASK = "registry.validation.tasks.version_validate_task"
 MAX_STORED_JSON_BYTES = 256 * 1024
 NAME_MAX_BYTES = 256
 DOC_STRING_MAX_BYTES = 4096
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.MODELHUB_VALIDATION_TIME_LIMIT + 60)
 
 
 def validation_enqueue_on_commit(version_id: int) -> None:
@@ -62,7 +56,7 @@ def validation_claim(*, version_id: int, task_id: str) -> ValidationReport | Non
     now = timezone.now()
     claimed = (
         ValidationReport.objects.filter(version_id=version_id, version__status=VersionStatus.VALIDATING)
-        .filter(Q(task_id="") | Q(task_id=task_id) | Q(claimed_at__lt=now - _lease()))
+        .filter(Q(task_id="") | Q(task_id=task_id) | Q(claimed_at__lt=now - claim_lease()))
         .update(task_id=task_id, claimed_at=now, started_at=now, attempts=F("attempts") + 1)
     )
     if not claimed:
@@ -281,7 +275,16 @@ def version_validate(*, version_id: int, task_id: str) -> bool:
     version = report.version
     files = list(version.files.select_related("blob"))
     primary = next(f.path for f in files if f.is_primary)
-    with tempfile.TemporaryDirectory(prefix="validate-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+
+    def renew() -> int:
+        return ValidationReport.objects.filter(
+            version_id=version_id, task_id=task_id, outcome=ValidationOutcome.PENDING
+        ).update(claimed_at=timezone.now())
+
+    with (
+        Heartbeat(renew, name=f"validation of version {version_id}"),
+        tempfile.TemporaryDirectory(prefix="validate-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp,
+    ):
         root = Path(tmp) / "files"
         try:
             for version_file in files:
@@ -345,8 +348,8 @@ def validations_recover_stalled(*, now=None) -> list[int]:
     stalled = (
         ValidationReport.objects.filter(version__status=VersionStatus.VALIDATING)
         .filter(
-            Q(claimed_at__isnull=True, version__status_changed_at__lt=now - UNCLAIMED_GRACE)
-            | Q(claimed_at__lt=now - _lease())
+            Q(claimed_at__isnull=True, version__status_changed_at__lt=now - unclaimed_grace())
+            | Q(claimed_at__lt=now - claim_lease())
         )
         .values_list("pk", "version_id", "claimed_at")
     )

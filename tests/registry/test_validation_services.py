@@ -1,9 +1,11 @@
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from registry.kernel.audit.models import AuditEvent
+from registry.kernel.lib.leases import Heartbeat
 from registry.validation.models import ValidationReport
 from registry.validation.services import validation_claim, validations_recover_stalled, version_validate
 from registry.versions.models import AssetVersion
@@ -110,3 +112,33 @@ def test_lifecycle_table_covers_every_status_and_validation_outcomes():
     assert set(ALLOWED_TRANSITIONS) == set(VersionStatus.values)
     assert can_transition("validating", "validated") and can_transition("validating", "invalid")
     assert not can_transition("validating", "approved") and not can_transition("deprecated", "validating")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_keeps_a_live_claim_and_a_stopped_one_is_resent_after_the_lease(version, settings, monkeypatch):
+    settings.MODELHUB_CLAIM_LEASE = 1
+    sent = []
+    monkeypatch.setattr("registry.validation.services.task_send", lambda name, version_id: sent.append(version_id))
+    assert validation_claim(version_id=version.pk, task_id="slow") is not None
+
+    def renew() -> int:
+        return ValidationReport.objects.filter(version=version, task_id="slow").update(claimed_at=timezone.now())
+
+    with Heartbeat(renew, name="test", interval=0.2) as beating:
+        time.sleep(1.6)  # longer than the lease: only the heartbeat keeps the claim
+        assert validations_recover_stalled() == [] and validation_claim(version_id=version.pk, task_id="other") is None
+    assert beating.beats >= 5
+    time.sleep(1.2)  # the worker is gone: no heartbeat for longer than the lease
+    assert validations_recover_stalled() == [version.pk] and sent == [version.pk]
+    # The lost worker's late outcome is dropped; the re-sent task's is the one recorded.
+    assert version_validate(version_id=version.pk, task_id="resent") is True
+    assert version_validate(version_id=version.pk, task_id="slow") is False
+    assert AuditEvent.objects.filter(action="version.validated", target_id=str(version.pk)).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_stops_when_its_claim_is_gone(version):
+    calls = []
+    with Heartbeat(lambda: calls.append(1) or 0, name="test", interval=0.05):
+        time.sleep(0.5)
+    assert calls == [1]  # the first beat found no claim: it stopped there

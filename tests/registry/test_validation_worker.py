@@ -1,5 +1,7 @@
 """Validation through a real Celery worker on the real broker (Redis), against PostgreSQL."""
 
+import shutil
+import subprocess
 import time
 
 import psutil
@@ -118,3 +120,105 @@ def test_hostile_models_end_invalid_and_cost_the_worker_nothing(celery_worker, a
         assert data["validation"]["attempts"] == 1
     # 8 GiB asked for by the bomb, none of it in the worker: it grows by no more than noise.
     assert worker_rss(celery_worker) - baseline < 64 * 1024 * 1024
+
+
+def _dead(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE  # killed, not reaped yet by its new parent
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _sandboxes(process: psutil.Process) -> list[psutil.Process]:
+    return [p for p in process.children(recursive=True) if "registry.validation.sandbox" in " ".join(p.cmdline())]
+
+
+@pytest.mark.parametrize("celery_worker_env", [{"MODELHUB_CLAIM_LEASE": "6", "MODELHUB_HEARTBEAT_INTERVAL": "1"}])
+def test_a_worker_killed_mid_validation_is_replaced_within_seconds(
+    celery_worker, celery_worker_env, alice, team, alice_api, settings, tmp_path, _isolated_storage
+):
+    """SIGKILL (an out-of-memory kill, a drained node) while the sandbox runs: the sandbox dies with the worker, the
+    claim's heartbeat stops, and once its lease (6 s here, 30 s by default) has run out the sweep sends the job to
+    the next worker, which records the one outcome."""
+    from registry.validation.services import validations_recover_stalled
+
+    settings.MODELHUB_CLAIM_LEASE = 6
+    make_asset(alice, team, slug="slow")
+    assert upload(alice_api, "slow", onnx_bytes(endless_loop_model(5_000_000))).status_code == 202  # ~5 s to run
+    worker = psutil.Process(celery_worker.pid)
+    deadline = time.monotonic() + 60
+    while not (sandboxes := _sandboxes(worker)):
+        assert time.monotonic() < deadline, celery_worker.log_path.read_text()[-3000:]
+        time.sleep(0.05)
+    time.sleep(1.5)  # into the smoke inference, which writes nothing to the worker for seconds (no SIGPIPE)
+    killed_at = time.monotonic()
+    for process in [worker, *worker.children(recursive=True)]:
+        if process not in sandboxes:
+            process.kill()  # the worker and its pool: what an OOM kill or a drained node leaves
+    celery_worker.wait(timeout=10)
+    _, alive = psutil.wait_procs(sandboxes, timeout=1.5)  # it would run for seconds more on its own
+    assert all(_dead(p) for p in alive), "the sandbox outlived its worker"
+    assert ValidationReport.objects.get(version__asset__slug="slow").task_id  # the dead worker's claim is still there
+
+    replacement = start_celery_worker(
+        tmp_path / "replacement.log",
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        extra_env={"MODELHUB_ARTIFACTS_DIR": str(_isolated_storage), **celery_worker_env},
+    )
+    try:
+        while (status := AssetVersion.objects.get(asset__slug="slow").status) == "validating":
+            assert time.monotonic() - killed_at < 120, replacement.log_path.read_text()[-3000:]
+            validations_recover_stalled()  # what celery beat runs every MODELHUB_RECOVERY_INTERVAL
+            time.sleep(0.5)
+        recovered = time.monotonic() - killed_at
+    finally:
+        stop_celery_worker(replacement)
+    report = ValidationReport.objects.get(version__asset__slug="slow")
+    assert status == "validated" and report.attempts == 2, report.reason
+    assert AuditEvent.objects.filter(action="version.validated").count() == 1
+    print(f"\nvalidation recovered {recovered:.1f} s after its worker was killed (lease 6 s; a new worker started)")
+
+
+def _redis(*args: str) -> bool:
+    done = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", *args], capture_output=True, text=True)
+    return done.returncode == 0 and "PONG" in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to stop and start the broker")
+@pytest.mark.parametrize("celery_worker_env", [{"MODELHUB_UNCLAIMED_GRACE": "10"}])
+def test_uploads_while_the_broker_is_down_all_end_validated_once(
+    celery_worker, celery_worker_env, alice, team, alice_api, settings
+):
+    """Redis stopped for 30 s while uploads arrive: each upload is still a 202 (its task could not be sent), and once
+    the broker is back the sweep sends them again (the worker reconnects on its own): all validated, each once."""
+    from registry.validation.services import validations_recover_stalled
+
+    if not settings.CELERY_BROKER_URL.startswith("redis://127.0.0.1:6379"):
+        pytest.skip("the broker of this run is not the local Redis this test stops")
+    settings.MODELHUB_UNCLAIMED_GRACE = 10
+    slugs = [f"outage-{i}" for i in range(3)]
+    for slug in slugs:
+        make_asset(alice, team, slug=slug)
+    _redis("shutdown", "nosave")
+    stopped = time.monotonic()
+    try:
+        for i, slug in enumerate(slugs):
+            started = time.monotonic()
+            assert upload(alice_api, slug, onnx_bytes(linear_model(3 + i, 2))).status_code == 202
+            assert time.monotonic() - started < 10  # the upload does not hang on the broker
+        time.sleep(max(0.0, 30 - (time.monotonic() - stopped)))
+    finally:
+        subprocess.run(
+            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", ""], check=True
+        )
+        while not _redis("ping"):
+            time.sleep(0.1)
+    back = time.monotonic()
+    while AssetVersion.objects.filter(asset__slug__in=slugs, status="validating").exists():
+        assert time.monotonic() - back < 120, celery_worker.log_path.read_text()[-3000:]
+        validations_recover_stalled()  # what celery beat runs every MODELHUB_RECOVERY_INTERVAL
+        time.sleep(1)
+    recovered = time.monotonic() - back
+    assert set(AssetVersion.objects.filter(asset__slug__in=slugs).values_list("status", flat=True)) == {"validated"}
+    assert AuditEvent.objects.filter(action="version.validated").count() == 3
+    print(f"\nbroker down 30 s: the 3 uploads made meanwhile were validated {recovered:.1f} s after it came back")

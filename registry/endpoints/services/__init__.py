@@ -35,7 +35,7 @@ from registry.endpoints.services.provisioning import (
     endpoint_provision,
     endpoint_release,
 )
-from registry.endpoints.services.recovery import UNCLAIMED_GRACE, endpoints_recover_stalled
+from registry.endpoints.services.recovery import endpoints_recover_stalled
 from registry.endpoints.services.shadows import (
     SHADOW_TASK,
     endpoint_shadow_sync,
@@ -54,7 +54,6 @@ __all__ = [
     "PROVISION_TASK",
     "SHADOW_TASK",
     "SETTINGS_RANGES",
-    "UNCLAIMED_GRACE",
     "asset_usage_refresh",
     "endpoint_claim",
     "endpoint_create",

@@ -39,6 +39,7 @@ from registry.examples.selectors import input_example_v2_inputs
 from registry.governance.signing import version_signature_verify
 from registry.kernel.audit.services import audit_record
 from registry.kernel.events import DomainEvent, Event, publish
+from registry.kernel.lib.leases import Heartbeat, claim_lease
 from registry.versions.models import AssetVersion
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,8 @@ logger = logging.getLogger(__name__)
 PROVISION_TASK = "registry.endpoints.tasks.endpoint_provision_task"
 
 
-def claim_lease() -> timedelta:
-    """How long a claim holds: past it, another task (or the recovery sweep) may take the work over."""
+def work_time_limit() -> timedelta:
+    """The longest one provisioning can take (its hard time limit), whatever its heartbeat says."""
     return timedelta(seconds=settings.MODELHUB_ENDPOINT_TIME_LIMIT + 60)
 
 
@@ -237,6 +238,18 @@ def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     if endpoint is None:
         logger.info("endpoint %s: nothing to do (done, or claimed by another task)", endpoint_id)
         return False
+
+    def renew() -> int:
+        return Endpoint.objects.filter(pk=endpoint_id, task_id=task_id, status__in=WORK_STATUSES).update(
+            claimed_at=timezone.now()
+        )
+
+    with Heartbeat(renew, name=f"provisioning of endpoint {endpoint_id}"):
+        return _provision_claimed(endpoint, task_id)
+
+
+def _provision_claimed(endpoint: Endpoint, task_id: str) -> bool:
+    endpoint_id = endpoint.pk
     backend = backend_for(endpoint)
     if endpoint.status == EndpointStatus.DELETING:
         try:

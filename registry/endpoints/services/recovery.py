@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
 from registry.endpoints.models import WORK_STATUSES, Endpoint, EndpointKey
-from registry.endpoints.services.provisioning import PROVISION_TASK, claim_lease
+from registry.endpoints.services.provisioning import PROVISION_TASK, work_time_limit
 from registry.endpoints.services.shadows import shadows_recover_stalled
+from registry.kernel.lib.leases import claim_lease, unclaimed_grace
 from registry.kernel.lib.tasks import task_send
 
 logger = logging.getLogger(__name__)
-
-# How long an enqueued but unclaimed endpoint may wait before the sweep sends its task again.
-UNCLAIMED_GRACE = timedelta(minutes=2)
 
 
 def endpoints_recover_stalled(*, now=None) -> list[int]:
@@ -27,7 +24,7 @@ def endpoints_recover_stalled(*, now=None) -> list[int]:
     stalled = (
         Endpoint.objects.filter(status__in=WORK_STATUSES)
         .filter(
-            Q(claimed_at__isnull=True, status_changed_at__lt=now - UNCLAIMED_GRACE)
+            Q(claimed_at__isnull=True, status_changed_at__lt=now - unclaimed_grace())
             | Q(claimed_at__lt=now - claim_lease())
         )
         .values_list("pk", "claimed_at")
@@ -43,5 +40,5 @@ def endpoints_recover_stalled(*, now=None) -> list[int]:
         logger.warning("re-sent stalled endpoint provisioning for %s", resent)
     shadows_recover_stalled(now=now)
     # Conformance-check keys a killed task never deleted: nobody knows them, but they must not stay valid.
-    EndpointKey.objects.filter(internal=True, created_at__lt=now - claim_lease()).delete()
+    EndpointKey.objects.filter(internal=True, created_at__lt=now - work_time_limit()).delete()
     return resent
