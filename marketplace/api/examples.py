@@ -8,6 +8,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from marketplace.api.input import content_length
 from marketplace.api.views import APIView
 from registry.examples.arrays import FIELD
 from registry.examples.models import InputExample
@@ -146,10 +147,7 @@ class InputExampleView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method == "PUT":
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                raise InvalidInput("Malformed Content-Length header.") from None
+            length = content_length(request) or 0
             if length > settings.MODELHUB_INPUT_EXAMPLE_MAX_BYTES + MULTIPART_OVERHEAD:
                 raise PayloadTooLarge(
                     f"{FIELD}: the request ({length} bytes) is over the limit of "

@@ -1,6 +1,19 @@
 from rest_framework import serializers
 from rest_framework.serializers import ValidationError
 
+from registry.kernel.errors import InvalidInput
+
+
+def content_length(request) -> int | None:
+    """The request's Content-Length, None when it sent none; a malformed one is a 400."""
+    raw = request.META.get("CONTENT_LENGTH")
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput("Malformed Content-Length header.") from None
+
 
 def parse_input(serializer_class, data, **kwargs) -> dict:
     """Validate request data against an input serializer; a bad shape becomes a 400."""

@@ -7,10 +7,15 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
+from marketplace.api.input import (
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictRegexField,
+    content_length,
+    parse_input,
+)
 from marketplace.api.views import APIView
 from registry.assets.selectors import asset_get
-from registry.kernel.errors import InvalidInput
 from registry.uploads.models import UploadSession, UploadStatus
 from registry.uploads.selectors import upload_session_get, upload_session_list
 from registry.uploads.services import (
@@ -160,13 +165,12 @@ class UploadPartView(APIView):
     def put(self, request, team, slug, session_id, number):
         """Send one part (local storage; on S3 parts go to their presigned URLs): exactly its size, streamed."""
         session = _session(request, team, slug, session_id)
-        raw = request.META.get("CONTENT_LENGTH")
-        try:
-            length = int(raw) if raw not in (None, "") else None
-        except ValueError:
-            raise InvalidInput("Malformed Content-Length header.") from None
         part = upload_part_receive(
-            user=request.user, session=session, number=int(number), length=length, stream=request._request
+            user=request.user,
+            session=session,
+            number=int(number),
+            length=content_length(request),
+            stream=request._request,
         )
         return Response({"number": part.number, "size": part.size})
 

@@ -10,13 +10,18 @@ from rest_framework.reverse import reverse
 
 from marketplace.api.downloads import file_response, starts_a_transfer
 from marketplace.api.examples import InputExampleSummarySerializer, input_example_summary
-from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, StrictRegexField, parse_input
+from marketplace.api.input import (
+    RejectUnknownFieldsMixin,
+    StrictCharField,
+    StrictRegexField,
+    content_length,
+    parse_input,
+)
 from marketplace.api.pagination import PageNumberPagination, iso_datetime, keyset_links
 from marketplace.api.parsers import StrictJSONParser
 from marketplace.api.views import APIView, GenericAPIView
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
 from registry.assets.selectors import asset_get
-from registry.kernel.errors import InvalidInput
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_page, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
@@ -234,10 +239,7 @@ class VersionListView(GenericAPIView):
         super().initial(request, *args, **kwargs)
         if request.method == "POST":
             self._authorize_upload(request._request, kwargs["team"], kwargs["slug"])
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                raise InvalidInput("Malformed Content-Length header.") from None
+            length = content_length(request) or 0
             if length > settings.MODELHUB_MAX_UPLOAD_SIZE + MULTIPART_OVERHEAD:
                 raise upload_too_large(length)
 

@@ -23,27 +23,12 @@ import httpx
 
 from marketplace.client import cache, downloads, uploads, v2
 from marketplace.client.config import cache_dir, credentials_load
+from marketplace.client.errors import BadRef, ModelhubError, Unreachable, error_from
 
 _REF = re.compile(r"^(?P<team>[a-z0-9][a-z0-9-]*)/(?P<asset>[a-z0-9][a-z0-9-]*)(?:@(?P<revision>[A-Za-z0-9.+_-]+))?$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+")
 # push sends files through resumable upload sessions past this total size (one streamed request below it).
 RESUMABLE_FROM = 256 * 1024**2
-
-
-class ModelhubError(Exception):
-    """The server refused (its message and status), or could not be reached (status None)."""
-
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
-
-
-class Unreachable(ModelhubError):
-    """The server did not answer."""
-
-
-class BadRef(ModelhubError):
-    """Not `team/asset[@version|@alias]`."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +170,7 @@ class Client:
                     chunk=cache.CHUNK,
                 )
             except downloads.DownloadError as exc:
-                raise _error_from(exc.status, exc.reason, exc.body) from None
+                raise error_from(exc.status, exc.reason, exc.body) from None
             except (OSError, HTTPException) as exc:
                 raise Unreachable(f"{self.url} did not answer ({type(exc).__name__}: {exc})") from None
 
@@ -355,8 +340,6 @@ class Client:
                 upload = uploads.SessionUpload(self._http, ref.slug, file, state, progress=bar.update)
                 try:
                     session_id = upload.run()
-                except uploads.SessionFailed as exc:
-                    raise ModelhubError(str(exc), status=exc.status) from None
                 except httpx.TransportError as exc:
                     raise Unreachable(f"{self.url} did not answer ({type(exc).__name__}: {exc})") from None
             sent.append((upload, {"path": relative, "upload": session_id}))
@@ -671,19 +654,7 @@ def _quoted(name: str) -> str:
 
 
 def _error(response: httpx.Response) -> ModelhubError:
-    return _error_from(response.status_code, response.reason_phrase, response.content)
-
-
-def _error_from(status: int, reason: str, content: bytes) -> ModelhubError:
-    try:
-        body = json.loads(content)
-    except ValueError:
-        body = {}
-    message = body.get("detail") if isinstance(body, dict) else None
-    if not message:
-        message = content[:500].decode("utf-8", "replace") or reason
-    code = body.get("code") if isinstance(body, dict) else None
-    return ModelhubError(f"{status}: {message}", status=status, code=code)
+    return error_from(response.status_code, response.reason_phrase, response.content)
 
 
 class _Progress:

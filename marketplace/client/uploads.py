@@ -21,17 +21,10 @@ import httpx
 from filelock import FileLock
 
 from marketplace.client import cache
+from marketplace.client.errors import ModelhubError, error_from
 
 PARALLEL_PARTS = 2
 PART_TRIES = 5
-
-
-class SessionFailed(Exception):
-    """The server refused the session or its parts (`status` as the API answered)."""
-
-    def __init__(self, message: str, *, status: int | None = None):
-        super().__init__(message)
-        self.status = status
 
 
 class SessionState:
@@ -78,7 +71,7 @@ def _part_body(path: Path, offset: int, size: int, sent) -> object:
             while left:
                 chunk = file.read(min(cache.CHUNK, left))
                 if not chunk:
-                    raise SessionFailed(f"{path} changed while it was being sent.")
+                    raise ModelhubError(f"{path} changed while it was being sent.")
                 left -= len(chunk)
                 sent(len(chunk))
                 yield chunk
@@ -98,11 +91,7 @@ class SessionUpload:
     def _call(self, method: str, url: str, **kwargs) -> httpx.Response:
         response = self.api.request(method, url, **kwargs)
         if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail")
-            except ValueError:
-                detail = response.text[:300]
-            raise SessionFailed(f"{response.status_code}: {detail}", status=response.status_code)
+            raise error_from(response.status_code, response.reason_phrase, response.content)
         return response
 
     def _open(self) -> dict:
@@ -146,11 +135,11 @@ class SessionUpload:
                 if response.status_code < 400:
                     return
                 if response.status_code < 500 and response.status_code not in (408, 429):
-                    raise SessionFailed(f"part {part['number']}: {response.status_code}: {response.text[:300]}")
-                error = SessionFailed(f"part {part['number']}: {response.status_code}")
+                    raise ModelhubError(f"part {part['number']}: {response.status_code}: {response.text[:300]}")
+                error = ModelhubError(f"part {part['number']}: {response.status_code}")
             self._count(-counted)
             if attempt == PART_TRIES:
-                raise SessionFailed(f"part {part['number']} failed {PART_TRIES} times: {error}")
+                raise ModelhubError(f"part {part['number']} failed {PART_TRIES} times: {error}")
             time.sleep(min(2**attempt * 0.25, 5))
 
     def run(self) -> str:
@@ -175,7 +164,7 @@ class SessionUpload:
             session = self._call("GET", url).json()
         if session["status"] != "complete":
             self.state.put(self.key, None)
-            raise SessionFailed(f"{self.path.name}: the upload failed: {session['error']}")
+            raise ModelhubError(f"{self.path.name}: the upload failed: {session['error']}")
         return session["id"]
 
     def _send_all(self, direct: httpx.Client, parts: list[dict]) -> None:
