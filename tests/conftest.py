@@ -233,6 +233,33 @@ def stop_celery_worker(process) -> None:
         process.wait()
 
 
+def kill_worker(process, *, spare=()) -> float:
+    """SIGKILL a worker subprocess and every process under it but `spare` (what an out-of-memory kill or a drained
+    node does); returns the monotonic time of the kill once the worker is reaped."""
+    import psutil
+
+    worker = psutil.Process(process.pid)
+    for child in [worker, *worker.children(recursive=True)]:
+        if child not in spare:
+            child.kill()
+    killed_at = time.monotonic()
+    process.wait(timeout=10)
+    return killed_at
+
+
+def wait_until(condition, *, timeout: float, every: float = 0.5, tick=None, log=None):
+    """Poll `condition()` until it returns something truthy (returned); `tick()` runs between polls (a sweep that
+    celery beat would run); fails after `timeout` seconds with the tail of `log` (a path) when given."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"not done within {timeout:.0f} s" + (f":\n{Path(log).read_text()[-3000:]}" if log else ""))
+        if tick is not None:
+            tick()
+        time.sleep(every)
+    return result
+
+
 def require_real_services() -> None:
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("the worker tests need PostgreSQL (set DATABASE_URL)")

@@ -13,6 +13,7 @@ from registry.validation.models import ValidationReport
 from registry.validation.tasks import version_validate_task
 from registry.versions.models import AssetVersion
 from tests.conftest import (
+    kill_worker,
     require_real_services,
     start_celery_worker,
     stop_celery_worker,
@@ -151,11 +152,7 @@ def test_a_worker_killed_mid_validation_is_replaced_within_seconds(
         assert time.monotonic() < deadline, celery_worker.log_path.read_text()[-3000:]
         time.sleep(0.05)
     time.sleep(1.5)  # into the smoke inference, which writes nothing to the worker for seconds (no SIGPIPE)
-    killed_at = time.monotonic()
-    for process in [worker, *worker.children(recursive=True)]:
-        if process not in sandboxes:
-            process.kill()  # the worker and its pool: what an OOM kill or a drained node leaves
-    celery_worker.wait(timeout=10)
+    killed_at = kill_worker(celery_worker, spare=sandboxes)  # the worker and its pool, not the sandbox
     _, alive = psutil.wait_procs(sandboxes, timeout=1.5)  # it would run for seconds more on its own
     assert all(_dead(p) for p in alive), "the sandbox outlived its worker"
     assert ValidationReport.objects.get(version__asset__slug="slow").task_id  # the dead worker's claim is still there
