@@ -250,3 +250,21 @@ def make_search_catalogue(alice, team, charlie) -> dict:
             summary="Speech to text",
         ),
     }
+
+
+# sha256 of 1 GiB of zero bytes: `add_big_file` stores it sparse, so it costs no disk until something reads it.
+GIB_OF_ZEROS_SHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
+
+
+def add_big_file(version, path: str = "weights.bin"):
+    """Add 1 GiB of zeros to `version` at `path`, written sparse straight into artifact storage: a version whose
+    materializing and hashing take seconds (the window a fault test kills a worker in)."""
+    from registry.artifacts.models import Blob, VersionFile, blob_key
+    from registry.artifacts.storage import artifact_storage
+
+    target = Path(artifact_storage().path(blob_key(GIB_OF_ZEROS_SHA256)))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as out:
+        out.truncate(1 << 30)
+    blob, _ = Blob.objects.get_or_create(sha256=GIB_OF_ZEROS_SHA256, defaults={"size": 1 << 30})
+    return VersionFile.objects.create(version=version, path=path, blob=blob)

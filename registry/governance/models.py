@@ -88,6 +88,9 @@ class ReviewRound(models.Model):
     approvals_required = models.PositiveSmallIntegerField()
     reviewer_groups = models.ManyToManyField("auth.Group", blank=True, related_name="+")
     forbid_owning_team = models.BooleanField()
+    # Stamped when a signing task starts on an approved round and renewed by its heartbeat while it signs: a stamp
+    # older than MODELHUB_CLAIM_LEASE is a lost worker's, and the recovery sweep sends the signing again.
+    signing_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["version_id", "number"]

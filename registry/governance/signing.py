@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.cards.huggingface import card_to_huggingface_readme
@@ -34,6 +36,7 @@ from registry.cards.selectors import card_get
 from registry.governance.models import ReviewDecision, ReviewRound, RoundStatus, VersionSignature
 from registry.kernel.audit.services import audit_record
 from registry.kernel.events import Event
+from registry.kernel.lib.leases import Heartbeat, claim_lease, unclaimed_grace
 from registry.versions.models import AssetVersion, VersionStatus
 
 logger = logging.getLogger(__name__)
@@ -223,7 +226,15 @@ def version_sign(*, version_id: int) -> VersionSignature | None:
     if review_round is None:
         return None
     approval = approval_record(version, review_round)
-    with tempfile.TemporaryDirectory(prefix="sign-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+
+    def renew() -> int:
+        return ReviewRound.objects.filter(pk=review_round.pk).update(signing_claimed_at=timezone.now())
+
+    renew()
+    with (
+        Heartbeat(renew, name=f"signing of version {version_id}"),
+        tempfile.TemporaryDirectory(prefix="sign-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp,
+    ):
         root = Path(tmp) / "version"
         _materialize(version, root, approval)
         bundle = _sign_directory(root)
@@ -279,10 +290,21 @@ def version_signature_verify(*, version: AssetVersion, local_files: Path | None 
     )
 
 
-def signatures_missing(*, older_than) -> list[int]:
-    """Approved versions whose signature never arrived (the task was lost), for the recovery sweep."""
-    return list(
-        AssetVersion.objects.filter(
-            status=VersionStatus.APPROVED, signature_record__isnull=True, status_changed_at__lt=older_than
-        ).values_list("pk", flat=True)
-    )
+def signatures_reclaim_lost(*, now=None) -> list[int]:
+    """Approved versions whose signature never arrived, for the recovery sweep: the signing task's heartbeat
+    stopped a lease ago (its worker was lost), or it never started a grace after the approval (its message was
+    lost). Each is stamped as it is taken (a conditional update), so it is sent once per lease, not at every sweep,
+    and two sweeps never both take it. Returns the version ids to send the signing task for."""
+    now = now or timezone.now()
+    lost = ReviewRound.objects.filter(
+        Q(signing_claimed_at__isnull=True, version__status_changed_at__lt=now - unclaimed_grace())
+        | Q(signing_claimed_at__lt=now - claim_lease()),
+        status=RoundStatus.APPROVED,
+        version__status=VersionStatus.APPROVED,
+        version__signature_record__isnull=True,
+    ).values_list("pk", "version_id", "signing_claimed_at")
+    return [
+        version_id
+        for pk, version_id, claimed_at in lost
+        if ReviewRound.objects.filter(pk=pk, signing_claimed_at=claimed_at).update(signing_claimed_at=now)
+    ]

@@ -2,11 +2,9 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
-from registry.governance.signing import SIGN_TASK, signatures_missing, version_sign
+from registry.governance.signing import SIGN_TASK, signatures_reclaim_lost, version_sign
 from registry.kernel.errors import TransientStorageError
-from registry.kernel.lib.leases import unclaimed_grace
 from registry.kernel.lib.tasks import backoff_seconds, task_send
 
 logger = logging.getLogger(__name__)
@@ -34,6 +32,6 @@ def version_sign_task(self, version_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def signatures_recover_task() -> None:
-    """Periodic (celery beat): send the signing task again for approved versions still unsigned."""
-    for version_id in signatures_missing(older_than=timezone.now() - unclaimed_grace()):
+    """Periodic (celery beat): send the signing task again for approved versions whose signing was lost."""
+    for version_id in signatures_reclaim_lost():
         task_send(SIGN_TASK, version_id)

@@ -1,12 +1,11 @@
 """Reads of webhooks and their delivery logs, scoped to the caller's team membership."""
 
-from datetime import timedelta
-
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from registry.kernel.access import Permission
 from registry.kernel.errors import NotFound
+from registry.kernel.lib.leases import claim_lease
 from registry.notifications.models import DeliveryStatus, Webhook, WebhookDelivery
 from registry.teams.models import Team
 from registry.teams.selectors import team_get_for
@@ -33,9 +32,11 @@ def delivery_list(*, webhook: Webhook) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(webhook=webhook).order_by("-created_at", "-pk")
 
 
-def deliveries_lost(*, overdue: timedelta = timedelta(minutes=2), limit: int = 1000) -> list[int]:
-    """Pending deliveries whose attempt is overdue (the task or its message was lost), for the sweep."""
-    cutoff = timezone.now() - overdue
+def deliveries_lost(*, limit: int = 1000) -> list[int]:
+    """Pending deliveries overdue by a lease (MODELHUB_CLAIM_LEASE), for the sweep: a claimed row whose heartbeat
+    stopped (its worker was lost), or a due one whose message never arrived. A row still in a busy queue that is
+    sent again meanwhile is harmless: only one message can claim it."""
+    cutoff = timezone.now() - claim_lease()
     return list(
         WebhookDelivery.objects.filter(
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff), status=DeliveryStatus.PENDING

@@ -19,6 +19,7 @@ from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import InvalidInput
 from registry.kernel.events import Event
 from registry.kernel.lib.jsonsafe import json_safe
+from registry.kernel.lib.leases import Heartbeat, claim_lease
 from registry.kernel.lib.tasks import task_send_on_commit
 from registry.notifications.delivery import DELIVER_TASK, EMAIL_TASK, USER_AGENT, retry_delay, url_refusal, webhook_post
 from registry.notifications.models import (
@@ -41,8 +42,6 @@ from registry.notifications.signing import (
 logger = logging.getLogger(__name__)
 
 MAX_WEBHOOKS_PER_TEAM = 20
-# A claimed delivery is left alone this long (longer than one POST can take: connect 5 s, read 10 s, DNS).
-CLAIM_LEASE = timedelta(seconds=120)
 # Celery may start a retry a moment before the due time it was given.
 CLOCK_SLACK = timedelta(seconds=1)
 # Events that send email as well as webhooks.
@@ -218,10 +217,14 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     ).encode()
 
 
-def _record(delivery_id: int, **fields) -> None:
+def _record(delivery_id: int, attempt: int, **fields) -> bool:
+    """Record attempt number `attempt`'s outcome, unless the row was claimed again since (this attempt's claim
+    lapsed and another worker took the row): a late outcome is dropped, never written over a newer one."""
     if "last_error" in fields:
         fields["last_error"] = fields["last_error"][:DELIVERY_ERROR_MAX_LENGTH]
-    WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(**fields)
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt).update(**fields)
+    )
 
 
 def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
@@ -229,8 +232,10 @@ def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
     there is nothing more to do (delivered, failed for good, gone, or claimed by someone else).
 
     Idempotent: the row is claimed with a conditional update (pending, due, attempts left), which also
-    moves its due time forward by a lease, so a redelivered message or the recovery sweep never sends a
-    delivered row again nor sends one twice at once. No transaction is open during the POST.
+    moves its due time forward by a lease (MODELHUB_CLAIM_LEASE), and a heartbeat keeps moving it while the POST
+    runs, so a redelivered message or the recovery sweep never sends a delivered row again nor sends one twice at
+    once, and a worker killed mid-POST leaves a row the sweep takes within a lease. No transaction is open during
+    the POST.
     """
     now = timezone.now()
     claimed = WebhookDelivery.objects.filter(
@@ -238,18 +243,24 @@ def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
         pk=delivery_id,
         status=DeliveryStatus.PENDING,
         attempts__lt=max_attempts,
-    ).update(attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE)
+    ).update(attempts=F("attempts") + 1, next_attempt_at=now + claim_lease())
     if not claimed:
         return None
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
-    webhook = delivery.webhook
+    webhook, attempt = delivery.webhook, delivery.attempts
     if not webhook.active and delivery.event != Event.PING:
-        _record(delivery_id, status=DeliveryStatus.FAILED, next_attempt_at=None, last_error="The webhook is inactive.")
+        _record(
+            delivery_id,
+            attempt,
+            status=DeliveryStatus.FAILED,
+            next_attempt_at=None,
+            last_error="The webhook is inactive.",
+        )
         return None
     try:
         secret = secret_decrypt(webhook.secret_encrypted)
     except SecretUnreadable as exc:
-        _record(delivery_id, status=DeliveryStatus.FAILED, next_attempt_at=None, last_error=str(exc))
+        _record(delivery_id, attempt, status=DeliveryStatus.FAILED, next_attempt_at=None, last_error=str(exc))
         return None
     body = delivery_body(delivery)
     timestamp = int(time.time())
@@ -261,19 +272,31 @@ def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: payload_signature(secret=secret, timestamp=timestamp, body=body),
     }
-    result = webhook_post(url=webhook.url, body=body, headers=headers)
+
+    def renew() -> int:
+        return WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, attempts=attempt).update(
+            next_attempt_at=timezone.now() + claim_lease()
+        )
+
+    with Heartbeat(renew, name=f"webhook delivery {delivery_id}"):
+        result = webhook_post(url=webhook.url, body=body, headers=headers)
     outcome = {"last_status_code": result.status_code, "last_error": result.error, "response_ms": result.response_ms}
     if result.delivered:
         _record(
-            delivery_id, status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), next_attempt_at=None, **outcome
+            delivery_id,
+            attempt,
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=timezone.now(),
+            next_attempt_at=None,
+            **outcome,
         )
         return None
-    if result.retryable and delivery.attempts < max_attempts:
-        delay = retry_delay(delivery.attempts)
-        _record(delivery_id, next_attempt_at=timezone.now() + timedelta(seconds=delay), **outcome)
+    if result.retryable and attempt < max_attempts:
+        delay = retry_delay(attempt)
+        _record(delivery_id, attempt, next_attempt_at=timezone.now() + timedelta(seconds=delay), **outcome)
         return delay
     logger.info("webhook delivery %s failed after %s attempt(s): %s", delivery_id, delivery.attempts, result.error)
-    _record(delivery_id, status=DeliveryStatus.FAILED, next_attempt_at=None, **outcome)
+    _record(delivery_id, attempt, status=DeliveryStatus.FAILED, next_attempt_at=None, **outcome)
     return None
 
 

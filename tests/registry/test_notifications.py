@@ -44,6 +44,7 @@ class Receiver(http.server.ThreadingHTTPServer):
         self.secret = ""
         self.answers: list[int] = []
         self.requests: list[dict] = []
+        self.delay = 0.0  # seconds before each answer
         self.url = f"http://127.0.0.1:{self.server_address[1]}/hook"
 
     def events(self) -> list[str]:
@@ -73,6 +74,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             }
         )
         code = self.server.answers.pop(0) if self.server.answers else 200
+        time.sleep(self.server.delay)
         self.send_response(code)
         self.end_headers()
         self.wfile.write(b"ok" if code == 200 else b"receiver says no " * 100)
@@ -442,6 +444,59 @@ def test_the_sweep_resends_lost_deliveries_and_fails_exhausted_ones(
     assert WebhookDelivery.objects.get(pk=lost.pk).status == DeliveryStatus.DELIVERED
     assert WebhookDelivery.objects.get(pk=exhausted.pk).status == DeliveryStatus.FAILED
     assert WebhookDelivery.objects.get(pk=fresh.pk).status == DeliveryStatus.PENDING  # its task is on its way
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_post_keeps_its_claim_and_a_late_outcome_is_dropped(alice, team, released, receiver, settings):
+    """The heartbeat moves the claim's lease along while the POST runs, so the sweep leaves a slow delivery alone;
+    an attempt whose row was claimed again meanwhile (its lease lapsed) records nothing over the newer attempt."""
+    from django.db import connection
+
+    from registry.notifications.selectors import deliveries_lost
+
+    settings.MODELHUB_CLAIM_LEASE, settings.MODELHUB_HEARTBEAT_INTERVAL = 2, 0.25
+    _webhook, receiver.secret = hook_for(team, alice, receiver.url)
+    receiver.delay = 3.0  # longer than the lease
+    slow, late = _publish(released), _publish(released)
+
+    def deliver(delivery_id):
+        try:
+            webhook_deliver(delivery_id=delivery_id, max_attempts=6)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=deliver, args=(d.pk,)) for d in (slow, late)]
+    for worker in workers:
+        worker.start()
+    receiver.wait_for(2)
+    # The second attempt's claim is taken by another worker, as the sweep would once a lease lapsed.
+    WebhookDelivery.objects.filter(pk=late.pk).update(attempts=2)
+    time.sleep(2.5)  # past the lease: only the heartbeat keeps the first claim
+    assert slow.pk not in deliveries_lost()
+    for worker in workers:
+        worker.join()
+    assert WebhookDelivery.objects.get(pk=slow.pk).status == DeliveryStatus.DELIVERED
+    dropped = WebhookDelivery.objects.get(pk=late.pk)
+    assert dropped.status == DeliveryStatus.PENDING and dropped.last_status_code is None
+
+
+def test_a_lost_claim_is_resent_a_lease_after_its_last_heartbeat(alice, team, released, settings):
+    from registry.notifications.selectors import deliveries_lost
+
+    settings.MODELHUB_CLAIM_LEASE = 30
+    _webhook, _secret = hook_for(team, alice, "https://example.com/hook")
+    delivery = _publish(released)
+    lease = timedelta(seconds=30)
+
+    def last_heartbeat(seconds_ago):  # it moved the lease to a lease past its own time
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=seconds_ago) + lease, attempts=1
+        )
+
+    last_heartbeat(50)
+    assert delivery.pk not in deliveries_lost()
+    last_heartbeat(61)
+    assert deliveries_lost() == [delivery.pk]  # a minute after the worker died, not two
 
 
 def test_ping_reaches_the_receiver(alice, team, alice_api, receiver, run_tasks, django_capture_on_commit_callbacks):

@@ -144,3 +144,25 @@ def test_public_key_is_served_to_anyone(anon_api):
     assert response.status_code == 200 and response.content.startswith(b"-----BEGIN PUBLIC KEY-----")
     assert response["X-Key-Id"] == signing_key_id()
     assert VersionSignature.objects.count() == 0
+
+
+def test_the_sweep_takes_a_lost_signing_once_per_lease(approved_version, settings):
+    """A signing whose heartbeat stopped a lease ago, or that never started a grace after the approval, is taken by
+    the sweep, which stamps it: the next sweep leaves it alone until that stamp is a lease old too."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.governance.models import ReviewRound
+    from registry.governance.signing import signatures_reclaim_lost
+
+    settings.MODELHUB_CLAIM_LEASE, settings.MODELHUB_UNCLAIMED_GRACE = 30, 120
+    now = timezone.now()
+    assert signatures_reclaim_lost(now=now) == []  # approved a moment ago: its task is on its way
+    assert signatures_reclaim_lost(now=now + timedelta(seconds=121)) == [approved_version.pk]  # its message was lost
+    assert signatures_reclaim_lost(now=now + timedelta(seconds=122)) == []  # taken: not sent at every sweep
+    assert signatures_reclaim_lost(now=now + timedelta(seconds=152)) == [approved_version.pk]  # a lease later
+    ReviewRound.objects.filter(version=approved_version).update(signing_claimed_at=now + timedelta(seconds=160))
+    assert signatures_reclaim_lost(now=now + timedelta(seconds=185)) == []  # a heartbeat 25 s ago: alive
+    version_sign(version_id=approved_version.pk)
+    assert signatures_reclaim_lost(now=now + timedelta(seconds=999)) == []  # signed
