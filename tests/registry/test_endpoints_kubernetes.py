@@ -242,9 +242,9 @@ def test_the_serving_runtime_container_starts_our_runtime_on_the_mounted_model(t
         url = f"http://127.0.0.1:{port}/v2/models/clf"
         for _ in range(200):
             try:
-                answer = requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=2)
+                answer = requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.05)
         assert answer.status_code == 200 and answer.json()["versions"] == ["1.0.0"]
         infer = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}

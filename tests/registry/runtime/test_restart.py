@@ -32,9 +32,9 @@ def start(port: int, state: Path) -> subprocess.Popen:
     )
     for _ in range(300):
         try:
-            requests.get(f"http://127.0.0.1:{port}/v2/health/live", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/v2/health/live", timeout=5)
             return process
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.05)
     process.kill()
     raise AssertionError("the runtime did not start")
