@@ -91,9 +91,18 @@ class ReviewRound(models.Model):
     # Stamped when a signing task starts on an approved round and renewed by its heartbeat while it signs: a stamp
     # older than MODELHUB_CLAIM_LEASE is a lost worker's, and the recovery sweep sends the signing again.
     signing_claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the approved round's signature was recorded: the sweep reads only approved rounds without it.
+    signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["version_id", "number"]
+        indexes = [
+            models.Index(
+                fields=["signing_claimed_at"],
+                condition=Q(status="approved", signed_at__isnull=True),
+                name="review_round_unsigned_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["version", "number"],

@@ -5,12 +5,14 @@
 Creates a fresh PostgreSQL database (named after DATABASE_URL's, default
 postgres://postgres@127.0.0.1:5432/modelhub_bench_recovery, with a unique suffix), migrates it, and fills it with
 SQL (generate_series) with --versions versions over assets of a thousand versions each, every one with its
-validation report: all validated but 100 still validating, of which 50 hold a live claim, 25 a claim whose
-heartbeat stopped and 25 were never claimed. It then times the median of --runs calls of the validation sweep
-(`validations_recover_stalled`, sending nothing) with nothing lost and with the 50 lost ones re-sent each
-time, and of the endpoint sweep, with the index the sweep reads
-(`version_status_idx`) and without it, and prints the ratio. It fails (exit status 1) unless the sweep finds
-exactly the 50 lost validations. The database is dropped unless --keep.
+validation report: 100 still validating, of which 50 hold a live claim, 25 a claim whose heartbeat stopped and 25
+were never claimed; half approved, each with its approved review round and signature but 75, of which 25 are being
+signed (heartbeat now), 25 lost their worker and 25 their message. It then times the median of --runs calls of
+the validation sweep (`validations_recover_stalled`, sending nothing) and of the signing sweep
+(`signatures_reclaim_lost`), with nothing lost and with the 50 lost ones of each re-sent each time, with the
+index each sweep reads (`version_status_idx`, `review_round_unsigned_idx`) and without it, and prints the
+ratios, and the endpoint sweep's time. It fails (exit status 1) unless the sweeps find exactly the 50 lost
+validations and the 50 lost signings. The database is dropped unless --keep.
 
 Not collected by pytest (tests/ only collects test_*.py).
 """
@@ -23,6 +25,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -53,12 +56,12 @@ def fill(versions: int) -> None:
                 status, status_changed_at, metadata, filename, sha256, size, deprecation_reason, created_by_id,
                 created_at, updated_at)
             SELECT %s + (n / %s), '1.' || (n %% %s) || '.0', 1, n %% %s, 0, '', false,
-                CASE WHEN n < 100 THEN 'validating' ELSE 'validated' END,
+                CASE WHEN n < 100 THEN 'validating' WHEN n < %s THEN 'approved' ELSE 'validated' END,
                 now() - interval '1 hour', '{}', 'model.onnx', md5(n::text) || md5(n::text), 1000, '', %s,
                 now(), now()
             FROM generate_series(0, %s - 1) AS n
             """,
-            [first, PER_ASSET, PER_ASSET, PER_ASSET, user.pk, versions],
+            [first, PER_ASSET, PER_ASSET, PER_ASSET, 100 + versions // 2, user.pk, versions],
         )
         # Reports: 50 live claims (heartbeat now), 25 whose heartbeat stopped an hour ago, 25 never claimed; the
         # validating versions are the first 100 ids.
@@ -76,6 +79,27 @@ def fill(versions: int) -> None:
             """,
             [low, low, low],
         )
+        # Half the versions approved, each with its approved round: all signed but 75, whose signing is running
+        # (25, heartbeat now), lost with its worker (25, heartbeat an hour ago) or lost with its message (25).
+        cursor.execute(
+            """
+            INSERT INTO registry_reviewround (version_id, number, status, submitted_at, note, closed_at,
+                approvals_required, forbid_owning_team, submitted_by_id, signing_claimed_at, signed_at)
+            SELECT id, 1, 'approved', now() - interval '2 hours', '', now() - interval '1 hour', 1, false, %s,
+                CASE WHEN id - %s < 125 THEN now() WHEN id - %s < 150 THEN now() - interval '1 hour'
+                     WHEN id - %s < 175 THEN NULL ELSE now() - interval '1 hour' END,
+                CASE WHEN id - %s < 175 THEN NULL ELSE now() END
+            FROM registry_assetversion WHERE status = 'approved'
+            """,
+            [user.pk, low, low, low, low],
+        )
+        cursor.execute(
+            """
+            INSERT INTO registry_versionsignature (version_id, bundle, approval, key_id, signed_at)
+            SELECT version_id, '{}', '{}', repeat('0', 64), signed_at FROM registry_reviewround
+            WHERE signed_at IS NOT NULL
+            """
+        )
         cursor.execute("ANALYZE")
 
 
@@ -90,8 +114,11 @@ def median_seconds(step, runs: int) -> float:
 
 def run(versions: int, runs: int) -> int:
     from django.db import connection
+    from django.utils import timezone
 
     from registry.endpoints.services import endpoints_recover_stalled
+    from registry.governance.models import ReviewRound
+    from registry.governance.signing import signatures_reclaim_lost
     from registry.validation import services as validation
     from registry.validation.models import ValidationReport
     from registry.versions.models import AssetVersion
@@ -114,20 +141,37 @@ def run(versions: int, runs: int) -> int:
         AssetVersion.objects.filter(pk__in=found).update(status_changed_at="2000-01-01T00:00:00Z")
         validation.validations_recover_stalled()
 
+    lost_signings = signatures_reclaim_lost()
+    if len(lost_signings) != 50:
+        print(f"   the sweep found {len(lost_signings)} lost signings, not 50")
+        return 1
+    lost_rounds = list(ReviewRound.objects.filter(version_id__in=lost_signings).values_list("pk", flat=True))
+
+    def signing_sweep() -> None:
+        hour_ago = timezone.now() - timedelta(hours=1)
+        ReviewRound.objects.filter(pk__in=lost_rounds).update(signing_claimed_at=hour_ago)
+        signatures_reclaim_lost()
+
     timings = {}
     for index in ("with", "without"):
         if index == "without":
             with connection.cursor() as cursor:
                 cursor.execute("DROP INDEX version_status_idx")
+                cursor.execute("DROP INDEX review_round_unsigned_idx")
                 cursor.execute("ANALYZE registry_assetversion")
+                cursor.execute("ANALYZE registry_reviewround")
         validation_sweep()  # leaves nothing lost: the idle sweep below is the usual one
-        timings[index, "idle"] = median_seconds(validation.validations_recover_stalled, runs)
-        timings[index, "busy"] = median_seconds(validation_sweep, runs)
+        timings[index, "validation", "idle"] = median_seconds(validation.validations_recover_stalled, runs)
+        timings[index, "validation", "busy"] = median_seconds(validation_sweep, runs)
+        signing_sweep()
+        timings[index, "signing", "idle"] = median_seconds(signatures_reclaim_lost, runs)
+        timings[index, "signing", "busy"] = median_seconds(signing_sweep, runs)
     endpoints = median_seconds(endpoints_recover_stalled, runs)
-    for case, what in (("idle", "nothing lost"), ("busy", "50 lost validations re-sent")):
-        fast, slow = timings["with", case], timings["without", case]
-        print(f"   validation sweep, {what}: {fast * 1000:.1f} ms with version_status_idx, "
-              f"{slow * 1000:.1f} ms without ({slow / fast:.1f}x)")  # fmt: skip
+    for sweep, index in (("validation", "version_status_idx"), ("signing", "review_round_unsigned_idx")):
+        for case, what in (("idle", "nothing lost"), ("busy", f"50 lost {sweep}s re-sent")):
+            fast, slow = timings["with", sweep, case], timings["without", sweep, case]
+            print(f"   {sweep} sweep, {what}: {fast * 1000:.1f} ms with {index}, "
+                  f"{slow * 1000:.1f} ms without ({slow / fast:.1f}x)")  # fmt: skip
     print(f"   endpoint sweep (no endpoints): {endpoints * 1000:.1f} ms")
     return 0
 

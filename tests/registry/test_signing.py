@@ -164,5 +164,21 @@ def test_the_sweep_takes_a_lost_signing_once_per_lease(approved_version, setting
     assert signatures_reclaim_lost(now=now + timedelta(seconds=152)) == [approved_version.pk]  # a lease later
     ReviewRound.objects.filter(version=approved_version).update(signing_claimed_at=now + timedelta(seconds=160))
     assert signatures_reclaim_lost(now=now + timedelta(seconds=185)) == []  # a heartbeat 25 s ago: alive
-    version_sign(version_id=approved_version.pk)
+    signature = version_sign(version_id=approved_version.pk)
     assert signatures_reclaim_lost(now=now + timedelta(seconds=999)) == []  # signed
+    assert ReviewRound.objects.get(version=approved_version, status="approved").signed_at == signature.signed_at
+
+
+def test_a_time_limit_during_the_check_is_not_reported_as_a_bad_signature(approved_version, monkeypatch):
+    import model_signing
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    version_sign(version_id=approved_version.pk)
+
+    class Verifier:
+        def verify(self, *args):
+            raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(model_signing.verifying.Config, "use_elliptic_key_verifier", lambda self, **kwargs: Verifier())
+    with pytest.raises(SoftTimeLimitExceeded):
+        version_signature_verify(version=approved_version)
