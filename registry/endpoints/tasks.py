@@ -9,6 +9,7 @@ from registry.endpoints.services import (
     PROVISION_TASK,
     SHADOW_TASK,
     endpoint_finish,
+    endpoint_hand_back,
     endpoint_provision,
     endpoint_release,
     endpoint_shadow_sync,
@@ -16,6 +17,7 @@ from registry.endpoints.services import (
     shadow_give_up,
 )
 from registry.kernel.errors import TransientStorageError
+from registry.kernel.lib.draining import WorkerDraining
 from registry.kernel.lib.tasks import backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -38,7 +40,9 @@ def endpoint_provision_task(self, endpoint_id: int) -> None:
     unreachable runtime or storage with exponential backoff, then fails the endpoint with the reason.
 
     acks_late + reject_on_worker_lost: a lost worker's message is delivered again and the same task id takes
-    its claim back; the attempt counter ends a crash loop; the beat sweep re-sends lost messages.
+    its claim back; the attempt counter ends a crash loop; the beat sweep re-sends lost messages. A worker that
+    shuts down warm hands the job back (registry.kernel.lib.draining) and the task returns: its message is acked,
+    the one sent again carries the job to the next worker.
     """
     try:
         endpoint_provision(endpoint_id=endpoint_id, task_id=self.request.id)
@@ -68,6 +72,11 @@ def endpoint_provision_task(self, endpoint_id: int) -> None:
             ok=False,
             reason=f"Provisioning took longer than {settings.MODELHUB_ENDPOINT_TIME_LIMIT} seconds.",
         )
+    except WorkerDraining:
+        if endpoint_hand_back(endpoint_id=endpoint_id, task_id=self.request.id):
+            logger.warning(
+                "endpoint %s: provisioning handed back to the queue, the worker is shutting down", endpoint_id
+            )
 
 
 @shared_task(name=SHADOW_TASK, **_CLAIMED_WORK)

@@ -22,6 +22,7 @@ from registry.examples.selectors import input_example_stored
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import NotFound
 from registry.kernel.events import DomainEvent, Event, publish
+from registry.kernel.lib.draining import interruptible
 from registry.kernel.lib.jsonsafe import json_safe, json_size, text_safe
 from registry.kernel.lib.leases import Heartbeat, claim_lease, unclaimed_grace
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
@@ -75,11 +76,27 @@ def validation_claim(*, version_id: int, task_id: str) -> ValidationReport | Non
     return report
 
 
-def validation_release(*, version_id: int, task_id: str) -> None:
-    """Give a claim back before a retry; a storage retry is not counted as a failed attempt."""
-    ValidationReport.objects.filter(version_id=version_id, task_id=task_id).update(
-        task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0)
+def validation_release(*, version_id: int, task_id: str) -> bool:
+    """Give a claim back before a retry; a storage retry is not counted as a failed attempt. Returns whether
+    `task_id` still held it."""
+    return bool(
+        ValidationReport.objects.filter(version_id=version_id, task_id=task_id).update(
+            task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0)
+        )
     )
+
+
+def validation_hand_back(*, version_id: int, task_id: str) -> bool:
+    """Give the claim back and send the task again, for a worker that is shutting down warm
+    (registry.kernel.lib.draining): the next worker takes the job at once, not after a lease, and the interrupted
+    attempt is not counted. Returns whether it was handed back; nothing is sent when `task_id` no longer held the
+    claim (the job was finished, reset or deleted meanwhile, and is somebody else's)."""
+    if not validation_release(version_id=version_id, task_id=task_id):
+        return False
+    # As the sweep does: the re-sent message is not taken for lost before a worker claims it.
+    AssetVersion.objects.filter(pk=version_id, status=VersionStatus.VALIDATING).update(status_changed_at=timezone.now())
+    task_send(VALIDATE_TASK, version_id)
+    return True
 
 
 def validation_finish(
@@ -180,15 +197,16 @@ def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size:
     if kind not in (AssetKind.MODEL, AssetKind.DATASET):
         return {"passed": True, "details": {}, "reason": "Stored and hashed; solutions are never executed."}
     example_path, example = _example_file(version, root.parent / "example") if kind == AssetKind.MODEL else (None, None)
-    outcome = sandbox_run(
-        MODEL if kind == AssetKind.MODEL else DATASET,
-        root / primary,
-        root=root,
-        filename=primary,
-        limits=_sandbox_limits(total_size),
-        workdir=root.parent / "sandbox",
-        input_example=example_path,
-    )
+    with interruptible():  # a warm shutdown kills the child (sandbox_run's `finally`) and hands the job back
+        outcome = sandbox_run(
+            MODEL if kind == AssetKind.MODEL else DATASET,
+            root / primary,
+            root=root,
+            filename=primary,
+            limits=_sandbox_limits(total_size),
+            workdir=root.parent / "sandbox",
+            input_example=example_path,
+        )
     inputs = {"smoke_inputs": "input_example" if example else "generated", "input_example": example}
     if not outcome["ok"]:
         details = inputs if kind == AssetKind.MODEL else {}
@@ -266,7 +284,8 @@ def version_validate(*, version_id: int, task_id: str) -> bool:
     """Validate a version's files end to end. Idempotent; returns whether this call recorded an outcome.
 
     Raises TransientStorageError when storage cannot be read (the task retries); the caller must
-    release the claim first.
+    release the claim first. Raises WorkerDraining (registry.kernel.lib.draining) when the worker shuts down warm
+    while the files are copied or checked; the caller hands the job back (validation_hand_back).
     """
     report = validation_claim(version_id=version_id, task_id=task_id)
     if report is None:
@@ -287,8 +306,9 @@ def version_validate(*, version_id: int, task_id: str) -> bool:
     ):
         root = Path(tmp) / "files"
         try:
-            for version_file in files:
-                blob_materialize(version_file.blob, root / version_file.path)
+            with interruptible():
+                for version_file in files:
+                    blob_materialize(version_file.blob, root / version_file.path)
         except BlobMissing as exc:
             return validation_finish(
                 version_id=version_id, task_id=task_id, passed=False, failed_check="storage", reason=str(exc)

@@ -5,10 +5,12 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from registry.kernel.errors import TransientStorageError
+from registry.kernel.lib.draining import WorkerDraining
 from registry.kernel.lib.tasks import backoff_seconds
 from registry.validation.services import (
     VALIDATE_TASK,
     validation_finish,
+    validation_hand_back,
     validation_release,
     validations_recover_stalled,
     version_validate,
@@ -30,7 +32,9 @@ def version_validate_task(self, version_id: int) -> None:
     """Validate one version. Idempotent (see registry.validation.services); retries storage errors.
 
     acks_late + reject_on_worker_lost: if the worker dies mid-run the message is delivered again
-    and the same task id takes its claim back; the attempt counter ends a crash loop.
+    and the same task id takes its claim back; the attempt counter ends a crash loop. A worker that shuts
+    down warm hands the job back (registry.kernel.lib.draining) and the task returns: its message is acked, the
+    one sent again carries the job to the next worker.
     """
     try:
         version_validate(version_id=version_id, task_id=self.request.id)
@@ -57,6 +61,9 @@ def version_validate_task(self, version_id: int) -> None:
             failed_check="time_limit",
             reason=f"Validation took longer than the limit of {settings.MODELHUB_VALIDATION_TIME_LIMIT} seconds.",
         )
+    except WorkerDraining:
+        if validation_hand_back(version_id=version_id, task_id=self.request.id):
+            logger.warning("version %s: validation handed back to the queue, the worker is shutting down", version_id)
 
 
 @shared_task(ignore_result=True)

@@ -32,6 +32,7 @@ from registry.endpoints.services.provisioning import (
     endpoint_claim,
     endpoint_files_dir,
     endpoint_finish,
+    endpoint_hand_back,
     endpoint_provision,
     endpoint_release,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "endpoint_delete",
     "endpoint_files_dir",
     "endpoint_finish",
+    "endpoint_hand_back",
     "endpoint_key_create",
     "endpoint_key_revoke",
     "endpoint_provision",

@@ -39,7 +39,9 @@ from registry.examples.selectors import input_example_v2_inputs
 from registry.governance.signing import version_signature_verify
 from registry.kernel.audit.services import audit_record
 from registry.kernel.events import DomainEvent, Event, publish
+from registry.kernel.lib.draining import interruptible
 from registry.kernel.lib.leases import Heartbeat, claim_lease
+from registry.kernel.lib.tasks import task_send
 from registry.versions.models import AssetVersion
 
 logger = logging.getLogger(__name__)
@@ -93,11 +95,29 @@ def endpoint_claim(*, endpoint_id: int, task_id: str) -> Endpoint | None:
     return endpoint
 
 
-def endpoint_release(*, endpoint_id: int, task_id: str) -> None:
-    """Give a claim back before a retry; a transient fault is not counted as an attempt."""
-    Endpoint.objects.filter(pk=endpoint_id, task_id=task_id).update(
-        task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0)
+def endpoint_release(*, endpoint_id: int, task_id: str) -> bool:
+    """Give a claim back before a retry; a transient fault is not counted as an attempt. Returns whether `task_id`
+    still held it."""
+    return bool(
+        Endpoint.objects.filter(pk=endpoint_id, task_id=task_id).update(
+            task_id="", claimed_at=None, attempts=Case(When(attempts__gt=0, then=F("attempts") - 1), default=0)
+        )
     )
+
+
+def endpoint_hand_back(*, endpoint_id: int, task_id: str) -> bool:
+    """Give the claim back and send the task again, for a worker that is shutting down warm
+    (registry.kernel.lib.draining): the next worker takes the job at once, not after a lease, and the interrupted
+    attempt is not counted. Returns whether it was handed back; nothing is sent when `task_id` no longer held the
+    claim (a request changed the endpoint meanwhile and sent its own task)."""
+    if not endpoint_release(endpoint_id=endpoint_id, task_id=task_id):
+        return False
+    # As the sweep does: the re-sent message is not taken for lost before a worker claims it.
+    Endpoint.objects.filter(pk=endpoint_id, status__in=WORK_STATUSES, task_id="").update(
+        status_changed_at=timezone.now()
+    )
+    task_send(PROVISION_TASK, endpoint_id)
+    return True
 
 
 def endpoint_finish(
@@ -232,7 +252,9 @@ def _roll_back(endpoint: Endpoint, backend) -> str:
 def endpoint_provision(*, endpoint_id: int, task_id: str) -> bool:
     """Do the endpoint's pending work (deploy, update or delete) end to end. Idempotent; returns whether this call
     recorded an outcome. Raises RuntimeUnavailable or TransientStorageError for faults worth retrying (the task
-    releases its claim first). Never called inside a transaction: it does network and file I/O.
+    releases its claim first), and WorkerDraining (registry.kernel.lib.draining) when the worker shuts down warm
+    while the files are copied or their signature checked (the task hands the job back: endpoint_hand_back). Never
+    called inside a transaction: it does network and file I/O.
     """
     endpoint = endpoint_claim(endpoint_id=endpoint_id, task_id=task_id)
     if endpoint is None:
@@ -263,8 +285,11 @@ def _provision_claimed(endpoint: Endpoint, task_id: str) -> bool:
 
     version = endpoint.version
     finish = {"endpoint_id": endpoint_id, "task_id": task_id, "version_id": version.pk}
+    # A warm shutdown hands the job back from the copy and the check (both safe to abandon), never later: loading
+    # the runtime and recording the outcome run to the end.
     try:
-        files_dir = endpoint_files_materialize(endpoint, version)
+        with interruptible():
+            files_dir = endpoint_files_materialize(endpoint, version)
     except BlobMissing as exc:
         return endpoint_finish(
             **finish,
@@ -272,7 +297,8 @@ def _provision_claimed(endpoint: Endpoint, task_id: str) -> bool:
             reason=f"The files of {version.asset.full_slug} {version.version} "
             f"cannot be deployed: {exc}. Ask its owners to upload it again.",
         )
-    check = version_signature_verify(version=version, local_files=files_dir)
+    with interruptible():
+        check = version_signature_verify(version=version, local_files=files_dir)
     if not check.valid:
         shutil.rmtree(files_dir, ignore_errors=True)
         return endpoint_finish(
