@@ -15,6 +15,22 @@ from tests.factories import make_team, make_user
 REPO = Path(__file__).resolve().parent.parent
 
 
+# What the fault tests and the other measuring tests found (recovery times and the like), printed at the end of the
+# run whatever the capture setting, so every CI log carries them.
+FIGURES: list[str] = []
+
+
+def report_figure(line: str) -> None:
+    FIGURES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures measured by the tests")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 def pytest_configure(config):
     # PBKDF2 is slow by design; test users need no protection (healthchecks does the same).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -63,6 +79,14 @@ def _isolated_storage(settings, tmp_path_factory):
         },
     }
     return root
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (what the runtime said about an endpoint, rate windows, figures)."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(scope="module")

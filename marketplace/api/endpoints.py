@@ -21,6 +21,7 @@ from registry.endpoints.selectors import (
     endpoint_list,
     endpoint_metrics,
     endpoint_team_get,
+    endpoints_serving,
 )
 from registry.endpoints.services import (
     SETTINGS_RANGES,
@@ -73,6 +74,13 @@ class EndpointSerializer(serializers.Serializer):
     alias = serializers.CharField(help_text="The alias the endpoint follows; empty when pinned to a version.")
     status = serializers.ChoiceField(choices=EndpointStatus.choices)
     status_reason = serializers.CharField()
+    serving = serializers.BooleanField(
+        allow_null=True,
+        default=None,
+        help_text="For a ready endpoint, whether the runtime serves its model right now (checked within the last "
+        "few seconds); false while the runtime is down or restarting, with serving_reason; null when not ready.",
+    )
+    serving_reason = serializers.CharField(default="", help_text="Why a ready endpoint is not serving now.")
     url = serializers.CharField(help_text="The V2 model URL once ready.")
     visibility = serializers.ChoiceField(choices=Visibility.choices)
     backend = serializers.ChoiceField(choices=EndpointBackend.choices)
@@ -159,6 +167,7 @@ class EndpointUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
 
 
 def _detail(endpoint: Endpoint) -> dict:
+    endpoints_serving([endpoint])
     for field, value in endpoint_metrics(endpoint=endpoint).items():
         setattr(endpoint, field, value)
     endpoint.shadow = shadow_active(endpoint)
@@ -173,6 +182,7 @@ class EndpointListView(GenericAPIView):
     def get(self, request):
         """Endpoints of your teams, newest first."""
         page = self.paginate_queryset(endpoint_list(user=request.user))
+        endpoints_serving(page)
         return self.get_paginated_response(EndpointSerializer(page, many=True).data)
 
     @extend_schema(request=EndpointInputSerializer, responses={202: EndpointCreatedSerializer})

@@ -20,6 +20,7 @@ from registry.endpoints.selectors import (
     endpoint_list,
     endpoint_metrics,
     endpoint_shadow_latest,
+    endpoints_serving,
     shadow_candidates,
 )
 from registry.endpoints.services import endpoint_key_create, endpoint_key_revoke, shadow_start, shadow_stop
@@ -32,7 +33,9 @@ KEY_PLACEHOLDER = "$MODELHUB_KEY"
 
 @portal_view
 def endpoint_index(request):
-    return render(request, "pages/endpoints.html", {"endpoints": list(endpoint_list(user=request.user))})
+    endpoints = list(endpoint_list(user=request.user))
+    endpoints_serving(endpoints)
+    return render(request, "pages/endpoints.html", {"endpoints": endpoints})
 
 
 def _example_inputs(version) -> tuple[list[dict], str]:
@@ -151,6 +154,7 @@ def _example_path(version) -> str:
 
 
 def _status_context(endpoint) -> dict:
+    endpoints_serving([endpoint])
     metrics = endpoint_metrics(endpoint=endpoint)
     return {
         "endpoint": endpoint,

@@ -16,6 +16,7 @@ from registry.teams.selectors import team_get_for
 from registry.versions.models import AssetVersion
 
 METRICS_CACHE_SECONDS = 5
+SERVING_CACHE_SECONDS = 3
 
 
 def endpoint_list(*, user) -> QuerySet[Endpoint]:
@@ -52,10 +53,35 @@ def endpoint_key_list(*, endpoint: Endpoint) -> QuerySet[EndpointKey]:
     )
 
 
+def endpoints_serving(endpoints) -> None:
+    """Mark each endpoint with `serving` and `serving_reason`: for a ready one, whether its backend serves its model
+    right now (True) or not (False, with the reason: the runtime is down, restarting, lost the model); None and ""
+    for one that is not ready. Cached a few seconds per endpoint; what is not cached costs one call per backend
+    (registry.endpoints.backends: `states`), never raises, and waits at most a couple of seconds for a runtime that
+    does not answer."""
+    endpoints = list(endpoints)
+    ready = [e for e in endpoints if e.status == EndpointStatus.READY]
+    keys = {e.pk: f"endpoint-serving-{e.pk}" for e in ready}
+    known = cache.get_many(list(keys.values()))
+    by_backend: dict[str, list[Endpoint]] = {}
+    for endpoint in ready:
+        if keys[endpoint.pk] not in known:
+            by_backend.setdefault(endpoint.backend, []).append(endpoint)
+    for group in by_backend.values():
+        fresh = {keys[pk]: state for pk, state in backend_for(group[0]).states(group).items()}
+        cache.set_many(fresh, SERVING_CACHE_SECONDS)
+        known.update(fresh)
+    for endpoint in endpoints:
+        state = known.get(keys.get(endpoint.pk, ""))
+        endpoint.serving = None if state is None else state["state"] == "READY"
+        endpoint.serving_reason = "" if state is None or endpoint.serving else state.get("reason") or ""
+
+
 def endpoint_metrics(*, endpoint: Endpoint) -> dict:
     """Best effort, cached a few seconds: the figures the endpoint's backend reports for it when it is ready
-    (registry.endpoints.backends: `metrics`), nulls for what it does not know or when it is not ready."""
-    if endpoint.status != EndpointStatus.READY:
+    (registry.endpoints.backends: `metrics`), nulls for what it does not know, when it is not ready, or when
+    `endpoints_serving` found its backend not serving it."""
+    if endpoint.status != EndpointStatus.READY or getattr(endpoint, "serving", None) is False:
         return {**METRICS_UNAVAILABLE, "traffic": []}
     key = f"endpoint-metrics-{endpoint.pk}"
     figures = cache.get(key)

@@ -24,7 +24,7 @@ from registry.governance.services import alias_set
 from registry.kernel.audit.models import AuditEvent
 from registry.tokens.services import token_create
 from registry.versions.models import AssetVersion
-from tests.conftest import REPO
+from tests.conftest import REPO, report_figure
 from tests.factories import complete_card_fields, linear_model, make_asset, make_version, onnx_bytes
 from tests.marketplace.client_process import pull_in_a_process
 from tests.registry.endpoint_fixtures import approve
@@ -182,7 +182,7 @@ def test_a_dropped_transfer_resumes_where_it_stopped(env, proxy, catalogue, toke
     assert (snapshot / "model.onnx").read_bytes() == catalogue["content"]
     (_, first_range, _), (_, second_range, sent) = [s for s in _Cutting.seen if "/download" in s[0]]
     assert first_range is None and second_range == f"bytes={kept}-" and sent == size - kept
-    print(f"\nresume: {sent} bytes sent again for the {size - kept} missing of {size}")
+    report_figure(f"resume: {sent} bytes sent again for the {size - kept} missing of {size}")
 
 
 def test_bytes_that_do_not_match_their_sha256_are_refused(env, proxy, catalogue, token, live_server, capsys):

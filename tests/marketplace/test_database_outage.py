@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from registry.tokens.services import token_create
-from tests.conftest import REPO, subprocess_database_url
+from tests.conftest import REPO, report_figure, subprocess_database_url
 from tests.s3 import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -141,4 +141,6 @@ def test_a_database_restart_is_a_503_then_the_portal_answers_again(portal_behind
         time.sleep(0.2)
     recovered = time.monotonic() - restored
     assert requests.get(f"{base}/readyz", timeout=10).json()["checks"]["database"] is None
-    print(f"\ndatabase outage: 503s answered in {answered:.2f} s; the portal answered again {recovered:.2f} s after")
+    report_figure(
+        f"database outage: 503s answered in {answered:.2f} s; the portal answered again {recovered:.2f} s after"
+    )

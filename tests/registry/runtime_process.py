@@ -24,48 +24,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_runtime(live_server, tmp_path, live_runtime_env):
-    """The real runtime on a free port: (url, port, log path)."""
-    port = free_port()
-    log = open(tmp_path / "runtime.log", "w")
+def start_runtime(port: int, state_dir, log_path, *, portal_url: str, extra_env: dict | None = None):
+    """`python -m registry.runtime` on 127.0.0.1:`port` with `state_dir`, asking `portal_url` about credentials;
+    returns the process once it answers (its log appended to `log_path`)."""
     env = {
         **os.environ,
         "MODELHUB_RUNTIME_SECRET": django_settings.MODELHUB_RUNTIME_SECRET,
         "MODELHUB_RUNTIME_AUTH_TTL": "1",
-        **live_runtime_env,
+        **(extra_env or {}),
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "registry.runtime",
-            "--port",
-            str(port),
-            "--state-dir",
-            str(tmp_path / "runtime-state"),
-            "--portal-url",
-            live_server.url,
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "a") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "registry.runtime", "--port", str(port), "--state-dir", str(state_dir),
+             "--portal-url", portal_url],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     client = triton.InferenceServerClient(f"127.0.0.1:{port}")
     deadline = time.monotonic() + 30
     while True:
         try:
             if client.is_server_live():
-                break
+                return process
         except Exception:
             pass
-        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "runtime.log").read_text()
+        assert process.poll() is None and time.monotonic() < deadline, open(log_path).read()[-3000:]
         time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", port, tmp_path / "runtime.log"
+
+
+@pytest.fixture
+def live_runtime(live_server, tmp_path, live_runtime_env):
+    """The real runtime on a free port: (url, port, log path)."""
+    port, log = free_port(), tmp_path / "runtime.log"
+    process = start_runtime(
+        port, tmp_path / "runtime-state", log, portal_url=live_server.url, extra_env=live_runtime_env
+    )
+    yield f"http://127.0.0.1:{port}", port, log
     process.terminate()
     process.wait(timeout=20)
-    log.close()
 
 
 @pytest.fixture

@@ -400,6 +400,9 @@ def test_the_figures_of_an_endpoint_come_from_its_backend(bob, team, v1, bob_api
             asked.append(endpoint.pk)
             return {"request_count": 41, "latency_p50_ms": 1.5}
 
+        def states(self, endpoints):
+            return {e.pk: {"state": "READY", "reason": ""} for e in endpoints}
+
     monkeypatch.setattr(selectors, "backend_for", lambda endpoint: Backend())
     endpoint, _ = create(bob, team)
     detail = f"/api/v1/endpoints/{endpoint.pk}/"
@@ -421,3 +424,46 @@ def test_the_local_backend_reads_the_runtimes_figures(bob, team, v1, runtime):
     figures = backend_for(endpoint).metrics(endpoint)
     assert figures["request_count"] == 2 and figures["requests_last_hour"] == 2
     assert sum(minute["requests"] for minute in figures["traffic"]) == 2
+
+
+def test_a_ready_endpoint_shows_whether_the_runtime_serves_it_now(bob, team, v1, runtime, bob_api, settings):
+    from django.core.cache import cache
+
+    endpoint, _ = create(bob, team)
+    detail = f"/api/v1/endpoints/{endpoint.pk}/"
+    assert bob_api.get(detail).json()["serving"] is None  # not ready: not asked
+    endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
+    assert (read := bob_api.get(detail).json())["serving"] is True and read["serving_reason"] == ""
+    calls = len(runtime.calls)
+    assert bob_api.get("/api/v1/endpoints/").json()["results"][0]["serving"] is True
+    assert len(runtime.calls) == calls  # cached a few seconds
+
+    cache.clear()
+    del runtime.models["clf-1-0-0"]  # a runtime that came back without its state
+    lost = bob_api.get(detail).json()
+    assert lost["status"] == "ready" and lost["serving"] is False and "lost the model" in lost["serving_reason"]
+
+    cache.clear()
+    settings.MODELHUB_RUNTIME_URL = "http://127.0.0.1:9"  # nothing listens: the runtime is down
+    down = bob_api.get(detail).json()
+    assert down["serving"] is False and "did not answer" in down["serving_reason"] and down["request_count"] is None
+
+
+def test_the_sweep_loads_again_what_a_restarted_runtime_lost(bob, team, v1, runtime, settings):
+    endpoint, _ = create(bob, team)
+    endpoint_provision(endpoint_id=endpoint.pk, task_id="t1")
+    assert endpoints_recover_stalled() == [] and Endpoint.objects.get(pk=endpoint.pk).status == "ready"
+
+    runtime.models.clear()  # came back without its state folder
+    endpoints_recover_stalled()
+    endpoint.refresh_from_db()
+    assert endpoint.status == "updating" and "without this model" in endpoint.status_reason
+    assert AuditEvent.objects.filter(action="endpoint.update_requested", actor=None).count() == 1
+    assert endpoint_provision(endpoint_id=endpoint.pk, task_id="t2") is True
+    endpoint.refresh_from_db()
+    assert endpoint.status == "ready" and "clf-1-0-0" in runtime.models
+
+    runtime.models.clear()
+    settings.MODELHUB_RUNTIME_URL = "http://127.0.0.1:9"  # down: nothing to load it into, nothing changes
+    endpoints_recover_stalled()
+    assert Endpoint.objects.get(pk=endpoint.pk).status == "ready"

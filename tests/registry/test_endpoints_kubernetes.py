@@ -312,3 +312,26 @@ def test_a_kubernetes_endpoints_figures_are_not_available_and_the_cluster_is_not
         "traffic": [],
     }
     assert cluster.calls == []
+
+
+def test_a_kubernetes_endpoint_is_serving_while_its_inference_service_is_ready(
+    alice, bob, dave, team, tmp_path, cluster
+):
+    from registry.endpoints.models import Endpoint
+    from registry.endpoints.selectors import endpoints_serving
+
+    approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
+    ((endpoint, _),) = endpoint_create(user=bob, team=team, asset="vision/clf", version="1.0.0", name="clf")
+    Endpoint.objects.filter(pk=endpoint.pk).update(status="ready")
+    endpoint.refresh_from_db()
+    gone = KubernetesBackend().states([endpoint])[endpoint.pk]  # no InferenceService: the cluster says 404
+    assert gone["state"] == "UNAVAILABLE" and "404" in gone["reason"]
+    cluster.objects[f"{BASE}/v1beta1/namespaces/models/inferenceservices/clf"] = {"metadata": {"name": "clf"}}
+    cluster.ready_after = 2
+    assert KubernetesBackend().states([endpoint])[endpoint.pk] == {
+        "name": "clf",
+        "state": "UNAVAILABLE",
+        "reason": "PredictorNotReady",
+    }
+    endpoints_serving([endpoint])
+    assert endpoint.serving is True and endpoint.serving_reason == ""

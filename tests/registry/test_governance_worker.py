@@ -5,7 +5,14 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.conftest import kill_worker, start_celery_worker, stop_celery_worker, wait_for_status, wait_until
+from tests.conftest import (
+    kill_worker,
+    report_figure,
+    start_celery_worker,
+    stop_celery_worker,
+    wait_for_status,
+    wait_until,
+)
 from tests.factories import (
     add_big_file,
     complete_card_fields,
@@ -82,4 +89,4 @@ def test_a_worker_killed_mid_signing_is_replaced_within_seconds(
         stop_celery_worker(replacement)
     assert AuditEvent.objects.filter(action="version.signed").count() == 1
     assert version_signature_verify(version=version).valid
-    print(f"\nsigning recovered {recovered:.1f} s after its worker was killed (lease 6 s; a new worker started)")
+    report_figure(f"signing recovered {recovered:.1f} s after its worker was killed (lease 6 s; a new worker started)")

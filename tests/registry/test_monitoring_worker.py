@@ -27,6 +27,7 @@ from registry.notifications.services import webhook_create
 from registry.teams.models import Team
 from registry.validation.models import DatasetProfile
 from registry.versions.models import AssetVersion
+from tests.conftest import report_figure
 from tests.registry.runtime_process import live_runtime, live_runtime_worker_env  # noqa: F401 (fixtures)
 from tests.registry.test_notifications import Receiver, receiver  # noqa: F401 (fixtures)
 
@@ -131,7 +132,7 @@ def test_deploy_monitor_alarm_label_and_retrain_webhook(
     flags = [bool(r.drifted) for r in drifted]
     raised_at = next(i for i in range(1, len(flags)) if flags[i] and flags[i - 1])  # alarm_after = 2
     rows_to_alarm = sum(r.rows for r in drifted[: raised_at + 1])
-    print(f"\nmonitoring: a 2 sd shift of one feature raised its alarm after {rows_to_alarm} shifted rows")
+    report_figure(f"monitoring: a 2 sd shift of one feature raised its alarm after {rows_to_alarm} shifted rows")
     assert rows_to_alarm <= 1200, rows_to_alarm
 
     labels = [{"request_id": i, "value": t} for i, t in zip(ids, truths)]

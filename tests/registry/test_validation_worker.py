@@ -14,6 +14,7 @@ from registry.validation.tasks import version_validate_task
 from registry.versions.models import AssetVersion
 from tests.conftest import (
     kill_worker,
+    report_figure,
     require_real_services,
     start_celery_worker,
     stop_celery_worker,
@@ -173,7 +174,9 @@ def test_a_worker_killed_mid_validation_is_replaced_within_seconds(
     report = ValidationReport.objects.get(version__asset__slug="slow")
     assert status == "validated" and report.attempts == 2, report.reason
     assert AuditEvent.objects.filter(action="version.validated").count() == 1
-    print(f"\nvalidation recovered {recovered:.1f} s after its worker was killed (lease 6 s; a new worker started)")
+    report_figure(
+        f"validation recovered {recovered:.1f} s after its worker was killed (lease 6 s; a new worker started)"
+    )
 
 
 def _redis(*args: str) -> bool:
@@ -218,4 +221,4 @@ def test_uploads_while_the_broker_is_down_all_end_validated_once(
     recovered = time.monotonic() - back
     assert set(AssetVersion.objects.filter(asset__slug__in=slugs).values_list("status", flat=True)) == {"validated"}
     assert AuditEvent.objects.filter(action="version.validated").count() == 3
-    print(f"\nbroker down 30 s: the 3 uploads made meanwhile were validated {recovered:.1f} s after it came back")
+    report_figure(f"broker down 30 s: the 3 uploads made meanwhile were validated {recovered:.1f} s after it came back")

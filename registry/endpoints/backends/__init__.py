@@ -2,9 +2,10 @@
 
 `deploy(endpoint, files_dir) -> url` loads (or atomically replaces) the endpoint's current version and
 returns the public URL of its V2 model; `remove(endpoint)` unloads it (idempotent); `status(endpoint)`
-says what the backend reports now. `internal_url(endpoint)` is where the portal itself talks V2 to the
-model (the conformance check). `metrics(endpoint)` is the serving figures of a ready endpoint (best effort;
-None when the backend cannot report them). Backends raise RuntimeUnavailable for faults worth retrying and
+says what the backend reports now, and `states(endpoints)` whether it serves each of them right now (what
+the portal shows). `internal_url(endpoint)` is where the portal itself talks V2 to the model (the
+conformance check). `metrics(endpoint)` is the serving figures of a ready endpoint (best effort; None when
+the backend cannot report them). Backends raise RuntimeUnavailable for faults worth retrying and
 DeployRefused for a refusal a person has to act on.
 """
 
@@ -38,6 +39,11 @@ class EndpointBackend(Protocol):
     def remove(self, endpoint) -> None: ...
 
     def status(self, endpoint) -> dict: ...
+
+    def states(self, endpoints) -> dict[int, dict]:
+        """For each endpoint's pk: {"state": "READY" | "UNAVAILABLE", "reason"}: whether the backend serves its model
+        right now, in as few calls as the backend allows. Never raises: an unreachable runtime is UNAVAILABLE."""
+        ...
 
     def internal_url(self, endpoint) -> str: ...
 

@@ -233,6 +233,16 @@ class KubernetesBackend:
         ready, message = _ready(obj)
         return {"name": endpoint.name, "state": "READY" if ready else "UNAVAILABLE", "reason": message}
 
+    def states(self, endpoints) -> dict[int, dict]:
+        """Each endpoint's InferenceService readiness ({pk: {"state", "reason"}}); never raises."""
+        found = {}
+        for endpoint in endpoints:
+            try:
+                found[endpoint.pk] = self.status(endpoint)
+            except (RuntimeUnavailable, DeployRefused) as exc:
+                found[endpoint.pk] = {"state": "UNAVAILABLE", "reason": str(exc)}
+        return found
+
     def internal_url(self, endpoint) -> str:
         status = self._get(_api(), endpoint).get("status") or {}
         url = (status.get("address") or {}).get("url") or status.get("url") or ""

@@ -85,11 +85,38 @@ class LocalRuntimeBackend:
         return self._entry(shadow_runtime_name(endpoint.name))
 
     def _entry(self, name: str) -> dict:
-        response = runtime_request("POST", "/v2/repository/index", json={}, timeout=5)
-        for entry in response.json() if response.status_code == 200 else []:
-            if entry.get("name") == name:
-                return entry
-        return {"name": name, "state": "UNAVAILABLE", "reason": "not loaded"}
+        return self._index().get(name) or {"name": name, "state": "UNAVAILABLE", "reason": "not loaded"}
+
+    def _index(self, timeout: float = 5) -> dict[str, dict]:
+        response = runtime_request("POST", "/v2/repository/index", json={}, timeout=timeout)
+        entries = response.json() if response.status_code == 200 else []
+        return {entry.get("name"): entry for entry in entries if isinstance(entry, dict)}
+
+    def loaded_names(self) -> set[str]:
+        """The names of every model the runtime knows (served, loading or failed); RuntimeUnavailable when down."""
+        return set(self._index(timeout=2))
+
+    def states(self, endpoints) -> dict[int, dict]:
+        """Whether the runtime serves each endpoint's model now, from one index call: {pk: {"state", "reason"}},
+        state READY or UNAVAILABLE; never raises (a runtime that does not answer makes every one UNAVAILABLE)."""
+        try:
+            index = self._index(timeout=2)
+        except RuntimeUnavailable as exc:
+            down = {"state": "UNAVAILABLE", "reason": f"{str(exc)[0].upper()}{str(exc)[1:]}."}
+            return {endpoint.pk: down for endpoint in endpoints}
+        found = {}
+        for endpoint in endpoints:
+            entry = index.get(endpoint.name)
+            if entry is None:
+                reason = "The inference runtime lost the model (it restarted without its state); it is loaded again."
+            elif entry.get("state") == "READY":
+                reason = ""
+            else:
+                reason = (
+                    f"The inference runtime cannot serve the model now: {entry.get('reason') or entry.get('state')}."
+                )
+            found[endpoint.pk] = {"state": "READY" if not reason else "UNAVAILABLE", "reason": reason}
+        return found
 
     def internal_url(self, endpoint) -> str:
         return settings.MODELHUB_RUNTIME_URL

@@ -217,12 +217,12 @@ def _lock(endpoint: Endpoint) -> Endpoint:
     )
 
 
-def _retarget(locked: Endpoint, *, status: str, **fields) -> None:
+def _retarget(locked: Endpoint, *, status: str, reason: str = "", **fields) -> None:
     """Move to a work status and reset the claim, so a task working on the old target drops its outcome."""
     now = timezone.now()
     for field, value in fields.items():
         setattr(locked, field, value)
-    locked.status, locked.status_reason, locked.status_changed_at = status, "", now
+    locked.status, locked.status_reason, locked.status_changed_at = status, reason, now
     locked.task_id, locked.claimed_at, locked.attempts = "", None, 0
     locked.save(
         update_fields=["status", "status_reason", "status_changed_at", "task_id", "claimed_at", "attempts", *fields]
@@ -253,6 +253,27 @@ def endpoint_update(*, user, endpoint: Endpoint, version: str | None = None, ali
         )
         task_send_on_commit(PROVISION_TASK, locked.pk)
     return endpoint_get(user=user, endpoint_id=locked.pk)
+
+
+def endpoint_reload(*, endpoint: Endpoint, reason: str) -> bool:
+    """Load a ready endpoint again, as it is (same version), for the recovery sweep: back to `updating`, audited,
+    and the provisioning task does the rest. False when it is not ready any more (changed meanwhile)."""
+    with transaction.atomic():
+        locked = _lock(endpoint)
+        if locked.status != EndpointStatus.READY or locked.status_changed_at != endpoint.status_changed_at:
+            return False
+        _retarget(locked, status=EndpointStatus.UPDATING, reason=reason)
+        audit_record(
+            actor=None,
+            action=Event.ENDPOINT_UPDATE_REQUESTED,
+            target=locked,
+            team=locked.team,
+            before={"version": locked.version.version},
+            after={"version": locked.version.version},
+            data={"reason": reason},
+        )
+        task_send_on_commit(PROVISION_TASK, locked.pk)
+    return True
 
 
 def endpoint_delete(*, user, endpoint: Endpoint) -> Endpoint:
