@@ -3,6 +3,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -269,6 +270,32 @@ def kill_worker(process, *, spare=()) -> float:
     killed_at = time.monotonic()
     process.wait(timeout=10)
     return killed_at
+
+
+def process_gone(process) -> bool:
+    """Whether a psutil.Process has ended (a zombie counts: killed, not reaped yet by its new parent)."""
+    import psutil
+
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@contextmanager
+def replacement_worker(tmp_path: Path, env: dict[str, str]):
+    """A new worker on the test queue, for a fault test once it has killed or stopped `celery_worker`: with its
+    environment (`env`: the test's celery_worker_env) and the test's artifact folder; stopped after the block."""
+    artifacts = settings.STORAGES["artifacts"]["OPTIONS"]["location"]
+    process = start_celery_worker(
+        tmp_path / "replacement.log",
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        extra_env={"MODELHUB_ARTIFACTS_DIR": str(artifacts), **env},
+    )
+    try:
+        yield process
+    finally:
+        stop_celery_worker(process)
 
 
 def wait_until(condition, *, timeout: float, every: float = 0.5, tick=None, log=None):

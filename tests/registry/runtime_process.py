@@ -16,6 +16,7 @@ import tritonclient.http as triton
 from django.conf import settings as django_settings
 
 from tests.conftest import REPO
+from tests.registry.endpoint_fixtures import worker_env_for_runtime
 
 
 def free_port() -> int:
@@ -66,11 +67,4 @@ def live_runtime(live_server, tmp_path, live_runtime_env):
 @pytest.fixture
 def live_runtime_worker_env(live_runtime, settings, tmp_path):
     """The environment a Celery worker needs to provision endpoints on `live_runtime`."""
-    url, _port, _log = live_runtime
-    settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
-    return {
-        "MODELHUB_RUNTIME_URL": url,
-        "MODELHUB_RUNTIME_PUBLIC_URL": url,
-        "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR,
-        "MODELHUB_RUNTIME_SECRET": settings.MODELHUB_RUNTIME_SECRET,
-    }
+    return worker_env_for_runtime(live_runtime[0], settings, tmp_path)

@@ -24,7 +24,13 @@ from registry.kernel.lib.draining import (
 )
 from registry.validation.models import ValidationReport
 from registry.versions.models import AssetVersion
-from tests.conftest import report_figure, start_celery_worker, stop_celery_worker, wait_until, worker_log_count
+from tests.conftest import (
+    process_gone,
+    replacement_worker,
+    report_figure,
+    wait_until,
+    worker_log_count,
+)
 from tests.factories import endless_loop_model, make_asset, make_version, onnx_bytes
 
 
@@ -118,13 +124,6 @@ def _sandboxes(process: psutil.Process) -> list[psutil.Process]:
     return [p for p in process.children(recursive=True) if "registry.validation.sandbox" in " ".join(p.cmdline())]
 
 
-def _dead(process: psutil.Process) -> bool:
-    try:
-        return process.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
 def test_an_interrupted_sandbox_run_kills_its_child_before_it_raises(drain_handler, tmp_path):
     """The sandbox child is gone when WorkerDraining leaves sandbox_run, with its parent (this process) alive: the
     `finally` killed it, not PR_SET_PDEATHSIG."""
@@ -149,7 +148,7 @@ def test_an_interrupted_sandbox_run_kills_its_child_before_it_raises(drain_handl
     with pytest.raises(WorkerDraining), interruptible():
         sandbox_run(MODEL, model, root=model.parent, filename="model.onnx", limits=limits, workdir=tmp_path / "sb")
     assert time.monotonic() - started < 30
-    assert seen and all(_dead(p) for p in seen), "the sandbox child outlived the interrupted run"
+    assert seen and all(process_gone(p) for p in seen), "the sandbox child outlived the interrupted run"
     drainer.join(5)
 
 
@@ -216,7 +215,7 @@ LEASE = 60  # long, so that an outcome before it cannot be the lease's doing
     "celery_worker_env", [{"MODELHUB_CLAIM_LEASE": str(LEASE), "MODELHUB_SMOKE_TIME_LIMIT": "120"}]
 )
 def test_a_worker_shut_down_warm_mid_validation_hands_the_job_to_the_next_at_once(
-    celery_worker, celery_worker_env, alice, team, alice_api, settings, tmp_path, _isolated_storage
+    celery_worker, celery_worker_env, alice, team, alice_api, settings, tmp_path
 ):
     """SIGTERM (a Kubernetes pod stopping) while the sandbox runs a ~17 s smoke inference: the worker kills the
     sandbox, releases the claim, sends the job again and exits within seconds, not after the inference; a new
@@ -244,18 +243,13 @@ def test_a_worker_shut_down_warm_mid_validation_hands_the_job_to_the_next_at_onc
     exited = time.monotonic() - sigterm_at
     assert celery_worker.returncode == 0, celery_worker.log_path.read_text()[-3000:]
     _, alive = psutil.wait_procs(sandboxes, timeout=1)
-    assert all(_dead(p) for p in alive), "the sandbox outlived its worker"
+    assert all(process_gone(p) for p in alive), "the sandbox outlived its worker"
     report = ValidationReport.objects.get(version__asset__slug="long")
     assert (report.task_id, report.claimed_at, report.attempts) == ("", None, 0), "the claim was not handed back"
     assert worker_log_count(celery_worker, "validation handed back to the queue, the worker is shutting down") == 1
     assert AssetVersion.objects.get(asset__slug="long").status == "validating"
 
-    replacement = start_celery_worker(
-        tmp_path / "replacement.log",
-        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-        extra_env={"MODELHUB_ARTIFACTS_DIR": str(_isolated_storage), **celery_worker_env},
-    )
-    try:
+    with replacement_worker(tmp_path, celery_worker_env) as replacement:
         reclaimed = wait_until(
             lambda: (
                 ValidationReport.objects.filter(version__asset__slug="long").exclude(task_id="").exists()
@@ -273,8 +267,6 @@ def test_a_worker_shut_down_warm_mid_validation_hands_the_job_to_the_next_at_onc
             log=replacement.log_path,
         )
         outcome = time.monotonic() - sigterm_at
-    finally:
-        stop_celery_worker(replacement)
     report = ValidationReport.objects.get(version__asset__slug="long")
     assert AssetVersion.objects.get(asset__slug="long").status == "validated", report.reason
     assert report.attempts == 1 and report.task_id != first.task_id  # the interrupted attempt is not counted

@@ -8,52 +8,29 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
-from django.db import connection
 
 from registry.endpoints.models import Endpoint
-from registry.endpoints.services import runtime_authorize
-from tests.conftest import kill_worker, report_figure, start_celery_worker, stop_celery_worker, wait_until
+from tests.conftest import (
+    kill_worker,
+    process_gone,
+    replacement_worker,
+    report_figure,
+    wait_until,
+)
 from tests.factories import add_big_file, make_asset, make_validated_version
-from tests.registry.endpoint_fixtures import approve
-from tests.registry.fake_runtime import fake_runtime
+from tests.registry.endpoint_fixtures import approve, authorizing_runtime, runtime_worker_env  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 LEASE = {"MODELHUB_CLAIM_LEASE": "6", "MODELHUB_HEARTBEAT_INTERVAL": "1"}
 
 
-def _authorize(model: str, digest: str) -> int:
-    try:
-        return runtime_authorize(model=model, credential_sha256=digest)
-    finally:
-        connection.close()  # the server thread's own connection
-
-
 @pytest.fixture
-def runtime(settings):
-    with fake_runtime(settings, authorize=_authorize) as running:
-        yield running
-
-
-@pytest.fixture
-def celery_worker_env(runtime, settings, tmp_path):
-    settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
-    return {
-        "MODELHUB_RUNTIME_URL": runtime.url,
-        "MODELHUB_RUNTIME_PUBLIC_URL": runtime.url,
-        "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR,
-        **LEASE,
-    }
-
-
-def _dead(process: psutil.Process) -> bool:
-    try:
-        return process.status() == psutil.STATUS_ZOMBIE  # killed, not reaped yet by its new parent
-    except psutil.NoSuchProcess:
-        return True
+def celery_worker_env(runtime_worker_env):
+    return {**runtime_worker_env, **LEASE}
 
 
 def test_a_worker_killed_mid_provisioning_is_replaced_within_seconds(
-    celery_worker, celery_worker_env, alice, bob, dave, team, bob_api, settings, tmp_path, _isolated_storage
+    celery_worker, celery_worker_env, alice, bob, dave, team, bob_api, settings, tmp_path
 ):
     from registry.endpoints.tasks import endpoints_recover_task
     from registry.kernel.audit.models import AuditEvent
@@ -73,17 +50,12 @@ def test_a_worker_killed_mid_provisioning_is_replaced_within_seconds(
     processes = [psutil.Process(celery_worker.pid), *psutil.Process(celery_worker.pid).children(recursive=True)]
     killed_at = kill_worker(celery_worker)
     psutil.wait_procs(processes, timeout=5)
-    assert all(_dead(p) for p in processes), "a process of the killed worker is still running"
+    assert all(process_gone(p) for p in processes), "a process of the killed worker is still running"
     assert not (folder / version.sha256).exists()  # killed in the middle of the copying
     endpoint.refresh_from_db()
     assert endpoint.status == "provisioning" and endpoint.task_id  # the dead worker's claim is still there
 
-    replacement = start_celery_worker(
-        tmp_path / "replacement.log",
-        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-        extra_env={"MODELHUB_ARTIFACTS_DIR": str(_isolated_storage), **celery_worker_env},
-    )
-    try:
+    with replacement_worker(tmp_path, celery_worker_env) as replacement:
         wait_until(
             lambda: Endpoint.objects.filter(pk=endpoint.pk).exclude(status="provisioning").exists(),
             timeout=120,
@@ -91,8 +63,6 @@ def test_a_worker_killed_mid_provisioning_is_replaced_within_seconds(
             log=replacement.log_path,
         )
         recovered = time.monotonic() - killed_at
-    finally:
-        stop_celery_worker(replacement)
     endpoint.refresh_from_db()
     assert endpoint.status == "ready" and endpoint.attempts == 2, endpoint.status_reason
     assert AuditEvent.objects.filter(action="endpoint.ready", target_id=str(endpoint.pk)).count() == 1

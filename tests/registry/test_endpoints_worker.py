@@ -5,40 +5,19 @@ import time
 
 import pytest
 import requests
-from django.db import connection
 
-from registry.endpoints.services import runtime_authorize
-from tests.registry.endpoint_fixtures import approved_model
-from tests.registry.fake_runtime import fake_runtime
+from tests.registry.endpoint_fixtures import approved_model, authorizing_runtime, runtime_worker_env  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
-def _authorize(model: str, digest: str) -> int:
-    try:
-        return runtime_authorize(model=model, credential_sha256=digest)
-    finally:
-        connection.close()  # the server thread's own connection
-
-
 @pytest.fixture
-def runtime(settings):
-    with fake_runtime(settings, authorize=_authorize) as running:
-        yield running
-
-
-@pytest.fixture
-def celery_worker_env(runtime, settings, tmp_path):
-    settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
-    return {
-        "MODELHUB_RUNTIME_URL": runtime.url,
-        "MODELHUB_RUNTIME_PUBLIC_URL": runtime.url,
-        "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR,
-    }
+def celery_worker_env(runtime_worker_env):
+    return {**runtime_worker_env}
 
 
 def test_the_worker_provisions_an_endpoint(
-    celery_worker, runtime, alice, bob, dave, team, tmp_path, bob_api, charlie_api
+    celery_worker, authorizing_runtime, alice, bob, dave, team, tmp_path, bob_api, charlie_api
 ):
     approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
     created = bob_api.post(

@@ -7,9 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.conftest import (
     kill_worker,
+    replacement_worker,
     report_figure,
-    start_celery_worker,
-    stop_celery_worker,
     wait_for_status,
     wait_until,
 )
@@ -47,7 +46,7 @@ def test_approval_is_signed_by_the_worker(celery_worker, alice, team, alice_api,
 
 @pytest.mark.parametrize("celery_worker_env", [{"MODELHUB_CLAIM_LEASE": "6", "MODELHUB_HEARTBEAT_INTERVAL": "1"}])
 def test_a_worker_killed_mid_signing_is_replaced_within_seconds(
-    celery_worker, celery_worker_env, alice, bob, dave, team, settings, tmp_path, _isolated_storage
+    celery_worker, celery_worker_env, alice, bob, dave, team, settings, tmp_path
 ):
     """SIGKILL while the worker hashes a 1 GiB version to sign it: the signing's heartbeat stops, and once its lease
     (6 s here, 30 s by default) has run out the sweep sends it to the next worker, which signs it once."""
@@ -72,12 +71,7 @@ def test_a_worker_killed_mid_signing_is_replaced_within_seconds(
     killed_at = kill_worker(celery_worker)
     assert not VersionSignature.objects.filter(version=version).exists()
 
-    replacement = start_celery_worker(
-        tmp_path / "replacement.log",
-        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-        extra_env={"MODELHUB_ARTIFACTS_DIR": str(_isolated_storage), **celery_worker_env},
-    )
-    try:
+    with replacement_worker(tmp_path, celery_worker_env) as replacement:
         wait_until(
             lambda: VersionSignature.objects.filter(version=version).exists(),
             timeout=120,
@@ -85,8 +79,6 @@ def test_a_worker_killed_mid_signing_is_replaced_within_seconds(
             log=replacement.log_path,
         )
         recovered = time.monotonic() - killed_at
-    finally:
-        stop_celery_worker(replacement)
     assert AuditEvent.objects.filter(action="version.signed").count() == 1
     assert version_signature_verify(version=version).valid
     report_figure(f"signing recovered {recovered:.1f} s after its worker was killed (lease 6 s; a new worker started)")

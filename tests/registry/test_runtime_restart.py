@@ -11,7 +11,7 @@ import requests
 
 from registry.endpoints.tasks import endpoints_recover_task
 from tests.conftest import kill_worker, report_figure, wait_until
-from tests.registry.endpoint_fixtures import approved_model
+from tests.registry.endpoint_fixtures import approved_model, worker_env_for_runtime
 from tests.registry.runtime_process import free_port, start_runtime
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -39,13 +39,7 @@ def runtime_host(live_server, tmp_path):
 
 @pytest.fixture
 def celery_worker_env(runtime_host, settings, tmp_path):
-    settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
-    return {
-        "MODELHUB_RUNTIME_URL": runtime_host.url,
-        "MODELHUB_RUNTIME_PUBLIC_URL": runtime_host.url,
-        "MODELHUB_RUNTIME_MODELS_DIR": settings.MODELHUB_RUNTIME_MODELS_DIR,
-        "MODELHUB_RUNTIME_SECRET": settings.MODELHUB_RUNTIME_SECRET,
-    }
+    return worker_env_for_runtime(runtime_host.url, settings, tmp_path)
 
 
 def _answers(url: str, key: str) -> bool:

@@ -14,11 +14,14 @@ from registry.validation.tasks import version_validate_task
 from registry.versions.models import AssetVersion
 from tests.conftest import (
     kill_worker,
+    process_gone,
+    replacement_worker,
     report_figure,
     require_real_services,
     start_celery_worker,
     stop_celery_worker,
     wait_for_status,
+    wait_until,
     worker_log_count,
 )
 from tests.factories import endless_loop_model, linear_model, make_asset, memory_bomb_model, onnx_bytes
@@ -124,20 +127,13 @@ def test_hostile_models_end_invalid_and_cost_the_worker_nothing(celery_worker, a
     assert worker_rss(celery_worker) - baseline < 64 * 1024 * 1024
 
 
-def _dead(process: psutil.Process) -> bool:
-    try:
-        return process.status() == psutil.STATUS_ZOMBIE  # killed, not reaped yet by its new parent
-    except psutil.NoSuchProcess:
-        return True
-
-
 def _sandboxes(process: psutil.Process) -> list[psutil.Process]:
     return [p for p in process.children(recursive=True) if "registry.validation.sandbox" in " ".join(p.cmdline())]
 
 
 @pytest.mark.parametrize("celery_worker_env", [{"MODELHUB_CLAIM_LEASE": "6", "MODELHUB_HEARTBEAT_INTERVAL": "1"}])
 def test_a_worker_killed_mid_validation_is_replaced_within_seconds(
-    celery_worker, celery_worker_env, alice, team, alice_api, settings, tmp_path, _isolated_storage
+    celery_worker, celery_worker_env, alice, team, alice_api, settings, tmp_path
 ):
     """SIGKILL (an out-of-memory kill, a drained node) while the sandbox runs: the sandbox dies with the worker, the
     claim's heartbeat stops, and once its lease (6 s here, 30 s by default) has run out the sweep sends the job to
@@ -155,24 +151,19 @@ def test_a_worker_killed_mid_validation_is_replaced_within_seconds(
     time.sleep(1.5)  # into the smoke inference, which writes nothing to the worker for seconds (no SIGPIPE)
     killed_at = kill_worker(celery_worker, spare=sandboxes)  # the worker and its pool, not the sandbox
     _, alive = psutil.wait_procs(sandboxes, timeout=1.5)  # it would run for seconds more on its own
-    assert all(_dead(p) for p in alive), "the sandbox outlived its worker"
+    assert all(process_gone(p) for p in alive), "the sandbox outlived its worker"
     assert ValidationReport.objects.get(version__asset__slug="slow").task_id  # the dead worker's claim is still there
 
-    replacement = start_celery_worker(
-        tmp_path / "replacement.log",
-        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-        extra_env={"MODELHUB_ARTIFACTS_DIR": str(_isolated_storage), **celery_worker_env},
-    )
-    try:
-        while (status := AssetVersion.objects.get(asset__slug="slow").status) == "validating":
-            assert time.monotonic() - killed_at < 120, replacement.log_path.read_text()[-3000:]
-            validations_recover_stalled()  # what celery beat runs every MODELHUB_RECOVERY_INTERVAL
-            time.sleep(0.5)
+    with replacement_worker(tmp_path, celery_worker_env) as replacement:
+        wait_until(
+            lambda: AssetVersion.objects.get(asset__slug="slow").status != "validating",
+            timeout=120,
+            tick=validations_recover_stalled,  # what celery beat runs every MODELHUB_RECOVERY_INTERVAL
+            log=replacement.log_path,
+        )
         recovered = time.monotonic() - killed_at
-    finally:
-        stop_celery_worker(replacement)
     report = ValidationReport.objects.get(version__asset__slug="slow")
-    assert status == "validated" and report.attempts == 2, report.reason
+    assert report.version.status == "validated" and report.attempts == 2, report.reason
     assert AuditEvent.objects.filter(action="version.validated").count() == 1
     report_figure(
         f"validation recovered {recovered:.1f} s after its worker was killed (lease 6 s; a new worker started)"
