@@ -342,6 +342,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- API ------------------------------------------------------------------------------------
+# API tokens expire: after MODELHUB_TOKEN_DEFAULT_DAYS unless their creator asks otherwise, never later than
+# MODELHUB_TOKEN_MAX_DAYS (registry/tokens).
+MODELHUB_TOKEN_MAX_DAYS = envint("MODELHUB_TOKEN_MAX_DAYS", 365, minimum=1)
+MODELHUB_TOKEN_DEFAULT_DAYS = envint("MODELHUB_TOKEN_DEFAULT_DAYS", 90, minimum=1)
+if MODELHUB_TOKEN_DEFAULT_DAYS > MODELHUB_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("MODELHUB_TOKEN_DEFAULT_DAYS must not be over MODELHUB_TOKEN_MAX_DAYS")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "marketplace.api.authentication.APITokenAuthentication",

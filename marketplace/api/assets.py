@@ -27,6 +27,7 @@ from registry.search.vocabulary import (
     WORDS_HELP,
 )
 from registry.teams.selectors import team_get
+from registry.tokens.models import Scope
 
 
 class AssetSerializer(serializers.Serializer):
@@ -204,6 +205,7 @@ SEARCH_PARAMETERS = [
 
 
 class AssetListView(GenericAPIView):
+    write_scope = Scope.VERSIONS_WRITE
     serializer_class = AssetSerializer
     pagination_class = None  # the search pages itself (keyset cursors); see asset_search
     query_params = (*PARAMETERS, "cursor", "page", "page_size")
@@ -255,6 +257,8 @@ class AssetListView(GenericAPIView):
 
 
 class AssetDetailView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(responses=AssetSerializer)
     def get(self, request, team, slug):
         asset = asset_get(user=request.user, team=team, slug=slug)

@@ -4,6 +4,10 @@ from rest_framework import authentication, exceptions
 from registry.tokens.services import token_authenticate
 
 
+class TokenExpired(exceptions.AuthenticationFailed):
+    default_code = "token_expired"
+
+
 class APITokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Token <key>` or `Authorization: Bearer <key>` (what OAuth-style clients send)."""
 
@@ -22,10 +26,14 @@ class APITokenAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
-        user = token_authenticate(key)
+        user = token_authenticate(key, address=request.META.get("REMOTE_ADDR"))
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        return user, user.token_id  # request.auth: the token's id
+        if user.token_expired:
+            raise TokenExpired(
+                f"This token expired at {user.token.expires_at.isoformat(timespec='seconds')}; create a new one."
+            )
+        return user, user.token  # request.auth: a TokenUse (its id, scopes and expiry)
 
     def authenticate_header(self, request):
         return self.keyword
@@ -41,5 +49,6 @@ class APITokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": "`Token <key>` or `Bearer <key>`; create keys with POST /api/v1/tokens/ or "
-            "`manage.py createtoken`.",
+            "`manage.py createtoken`. A token acts within its scopes (each operation names the one it needs; "
+            "without it, 403 `insufficient_scope`) until it expires (401 `token_expired`).",
         }

@@ -22,6 +22,7 @@ from registry.cards.sections import DATASHEET_SECTIONS, MODEL_SECTIONS, sections
 from registry.cards.selectors import card_completeness, card_frozen, card_get, card_readme
 from registry.cards.services import card_import_huggingface, card_update
 from registry.kernel.errors import InvalidInput
+from registry.tokens.models import Scope
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import visible_version_get
 
@@ -129,6 +130,8 @@ def _card_data(version: AssetVersion, card: ModelCard | None) -> dict:
 
 
 class CardView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(operation_id="version_card_retrieve", responses=CardSerializer)
     def get(self, request, team, slug, version):
         """The version's card (empty, completeness 0, when none was written), with sanitised HTML."""
@@ -145,6 +148,7 @@ class CardView(APIView):
 
 
 class CardReadmeView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
     parser_classes = [MarkdownParser]
 
     @extend_schema(

@@ -35,6 +35,7 @@ from registry.endpoints.services import (
 )
 from registry.kernel.access import Visibility
 from registry.kernel.lib.slugs import SLUG_PATTERN
+from registry.tokens.models import Scope
 from registry.versions.semver import SEMVER_PATTERN
 
 
@@ -175,6 +176,7 @@ def _detail(endpoint: Endpoint) -> dict:
 
 
 class EndpointListView(GenericAPIView):
+    write_scope = Scope.DEPLOY
     serializer_class = EndpointSerializer
     queryset = Endpoint.objects.none()  # for the schema only; data comes from selectors
 
@@ -211,6 +213,8 @@ class EndpointListView(GenericAPIView):
 
 
 class EndpointDetailView(APIView):
+    write_scope = Scope.DEPLOY
+
     @extend_schema(responses=EndpointDetailSerializer)
     def get(self, request, pk):
         """Status, reason, URL, version, signing key, and the runtime's request count and latency when ready."""
@@ -234,6 +238,7 @@ class EndpointDetailView(APIView):
 
 
 class EndpointKeyListView(GenericAPIView):
+    write_scope = Scope.DEPLOY
     serializer_class = EndpointKeySerializer
     queryset = EndpointKey.objects.none()  # for the schema only
 
@@ -252,6 +257,8 @@ class EndpointKeyListView(GenericAPIView):
 
 
 class EndpointKeyDetailView(APIView):
+    write_scope = Scope.DEPLOY
+
     @extend_schema(responses={204: None})
     def delete(self, request, pk, key_id):
         """Revoke a key; the runtime refuses it within seconds."""

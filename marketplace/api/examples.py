@@ -16,6 +16,7 @@ from registry.examples.selectors import input_example_arrays, input_example_get
 from registry.examples.services import input_example_remove, input_example_set
 from registry.kernel.errors import InvalidInput, NotFound, PayloadTooLarge
 from registry.kernel.lib.json_input import JSONRejected, parse_json
+from registry.tokens.models import Scope
 from registry.versions.selectors import visible_version_get
 
 # Multipart framing around the file: a body this much over the limit is refused before it is read.
@@ -142,6 +143,7 @@ def _example_body(request):
 
 
 class InputExampleView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
     parser_classes = [InputExampleJSONParser, NpzParser, MultiPartParser]
 
     def initial(self, request, *args, **kwargs):

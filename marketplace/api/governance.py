@@ -36,6 +36,7 @@ from registry.governance.signing import (
     version_signature_verify,
 )
 from registry.kernel.errors import InvalidInput
+from registry.tokens.models import Scope
 from registry.versions.selectors import version_get, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 
@@ -106,6 +107,8 @@ def _rounds_response(version, request, code=status.HTTP_200_OK) -> Response:
 
 
 class VersionSubmitView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(request=SubmitSerializer, responses={201: ReviewRoundSerializer})
     def post(self, request, team, slug, version):
         """Submit a validated version for release review under its team's review policy (opens a round)."""
@@ -116,6 +119,8 @@ class VersionSubmitView(APIView):
 
 
 class VersionReviewsView(APIView):
+    write_scope = Scope.REVIEW
+
     @extend_schema(operation_id="version_reviews_list", responses=ReviewRoundSerializer(many=True))
     def get(self, request, team, slug, version):
         """Every review round of the version, oldest first, with its reviews."""
@@ -135,6 +140,8 @@ class VersionReviewsView(APIView):
 
 
 class VersionDeprecateView(APIView):
+    write_scope = Scope.REVIEW
+
     @extend_schema(request=DeprecateSerializer, responses=VersionSerializer)
     def post(self, request, team, slug, version):
         """Deprecate a version (maintainers), with a reason consumers see."""
@@ -179,6 +186,8 @@ class AliasListView(GenericAPIView):
 
 
 class AliasDetailView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(responses=AliasSerializer)
     def get(self, request, team, slug, alias):
         asset = asset_get(user=request.user, team=team, slug=slug)

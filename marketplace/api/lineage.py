@@ -18,6 +18,7 @@ from registry.lineage.selectors import (
     lineage_impact,
 )
 from registry.lineage.services import lineage_edge_add, lineage_edge_remove
+from registry.tokens.models import Scope
 from registry.versions.models import VersionStatus
 from registry.versions.selectors import visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
@@ -84,6 +85,7 @@ class LineageQuerySerializer(serializers.Serializer):
 
 
 class LineageView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
     query_params = ("direction", "depth")
 
     @extend_schema(
@@ -113,6 +115,8 @@ class LineageView(APIView):
 
 
 class LineageEdgeDetailView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(
         operation_id="versions_lineage_destroy",
         parameters=[OpenApiParameter("edge_id", int, OpenApiParameter.PATH)],

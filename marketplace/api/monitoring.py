@@ -22,6 +22,7 @@ from registry.monitoring.selectors import (
 )
 from registry.monitoring.services import ground_truth_record, monitor_update, windows_ingest
 from registry.runtime.auth import secret_matches
+from registry.tokens.models import Scope
 
 
 class MonitoringQuerySerializer(serializers.Serializer):
@@ -105,6 +106,8 @@ class EndpointMonitoringView(APIView):
 
 
 class EndpointMonitoringSettingsView(APIView):
+    write_scope = Scope.DEPLOY
+
     @extend_schema(request=MonitoringSettingsSerializer, responses=MonitoringSerializer)
     def patch(self, request, pk):
         """Change the reference dataset version, threshold overrides, hysteresis or the rows an evaluation needs."""
@@ -132,6 +135,8 @@ class EndpointMonitoringReportView(APIView):
 
 
 class EndpointFeedbackView(APIView):
+    write_scope = Scope.ENDPOINTS_CALL
+
     @extend_schema(request=GroundTruthInputSerializer, responses=GroundTruthResultSerializer)
     def post(self, request, pk):
         """Ground truth by request id: `{"items": [{"request_id": "...", "value": 2}, ...]}`. Idempotent (a repeated

@@ -10,6 +10,7 @@ from registry.endpoints.models import EndpointShadow, ShadowStatus
 from registry.endpoints.selectors import endpoint_get, endpoint_shadow_latest
 from registry.endpoints.services import shadow_start, shadow_stop
 from registry.monitoring.shadows import shadow_evidence
+from registry.tokens.models import Scope
 from registry.versions.semver import SEMVER_PATTERN
 
 
@@ -71,6 +72,8 @@ def _shadow(shadow: EndpointShadow, code=status.HTTP_200_OK) -> Response:
 
 
 class EndpointShadowView(APIView):
+    write_scope = Scope.DEPLOY
+
     @extend_schema(responses=ShadowSerializer)
     def get(self, request, pk):
         """The endpoint's shadow (the active one, else the last), with the evidence it gathered from live traffic."""

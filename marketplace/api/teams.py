@@ -9,6 +9,7 @@ from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.teams.models import MAX_TEAM_DESCRIPTION_CHARS, Membership, Team
 from registry.teams.selectors import team_get, team_list, team_members
 from registry.teams.services import team_create, team_member_add, team_member_remove, team_member_set_role
+from registry.tokens.models import Scope
 
 
 class TeamSerializer(serializers.Serializer):
@@ -30,6 +31,7 @@ class RoleSerializer(serializers.Serializer):
 
 
 class TeamListView(GenericAPIView):
+    write_scope = Scope.TEAMS_ADMIN
     serializer_class = TeamSerializer
     queryset = Team.objects.none()  # tells the schema the model; data comes from selectors
 
@@ -53,6 +55,7 @@ class TeamDetailView(APIView):
 
 
 class TeamMemberListView(GenericAPIView):
+    write_scope = Scope.TEAMS_ADMIN
     serializer_class = MembershipSerializer
     queryset = Membership.objects.none()  # for the schema only
 
@@ -74,6 +77,8 @@ class TeamMemberListView(GenericAPIView):
 
 
 class TeamMemberDetailView(APIView):
+    write_scope = Scope.TEAMS_ADMIN
+
     @extend_schema(request=RoleSerializer, responses=MembershipSerializer)
     def patch(self, request, slug, username):
         """Change a member's role (maintainers only; a team keeps at least one maintainer)."""

@@ -16,6 +16,7 @@ from marketplace.api.input import (
 )
 from marketplace.api.views import APIView
 from registry.assets.selectors import asset_get
+from registry.tokens.models import Scope
 from registry.uploads.models import UploadSession, UploadStatus
 from registry.uploads.selectors import upload_session_get, upload_session_list
 from registry.uploads.services import (
@@ -121,6 +122,8 @@ def _session(request, team: str, slug: str, session_id: str) -> UploadSession:
 
 
 class UploadSessionListView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(operation_id="upload_sessions_list", responses=UploadSessionSerializer(many=True))
     def get(self, request, team, slug):
         """Your live upload sessions of the asset, oldest first (to resume one)."""
@@ -140,6 +143,8 @@ class UploadSessionListView(APIView):
 
 
 class UploadSessionDetailView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(responses=UploadSessionSerializer)
     def get(self, request, team, slug, session_id):
         """The session: its status, the parts received and those still to send (with where to send them)."""
@@ -155,6 +160,7 @@ class UploadSessionDetailView(APIView):
 
 
 class UploadPartView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
     parser_classes = [OctetStreamParser]
 
     @extend_schema(
@@ -176,6 +182,8 @@ class UploadPartView(APIView):
 
 
 class UploadCompleteView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(request=UploadCompleteSerializer, responses={202: UploadSessionSerializer})
     def post(self, request, team, slug, session_id):
         """Every part is there: assemble and check the SHA-256 (a task; read the session until `complete`)."""

@@ -22,6 +22,7 @@ from marketplace.api.parsers import StrictJSONParser
 from marketplace.api.views import APIView, GenericAPIView
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
 from registry.assets.selectors import asset_get
+from registry.tokens.models import Scope
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_page, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
@@ -207,6 +208,7 @@ class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class VersionListView(GenericAPIView):
+    write_scope = Scope.VERSIONS_WRITE
     serializer_class = VersionSerializer
     queryset = AssetVersion.objects.none()  # for the schema only; data comes from selectors
     parser_classes = [MultiPartParser, StrictJSONParser]
@@ -316,6 +318,8 @@ class VersionListView(GenericAPIView):
 
 
 class VersionDetailView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
     @extend_schema(responses=VersionSerializer)
     def get(self, request, team, slug, version):
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)

@@ -5,8 +5,10 @@ from rest_framework import generics, status, views
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from registry.kernel.errors import ErrorCode, InvalidInput
+from registry.kernel.errors import ErrorCode, InvalidInput, PermissionDenied
 from registry.runtime.auth import secret_matches
+from registry.tokens.models import Scope
+from registry.tokens.services import TokenUse
 
 
 class KnownQueryParamsMixin:
@@ -36,11 +38,49 @@ class KnownQueryParamsMixin:
             raise InvalidInput(f"Unknown query parameter {names}; this endpoint takes: {known}.")
 
 
-class APIView(KnownQueryParamsMixin, views.APIView):
+# Views whose writes any token may make, each within what its own token can do (the service checks that): a token
+# makes tokens only with its own scopes, and may revoke its user's tokens.
+ANY_SCOPE = "any"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ScopedMixin:
+    """A request made with an API token needs the token to carry the view's scope: `read_scope` for reads,
+    `write_scope` for the other methods (a view that writes must name it: a write with none is refused to every
+    token). The session of a signed-in browser has every scope: scopes limit tokens, not people. Checked after
+    authentication, before the handler; the user's own permissions apply as well."""
+
+    read_scope: str = Scope.CATALOGUE_READ
+    write_scope: str | None = None
+
+    @classmethod
+    def required_scope(cls, method: str) -> str | None:
+        return cls.read_scope if method.upper() in READ_METHODS else cls.write_scope
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        token = request.auth
+        if not isinstance(token, TokenUse):
+            return
+        needed = self.required_scope(request.method)
+        if needed == ANY_SCOPE or (needed is not None and needed in token.scopes):
+            return
+        if needed is None:
+            raise PermissionDenied(
+                f"{request.method} here is not open to API tokens; use the portal.", code=ErrorCode.INSUFFICIENT_SCOPE
+            )
+        raise PermissionDenied(
+            f"This token lacks the scope '{needed}' ({Scope(needed).label.lower()}), which {request.method} here "
+            "needs; create a token with it.",
+            code=ErrorCode.INSUFFICIENT_SCOPE,
+        )
+
+
+class APIView(ScopedMixin, KnownQueryParamsMixin, views.APIView):
     pass
 
 
-class GenericAPIView(KnownQueryParamsMixin, generics.GenericAPIView):
+class GenericAPIView(ScopedMixin, KnownQueryParamsMixin, generics.GenericAPIView):
     pass
 
 

@@ -16,6 +16,7 @@ from registry.notifications.models import (
 )
 from registry.notifications.selectors import delivery_list, webhook_get, webhook_list, webhook_team_get
 from registry.notifications.services import webhook_create, webhook_delete, webhook_ping
+from registry.tokens.models import Scope
 
 
 class WebhookSerializer(serializers.Serializer):
@@ -65,6 +66,7 @@ class DeliverySerializer(serializers.Serializer):
 
 
 class WebhookListView(GenericAPIView):
+    write_scope = Scope.TEAMS_ADMIN
     serializer_class = WebhookSerializer
     queryset = Webhook.objects.none()  # for the schema only; data comes from selectors
 
@@ -85,6 +87,8 @@ class WebhookListView(GenericAPIView):
 
 
 class WebhookDetailView(APIView):
+    write_scope = Scope.TEAMS_ADMIN
+
     @extend_schema(responses=WebhookSerializer)
     def get(self, request, slug, pk):
         team = webhook_team_get(user=request.user, slug=slug)
@@ -111,6 +115,8 @@ class WebhookDeliveryListView(GenericAPIView):
 
 
 class WebhookTestView(APIView):
+    write_scope = Scope.TEAMS_ADMIN
+
     @extend_schema(request=None, responses={202: DeliverySerializer})
     def post(self, request, slug, pk):
         """Send a `ping` event to the webhook (maintainers); follow it in the delivery log."""

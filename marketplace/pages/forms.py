@@ -1,11 +1,14 @@
 """Forms of the portal: they only parse input; services decide and raise domain errors shown on the form."""
 
 from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator
 
 from registry.endpoints.models import ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN
 from registry.governance.models import ReviewDecision
 from registry.kernel.access import TeamRole
 from registry.kernel.lib.slugs import SLUG_PATTERN
+from registry.tokens.models import Scope
 
 
 class UploadForm(forms.Form):
@@ -51,6 +54,24 @@ class ReviewForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="Token name", help_text="What the token is for, e.g. 'CI on laptop'.")
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        initial=list(Scope.values),
+        widget=forms.CheckboxSelectMultiple,
+        label="Scopes",
+        help_text="What the token may do; give a pipeline only what it needs.",
+        error_messages={"required": "Choose at least one scope."},
+    )
+    expires_in_days = forms.IntegerField(
+        min_value=1, label="Expires in (days)", help_text="At most the organisation's limit."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires_in_days"].initial = settings.MODELHUB_TOKEN_DEFAULT_DAYS
+        self.fields["expires_in_days"].max_value = settings.MODELHUB_TOKEN_MAX_DAYS
+        self.fields["expires_in_days"].validators.append(MaxValueValidator(settings.MODELHUB_TOKEN_MAX_DAYS))
+        self.fields["expires_in_days"].widget.attrs["max"] = settings.MODELHUB_TOKEN_MAX_DAYS
 
 
 class MemberForm(forms.Form):

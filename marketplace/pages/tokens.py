@@ -16,9 +16,14 @@ def token_index(request):
     created = key = None
     if request.method == "POST" and form.is_valid():
         try:
-            created, key = token_create(user=request.user, name=form.cleaned_data["name"])
+            created, key = token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
         except DomainError as exc:
-            form.add_error("name", exc.message)
+            form.add_error(exc.field if exc.field in form.fields else "name", exc.message.split(": ", 1)[-1])
         else:
             form = TokenForm()
     response = render(

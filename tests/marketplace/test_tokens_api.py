@@ -85,8 +85,23 @@ def test_createtoken_command_prints_a_working_key(alice, anon_api, capsys):
     assert anon_api.get("/api/v1/tokens/").status_code == 200
 
 
-def test_createtoken_command_rejects_unknown_user(db):
+def test_createtoken_command_takes_scopes_and_days(alice, anon_api, capsys):
+    call_command("createtoken", "alice", "--name", "reader", "--scope", "catalogue:read", "--days", "3")
+    out = capsys.readouterr()
+    assert "with catalogue:read until" in out.err
+    token = APIToken.objects.get(name="reader")
+    assert (
+        token.scopes == ["catalogue:read"] and round((token.expires_at - token.created_at).total_seconds()) == 3 * 86400
+    )
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Bearer {out.out.strip().splitlines()[-1]}")
+    refused = anon_api.post("/api/v1/teams/", {"slug": "x", "name": "X"}, format="json")
+    assert refused.status_code == 403 and "teams:admin" in refused.json()["detail"]
+
+
+def test_createtoken_command_rejects_unknown_user_and_bad_days(alice):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="No active user named 'nobody'"):
         call_command("createtoken", "nobody")
+    with pytest.raises(CommandError, match="expires_in_days"):
+        call_command("createtoken", "alice", "--days", "0")

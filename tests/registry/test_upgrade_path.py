@@ -8,6 +8,7 @@ the application reads the moved data (the audit chain still verifies).
 """
 
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -18,6 +19,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 from django.conf import settings
+
+from registry.tokens.models import ALL_SCOPES
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "upgrade"
@@ -38,7 +41,10 @@ RENAMED = {
     )
 }
 # Columns later migrations added to tables the fixture has rows in: left out of the fingerprints (new, all null).
-ADDED_COLUMNS = {"registry_reviewround": {"signing_claimed_at", "signed_at"}}
+ADDED_COLUMNS = {
+    "registry_reviewround": {"signing_claimed_at", "signed_at"},
+    "registry_apitoken": {"scopes", "expires_at", "last_used_ip"},
+}
 MOVED_MODELS = {
     "team",
     "membership",
@@ -237,6 +243,9 @@ def test_postgresql_database_migrates_forward_with_nothing_lost(pg_upgrade_db, t
         )
         signed, stamped = cursor.fetchone()
         assert signed and stamped == signed
+        # Tokens made before scopes keep every scope and never expire.
+        cursor.execute("SELECT DISTINCT scopes::text, expires_at FROM registry_apitoken")
+        assert cursor.fetchall() == [(json.dumps(list(ALL_SCOPES)), None)]
 
     # The application reads what moved: the hash chain over the old events verifies, the model state matches.
     assert "chain verified" in _manage(url, tmp_path, "audit_verify")

@@ -15,7 +15,8 @@ from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from registry.kernel.events import Event
 from registry.teams.models import Membership
-from registry.tokens.models import APIToken
+from registry.tokens.models import Scope
+from registry.tokens.services import token_by_hash
 
 KEY_PREFIX = "mhe_"
 CONFORMANCE_KEY_PREFIX = "mhe_check_"
@@ -82,8 +83,9 @@ def endpoint_key_revoke(*, user, endpoint: Endpoint, key_id: int) -> EndpointKey
 
 def runtime_authorize(*, model: str, credential_sha256: str) -> int:
     """Whether a credential may call endpoint `model`, as an HTTP status for the runtime: 200 (an active key of
-    the endpoint, or the active API token of a member of its team), 401 (no such key or token), 403 (a token of
-    a non-member on an internal endpoint), 404 (no such live endpoint, or private and not a member).
+    the endpoint, or the active, unexpired API token with the endpoints:call scope of a member of its team), 401
+    (no such key or token, or expired), 403 (a token without that scope, or of a non-member on an internal
+    endpoint), 404 (no such live endpoint, or private and not a member).
 
     An endpoint's shadow (`<name>.shadow`) answers only the internal key of the shadow task's conformance check:
     callers get the live version's answers, never the candidate's."""
@@ -103,13 +105,11 @@ def runtime_authorize(*, model: str, credential_sha256: str) -> int:
         return 404
     if EndpointKey.objects.filter(key_hash=credential_sha256, endpoint_id=endpoint["pk"], revoked_at=None).exists():
         return 200
-    token = (
-        APIToken.objects.filter(key_hash=credential_sha256, revoked_at=None, user__is_active=True)
-        .values("user_id", "user__is_superuser")
-        .first()
-    )
+    token = token_by_hash(credential_sha256)
     if token is None:
         return 401
+    if Scope.ENDPOINTS_CALL not in (token["scopes"] or ()):
+        return 403
     if (
         token["user__is_superuser"]
         or Membership.objects.filter(team_id=endpoint["team_id"], user_id=token["user_id"]).exists()

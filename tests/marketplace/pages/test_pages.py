@@ -389,8 +389,21 @@ def test_team_audit_log_shows_the_teams_events_to_members_only(signed_in, portal
 
 
 def test_tokens_are_shown_once_and_revoked(signed_in, portal, alice, bob, client):
-    created = signed_in(alice).post("/tokens/", {"name": "laptop"})
+    page = text(signed_in(alice).get("/tokens/"))
+    assert page.count('type="checkbox" name="scopes"') == 6 and page.count("checked") == 6  # all, by default
+    none = signed_in(alice).post("/tokens/", {"name": "laptop", "expires_in_days": 30})
+    assert "Choose at least one scope" in text(none)
+    too_long = signed_in(alice).post("/tokens/", {"name": "laptop", "scopes": ["deploy"], "expires_in_days": 9999})
+    assert "less than or equal to 365" in text(too_long)
+    created = signed_in(alice).post(
+        "/tokens/", {"name": "laptop", "scopes": ["catalogue:read", "deploy"], "expires_in_days": 30}
+    )
     token = APIToken.objects.get(user=alice, name="laptop")
+    assert (
+        token.scopes == ["catalogue:read", "deploy"]
+        and round((token.expires_at - token.created_at).total_seconds() / 86400) == 30
+    )
+    assert "catalogue:read, deploy" in text(created)
     assert created.status_code == 200 and created["Cache-Control"] == "no-store"
     key = text(created).split("data-new-token>")[1].split("<")[0]
     assert key.startswith(token.prefix)
