@@ -7,3 +7,10 @@ class MarketplaceConfig(AppConfig):
 
     name = "marketplace"
     verbose_name = "Marketplace"
+
+    def ready(self):
+        from axes.signals import user_locked_out
+
+        from marketplace.pages.accounts import lockout_audit
+
+        user_locked_out.connect(lockout_audit, dispatch_uid="modelhub-lockout-audit")

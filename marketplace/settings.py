@@ -5,6 +5,7 @@ file-system Celery broker, so the product runs on a fresh machine without any se
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "marketplace",
     "registry",
 ]
@@ -67,7 +69,19 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "marketplace.middleware.StatementTimeoutMiddleware",
     "marketplace.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+# Sign-in attempts (the portal and the admin) are counted per account and per address by django-axes: after
+# MODELHUB_SIGNIN_FAILURE_LIMIT failures either is locked out for MODELHUB_SIGNIN_LOCKOUT_SECONDS (a 429 page), and
+# the lockout is audited (marketplace/pages/accounts.py). A correct password resets the account's count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("MODELHUB_SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=envint("MODELHUB_SIGNIN_LOCKOUT_SECONDS", 900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "marketplace.pages.accounts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "marketplace.pages.accounts.client_address"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "marketplace.urls"
 # The portal signs people in with Django sessions; the API keeps its token auth (and accepts the session).
@@ -364,7 +378,28 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["marketplace.api.parsers.StrictJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "marketplace.api.negotiation.JSONOnlyNegotiation",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # marketplace/api/throttles.py: 429 with Retry-After past a rate ("<n>/second|minute|hour|day").
+    "DEFAULT_THROTTLE_CLASSES": [
+        "marketplace.api.throttles.TokenRateThrottle",
+        "marketplace.api.throttles.AddressRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": envstr("MODELHUB_API_RATE_PER_TOKEN", "1200/minute"),
+        "address": envstr("MODELHUB_API_RATE_PER_ADDRESS", "3000/minute"),
+    },
+    # Proxies in front of the portal that set X-Forwarded-For (the nginx example: 1); 0 trusts none of it.
+    "NUM_PROXIES": envint("MODELHUB_NUM_PROXIES", 0, minimum=0),
 }
+# The cache that throttle counts (and short-lived reads: endpoint figures, runtime states) live in: Redis shared by
+# every process in production (MODELHUB_CACHE_URL=redis://host:6379/1), else each process's memory.
+if envstr("MODELHUB_CACHE_URL", ""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": envstr("MODELHUB_CACHE_URL", ""),
+            "KEY_PREFIX": envstr("MODELHUB_CACHE_PREFIX", "modelhub"),
+        }
+    }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Modelhub API",
     "DESCRIPTION": "Catalogue of datasets, models and solutions; versioned artifacts; ONNX validation.",

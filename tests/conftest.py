@@ -249,6 +249,44 @@ def start_celery_worker(log_path: Path, *, queue: str, extra_env: dict[str, str]
     return process
 
 
+@contextmanager
+def portal_server(log_path: Path, *, env: dict[str, str] | None = None, workers: int = 1):
+    """gunicorn serving the portal on a free loopback port, on the test database unless `env` says otherwise;
+    yields its base URL once it answers, and stops it after the block."""
+    import requests
+
+    from tests.s3 import free_port
+
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": subprocess_database_url(),
+        "PYTHONPATH": str(REPO),
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+        **(env or {}),
+    }
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "marketplace.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--threads", "2", "--timeout", "60"],
+            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=10)
+                break
+            except requests.RequestException:  # not listening yet, or still importing Django under load
+                assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 def stop_celery_worker(process) -> None:
     process.terminate()
     try:

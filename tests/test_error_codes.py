@@ -90,7 +90,9 @@ def test_every_domain_error_class_carries_an_error_code():
         (exceptions.ParseError(), "parse_error"),
         (exceptions.ValidationError({"name": ["Required."]}), "invalid"),
         (exceptions.APIException(), "error"),
-        (exceptions.Throttled(), "error"),  # no throttles: not a documented code
+        (exceptions.Throttled(), "throttled"),
+        (exceptions.NotAcceptable(), "error"),  # every client gets JSON: not a documented code
+        (exceptions.AuthenticationFailed(code="token_expired"), "token_expired"),
     ],
 )
 def test_the_api_layer_answers_with_error_codes(rf, exc, code):

@@ -71,8 +71,8 @@ def exception_handler(exc, context):
 
 def _api_code(exc: exceptions.APIException) -> ErrorCode:
     """DRF's own code for `exc` (not_authenticated, method_not_allowed, parse_error, ...) when ErrorCode lists it;
-    otherwise `error`. DRF codes the API cannot answer (throttled: no throttles; not_acceptable: every client
-    gets JSON) are not listed, so one appearing after a settings change still carries a documented value."""
+    otherwise `error`. DRF codes the API cannot answer (not_acceptable: every client gets JSON) are not listed,
+    so one appearing after a settings change still carries a documented value."""
     codes = exc.get_codes()
     if isinstance(codes, str) and codes in ErrorCode.values:
         return ErrorCode(codes)

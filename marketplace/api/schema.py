@@ -17,12 +17,13 @@ class ErrorSerializer(serializers.Serializer):
 
 _ERRORS = {
     "400": "Invalid input; `detail` says what to change.",
-    "401": "No credentials, or an invalid or revoked token.",
-    "403": "Signed in, but not allowed to do this.",
+    "401": "No credentials, or an invalid, revoked or expired token.",
+    "403": "Signed in, but not allowed to do this, or the token lacks the scope it needs (`insufficient_scope`).",
     "404": "Not found, or not visible to you.",
     "409": "Conflicts with the current state (duplicate, last maintainer, ...).",
     "413": "The request body is over the size limit.",
     "415": "Unsupported Content-Type for the request body.",
+    "429": "Too many requests from this token or address; `Retry-After` says how many seconds to wait.",
     "503": "Storage or database unavailable or too slow right now; try again.",
 }
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -31,9 +32,9 @@ _WITH_BODY = {"POST", "PUT", "PATCH"}
 
 class ModelhubAutoSchema(AutoSchema):
     def _error_codes(self) -> list[str]:
-        codes = ["400", "401", "404", "503"]
+        codes = ["400", "401", "403", "404", "429", "503"]
         if self.method in _WRITES:
-            codes += ["403", "409"]
+            codes += ["409"]
         if self.method in _WITH_BODY:
             codes += ["413", "415"]
         return sorted(codes)

@@ -60,8 +60,8 @@ class ScopedMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         token = request.auth
-        if not isinstance(token, TokenUse):
-            return
+        if not isinstance(token, TokenUse) or not hasattr(self, request.method.lower()):
+            return  # a session; or a method the view does not have, which dispatch answers with a 405
         needed = self.required_scope(request.method)
         if needed == ANY_SCOPE or (needed is not None and needed in token.scopes):
             return

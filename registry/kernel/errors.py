@@ -24,6 +24,7 @@ class ErrorCode(models.TextChoices):
     PERMISSION_DENIED = "permission_denied", "Signed in, but not allowed to do this"
     INSUFFICIENT_SCOPE = "insufficient_scope", "The token lacks the scope this needs (the detail names it)"
     TOKEN_EXPIRED = "token_expired", "The token has expired; create a new one"
+    THROTTLED = "throttled", "Too many requests; wait the Retry-After seconds"
     # What is asked for
     NOT_FOUND = "not_found", "Not found, or not visible to you"
     METHOD_NOT_ALLOWED = "method_not_allowed", "This path does not take this HTTP method"

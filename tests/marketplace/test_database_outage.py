@@ -3,10 +3,7 @@ every connection and refuses new ones, then lets them through again, for a gunic
 Requests during the outage get a 503 with a JSON error (an HTML page in the portal), not a hang or a 500; once the
 database is back the same server answers again within seconds, without a restart."""
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -14,7 +11,7 @@ import pytest
 import requests
 
 from registry.tokens.services import token_create
-from tests.conftest import REPO, report_figure, subprocess_database_url
+from tests.conftest import portal_server, report_figure, subprocess_database_url
 from tests.s3 import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,33 +80,11 @@ def portal_behind_proxy(tmp_path, alice):
     host_port = url.rsplit("@", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":")
     proxy = Proxy((host, int(port)))
-    web_port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url.replace(f"@{host_port}/", f"@127.0.0.1:{proxy.port}/"),
-        "PYTHONPATH": str(REPO),
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
-    }
-    log = open(tmp_path / "gunicorn.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "marketplace.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "1",
-         "--threads", "2", "--timeout", "60"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{web_port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{base}/healthz", timeout=10)
-            break
-        except requests.RequestException:  # not listening yet, or still importing Django under load
-            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-            time.sleep(0.2)
+    database = url.replace(f"@{host_port}/", f"@127.0.0.1:{proxy.port}/")
     try:
-        yield base, proxy, token_create(user=alice, name="outage")[1]
+        with portal_server(tmp_path / "gunicorn.log", env={"DATABASE_URL": database}) as base:
+            yield base, proxy, token_create(user=alice, name="outage")[1]
     finally:
-        process.terminate()
-        process.wait(timeout=20)
         proxy.close()
 
 
