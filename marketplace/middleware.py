@@ -42,6 +42,20 @@ class RequestIdMiddleware:
         return response
 
 
+class SecurityHeadersMiddleware:
+    """The Content-Security-Policy (MODELHUB_CONTENT_SECURITY_POLICY) on every answer that does not set its own;
+    Django's SecurityMiddleware and XFrameOptionsMiddleware add HSTS, nosniff, the referrer policy and frame
+    denial."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.MODELHUB_CONTENT_SECURITY_POLICY)
+        return response
+
+
 class StatementTimeoutMiddleware:
     """Bounds every SQL statement the web process runs (PostgreSQL `statement_timeout`).
 

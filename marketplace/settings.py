@@ -35,8 +35,25 @@ SECRET_KEY = _generated_secret("DJANGO_SECRET_KEY", "secret_key", 50)
 DEBUG = envbool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("MODELHUB_BEHIND_TLS_PROXY", False) else None
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("MODELHUB_SECURE_COOKIES", False)
+_BEHIND_TLS = envbool("MODELHUB_BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS else None
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("MODELHUB_SECURE_COOKIES", _BEHIND_TLS)
+# Behind TLS: browsers are told to use HTTPS only (HSTS, sent on HTTPS answers) and plain HTTP is redirected, but
+# for the probes and the scrape a load balancer makes over plain HTTP.
+SECURE_HSTS_SECONDS = envint("MODELHUB_HSTS_SECONDS", 31_536_000 if _BEHIND_TLS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("MODELHUB_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("MODELHUB_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = envbool("MODELHUB_SSL_REDIRECT", _BEHIND_TLS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+X_FRAME_OPTIONS = "DENY"
+# The portal's Content-Security-Policy (marketplace.middleware.SecurityHeadersMiddleware): scripts only from the
+# portal's own static files, never inline; no frames, plugins or foreign forms. Inline style attributes stay allowed
+# (the charts and htmx set some).
+MODELHUB_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "marketplace.middleware.SecurityHeadersMiddleware",
     "marketplace.middleware.RequestIdMiddleware",
     "marketplace.middleware.RejectUnstorableTextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from marketplace.api.huggingface import HubRepoInfoView, HubResolveView, HubTreeView
 from marketplace.api.monitoring import monitoring_metrics
@@ -12,14 +12,27 @@ handler403 = "marketplace.api.exceptions.api_permission_denied"
 handler404 = "marketplace.api.exceptions.api_not_found"
 handler500 = "marketplace.api.exceptions.api_server_error"
 
+
+class RedocView(SpectacularRedocView):
+    """ReDoc starts itself with an inline script and renders in a blob worker: its page alone allows both."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src blob:; object-src 'none'; frame-ancestors 'none'"
+        )
+        return response
+
+
 _REPO = rf"(?P<team>{SLUG_URL_PATTERN})/(?P<slug>{SLUG_URL_PATTERN})"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("marketplace.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("metrics", monitoring_metrics, name="metrics"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -13,6 +13,7 @@ import requests
 from playwright.sync_api import expect
 
 from registry.versions.models import AssetVersion
+from tests.conftest import wait_until
 from tests.factories import onnx_bytes
 from tests.marketplace.pages.browser import browser_as, chromium, shoot  # noqa: F401 (fixtures)
 from tests.marketplace.pages.portal_data import build_portal
@@ -187,17 +188,19 @@ def test_deploy_an_endpoint_watch_it_turn_ready_and_call_it_with_the_shown_curl(
     for _ in range(3):
         subprocess.run(["bash", "-c", curl], capture_output=True, timeout=30, check=True)
     first = int(page.locator("#endpoint-status .figure strong").first.inner_text())
-    page.wait_for_function(
-        f"parseInt(document.querySelector('#endpoint-status .figure strong').textContent) >= {first + 3}",
-        timeout=20_000,
-    )
+    # Polled from here: wait_for_function evaluates its string in the page, which the portal's CSP (no eval) refuses.
+    wait_until(lambda: int(page.locator("#endpoint-status .figure strong").first.inner_text()) >= first + 3, timeout=20)
     # The chart draws the runtime's last hour per minute on a fixed 60-minute axis (quiet minutes at zero):
     # this minute's point counts the requests just sent.
-    page.wait_for_function(
-        "document.querySelectorAll('[data-chart] circle.dot-requests').length >= 1 && "
-        "document.querySelector('[data-chart] .line-requests').getAttribute('points')"
-        ".split(' ').length === 60 && "
-        "parseInt(document.querySelector('[data-chart-label]').textContent) >= 3"
+    wait_until(
+        lambda: page.evaluate(
+            "() => document.querySelectorAll('[data-chart] circle.dot-requests').length >= 1 && "
+            "document.querySelector('[data-chart] .line-requests').getAttribute('points')"
+            ".split(' ').length === 60 && "
+            "parseInt(document.querySelector('[data-chart-label]').textContent) >= 3"
+        ),
+        timeout=30,
+        every=0.2,
     )
     expect(page.locator("[data-chart-label]")).to_contain_text("in the last hour")
     shoot(page, "11-endpoint")
