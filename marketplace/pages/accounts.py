@@ -59,7 +59,7 @@ def lockout_audit(sender, request, username, ip_address, **kwargs) -> None:
     # Attempts while locked are refused again (and signalled again): the trail records the lockout once.
     since = timezone.now() - settings.AXES_COOLOFF_TIME
     if AuditEvent.objects.filter(
-        action=Event.SIGNIN_LOCKED_OUT,
+        action=Event.SIGNIN_LOCKED,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
         created_at__gte=since,
@@ -67,7 +67,7 @@ def lockout_audit(sender, request, username, ip_address, **kwargs) -> None:
         return
     audit_record(
         actor=None,
-        action=Event.SIGNIN_LOCKED_OUT,
+        action=Event.SIGNIN_LOCKED,
         target=target,
         data={"username": username or "", "ip_address": ip_address or "", "failures": settings.AXES_FAILURE_LIMIT},
     )

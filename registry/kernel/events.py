@@ -28,7 +28,7 @@ class Event(models.TextChoices):
     TEAM_MEMBER_REMOVED = "team.member_removed", "Member removed"
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
-    SIGNIN_LOCKED_OUT = "signin.locked_out", "Sign-in locked after repeated failures"
+    SIGNIN_LOCKED = "signin.locked", "Sign-in locked after repeated failures"
     ASSET_CREATED = "asset.created", "Asset created"
     ASSET_UPDATED = "asset.updated", "Asset edited"
     ASSET_DELETED = "asset.deleted", "Asset deleted"

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                     ("team.member_removed", "Member removed"),
                     ("token.created", "API token created"),
                     ("token.revoked", "API token revoked"),
-                    ("signin.locked_out", "Sign-in locked after repeated failures"),
+                    ("signin.locked", "Sign-in locked after repeated failures"),
                     ("asset.created", "Asset created"),
                     ("asset.updated", "Asset edited"),
                     ("asset.deleted", "Asset deleted"),

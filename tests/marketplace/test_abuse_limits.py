@@ -52,7 +52,7 @@ def test_repeated_failed_sign_ins_lock_the_account_and_the_address_and_are_audit
     assert locked.status_code == 429 and "Sign-in locked" in locked.content.decode()
     assert int(locked["Retry-After"]) == int(settings.AXES_COOLOFF_TIME.total_seconds())
     assert "_auth_user_id" not in client.session  # the right password does not get in while locked
-    event = AuditEvent.objects.get(action="signin.locked_out")
+    event = AuditEvent.objects.get(action="signin.locked")
     assert event.target_id == str(alice.pk) and event.data["username"] == "alice"
 
     for attempt in range(limit):  # one address trying many accounts: the address's count
