@@ -92,7 +92,7 @@ MIDDLEWARE = [
 # Sign-in attempts (the portal and the admin) are counted per account and per address by django-axes: after
 # MODELHUB_SIGNIN_FAILURE_LIMIT failures either is locked out for MODELHUB_SIGNIN_LOCKOUT_SECONDS (a 429 page), and
 # the lockout is audited (marketplace/pages/accounts.py). A correct password resets the account's count.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "marketplace.pages.accounts.PeopleBackend"]
 AXES_FAILURE_LIMIT = envint("MODELHUB_SIGNIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(seconds=envint("MODELHUB_SIGNIN_LOCKOUT_SECONDS", 900, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -6,6 +6,7 @@ from registry.cards.models import ModelCard
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointShadow
 from registry.examples.models import InputExample
 from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, VersionSignature
+from registry.identities.models import ServiceAccount
 from registry.kernel.access import TeamRole, Visibility
 from registry.kernel.audit.models import AuditEvent
 from registry.lineage.models import LineageEdge, LineageKind
@@ -29,6 +30,7 @@ from registry.validation.models import DatasetProfile, ValidationOutcome, Valida
 from registry.versions.models import AssetVersion, VersionStatus
 
 __all__ = [
+    "ServiceAccount",
     "DatasetProfile",
     "Prediction",
     "ShadowPrediction",

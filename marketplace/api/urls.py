@@ -32,6 +32,7 @@ from marketplace.api.monitoring import (
     EndpointMonitoringView,
     RuntimeMonitoringView,
 )
+from marketplace.api.service_accounts import ServiceAccountDetailView, ServiceAccountListView, ServiceAccountTokenView
 from marketplace.api.shadows import EndpointShadowView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
@@ -56,6 +57,17 @@ urlpatterns = [
     path("teams/<str:slug>/", TeamDetailView.as_view(), name="team-detail"),
     path("teams/<str:slug>/members/", TeamMemberListView.as_view(), name="team-member-list"),
     path("teams/<str:slug>/members/<str:username>/", TeamMemberDetailView.as_view(), name="team-member-detail"),
+    path("teams/<str:slug>/service-accounts/", ServiceAccountListView.as_view(), name="service-account-list"),
+    path(
+        "teams/<str:slug>/service-accounts/<str:name>/",
+        ServiceAccountDetailView.as_view(),
+        name="service-account-detail",
+    ),
+    path(
+        "teams/<str:slug>/service-accounts/<str:name>/tokens",
+        ServiceAccountTokenView.as_view(),
+        name="service-account-tokens",
+    ),
     path("teams/<str:slug>/webhooks/", WebhookListView.as_view(), name="webhook-list"),
     path("teams/<str:slug>/webhooks/<int:pk>/", WebhookDetailView.as_view(), name="webhook-detail"),
     path(

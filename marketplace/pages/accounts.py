@@ -6,12 +6,23 @@ Failed sign-ins are counted per account and per address (django-axes, settings A
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.backends import ModelBackend
 from django.shortcuts import render
 from django.utils import timezone
 
+from registry.kernel.access import is_service_account
 from registry.kernel.audit.models import AuditEvent
 from registry.kernel.audit.services import audit_record
 from registry.kernel.events import Event
+
+
+class PeopleBackend(ModelBackend):
+    """Django's password backend for people: a service account never signs in, whatever password it is given
+    (it is made with none). Sessions are only ever made by signing in, so it never has one."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        return None if user is None or is_service_account(user) else user
 
 
 class SignInView(auth_views.LoginView):

@@ -11,6 +11,7 @@ import operator
 from dataclasses import dataclass
 from functools import reduce
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 from django.db.models import Q, QuerySet
@@ -215,9 +216,15 @@ def asset_scope(user) -> AssetScope:
 # --- Release reviews -------------------------------------------------------------------------------
 
 
+def is_service_account(user) -> bool:
+    """Whether `user` is a team's service account (registry.identities): a pipeline's identity, never a person.
+    At most one query per user object (Django remembers the reverse one-to-one, found or not)."""
+    return user is not None and user.is_authenticated and hasattr(user, "service_account")
+
+
 def is_reviewer(user, reviewer_group_ids) -> bool:
-    """Whether `user` belongs to one of the reviewer groups (superusers always review)."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    """Whether `user` belongs to one of the reviewer groups (superusers always review; service accounts never)."""
+    if user is None or not user.is_authenticated or not user.is_active or is_service_account(user):
         return False
     return user.is_superuser or user.groups.filter(pk__in=list(reviewer_group_ids)).exists()
 
@@ -228,13 +235,15 @@ class ReviewerFacts:
 
     group_ids: frozenset[int]
     team_ids: frozenset[int]
+    service_account: bool = False
 
 
 def reviewer_facts(user) -> ReviewerFacts:
-    """The user's groups and teams, in two queries."""
+    """The user's groups and teams, and whether it is a service account, in three queries."""
     return ReviewerFacts(
         frozenset(user.groups.values_list("pk", flat=True)),
         frozenset(user.memberships.values_list("team_id", flat=True)),
+        get_user_model().objects.filter(pk=user.pk, service_account__isnull=False).exists(),
     )
 
 
@@ -254,6 +263,8 @@ def review_refusal(
     and submitted it for this round. Superusers are reviewers, but not exempt from separation of duties.
     With `facts` (reviewer_facts(user)) it asks the database nothing.
     """
+    if facts.service_account if facts is not None else is_service_account(user):
+        return "Service accounts never review releases: a person must."
     if facts is not None and user.is_authenticated and user.is_active:
         reviewer = user.is_superuser or not facts.group_ids.isdisjoint(reviewer_group_ids)
         member = team.pk in facts.team_ids

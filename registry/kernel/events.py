@@ -29,6 +29,8 @@ class Event(models.TextChoices):
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
     SIGNIN_LOCKED = "signin.locked", "Sign-in locked after repeated failures"
+    SERVICE_ACCOUNT_CREATED = "service_account.created", "Service account created"
+    SERVICE_ACCOUNT_DISABLED = "service_account.disabled", "Service account disabled"
     ASSET_CREATED = "asset.created", "Asset created"
     ASSET_UPDATED = "asset.updated", "Asset edited"
     ASSET_DELETED = "asset.deleted", "Asset deleted"

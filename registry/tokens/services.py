@@ -40,12 +40,14 @@ def token_create(
     scopes: list[str] | None = None,
     expires_in_days: int | None = None,
     within: TokenUse | None = None,
+    actor=None,
 ) -> tuple[APIToken, str]:
     """Create a token for `user` and return it with its key; the key is not stored and not shown again.
 
     `scopes` default to all of them; the token expires after `expires_in_days` (MODELHUB_TOKEN_DEFAULT_DAYS by
     default, at most MODELHUB_TOKEN_MAX_DAYS). Made with another token (`within`), it can have none of the scopes
-    that one lacks and cannot outlive it, so a token never makes a stronger one."""
+    that one lacks and cannot outlive it, so a token never makes a stronger one. `actor` is who made it, when not
+    `user` (a maintainer, for a service account)."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise InvalidInput("name: give the token a name of 1 to 100 characters.", field="name")
@@ -77,7 +79,7 @@ def token_create(
             user=user, name=name, prefix=key[:11], key_hash=token_hash(key), scopes=chosen, expires_at=expires_at
         )
         audit_record(
-            actor=user,
+            actor=actor or user,
             action=Event.TOKEN_CREATED,
             target=token,
             data={"name": name, "scopes": chosen, "expires_at": expires_at.isoformat()},

@@ -5,6 +5,9 @@ from django.core.management import call_command
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
+    "/api/v1/teams/{slug}/service-accounts/": {"get", "post"},
+    "/api/v1/teams/{slug}/service-accounts/{name}/": {"delete"},
+    "/api/v1/teams/{slug}/service-accounts/{name}/tokens": {"post"},
     "/api/v1/assets/": {"get", "post"},
     "/api/v1/assets/{team}/{slug}/": {"get", "patch", "delete"},
     "/api/v1/assets/{team}/{slug}/versions/": {"get", "post"},

@@ -23,7 +23,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 SAMPLES = {
     "team": "vision", "slug": "clf", "version": "1.0.0", "alias": "production", "pk": "1", "key_id": "1",
     "report_id": "1", "edge_id": "1", "number": "1", "session_id": str(uuid.uuid4()), "username": "bob",
-    "repo_type": "models", "revision": "main", "path": "README.md",
+    "repo_type": "models", "revision": "main", "path": "README.md", "name": "nightly",
 }  # fmt: skip
 
 

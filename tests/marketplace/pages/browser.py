@@ -62,7 +62,7 @@ def browser_as(chromium, live_server):
         if user is not None:
             session = SessionStore()
             session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"  # what signing in records
+            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the password one, as signing in
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
             session.save()
             context.add_cookies(
