@@ -98,7 +98,7 @@ AXES_COOLOFF_TIME = timedelta(seconds=envint("MODELHUB_SIGNIN_LOCKOUT_SECONDS", 
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "marketplace.pages.accounts.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "marketplace.pages.accounts.client_address"
+AXES_CLIENT_IP_CALLABLE = "marketplace.api.throttles.client_address"
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "marketplace.urls"

@@ -1,6 +1,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from marketplace.api.throttles import client_address
 from registry.tokens.services import token_authenticate
 
 
@@ -26,7 +27,7 @@ class APITokenAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
-        user = token_authenticate(key, address=request.META.get("REMOTE_ADDR"))
+        user = token_authenticate(key, address=client_address(request))
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         if user.token_expired:

@@ -10,9 +10,16 @@ through several times over."""
 import time
 
 from django.core.cache import cache
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from registry.tokens.services import TokenUse
+
+
+def client_address(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or with MODELHUB_NUM_PROXIES proxies in front the address the outermost
+    of them saw (DRF's reading of X-Forwarded-For). What the rates, the sign-in lockout (AXES_CLIENT_IP_CALLABLE)
+    and a token's last_used_ip count."""
+    return BaseThrottle().get_ident(request)
 
 
 class WindowRateThrottle(SimpleRateThrottle):

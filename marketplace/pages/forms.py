@@ -2,7 +2,6 @@
 
 from django import forms
 from django.conf import settings
-from django.core.validators import MaxValueValidator
 
 from registry.endpoints.models import ENDPOINT_NAME_MAX_LENGTH, ENDPOINT_NAME_PATTERN
 from registry.governance.models import ReviewDecision
@@ -62,16 +61,17 @@ class TokenForm(forms.Form):
         help_text="What the token may do; give a pipeline only what it needs.",
         error_messages={"required": "Choose at least one scope."},
     )
-    expires_in_days = forms.IntegerField(
-        min_value=1, label="Expires in (days)", help_text="At most the organisation's limit."
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["expires_in_days"].initial = settings.MODELHUB_TOKEN_DEFAULT_DAYS
-        self.fields["expires_in_days"].max_value = settings.MODELHUB_TOKEN_MAX_DAYS
-        self.fields["expires_in_days"].validators.append(MaxValueValidator(settings.MODELHUB_TOKEN_MAX_DAYS))
-        self.fields["expires_in_days"].widget.attrs["max"] = settings.MODELHUB_TOKEN_MAX_DAYS
+        # From the settings as they are now (tests change them), not as they were at import.
+        self.fields["expires_in_days"] = forms.IntegerField(
+            min_value=1,
+            max_value=settings.MODELHUB_TOKEN_MAX_DAYS,
+            initial=settings.MODELHUB_TOKEN_DEFAULT_DAYS,
+            label="Expires in (days)",
+            help_text="At most the organisation's limit.",
+        )
 
 
 class MemberForm(forms.Form):

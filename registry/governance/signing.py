@@ -224,10 +224,12 @@ def version_sign(*, version_id: int) -> VersionSignature | None:
         return None
     review_round = _approved_round(version)
     existing = VersionSignature.objects.filter(version=version).first()
-    if existing is not None or review_round is None:
-        if existing is not None and review_round is not None:  # a duplicate delivery, or a sweep racing a slow signer
+    if existing is not None:  # a duplicate delivery, or a sweep racing a slow signer: make sure the round says so
+        if review_round is not None:
             ReviewRound.objects.filter(pk=review_round.pk, signed_at=None).update(signed_at=existing.signed_at)
         return existing
+    if review_round is None:
+        return None
     approval = approval_record(version, review_round)
 
     def renew() -> int:

@@ -1,14 +1,17 @@
 """Service accounts: team-owned identities for pipelines, made and disabled by the team's maintainers, which act
-only through the scoped tokens those maintainers make for them. Every step is audited on the team's trail."""
+only through the scoped tokens those maintainers make for them. Every step is audited on the team's trail. And
+the audit record of a sign-in lockout (django-axes counts the failures)."""
 
 import re
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registry.identities.models import ServiceAccount
 from registry.kernel.access import Permission, TeamRole, require
+from registry.kernel.audit.models import AuditEvent
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, InvalidInput, NotFound
 from registry.kernel.events import Event
@@ -86,3 +89,28 @@ def service_account_disable(*, actor, team: Team, name: str) -> ServiceAccount:
             data={"name": name, "tokens_revoked": revoked},
         )
     return account
+
+
+def signin_lockout_record(*, username: str, ip_address: str) -> None:
+    """Audit a sign-in lockout on the account's trail (or the failed attempt's, for a name that is nobody's), once
+    per lockout: attempts made while locked are refused, and signalled, again."""
+    from axes.models import AccessAttempt
+
+    target = get_user_model().objects.filter(username=username).first() if username else None
+    if target is None:
+        target = AccessAttempt.objects.filter(username=username, ip_address=ip_address).order_by("-id").first()
+    if target is None:
+        return
+    if AuditEvent.objects.filter(
+        action=Event.SIGNIN_LOCKED,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        created_at__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    ).exists():
+        return
+    audit_record(
+        actor=None,
+        action=Event.SIGNIN_LOCKED,
+        target=target,
+        data={"username": username, "ip_address": ip_address, "failures": settings.AXES_FAILURE_LIMIT},
+    )
