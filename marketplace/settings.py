@@ -225,6 +225,10 @@ MODELHUB_UPLOAD_SESSION_MAX_SIZE = envsize("MODELHUB_UPLOAD_SESSION_MAX_SIZE", 5
 MODELHUB_UPLOAD_PART_SIZE = envsize("MODELHUB_UPLOAD_PART_SIZE", 64 * 1024**2)
 MODELHUB_UPLOAD_SESSION_TTL = envint("MODELHUB_UPLOAD_SESSION_TTL", 86_400, minimum=60)
 MODELHUB_UPLOAD_PART_URL_TTL = envint("MODELHUB_UPLOAD_PART_URL_TTL", 3600, minimum=60)
+# Per team, at most this many upload sessions not yet taken by a version, declaring at most this many bytes
+# in all (409 team_limit beyond either): one team's pipeline cannot fill the staging disk or bucket.
+MODELHUB_TEAM_MAX_UPLOAD_SESSIONS = envint("MODELHUB_TEAM_MAX_UPLOAD_SESSIONS", 200, minimum=1)
+MODELHUB_TEAM_MAX_UPLOAD_BYTES = envsize("MODELHUB_TEAM_MAX_UPLOAD_BYTES", 10 * 1024**4)
 
 # --- Validation -----------------------------------------------------------------------------
 MODELHUB_VALIDATION_TIME_LIMIT = envint("MODELHUB_VALIDATION_TIME_LIMIT", 1800, minimum=10)
@@ -279,6 +283,8 @@ MODELHUB_RUNTIME_TIMEOUT = envint("MODELHUB_RUNTIME_TIMEOUT", 120, minimum=1)
 MODELHUB_ENDPOINT_BACKEND = envstr("MODELHUB_ENDPOINT_BACKEND", "local")
 if MODELHUB_ENDPOINT_BACKEND not in ("local", "kubernetes"):
     raise ImproperlyConfigured("MODELHUB_ENDPOINT_BACKEND is 'local' or 'kubernetes'")
+# Endpoints a team may have (any status but deleted); creating more is a 409 team_limit.
+MODELHUB_TEAM_MAX_ENDPOINTS = envint("MODELHUB_TEAM_MAX_ENDPOINTS", 50, minimum=1)
 MODELHUB_ENDPOINT_MAX_ATTEMPTS = envint("MODELHUB_ENDPOINT_MAX_ATTEMPTS", 3, minimum=1)
 MODELHUB_ENDPOINT_MAX_RETRIES = envint("MODELHUB_ENDPOINT_MAX_RETRIES", 5, minimum=0)
 MODELHUB_ENDPOINT_RETRY_DELAY = envint("MODELHUB_ENDPOINT_RETRY_DELAY", 5, minimum=0)

@@ -42,6 +42,7 @@ class ErrorCode(models.TextChoices):
     NAME_TAKEN = "name_taken", "The name is taken"
     DEPLOYED = "deployed", "Endpoints serve it; delete them first"
     DELETED = "deleted", "It is being deleted"
+    TEAM_LIMIT = "team_limit", "The team is at a limit the organisation set (the detail names it and what frees it)"
     # The service
     STORAGE_UNAVAILABLE = "storage_unavailable", "Artifact storage is unavailable; retry later"
     DATABASE_UNAVAILABLE = "database_unavailable", "The database is unavailable (restarting?); retry in a few seconds"
@@ -84,6 +85,12 @@ class PermissionDenied(DomainError):
 class Conflict(DomainError):
     status_code = 409
     code = ErrorCode.CONFLICT
+
+
+class TeamLimitReached(Conflict):
+    """A team is at one of the organisation's bounds (open upload sessions, their bytes, live endpoints)."""
+
+    code = ErrorCode.TEAM_LIMIT
 
 
 class PayloadTooLarge(DomainError):

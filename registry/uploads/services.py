@@ -13,14 +13,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from registry.artifacts.models import Blob
 from registry.artifacts.uploads import human_size, safe_filename
 from registry.assets.models import Asset
 from registry.kernel.access import Permission, require
-from registry.kernel.errors import Conflict, InvalidInput, PayloadTooLarge, TransientStorageError
+from registry.kernel.errors import Conflict, InvalidInput, PayloadTooLarge, TeamLimitReached, TransientStorageError
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
+from registry.teams.models import Team
 from registry.uploads.models import UploadBackend, UploadPart, UploadSession, UploadStatus
 from registry.uploads.staging import Mismatch, backend_in_use, staging_for
 
@@ -58,6 +60,26 @@ def _expiry():
     return timezone.now() + timedelta(seconds=settings.MODELHUB_UPLOAD_SESSION_TTL)
 
 
+def _require_upload_room(asset: Asset, size: int) -> None:
+    """Inside the creating transaction: lock the team row (concurrent creations count one after the other) and
+    refuse a session past the team's MODELHUB_TEAM_MAX_UPLOAD_SESSIONS or MODELHUB_TEAM_MAX_UPLOAD_BYTES."""
+    team = Team.objects.select_for_update().get(pk=asset.team_id)
+    held = UploadSession.objects.filter(asset__team=team).aggregate(count=Count("pk"), size=Sum("size"))
+    count, held_bytes = held["count"], held["size"] or 0
+    free = "Complete them and create the versions that use them, abort them, or wait until they expire."
+    if count + 1 > settings.MODELHUB_TEAM_MAX_UPLOAD_SESSIONS:
+        raise TeamLimitReached(
+            f"'{team.slug}' has {count} upload session(s) not yet taken by a version, the most it may have "
+            f"(MODELHUB_TEAM_MAX_UPLOAD_SESSIONS). {free}"
+        )
+    limit = settings.MODELHUB_TEAM_MAX_UPLOAD_BYTES
+    if held_bytes + size > limit:
+        raise TeamLimitReached(
+            f"'{team.slug}' has upload sessions of {human_size(held_bytes)} not yet taken by a version; another "
+            f"{human_size(size)} would pass its limit of {human_size(limit)} (MODELHUB_TEAM_MAX_UPLOAD_BYTES). {free}"
+        )
+
+
 def upload_session_create(*, user, asset: Asset, filename: str, size: int) -> UploadSession:
     """Open a session for one file of `size` bytes; its parts are laid out at once (see UploadSession)."""
     _require_upload(user, asset)
@@ -73,15 +95,17 @@ def upload_session_create(*, user, asset: Asset, filename: str, size: int) -> Up
             raise PayloadTooLarge(
                 f"size: {human_size(size)} is more than the {human_size(free)} of disk space left for uploads."
             )
-    session = UploadSession.objects.create(
-        asset=asset,
-        created_by=user,
-        filename=safe_filename(filename),
-        size=size,
-        part_size=_part_size(size, backend),
-        backend=backend,
-        expires_at=_expiry(),
-    )
+    with transaction.atomic():
+        _require_upload_room(asset, size)
+        session = UploadSession.objects.create(
+            asset=asset,
+            created_by=user,
+            filename=safe_filename(filename),
+            size=size,
+            part_size=_part_size(size, backend),
+            backend=backend,
+            expires_at=_expiry(),
+        )
     try:
         staging_for(session).create(session)
     except BaseException:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -33,10 +33,11 @@ from registry.governance.selectors import version_by_alias
 from registry.governance.signing import version_signature_verify
 from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import Conflict, ErrorCode, InvalidInput
+from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, TeamLimitReached
 from registry.kernel.events import Event
 from registry.kernel.lib.tasks import task_send_on_commit
 from registry.lineage.models import LineageKind
+from registry.teams.models import Team
 from registry.versions.models import AssetVersion
 from registry.versions.selectors import version_get
 
@@ -71,7 +72,7 @@ def endpoint_settings_clean(raw: dict | None) -> dict:
 
 
 def settings_backend() -> str:
-    return settings.MODELHUB_ENDPOINT_BACKEND
+    return django_settings.MODELHUB_ENDPOINT_BACKEND
 
 
 def _check_deployable(version: AssetVersion) -> None:
@@ -113,6 +114,19 @@ def _used_models(solution: AssetVersion) -> list[AssetVersion]:
         .select_related("asset__team")
         .order_by("asset__slug", "pk")
     )
+
+
+def _require_endpoint_room(team, adding: int) -> None:
+    """Inside the creating transaction: lock the team row (so two concurrent creations count one after the other)
+    and refuse endpoints past MODELHUB_TEAM_MAX_ENDPOINTS."""
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    limit = django_settings.MODELHUB_TEAM_MAX_ENDPOINTS
+    live = Endpoint.objects.filter(team=team).exclude(status__in=GONE_STATUSES).count()
+    if live + adding > limit:
+        raise TeamLimitReached(
+            f"'{team.slug}' has {live} endpoint(s) and may have at most {limit} "
+            f"(MODELHUB_TEAM_MAX_ENDPOINTS); this would add {adding}. Delete endpoints it no longer uses first.",
+        )
 
 
 def endpoint_create(
@@ -167,6 +181,7 @@ def endpoint_create(
     created = []
     try:
         with transaction.atomic():
+            _require_endpoint_room(team, len(targets))
             for target, endpoint_name, follow in targets:
                 endpoint = Endpoint(
                     team=team,
