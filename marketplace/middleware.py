@@ -1,7 +1,9 @@
 """Middleware of the web process."""
 
+import functools
 import logging
 import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
@@ -42,17 +44,29 @@ class RequestIdMiddleware:
         return response
 
 
+@functools.cache
+def _policy(policy: str, issuer: str) -> str:
+    if not issuer:
+        return policy
+    # Signing out of a single sign-on session posts to the portal, which redirects to the provider's logout:
+    # browsers hold a form's redirects to form-action too.
+    parts = urlsplit(issuer)
+    return policy.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+
+
 class SecurityHeadersMiddleware:
-    """The Content-Security-Policy (MODELHUB_CONTENT_SECURITY_POLICY) on every answer that does not set its own;
-    Django's SecurityMiddleware and XFrameOptionsMiddleware add HSTS, nosniff, the referrer policy and frame
-    denial."""
+    """The Content-Security-Policy (MODELHUB_CONTENT_SECURITY_POLICY, with the identity provider's origin as a form
+    target when single sign-on is on) on every answer that does not set its own; Django's SecurityMiddleware and
+    XFrameOptionsMiddleware add HSTS, nosniff, the referrer policy and frame denial."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", settings.MODELHUB_CONTENT_SECURITY_POLICY)
+        response.setdefault(
+            "Content-Security-Policy", _policy(settings.MODELHUB_CONTENT_SECURITY_POLICY, settings.MODELHUB_OIDC_ISSUER)
+        )
         return response
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from registry.identities.group_map import group_map_parse
 from registry.kernel.lib.env import envbool, envint, envlist, envsize, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -100,6 +101,30 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "marketplace.pages.accounts.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "marketplace.api.throttles.client_address"
 AXES_VERBOSE = False
+
+# Single sign-on with an OpenID Connect provider (marketplace/pages/sso.py, registry/identities/oidc.py), on when
+# MODELHUB_OIDC_ISSUER is set: authorization code flow with PKCE, state and nonce; users made on first sign-in.
+# With MODELHUB_OIDC_GROUPS_CLAIM, the provider's groups decide the memberships MODELHUB_OIDC_GROUP_MAP names
+# (registry/identities/group_map.py); otherwise memberships are managed in Modelhub. With
+# MODELHUB_OIDC_API_AUDIENCE, the API also takes the provider's JWT access tokens issued for that audience.
+MODELHUB_OIDC_ISSUER = envstr("MODELHUB_OIDC_ISSUER", "").rstrip("/")
+MODELHUB_OIDC_CLIENT_ID = envstr("MODELHUB_OIDC_CLIENT_ID", "")
+MODELHUB_OIDC_CLIENT_SECRET = envstr("MODELHUB_OIDC_CLIENT_SECRET", "")
+MODELHUB_OIDC_SCOPES = envstr("MODELHUB_OIDC_SCOPES", "openid email profile")
+MODELHUB_OIDC_NAME = envstr("MODELHUB_OIDC_NAME", "single sign-on")
+MODELHUB_OIDC_USERNAME_CLAIM = envstr("MODELHUB_OIDC_USERNAME_CLAIM", "preferred_username")
+MODELHUB_OIDC_GROUPS_CLAIM = envstr("MODELHUB_OIDC_GROUPS_CLAIM", "")
+try:
+    MODELHUB_OIDC_GROUP_MAP = group_map_parse(envstr("MODELHUB_OIDC_GROUP_MAP", ""))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"MODELHUB_OIDC_GROUP_MAP: {exc}") from None
+MODELHUB_OIDC_API_AUDIENCE = envstr("MODELHUB_OIDC_API_AUDIENCE", "")
+if MODELHUB_OIDC_ISSUER and not (MODELHUB_OIDC_CLIENT_ID and MODELHUB_OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("MODELHUB_OIDC_ISSUER needs MODELHUB_OIDC_CLIENT_ID and MODELHUB_OIDC_CLIENT_SECRET")
+# Off: the sign-in page offers single sign-on only and refuses passwords (the admin too).
+MODELHUB_PASSWORD_SIGNIN = envbool("MODELHUB_PASSWORD_SIGNIN", True)
+if not MODELHUB_PASSWORD_SIGNIN and not MODELHUB_OIDC_ISSUER:
+    raise ImproperlyConfigured("MODELHUB_PASSWORD_SIGNIN=false needs MODELHUB_OIDC_ISSUER: nobody could sign in")
 
 ROOT_URLCONF = "marketplace.urls"
 # The portal signs people in with Django sessions; the API keeps its token auth (and accepts the session).
@@ -246,6 +271,9 @@ MODELHUB_SMOKE_TIME_LIMIT = envint("MODELHUB_SMOKE_TIME_LIMIT", 30, minimum=1)
 MODELHUB_SIGNING_KEY = envstr("MODELHUB_SIGNING_KEY")
 MODELHUB_SIGNING_KEY_FILE = envstr("MODELHUB_SIGNING_KEY_FILE") or str(DATA_DIR / "signing-key.pem")
 MODELHUB_SIGNING_KEY_GENERATE = not envstr("MODELHUB_SIGNING_KEY_FILE")
+# The keyring's private keys, one <key_id>.pem each (registry/governance/keystore.py); the key above is registered
+# as the first active key, and `manage.py signingkey` adds and rotates the others.
+MODELHUB_SIGNING_KEYS_DIR = envstr("MODELHUB_SIGNING_KEYS_DIR") or str(DATA_DIR / "signing-keys")
 
 # --- Notifications ---------------------------------------------------------------------------
 # Key material for the webhook secrets at rest (HKDF -> Fernet); SECRET_KEY when unset. Changing it

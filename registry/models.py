@@ -5,8 +5,8 @@ from registry.assets.models import Asset, AssetKind, Tag
 from registry.cards.models import ModelCard
 from registry.endpoints.models import Endpoint, EndpointKey, EndpointShadow
 from registry.examples.models import InputExample
-from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, VersionSignature
-from registry.identities.models import ServiceAccount
+from registry.governance.models import Alias, Review, ReviewPolicy, ReviewRound, SigningKey, VersionSignature
+from registry.identities.models import ExternalIdentity, ServiceAccount
 from registry.kernel.access import TeamRole, Visibility
 from registry.kernel.audit.models import AuditEvent
 from registry.lineage.models import LineageEdge, LineageKind
@@ -26,10 +26,11 @@ from registry.search.models import FacetCount, SearchChange, SearchState, Search
 from registry.teams.models import Membership, Team
 from registry.tokens.models import APIToken
 from registry.uploads.models import UploadPart, UploadSession
-from registry.validation.models import DatasetProfile, ValidationOutcome, ValidationReport
+from registry.validation.models import DatasetProfile, TrustedUpstreamKey, ValidationOutcome, ValidationReport
 from registry.versions.models import AssetVersion, VersionStatus
 
 __all__ = [
+    "ExternalIdentity",
     "ServiceAccount",
     "DatasetProfile",
     "Prediction",
@@ -63,11 +64,13 @@ __all__ = [
     "SearchChange",
     "SearchState",
     "SearchTerm",
+    "SigningKey",
     "Tag",
     "UploadPart",
     "UploadSession",
     "Team",
     "TeamRole",
+    "TrustedUpstreamKey",
     "ValidationOutcome",
     "ValidationReport",
     "VersionFile",

@@ -12,6 +12,8 @@ from registry.models import (
     Review,
     ReviewPolicy,
     ReviewRound,
+    SigningKey,
+    TrustedUpstreamKey,
     ValidationReport,
     VersionFile,
     Webhook,
@@ -110,6 +112,23 @@ class ReviewRoundAdmin(ReadOnlyAdmin):
     list_display = ["version", "number", "status", "submitted_by", "submitted_at"]
     list_filter = ["status"]
     inlines = [ReviewInline]
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(ReadOnlyAdmin):
+    """Read-only: keys are added and rotated with `manage.py signingkey` (key store, one active key, audit)."""
+
+    list_display = ["key_id", "name", "status", "created_at", "activated_at", "retired_at", "revoked_at"]
+    list_filter = ["status"]
+    search_fields = ["key_id", "name"]
+
+
+@admin.register(TrustedUpstreamKey)
+class TrustedUpstreamKeyAdmin(ReadOnlyAdmin):
+    """Read-only: trusted with `manage.py signingkey trust` / `untrust` (audited)."""
+
+    list_display = ["key_id", "name", "added_at", "revoked_at"]
+    search_fields = ["key_id", "name"]
 
 
 @admin.register(ModelCard)

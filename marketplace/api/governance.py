@@ -11,7 +11,16 @@ from marketplace.api.input import RejectUnknownFieldsMixin, StrictCharField, Str
 from marketplace.api.versions import VersionSerializer
 from marketplace.api.views import APIView, GenericAPIView
 from registry.assets.selectors import asset_get
-from registry.governance.models import Alias, ReviewDecision, ReviewRound, RoundStatus, VersionSignature
+from registry.governance.keys import signing_key_active, signing_key_get, signing_key_list
+from registry.governance.models import (
+    Alias,
+    ReviewDecision,
+    ReviewRound,
+    RoundStatus,
+    SigningKey,
+    SigningKeyStatus,
+    VersionSignature,
+)
 from registry.governance.selectors import (
     alias_get,
     alias_list,
@@ -29,12 +38,7 @@ from registry.governance.services import (
     version_deprecate,
     version_submit,
 )
-from registry.governance.signing import (
-    APPROVAL_FILENAME,
-    signing_key_id,
-    signing_public_key_pem,
-    version_signature_verify,
-)
+from registry.governance.signing import APPROVAL_FILENAME, version_signature_verify
 from registry.kernel.errors import InvalidInput
 from registry.tokens.models import Scope
 from registry.versions.selectors import version_get, visible_version_get
@@ -217,6 +221,15 @@ class VersionByAliasView(APIView):
         return Response(VersionSerializer(found, context={"request": request}).data)
 
 
+KEY_ID_HEADER = OpenApiParameter(
+    "X-Key-Id",
+    str,
+    location=OpenApiParameter.HEADER,
+    response=[200],
+    description="The id of the signing key (sha256 of its public key, DER).",
+)
+
+
 def _signature(request, team, slug, version) -> VersionSignature:
     return version_signature_get(version=visible_version_get(user=request.user, team=team, slug=slug, version=version))
 
@@ -227,13 +240,17 @@ class VersionSignatureView(APIView):
             (200, "application/json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description="The Sigstore bundle, byte for byte as signed (save it as model.sig)."
             )
-        }
+        },
+        parameters=[KEY_ID_HEADER],
     )
     def get(self, request, team, slug, version):
         """The signature of an approved version: a Sigstore bundle (OpenSSF model signing) over the version's
-        files plus `modelhub-approval.json`, made with the organisation key (`/api/v1/signing-key`)."""
+        files plus `modelhub-approval.json`, made with the organisation key that `X-Key-Id` names (its public key:
+        `/api/v1/signing-keys/{key_id}?format=pem`)."""
         signature = _signature(request, team, slug, version)
-        return HttpResponse(signature.bundle, content_type="application/json")
+        response = HttpResponse(signature.bundle, content_type="application/json")
+        response["X-Key-Id"] = signature.key_id
+        return response
 
 
 class VersionApprovalView(APIView):
@@ -255,6 +272,7 @@ class VersionApprovalView(APIView):
 class SignatureCheckSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     detail = serializers.CharField()
+    key_id = serializers.CharField(help_text="The signing key the signature names (empty: there is no signature).")
 
 
 class VersionSignatureCheckView(APIView):
@@ -272,12 +290,82 @@ class SigningKeyView(APIView):
         auth=[],
         responses={
             (200, "application/x-pem-file"): OpenApiResponse(
-                OpenApiTypes.STR, description="The organisation's public key (PEM)."
+                OpenApiTypes.STR, description="The public key of the active signing key (PEM)."
             )
         },
+        parameters=[KEY_ID_HEADER],
     )
     def get(self, request):
-        """The public key that verifies every approval signature of this Modelhub."""
-        response = HttpResponse(signing_public_key_pem(), content_type="application/x-pem-file")
-        response["X-Key-Id"] = signing_key_id()
-        return response
+        """The public key that verifies new approval signatures of this Modelhub (the active key of the keyring;
+        a signature made with an earlier key names it: `/api/v1/signing-keys/{key_id}`)."""
+        return _pem_response(signing_key_active())
+
+
+class SigningKeySerializer(serializers.Serializer):
+    key_id = serializers.CharField(help_text="sha256 of the public key (DER), hex: what a signature names.")
+    name = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=SigningKeyStatus.choices,
+        help_text="active signs new approvals; retired still verifies what it signed; revoked: its signatures "
+        "do not verify; pending: added, signs nothing yet.",
+    )
+    created_at = serializers.DateTimeField()
+    activated_at = serializers.DateTimeField(allow_null=True)
+    retired_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.CharField()
+    public_key_pem = serializers.CharField(help_text="The public key, PEM (SubjectPublicKeyInfo).")
+
+
+def _pem_response(key: SigningKey) -> HttpResponse:
+    response = HttpResponse(key.public_key_pem, content_type="application/x-pem-file")
+    response["X-Key-Id"] = key.key_id
+    response["Content-Disposition"] = f'inline; filename="modelhub-{key.key_id[:16]}.pub"'
+    return response
+
+
+class SigningKeyListView(GenericAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = SigningKeySerializer
+    queryset = SigningKey.objects.none()  # for the schema only; data comes from the keyring
+
+    @extend_schema(auth=[], operation_id="signing_keys_list", responses=SigningKeySerializer(many=True))
+    def get(self, request):
+        """Every key of the organisation's keyring, oldest first: the public halves, and which signs new approvals."""
+        page = self.paginate_queryset(signing_key_list())
+        return self.get_paginated_response(SigningKeySerializer(page, many=True).data)
+
+
+class SigningKeyDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        auth=[],
+        operation_id="signing_keys_retrieve",
+        responses={
+            (200, "application/json"): SigningKeySerializer,
+            (200, "application/x-pem-file"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The public key (PEM), for `model_signing verify key --public_key`.",
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "pem"],
+                description="pem: the public key itself (as `Accept: application/x-pem-file` asks).",
+            ),
+            KEY_ID_HEADER,
+        ],
+    )
+    def get(self, request, key_id):
+        """One key of the keyring, by its id (or a prefix of at least 8 hex digits): the key a signature names
+        (`X-Key-Id` of `.../signature`)."""
+        wanted = request.query_params.get("format", "")
+        if wanted not in ("", "json", "pem"):
+            raise InvalidInput("format must be 'json' or 'pem'.", field="format")
+        key = signing_key_get(key_id=key_id)
+        if wanted == "pem" or (not wanted and "application/x-pem-file" in request.headers.get("Accept", "")):
+            return _pem_response(key)
+        return Response(SigningKeySerializer(key).data)

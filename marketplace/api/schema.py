@@ -24,7 +24,7 @@ _ERRORS = {
     "413": "The request body is over the size limit.",
     "415": "Unsupported Content-Type for the request body.",
     "429": "Too many requests from this token or address; `Retry-After` says how many seconds to wait.",
-    "503": "Storage or database unavailable or too slow right now; try again.",
+    "503": "Storage, the database or the identity provider unavailable or too slow right now; try again.",
 }
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 _WITH_BODY = {"POST", "PUT", "PATCH"}

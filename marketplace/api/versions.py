@@ -67,6 +67,15 @@ class ValidationSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
+class UpstreamSignatureSerializer(serializers.Serializer):
+    verified = serializers.BooleanField()
+    key_id = serializers.CharField(
+        required=False, help_text="The trusted upstream key that verified it (or was tried)."
+    )
+    key_name = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False, help_text="Why it did not verify.")
+
+
 class VersionSerializer(serializers.Serializer):
     asset = serializers.CharField(source="asset.full_slug", help_text="`team/slug` of the asset.")
     version = serializers.CharField()
@@ -88,6 +97,10 @@ class VersionSerializer(serializers.Serializer):
         help_text="The input example validation, the endpoint check and the portal use (null: generated inputs); "
         "its values at `input-example`."
     )
+    upstream_signature = serializers.SerializerMethodField(
+        help_text="What validation found of the `model.sig` uploaded with the files (a signature made upstream, "
+        "checked against the keys the organisation trusts); null: there is none, or validation has not run."
+    )
 
     def get_download_url(self, version) -> str:
         return _download_url(version, self.context.get("request"))
@@ -95,6 +108,12 @@ class VersionSerializer(serializers.Serializer):
     @extend_schema_field(InputExampleSummarySerializer(allow_null=True))
     def get_input_example(self, version) -> dict | None:
         return input_example_summary(version)
+
+    @extend_schema_field(UpstreamSignatureSerializer(allow_null=True))
+    def get_upstream_signature(self, version) -> dict | None:
+        report = getattr(version, "validation", None)
+        found = (report.details or {}).get("upstream_signature") if report is not None else None
+        return found if isinstance(found, dict) else None
 
     def get_aliases(self, version) -> list[str]:
         return sorted(alias.name for alias in version.aliases.all())

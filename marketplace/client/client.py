@@ -215,36 +215,58 @@ class Client:
 
     def verify_signature(self, ref: str | Ref) -> dict:
         """Check a pulled version's approval signature offline: its files in the cache plus its approval record,
-        against the organisation key (OpenSSF model signing; needs the `model-signing` package). The signature,
-        the record and the key are kept in the cache when first fetched, so a later check needs no server; a key
-        that differs from the one kept is refused, not trusted. Returns {"valid", "detail", "version"}."""
+        against the organisation key that made it (OpenSSF model signing; needs the `model-signing` package).
+
+        The signature names its key (`X-Key-Id`: the sha256 of the public key), so keys rotate without breaking
+        older signatures; each key is kept in the cache under its id once fetched, and a key the server sends is
+        taken only if it hashes to that id, so a kept key is never replaced. A key the organisation revoked fails
+        with its reason. The signature, the record and the key id are kept too, so a later check needs no server.
+        Returns {"valid", "detail", "version", "key_id"}."""
         ref = parse_ref(ref) if isinstance(ref, str) else ref
         snapshot = self.pull(ref)
         version = snapshot.name
         folder = cache.repo_folder(self.cache_folder, ref.team, ref.asset)
         kept = folder / "signatures" / version
+        key = None
         try:
             if self.offline:
                 raise Unreachable("offline mode (MODELHUB_OFFLINE)")
             base = f"/api/v1/assets/{ref.slug}/versions/{version}"
-            bundle = self._request("GET", f"{base}/signature").content
+            signed = self._request("GET", f"{base}/signature")
+            bundle, key_id = signed.content, signed.headers.get("X-Key-Id", "")
             approval = self._request("GET", f"{base}/approval").content
-            key = self._request("GET", "/api/v1/signing-key").content
+            if not re.fullmatch(r"[0-9a-f]{64}", key_id):
+                return {"valid": False, "version": version, "key_id": None, "detail": "the signature names no key"}
+            key = self._json("GET", f"/api/v1/signing-keys/{key_id}")
             kept.mkdir(parents=True, exist_ok=True)
             (kept / "bundle.sig").write_bytes(bundle)
             (kept / "approval.json").write_bytes(approval)
+            (kept / "key-id").write_text(key_id)
         except Unreachable:
             if not (kept / "bundle.sig").exists():
                 raise
-            bundle, approval, key = (kept / "bundle.sig").read_bytes(), (kept / "approval.json").read_bytes(), None
-        pinned = self.cache_folder / "signing-key.pem"
-        if key is not None and pinned.exists() and pinned.read_bytes() != key:
-            return {"valid": False, "version": version, "detail": f"the server's signing key differs from {pinned}"}
+            bundle, approval = (kept / "bundle.sig").read_bytes(), (kept / "approval.json").read_bytes()
+            key_id = (kept / "key-id").read_text().strip() if (kept / "key-id").exists() else ""
+
+        def refused(detail: str) -> dict:
+            return {"valid": False, "version": version, "key_id": key_id or None, "detail": detail}
+
+        if key is not None and key.get("status") == "revoked":
+            return refused(
+                f"signed with key {key_id[:16]}, revoked at {key.get('revoked_at')}: {key.get('revoked_reason')}"
+            )
+        pinned = self.cache_folder / "signing-keys" / f"{key_id}.pem"
         if key is not None and not pinned.exists():
-            pinned.write_bytes(key)
+            pem = key.get("public_key_pem", "").encode()
+            if _public_key_id(pem) != key_id:
+                return refused(f"the server sent a key that is not {key_id[:16]} (its sha256 differs)")
+            pinned.parent.mkdir(parents=True, exist_ok=True)
+            pinned.write_bytes(pem)
+        if not pinned.exists():
+            return refused(f"the key {key_id[:16] or '(unknown)'} is not in the cache; check once online")
         problem = _verify_bundle(snapshot, approval, bundle, pinned)
         detail = problem or f"the approval signature verifies the files and approval record of {version}"
-        return {"valid": problem is None, "version": version, "detail": detail}
+        return {"valid": problem is None, "version": version, "key_id": key_id, "detail": detail}
 
     # ------------------------------------------------------------------------------------------- writing
 
@@ -504,6 +526,18 @@ def _example_file(example, input_name: str | None, scratch: Path) -> Path | None
     target = scratch / "input_example.npz"
     np.savez(target, **arrays)
     return target
+
+
+def _public_key_id(pem: bytes) -> str | None:
+    """sha256 of a PEM public key's DER encoding (what Modelhub calls its key id); None for what is not one."""
+    from cryptography.hazmat.primitives import serialization  # beside model-signing, which needs it
+
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError:
+        return None
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
 
 
 def _verify_bundle(snapshot: Path, approval: bytes, bundle: bytes, key: Path) -> str | None:

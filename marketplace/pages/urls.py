@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from marketplace.pages import accounts, assets, catalogue, endpoints, reviews, teams, tokens
+from marketplace.pages import accounts, assets, catalogue, endpoints, reviews, sso, teams, tokens
 from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from registry.versions.semver import SEMVER_URL_PATTERN
 
@@ -11,6 +11,8 @@ _VERSION = rf"{_ASSET}versions/(?P<version>{SEMVER_URL_PATTERN})/"
 urlpatterns = [
     path("", catalogue.home, name="home"),
     path("signin/", accounts.SignInView.as_view(), name="signin"),
+    path("signin/sso/", sso.SSOStartView.as_view(), name="sso-start"),
+    path("signin/sso/callback/", sso.SSOCallbackView.as_view(), name="sso-callback"),
     path("signout/", accounts.SignOutView.as_view(), name="signout"),
     path("catalogue/", catalogue.catalogue, name="catalogue"),
     path("catalogue/suggest", catalogue.suggest, name="suggest"),

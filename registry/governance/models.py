@@ -185,3 +185,47 @@ class VersionSignature(models.Model):
 
     def __str__(self) -> str:
         return f"signature of version {self.version_id}"
+
+
+class SigningKeyStatus(models.TextChoices):
+    PENDING = "pending", "Pending (added, signs nothing yet)"
+    ACTIVE = "active", "Active (signs new approvals)"
+    RETIRED = "retired", "Retired (still verifies what it signed)"
+    REVOKED = "revoked", "Revoked (its signatures no longer verify)"
+
+
+class SigningKey(models.Model):
+    """A key of the organisation's keyring: the public half, and where it stands (registry/governance/keys.py).
+
+    The private half never reaches the database: it lives in the key store (registry/governance/keystore.py).
+    Exactly one key is active at a time and signs new approvals; a signature names its key (`VersionSignature.key_id`)
+    and is verified with that key for as long as it is not revoked."""
+
+    key_id = models.CharField(max_length=64, unique=True, help_text="sha256 of the public key (DER), hex.")
+    name = models.CharField(max_length=100)
+    public_key_pem = models.TextField()
+    status = models.CharField(max_length=16, choices=SigningKeyStatus.choices, default=SigningKeyStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True, help_text="When it last became the active key.")
+    retired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="active"),
+                name="one_active_signing_key",
+                violation_error_message="Another signing key is active; activating this one retires it.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="revoked") | (Q(revoked_at__isnull=False) & ~Q(revoked_reason="")),
+                name="signing_key_revoked_with_reason",
+                violation_error_message="A revoked signing key records when and why it was revoked.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"signing key {self.key_id[:16]} ({self.name})"

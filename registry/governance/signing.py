@@ -7,13 +7,13 @@ files plus `modelhub-approval.json`: which policy approved it, who approved it, 
 each file, and the model card as reviewed. Changing a file, the card, or the record of who approved
 what, breaks the signature.
 
-The key is `MODELHUB_SIGNING_KEY` (PEM text) or the file `MODELHUB_SIGNING_KEY_FILE`; on an embedded
-install without either, a P-256 key is generated once under the data directory.
+It is made with the keyring's active key and names it (`VersionSignature.key_id`); it is verified with the key it
+names, so rotating the key (registry/governance/keys.py) leaves every earlier signature valid, and revoking a key
+makes its signatures report as revoked, with the reason.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -22,11 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from celery.exceptions import SoftTimeLimitExceeded
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,10 +30,19 @@ from django.utils import timezone
 from registry.artifacts.storage import BlobMissing, blob_materialize
 from registry.cards.huggingface import card_to_huggingface_readme
 from registry.cards.selectors import card_get
-from registry.governance.models import ReviewDecision, ReviewRound, RoundStatus, VersionSignature
+from registry.governance.keys import signing_key_active, signing_key_find, signing_private_key
+from registry.governance.models import (
+    ReviewDecision,
+    ReviewRound,
+    RoundStatus,
+    SigningKey,
+    SigningKeyStatus,
+    VersionSignature,
+)
 from registry.kernel.audit.services import audit_record
 from registry.kernel.events import Event
 from registry.kernel.lib.leases import Heartbeat, claim_lease, unclaimed_grace
+from registry.kernel.lib.model_signatures import directory_verify, private_key_pem
 from registry.versions.models import AssetVersion, VersionStatus
 
 logger = logging.getLogger(__name__)
@@ -48,103 +53,32 @@ APPROVAL_FILENAME = "modelhub-approval.json"
 APPROVAL_FORMAT = "https://modelhub.dev/approval/v1"
 
 
-# --- the organisation key ----------------------------------------------------------------------------
-
-
-def _private_key_pem() -> bytes:
-    configured = settings.MODELHUB_SIGNING_KEY
-    if configured:
-        return configured.encode()
-    path = Path(settings.MODELHUB_SIGNING_KEY_FILE)
-    if not path.exists():
-        if not settings.MODELHUB_SIGNING_KEY_GENERATE:
-            raise ImproperlyConfigured(f"MODELHUB_SIGNING_KEY_FILE={path} does not exist.")
-        _generate_key(path)
-    return path.read_bytes()
-
-
-def _generate_key(path: Path) -> None:
-    """Create a P-256 key at `path` unless another process did first (O_EXCL)."""
-    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}")
-    scratch.write_bytes(pem)
-    scratch.chmod(0o600)
-    try:
-        os.link(scratch, path)  # atomic, and fails if the key exists: the first writer wins
-    except FileExistsError:
-        pass
-    finally:
-        scratch.unlink()
-
-
-def _private_key() -> ec.EllipticCurvePrivateKey:
-    try:
-        key = serialization.load_pem_private_key(_private_key_pem(), password=None)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"The signing key is not an unencrypted PEM private key: {exc}") from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ImproperlyConfigured("The signing key must be an elliptic-curve (e.g. P-256) private key.")
-    return key
+# --- the organisation's keys (registry/governance/keys.py) ---------------------------------------------------------
 
 
 def signing_public_key_pem() -> str:
-    """The organisation's public key (PEM, SubjectPublicKeyInfo): what consumers verify with."""
-    return (
-        _private_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    """The active key's public half (PEM, SubjectPublicKeyInfo): what consumers verify new approvals with."""
+    return signing_key_active().public_key_pem
 
 
 def signing_key_id() -> str:
-    """sha256 of the public key's DER encoding, as hex."""
-    der = (
-        _private_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    return hashlib.sha256(der).hexdigest()
+    """The active key's id: sha256 of its public key's DER encoding, as hex."""
+    return signing_key_active().key_id
 
 
-# --- signing and verifying a directory ---------------------------------------------------------------
+# --- signing a directory -------------------------------------------------------------------------------------------
 
 
-def _sign_directory(directory: Path) -> str:
+def _sign_directory(directory: Path, key: SigningKey) -> str:
     import model_signing
 
     with tempfile.TemporaryDirectory(prefix="modelhub-key-") as keydir:
         key_path = Path(keydir) / "key.pem"
-        key_path.write_bytes(
-            _private_key().private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        key_path.chmod(0o600)
+        key_path.touch(mode=0o600)
+        key_path.write_bytes(private_key_pem(signing_private_key(key)))
         bundle_path = Path(keydir) / "bundle.sig"
         model_signing.signing.Config().use_elliptic_key_signer(private_key=key_path).sign(directory, bundle_path)
         return bundle_path.read_text()
-
-
-def _verify_directory(directory: Path, bundle: str) -> str | None:
-    """None when `bundle` verifies `directory` with the organisation key; else why not."""
-    import model_signing
-
-    with tempfile.TemporaryDirectory(prefix="modelhub-verify-") as scratch:
-        public = Path(scratch) / "key.pub"
-        public.write_text(signing_public_key_pem())
-        bundle_path = Path(scratch) / "bundle.sig"
-        bundle_path.write_text(bundle)
-        try:
-            model_signing.verifying.Config().use_elliptic_key_verifier(public_key=public).verify(directory, bundle_path)
-        except SoftTimeLimitExceeded:  # the task ran out of time: not a verdict on the signature
-            raise
-        except Exception as exc:  # the library raises ValueError and others for a mismatch
-            return " ".join(str(exc).split())[:1000] or type(exc).__name__
-    return None
 
 
 # --- the approval record -------------------------------------------------------------------------------
@@ -235,6 +169,7 @@ def version_sign(*, version_id: int) -> VersionSignature | None:
     def renew() -> int:
         return ReviewRound.objects.filter(pk=review_round.pk).update(signing_claimed_at=timezone.now())
 
+    key = signing_key_active()
     renew()
     with (
         Heartbeat(renew, name=f"signing of version {version_id}"),
@@ -242,11 +177,11 @@ def version_sign(*, version_id: int) -> VersionSignature | None:
     ):
         root = Path(tmp) / "version"
         _materialize(version, root, approval)
-        bundle = _sign_directory(root)
+        bundle = _sign_directory(root, key)
     try:
         with transaction.atomic():
             signature = VersionSignature.objects.create(
-                version=version, bundle=bundle, approval=approval.decode(), key_id=signing_key_id()
+                version=version, bundle=bundle, approval=approval.decode(), key_id=key.key_id
             )
             ReviewRound.objects.filter(pk=review_round.pk).update(signed_at=signature.signed_at)
             audit_record(
@@ -265,34 +200,51 @@ def version_sign(*, version_id: int) -> VersionSignature | None:
 class SignatureCheck:
     valid: bool
     detail: str
+    key_id: str = ""  # the key the signature names (empty: no signature)
 
 
 def version_signature_verify(*, version: AssetVersion, local_files: Path | None = None) -> SignatureCheck:
     """Check the stored signature against the files as they are in storage now, or against a local copy
     of them (`local_files`, laid out by path) that the caller has just made, so they are not read twice.
 
-    For consumers that need "approved and signature valid" (downloads, endpoints). A file changed
-    or missing in storage, or a signature by another key, is reported as invalid with the reason.
+    For consumers that need "approved and signature valid" (downloads, endpoints). It is checked with the key the
+    signature names, active or retired. A file changed or missing in storage, a key that is not in the keyring, or a
+    revoked key (named, with when and why), is reported as invalid with the reason.
     """
     version = _load(version.pk)
     signature = VersionSignature.objects.filter(version=version).first()
     if signature is None:
         return SignatureCheck(False, "The version has no signature (it is not approved, or signing is pending).")
     if version.status not in (VersionStatus.APPROVED, VersionStatus.DEPRECATED):
-        return SignatureCheck(False, f"The version is {version.status}, not approved.")
+        return SignatureCheck(False, f"The version is {version.status}, not approved.", signature.key_id)
+    key = signing_key_find(signature.key_id)
+    if key is None:
+        return SignatureCheck(
+            False,
+            f"The signature names the key {signature.key_id[:16]}, which is not in this Modelhub's keyring.",
+            signature.key_id,
+        )
+    if key.status == SigningKeyStatus.REVOKED:
+        return SignatureCheck(
+            False,
+            f"The signature was made with the signing key {key.key_id[:16]} ({key.name}), revoked on "
+            f"{key.revoked_at:%Y-%m-%d %H:%M} UTC: {key.revoked_reason}",
+            key.key_id,
+        )
     with tempfile.TemporaryDirectory(prefix="verify-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         root = Path(tmp) / "version"
         try:
             _materialize(version, root, signature.approval.encode(), local_files=local_files)
         except BlobMissing as exc:
-            return SignatureCheck(False, f"The signature no longer verifies: {exc}.")
-        problem = _verify_directory(root, signature.bundle)
+            return SignatureCheck(False, f"The signature no longer verifies: {exc}.", key.key_id)
+        problem = directory_verify(root, signature.bundle, key.public_key_pem)
     if problem:
-        return SignatureCheck(False, f"The signature no longer verifies: {problem}")
+        return SignatureCheck(False, f"The signature no longer verifies: {problem}", key.key_id)
     return SignatureCheck(
         True,
         "The signature verifies the version's files and approval record with the "
-        f"organisation key {signature.key_id[:16]}.",
+        f"organisation key {key.key_id[:16]} ({key.name}, {key.status}).",
+        key.key_id,
     )
 
 

@@ -28,3 +28,29 @@ class ServiceAccount(models.Model):
 
     def __str__(self) -> str:
         return f"service account {self.name} of {self.team_id}"
+
+
+class ExternalIdentity(models.Model):
+    """A person (or a machine client) known to the organisation's OpenID Connect provider: the Modelhub user that
+    an issuer's `sub` signs in as. Made at the first sign-in (or first API call with the provider's token); never
+    matched to an existing account by name or email, so an identity at the provider cannot take over a local one."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identity")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    # The provider's groups as of the last sign-in (what the group map was applied to), for the admin and the audit.
+    groups = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"],
+                name="external_identity_unique",
+                violation_error_message="This provider's subject is linked to a user already.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

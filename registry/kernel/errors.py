@@ -46,6 +46,10 @@ class ErrorCode(models.TextChoices):
     # The service
     STORAGE_UNAVAILABLE = "storage_unavailable", "Artifact storage is unavailable; retry later"
     DATABASE_UNAVAILABLE = "database_unavailable", "The database is unavailable (restarting?); retry in a few seconds"
+    IDENTITY_PROVIDER_UNAVAILABLE = (
+        "identity_provider_unavailable",
+        "The identity provider's metadata or keys cannot be fetched; retry later",
+    )
     TIMEOUT = "timeout", "The request took too long and was stopped"
     SERVER_ERROR = "server_error", "Internal error; it has been logged"
     ERROR = "error", "Another error of the API layer"

@@ -26,9 +26,10 @@ def token_hash(key: str) -> str:
 
 @dataclass(frozen=True)
 class TokenUse:
-    """The token a request came with (the API's `request.auth`): what it may do and until when."""
+    """The token a request came with (the API's `request.auth`): what it may do and until when. `id` is the
+    APIToken's, or `oidc-<user id>` for the identity provider's access token (throttled per identity)."""
 
-    id: int
+    id: int | str
     scopes: frozenset[str]
     expires_at: datetime | None
 

@@ -47,3 +47,21 @@ class DatasetProfile(models.Model):
     def profiles(self) -> dict[str, dict]:
         """{column: profile dict}, in the file's order."""
         return dict(self.columns)
+
+
+class TrustedUpstreamKey(models.Model):
+    """A public key the organisation trusts for signatures made upstream (a training pipeline signing its model
+    with `model-signing`): a version carrying `model.sig` is valid only if one of these verifies it
+    (registry/validation/upstream.py). Untrusting a key keeps its row, stamped, for the record."""
+
+    key_id = models.CharField(max_length=64, unique=True, help_text="sha256 of the public key (DER), hex.")
+    name = models.CharField(max_length=100)
+    public_key_pem = models.TextField()
+    added_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="When it stopped being trusted.")
+
+    class Meta:
+        ordering = ["added_at", "id"]
+
+    def __str__(self) -> str:
+        return f"upstream key {self.key_id[:16]} ({self.name})"

@@ -28,6 +28,7 @@ from registry.kernel.lib.leases import Heartbeat, claim_lease, unclaimed_grace
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
 from registry.validation.models import DatasetProfile, ValidationOutcome, ValidationReport
 from registry.validation.sandbox import DATASET, MODEL, SandboxLimits, sandbox_run
+from registry.validation.upstream import UPSTREAM_CHECK, upstream_signature_check
 from registry.versions.lifecycle import can_transition
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh
@@ -313,7 +314,16 @@ def version_validate(*, version_id: int, task_id: str) -> bool:
             return validation_finish(
                 version_id=version_id, task_id=task_id, passed=False, failed_check="storage", reason=str(exc)
             )
+        with interruptible():  # hashes the files only (never loads them), here rather than in the sandbox
+            upstream = upstream_signature_check(root, scratch=Path(tmp) / "upstream")
+        if upstream is not None and not upstream["verified"]:
+            outcome = {"passed": False, "failed_check": UPSTREAM_CHECK, "reason": upstream["reason"]}
+            return validation_finish(
+                version_id=version_id, task_id=task_id, **_bounded({**outcome, "details": {UPSTREAM_CHECK: upstream}})
+            )
         outcome = _check_files(version, root, primary, total_size=sum(f.blob.size for f in files))
+    if upstream is not None:
+        outcome["details"] = {**(outcome.get("details") or {}), UPSTREAM_CHECK: upstream}
     return validation_finish(version_id=version_id, task_id=task_id, **_bounded(outcome))
 
 

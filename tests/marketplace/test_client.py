@@ -250,7 +250,8 @@ def test_pull_verifies_the_approval_signature_offline(env, live_server, catalogu
     )
     assert code == 0, err
     assert json.loads(out)["signature"]["valid"] and json.loads(out)["signature"]["version"] == "1.0.0"
-    assert (env / "cache" / "signing-key.pem").read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
+    key_id = json.loads(out)["signature"]["key_id"]
+    assert (env / "cache" / "signing-keys" / f"{key_id}.pem").read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
     # Offline, from what the cache kept; a changed approval record (or file) no longer verifies.
     monkeypatch.setenv("MODELHUB_OFFLINE", "1")
     with Client(live_server.url, token) as client:
@@ -260,6 +261,33 @@ def test_pull_verifies_the_approval_signature_offline(env, live_server, catalogu
         assert not client.verify_signature("vision/clf@production")["valid"]
     code, _, err = run(capsys, "-q", "--url", live_server.url, "pull", "vision/clf@production", "--verify-signature")
     assert code == 4 and "does not verify" in err
+
+
+def test_signatures_verify_across_a_key_rotation_and_a_revoked_key_fails(
+    env, live_server, catalogue, token, alice, bob, dave, tmp_path, settings
+):
+    from registry.governance.keys import signing_key_add, signing_key_revoke
+
+    settings.MODELHUB_SIGNING_KEYS_DIR = str(tmp_path / "keys")
+    with Client(live_server.url, token) as client:
+        old = client.verify_signature("vision/clf@1.0.0")
+        assert old["valid"], old
+        new_key = signing_key_add(name="2027", generate=True, activate=True)
+        second = make_version(
+            alice, catalogue["asset"], tmp_path, onnx_bytes(linear_model(8, 3, seed=2)), version="2.0.0"
+        )
+        AssetVersion.objects.filter(pk=second.pk).update(status="validated")
+        card_update(user=alice, version=second, fields=complete_card_fields("model"))
+        approve(second, submitter=bob, reviewer=dave, signature={"inputs": [], "outputs": []})
+        new = client.verify_signature("vision/clf@2.0.0")
+        assert new["valid"] and new["key_id"] == new_key.key_id != old["key_id"], new
+        assert client.verify_signature("vision/clf@1.0.0")["valid"]  # the retired key still verifies its own
+        assert {p.stem for p in (env / "cache" / "signing-keys").iterdir()} == {old["key_id"], new_key.key_id}
+
+        signing_key_revoke(key_id=old["key_id"], reason="the laptop it lived on was stolen")
+        revoked = client.verify_signature("vision/clf@1.0.0")
+        assert not revoked["valid"] and "the laptop it lived on was stolen" in revoked["detail"]
+        assert client.verify_signature("vision/clf@2.0.0")["valid"]
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ EXPECTED = {
     "/api/v1/assets/{team}/{slug}/versions/{version}/signature/verification": {"get"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/approval": {"get"},
     "/api/v1/signing-key": {"get"},
+    "/api/v1/signing-keys": {"get"},
+    "/api/v1/signing-keys/{key_id}": {"get"},
     "/api/v1/audit/": {"get"},
     "/api/v1/assets/{team}/{slug}/uploads/": {"get", "post"},
     "/api/v1/assets/{team}/{slug}/uploads/{session_id}": {"get", "delete"},

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.exceptions import ImproperlyConfigured
 
-from registry.governance.models import VersionSignature
+from registry.governance.models import SigningKey, VersionSignature
 from registry.governance.services import review_submit, version_submit
 from registry.governance.signing import APPROVAL_FILENAME, signing_key_id, version_sign, version_signature_verify
 from registry.kernel.audit.models import AuditEvent
@@ -125,6 +125,7 @@ def test_signing_key_from_a_setting_and_bad_keys_are_refused(settings, approved_
     import hashlib
 
     assert signature.key_id == hashlib.sha256(der).hexdigest()
+    SigningKey.objects.all().delete()  # the configured key is read when the keyring is empty (its first use)
     settings.MODELHUB_SIGNING_KEY = (
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
         .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
