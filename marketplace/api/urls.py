@@ -44,6 +44,7 @@ from marketplace.api.uploads import (
     UploadSessionDetailView,
     UploadSessionListView,
 )
+from marketplace.api.bom import VersionBOMView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
 from marketplace.api.webhooks import WebhookDeliveryListView, WebhookDetailView, WebhookListView, WebhookTestView
 from registry.kernel.lib.slugs import SLUG_URL_PATTERN
@@ -123,6 +124,7 @@ urlpatterns = [
         name="version-signature-verification",
     ),
     re_path(_VERSION + r"/approval$", VersionApprovalView.as_view(), name="version-approval"),
+    re_path(_VERSION + r"/bom$", VersionBOMView.as_view(), name="version-bom"),
     path("reviews/", ReviewQueueView.as_view(), name="review-queue"),
     path("signing-key", SigningKeyView.as_view(), name="signing-key"),
     path("signing-keys", SigningKeyListView.as_view(), name="signing-key-list"),
