@@ -31,12 +31,16 @@ from registry.notifications.models import (
 )
 from registry.notifications.signing import (
     SIGNATURE_HEADER,
+    STANDARD_ID_HEADER,
+    STANDARD_SIGNATURE_HEADER,
+    STANDARD_TIMESTAMP_HEADER,
     TIMESTAMP_HEADER,
     SecretUnreadable,
     payload_signature,
     secret_decrypt,
     secret_encrypt,
     secret_generate,
+    standard_signature,
 )
 
 logger = logging.getLogger(__name__)
@@ -271,6 +275,12 @@ def webhook_deliver(*, delivery_id: int, max_attempts: int) -> int | None:
         "X-Modelhub-Delivery": str(delivery.pk),
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: payload_signature(secret=secret, timestamp=timestamp, body=body),
+        # The same id on every attempt of one delivery, so a receiver can drop a retry it has seen.
+        STANDARD_ID_HEADER: f"msg_{delivery.pk}",
+        STANDARD_TIMESTAMP_HEADER: str(timestamp),
+        STANDARD_SIGNATURE_HEADER: standard_signature(
+            secret=secret, message_id=f"msg_{delivery.pk}", timestamp=timestamp, body=body
+        ),
     }
 
     def renew() -> int:

@@ -1,5 +1,10 @@
 """Webhook secrets: generated, kept encrypted at rest, and used to sign each delivery.
 
+Each delivery is signed twice: in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`,
+`webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed with the base64 secret after its
+`whsec_` prefix), so stock verifiers (the `standardwebhooks` libraries, Svix) accept it, and in Modelhub's earlier
+`X-Modelhub-Signature` form, kept for receivers written against it.
+
 The secret must be available in plain form to compute the HMAC, so it is encrypted (Fernet: AES-128-CBC
 plus HMAC-SHA256) with a key derived by HKDF from MODELHUB_WEBHOOK_KEY, or from Django's SECRET_KEY when
 that is unset. Changing the key material makes stored secrets unreadable: their deliveries fail with a
@@ -19,6 +24,9 @@ from django.conf import settings
 SECRET_PREFIX = "whsec_"
 SIGNATURE_HEADER = "X-Modelhub-Signature"
 TIMESTAMP_HEADER = "X-Modelhub-Timestamp"
+STANDARD_ID_HEADER = "webhook-id"
+STANDARD_TIMESTAMP_HEADER = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
 
 
 class SecretUnreadable(Exception):
@@ -32,7 +40,8 @@ def _fernet() -> Fernet:
 
 
 def secret_generate() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
+    """`whsec_` and 32 random bytes in standard base64: the Standard Webhooks secret format."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def secret_encrypt(secret: str) -> str:
@@ -52,3 +61,16 @@ def payload_signature(*, secret: str, timestamp: int, body: bytes) -> str:
     """The X-Modelhub-Signature value: `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}`."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def standard_signature(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks `webhook-signature` value. The key is read from the secret exactly as the stock
+    verifiers read it (base64 after the prefix, padded), so a secret made before this format (URL-safe base64)
+    signs the same way for them too, where its characters allow."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        key = base64.b64decode(encoded + "==")
+    except ValueError:  # an early secret whose URL-safe characters leave no valid base64: sign with its text
+        key = encoded.encode()
+    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return f"v1,{base64.b64encode(digest).decode()}"

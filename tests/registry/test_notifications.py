@@ -8,6 +8,7 @@ import hmac
 import http.server
 import ipaddress
 import json
+import re
 import socket
 import threading
 import time
@@ -24,7 +25,7 @@ from registry.governance.services import alias_set, review_submit, version_submi
 from registry.notifications.delivery import address_refusal, retry_delay
 from registry.notifications.models import DeliveryStatus, WebhookDelivery
 from registry.notifications.services import event_publish, webhook_create, webhook_deliver
-from registry.notifications.signing import payload_signature
+from registry.notifications.signing import payload_signature, secret_generate, standard_signature
 from registry.validation.services import validation_claim, validation_finish
 from tests.factories import make_asset, make_user, make_validated_version, make_version, onnx_bytes
 
@@ -71,6 +72,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "json": json.loads(body),
                 "path": self.path,
                 "signature_valid": hmac.compare_digest(expected, self.headers["X-Modelhub-Signature"]),
+                "body": body,
             }
         )
         code = self.server.answers.pop(0) if self.server.answers else 200
@@ -364,6 +366,37 @@ def test_direct_delivery_is_signed_and_complete(alice, team, released, receiver,
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempts == 1 and delivery.last_status_code == 200
     assert delivery.delivered_at is not None and delivery.response_ms is not None
+
+
+def test_deliveries_verify_with_a_stock_standard_webhooks_verifier(alice, team, released, receiver, settings):
+    from standardwebhooks.webhooks import Webhook as StandardWebhook
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    webhook, receiver.secret = hook_for(team, alice, receiver.url)
+    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", receiver.secret)  # 32 bytes in standard base64
+    delivery = _publish(released)
+    receiver.answers = [500, 200]
+    assert webhook_deliver(delivery_id=delivery.pk, max_attempts=6) is not None  # the 500: retried
+    assert webhook_deliver(delivery_id=delivery.pk, max_attempts=6) is None
+    first, second = receiver.requests
+    for request in (first, second):
+        parsed = StandardWebhook(receiver.secret).verify(request["body"], request["headers"])
+        assert parsed["event"] == "version.validated"
+    assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"] == f"msg_{delivery.pk}"  # one id
+    with pytest.raises(WebhookVerificationError):
+        StandardWebhook(receiver.secret).verify(second["body"].replace(b"1.0.0", b"6.6.6"), second["headers"])
+    with pytest.raises(WebhookVerificationError):
+        StandardWebhook(secret_generate()).verify(second["body"], second["headers"])
+
+
+def test_a_secret_made_before_the_standard_format_still_signs_for_stock_verifiers():
+    from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+    body, now = b'{"id":1,"event":"ping"}', int(time.time())
+    legacy = "whsec_" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg"  # the older 43-character URL-safe form
+    signed = standard_signature(secret=legacy, message_id="msg_1", timestamp=now, body=body)
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(now), "webhook-signature": signed}
+    assert StandardWebhook(legacy).verify(body, headers) == {"id": 1, "event": "ping"}
 
 
 def test_two_500s_then_200_is_delivered_on_the_third_attempt(
