@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from marketplace.api.assets import AssetDetailView, AssetListView
 from marketplace.api.audit import AuditListView
+from marketplace.api.bom import VersionBOMView
 from marketplace.api.cards import CardReadmeView, CardView
 from marketplace.api.endpoints import (
     EndpointDetailView,
@@ -44,7 +45,6 @@ from marketplace.api.uploads import (
     UploadSessionDetailView,
     UploadSessionListView,
 )
-from marketplace.api.bom import VersionBOMView
 from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView
 from marketplace.api.webhooks import WebhookDeliveryListView, WebhookDetailView, WebhookListView, WebhookTestView
 from registry.kernel.lib.slugs import SLUG_URL_PATTERN

@@ -15,7 +15,7 @@ from registry.notifications.models import (
     WebhookDelivery,
 )
 from registry.notifications.selectors import delivery_list, webhook_get, webhook_list, webhook_team_get
-from registry.notifications.services import webhook_create, webhook_delete, webhook_ping
+from registry.notifications.services import webhook_create, webhook_delete, webhook_ping, webhook_update
 from registry.tokens.models import Scope
 
 
@@ -48,6 +48,26 @@ class WebhookInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         default=list,
         max_length=len(SUBSCRIBABLE_EVENTS) * 2,
         help_text="Events to send; leave out or empty for every event.",
+    )
+
+
+class WebhookUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    url = StrictCharField(max_length=WEBHOOK_URL_MAX_LENGTH, trim_whitespace=False, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS),
+        required=False,
+        max_length=len(SUBSCRIBABLE_EVENTS) * 2,
+        help_text="Events to send; empty for every event.",
+    )
+    active = serializers.BooleanField(required=False, help_text="false: nothing is sent to it until set true again.")
+    rotate_secret = serializers.BooleanField(
+        required=False, default=False, help_text="true: a new signing secret, in this response only."
+    )
+
+
+class WebhookUpdatedSerializer(WebhookSerializer):
+    secret = serializers.CharField(
+        allow_null=True, help_text="The new signing secret when `rotate_secret` was set (shown only here), else null."
     )
 
 
@@ -93,6 +113,15 @@ class WebhookDetailView(APIView):
     def get(self, request, slug, pk):
         team = webhook_team_get(user=request.user, slug=slug)
         return Response(WebhookSerializer(webhook_get(team=team, webhook_id=pk)).data)
+
+    @extend_schema(request=WebhookUpdateSerializer, responses=WebhookUpdatedSerializer)
+    def patch(self, request, slug, pk):
+        """Change its URL, events or active flag, or rotate its secret (maintainers); fields left out stay."""
+        team = webhook_team_get(user=request.user, slug=slug)
+        data = parse_input(WebhookUpdateSerializer, request.data)
+        webhook, secret = webhook_update(user=request.user, webhook=webhook_get(team=team, webhook_id=pk), **data)
+        webhook.secret = secret
+        return Response(WebhookUpdatedSerializer(webhook).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, slug, pk):

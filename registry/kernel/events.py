@@ -63,6 +63,7 @@ class Event(models.TextChoices):
     LINEAGE_ADDED = "lineage.added", "Lineage edge declared"
     LINEAGE_REMOVED = "lineage.removed", "Lineage edge removed"
     WEBHOOK_CREATED = "webhook.created", "Webhook created"
+    WEBHOOK_UPDATED = "webhook.updated", "Webhook changed"
     WEBHOOK_DELETED = "webhook.deleted", "Webhook deleted"
     ENDPOINT_CREATED = "endpoint.created", "Inference endpoint created"
     ENDPOINT_READY = "endpoint.ready", "Inference endpoint ready"

@@ -177,6 +177,49 @@ def webhook_create(*, user, team, url: str, events: list[str]) -> tuple[Webhook,
     return webhook, secret
 
 
+def webhook_update(
+    *,
+    user,
+    webhook: Webhook,
+    url: str | None = None,
+    events: list[str] | None = None,
+    active: bool | None = None,
+    rotate_secret: bool = False,
+) -> tuple[Webhook, str | None]:
+    """Change a webhook's URL, events or active flag, or give it a new secret (maintainers); what is None is left.
+    Returns it with the new secret when one was made (shown once; deliveries from now on are signed with it).
+    Transactional and audited with what changed (never the secret)."""
+    team = webhook.team
+    require(user, Permission.WEBHOOK_MANAGE, team, f"Only maintainers of '{team.slug}' can manage its webhooks.")
+    if url is not None and (refusal := url_refusal(url)):
+        raise InvalidInput(refusal, field="url")
+    events = _events(events) if events is not None else None
+    secret = secret_generate() if rotate_secret else None
+    with transaction.atomic():
+        locked = Webhook.objects.select_for_update().get(pk=webhook.pk)
+        wanted = {"url": url, "events": events, "active": active}
+        before = {field: getattr(locked, field) for field, value in wanted.items() if value is not None}
+        changed = {field: value for field, value in wanted.items() if value is not None and before[field] != value}
+        for field, value in changed.items():
+            setattr(locked, field, value)
+        if secret is not None:
+            locked.secret_encrypted, locked.secret_prefix = secret_encrypt(secret), secret[:10]
+        if not changed and secret is None:
+            return locked, None
+        locked.full_clean()
+        locked.save()
+        audit_record(
+            actor=user,
+            action=Event.WEBHOOK_UPDATED,
+            target=locked,
+            team=team,
+            data={"secret_rotated": secret is not None},
+            before={field: before[field] for field in changed},
+            after=changed,
+        )
+    return locked, secret
+
+
 def webhook_delete(*, user, webhook: Webhook) -> None:
     """Delete a webhook and its delivery log (maintainers). Audited; pending deliveries are dropped."""
     team = webhook.team

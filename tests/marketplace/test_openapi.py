@@ -43,7 +43,7 @@ EXPECTED = {
     "/api/v1/teams/{slug}/members/": {"get", "post"},
     "/api/v1/teams/{slug}/members/{username}/": {"patch", "delete"},
     "/api/v1/teams/{slug}/webhooks/": {"get", "post"},
-    "/api/v1/teams/{slug}/webhooks/{id}/": {"get", "delete"},
+    "/api/v1/teams/{slug}/webhooks/{id}/": {"get", "patch", "delete"},
     "/api/v1/teams/{slug}/webhooks/{id}/deliveries/": {"get"},
     "/api/v1/teams/{slug}/webhooks/{id}/test": {"post"},
     "/api/v1/endpoints/": {"get", "post"},

@@ -100,3 +100,31 @@ def test_test_queues_a_ping_visible_in_the_log(hook, alice_api, bob_api, django_
     assert response.json()["status"] == "pending" and len(callbacks) == 1
     log = bob_api.get(f"{HOOKS}{hook['id']}/deliveries/").json()["results"]
     assert [d["event"] for d in log] == ["ping"]
+
+
+def test_maintainers_patch_a_webhook_and_rotate_its_secret(hook, alice_api, bob_api, charlie_api):
+    url = f"{HOOKS}{hook['id']}/"
+    assert bob_api.patch(url, {"active": False}, format="json").status_code == 403
+    assert charlie_api.patch(url, {"active": False}, format="json").status_code == 404
+    changed = alice_api.patch(url, {"events": ["version.rejected", "alias.moved"], "active": False}, format="json")
+    assert changed.status_code == 200, changed.json()
+    body = changed.json()
+    assert set(body["events"]) == {"version.rejected", "alias.moved"}
+    assert body["active"] is False and body["secret"] is None and body["url"] == hook["url"]
+    event = AuditEvent.objects.get(action="webhook.updated", target_id=str(hook["id"]))
+    assert event.before == {"events": ["version.approved"], "active": True} and event.after["active"] is False
+
+    rotated = alice_api.patch(url, {"rotate_secret": True}, format="json").json()
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != hook["secret"]
+    assert secret_decrypt(Webhook.objects.get(pk=hook["id"]).secret_encrypted) == rotated["secret"]
+    assert rotated["secret_prefix"] == rotated["secret"][:10]
+    last = AuditEvent.objects.filter(action="webhook.updated").order_by("id").last()
+    assert last.data == {"secret_rotated": True} and rotated["secret"] not in str(last.before) + str(last.after)
+
+    refused = alice_api.patch(url, {"url": "http://127.0.0.1/hook"}, format="json")
+    assert refused.status_code == 400 and refused.json()["field"] == "url"
+    assert alice_api.patch(url, {"events": ["nope"]}, format="json").status_code == 400
+    assert alice_api.patch(url, {"colour": "red"}, format="json").status_code == 400
+    before = AuditEvent.objects.count()
+    assert alice_api.patch(url, {"active": False}, format="json").status_code == 200  # no change: nothing audited
+    assert AuditEvent.objects.count() == before
