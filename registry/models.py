@@ -27,10 +27,11 @@ from registry.teams.models import Membership, Team
 from registry.tokens.models import APIToken
 from registry.uploads.models import UploadPart, UploadSession
 from registry.validation.models import DatasetProfile, TrustedUpstreamKey, ValidationOutcome, ValidationReport
-from registry.versions.models import AssetVersion, VersionStatus
+from registry.versions.models import AssetVersion, VersionStatus, VersionTag
 
 __all__ = [
     "ExternalIdentity",
+    "VersionTag",
     "ServiceAccount",
     "DatasetProfile",
     "Prediction",

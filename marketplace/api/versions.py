@@ -22,16 +22,19 @@ from marketplace.api.parsers import StrictJSONParser
 from marketplace.api.views import APIView, GenericAPIView
 from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_filename, upload_too_large
 from registry.assets.selectors import asset_get
+from registry.kernel.errors import InvalidInput
 from registry.tokens.models import Scope
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_page, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 from registry.versions.services import (
+    version_change_authorize,
     version_create,
     version_download_record,
     version_update_metadata,
     version_upload_authorize,
 )
+from registry.versions.tags import KEY_PATTERN, version_tags_patch
 
 # Multipart framing around the file: a body this much over the limit is refused before reading.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -97,10 +100,15 @@ class VersionSerializer(serializers.Serializer):
         help_text="The input example validation, the endpoint check and the portal use (null: generated inputs); "
         "its values at `input-example`."
     )
+    tags = serializers.SerializerMethodField(help_text="Key/value tags (`stage`, `git_sha`, `run_id`, ...).")
     upstream_signature = serializers.SerializerMethodField(
         help_text="What validation found of the `model.sig` uploaded with the files (a signature made upstream, "
         "checked against the keys the organisation trusts); null: there is none, or validation has not run."
     )
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_tags(self, version) -> dict:
+        return {tag.key: tag.value for tag in version.tags.all()}
 
     def get_download_url(self, version) -> str:
         return _download_url(version, self.context.get("request"))
@@ -130,6 +138,7 @@ class VersionListItemSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
     size = serializers.IntegerField()
     aliases = serializers.ListField(child=serializers.CharField(), help_text="Aliases pointing at this version.")
+    tags = serializers.DictField(child=serializers.CharField(), help_text="The version's tags, key to value.")
     created_by = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -144,6 +153,19 @@ class VersionPageSerializer(serializers.Serializer):
     results = VersionListItemSerializer(many=True)
 
 
+def tag_filters(raw: list[str]) -> list[tuple[str, str | None]]:
+    """`?tag=key:value` / `?tag=key` as (key, value or None); 400 for a key that cannot be a tag's."""
+    filters = []
+    for item in raw[:20]:
+        key, sep, value = item.partition(":")
+        if not KEY_PATTERN.match(key):
+            raise InvalidInput(
+                f"tag: {item[:80]!r} is not key:value or key (a tag key is 1-64 of A-Z a-z 0-9 _ - . /)."
+            )
+        filters.append((key, value if sep else None))
+    return filters
+
+
 def version_list_item(version: AssetVersion, prefix: str) -> dict:
     url = f"{prefix}{version.version}/"
     return {
@@ -153,6 +175,7 @@ def version_list_item(version: AssetVersion, prefix: str) -> dict:
         "sha256": version.sha256,
         "size": version.size,
         "aliases": version.alias_names,
+        "tags": version.tag_values,
         "created_by": version.created_by.username if version.created_by_id else None,
         "created_at": iso_datetime(version.created_at),
         "updated_at": iso_datetime(version.updated_at),
@@ -191,6 +214,12 @@ class VersionUploadSerializer(serializers.Serializer):
             "-> model or dataset). An invalid lineage refuses the whole upload."
         ),
     )
+    tags = StrictCharField(
+        required=False,
+        allow_blank=True,
+        help_text='A JSON object of tags, e.g. {"stage": "candidate", "git_sha": "4f2a9c1"} (keys 1-64 of letters, '
+        "digits and _ - . / :; values up to 500 characters; at most 50).",
+    )
     input_example = serializers.FileField(
         required=False,
         help_text=(
@@ -220,6 +249,7 @@ class VersionFromUploadsSerializer(RejectUnknownFieldsMixin, serializers.Seriali
     input_example = serializers.DictField(
         required=False, help_text='V2 inputs to run the model on: {"inputs": [{"name", "datatype", "shape", "data"}]}.'
     )
+    tags = serializers.DictField(required=False, help_text="As `tags` of the multipart upload.")
 
 
 class VersionUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -232,7 +262,7 @@ class VersionListView(GenericAPIView):
     queryset = AssetVersion.objects.none()  # for the schema only; data comes from selectors
     parser_classes = [MultiPartParser, StrictJSONParser]
     pagination_class = None  # keyset pages from version_page
-    query_params = ("cursor", "page_size")
+    query_params = ("cursor", "page_size", "tag")
 
     def dispatch(self, request, *args, **kwargs):
         # Must be set before anything reads the body. The handler asks for the upload permission
@@ -272,13 +302,22 @@ class VersionListView(GenericAPIView):
                 "cursor", str, description="From a `next` or `previous` link: the page after (before) it."
             ),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="Results per page, 1 to 100 (default 20)."),
+            OpenApiParameter(
+                "tag",
+                str,
+                many=True,
+                description="`key:value` (that value) or `key` (any value); repeat for versions with all of them.",
+            ),
         ],
     )
     def get(self, request, team, slug):
         """The asset's versions, newest first (semver precedence), by keyset pages."""
         asset = asset_get(user=request.user, team=team, slug=slug)
         found = version_page(
-            asset=asset, cursor=request.query_params.get("cursor"), size=PageNumberPagination().get_page_size(request)
+            asset=asset,
+            cursor=request.query_params.get("cursor"),
+            size=PageNumberPagination().get_page_size(request),
+            tags=tag_filters(request.query_params.getlist("tag")),
         )
         prefix = request.build_absolute_uri(request.path)
         next_url, previous_url = keyset_links(
@@ -311,6 +350,7 @@ class VersionListView(GenericAPIView):
                 metadata=data.get("metadata"),
                 lineage=data.get("lineage"),
                 input_example=data.get("input_example"),
+                tags=data.get("tags"),
             )
             return Response(
                 VersionSerializer(version, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
@@ -328,6 +368,7 @@ class VersionListView(GenericAPIView):
                 expected_sha256=data.get("sha256"),
                 lineage=data.get("lineage"),
                 input_example=StagedFile.from_upload(example) if example is not None else None,
+                tags=data.get("tags"),
             )
         finally:
             uploaded.close()
@@ -351,6 +392,31 @@ class VersionDetailView(APIView):
         data = parse_input(VersionUpdateSerializer, request.data)
         updated = version_update_metadata(user=request.user, version=found, metadata=data["metadata"])
         return Response(VersionSerializer(updated, context={"request": request}).data)
+
+
+class VersionTagsView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
+    @extend_schema(
+        operation_id="version_tags_get",
+        responses=OpenApiResponse(OpenApiTypes.OBJECT, description="The tags: an object of key to value (text)."),
+    )
+    def get(self, request, team, slug, version):
+        """The version's tags, key to value."""
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
+        return Response({tag.key: tag.value for tag in found.tags.all()})
+
+    @extend_schema(
+        operation_id="version_tags_patch",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiResponse(OpenApiTypes.OBJECT, description="Every tag after the change: key to value."),
+    )
+    def patch(self, request, team, slug, version):
+        """Set and delete tags in one merge patch: `{"stage": "production", "candidate": null}` sets `stage` and
+        deletes `candidate` (members of the asset's team; audited). Answers every tag after the change."""
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
+        version_change_authorize(user=request.user, version=found, what="tags")
+        return Response(version_tags_patch(user=request.user, version=found, changes=request.data))
 
 
 class VersionDownloadView(APIView):

@@ -38,6 +38,8 @@ class Event(models.TextChoices):
     ASSET_DELETED = "asset.deleted", "Asset deleted"
     VERSION_CREATED = "version.created", "Version uploaded"
     VERSION_METADATA_UPDATED = "version.metadata_updated", "Version metadata edited"
+    VERSION_TAGGED = "version.tagged", "Version tags set"
+    VERSION_UNTAGGED = "version.untagged", "Version tag deleted"
     VERSION_VALIDATED = "version.validated", "Version validated"
     VERSION_INVALID = "version.invalid", "Version failed validation"
     VERSION_SUBMITTED = "version.submitted", "Version submitted for review"

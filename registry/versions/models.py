@@ -60,3 +60,30 @@ class AssetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset_id}@{self.version}"
+
+
+class VersionTag(models.Model):
+    """A key/value label on a version, as MLflow's model version tags (`stage=candidate`, `git_sha=...`,
+    `run_id=...`): set at upload or later by the asset's team, audited, and filterable (`?tag=key:value`)."""
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=64)
+    value = models.CharField(max_length=500, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "key"],
+                name="version_tag_key_unique",
+                violation_error_message="The version has a tag of this key already.",
+            )
+        ]
+        indexes = [models.Index(fields=["key", "value"], name="version_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

@@ -24,6 +24,7 @@ from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.release import asset_lock, asset_release_refresh
 from registry.versions.selectors import version_get
 from registry.versions.semver import SemVer, parse_semver
+from registry.versions.tags import tags_clean, tags_create
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def version_create(
     expected_sha256: str | None = None,
     lineage=None,
     input_example=None,
+    tags=None,
 ) -> AssetVersion:
     """Register a new version from an uploaded file (`upload`) or from complete upload sessions (`uploads`,
     [{"path", "upload": session id}]: registry.uploads) and queue its validation.
@@ -128,12 +130,14 @@ def version_create(
     version, its files, its lineage edges, a pending validation report and audit events in one
     transaction, and enqueues validation once that transaction has committed. A failed call leaves
     no version. `lineage` is a list (or its JSON text) of {"kind", "asset": "team/slug", "version"};
-    `input_example` a StagedFile (.npz or .json) or V2 JSON inputs (registry.examples checks and keeps it).
+    `input_example` a StagedFile (.npz or .json) or V2 JSON inputs (registry.examples checks and keeps it);
+    `tags` a {key: value} object (or its JSON text: registry.versions.tags).
     """
     version_upload_authorize(user=user, asset=asset)
     semver = parse_semver(version)
     version = version.strip()
     metadata = validate_metadata(metadata)
+    tags = tags_clean(tags)
     # Lineage (registry.lineage) checks and resolves what the upload declares, before a byte is stored.
     uploading = VersionUploading(user=user, asset=asset, declared={"lineage": lineage, "input_example": input_example})
     publish(uploading)
@@ -184,6 +188,7 @@ def version_create(
             VersionFile.objects.bulk_create(
                 VersionFile(version=created, path=f.path, blob=blobs[f.path], is_primary=f.is_primary) for f in prepared
             )
+            tags_create(user=user, version=created, tags=tags)
             _refresh_asset_versions(asset)
             asset_release_refresh(locked_asset)
             audit_record(
@@ -197,6 +202,7 @@ def version_create(
                     "sha256": sha256,
                     "size": size,
                     "files": len(prepared),
+                    **({"tags": tags} if tags else {}),
                 },
             )
             # Lineage records the declared edges; validation (registry.validation) opens the version's pending

@@ -495,8 +495,8 @@ PAGES = {
     "/catalogue/?q=flower&kind=model&sort=name": 12,
     "/catalogue/?sort=used": 10,
     "/catalogue/suggest?q=flo": 11,
-    "/assets/vision/clf/": 23,
-    "/assets/vision/clf/?version=1.0.0": 23,
+    "/assets/vision/clf/": 24,
+    "/assets/vision/clf/?version=1.0.0": 24,
     "/reviews/": 8,  # with whether the reviewer is a service account
     "/reviews/vision/clf/1.1.0/": 19,
     "/endpoints/": 3,
