@@ -6,12 +6,14 @@ from registry.kernel.events import Event
 
 # The events a webhook can subscribe to, in the order the API lists them; the rest are audit records only.
 SUBSCRIBABLE_EVENTS = [
+    Event.VERSION_CREATED,
     Event.VERSION_VALIDATED,
     Event.VERSION_INVALID,
     Event.VERSION_SUBMITTED,
     Event.VERSION_APPROVED,
     Event.VERSION_REJECTED,
     Event.VERSION_CHANGES_REQUESTED,
+    Event.VERSION_DEPRECATED,
     Event.ALIAS_MOVED,
     Event.ENDPOINT_READY,
     Event.ENDPOINT_FAILED,

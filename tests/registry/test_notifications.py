@@ -27,6 +27,7 @@ from registry.notifications.models import DeliveryStatus, WebhookDelivery
 from registry.notifications.services import event_publish, webhook_create, webhook_deliver
 from registry.notifications.signing import payload_signature, secret_generate, standard_signature
 from registry.validation.services import validation_claim, validation_finish
+from registry.versions.models import AssetVersion
 from tests.factories import make_asset, make_user, make_validated_version, make_version, onnx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -198,6 +199,20 @@ def test_webhooks_get_only_their_events_and_their_teams(alice, bob, team, releas
     assert list(WebhookDelivery.objects.values_list("webhook_id", flat=True)) == [everything.pk]
     with pytest.raises(ValueError):
         event_publish(event="ping", version=released, actor=bob, data={})
+
+
+def test_uploads_and_deprecations_reach_the_webhooks_that_want_them(alice, team, released, tmp_path):
+    from registry.governance.services import version_deprecate
+    from tests.factories import linear_model
+
+    wanted, _ = hook_for(team, alice, "https://hooks.example.com/a", ["version.created", "version.deprecated"])
+    make_version(alice, released.asset, tmp_path, onnx_bytes(linear_model(seed=9)), version="2.0.0")
+    created = WebhookDelivery.objects.get(webhook=wanted)
+    assert created.event == "version.created" and created.payload["version"] == "2.0.0"
+    AssetVersion.objects.filter(pk=released.pk).update(status="approved")
+    version_deprecate(user=alice, version=released, reason="superseded by 2.0.0")
+    deprecated = WebhookDelivery.objects.filter(webhook=wanted).exclude(pk=created.pk).get()
+    assert deprecated.event == "version.deprecated" and deprecated.payload["reason"] == "superseded by 2.0.0"
 
 
 # --- emails --------------------------------------------------------------------------------------
