@@ -256,6 +256,9 @@ MODELHUB_TEAM_MAX_UPLOAD_SESSIONS = envint("MODELHUB_TEAM_MAX_UPLOAD_SESSIONS", 
 MODELHUB_TEAM_MAX_UPLOAD_BYTES = envsize("MODELHUB_TEAM_MAX_UPLOAD_BYTES", 10 * 1024**4)
 
 # --- Validation -----------------------------------------------------------------------------
+# A pickle-based model file (PyTorch, joblib, .pkl) whose static scan finds imports that run code when unpickled is
+# invalid; set this to catalogue such files anyway (they are never loaded, and never deployable).
+MODELHUB_ALLOW_UNSAFE_PICKLES = envbool("MODELHUB_ALLOW_UNSAFE_PICKLES", False)
 MODELHUB_VALIDATION_TIME_LIMIT = envint("MODELHUB_VALIDATION_TIME_LIMIT", 1800, minimum=10)
 MODELHUB_VALIDATION_MAX_ATTEMPTS = envint("MODELHUB_VALIDATION_MAX_ATTEMPTS", 3, minimum=1)
 MODELHUB_VALIDATION_RETRY_DELAY = envint("MODELHUB_VALIDATION_RETRY_DELAY", 10, minimum=0)

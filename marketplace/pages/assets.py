@@ -24,6 +24,7 @@ from registry.governance.services import ALIAS_NAME_MAX_LENGTH, alias_delete, al
 from registry.governance.signing import version_signature_verify
 from registry.kernel.access import Permission, has_permission
 from registry.kernel.errors import DomainError
+from registry.kernel.lib.model_formats import model_format
 from registry.lineage.selectors import lineage_sides
 from registry.monitoring.selectors import endpoints_health
 from registry.teams.selectors import teams_of
@@ -186,6 +187,13 @@ def _versions_link(request, cursor: str | None) -> str | None:
     return "?" + query.urlencode() + "#versions"
 
 
+def served_format_missing(kind: str, files) -> str | None:
+    """The format of a model version Modelhub catalogues but does not serve (no .onnx primary file), else None."""
+    primary = next((f.path for f in files if f.is_primary), None)
+    found = model_format(primary) if kind == AssetKind.MODEL and primary else "onnx"
+    return None if found == "onnx" else (found or "unknown")
+
+
 @portal_view
 def asset_detail(request, team, slug):
     user = request.user
@@ -215,6 +223,7 @@ def asset_detail(request, team, slug):
     }
     if version is not None:
         signature = version_signature_find(version=version)
+        files = list(version.files.all())
         context.update(
             {
                 "card": card_context(version),
@@ -226,8 +235,9 @@ def asset_detail(request, team, slug):
                 "io_tables": signature_tables(version.signature),
                 "input_example": input_example_get(version=version) if asset.kind == AssetKind.MODEL else None,
                 "validation_facts": validation_facts(getattr(version, "validation", None)),
-                "files": list(version.files.all()),
-                "deployable": can_deploy(version.status, asset.kind),
+                "files": files,
+                "catalogued_format": served_format_missing(asset.kind, files),
+                "deployable": can_deploy(version.status, asset.kind) and not served_format_missing(asset.kind, files),
                 "submittable": can_transition(version.status, VersionStatus.IN_REVIEW)
                 and has_permission(user, Permission.VERSION_SUBMIT, asset.team),
                 "deploy_form": DeployForm(teams=context["deploy_teams"]),

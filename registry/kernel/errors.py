@@ -34,6 +34,7 @@ class ErrorCode(models.TextChoices):
     ILLEGAL_TRANSITION = "illegal_transition", "The object's status does not allow this action now"
     NOT_IN_REVIEW = "not_in_review", "The version has no open review round"
     NOT_APPROVED = "not_approved", "The version is not approved"
+    NOT_DEPLOYABLE = "not_deployable", "The version is catalogued but not served (only ONNX models are)"
     ALIASED = "aliased", "An alias points at the version"
     CARD_FROZEN = "card_frozen", "The version's card can no longer change"
     SIGNATURE_INVALID = "signature_invalid", "The version's signature does not verify"

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 MODEL = "model"
 DATASET = "dataset"
+ARTIFACT = "artifact"  # a model in a format that is catalogued, not served: its files read as data
 # How long the parent waits past a budget the child enforces itself before killing it.
 KILL_GRACE_SECONDS = 5.0
 # The child is started as this command; tests replace it to simulate a child that crashes.
@@ -56,8 +57,10 @@ _STAGES = {
     "input_example": ("the input example check", "reading the input example", "Reading the input example"),
     "smoke_inference": ("onnxruntime", "running the smoke inference", "The smoke inference"),
     "dataset_profile": ("the dataset profiler", "profiling the dataset", "Profiling the dataset"),
+    "model_format": ("the format reader", "reading the model's headers", "Reading the model's headers"),
+    "pickle_scan": ("the pickle scanner", "scanning the pickles", "The pickle scan"),
 }
-_FIRST_STAGE = {MODEL: "parse", DATASET: "dataset_profile"}
+_FIRST_STAGE = {MODEL: "parse", DATASET: "dataset_profile", ARTIFACT: "model_format"}
 
 
 @dataclass(frozen=True)
@@ -262,8 +265,32 @@ def _report_stage(check: str) -> None:
     sys.stdout.flush()
 
 
+def _child_inspect_artifact(root: Path) -> dict[str, Any]:
+    """Every model file of the version read as data (registry/kernel/lib/model_formats.py), never loaded."""
+    from registry.kernel.lib.model_formats import PICKLE_FORMATS, FormatInvalid, inspect_model_file, model_format
+
+    files = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        name = path.relative_to(root).as_posix()
+        kind = model_format(name)
+        if kind is None or kind == "onnx":
+            continue
+        _report_stage("pickle_scan" if kind in PICKLE_FORMATS else "model_format")
+        try:
+            files[name] = inspect_model_file(path, name)
+        except FormatInvalid as exc:
+            return {"ok": False, "check": "model_format", "reason": f"{name}: {exc}"}
+        except MemoryError:
+            return {"ok": False, "check": "model_format", "reason": f"{name}: out of memory", "resource": "memory"}
+        if len(files) >= 200:
+            break
+    return {"ok": True, "result": {"files": files}}
+
+
 def _child_check(request: dict[str, Any]) -> dict[str, Any]:
     path, root = Path(request["path"]), Path(request["root"])
+    if request["kind"] == ARTIFACT:
+        return _child_inspect_artifact(root)
     if request["kind"] == MODEL:
         from registry.validation.onnx_model import ModelInvalid, inspect_onnx
 
@@ -319,8 +346,10 @@ def _child_main() -> None:
     if request["kind"] == MODEL:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
-    else:
+    elif request["kind"] == DATASET:
         import pyarrow.parquet  # noqa: F401
+    else:
+        import picklescan.scanner  # noqa: F401
     _set_limits(request)
     outcome = _child_check(request)
     Path(request["result_path"]).write_text(json.dumps(outcome))

@@ -25,9 +25,10 @@ from registry.kernel.events import DomainEvent, Event, publish
 from registry.kernel.lib.draining import interruptible
 from registry.kernel.lib.jsonsafe import json_safe, json_size, text_safe
 from registry.kernel.lib.leases import Heartbeat, claim_lease, unclaimed_grace
+from registry.kernel.lib.model_formats import model_format
 from registry.kernel.lib.tasks import task_send, task_send_on_commit
 from registry.validation.models import DatasetProfile, ValidationOutcome, ValidationReport
-from registry.validation.sandbox import DATASET, MODEL, SandboxLimits, sandbox_run
+from registry.validation.sandbox import ARTIFACT, DATASET, MODEL, SandboxLimits, sandbox_run
 from registry.validation.upstream import UPSTREAM_CHECK, upstream_signature_check
 from registry.versions.lifecycle import can_transition
 from registry.versions.models import AssetVersion, VersionStatus
@@ -197,6 +198,8 @@ def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size:
     kind = version.asset.kind
     if kind not in (AssetKind.MODEL, AssetKind.DATASET):
         return {"passed": True, "details": {}, "reason": "Stored and hashed; solutions are never executed."}
+    if kind == AssetKind.MODEL and model_format(primary) != "onnx":
+        return _check_catalogued(root, primary, total_size=total_size)
     example_path, example = _example_file(version, root.parent / "example") if kind == AssetKind.MODEL else (None, None)
     with interruptible():  # a warm shutdown kills the child (sandbox_run's `finally`) and hands the job back
         outcome = sandbox_run(
@@ -236,6 +239,57 @@ def _check_files(version: AssetVersion, root: Path, primary: str, *, total_size:
         "signature": {"columns": profile["columns"]},
         "reason": f"{profile['format'].upper()} with {profile['column_count']} columns and "
         f"{profile['row_count']} rows.",
+    }
+
+
+def _summary(name: str, found: dict) -> str:
+    if found.get("format") == "safetensors":
+        return f"{name}: safetensors, {found['tensors']} tensors, {found['parameters']:,} parameters"
+    if found.get("format") == "gguf":
+        facts = [found.get("architecture"), found.get("quantisation"), found.get("context_length") and
+                 f"context {found['context_length']}"]  # fmt: skip
+        return f"{name}: GGUF {', '.join(str(f) for f in facts if f)}"
+    if "pickle_scan" in found:
+        return f"{name}: {found['format']}, pickle scanned ({found['pickle_scan']['imports']} imports)"
+    return f"{name}: {found.get('format')}, not inspected"
+
+
+def _check_catalogued(root: Path, primary: str, *, total_size: int) -> dict:
+    """A model in a format Modelhub catalogues but does not serve: every model file read as data in the sandbox
+    (headers, a static pickle scan), never loaded. A pickle that would import something dangerous makes the version
+    invalid unless MODELHUB_ALLOW_UNSAFE_PICKLES; it is never deployable either way (no ONNX file)."""
+    with interruptible():
+        outcome = sandbox_run(
+            ARTIFACT,
+            root / primary,
+            root=root,
+            filename=primary,
+            limits=_sandbox_limits(total_size),
+            workdir=root.parent / "sandbox",
+        )
+    base = {"format": model_format(primary), "deployable": False}
+    if not outcome["ok"]:
+        return {"passed": False, "failed_check": outcome["check"], "reason": outcome["reason"], "details": base}
+    files = outcome["result"]["files"]
+    details = {**base, "files": files}
+    dangerous = {
+        name: f["pickle_scan"]["dangerous"] for name, f in files.items() if f.get("pickle_scan", {}).get("dangerous")
+    }
+    if dangerous and not settings.MODELHUB_ALLOW_UNSAFE_PICKLES:
+        found = "; ".join(f"{name} imports {', '.join(names[:5])}" for name, names in dangerous.items())
+        return {
+            "passed": False,
+            "failed_check": "pickle_scan",
+            "reason": f"The pickle scan found imports that run code when unpickled: {found[:900]}. Nothing was "
+            "loaded. Upload safetensors or ONNX instead.",
+            "details": details,
+        }
+    warning = " Pickle imports that run code were found and allowed by policy." if dangerous else ""
+    summaries = "; ".join(_summary(name, found) for name, found in list(files.items())[:5])
+    return {
+        "passed": True,
+        "details": details,
+        "reason": f"Catalogued, not deployable (only ONNX is served): {summaries[:900]}.{warning}",
     }
 
 

@@ -18,6 +18,7 @@ from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import ChecksumMismatch, DuplicateVersion, InvalidInput, NotFound, UnsupportedUpload
 from registry.kernel.events import Event, publish
 from registry.kernel.lib.json_input import json_field_value
+from registry.kernel.lib.model_formats import model_format, primary_model_file
 from registry.uploads.services import upload_sessions_consume, upload_sessions_for_version
 from registry.versions.events import VersionCreated, VersionUploading
 from registry.versions.models import AssetVersion, VersionStatus
@@ -55,12 +56,12 @@ def _prepare_files(asset: Asset, upload: StagedFile, workdir: Path) -> list[_Pre
     lower = filename.lower()
     if asset.kind != AssetKind.MODEL:
         return [_PreparedFile(filename, upload.path, upload.sha256, upload.size, True)]
-    if lower.endswith(".onnx"):
+    if lower.endswith(".onnx") or (not lower.endswith(".zip") and model_format(lower) is not None):
         return [_PreparedFile(filename, upload.path, upload.sha256, upload.size, True)]
     if not lower.endswith(".zip"):
         raise UnsupportedUpload(
-            f"file: a model version must be a single .onnx file or a .zip holding one .onnx "
-            f"file and its external data; got '{filename}'.",
+            f"file: a model version is a single model file (.onnx, served; or .safetensors, .gguf, .pt, .bin, "
+            f".keras, .joblib, .pkl, catalogued only) or a .zip of them; got '{filename}'.",
             field="file",
         )
     limits = ArchiveLimits(
@@ -72,13 +73,28 @@ def _prepare_files(asset: Asset, upload: StagedFile, workdir: Path) -> list[_Pre
         extracted = extract_zip_safely(upload.path, workdir, limits=limits)
     except ArchiveRejected as exc:
         raise UnsupportedUpload(f"file: {exc}", field="file") from None
-    models = [f for f in extracted if f.path.lower().endswith(".onnx")]
-    if len(models) != 1:
-        found = ", ".join(f.path for f in models) or "none"
+    primary = _primary(asset, [f.path for f in extracted], field="file")
+    return [_PreparedFile(f.path, f.local_path, f.sha256, f.size, f.path == primary) for f in extracted]
+
+
+def _primary(asset: Asset, paths: list[str], *, field: str) -> str:
+    """A model version's primary file: its one .onnx file (served), or, without one, its weights file by
+    registry.kernel.lib.model_formats' precedence (catalogued, never loaded). UnsupportedUpload otherwise."""
+    onnx = [path for path in paths if path.lower().endswith(".onnx")]
+    if len(onnx) > 1:
         raise UnsupportedUpload(
-            f"file: the archive must hold exactly one .onnx file; found {len(models)} ({found}).", field="file"
+            f"{field}: a model version holds at most one .onnx file (and its external data); got {len(onnx)} "
+            f"({', '.join(onnx)[:200]}).",
+            field=field,
         )
-    return [_PreparedFile(f.path, f.local_path, f.sha256, f.size, f is models[0]) for f in extracted]
+    primary = primary_model_file(paths)
+    if primary is None:
+        raise UnsupportedUpload(
+            f"{field}: no model file among {', '.join(paths)[:200]} (.onnx, .safetensors, .gguf, .pt, .bin, "
+            ".keras, .joblib or .pkl).",
+            field=field,
+        )
+    return primary
 
 
 def _files_from_sessions(asset: Asset, uploads: list[dict]):
@@ -96,13 +112,7 @@ def _files_from_sessions(asset: Asset, uploads: list[dict]):
         asset=asset, files=[{"path": path, "upload": entry["upload"]} for path, entry in zip(paths, uploads)]
     )
     if asset.kind == AssetKind.MODEL:
-        models = [path for path, _, _ in taken if path.lower().endswith(".onnx")]
-        if len(models) != 1:
-            raise UnsupportedUpload(
-                f"files: a model version holds exactly one .onnx file (and its external data); got {len(models)}.",
-                field="files",
-            )
-        primary = models[0]
+        primary = _primary(asset, [path for path, _, _ in taken], field="files")
     else:
         primary = taken[0][0]
     prepared = [_PreparedFile(path, None, blob.sha256, blob.size, path == primary) for path, blob, _ in taken]

@@ -224,7 +224,7 @@ def test_versions_take_only_complete_sessions_of_their_asset_once(alice, alice_a
         ([{"path": "model.onnx", "upload": elsewhere}], "is not an upload session of 'vision/iris'"),
         ([{"path": "../model.onnx", "upload": graph}], '".." component'),
         ([{"path": "model.onnx", "upload": graph}, {"path": "MODEL.onnx", "upload": weights}], "differ only in"),
-        ([{"path": "weights.bin", "upload": weights}], "exactly one .onnx"),
+        ([{"path": "weights.dat", "upload": weights}], "no model file among weights.dat"),
         ([{"path": "model.onnx", "upload": graph}, {"path": "w.bin", "upload": graph}], "one file only"),
         ([], "at least one file"),
     ]

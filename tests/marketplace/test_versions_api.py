@@ -184,10 +184,11 @@ def test_non_semver_is_400(alice_api, model_asset, version):
     assert "semantic version" in response.json()["detail"]
 
 
-def test_model_must_be_onnx_or_zip(alice_api, model_asset):
-    response = upload(alice_api, b"\x80\x04pickle", filename="model.pkl")
+def test_model_must_be_a_model_file_or_zip(alice_api, model_asset):
+    response = upload(alice_api, b"just text", filename="model.txt")
     assert response.status_code == 400
     assert ".onnx" in response.json()["detail"] and response.json()["code"] == "unsupported_upload"
+    assert ".safetensors" in response.json()["detail"]
 
 
 def test_metadata_must_be_a_small_json_object(alice_api, model_asset, settings):
@@ -255,7 +256,12 @@ def test_zip_must_hold_exactly_one_onnx(alice_api, model_asset):
         archive.writestr("b.onnx", onnx_bytes())
     response = upload(alice_api, buffer.getvalue(), filename="bundle.zip")
     assert response.status_code == 400
-    assert "exactly one .onnx" in response.json()["detail"] and "a.onnx, b.onnx" in response.json()["detail"]
+    assert "at most one .onnx" in response.json()["detail"] and "a.onnx, b.onnx" in response.json()["detail"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.md", "no model here")
+    response = upload(alice_api, buffer.getvalue(), filename="bundle.zip", version="1.0.1")
+    assert response.status_code == 400 and "no model file among README.md" in response.json()["detail"]
 
 
 def test_local_storage_publishes_upload_temp_files_by_link_and_copies_others(settings, _isolated_storage, tmp_path):

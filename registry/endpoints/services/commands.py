@@ -35,6 +35,7 @@ from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, TeamLimitReached
 from registry.kernel.events import Event
+from registry.kernel.lib.model_formats import model_format
 from registry.kernel.lib.tasks import task_send_on_commit
 from registry.lineage.models import LineageKind
 from registry.teams.models import Team
@@ -76,7 +77,14 @@ def settings_backend() -> str:
 
 
 def _check_deployable(version: AssetVersion) -> None:
-    """409 unless the version is approved and its signature verifies against the files in storage."""
+    """409 unless the version is an ONNX model, approved, and its signature verifies against the files in storage."""
+    primary = next((f.path for f in version.files.all() if f.is_primary), version.filename)
+    if model_format(primary) != "onnx":
+        raise Conflict(
+            f"{version.asset.full_slug} {version.version} is a {model_format(primary) or 'non-ONNX'} model: Modelhub "
+            "catalogues it but serves only ONNX. Export it to ONNX and upload that as a version to deploy it.",
+            code=ErrorCode.NOT_DEPLOYABLE,
+        )
     require_deployable_status(version)
     check = version_signature_verify(version=version)
     if not check.valid:
