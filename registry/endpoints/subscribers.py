@@ -3,11 +3,12 @@
 from django.db import transaction
 
 from registry.assets.events import AssetDeleting
+from registry.endpoints.lifecycle import GONE_STATUSES
 from registry.endpoints.models import SHADOW_ACTIVE_STATUSES, Endpoint, EndpointShadow, EndpointStatus
 from registry.endpoints.services import endpoints_follow_alias, shadows_stop
 from registry.endpoints.services.shadows import ENDING_STATUSES
 from registry.kernel.errors import Conflict, ErrorCode
-from registry.kernel.events import DomainEvent, Event, subscribe
+from registry.kernel.events import DomainEvent, Event, publish, subscribe
 
 
 @subscribe(DomainEvent)
@@ -35,6 +36,28 @@ def end_shadows_that_are_done(event: DomainEvent) -> None:
     elif event.name in ENDING_STATUSES:
         version, why = event.subject, ENDING_STATUSES[event.name]
         transaction.on_commit(lambda: shadows_stop(version=version, reason=f"{version.version} ended: {why}."))
+
+
+@subscribe(DomainEvent)
+def tell_consumers_of_a_deprecation(event: DomainEvent) -> None:
+    """Each live endpoint serving a version that has just been deprecated publishes endpoint.version_deprecated,
+    so its (consuming) team hears of it, whoever owns the asset. In the deprecation's transaction."""
+    if event.name != Event.VERSION_DEPRECATED:
+        return
+    serving = (
+        Endpoint.objects.filter(version=event.subject)
+        .exclude(status__in=GONE_STATUSES)
+        .select_related("team", "version__asset__team")
+    )
+    for endpoint in serving.order_by("pk"):
+        publish(
+            DomainEvent(
+                name=Event.ENDPOINT_VERSION_DEPRECATED,
+                subject=endpoint,
+                actor=event.actor,
+                data={"reason": event.data.get("reason", ""), "deprecated_version": event.subject.version},
+            )
+        )
 
 
 @subscribe(AssetDeleting)

@@ -74,6 +74,7 @@ class Event(models.TextChoices):
     ENDPOINT_UPDATED = "endpoint.updated", "Inference endpoint updated to another version"
     ENDPOINT_DELETE_REQUESTED = "endpoint.delete_requested", "Inference endpoint deletion requested"
     ENDPOINT_DELETED = "endpoint.deleted", "Inference endpoint deleted"
+    ENDPOINT_VERSION_DEPRECATED = "endpoint.version_deprecated", "The version an endpoint serves was deprecated"
     ENDPOINT_KEY_CREATED = "endpoint.key_created", "Endpoint key created"
     ENDPOINT_KEY_REVOKED = "endpoint.key_revoked", "Endpoint key revoked"
     ENDPOINT_DRIFT_DETECTED = "endpoint.drift_detected", "Drift detected on an endpoint"

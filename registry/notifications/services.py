@@ -21,6 +21,7 @@ from registry.kernel.events import Event
 from registry.kernel.lib.jsonsafe import json_safe
 from registry.kernel.lib.leases import Heartbeat, claim_lease
 from registry.kernel.lib.tasks import task_send_on_commit
+from registry.lineage.models import LineageEdge, LineageKind
 from registry.notifications.delivery import DELIVER_TASK, EMAIL_TASK, USER_AGENT, retry_delay, url_refusal, webhook_post
 from registry.notifications.models import (
     DELIVERY_ERROR_MAX_LENGTH,
@@ -85,8 +86,29 @@ def event_publish(*, event: str, version, actor, data: dict) -> list[WebhookDeli
         max_string_bytes=16_384,
     )
     deliveries = _deliveries_create(team_id=asset.team_id, event=event, payload=payload)
+    if event == Event.VERSION_DEPRECATED:
+        deliveries += _deprecation_notices(version, payload)
     if event in EMAIL_EVENTS:
         task_send_on_commit(EMAIL_TASK, str(event), version.pk, payload)
+    return deliveries
+
+
+def _deprecation_notices(version, payload: dict) -> list[WebhookDelivery]:
+    """`version.deprecated` for the other teams whose solution versions use the deprecated one, each with its own
+    list (`used_by`) from the lineage; their endpoints hear of it as endpoint.version_deprecated."""
+    users: dict[int, list[str]] = {}
+    edges = LineageEdge.objects.filter(target=version, kind=LineageKind.USES).exclude(
+        source__asset__team_id=version.asset.team_id
+    )
+    deliveries = []
+    for team_id, team_slug, slug, number in edges.values_list(
+        "source__asset__team_id", "source__asset__team__slug", "source__asset__slug", "source__version"
+    ).order_by("pk"):
+        users.setdefault(team_id, []).append(f"{team_slug}/{slug}@{number}")
+    for team_id, used_by in sorted(users.items()):
+        deliveries += _deliveries_create(
+            team_id=team_id, event=Event.VERSION_DEPRECATED, payload={**payload, "used_by": used_by[:100]}
+        )
     return deliveries
 
 

@@ -585,3 +585,32 @@ def test_an_approval_reaches_the_receiver_through_the_worker(
     while WebhookDelivery.objects.get().status != DeliveryStatus.DELIVERED:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_a_deprecation_reaches_the_teams_that_serve_or_use_the_version(
+    alice, bob, dave, charlie, team, tmp_path, settings
+):
+    from registry.endpoints.services import endpoint_create
+    from registry.governance.services import version_deprecate
+    from registry.lineage.services import lineage_edge_add
+    from tests.factories import bare_versions, make_team
+    from tests.registry.endpoint_fixtures import approved_model
+
+    settings.MODELHUB_RUNTIME_MODELS_DIR = str(tmp_path / "runtime-models")
+    clf = approved_model(alice, team, tmp_path, submitter=bob, reviewer=dave)
+    audio = make_team(charlie, slug="audio")
+    theirs, _ = hook_for(audio, charlie, "https://hooks.example.com/audio", ["endpoint.version_deprecated"])
+    solutions, _ = hook_for(audio, charlie, "https://hooks.example.com/apps", ["version.deprecated"])
+    owners, _ = hook_for(team, alice, "https://hooks.example.com/vision", ["version.deprecated"])
+    [(endpoint, _)] = endpoint_create(user=charlie, team=audio, asset=clf.asset, version=clf.version, name="speech")
+    (app,) = bare_versions(make_asset(charlie, audio, kind="solution", slug="voice-app"), 1)
+    lineage_edge_add(user=charlie, source=app, kind="uses", asset=clf.asset.full_slug, version=clf.version)
+
+    version_deprecate(user=alice, version=clf, reason="retrained on cleaner data: use 2.0.0")
+    served = WebhookDelivery.objects.get(webhook=theirs)
+    assert served.event == "endpoint.version_deprecated" and served.payload["endpoint"] == "speech"
+    assert served.payload["reason"] == "retrained on cleaner data: use 2.0.0" and served.payload["team"] == "audio"
+    used = WebhookDelivery.objects.get(webhook=solutions)
+    assert used.payload["used_by"] == [f"audio/voice-app@{app.version}"] and used.payload["asset"] == "vision/clf"
+    owned = WebhookDelivery.objects.get(webhook=owners)
+    assert "used_by" not in owned.payload
