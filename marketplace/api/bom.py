@@ -17,7 +17,7 @@ class VersionBOMView(APIView):
     @extend_schema(
         operation_id="version_bom",
         responses={
-            200: OpenApiResponse(
+            (200, "application/vnd.cyclonedx+json"): OpenApiResponse(
                 OpenApiTypes.OBJECT,
                 description="A CycloneDX 1.6 ML-BOM (JSON): the version as a component with its files' SHA-256, "
                 "licence, model card (`modelCard`) and approval signature; the dataset and model versions upstream of "
