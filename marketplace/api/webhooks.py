@@ -26,10 +26,16 @@ class WebhookSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=SUBSCRIBABLE_EVENTS),
         help_text="Events sent to it; empty means every event.",
     )
+    assets = serializers.SerializerMethodField(
+        help_text='The assets it follows ("team/slug", any team\'s it may see); empty: every asset of its team.'
+    )
     secret_prefix = serializers.CharField(help_text="First characters of the signing secret.")
     active = serializers.BooleanField()
     created_by = serializers.CharField(source="created_by.username", default=None)
     created_at = serializers.DateTimeField()
+
+    def get_assets(self, webhook) -> list[str]:
+        return sorted(asset.full_slug for asset in webhook.assets.all())
 
 
 class WebhookCreatedSerializer(WebhookSerializer):
@@ -49,6 +55,13 @@ class WebhookInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         max_length=len(SUBSCRIBABLE_EVENTS) * 2,
         help_text="Events to send; leave out or empty for every event.",
     )
+    assets = serializers.ListField(
+        child=StrictCharField(max_length=130),
+        required=False,
+        max_length=100,
+        help_text='Assets to follow, "team/slug", of any team (internal ones, or your team\'s): their version and '
+        "alias events are sent here. Leave out or empty for every asset of this team.",
+    )
 
 
 class WebhookUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
@@ -60,6 +73,13 @@ class WebhookUpdateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         help_text="Events to send; empty for every event.",
     )
     active = serializers.BooleanField(required=False, help_text="false: nothing is sent to it until set true again.")
+    assets = serializers.ListField(
+        child=StrictCharField(max_length=130),
+        required=False,
+        max_length=100,
+        help_text='Assets to follow, "team/slug", of any team (internal ones, or your team\'s): their version and '
+        "alias events are sent here. Leave out or empty for every asset of this team.",
+    )
     rotate_secret = serializers.BooleanField(
         required=False, default=False, help_text="true: a new signing secret, in this response only."
     )
@@ -101,7 +121,9 @@ class WebhookListView(GenericAPIView):
         """Register a webhook (maintainers); its signing secret is in this response only."""
         team = webhook_team_get(user=request.user, slug=slug)
         data = parse_input(WebhookInputSerializer, request.data)
-        webhook, secret = webhook_create(user=request.user, team=team, url=data["url"], events=data["events"])
+        webhook, secret = webhook_create(
+            user=request.user, team=team, url=data["url"], events=data["events"], assets=data.get("assets")
+        )
         webhook.secret = secret
         return Response(WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED)
 

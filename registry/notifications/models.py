@@ -39,7 +39,8 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Webhook(models.Model):
-    """A team's HTTP endpoint that receives signed JSON for events on the team's versions.
+    """A team's HTTP endpoint that receives signed JSON for events on the team's versions, or, when it lists
+    `assets`, on exactly those assets' versions, whichever team owns them (while the team may see them).
 
     The secret signs every delivery (HMAC-SHA256), so it is kept encrypted, not hashed: delivery needs
     it in plain form. It is shown once, when the webhook is created.
@@ -53,6 +54,12 @@ class Webhook(models.Model):
     )
     secret_prefix = models.CharField(max_length=16, help_text="First characters of the secret, to recognise it.")
     active = models.BooleanField(default=True)
+    assets = models.ManyToManyField(
+        "registry.Asset",
+        blank=True,
+        related_name="subscribed_webhooks",
+        help_text="The assets it follows (any team's it may see); none: every asset of its own team.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

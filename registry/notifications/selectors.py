@@ -17,7 +17,12 @@ def webhook_team_get(*, user, slug: str) -> Team:
 
 
 def webhook_list(*, team: Team) -> QuerySet[Webhook]:
-    return Webhook.objects.filter(team=team).select_related("team", "created_by").order_by("pk")
+    return (
+        Webhook.objects.filter(team=team)
+        .select_related("team", "created_by")
+        .prefetch_related("assets__team")
+        .order_by("pk")
+    )
 
 
 def webhook_get(*, team: Team, webhook_id: int) -> Webhook:

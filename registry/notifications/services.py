@@ -14,9 +14,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from registry.kernel.access import Permission, require
+from registry.assets.selectors import asset_get
+from registry.kernel.access import Permission, Visibility, require
 from registry.kernel.audit.services import audit_record
-from registry.kernel.errors import InvalidInput
+from registry.kernel.errors import InvalidInput, NotFound
 from registry.kernel.events import Event
 from registry.kernel.lib.jsonsafe import json_safe
 from registry.kernel.lib.leases import Heartbeat, claim_lease
@@ -85,7 +86,7 @@ def event_publish(*, event: str, version, actor, data: dict) -> list[WebhookDeli
         },
         max_string_bytes=16_384,
     )
-    deliveries = _deliveries_create(team_id=asset.team_id, event=event, payload=payload)
+    deliveries = _deliveries_create(team_id=asset.team_id, event=event, payload=payload, asset=asset)
     if event == Event.VERSION_DEPRECATED:
         deliveries += _deprecation_notices(version, payload)
     if event in EMAIL_EVENTS:
@@ -140,10 +141,18 @@ def endpoint_event_publish(*, event: str, endpoint, actor, data: dict | None = N
     return deliveries
 
 
-def _deliveries_create(*, team_id: int, event: str, payload: dict) -> list[WebhookDelivery]:
-    """A delivery row per active webhook of the team that wants `event`, each sent once the transaction commits."""
+def _deliveries_create(*, team_id: int, event: str, payload: dict, asset=None) -> list[WebhookDelivery]:
+    """A delivery row per active webhook that wants `event`, each sent once the transaction commits: the team's
+    webhooks; for an event about `asset`, the team's that follow no asset list, and every team's that lists the
+    asset and may see it (it is internal, or theirs)."""
     now = timezone.now()
-    webhooks = [webhook for webhook in Webhook.objects.filter(team_id=team_id, active=True) if webhook.wants(event)]
+    if asset is None:
+        candidates = Webhook.objects.filter(team_id=team_id, active=True)
+    else:
+        own = Q(team_id=asset.team_id)
+        follows = Q(assets=asset) & (own | Q(assets__visibility=Visibility.INTERNAL))
+        candidates = Webhook.objects.filter(Q(own, assets=None) | follows, active=True).distinct()
+    webhooks = [webhook for webhook in candidates.order_by("pk") if webhook.wants(event)]
     deliveries = WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(webhook=webhook, event=event, payload=payload, next_attempt_at=now) for webhook in webhooks]
     )
@@ -164,7 +173,26 @@ def _events(events) -> list[str]:
     return [event for event in SUBSCRIBABLE_EVENTS if event in events]
 
 
-def webhook_create(*, user, team, url: str, events: list[str]) -> tuple[Webhook, str]:
+MAX_FOLLOWED_ASSETS = 100
+
+
+def _assets(user, names) -> list:
+    """The assets `names` ("team/slug") name, each visible to `user`; InvalidInput names the first that is not."""
+    if not isinstance(names, list) or any(not isinstance(name, str) for name in names):
+        raise InvalidInput('assets is a list of "team/slug" names.', field="assets")
+    if len(names) > MAX_FOLLOWED_ASSETS:
+        raise InvalidInput(f"assets: a webhook follows at most {MAX_FOLLOWED_ASSETS} assets.", field="assets")
+    found = []
+    for name in dict.fromkeys(names):
+        owner, _, slug = name.partition("/")
+        try:
+            found.append(asset_get(user=user, team=owner, slug=slug))
+        except NotFound:
+            raise InvalidInput(f"assets: no asset '{name[:130]}' that you may see.", field="assets") from None
+    return found
+
+
+def webhook_create(*, user, team, url: str, events: list[str], assets: list[str] | None = None) -> tuple[Webhook, str]:
     """Register a webhook for `team` (maintainers) and return it with its secret, which is not shown again.
 
     The URL is http(s), without credentials, at most 2000 characters, and not a refused address literal;
@@ -175,6 +203,7 @@ def webhook_create(*, user, team, url: str, events: list[str]) -> tuple[Webhook,
     if refusal:
         raise InvalidInput(refusal, field="url")
     events = _events(events)
+    followed = _assets(user, assets or [])
     secret = secret_generate()
     with transaction.atomic():
         if Webhook.objects.select_for_update().filter(team=team).count() >= MAX_WEBHOOKS_PER_TEAM:
@@ -189,12 +218,13 @@ def webhook_create(*, user, team, url: str, events: list[str]) -> tuple[Webhook,
         )
         webhook.full_clean()
         webhook.save()
+        webhook.assets.set(followed)
         audit_record(
             actor=user,
             action=Event.WEBHOOK_CREATED,
             target=webhook,
             team=team,
-            data={"url": url, "events": events},
+            data={"url": url, "events": events, "assets": [a.full_slug for a in followed]},
         )
     return webhook, secret
 
@@ -206,6 +236,7 @@ def webhook_update(
     url: str | None = None,
     events: list[str] | None = None,
     active: bool | None = None,
+    assets: list[str] | None = None,
     rotate_secret: bool = False,
 ) -> tuple[Webhook, str | None]:
     """Change a webhook's URL, events or active flag, or give it a new secret (maintainers); what is None is left.
@@ -216,6 +247,7 @@ def webhook_update(
     if url is not None and (refusal := url_refusal(url)):
         raise InvalidInput(refusal, field="url")
     events = _events(events) if events is not None else None
+    followed = _assets(user, assets) if assets is not None else None
     secret = secret_generate() if rotate_secret else None
     with transaction.atomic():
         locked = Webhook.objects.select_for_update().get(pk=webhook.pk)
@@ -224,6 +256,11 @@ def webhook_update(
         changed = {field: value for field, value in wanted.items() if value is not None and before[field] != value}
         for field, value in changed.items():
             setattr(locked, field, value)
+        if followed is not None:
+            current = sorted(a.full_slug for a in locked.assets.all())
+            if current != sorted(a.full_slug for a in followed):
+                before["assets"], changed["assets"] = current, sorted(a.full_slug for a in followed)
+                locked.assets.set(followed)
         if secret is not None:
             locked.secret_encrypted, locked.secret_prefix = secret_encrypt(secret), secret[:10]
         if not changed and secret is None:

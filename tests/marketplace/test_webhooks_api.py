@@ -128,3 +128,39 @@ def test_maintainers_patch_a_webhook_and_rotate_its_secret(hook, alice_api, bob_
     before = AuditEvent.objects.count()
     assert alice_api.patch(url, {"active": False}, format="json").status_code == 200  # no change: nothing audited
     assert AuditEvent.objects.count() == before
+
+
+def test_a_webhook_follows_assets_of_other_teams_it_may_see(team, alice, alice_api, charlie):
+    from registry.assets.models import Asset
+    from registry.notifications.services import event_publish
+    from tests.factories import bare_versions, make_asset, make_team
+
+    audio = make_team(charlie, slug="audio")
+    speech = make_asset(charlie, audio, slug="speech", kind="model", visibility="internal")
+    make_asset(charlie, audio, slug="secret", kind="model", visibility="private")
+    own = make_asset(alice, team, slug="clf", kind="model")
+    refused = alice_api.post(HOOKS, {"url": "https://hooks.example.com/x", "assets": ["audio/secret"]}, format="json")
+    assert refused.status_code == 400 and "audio/secret" in refused.json()["detail"]
+    follower = alice_api.post(
+        HOOKS, {"url": "https://hooks.example.com/follow", "assets": ["audio/speech"]}, format="json"
+    ).json()
+    assert follower["assets"] == ["audio/speech"]
+    plain = alice_api.post(HOOKS, {"url": "https://hooks.example.com/own"}, format="json").json()
+    assert plain["assets"] == []
+    theirs = bare_versions(speech, 1)[0]
+    mine = bare_versions(own, 1)[0]
+
+    def receivers(version) -> set[int]:
+        WebhookDelivery.objects.all().delete()
+        event_publish(event="version.approved", version=version, actor=charlie, data={})
+        return set(WebhookDelivery.objects.values_list("webhook_id", flat=True))
+
+    assert receivers(theirs) == {follower["id"]}  # another team's asset: only the webhook that follows it
+    assert receivers(mine) == {plain["id"]}  # the team's own: the webhook with no list; the follower follows speech
+    Asset.objects.filter(pk=speech.pk).update(visibility="private")
+    assert receivers(theirs) == set()  # no longer visible to vision: nothing more is sent
+
+    changed = alice_api.patch(f"{HOOKS}{follower['id']}/", {"assets": ["vision/clf"]}, format="json").json()
+    assert changed["assets"] == ["vision/clf"] and receivers(mine) == {plain["id"], follower["id"]}
+    event = AuditEvent.objects.filter(action="webhook.updated").order_by("id").last()
+    assert event.before == {"assets": ["audio/speech"]} and event.after == {"assets": ["vision/clf"]}
