@@ -44,6 +44,12 @@ class ReviewPolicy(models.Model):
     protected_aliases = models.JSONField(
         default=list, blank=True, help_text='Aliases only reviewers may move, e.g. ["production"].'
     )
+    deployable_aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Aliases that may point only at deployable (ONNX) versions, e.g. ["production"]: a safetensors or '
+        "pickle version is catalogued, never served.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from registry.assets.models import Asset
+from registry.assets.models import Asset, AssetKind
 from registry.cards.selectors import version_card_completeness
 from registry.governance.models import Alias, Review, ReviewDecision, ReviewPolicy, ReviewRound, RoundStatus
 from registry.governance.selectors import policy_reviewer_group_ids, review_policy_for, round_refusal, version_rounds
@@ -20,6 +20,7 @@ from registry.kernel.access import Permission, is_reviewer, require
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, ErrorCode, InvalidInput, NotFound, PermissionDenied
 from registry.kernel.events import DomainEvent, Event, publish
+from registry.kernel.lib.model_formats import model_format
 from registry.kernel.lib.slugs import SLUG_PATTERN
 from registry.kernel.lib.tasks import task_send_on_commit
 from registry.versions.lifecycle import allowed_clause, require_transition
@@ -252,6 +253,21 @@ def _require_alias_permission(user, asset: Asset, name: str) -> None:
     require(user, Permission.ALIAS_MOVE, asset.team, f"Only members of '{asset.team.slug}' can change its aliases.")
 
 
+def _require_deployable_for(asset: Asset, name: str, version: AssetVersion) -> None:
+    """409 when the review policy lets `name` point only at deployable versions and `version` is not one (a model
+    whose primary file is not ONNX: catalogued, never served)."""
+    if name not in (review_policy_for(team=asset.team).deployable_aliases or []):
+        return
+    primary = version.files.filter(is_primary=True).values_list("path", flat=True).first() or version.filename
+    found = model_format(primary)
+    if asset.kind == AssetKind.MODEL and found != "onnx":
+        raise Conflict(
+            f"The review policy lets the alias '{name}' point only at deployable (ONNX) versions; {version.version} is "
+            f"a {found or 'non-ONNX'} model, catalogued but not served.",
+            code=ErrorCode.NOT_DEPLOYABLE,
+        )
+
+
 def _check_alias_name(name: str) -> None:
     if len(name) > ALIAS_NAME_MAX_LENGTH or not re.fullmatch(SLUG_PATTERN, name):
         raise InvalidInput(
@@ -276,6 +292,7 @@ def alias_set(*, user, asset: Asset, name: str, version: AssetVersion) -> Alias:
                 f"{VersionStatus(locked.status).label.lower()}.",
                 code=ErrorCode.NOT_APPROVED,
             )
+        _require_deployable_for(asset, name, locked)
         alias = Alias.objects.filter(asset=asset, name=name).select_related("version").first()
         before = alias.version.version if alias else None
         if alias is None:

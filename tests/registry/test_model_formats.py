@@ -202,3 +202,19 @@ def test_the_asset_page_says_catalogued_and_warns_of_a_flagged_pickle(alice, tea
     page = client.get("/assets/vision/evil/").content.decode()
     assert "A pickle model: catalogued and hashed" in page and "not deployable" in page
     assert "model.pkl is a pickle that imports" in page and "system" in page
+
+
+@pytest.mark.django_db
+def test_the_review_policy_can_keep_production_on_deployable_versions(alice, team, tmp_path):
+    from registry.governance.models import ReviewPolicy
+    from registry.governance.services import alias_set
+
+    ReviewPolicy.objects.create(team=team, deployable_aliases=["production"])
+    asset = make_asset(alice, team, slug="bert", kind="model")
+    version = make_version(alice, asset, tmp_path, safetensors_bytes({"w": ("F32", [2], 4)}), filename="m.safetensors")
+    AssetVersion.objects.filter(pk=version.pk).update(status="approved")
+    version.refresh_from_db()
+    with pytest.raises(Conflict) as refused:
+        alias_set(user=alice, asset=asset, name="production", version=version)
+    assert refused.value.code == "not_deployable" and "only at deployable (ONNX)" in refused.value.message
+    assert alias_set(user=alice, asset=asset, name="staging", version=version).name == "staging"

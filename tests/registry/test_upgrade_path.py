@@ -44,6 +44,7 @@ RENAMED = {
 ADDED_COLUMNS = {
     "registry_reviewround": {"signing_claimed_at", "signed_at"},
     "registry_apitoken": {"scopes", "expires_at", "last_used_ip"},
+    "registry_reviewpolicy": {"deployable_aliases"},
 }
 MOVED_MODELS = {
     "team",
