@@ -475,6 +475,8 @@ SPECTACULAR_SETTINGS = {
         "EndpointStatusEnum": "registry.endpoints.models.EndpointStatus",
         "ShadowStatusEnum": "registry.endpoints.models.ShadowStatus",
         "ErrorCodeEnum": "registry.kernel.errors.ErrorCode",
+        "WebhookEventEnum": "registry.notifications.models.SUBSCRIBABLE_EVENTS",
+        "FollowedEventEnum": "registry.notifications.services.FOLLOWABLE_EVENTS",
     },
 }
 

@@ -37,6 +37,7 @@ from marketplace.api.monitoring import (
 )
 from marketplace.api.service_accounts import ServiceAccountDetailView, ServiceAccountListView, ServiceAccountTokenView
 from marketplace.api.shadows import EndpointShadowView
+from marketplace.api.subscriptions import AssetSubscriptionView, SubscriptionListView
 from marketplace.api.teams import TeamDetailView, TeamListView, TeamMemberDetailView, TeamMemberListView
 from marketplace.api.tokens import TokenDetailView, TokenListView
 from marketplace.api.uploads import (
@@ -99,6 +100,7 @@ urlpatterns = [
     path("internal/runtime/authorize", RuntimeAuthorizeView.as_view(), name="runtime-authorize"),
     path("internal/runtime/monitoring", RuntimeMonitoringView.as_view(), name="runtime-monitoring"),
     path("tokens/", TokenListView.as_view(), name="token-list"),
+    path("subscriptions/", SubscriptionListView.as_view(), name="subscription-list"),
     path("tokens/<int:pk>/", TokenDetailView.as_view(), name="token-detail"),
     path("assets/", AssetListView.as_view(), name="asset-list"),
     re_path(_ASSET + r"/$", AssetDetailView.as_view(), name="asset-detail"),
@@ -116,6 +118,7 @@ urlpatterns = [
         _ASSET + rf"/versions/@(?P<alias>{SLUG_URL_PATTERN})/$", VersionByAliasView.as_view(), name="version-by-alias"
     ),
     re_path(_ASSET + r"/aliases/$", AliasListView.as_view(), name="alias-list"),
+    re_path(_ASSET + r"/subscription$", AssetSubscriptionView.as_view(), name="asset-subscription"),
     re_path(_ASSET + rf"/aliases/(?P<alias>{SLUG_URL_PATTERN})$", AliasDetailView.as_view(), name="alias-detail"),
     re_path(_VERSION + r"/signature$", VersionSignatureView.as_view(), name="version-signature"),
     re_path(

@@ -9,9 +9,10 @@ separation of duties: never the uploader or the submitter).
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 
+from registry.assets.models import Asset
 from registry.governance.selectors import round_refusal, version_rounds
-from registry.kernel.access import TeamRole
-from registry.notifications.models import Event
+from registry.kernel.access import Permission, TeamRole, restrict
+from registry.notifications.models import AssetSubscription, Event
 from registry.versions.models import AssetVersion
 
 _DECISIONS = {
@@ -45,17 +46,32 @@ def event_recipients(*, event: str, version: AssetVersion, data: dict) -> list[s
     if event in _ALARMS:  # the consuming team's maintainers (`data` is the endpoint event's payload)
         chosen = users.filter(memberships__team__slug=data.get("team"), memberships__role=TeamRole.MAINTAINER)
         return sorted({user.email for user in chosen})
+    followers = _followers(event, version, users)
     review_round = _round(version, data)
     if review_round is None:
-        return []
+        return sorted(followers)
     if event == Event.VERSION_SUBMITTED:
         candidates = users.filter(groups__in=review_round.reviewer_groups.all()).distinct()
         chosen = [user for user in candidates if round_refusal(user, review_round) is None]
     elif event in _DECISIONS:
         chosen = users.filter(pk__in=[review_round.submitted_by_id, version.created_by_id])
     else:
-        return []
-    return sorted({user.email for user in chosen})
+        return sorted(followers)
+    return sorted({user.email for user in chosen} | followers)
+
+
+def _followers(event: str, version: AssetVersion, users) -> set[str]:
+    """Addresses of the people following the version's asset for `event` who may still see it."""
+    wanted = [
+        sub.user_id
+        for sub in AssetSubscription.objects.filter(asset_id=version.asset_id).select_related("user")
+        if sub.wants(event)
+    ]
+    found = set()
+    for user in users.filter(pk__in=wanted):
+        if restrict(Asset.objects.filter(pk=version.asset_id), user, Permission.ASSET_VIEW).exists():
+            found.add(user.email)
+    return found
 
 
 def event_message(*, event: str, version: AssetVersion, data: dict) -> tuple[str, str]:
@@ -70,6 +86,14 @@ def event_message(*, event: str, version: AssetVersion, data: dict) -> tuple[str
             f"[Modelhub] Review requested: {name}",
             f"{data.get('actor') or 'Someone'} submitted {name} for release review.\n\nNote: {note}\n\n"
             f"Review it: {url}reviews\nVersion: {url}\n",
+        )
+    if event not in _DECISIONS:  # an event someone follows the asset for
+        label = Event(event).label.lower()
+        extra = f"\nReason: {data['reason']}\n" if data.get("reason") else ""
+        return (
+            f"[Modelhub] {name}: {label}",
+            f"{name}: {label} ({data.get('status', '')}).\n{extra}\nVersion: {url}\n\n"
+            "You get this because you follow the asset; stop with DELETE on its /subscription.\n",
         )
     decision = _DECISIONS[event]
     return (

@@ -104,3 +104,29 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.event}, {self.status})"
+
+
+class AssetSubscription(models.Model):
+    """A person following an asset they may see (any team's): an email for each of its version and alias events
+    they asked for (none listed: all of them), while they may still see it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="asset_subscriptions")
+    asset = models.ForeignKey("registry.Asset", on_delete=models.CASCADE, related_name="subscriptions")
+    events = models.JSONField(default=list, blank=True, help_text="Events emailed; empty means every version event.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_id", "asset_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "asset"],
+                name="asset_subscription_unique",
+                violation_error_message="You follow this asset already.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.asset_id}"
+
+    def wants(self, event: str) -> bool:
+        return not self.events or event in self.events

@@ -27,6 +27,7 @@ from registry.notifications.delivery import DELIVER_TASK, EMAIL_TASK, USER_AGENT
 from registry.notifications.models import (
     DELIVERY_ERROR_MAX_LENGTH,
     SUBSCRIBABLE_EVENTS,
+    AssetSubscription,
     DeliveryStatus,
     Webhook,
     WebhookDelivery,
@@ -89,9 +90,33 @@ def event_publish(*, event: str, version, actor, data: dict) -> list[WebhookDeli
     deliveries = _deliveries_create(team_id=asset.team_id, event=event, payload=payload, asset=asset)
     if event == Event.VERSION_DEPRECATED:
         deliveries += _deprecation_notices(version, payload)
-    if event in EMAIL_EVENTS:
+    if event in EMAIL_EVENTS or any(sub.wants(event) for sub in AssetSubscription.objects.filter(asset=asset)):
         task_send_on_commit(EMAIL_TASK, str(event), version.pk, payload)
     return deliveries
+
+
+# Version events a person may follow an asset for (the endpoint events go to the endpoint's team).
+FOLLOWABLE_EVENTS = [event for event in SUBSCRIBABLE_EVENTS if not str(event).startswith("endpoint.")]
+
+
+def subscription_set(*, user, asset, events: list[str]) -> AssetSubscription:
+    """Follow `asset` (which `user` can see: the caller got it with asset_get) for `events` (empty: all of
+    FOLLOWABLE_EVENTS), or change what is followed. Idempotent."""
+    events = _events(events)
+    refused = sorted(set(events) - set(FOLLOWABLE_EVENTS))
+    if refused:
+        raise InvalidInput(
+            f"events: {', '.join(refused)} concern endpoints, which their teams' webhooks hear of; follow "
+            f"version events ({', '.join(FOLLOWABLE_EVENTS)}).",
+            field="events",
+        )
+    subscription, _ = AssetSubscription.objects.update_or_create(user=user, asset=asset, defaults={"events": events})
+    return subscription
+
+
+def subscription_delete(*, user, asset) -> None:
+    if not AssetSubscription.objects.filter(user=user, asset=asset).delete()[0]:
+        raise NotFound(f"You do not follow '{asset.full_slug}'.")
 
 
 def _deprecation_notices(version, payload: dict) -> list[WebhookDelivery]:

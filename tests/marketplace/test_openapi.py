@@ -18,6 +18,8 @@ EXPECTED = {
     "/api/v1/assets/{team}/{slug}/versions/{version}/deprecate": {"post"},
     "/api/v1/assets/{team}/{slug}/versions/@{alias}/": {"get"},
     "/api/v1/assets/{team}/{slug}/aliases/": {"get"},
+    "/api/v1/assets/{team}/{slug}/subscription": {"get", "put", "delete"},
+    "/api/v1/subscriptions/": {"get"},
     "/api/v1/assets/{team}/{slug}/aliases/{alias}": {"get", "put", "delete"},
     "/api/v1/reviews/": {"get"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/signature": {"get"},
