@@ -46,7 +46,13 @@ from marketplace.api.uploads import (
     UploadSessionDetailView,
     UploadSessionListView,
 )
-from marketplace.api.versions import VersionDetailView, VersionDownloadView, VersionListView, VersionTagsView
+from marketplace.api.versions import (
+    VersionDetailView,
+    VersionDownloadView,
+    VersionListView,
+    VersionMetricsView,
+    VersionTagsView,
+)
 from marketplace.api.webhooks import WebhookDeliveryListView, WebhookDetailView, WebhookListView, WebhookTestView
 from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from registry.versions.semver import SEMVER_URL_PATTERN
@@ -129,6 +135,7 @@ urlpatterns = [
     re_path(_VERSION + r"/approval$", VersionApprovalView.as_view(), name="version-approval"),
     re_path(_VERSION + r"/bom$", VersionBOMView.as_view(), name="version-bom"),
     re_path(_VERSION + r"/tags$", VersionTagsView.as_view(), name="version-tags"),
+    re_path(_VERSION + r"/metrics$", VersionMetricsView.as_view(), name="version-metrics"),
     path("reviews/", ReviewQueueView.as_view(), name="review-queue"),
     path("signing-key", SigningKeyView.as_view(), name="signing-key"),
     path("signing-keys", SigningKeyListView.as_view(), name="signing-key-list"),

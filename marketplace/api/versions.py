@@ -24,7 +24,8 @@ from registry.artifacts.uploads import HashingUploadHandler, StagedFile, safe_fi
 from registry.assets.selectors import asset_get
 from registry.kernel.errors import InvalidInput
 from registry.tokens.models import Scope
-from registry.versions.models import AssetVersion, VersionStatus
+from registry.versions.metrics import metric_filters, version_metrics_set
+from registry.versions.models import AssetVersion, MetricSource, VersionStatus
 from registry.versions.selectors import version_file_get, version_get, version_page, visible_version_get
 from registry.versions.semver import SEMVER_PATTERN
 from registry.versions.services import (
@@ -79,6 +80,19 @@ class UpstreamSignatureSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, help_text="Why it did not verify.")
 
 
+class MetricSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    dataset = serializers.CharField(help_text="What it was measured on (may be empty).")
+    value = serializers.FloatField()
+    source = serializers.ChoiceField(choices=MetricSource.choices)
+
+
+class MetricInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    name = StrictCharField(max_length=100)
+    dataset = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    value = serializers.FloatField()
+
+
 class VersionSerializer(serializers.Serializer):
     asset = serializers.CharField(source="asset.full_slug", help_text="`team/slug` of the asset.")
     version = serializers.CharField()
@@ -101,6 +115,7 @@ class VersionSerializer(serializers.Serializer):
         "its values at `input-example`."
     )
     tags = serializers.SerializerMethodField(help_text="Key/value tags (`stage`, `git_sha`, `run_id`, ...).")
+    metrics = MetricSerializer(many=True, help_text="Metrics the version declares (its card's model-index, or set).")
     upstream_signature = serializers.SerializerMethodField(
         help_text="What validation found of the `model.sig` uploaded with the files (a signature made upstream, "
         "checked against the keys the organisation trusts); null: there is none, or validation has not run."
@@ -262,7 +277,7 @@ class VersionListView(GenericAPIView):
     queryset = AssetVersion.objects.none()  # for the schema only; data comes from selectors
     parser_classes = [MultiPartParser, StrictJSONParser]
     pagination_class = None  # keyset pages from version_page
-    query_params = ("cursor", "page_size", "tag")
+    query_params = ("cursor", "page_size", "tag", "metric")
 
     def dispatch(self, request, *args, **kwargs):
         # Must be set before anything reads the body. The handler asks for the upload permission
@@ -308,6 +323,13 @@ class VersionListView(GenericAPIView):
                 many=True,
                 description="`key:value` (that value) or `key` (any value); repeat for versions with all of them.",
             ),
+            OpenApiParameter(
+                "metric",
+                str,
+                many=True,
+                description="`name[@dataset]` then `>`, `>=`, `<`, `<=` or `=` and a number, e.g. `accuracy>0.9` or "
+                "`f1@iris>=0.8`: versions declaring it (card model-index or set directly); repeat for all of them.",
+            ),
         ],
     )
     def get(self, request, team, slug):
@@ -318,6 +340,7 @@ class VersionListView(GenericAPIView):
             cursor=request.query_params.get("cursor"),
             size=PageNumberPagination().get_page_size(request),
             tags=tag_filters(request.query_params.getlist("tag")),
+            metrics=metric_filters(request.query_params.getlist("metric")),
         )
         prefix = request.build_absolute_uri(request.path)
         next_url, previous_url = keyset_links(
@@ -417,6 +440,30 @@ class VersionTagsView(APIView):
         found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
         version_change_authorize(user=request.user, version=found, what="tags")
         return Response(version_tags_patch(user=request.user, version=found, changes=request.data))
+
+
+class VersionMetricsView(APIView):
+    write_scope = Scope.VERSIONS_WRITE
+
+    @extend_schema(operation_id="version_metrics_get", responses=MetricSerializer(many=True))
+    def get(self, request, team, slug, version):
+        """The metrics the version declares: from its card's model-index and set directly."""
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
+        return Response(MetricSerializer(found.metrics.all(), many=True).data)
+
+    @extend_schema(
+        operation_id="version_metrics_set",
+        request=MetricInputSerializer(many=True),
+        responses=MetricSerializer(many=True),
+    )
+    def put(self, request, team, slug, version):
+        """Replace the metrics set directly (the card's stay, and follow the card): members of the asset's team."""
+        found = visible_version_get(user=request.user, team=team, slug=slug, version=version)
+        version_change_authorize(user=request.user, version=found, what="metrics")
+        if not isinstance(request.data, list):
+            raise InvalidInput('A JSON list of {"name", "value", "dataset"?}.')
+        data = [parse_input(MetricInputSerializer, item) for item in request.data[:201]]
+        return Response(MetricSerializer(version_metrics_set(version=found, metrics=data), many=True).data)
 
 
 class VersionDownloadView(APIView):

@@ -7,6 +7,7 @@ from registry.cards.selectors import FROZEN_STATUSES, card_completeness
 from registry.kernel.audit.services import audit_record
 from registry.kernel.errors import Conflict, ErrorCode
 from registry.kernel.events import DomainEvent, Event, publish
+from registry.versions.metrics import version_metrics_from_card
 from registry.versions.models import AssetVersion, VersionStatus
 from registry.versions.services import version_change_authorize
 
@@ -32,6 +33,7 @@ def _save(*, user, version: AssetVersion, fields: dict, source: str) -> ModelCar
         card.updated_by = user
         card.full_clean(exclude=["version"])
         card.save()
+        version_metrics_from_card(version=version, model_index=card.model_index)
         after = card_completeness(card, kind)
         audit_record(
             actor=user,

@@ -87,3 +87,33 @@ class VersionTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class MetricSource(models.TextChoices):
+    CARD = "card", "The model card's model-index"
+    API = "api", "Set directly"
+
+
+class VersionMetric(models.Model):
+    """A number a version declares about itself (accuracy 0.97 on iris), stored as data so versions can be filtered
+    (`?metric=accuracy>0.9`) and compared: from its card's `model-index`, or set directly."""
+
+    version = models.ForeignKey(AssetVersion, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=100)
+    dataset = models.CharField(max_length=200, blank=True)
+    value = models.FloatField()
+    source = models.CharField(max_length=8, choices=MetricSource.choices)
+
+    class Meta:
+        ordering = ["name", "dataset"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "source", "name", "dataset"],
+                name="version_metric_unique",
+                violation_error_message="The version declares this metric on this dataset already.",
+            )
+        ]
+        indexes = [models.Index(fields=["name", "value"], name="version_metric_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value:g}" + (f" on {self.dataset}" if self.dataset else "")

@@ -9,7 +9,7 @@ from registry.artifacts.models import VersionFile
 from registry.assets.models import Asset
 from registry.assets.selectors import asset_get
 from registry.kernel.errors import InvalidInput, NotFound
-from registry.versions.models import AssetVersion, VersionTag
+from registry.versions.models import AssetVersion, VersionMetric, VersionTag
 from registry.versions.semver import parse_semver
 
 # The precedence key, every column descending (migration 0009's index): a release above its pre-releases.
@@ -52,18 +52,26 @@ def _cursor_key(raw: str) -> tuple[tuple, bool]:
 
 
 def version_page(
-    *, asset: Asset, cursor: str | None = None, size: int = 20, tags: list[tuple[str, str | None]] = ()
+    *,
+    asset: Asset,
+    cursor: str | None = None,
+    size: int = 20,
+    tags: list[tuple[str, str | None]] = (),
+    metrics: list[dict] = (),
 ) -> VersionPage:
     """One page of an asset the caller can already see, newest first, by keyset: one index seek per page
     whatever the number of versions (the count is the asset's denormalised `version_count`). With `tags`
-    ([(key, value or None for any value)]), only the versions carrying every one of them (and their count)."""
+    ([(key, value or None for any value)]) or `metrics` (VersionMetric lookups), only the versions matching every
+    one of them (and their count)."""
     # Without the JSON columns (metadata, signature: the detail's) and without prefetch machinery: a page of
     # 100 is three small queries and 100 light objects.
     qs = AssetVersion.objects.filter(asset=asset).select_related("created_by").defer("metadata", "signature")
     for key, value in tags:
         qs = qs.filter(pk__in=VersionTag.objects.filter(key=key, **({"value": value} if value is not None else {}))
                        .values("version_id"))  # fmt: skip
-    count = asset.version_count if not tags else qs.order_by().count()
+    for lookup in metrics:  # registry.versions.metrics.metric_filters
+        qs = qs.filter(pk__in=VersionMetric.objects.filter(**lookup).values("version_id"))
+    count = asset.version_count if not (tags or metrics) else qs.order_by().count()
     backwards = False
     if cursor is not None:
         key, backwards = _cursor_key(cursor)

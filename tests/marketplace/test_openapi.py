@@ -27,6 +27,7 @@ EXPECTED = {
     "/api/v1/assets/{team}/{slug}/versions/{version}/approval": {"get"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/bom": {"get"},
     "/api/v1/assets/{team}/{slug}/versions/{version}/tags": {"get", "patch"},
+    "/api/v1/assets/{team}/{slug}/versions/{version}/metrics": {"get", "put"},
     "/api/v1/signing-key": {"get"},
     "/api/v1/signing-keys": {"get"},
     "/api/v1/signing-keys/{key_id}": {"get"},
