@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from marketplace.pages import accounts, assets, catalogue, endpoints, reviews, sso, teams, tokens
+from marketplace.pages import accounts, assets, catalogue, compare, endpoints, reviews, sso, teams, tokens
 from registry.kernel.lib.slugs import SLUG_URL_PATTERN
 from registry.versions.semver import SEMVER_URL_PATTERN
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("catalogue/suggest", catalogue.suggest, name="suggest"),
     re_path(_ASSET + r"$", assets.asset_detail, name="asset"),
     re_path(_ASSET + r"upload$", assets.upload, name="upload"),
+    re_path(_ASSET + r"compare$", compare.compare, name="compare"),
     re_path(_VERSION + r"status$", assets.version_status, name="version-status"),
     re_path(_VERSION + r"submit$", assets.submit, name="version-submit"),
     re_path(_VERSION + r"signature-check$", assets.signature_check, name="signature-check"),

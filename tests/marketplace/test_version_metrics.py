@@ -75,3 +75,22 @@ def test_card_metrics_follow_the_card_and_filter_the_list(alice, team, alice_api
     assert bob_api.put(url, {"name": "x"}, format="json").status_code == 400
     assert charlie_api.get(url).status_code == 404 and charlie_api.put(url, [], format="json").status_code == 404
     assert bob_api.put(url, [], format="json").json() == [m for m in put.json() if m["source"] == "card"]
+
+
+def test_the_compare_page_charts_metrics_and_diffs_two_versions(alice, team, client, charlie):
+    asset = make_asset(alice, team, slug="clf", kind="model", visibility="private")
+    old, new = bare_versions(asset, 2)
+    for version, accuracy, intended in ((old, 0.82, "Sorting flowers."), (new, 0.93, "Sorting flowers and weeds.")):
+        fields = complete_card_fields("model")
+        fields["model_index"] = index(iris={"accuracy": accuracy})
+        fields["sections"]["intended_use"] = intended
+        card_update(user=alice, version=version, fields=fields)
+    client.force_login(alice)
+    page = client.get("/assets/vision/clf/compare").content.decode()
+    assert "<strong>accuracy</strong> on iris" in page and "latest 0.9300" in page and "best 0.9300" in page
+    assert "Sorting flowers and weeds." in page and 'class="add"' in page and 'class="del"' in page
+    chosen = client.get(f"/assets/vision/clf/compare?a={new.version}&b={new.version}").content.decode()
+    assert "The cards are the same." in chosen
+    assert 'href="/assets/vision/clf/compare"' in client.get("/assets/vision/clf/").content.decode()
+    client.force_login(charlie)
+    assert client.get("/assets/vision/clf/compare").status_code == 404
