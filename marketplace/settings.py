@@ -190,7 +190,7 @@ USE_TZ = True
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(envstr("MODELHUB_STATIC_ROOT", str(DATA_DIR / "static")))  # the image collects into /app
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
@@ -271,7 +271,7 @@ MODELHUB_SMOKE_TIME_LIMIT = envint("MODELHUB_SMOKE_TIME_LIMIT", 30, minimum=1)
 # --- Signed approvals -------------------------------------------------------------------------
 # The organisation's EC private key (PEM text), or a file holding it. Without either, a key is
 # generated once at the default path (embedded installs); with the file named, it must exist.
-MODELHUB_SIGNING_KEY = envstr("MODELHUB_SIGNING_KEY")
+MODELHUB_SIGNING_KEY = envstr("MODELHUB_SIGNING_KEY", from_file=False)  # its _FILE is the key's path, below
 MODELHUB_SIGNING_KEY_FILE = envstr("MODELHUB_SIGNING_KEY_FILE") or str(DATA_DIR / "signing-key.pem")
 MODELHUB_SIGNING_KEY_GENERATE = not envstr("MODELHUB_SIGNING_KEY_FILE")
 # The keyring's private keys, one <key_id>.pem each (registry/governance/keystore.py); the key above is registered

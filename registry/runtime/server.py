@@ -9,7 +9,8 @@ runtime's key to the portal), MODELHUB_PORTAL_URL, MODELHUB_RUNTIME_STATE_DIR, M
 keys that may call every model; when set, the portal is not asked), MODELHUB_RUNTIME_MONITORING (0 turns the
 monitoring windows off), MODELHUB_MONITORING_WINDOW_SECONDS (default 60) and MODELHUB_MONITORING_SHIP_INTERVAL
 (seconds between deliveries of closed windows to the portal, default 10). Command-line options win over the
-environment.
+environment. The two secrets may come from files instead, as the portal's settings may (a mounted secret):
+MODELHUB_RUNTIME_SECRET_FILE and MODELHUB_RUNTIME_KEYS_FILE.
 
 One HTTP process: the host owns the model processes, and a second HTTP process would need a host of its
 own. It runs http_server.py (uvloop and httptools, one write per response, no access log: it would cost
@@ -58,9 +59,28 @@ def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
 
 
+# Only these: MODELHUB_MODEL_FILE names the model's file, not a file holding MODELHUB_MODEL.
+_SECRETS_FROM_FILES = ("MODELHUB_RUNTIME_SECRET", "MODELHUB_RUNTIME_KEYS")
+
+
+def _secrets_from_files(environ: Mapping[str, str]) -> Mapping[str, str]:
+    found = {}
+    for name in _SECRETS_FROM_FILES:
+        path = environ.get(f"{name}_FILE")
+        if path is None:
+            continue
+        if name in environ:
+            raise SettingsError(f"{name} and {name}_FILE are both set: set one of them")
+        try:
+            found[name] = Path(path).read_text().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{name}_FILE={path!r} cannot be read: {exc}") from None
+    return {**environ, **found} if found else environ
+
+
 def parse_settings(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> RuntimeSettings:
     """Settings from `argv` over `environ`; raises SettingsError on a missing secret or a bad value."""
-    environ = os.environ if environ is None else environ
+    environ = _secrets_from_files(os.environ if environ is None else environ)
     parser = argparse.ArgumentParser(
         prog="python -m registry.runtime", description="Modelhub's Open Inference Protocol (KServe V2) runtime."
     )

@@ -158,7 +158,7 @@ def test_deploy_applies_the_runtime_and_the_inference_service_then_waits_for_rea
         "v2"
     ]
     assert container["image"] == "registry.example.com/modelhub-runtime:1.2"
-    assert container["command"] == ["python", "-m", "registry.runtime"]
+    assert "command" not in container and container["args"][0] == "runtime-model"  # the image's role
 
     assert isvc_call["path"] == f"{BASE}/v1beta1/namespaces/models/inferenceservices/clf"
     isvc = isvc_call["body"]
@@ -191,8 +191,9 @@ def test_without_s3_the_deploy_is_refused_with_a_reason(alice, bob, dave, team, 
 
 
 def test_the_serving_runtime_container_starts_our_runtime_on_the_mounted_model(tmp_path, settings):
-    """What KServe would run in the pod: the ServingRuntime's command and args over the storage-initializer's
-    /mnt/models, with the InferenceService's env; the model answers without any load call."""
+    """What KServe would run in the pod: the image's entry point (the ServingRuntime names no command) with the
+    ServingRuntime's args over the storage-initializer's /mnt/models, with the InferenceService's env; the model
+    answers without any load call. (tests/deploy/test_image.py runs the same role in the built image.)"""
     import hashlib
     import os
     import socket
@@ -213,11 +214,11 @@ def test_the_serving_runtime_container_starts_our_runtime_on_the_mounted_model(t
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    assert "command" not in container and container["args"][0] == "runtime-model"
     args = [
         a.replace("{{.Name}}", "clf")
         .replace("/mnt/models", str(mounted))
         .replace("--http-port=8080", f"--http-port={port}")
-        .replace("--host=0.0.0.0", "--host=127.0.0.1")
         for a in container["args"]
     ]
     assert any(a.startswith("--model-dir=") for a in args) and "--model-name=clf" in args
@@ -230,9 +231,10 @@ def test_the_serving_runtime_container_starts_our_runtime_on_the_mounted_model(t
         "MODELHUB_MODEL_VERSION": "1.0.0",
         "MODELHUB_RUNTIME_KEYS": hashlib.sha256(key.encode()).hexdigest(),
         "MODELHUB_RUNTIME_STATE_DIR": str(tmp_path / "state"),
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",  # the image's venv comes first too
     }
     process = subprocess.Popen(
-        [sys.executable, *container["command"][1:], *args],
+        [REPO / "deploy/container/entrypoint", *args, "--host=127.0.0.1"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -49,8 +49,8 @@ def serving_runtime_manifest() -> dict:
                 {
                     "name": "kserve-container",
                     "image": settings.MODELHUB_RUNTIME_IMAGE,
-                    "command": ["python", "-m", "registry.runtime"],
-                    "args": ["--model-name={{.Name}}", "--model-dir=/mnt/models", "--http-port=8080", "--host=0.0.0.0"],
+                    # The image's entry point (deploy/container/entrypoint) runs the role named first.
+                    "args": ["runtime-model", "--model-name={{.Name}}", "--model-dir=/mnt/models", "--http-port=8080"],
                     # The runtime asks the portal about credentials, with the secret the portal shares with it
                     # (a Kubernetes Secret holding MODELHUB_RUNTIME_SECRET's value: see deploy/production).
                     "env": [

@@ -2,10 +2,15 @@
 
 A typo in production configuration must stop the process at start-up, not surface as odd
 behaviour later, so every reader raises ImproperlyConfigured naming the variable.
+
+Every reader also takes a variable from a file: with `NAME_FILE=/run/secrets/name` set (and NAME not), the value is
+that file's text without its trailing newline, as container secrets, Kubernetes Secret volumes and systemd
+credentials hand secrets over, so no secret needs to be in the environment or a unit file.
 """
 
 import os
 import re
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -29,12 +34,27 @@ _SIZE_UNITS = {
 }
 
 
-def envstr(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+def _raw(name: str, *, from_file: bool = True) -> str | None:
+    value = os.environ.get(name)
+    path = os.environ.get(f"{name}_FILE") if from_file else None
+    if path is None:
+        return value
+    if value is not None:
+        raise ImproperlyConfigured(f"{name} and {name}_FILE are both set: set one of them")
+    try:
+        return Path(path).read_text().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from None
+
+
+def envstr(name: str, default: str = "", *, from_file: bool = True) -> str:
+    """`from_file=False` for a variable whose `_FILE` twin means something else (MODELHUB_SIGNING_KEY_FILE)."""
+    raw = _raw(name, from_file=from_file)
+    return default if raw is None else raw
 
 
 def envbool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -46,7 +66,7 @@ def envbool(name: str, default: bool) -> bool:
 
 
 def envint(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -60,7 +80,7 @@ def envint(name: str, default: int, *, minimum: int | None = None) -> int:
 
 def envsize(name: str, default: int) -> int:
     """A byte size such as `2GiB`, `500MB` or `1048576` (binary multiples either way)."""
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None or raw.strip() == "":
         return default
     match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", raw)
@@ -71,7 +91,7 @@ def envsize(name: str, default: int) -> int:
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]

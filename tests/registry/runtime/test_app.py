@@ -549,6 +549,24 @@ def test_settings_from_arguments_and_environment():
     assert done.returncode == 2 and "MODELHUB_RUNTIME_SECRET" in done.stderr
 
 
+def test_secrets_from_files(tmp_path):
+    """MODELHUB_RUNTIME_SECRET_FILE and MODELHUB_RUNTIME_KEYS_FILE, as a mounted secret hands them over (with a
+    trailing newline); a variable set both ways, or a file that cannot be read, stops the start."""
+    key_hash = "ab" * 32
+    (tmp_path / "secret").write_text(SECRET + "\n")
+    (tmp_path / "keys").write_text(key_hash + "\n")
+    env = {
+        "MODELHUB_RUNTIME_SECRET_FILE": str(tmp_path / "secret"),
+        "MODELHUB_RUNTIME_KEYS_FILE": str(tmp_path / "keys"),
+    }
+    settings = parse_settings([], env)
+    assert (settings.runtime_secret, settings.static_key_hashes) == (SECRET, (key_hash,))
+    with pytest.raises(SettingsError, match="MODELHUB_RUNTIME_SECRET and MODELHUB_RUNTIME_SECRET_FILE are both set"):
+        parse_settings([], {**env, "MODELHUB_RUNTIME_SECRET": SECRET})
+    with pytest.raises(SettingsError, match="MODELHUB_RUNTIME_KEYS_FILE=.* cannot be read"):
+        parse_settings([], {**env, "MODELHUB_RUNTIME_KEYS_FILE": str(tmp_path / "missing")})
+
+
 def test_build_app_wires_the_process_host_metrics_and_portal(monkeypatch, tmp_path):
     import types
 
