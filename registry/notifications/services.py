@@ -122,7 +122,7 @@ def subscription_delete(*, user, asset) -> None:
 def _deprecation_notices(version, payload: dict) -> list[WebhookDelivery]:
     """`version.deprecated` for the other teams whose solution versions use the deprecated one, each with its own
     list (`used_by`) from the lineage; their endpoints hear of it as endpoint.version_deprecated."""
-    users: dict[int, list[str]] = {}
+    used_by_team: dict[int, list[str]] = {}
     edges = LineageEdge.objects.filter(target=version, kind=LineageKind.USES).exclude(
         source__asset__team_id=version.asset.team_id
     )
@@ -130,8 +130,8 @@ def _deprecation_notices(version, payload: dict) -> list[WebhookDelivery]:
     for team_id, team_slug, slug, number in edges.values_list(
         "source__asset__team_id", "source__asset__team__slug", "source__asset__slug", "source__version"
     ).order_by("pk"):
-        users.setdefault(team_id, []).append(f"{team_slug}/{slug}@{number}")
-    for team_id, used_by in sorted(users.items()):
+        used_by_team.setdefault(team_id, []).append(f"{team_slug}/{slug}@{number}")
+    for team_id, used_by in sorted(used_by_team.items()):
         deliveries += _deliveries_create(
             team_id=team_id, event=Event.VERSION_DEPRECATED, payload={**payload, "used_by": used_by[:100]}
         )
